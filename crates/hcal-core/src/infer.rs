@@ -1,0 +1,183 @@
+//! Validation and shape inference for every op: the only place shape rules live.
+
+use crate::geometry::{
+    attention_geometry, broadcast_shapes, matmul_geometry, normalize_axis, reduce_axes, rotary_geometry, transpose_perm,
+};
+use crate::{Error, Op, Result, TensorDesc};
+
+/// Check `inputs` against `op` and return the descriptor of every output slot
+/// (optional outputs included: callers may leave those out).
+///
+/// `inputs` is positional as ONNX lists the op's inputs; `None` marks an
+/// absent optional input. Trailing optional inputs may also be omitted.
+///
+/// ```
+/// use hcal_core::{infer_outputs, DType, Op, TensorDesc};
+/// let a = TensorDesc::new([8, 3, 4], DType::F32);
+/// let b = TensorDesc::new([4, 5], DType::F32);
+/// let out = infer_outputs(&Op::MatMul, &[Some(&a), Some(&b)]).unwrap();
+/// assert_eq!(out, vec![TensorDesc::new([8, 3, 5], DType::F32)]);
+/// ```
+///
+/// # Errors
+/// An [`Error`] naming the op and the offending operand, dims or dtypes.
+pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDesc>> {
+    let name = op.name();
+    let (min, max) = op.input_arity();
+    if inputs.len() < min || inputs.len() > max {
+        let range = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        return Err(Error::arity(name, format!("takes {range} inputs, got {}", inputs.len())));
+    }
+    let required = |i: usize| -> Result<&TensorDesc> {
+        inputs[i].ok_or_else(|| Error::arity(name, format!("input {i} is required")))
+    };
+    let optional = |i: usize| inputs.get(i).copied().flatten();
+    let float = |operand: &str, d: &TensorDesc| {
+        if d.dtype.is_float() { Ok(()) } else { Err(Error::float_only(name, operand, d.dtype)) }
+    };
+    let same_dtype = |a_name: &str, a: &TensorDesc, b_name: &str, b: &TensorDesc| {
+        if a.dtype == b.dtype {
+            Ok(())
+        } else {
+            Err(Error::dtype(name, format!("{a_name} is {}, {b_name} is {}", a.dtype, b.dtype)))
+        }
+    };
+    match op {
+        Op::MatMul => {
+            let (a, b) = (required(0)?, required(1)?);
+            float("A", a)?;
+            same_dtype("A", a, "B", b)?;
+            let g = matmul_geometry(&a.shape, &b.shape)?;
+            Ok(vec![TensorDesc::new(g.out_shape, a.dtype)])
+        }
+        Op::Gemm(g) => {
+            let (a, b) = (required(0)?, required(1)?);
+            float("A", a)?;
+            same_dtype("A", a, "B", b)?;
+            if a.rank() != 2 || b.rank() != 2 {
+                return Err(Error::shape(name, format!("A {:?} and B {:?} must be rank 2", a.shape, b.shape)));
+            }
+            if !(g.alpha.is_finite() && g.beta.is_finite()) {
+                return Err(Error::attribute(
+                    name,
+                    "alpha",
+                    format!("alpha={} and beta={} must be finite", g.alpha, g.beta),
+                ));
+            }
+            let (m, ka) = if g.trans_a { (a.shape[1], a.shape[0]) } else { (a.shape[0], a.shape[1]) };
+            let (kb, n) = if g.trans_b { (b.shape[1], b.shape[0]) } else { (b.shape[0], b.shape[1]) };
+            if ka != kb {
+                return Err(Error::shape(
+                    name,
+                    format!(
+                        "inner dims differ: op(A) is [{m}, {ka}] (A {:?}, transA={}), op(B) is [{kb}, {n}] (B {:?}, transB={})",
+                        a.shape, g.trans_a as u8, b.shape, g.trans_b as u8
+                    ),
+                ));
+            }
+            if let Some(c) = optional(2) {
+                same_dtype("A", a, "C", c)?;
+                if c.rank() > 2 || broadcast_shapes(name, &c.shape, &[m, n]).ok().as_deref() != Some(&[m, n][..]) {
+                    return Err(Error::shape(name, format!("C {:?} does not broadcast to [M={m}, N={n}]", c.shape)));
+                }
+            }
+            Ok(vec![TensorDesc::new([m, n], a.dtype)])
+        }
+        Op::Softmax { axis } => {
+            let x = required(0)?;
+            float("X", x)?;
+            normalize_axis(name, *axis, x.rank().max(1))?;
+            if x.rank() == 0 {
+                return Err(Error::shape(name, "X must have rank >= 1"));
+            }
+            Ok(vec![x.clone()])
+        }
+        Op::LayerNormalization { axis, epsilon } | Op::RmsNormalization { axis, epsilon } => {
+            let x = required(0)?;
+            float("X", x)?;
+            if x.rank() == 0 {
+                return Err(Error::shape(name, "X must have rank >= 1"));
+            }
+            let ax = normalize_axis(name, *axis, x.rank())?;
+            if !(epsilon.is_finite() && *epsilon >= 0.0) {
+                return Err(Error::attribute(name, "epsilon", format!("{epsilon} must be finite and >= 0")));
+            }
+            let normalized = &x.shape[ax..];
+            for (i, operand) in [(1, "Scale"), (2, "B")] {
+                let Some(t) = optional(i) else { continue };
+                same_dtype("X", x, operand, t)?;
+                if t.rank() > normalized.len()
+                    || broadcast_shapes(name, &t.shape, normalized).ok().as_deref() != Some(normalized)
+                {
+                    return Err(Error::shape(
+                        name,
+                        format!(
+                            "{operand} {:?} does not broadcast to the normalized shape {normalized:?} of X {:?}",
+                            t.shape, x.shape
+                        ),
+                    ));
+                }
+            }
+            required(1)?;
+            Ok(vec![x.clone()])
+        }
+        Op::Attention(attrs) => {
+            let (q, k, v) = (required(0)?, required(1)?, required(2)?);
+            let past = match (optional(4), optional(5)) {
+                (Some(pk), Some(pv)) => Some((pk, pv)),
+                (None, None) => None,
+                _ => return Err(Error::arity(name, "past_key and past_value must be given together")),
+            };
+            let g = attention_geometry(attrs, q, k, v, optional(3), past)?;
+            let y = if g.packed_3d {
+                TensorDesc::new([g.batch, g.q_len, g.q_heads * g.v_head_dim], q.dtype)
+            } else {
+                TensorDesc::new([g.batch, g.q_heads, g.q_len, g.v_head_dim], q.dtype)
+            };
+            let total = g.total_len();
+            Ok(vec![
+                y,
+                TensorDesc::new([g.batch, g.kv_heads, total, g.head_dim], q.dtype),
+                TensorDesc::new([g.batch, g.kv_heads, total, g.v_head_dim], q.dtype),
+            ])
+        }
+        Op::RotaryEmbedding(attrs) => {
+            let x = required(0)?;
+            rotary_geometry(attrs, x, required(1)?, required(2)?, optional(3))?;
+            Ok(vec![x.clone()])
+        }
+        Op::Gelu { .. } | Op::Unary(_) => {
+            let x = required(0)?;
+            float("X", x)?;
+            Ok(vec![x.clone()])
+        }
+        Op::Binary(_) => {
+            let (a, b) = (required(0)?, required(1)?);
+            float("A", a)?;
+            same_dtype("A", a, "B", b)?;
+            Ok(vec![TensorDesc::new(broadcast_shapes(name, &a.shape, &b.shape)?, a.dtype)])
+        }
+        Op::Reduce { axes, keepdims, .. } => {
+            let x = required(0)?;
+            float("X", x)?;
+            let reduced = reduce_axes(name, axes.as_deref(), x.rank())?;
+            let shape = (0..x.rank())
+                .filter_map(|k| match (reduced.contains(&k), keepdims) {
+                    (false, _) => Some(x.shape[k]),
+                    (true, true) => Some(1),
+                    (true, false) => None,
+                })
+                .collect::<Vec<_>>();
+            Ok(vec![TensorDesc::new(shape, x.dtype)])
+        }
+        Op::Transpose { perm } => {
+            let x = required(0)?;
+            let perm = transpose_perm(perm.as_deref(), x.rank())?;
+            Ok(vec![TensorDesc::new(perm.iter().map(|&p| x.shape[p]).collect::<Vec<_>>(), x.dtype)])
+        }
+        Op::Cast { to } => {
+            let x = required(0)?;
+            Ok(vec![TensorDesc::new(x.shape.clone(), *to)])
+        }
+    }
+}

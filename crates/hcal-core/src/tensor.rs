@@ -1,0 +1,123 @@
+//! Tensor descriptors and handles.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DType, Error, Result};
+
+/// Shape and dtype of a contiguous row-major tensor.
+///
+/// The element at multi-index `(i_0, .., i_{r-1})` lives at linear offset
+/// `sum_k i_k * stride_k` with `stride_{r-1} = 1` and `stride_k = stride_{k+1} * shape_{k+1}`.
+/// A rank-0 tensor (empty shape) is a scalar with one element; any zero dim makes it empty.
+///
+/// ```
+/// use hcal_core::{DType, TensorDesc};
+/// let d = TensorDesc::new([2, 3, 4], DType::F16);
+/// assert_eq!(d.numel(), 24);
+/// assert_eq!(d.byte_len().unwrap(), 48);
+/// assert_eq!(d.strides(), vec![12, 4, 1]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TensorDesc {
+    /// Extent of each dimension, outermost first.
+    pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+}
+
+impl TensorDesc {
+    /// A descriptor for `shape` of `dtype`.
+    pub fn new(shape: impl Into<Vec<usize>>, dtype: DType) -> Self {
+        Self { shape: shape.into(), dtype }
+    }
+
+    /// Number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements (the product of the dims; saturates at `usize::MAX`,
+    /// which [`TensorDesc::byte_len`] then reports as an error).
+    pub fn numel(&self) -> usize {
+        self.shape.iter().fold(1usize, |acc, &d| acc.saturating_mul(d))
+    }
+
+    /// Bytes of contiguous storage.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the size does not fit in `usize`.
+    pub fn byte_len(&self) -> Result<usize> {
+        self.shape
+            .iter()
+            .try_fold(self.dtype.size_bytes(), |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| Error::TooLarge { desc: self.to_string() })
+    }
+
+    /// Row-major element strides.
+    pub fn strides(&self) -> Vec<usize> {
+        contiguous_strides(&self.shape)
+    }
+}
+
+/// Row-major element strides of `shape` (innermost stride 1).
+///
+/// ```
+/// assert_eq!(hcal_core::contiguous_strides(&[4, 5, 6]), vec![30, 6, 1]);
+/// ```
+pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1];
+    }
+    strides
+}
+
+impl fmt::Display for TensorDesc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{:?}", self.dtype, self.shape)
+    }
+}
+
+/// Backend-assigned identity of an allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(pub u64);
+
+/// A handle to a tensor that lives on one backend: its id and descriptor.
+///
+/// Handles are plain data; the memory belongs to the backend that made them
+/// and is released with [`Backend::free`](crate::Backend::free) (the `hcal`
+/// facade wraps this in an owning type that frees on drop).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tensor {
+    id: TensorId,
+    desc: TensorDesc,
+}
+
+impl Tensor {
+    /// Builds a handle; called by backends from `alloc`.
+    pub fn from_parts(id: TensorId, desc: TensorDesc) -> Self {
+        Self { id, desc }
+    }
+
+    /// The backend's id for this allocation.
+    pub fn id(&self) -> TensorId {
+        self.id
+    }
+
+    /// Shape and dtype.
+    pub fn desc(&self) -> &TensorDesc {
+        &self.desc
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.desc.shape
+    }
+
+    /// The dtype.
+    pub fn dtype(&self) -> DType {
+        self.desc.dtype
+    }
+}
