@@ -177,6 +177,8 @@ impl Default for Attention {
 /// even/odd features. With `cos, sin` the caches at the token's position
 /// (`cache[position_ids[b, s]]` when position ids are given, else `cache[b, s]`):
 /// `y1 = cos x1 - sin x2`, `y2 = sin x1 + cos x2`; features past `R` pass through.
+/// Position ids are data, not checked at validation: an id outside
+/// `[0, max_position)` makes that token's rotated features NaN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RotaryEmbedding {
     /// Pair adjacent features instead of the two halves.

@@ -1,0 +1,107 @@
+//! Gelu, unary and binary elementwise functions.
+
+use hcal_core::{BinaryOp, GeluApproximation, UnaryOp, broadcast_strides};
+use rayon::prelude::*;
+
+/// The error function, to f64 precision (Abramowitz-Stegun 7.1.26 is not
+/// accurate enough for an oracle; this uses the series / continued fraction
+/// split, |error| < 1e-15).
+pub fn erf(x: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    let ax = x.abs();
+    let r = if ax < 2.5 {
+        // Maclaurin series: erf x = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1)).
+        let (mut term, mut sum, mut n) = (ax, ax, 0.0);
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -ax * ax / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else {
+        // erfc x = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), Lentz-free backward evaluation.
+        let mut frac = 0.0;
+        for k in (1..60).rev() {
+            frac = (k as f64 / 2.0) / (ax + frac);
+        }
+        1.0 - (-ax * ax).exp() / std::f64::consts::PI.sqrt() / (ax + frac)
+    };
+    if x < 0.0 { -r } else { r }
+}
+
+/// Gelu of one value.
+pub fn gelu(approximate: GeluApproximation, x: f64) -> f64 {
+    match approximate {
+        GeluApproximation::None => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
+        GeluApproximation::Tanh => {
+            let inner = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x);
+            0.5 * x * (1.0 + inner.tanh())
+        }
+    }
+}
+
+/// A unary function of one value.
+pub fn unary(op: UnaryOp, x: f64) -> f64 {
+    match op {
+        UnaryOp::Relu => {
+            if x.is_nan() {
+                x
+            } else {
+                x.max(0.0)
+            }
+        }
+        UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        UnaryOp::Silu => x / (1.0 + (-x).exp()),
+        UnaryOp::Exp => x.exp(),
+        UnaryOp::Tanh => x.tanh(),
+        UnaryOp::Neg => -x,
+        UnaryOp::Sqrt => x.sqrt(),
+        UnaryOp::Reciprocal => 1.0 / x,
+    }
+}
+
+/// A binary function of two values (Max/Min propagate NaN, as numpy's maximum).
+pub fn binary(op: BinaryOp, a: f64, b: f64) -> f64 {
+    match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div => a / b,
+        BinaryOp::Max | BinaryOp::Min if a.is_nan() || b.is_nan() => f64::NAN,
+        BinaryOp::Max => a.max(b),
+        BinaryOp::Min => a.min(b),
+    }
+}
+
+/// Apply `f` to every element.
+pub fn map(x: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
+    x.par_iter().map(|&v| f(v)).collect()
+}
+
+/// `C = op(A, B)` with numpy broadcasting to `out_shape`.
+pub fn broadcast_binary(
+    op: BinaryOp,
+    a: &[f64],
+    a_shape: &[usize],
+    b: &[f64],
+    b_shape: &[usize],
+    out_shape: &[usize],
+) -> Vec<f64> {
+    let (sa, sb) = (broadcast_strides(a_shape, out_shape), broadcast_strides(b_shape, out_shape));
+    let n: usize = out_shape.iter().product();
+    (0..n)
+        .into_par_iter()
+        .map(|flat| {
+            let (mut rest, mut ia, mut ib) = (flat, 0, 0);
+            for d in (0..out_shape.len()).rev() {
+                let idx = rest % out_shape[d];
+                rest /= out_shape[d];
+                ia += idx * sa[d];
+                ib += idx * sb[d];
+            }
+            binary(op, a[ia], b[ib])
+        })
+        .collect()
+}
