@@ -468,8 +468,7 @@ pub fn rotary_geometry(
         ));
     }
     let half = rotary_dim / 2;
-    let cache_rows;
-    match position_ids {
+    let cache_rows = match position_ids {
         Some(p) => {
             if p.dtype != DType::I64 {
                 return Err(Error::dtype(OP, format!("position_ids is {}, expected i64", p.dtype)));
@@ -491,7 +490,7 @@ pub fn rotary_geometry(
                     format!("cos_cache {:?} and sin_cache {:?} differ", cos.shape, sin.shape),
                 ));
             }
-            cache_rows = cos.shape[0];
+            cos.shape[0]
         }
         None => {
             for (name, t) in [("cos_cache", cos), ("sin_cache", sin)] {
@@ -502,9 +501,9 @@ pub fn rotary_geometry(
                     ));
                 }
             }
-            cache_rows = batch * seq;
+            batch * seq
         }
-    }
+    };
     Ok(RotaryGeometry {
         batch,
         heads,
