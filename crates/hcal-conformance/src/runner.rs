@@ -1,0 +1,216 @@
+//! Running one case on a backend and judging it against the reference.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use hcal_core::{Backend, BackendExt, Error, Support, Tensor, infer_outputs};
+use hcal_cpu::CpuBackend;
+use hcal_cpu::convert::{from_f64, to_f64};
+
+use crate::case::Case;
+use crate::expected::ExpectedFailure;
+use crate::generate::Rng;
+use crate::report::{CaseResult, Verdict};
+use crate::tolerance::{CaseData, core_bound, rounding_terms};
+
+/// Byte that every output is filled with before a run: 0xFF bytes are NaN in
+/// f32, f16 and bf16, so a kernel that reads its destination shows up.
+const POISON: u8 = 0xFF;
+
+/// Inputs, oracle outputs and the outputs a candidate produced.
+struct Outcome {
+    outputs: Vec<Option<Vec<u8>>>,
+}
+
+/// Run `case` on `backend`, compare with the oracle, apply expected failures.
+pub(crate) fn run_case(
+    backend: &dyn Backend,
+    oracle: &CpuBackend,
+    case: &Case,
+    expected: &[ExpectedFailure],
+) -> CaseResult {
+    let start = Instant::now();
+    let info = backend.info();
+    let mut result = CaseResult {
+        name: case.name.clone(),
+        op: case.op_name().to_string(),
+        dtype: case.dtype().to_string(),
+        signature: case.signature().to_string(),
+        verdict: Verdict::Pass,
+        max_error_ratio: None,
+        max_abs_error: None,
+        detail: String::new(),
+        elapsed_ms: 0.0,
+    };
+    if let Support::Unsupported(reason) = backend.supports(&case.signature()) {
+        result.verdict = Verdict::Unsupported;
+        result.detail = reason;
+        return result;
+    }
+    let judged = catch_unwind(AssertUnwindSafe(|| judge(backend, oracle, case, &mut result)));
+    let failure = match judged {
+        Ok(Ok(())) => None,
+        Ok(Err(msg)) => Some(msg),
+        Err(panic) => Some(format!(
+            "backend panicked: {}",
+            panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)")
+        )),
+    };
+    let entry = expected.iter().find(|e| e.matches(&info.backend, &info.name, &case.name));
+    match (failure, entry) {
+        (Some(msg), Some(e)) => {
+            result.verdict = Verdict::ExpectedFailure;
+            result.detail = format!("{} (observed: {msg})", e.reason);
+        }
+        (Some(msg), None) => {
+            result.verdict = Verdict::Fail;
+            result.detail = msg;
+        }
+        (None, Some(e)) => {
+            result.verdict = Verdict::Fail;
+            result.detail = format!("unexpected pass: the expected-failure entry ({}) is stale; remove it", e.reason);
+        }
+        (None, None) => {}
+    }
+    result.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    result
+}
+
+/// The checks of one case; `Err` carries the failure message.
+fn judge(backend: &dyn Backend, oracle: &CpuBackend, case: &Case, result: &mut CaseResult) -> Result<(), String> {
+    let descs: Vec<_> = case.inputs.iter().map(|i| i.as_ref().map(|i| &i.desc)).collect();
+    let out_descs =
+        infer_outputs(&case.op, &descs).map_err(|e| format!("invalid case (a bug in the case table): {e}"))?;
+    let mut values = Vec::new();
+    let mut input_bytes = Vec::new();
+    for (slot, input) in case.inputs.iter().enumerate() {
+        let v = input
+            .as_ref()
+            .map(|i| i.generator.values(&i.desc, &mut Rng::new(case.seed ^ (slot as u64 + 1).wrapping_mul(0x9E37))));
+        input_bytes.push(v.as_ref().zip(input.as_ref()).map(|(v, i)| from_f64(i.desc.dtype, v)));
+        values.push(v);
+    }
+    let reference = execute(oracle, case, &input_bytes, &out_descs).map_err(|e| format!("reference failed: {e}"))?;
+    let first = execute(backend, case, &input_bytes, &out_descs).map_err(|e| format!("execution failed: {e}"))?;
+    if first.inputs_modified {
+        return Err("an input tensor was modified by the call".into());
+    }
+    let second =
+        execute(backend, case, &input_bytes, &out_descs).map_err(|e| format!("second execution failed: {e}"))?;
+    if second.outcome.outputs != first.outcome.outputs {
+        return Err("rerun with the same inputs is not bit-identical".into());
+    }
+    let ref_values: Vec<Option<Vec<f64>>> =
+        reference.outcome.outputs.iter().zip(&out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
+    let data = CaseData { case, inputs: &values, reference: &ref_values };
+    let mut worst: Option<(f64, String)> = None;
+    let mut max_abs: f64 = 0.0;
+    for (slot, desc) in out_descs.iter().enumerate() {
+        let (Some(got_bytes), Some(want)) = (&first.outcome.outputs[slot], &ref_values[slot]) else { continue };
+        let got = to_f64(desc.dtype, got_bytes);
+        let exact = !desc.dtype.is_float();
+        let core = if exact { vec![0.0; want.len()] } else { core_bound(&data, slot) };
+        for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+            let bound = if exact { 0.0 } else { core[i] + rounding_terms(desc.dtype, w) };
+            let (ratio, abs_err) = element_ratio(g, w, bound, exact);
+            if abs_err.is_finite() {
+                max_abs = max_abs.max(abs_err);
+            }
+            if worst.as_ref().is_none_or(|(r, _)| ratio > *r) {
+                let loc = format!("output {slot} element {i} of {desc}: got {g:e}, reference {w:e}, bound {bound:.3e}");
+                worst = Some((ratio, loc));
+            }
+        }
+    }
+    result.max_abs_error = Some(max_abs);
+    if let Some((ratio, loc)) = worst {
+        result.max_error_ratio = Some(ratio);
+        if ratio > 1.0 {
+            return Err(format!("error ratio {ratio:.3} > 1 at {loc}"));
+        }
+        result.detail = format!("worst at {loc}");
+    } else {
+        result.max_error_ratio = Some(0.0);
+    }
+    Ok(())
+}
+
+/// `(|got - ref| / bound, |got - ref|)`, with NaN and infinities required to match exactly.
+fn element_ratio(got: f64, want: f64, bound: f64, exact: bool) -> (f64, f64) {
+    if want.is_nan() || got.is_nan() {
+        return if want.is_nan() && got.is_nan() { (0.0, 0.0) } else { (f64::INFINITY, f64::INFINITY) };
+    }
+    if want.is_infinite() || got.is_infinite() || exact {
+        return if got == want { (0.0, 0.0) } else { (f64::INFINITY, (got - want).abs()) };
+    }
+    let err = (got - want).abs();
+    let ratio = if err == 0.0 { 0.0 } else { err / bound };
+    (ratio, err)
+}
+
+struct Execution {
+    outcome: Outcome,
+    inputs_modified: bool,
+}
+
+/// Upload, poison outputs, run, read back, check inputs, free.
+fn execute(
+    backend: &dyn Backend,
+    case: &Case,
+    input_bytes: &[Option<Vec<u8>>],
+    out_descs: &[hcal_core::TensorDesc],
+) -> Result<Execution, Error> {
+    let mut allocated: Vec<Tensor> = Vec::new();
+    let result = (|| {
+        let mut inputs = Vec::new();
+        for (input, bytes) in case.inputs.iter().zip(input_bytes) {
+            match (input, bytes) {
+                (Some(i), Some(b)) => {
+                    let t = backend.alloc(&i.desc)?;
+                    allocated.push(t.clone());
+                    backend.write(&t, b)?;
+                    inputs.push(Some(t));
+                }
+                _ => inputs.push(None),
+            }
+        }
+        let mut outputs = Vec::new();
+        for (slot, desc) in out_descs.iter().enumerate() {
+            if case.outputs.get(slot).copied().unwrap_or(false) {
+                let t = backend.alloc(desc)?;
+                allocated.push(t.clone());
+                backend.write(&t, &vec![POISON; desc.byte_len()?])?;
+                outputs.push(Some(t));
+            } else {
+                outputs.push(None);
+            }
+        }
+        let in_refs: Vec<Option<&Tensor>> = inputs.iter().map(Option::as_ref).collect();
+        let out_refs: Vec<Option<&Tensor>> = outputs.iter().map(Option::as_ref).collect();
+        backend.run_optional(&case.op, &in_refs, &out_refs)?;
+        let mut read = Vec::new();
+        for t in &outputs {
+            read.push(t.as_ref().map(|t| backend.read(t)).transpose()?);
+        }
+        let mut inputs_modified = false;
+        for (t, bytes) in inputs.iter().zip(input_bytes) {
+            if let (Some(t), Some(b)) = (t, bytes) {
+                inputs_modified |= backend.read(t)? != *b;
+            }
+        }
+        Ok(Execution { outcome: Outcome { outputs: read }, inputs_modified })
+    })();
+    for t in &allocated {
+        // A failed free is reported only if nothing else failed first.
+        if let Err(e) = backend.free(t)
+            && result.is_ok()
+        {
+            return Err(e);
+        }
+    }
+    result
+}
