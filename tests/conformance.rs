@@ -1,0 +1,59 @@
+//! The conformance table on every available backend: one trial per
+//! (backend, case), named `[backend] Op/dtype/what`, so `cargo test` lists,
+//! filters and reports cases like ordinary tests
+//! (`cargo test -p hcal-tests -- Attention`).
+//!
+//! A backend that cannot start (no GPU adapter on this machine) is reported
+//! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
+//! failure instead.
+
+use std::sync::Arc;
+
+use hcal::Backend;
+use hcal_conformance::{Filter, Verdict, cases, run_case};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+fn main() {
+    let args = Arguments::from_args();
+    let require_adapter = std::env::var("HCAL_REQUIRE_ADAPTER").is_ok_and(|v| v == "1");
+    let table = cases(&Filter::default());
+    let mut trials = Vec::new();
+    for name in hcal::available_backends() {
+        let backend: Arc<dyn Backend> = match hcal::open(&name) {
+            Ok(b) => Arc::from(b),
+            Err(e) if require_adapter => {
+                trials.push(Trial::test(format!("[{name}] open"), move || {
+                    Err(Failed::from(format!("cannot open {name}: {e}")))
+                }));
+                continue;
+            }
+            Err(e) => {
+                eprintln!("skipping backend {name}: {e}");
+                trials.push(Trial::test(format!("[{name}] open"), || Ok(())).with_ignored_flag(true));
+                continue;
+            }
+        };
+        for case in &table {
+            // Declined signatures are listed as ignored, with the reason as the trial's kind.
+            if let hcal::Support::Unsupported(reason) = backend.supports(&case.signature()) {
+                let trial = Trial::test(format!("[{name}] {}", case.name), || Ok(()));
+                trials.push(trial.with_ignored_flag(true).with_kind(format!("unsupported: {reason}")));
+                continue;
+            }
+            let (backend, case) = (Arc::clone(&backend), case.clone());
+            trials.push(Trial::test(format!("[{name}] {}", case.name), move || {
+                let result = run_case(&*backend, &case);
+                match result.verdict {
+                    Verdict::Pass => Ok(()),
+                    Verdict::Fail => Err(Failed::from(result.detail)),
+                    // Skips carry their reason in the output, never silently.
+                    Verdict::Unsupported | Verdict::ExpectedFailure => {
+                        println!("skipped {}: {}", case.name, result.detail);
+                        Ok(())
+                    }
+                }
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
