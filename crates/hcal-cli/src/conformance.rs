@@ -1,0 +1,109 @@
+//! `hcal conformance`: run the suite against one backend.
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+
+use hcal::Op;
+use hcal_conformance::{CaseResult, Filter};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::{ConformanceArgs, EXIT_FAILURES, EXIT_OK, UsageError};
+
+/// Where `--json` goes.
+enum JsonSink {
+    /// `--json -`.
+    Stdout,
+    /// `--json FILE`, created before the run so a bad path fails fast.
+    File(String, File),
+}
+
+/// Run `hcal conformance`.
+pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
+    let ops = canonical_ops(&args.ops)?;
+    let backend = hcal::open(&args.backend)?;
+    let sink = match args.json.as_deref() {
+        None => None,
+        Some("-") => Some(JsonSink::Stdout),
+        Some(path) => {
+            let file =
+                File::create(path).map_err(|e| UsageError(format!("cannot write JSON report to {path}: {e}")))?;
+            Some(JsonSink::File(path.to_string(), file))
+        }
+    };
+
+    let filter = Filter { ops, quick: args.quick };
+    let bar = progress_bar();
+    let mut progress = |case: &CaseResult, done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(case.name.clone());
+    };
+    let report = hcal_conformance::run_with_progress(&*backend, &filter, &mut progress);
+    bar.finish_and_clear();
+
+    if report.summary.total == 0 {
+        eprintln!("warning: no conformance case matched the filter");
+    }
+    let table = report.table();
+    match &sink {
+        // Keep stdout pure JSON when it carries the report.
+        Some(JsonSink::Stdout) => eprint!("{table}"),
+        _ => crate::emit_stdout(&table),
+    }
+    match sink {
+        None => {}
+        Some(JsonSink::Stdout) => crate::emit_stdout(&(report.to_json() + "\n")),
+        Some(JsonSink::File(path, mut file)) => {
+            file.write_all(report.to_json().as_bytes())
+                .and_then(|()| file.write_all(b"\n"))
+                .map_err(|e| UsageError(format!("cannot write JSON report to {path}: {e}")))?;
+            eprintln!("wrote JSON report to {path}");
+        }
+    }
+    Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILURES })
+}
+
+/// The standard's spelling of each `--op` (matched case-insensitively against
+/// the ONNX names of `Op::all_names`), so `--op matmul` means `MatMul`.
+fn canonical_ops(requested: &[String]) -> Result<Vec<String>, UsageError> {
+    let known = Op::all_names();
+    requested
+        .iter()
+        .map(|want| {
+            known
+                .iter()
+                .find(|name| name.eq_ignore_ascii_case(want.trim()))
+                .map(|name| name.to_string())
+                .ok_or_else(|| UsageError(format!("unknown op {want:?}; known ops: {}", known.join(", "))))
+        })
+        .collect()
+}
+
+/// A bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_names_are_matched_case_insensitively() {
+        let ops = canonical_ops(&["matmul".into(), "RMSNormalization".into(), "reducesum".into()]).unwrap();
+        assert_eq!(ops, ["MatMul", "RMSNormalization", "ReduceSum"]);
+    }
+
+    #[test]
+    fn unknown_op_lists_the_known_ones() {
+        let err = canonical_ops(&["Conv".into()]).unwrap_err();
+        assert!(err.0.starts_with("unknown op \"Conv\"; known ops: MatMul, Gemm"), "{}", err.0);
+    }
+}

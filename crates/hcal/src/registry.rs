@@ -1,0 +1,76 @@
+//! Backends chosen by name at run time.
+
+use hcal_core::{Backend, Error, Result};
+
+/// One backend this build knows how to open.
+struct Entry {
+    /// The name users pass to [`open`].
+    name: &'static str,
+    /// Creates a fresh instance.
+    open: fn() -> Result<Box<dyn Backend>>,
+}
+
+/// Every backend compiled into this build, in the order `hcal devices` lists them.
+const BACKENDS: &[Entry] = &[Entry { name: "cpu", open: open_cpu }];
+
+fn open_cpu() -> Result<Box<dyn Backend>> {
+    Ok(Box::new(hcal_cpu::CpuBackend::new()))
+}
+
+/// Names of the backends this build can [`open`], in a stable order.
+///
+/// ```
+/// assert!(hcal::available_backends().contains(&"cpu".to_string()));
+/// ```
+pub fn available_backends() -> Vec<String> {
+    BACKENDS.iter().map(|e| e.name.to_string()).collect()
+}
+
+/// Open the backend called `name` (see [`available_backends`]).
+///
+/// `"cpu"` is the reference backend (`hcal_cpu::CpuBackend`): plain loops with
+/// f64 accumulation, the oracle every other backend is checked against.
+///
+/// ```
+/// let cpu = hcal::open("cpu")?;
+/// assert_eq!(cpu.info().backend, "cpu");
+///
+/// let err = hcal::open("tpu").err().unwrap();
+/// assert!(matches!(err, hcal::Error::UnknownBackend { .. }));
+/// assert!(err.to_string().contains("available: cpu"));
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::UnknownBackend`] naming the backends that exist; any error the
+/// backend raises while starting (no adapter, device lost).
+pub fn open(name: &str) -> Result<Box<dyn Backend>> {
+    match BACKENDS.iter().find(|e| e.name == name) {
+        Some(entry) => (entry.open)(),
+        None => Err(Error::UnknownBackend { name: name.to_string(), available: available_backends().join(", ") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_backend_opens_under_its_own_name() {
+        for name in available_backends() {
+            let backend = open(&name).unwrap();
+            assert_eq!(backend.info().backend, name);
+        }
+    }
+
+    #[test]
+    fn unknown_name_lists_the_available_ones() {
+        match open("nope") {
+            Err(Error::UnknownBackend { name, available }) => {
+                assert_eq!(name, "nope");
+                assert_eq!(available, available_backends().join(", "));
+            }
+            other => panic!("expected UnknownBackend, got {:?}", other.map(|b| b.info().clone())),
+        }
+    }
+}
