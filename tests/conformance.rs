@@ -18,7 +18,17 @@ fn main() {
     let require_adapter = std::env::var("HCAL_REQUIRE_ADAPTER").is_ok_and(|v| v == "1");
     let table = cases(&Filter::default());
     let mut trials = Vec::new();
-    for name in hcal::available_backends() {
+    let names = hcal::available_backends();
+    if !names.iter().any(|n| n.starts_with("wgpu:")) {
+        let why = "no wgpu adapter found (on Linux: apt-get install mesa-vulkan-drivers for lavapipe)";
+        if require_adapter {
+            trials.push(Trial::test("[wgpu] adapter present", move || Err(Failed::from(why))));
+        } else {
+            eprintln!("skipping the wgpu backend: {why}");
+            trials.push(Trial::test("[wgpu] adapter present", || Ok(())).with_ignored_flag(true).with_kind("no adapter"));
+        }
+    }
+    for name in names {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {
             Ok(b) => Arc::from(b),
             Err(e) if require_adapter => {

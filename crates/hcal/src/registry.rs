@@ -2,34 +2,24 @@
 
 use hcal_core::{Backend, Error, Result};
 
-/// One backend this build knows how to open.
-struct Entry {
-    /// The name users pass to [`open`].
-    name: &'static str,
-    /// Creates a fresh instance.
-    open: fn() -> Result<Box<dyn Backend>>,
-}
-
-/// Every backend compiled into this build, in the order `hcal devices` lists them.
-const BACKENDS: &[Entry] = &[Entry { name: "cpu", open: open_cpu }];
-
-fn open_cpu() -> Result<Box<dyn Backend>> {
-    Ok(Box::new(hcal_cpu::CpuBackend::new()))
-}
-
-/// Names of the backends this build can [`open`], in a stable order.
+/// Names of the backends this build can [`open`], in a stable order: `cpu`,
+/// then one `wgpu:<api>:<index>` per GPU adapter found on this machine.
 ///
 /// ```
 /// assert!(hcal::available_backends().contains(&"cpu".to_string()));
 /// ```
 pub fn available_backends() -> Vec<String> {
-    BACKENDS.iter().map(|e| e.name.to_string()).collect()
+    let mut names = vec!["cpu".to_string()];
+    #[cfg(feature = "wgpu")]
+    names.extend(hcal_wgpu::adapter_names());
+    names
 }
 
 /// Open the backend called `name` (see [`available_backends`]).
 ///
 /// `"cpu"` is the reference backend (`hcal_cpu::CpuBackend`): plain loops with
 /// f64 accumulation, the oracle every other backend is checked against.
+/// `"wgpu"` opens the best GPU adapter, `"wgpu:vulkan:0"` a specific one.
 ///
 /// ```
 /// let cpu = hcal::open("cpu")?;
@@ -37,7 +27,7 @@ pub fn available_backends() -> Vec<String> {
 ///
 /// let err = hcal::open("tpu").err().unwrap();
 /// assert!(matches!(err, hcal::Error::UnknownBackend { .. }));
-/// assert!(err.to_string().contains("available: cpu"));
+/// assert!(err.to_string().contains("cpu"));
 /// # Ok::<(), hcal::Error>(())
 /// ```
 ///
@@ -45,10 +35,14 @@ pub fn available_backends() -> Vec<String> {
 /// [`Error::UnknownBackend`] naming the backends that exist; any error the
 /// backend raises while starting (no adapter, device lost).
 pub fn open(name: &str) -> Result<Box<dyn Backend>> {
-    match BACKENDS.iter().find(|e| e.name == name) {
-        Some(entry) => (entry.open)(),
-        None => Err(Error::UnknownBackend { name: name.to_string(), available: available_backends().join(", ") }),
+    if name == "cpu" {
+        return Ok(Box::new(hcal_cpu::CpuBackend::new()));
     }
+    #[cfg(feature = "wgpu")]
+    if name == "wgpu" || name.starts_with("wgpu:") {
+        return Ok(Box::new(hcal_wgpu::WgpuBackend::open(name)?));
+    }
+    Err(Error::UnknownBackend { name: name.to_string(), available: available_backends().join(", ") })
 }
 
 #[cfg(test)]

@@ -1,0 +1,398 @@
+//! The `Backend` implementation: memory, batching, dtype staging, op dispatch.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hcal_core::{
+    Backend, Call, DType, DeviceInfo, Error, Op, OpSignature, Result, Support, Tensor, TensorDesc, attention_geometry,
+    infer_outputs, matmul_geometry,
+};
+
+use crate::adapter::{AdapterEntry, api_name, device_type};
+use crate::gpu::Gpu;
+use crate::memory::Memory;
+use crate::pipeline::Pipelines;
+use crate::record::{Ctx, MAX_BATCH_DISPATCHES, Operand, Recorder};
+use crate::{attention, binary, convert, matmul, norm, reduce, rotary, softmax, transpose, unary};
+
+struct State {
+    mem: Memory,
+    rec: Recorder,
+}
+
+/// hcal on one wgpu adapter (backend names `wgpu`, `wgpu:vulkan:0`, ...).
+///
+/// Every op of the standard runs as a WGSL kernel computing in f32. f16 and
+/// bf16 tensors are stored as such and converted to f32 by conversion
+/// kernels around the op (on packed 32-bit words, so no `shader-f16` feature
+/// is needed); bool masks become 0/1 floats the same way. Ops are recorded
+/// into one command encoder and submitted in batches; only `read` and `sync`
+/// wait for the device.
+pub struct WgpuBackend {
+    gpu: Gpu,
+    info: DeviceInfo,
+    pipelines: Pipelines,
+    dummy: wgpu::Buffer,
+    state: Mutex<State>,
+}
+
+impl WgpuBackend {
+    /// Open the adapter called `name` (`wgpu` picks the best one).
+    ///
+    /// # Errors
+    /// [`Error::UnknownBackend`] when no such adapter exists; device creation errors.
+    pub fn open(name: &str) -> Result<Self> {
+        let entry = crate::adapter::resolve(name)?;
+        Self::from_adapter(&entry)
+    }
+
+    /// Open a device on a discovered adapter.
+    ///
+    /// # Errors
+    /// Device creation errors.
+    pub fn from_adapter(entry: &AdapterEntry) -> Result<Self> {
+        let gpu = Gpu::open(&entry.name, &entry.adapter)?;
+        let a = &entry.info;
+        let mut info =
+            DeviceInfo::new(entry.name.clone(), a.name.clone(), device_type(a.device_type), api_name(a.backend));
+        info.vendor = format!("0x{:04x}", a.vendor);
+        info.driver = format!("{} {}", a.driver, a.driver_info).trim().to_string();
+        let l = &gpu.limits;
+        for (name, value) in [
+            ("max_buffer_size", l.max_buffer_size),
+            ("max_storage_buffer_binding_size", l.max_storage_buffer_binding_size),
+            ("max_compute_workgroup_storage_size", l.max_compute_workgroup_storage_size as u64),
+            ("max_compute_invocations_per_workgroup", l.max_compute_invocations_per_workgroup as u64),
+            ("max_compute_workgroups_per_dimension", l.max_compute_workgroups_per_dimension as u64),
+            ("min_storage_buffer_offset_alignment", l.min_storage_buffer_offset_alignment as u64),
+        ] {
+            info.limits.insert(name.to_string(), value);
+        }
+        let features = entry.adapter.features();
+        for (feature, name) in [
+            (wgpu::Features::SHADER_F16, "shader-f16"),
+            (wgpu::Features::SUBGROUP, "subgroups"),
+            (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
+        ] {
+            if features.contains(feature) {
+                info.features.push(name.to_string());
+            }
+        }
+        let dummy = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("hcal unused binding"),
+            size: 16,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        Ok(Self {
+            gpu,
+            info,
+            pipelines: Pipelines::default(),
+            dummy,
+            state: Mutex::new(State { mem: Memory::default(), rec: Recorder::new() }),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Every mutation of the state is a complete map/vector operation, so a
+        // panic elsewhere cannot leave it half-updated.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `(live tensors, pooled buffers, pooled bytes, compiled pipelines)`.
+    pub fn memory_stats(&self) -> (usize, usize, u64, usize) {
+        let (live, pooled, bytes) = self.state().mem.stats();
+        (live, pooled, bytes, self.pipelines.len())
+    }
+
+    /// Simulate a lost device (wgpu `Device::destroy`): every later call errors.
+    pub fn destroy_device_for_testing(&self) {
+        self.gpu.device.destroy();
+    }
+
+    fn invalid(&self, t: &Tensor) -> Error {
+        Error::InvalidTensor { backend: self.info.backend.clone(), id: t.id().0 }
+    }
+
+    /// Why a signature cannot run here, if it cannot.
+    fn decline(&self, sig: &OpSignature) -> Option<String> {
+        let inputs: Vec<Option<&TensorDesc>> = sig.inputs.iter().map(Option::as_ref).collect();
+        let outputs = infer_outputs(&sig.op, &inputs).ok()?;
+        let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
+        for d in inputs.iter().flatten().copied().chain(&outputs) {
+            if d.numel() >= u32::MAX as usize {
+                return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
+            }
+            // Float tensors also get an f32 copy; that copy must fit one binding.
+            let bytes = (d.numel() * d.dtype.size_bytes().max(4)) as u64;
+            if bytes > max_binding {
+                return Some(format!(
+                    "{d} needs a {bytes}-byte binding; max_storage_buffer_binding_size is {max_binding}"
+                ));
+            }
+        }
+        match &sig.op {
+            Op::Attention(attrs) => {
+                let d = |i: usize| inputs.get(i).copied().flatten();
+                let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
+                if g.head_dim > attention::MAX_HEAD_DIM || g.v_head_dim > attention::MAX_HEAD_DIM {
+                    return Some(format!(
+                        "head sizes {}/{} exceed the kernel's {}",
+                        g.head_dim,
+                        g.v_head_dim,
+                        attention::MAX_HEAD_DIM
+                    ));
+                }
+            }
+            Op::MatMul => {
+                let g = matmul_geometry(&inputs[0]?.shape, &inputs[1]?.shape).ok()?;
+                if g.batch.len() > matmul::MAX_BATCH_RANK {
+                    return Some(format!("batch rank {} exceeds {}", g.batch.len(), matmul::MAX_BATCH_RANK));
+                }
+                let max = self.gpu.limits.max_compute_workgroups_per_dimension as usize;
+                if g.batch_count() > max {
+                    return Some(format!(
+                        "batch of {} matrices exceeds max_compute_workgroups_per_dimension ({max})",
+                        g.batch_count()
+                    ));
+                }
+            }
+            Op::Binary(_) | Op::LayerNormalization { .. } | Op::RmsNormalization { .. }
+                if outputs[0].rank() > binary::MAX_RANK =>
+            {
+                return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
+            }
+            Op::Reduce { .. } | Op::Transpose { .. }
+                if inputs[0]?.rank() > reduce::MAX_RANK.min(transpose::MAX_RANK) =>
+            {
+                return Some(format!("rank {} exceeds the kernel's {}", inputs[0]?.rank(), reduce::MAX_RANK));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn record(&self, ctx: &mut Ctx<'_>, call: &Call<'_>) -> Result<()> {
+        let operand = |t: Option<&Tensor>, ctx: &Ctx<'_>| -> Result<Option<Operand>> {
+            t.map(|t| {
+                let buf = ctx.mem.get(t.id()).cloned().ok_or_else(|| self.invalid(t))?;
+                Ok(Operand { buf, desc: t.desc().clone() })
+            })
+            .transpose()
+        };
+        let raw_in: Vec<Option<Operand>> = call.inputs().iter().map(|t| operand(*t, ctx)).collect::<Result<_>>()?;
+        let raw_out: Vec<Option<Operand>> = call.outputs().iter().map(|t| operand(*t, ctx)).collect::<Result<_>>()?;
+        match call.op() {
+            Op::Cast { .. } => return convert::cast(ctx, req(&raw_in, 0), req(&raw_out, 0)),
+            Op::Transpose { perm } => {
+                return transpose::record(ctx, perm.as_deref(), req(&raw_in, 0), req(&raw_out, 0));
+            }
+            _ => {}
+        }
+        // f32 views: floats and bool masks are converted; i64 position ids stay raw.
+        let mut ins = Vec::with_capacity(raw_in.len());
+        for o in &raw_in {
+            ins.push(match o {
+                Some(o) if o.desc.dtype != DType::I64 => Some(convert::to_f32(ctx, o)?),
+                other => other.clone(),
+            });
+        }
+        let mut outs = Vec::with_capacity(raw_out.len());
+        for o in &raw_out {
+            outs.push(match o {
+                Some(o) if o.desc.dtype != DType::F32 => {
+                    let buf = ctx.scratch(o.desc.numel() * 4)?;
+                    Some(Operand { buf, desc: TensorDesc::new(o.desc.shape.clone(), DType::F32) })
+                }
+                other => other.clone(),
+            });
+        }
+        let mask_is_bool = raw_in.get(3).and_then(|m| m.as_ref()).is_some_and(|m| m.desc.dtype == DType::Bool);
+        record_f32(ctx, call.op(), &ins, &outs, mask_is_bool)?;
+        for (raw, view) in raw_out.iter().zip(&outs) {
+            if let (Some(raw), Some(view)) = (raw, view)
+                && raw.desc.dtype != DType::F32
+            {
+                convert::from_f32(ctx, &view.buf, raw)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A required operand (present: `Call` validated the arity).
+fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
+    slots[i].as_ref().expect("validated by hcal-core")
+}
+
+/// Dispatch an op whose float operands are all f32.
+fn record_f32(
+    ctx: &mut Ctx<'_>,
+    op: &Op,
+    ins: &[Option<Operand>],
+    outs: &[Option<Operand>],
+    mask_is_bool: bool,
+) -> Result<()> {
+    let opt = |i: usize| ins.get(i).and_then(Option::as_ref);
+    match op {
+        Op::MatMul => matmul::matmul(ctx, req(ins, 0), req(ins, 1), req(outs, 0)),
+        Op::Gemm(attrs) => matmul::gemm(ctx, attrs, req(ins, 0), req(ins, 1), opt(2), req(outs, 0)),
+        Op::Softmax { axis } => softmax::record(ctx, *axis, req(ins, 0), req(outs, 0)),
+        Op::LayerNormalization { .. } | Op::RmsNormalization { .. } => {
+            norm::record(ctx, op, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
+        }
+        Op::Attention(attrs) => {
+            let (q, k, v) = (req(ins, 0), req(ins, 1), req(ins, 2));
+            let past = opt(4).zip(opt(5));
+            let g = attention_geometry(
+                attrs,
+                &q.desc,
+                &k.desc,
+                &v.desc,
+                opt(3).map(|m| &m.desc),
+                past.map(|(a, b)| (&a.desc, &b.desc)),
+            )?;
+            let inputs = attention::Inputs { q, k, v, mask: opt(3).map(|m| (m, mask_is_bool)), past };
+            let present = [outs.get(1).and_then(Option::as_ref), outs.get(2).and_then(Option::as_ref)];
+            attention::record(ctx, attrs, &g, inputs, req(outs, 0), present)
+        }
+        Op::RotaryEmbedding(attrs) => {
+            rotary::record(ctx, attrs, req(ins, 0), req(ins, 1), req(ins, 2), opt(3), req(outs, 0))
+        }
+        Op::Gelu { .. } | Op::Unary(_) => unary::record(ctx, op, req(ins, 0), req(outs, 0)),
+        Op::Binary(b) => binary::record(ctx, *b, req(ins, 0), req(ins, 1), req(outs, 0)),
+        Op::Reduce { op, axes, .. } => reduce::record(ctx, *op, axes.as_deref(), req(ins, 0), req(outs, 0)),
+        Op::Transpose { .. } | Op::Cast { .. } => unreachable!("handled on raw storage"),
+    }
+}
+
+impl Backend for WgpuBackend {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn supports(&self, signature: &OpSignature) -> Support {
+        match self.decline(signature) {
+            Some(reason) => Support::Unsupported(reason),
+            None => Support::Native,
+        }
+    }
+
+    fn alloc(&self, desc: &TensorDesc) -> Result<Tensor> {
+        self.gpu.check_alive()?;
+        let bytes = desc.byte_len()?;
+        let mut state = self.state();
+        let buf = state.mem.buffer(&self.gpu, bytes)?;
+        Ok(Tensor::from_parts(state.mem.insert(buf), desc.clone()))
+    }
+
+    fn free(&self, tensor: &Tensor) -> Result<()> {
+        let mut state = self.state();
+        let buf = state.mem.remove(tensor.id()).ok_or_else(|| self.invalid(tensor))?;
+        state.mem.recycle(buf);
+        Ok(())
+    }
+
+    fn write(&self, tensor: &Tensor, bytes: &[u8]) -> Result<()> {
+        let expected = tensor.desc().byte_len()?;
+        if bytes.len() != expected {
+            return Err(Error::ByteLength {
+                what: "write",
+                desc: tensor.desc().to_string(),
+                expected,
+                got: bytes.len(),
+            });
+        }
+        let mut state = self.state();
+        let buf = state.mem.get(tensor.id()).cloned().ok_or_else(|| self.invalid(tensor))?;
+        let State { rec, .. } = &mut *state;
+        self.gpu.scoped(|| {
+            // Work recorded earlier must see the old contents: submit it first.
+            rec.flush(&self.gpu);
+            if expected % 4 == 0 {
+                self.gpu.queue.write_buffer(&buf, 0, bytes);
+            } else {
+                let mut padded = bytes.to_vec();
+                padded.resize(expected.div_ceil(4) * 4, 0);
+                self.gpu.queue.write_buffer(&buf, 0, &padded);
+            }
+            Ok(())
+        })
+    }
+
+    fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
+        let len = tensor.desc().byte_len()?;
+        let mut state = self.state();
+        let buf = state.mem.get(tensor.id()).cloned().ok_or_else(|| self.invalid(tensor))?;
+        let size = (len.max(4) as u64).div_ceil(4) * 4;
+        let State { rec, .. } = &mut *state;
+        let staging = self.gpu.scoped(|| {
+            let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("hcal readback"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            rec.copy(&self.gpu, &buf, &staging, size);
+            rec.flush(&self.gpu);
+            Ok(staging)
+        })?;
+        drop(state);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.gpu.wait()?;
+        let backend = || self.info.backend.clone();
+        rx.recv()
+            .map_err(|_| Error::DeviceLost { backend: backend(), detail: "readback never completed".into() })?
+            .map_err(|e| Error::Backend { backend: backend(), detail: format!("map for read: {e}") })?;
+        let data = {
+            let view = staging
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?;
+            view[..len].to_vec()
+        };
+        staging.unmap();
+        Ok(data)
+    }
+
+    fn execute(&self, call: &Call<'_>) -> Result<()> {
+        let mut state = self.state();
+        let State { mem, rec } = &mut *state;
+        let mut temps = Vec::new();
+        let result = self.gpu.scoped(|| {
+            let mut ctx =
+                Ctx { gpu: &self.gpu, pipelines: &self.pipelines, rec, mem, dummy: &self.dummy, temps: Vec::new() };
+            let r = self.record(&mut ctx, call);
+            temps = std::mem::take(&mut ctx.temps);
+            r
+        });
+        for t in temps {
+            mem.recycle(t);
+        }
+        result?;
+        if rec.pending() >= MAX_BATCH_DISPATCHES {
+            self.gpu.scoped(|| {
+                rec.flush(&self.gpu);
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<()> {
+        {
+            let mut state = self.state();
+            let State { rec, .. } = &mut *state;
+            self.gpu.scoped(|| {
+                rec.flush(&self.gpu);
+                Ok(())
+            })?;
+        }
+        self.gpu.wait()
+    }
+}
+
+/// Shared handle type for registries.
+pub type SharedWgpuBackend = Arc<WgpuBackend>;

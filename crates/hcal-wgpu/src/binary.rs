@@ -1,0 +1,51 @@
+//! Launchers for `shaders/binary.wgsl`: broadcasting binary ops and broadcast copies.
+
+use hcal_core::{BinaryOp, DType, Result, TensorDesc, broadcast_strides};
+
+use crate::pipeline::kernel;
+use crate::record::{Ctx, Operand};
+
+/// Highest rank the kernel's parameter block holds.
+pub(crate) const MAX_RANK: usize = 8;
+
+/// `[n, op, rank, shape[8], a_strides[8], b_strides[8]]`.
+fn params(op: u32, out_shape: &[usize], a_shape: &[usize], b_shape: &[usize]) -> Vec<u32> {
+    let n: usize = out_shape.iter().product();
+    let mut p = vec![0u32; 27];
+    p[0] = n as u32;
+    p[1] = op;
+    p[2] = out_shape.len() as u32;
+    for (k, (&d, (sa, sb))) in out_shape
+        .iter()
+        .zip(broadcast_strides(a_shape, out_shape).into_iter().zip(broadcast_strides(b_shape, out_shape)))
+        .enumerate()
+    {
+        p[3 + k] = d as u32;
+        p[11 + k] = sa as u32;
+        p[19 + k] = sb as u32;
+    }
+    p
+}
+
+/// `C = op(A, B)` with numpy broadcasting.
+pub(crate) fn record(ctx: &mut Ctx<'_>, op: BinaryOp, a: &Operand, b: &Operand, c: &Operand) -> Result<()> {
+    let code = match op {
+        BinaryOp::Add => 0,
+        BinaryOp::Sub => 1,
+        BinaryOp::Mul => 2,
+        BinaryOp::Div => 3,
+        BinaryOp::Max => 4,
+        BinaryOp::Min => 5,
+    };
+    let p = params(code, &c.desc.shape, &a.desc.shape, &b.desc.shape);
+    ctx.per_item(kernel("binary", "binary"), &p, &[(1, &a.buf), (2, &b.buf), (3, &c.buf)], c.desc.numel())
+}
+
+/// `x` (f32) broadcast to `shape`, materialized in a scratch buffer.
+pub(crate) fn expand(ctx: &mut Ctx<'_>, x: &Operand, shape: &[usize]) -> Result<Operand> {
+    let n: usize = shape.iter().product();
+    let buf = ctx.scratch(n * 4)?;
+    let p = params(0, shape, &x.desc.shape, &[]);
+    ctx.per_item(kernel("binary", "expand"), &p, &[(1, &x.buf), (3, &buf)], n)?;
+    Ok(Operand { buf, desc: TensorDesc::new(shape, DType::F32) })
+}

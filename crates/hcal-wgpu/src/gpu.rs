@@ -1,0 +1,85 @@
+//! The device and queue, with wgpu errors turned into hcal errors.
+
+use std::sync::{Arc, Mutex};
+
+use hcal_core::{Error, Result};
+
+/// A wgpu device opened with the adapter's own limits, plus what its
+/// callbacks reported (device loss, uncaptured errors).
+pub(crate) struct Gpu {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) limits: wgpu::Limits,
+    pub(crate) backend: String,
+    lost: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    /// Open a device on `adapter` with every limit the adapter offers (wgpu's
+    /// defaults cap storage bindings at 128 MiB) and no optional features.
+    pub(crate) fn open(backend: &str, adapter: &wgpu::Adapter) -> Result<Self> {
+        let limits = adapter.limits();
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("hcal"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+            .map_err(|e| Error::Backend { backend: backend.to_string(), detail: format!("cannot open device: {e}") })?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_slot = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            *lost_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}"));
+        });
+        let uncaptured = Arc::new(Mutex::new(None));
+        let sink = Arc::clone(&uncaptured);
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| error.to_string());
+        }));
+        Ok(Self { device, queue, limits, backend: backend.to_string(), lost, uncaptured })
+    }
+
+    /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.
+    pub(crate) fn check_alive(&self) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            Some(detail) => Err(Error::DeviceLost { backend: self.backend.clone(), detail }),
+            None => Ok(()),
+        }
+    }
+
+    /// Run `f` inside validation and out-of-memory error scopes and turn what
+    /// they catch (or an uncaptured error, or a loss) into an hcal error.
+    pub(crate) fn scoped<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.check_alive()?;
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = f();
+        let validation = pollster::block_on(validation.pop());
+        let oom = pollster::block_on(oom.pop());
+        self.check_alive()?;
+        if let Some(e) = oom {
+            return Err(Error::OutOfMemory { backend: self.backend.clone(), bytes: 0, detail: e.to_string() });
+        }
+        if let Some(e) = validation {
+            return Err(Error::Backend { backend: self.backend.clone(), detail: format!("wgpu validation: {e}") });
+        }
+        if let Some(e) = self.uncaptured.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(Error::Backend { backend: self.backend.clone(), detail: format!("wgpu: {e}") });
+        }
+        value
+    }
+
+    /// Block until all submitted work is done.
+    pub(crate) fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(drop)
+            .map_err(|e| Error::DeviceLost { backend: self.backend.clone(), detail: format!("poll: {e}") })?;
+        self.check_alive()
+    }
+}

@@ -1,0 +1,62 @@
+//! # hcal-wgpu: the portable GPU backend
+//!
+//! Every operator of the hcal standard as a WGSL kernel (`shaders/*.wgsl`,
+//! one file per family, each module here named like its shader), run through
+//! wgpu on Vulkan, Metal, DX12 or GL. Design choices:
+//!
+//! - Adapters are named `wgpu:<api>:<index>`; `wgpu` picks the best one
+//!   ([`adapters`], [`WgpuBackend::open`]). Devices are opened with the
+//!   adapter's real limits, not wgpu's defaults.
+//! - Kernels compute in f32. f16 and bf16 tensors keep their storage and are
+//!   converted by bit-exact conversion kernels around an op (round to nearest
+//!   even, inf and NaN kept), so no optional shader feature is needed.
+//! - Pipelines are compiled once per (shader, entry point) and cached;
+//!   buffers come from a pool; ops are recorded into one command encoder and
+//!   submitted in batches, with all kernel parameters of a batch in one
+//!   buffer; only `read` and `sync` wait for the device.
+//! - wgpu validation and out-of-memory errors are caught with error scopes
+//!   around every recording and submission, device loss by a callback; all
+//!   become hcal [`hcal_core::Error`]s. Signatures beyond a device limit are
+//!   declined by `supports` with the limit named.
+//!
+//! ```no_run
+//! use hcal_core::{Backend, BackendExt, DType, Op, TensorDesc};
+//! let gpu = hcal_wgpu::WgpuBackend::open("wgpu")?;
+//! let x = gpu.alloc(&TensorDesc::new([4], DType::F32))?;
+//! gpu.write(&x, bytemuck::cast_slice(&[1f32, 2., 3., 4.]))?;
+//! let y = gpu.alloc(x.desc())?;
+//! gpu.run(&Op::Softmax { axis: 0 }, &[&x], &[&y])?;
+//! let p: Vec<f32> = bytemuck::cast_slice(&gpu.read(&y)?).to_vec();
+//! assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+//! # Ok::<(), hcal_core::Error>(())
+//! ```
+
+mod adapter;
+mod attention;
+mod backend;
+mod binary;
+mod convert;
+mod gpu;
+mod matmul;
+mod memory;
+mod norm;
+mod pipeline;
+mod record;
+mod reduce;
+mod rotary;
+mod softmax;
+mod transpose;
+mod unary;
+
+pub use adapter::{AdapterEntry, adapters, resolve};
+pub use backend::{SharedWgpuBackend, WgpuBackend};
+
+/// Names of every adapter found (`wgpu:vulkan:0`, ...), for registries.
+pub fn adapter_names() -> Vec<String> {
+    adapters().into_iter().map(|a| a.name).collect()
+}
+
+/// The WGSL source of every kernel family, by name (for checksums in reports).
+pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    pipeline::SHADERS.iter().copied()
+}

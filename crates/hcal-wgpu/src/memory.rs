@@ -1,0 +1,92 @@
+//! Device buffers: tensors by id, and a pool that recycles freed buffers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hcal_core::{Error, Result, TensorId};
+
+use crate::gpu::Gpu;
+
+/// Buffer sizes are rounded up to this, so freed buffers fit later requests.
+const SIZE_CLASS: u64 = 256;
+
+/// Freed buffers kept for reuse, at most this many bytes in total.
+const POOL_CAP_BYTES: u64 = 512 << 20;
+
+/// Live tensors and recycled buffers.
+#[derive(Default)]
+pub(crate) struct Memory {
+    tensors: HashMap<TensorId, Arc<wgpu::Buffer>>,
+    pool: HashMap<u64, Vec<Arc<wgpu::Buffer>>>,
+    pooled_bytes: u64,
+    next_id: u64,
+}
+
+/// The byte size of the buffer that holds `bytes` (non-zero, 4-byte aligned for copies).
+pub(crate) fn buffer_size(bytes: usize) -> u64 {
+    (bytes as u64).max(4).div_ceil(SIZE_CLASS) * SIZE_CLASS
+}
+
+impl Memory {
+    /// A storage buffer of at least `bytes`, recycled when possible.
+    pub(crate) fn buffer(&mut self, gpu: &Gpu, bytes: usize) -> Result<Arc<wgpu::Buffer>> {
+        let size = buffer_size(bytes);
+        if size > gpu.limits.max_buffer_size {
+            return Err(Error::DeviceLimit {
+                backend: gpu.backend.clone(),
+                limit: "max_buffer_size",
+                max: gpu.limits.max_buffer_size,
+                requested: size,
+            });
+        }
+        if let Some(buf) = self.pool.get_mut(&size).and_then(Vec::pop) {
+            self.pooled_bytes -= size;
+            return Ok(buf);
+        }
+        let buffer = gpu.scoped(|| {
+            Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("hcal tensor"),
+                size,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }))
+        });
+        buffer.map(Arc::new).map_err(|e| match e {
+            Error::OutOfMemory { backend, detail, .. } => Error::OutOfMemory { backend, bytes, detail },
+            other => other,
+        })
+    }
+
+    /// Give a buffer back for reuse (dropped when the pool is full). Work
+    /// already recorded with it still sees it: the queue orders later writes.
+    pub(crate) fn recycle(&mut self, buffer: Arc<wgpu::Buffer>) {
+        let size = buffer.size();
+        if self.pooled_bytes + size <= POOL_CAP_BYTES {
+            self.pooled_bytes += size;
+            self.pool.entry(size).or_default().push(buffer);
+        }
+    }
+
+    /// Register a buffer as a tensor.
+    pub(crate) fn insert(&mut self, buffer: Arc<wgpu::Buffer>) -> TensorId {
+        self.next_id += 1;
+        let id = TensorId(self.next_id);
+        self.tensors.insert(id, buffer);
+        id
+    }
+
+    /// The buffer of a live tensor.
+    pub(crate) fn get(&self, id: TensorId) -> Option<&Arc<wgpu::Buffer>> {
+        self.tensors.get(&id)
+    }
+
+    /// Unregister a tensor, returning its buffer.
+    pub(crate) fn remove(&mut self, id: TensorId) -> Option<Arc<wgpu::Buffer>> {
+        self.tensors.remove(&id)
+    }
+
+    /// `(live tensors, pooled buffers, pooled bytes)`, for leak checks.
+    pub(crate) fn stats(&self) -> (usize, usize, u64) {
+        (self.tensors.len(), self.pool.values().map(Vec::len).sum(), self.pooled_bytes)
+    }
+}

@@ -1,0 +1,42 @@
+//! Launcher for `shaders/norm.wgsl`: LayerNormalization and RMSNormalization.
+
+use hcal_core::{Op, Result, norm_split, normalize_axis};
+
+use crate::binary::expand;
+use crate::pipeline::kernel;
+use crate::record::{Ctx, Operand, bits};
+
+/// LayerNormalization `(x - mean) / sqrt(var + eps) * scale + bias` or
+/// RMSNormalization `x / sqrt(mean(x^2) + eps) * scale` over `[axis, rank)`;
+/// Scale and B are broadcast to that shape first.
+pub(crate) fn record(
+    ctx: &mut Ctx<'_>,
+    op: &Op,
+    x: &Operand,
+    scale: &Operand,
+    bias: Option<&Operand>,
+    y: &Operand,
+) -> Result<()> {
+    let (axis, epsilon, rms) = match op {
+        Op::LayerNormalization { axis, epsilon } => (*axis, *epsilon, false),
+        Op::RmsNormalization { axis, epsilon } => (*axis, *epsilon, true),
+        _ => unreachable!("norm::record is only called for normalizations"),
+    };
+    let ax = normalize_axis(op.name(), axis, x.desc.rank())?;
+    let split = norm_split(&x.desc.shape, ax);
+    if split.len == 0 || split.outer == 0 {
+        return Ok(());
+    }
+    let normalized = x.desc.shape[ax..].to_vec();
+    let scale = expand(ctx, scale, &normalized)?;
+    let bias = bias.map(|b| expand(ctx, b, &normalized)).transpose()?;
+    let bias_buf = bias.as_ref().map(|b| b.buf.clone());
+    let params = [split.outer as u32, split.len as u32, bits(epsilon), u32::from(bias.is_some()), u32::from(rms)];
+    let bias_binding: &wgpu::Buffer = bias_buf.as_deref().unwrap_or(&scale.buf);
+    ctx.per_row(
+        kernel("norm", "norm"),
+        &params,
+        &[(1, &x.buf), (2, &scale.buf), (3, bias_binding), (4, &y.buf)],
+        split.outer,
+    )
+}

@@ -1,0 +1,84 @@
+//! WGSL sources and compiled pipelines, built once per (shader, entry point).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use hcal_core::Result;
+
+use crate::gpu::Gpu;
+
+/// Every kernel family: `shaders/<name>.wgsl`, compiled into the binary.
+pub(crate) const SHADERS: &[(&str, &str)] = &[
+    ("attention", include_str!("../../../shaders/attention.wgsl")),
+    ("binary", include_str!("../../../shaders/binary.wgsl")),
+    ("convert", include_str!("../../../shaders/convert.wgsl")),
+    ("matmul", include_str!("../../../shaders/matmul.wgsl")),
+    ("norm", include_str!("../../../shaders/norm.wgsl")),
+    ("reduce", include_str!("../../../shaders/reduce.wgsl")),
+    ("rotary", include_str!("../../../shaders/rotary.wgsl")),
+    ("softmax", include_str!("../../../shaders/softmax.wgsl")),
+    ("transpose", include_str!("../../../shaders/transpose.wgsl")),
+    ("unary", include_str!("../../../shaders/unary.wgsl")),
+];
+
+/// A kernel: shader family and entry point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Kernel {
+    pub(crate) shader: &'static str,
+    pub(crate) entry: &'static str,
+}
+
+/// Shorthand for a kernel.
+pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel {
+    Kernel { shader, entry }
+}
+
+/// Compiled pipelines and their bind group layouts.
+#[derive(Default)]
+pub(crate) struct Pipelines {
+    modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
+    pipelines: Mutex<HashMap<Kernel, Arc<wgpu::ComputePipeline>>>,
+}
+
+impl Pipelines {
+    /// The pipeline of `kernel`, compiling it on first use.
+    pub(crate) fn get(&self, gpu: &Gpu, kernel: Kernel) -> Result<Arc<wgpu::ComputePipeline>> {
+        if let Some(p) = self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).get(&kernel) {
+            return Ok(Arc::clone(p));
+        }
+        let module = self.module(gpu, kernel.shader)?;
+        let pipeline = gpu.scoped(|| {
+            Ok(Arc::new(gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(kernel.entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(kernel.entry),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                cache: None,
+            })))
+        })?;
+        self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).insert(kernel, Arc::clone(&pipeline));
+        Ok(pipeline)
+    }
+
+    fn module(&self, gpu: &Gpu, shader: &'static str) -> Result<Arc<wgpu::ShaderModule>> {
+        if let Some(m) = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(shader) {
+            return Ok(Arc::clone(m));
+        }
+        let source =
+            SHADERS.iter().find(|(n, _)| *n == shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
+        let module = gpu.scoped(|| {
+            Ok(Arc::new(gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(shader),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            })))
+        })?;
+        self.modules.lock().unwrap_or_else(|p| p.into_inner()).insert(shader, Arc::clone(&module));
+        Ok(module)
+    }
+
+    /// Number of compiled pipelines (each built once).
+    pub(crate) fn len(&self) -> usize {
+        self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}

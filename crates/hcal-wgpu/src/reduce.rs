@@ -1,0 +1,32 @@
+//! Launcher for `shaders/reduce.wgsl`.
+
+use hcal_core::{ReduceOp, Result, contiguous_strides, reduce_axes};
+
+use crate::pipeline::kernel;
+use crate::record::{Ctx, Operand};
+
+/// Highest rank the kernel's parameter block holds.
+pub(crate) const MAX_RANK: usize = 8;
+
+/// Reduce `x` over `axes` into `y`.
+pub(crate) fn record(ctx: &mut Ctx<'_>, op: ReduceOp, axes: Option<&[i64]>, x: &Operand, y: &Operand) -> Result<()> {
+    let shape = &x.desc.shape;
+    let reduced = reduce_axes(op.name(), axes, shape.len())?;
+    let count: usize = reduced.iter().map(|&d| shape[d]).product();
+    let strides = contiguous_strides(shape);
+    let mut p = vec![0u32; 28];
+    p[0] = y.n();
+    p[1] = match op {
+        ReduceOp::Sum => 0,
+        ReduceOp::Mean => 1,
+        ReduceOp::Max => 2,
+    };
+    p[2] = shape.len() as u32;
+    p[3] = count as u32;
+    for d in 0..shape.len() {
+        p[4 + d] = shape[d] as u32;
+        p[12 + d] = strides[d] as u32;
+        p[20 + d] = u32::from(reduced.contains(&d));
+    }
+    ctx.per_item(kernel("reduce", "reduce"), &p, &[(1, &x.buf), (2, &y.buf)], y.desc.numel())
+}

@@ -1,0 +1,40 @@
+//! Launcher for `shaders/rotary.wgsl`.
+
+use hcal_core::{Result, RotaryEmbedding, rotary_geometry};
+
+use crate::pipeline::kernel;
+use crate::record::{Ctx, Operand};
+
+/// RotaryEmbedding; `ids` are raw i64 position ids.
+pub(crate) fn record(
+    ctx: &mut Ctx<'_>,
+    attrs: &RotaryEmbedding,
+    x: &Operand,
+    cos: &Operand,
+    sin: &Operand,
+    ids: Option<&Operand>,
+    y: &Operand,
+) -> Result<()> {
+    let g = rotary_geometry(attrs, &x.desc, &cos.desc, &sin.desc, ids.map(|i| &i.desc))?;
+    let params = [
+        x.n(),
+        g.batch as u32,
+        g.heads as u32,
+        g.seq as u32,
+        g.head_dim as u32,
+        g.rotary_dim as u32,
+        u32::from(attrs.interleaved),
+        u32::from(g.packed_3d),
+        u32::from(g.with_position_ids),
+        g.cache_rows as u32,
+    ];
+    let ids_buf = ids.map(|i| i.buf.clone());
+    let ids_binding: &wgpu::Buffer = ids_buf.as_deref().unwrap_or(ctx.dummy);
+    let ids_binding = ids_binding.clone();
+    ctx.per_item(
+        kernel("rotary", "rotary"),
+        &params,
+        &[(1, &x.buf), (2, &cos.buf), (3, &sin.buf), (4, &ids_binding), (5, &y.buf)],
+        x.desc.numel(),
+    )
+}

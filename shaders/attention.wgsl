@@ -1,0 +1,168 @@
+// attention.wgsl: ONNX Attention (opset 23), f32, O(T) memory per query row.
+//
+// Entry `kv_concat` builds present = concat(past, new) as [B, Hkv, T, dim]:
+//   @group(0) @binding(0) params: array<u32>
+//       [0] n = elements of present, [1] B, [2] Hkv, [3] P (past length), [4] S (new length),
+//       [5] dim, [6] 1 = new is [B, S, Hkv*dim] (else [B, Hkv, S, dim])
+//   @group(0) @binding(6) past: array<f32>   (a dummy when P = 0)
+//   @group(0) @binding(7) new_rows: array<f32>
+//   @group(0) @binding(8) present: array<f32>
+// (its own binding numbers: an entry point binds only what it uses, and the two
+// entry points never share a slot)
+//
+// Entry `attention`, one workgroup of 64 per query row (b, h, i):
+//   @group(0) @binding(0) params: array<u32>
+//       [0] rows = B*Hq*Sq, [1] Hq, [2] Hkv, [3] Sq, [4] T, [5] P, [6] D, [7] Dv,
+//       [8] 1 = Q and Y are 3-D [B, S, H*D], [9] scale (f32 bits), [10] softcap (f32 bits, 0 = off),
+//       [11] 1 = causal, [12] mask kind (0 none, 1 bool as 0/1 floats, 2 additive float),
+//       [13] mask batch extent (1 or B), [14] mask head extent (1 or Hq), [15] mask key extent Tm
+//   @group(0) @binding(1) q: array<f32>
+//   @group(0) @binding(2) k: array<f32>      present keys [B, Hkv, T, D]
+//   @group(0) @binding(3) v: array<f32>      present values [B, Hkv, T, Dv]
+//   @group(0) @binding(4) mask: array<f32>   [mb, mh, Sq, Tm] (a dummy when absent)
+//   @group(0) @binding(5) y: array<f32>
+// Keys stream in tiles of 64 with an online softmax (running max and sum,
+// rescaled per tile), so no Sq x T score matrix exists. Query head h reads key
+// head h / (Hq / Hkv). Keys j > i + P are masked when causal; keys j >= Tm are
+// masked when a mask is given. A fully masked row is NaN, as ONNX defines it.
+// Limits: D <= 256 and Dv <= 256 (the backend declines larger heads).
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+@group(0) @binding(6) var<storage, read> past: array<f32>;
+@group(0) @binding(7) var<storage, read> new_rows: array<f32>;
+@group(0) @binding(8) var<storage, read_write> present: array<f32>;
+
+var<workgroup> q_row: array<f32, 256>;
+var<workgroup> probs: array<f32, 64>;
+var<workgroup> scratch: array<f32, 64>;
+
+@compute @workgroup_size(256)
+fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if i >= params[0] { return; }
+    let hkv = params[2];
+    let p = params[3];
+    let s = params[4];
+    let dim = params[5];
+    let t = p + s;
+    let c = i % dim;
+    let j = (i / dim) % t;
+    let h = (i / (dim * t)) % hkv;
+    let b = i / (dim * t * hkv);
+    if j < p {
+        present[i] = past[((b * hkv + h) * p + j) * dim + c];
+    } else if params[6] == 1u {
+        present[i] = new_rows[((b * s + (j - p)) * hkv + h) * dim + c];
+    } else {
+        present[i] = new_rows[((b * hkv + h) * s + (j - p)) * dim + c];
+    }
+}
+
+fn reduce(t: u32, value: f32, is_max: bool) -> f32 {
+    scratch[t] = value;
+    workgroupBarrier();
+    for (var s = 32u; s > 0u; s = s / 2u) {
+        if t < s {
+            scratch[t] = select(scratch[t] + scratch[t + s], max(scratch[t], scratch[t + s]), is_max);
+        }
+        workgroupBarrier();
+    }
+    let r = scratch[0];
+    workgroupBarrier();
+    return r;
+}
+
+@compute @workgroup_size(64)
+fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+    let row = wid.x + wid.y * nwg.x;
+    if row >= params[0] { return; }
+    let hq = params[1];
+    let hkv = params[2];
+    let sq = params[3];
+    let total = params[4];
+    let past_len = params[5];
+    let d = params[6];
+    let dv = params[7];
+    let packed = params[8] == 1u;
+    let scale = bitcast<f32>(params[9]);
+    let softcap = bitcast<f32>(params[10]);
+    let causal = params[11] == 1u;
+    let mask_kind = params[12];
+    let i = row % sq;
+    let h = (row / sq) % hq;
+    let b = row / (sq * hq);
+    let kh = h / (hq / hkv);
+    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
+
+    let q_off = select(((b * hq + h) * sq + i) * d, ((b * sq + i) * hq + h) * d, packed);
+    for (var c = t; c < d; c += 64u) { q_row[c] = q[q_off + c]; }
+    workgroupBarrier();
+
+    let kv_base = (b * hkv + kh) * total;
+    var m = neg_inf;
+    var l = 0.0;
+    var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+    for (var tile = 0u; tile < total; tile += 64u) {
+        let j = tile + t;
+        var s = neg_inf;
+        if j < total {
+            var dot = 0.0;
+            let k_off = (kv_base + j) * d;
+            for (var c = 0u; c < d; c++) { dot = fma(q_row[c], k[k_off + c], dot); }
+            s = dot * scale;
+            if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }
+            if mask_kind != 0u {
+                let mb = params[13];
+                let mh = params[14];
+                let tm = params[15];
+                if j >= tm {
+                    s = neg_inf;
+                } else {
+                    let mi = ((select(b, 0u, mb == 1u) * mh + select(h, 0u, mh == 1u)) * sq + i) * tm + j;
+                    let mv = mask[mi];
+                    if mask_kind == 1u {
+                        if mv == 0.0 { s = neg_inf; }
+                    } else {
+                        s = s + mv;
+                    }
+                }
+            }
+            if causal && j > i + past_len { s = neg_inf; }
+        }
+        let m_new = max(m, reduce(t, s, true));
+        // Uniform branch: every invocation sees the same m_new.
+        if m_new == neg_inf { continue; }
+        let p = exp(s - m_new);
+        probs[t] = p;
+        let factor = exp(m - m_new);
+        l = l * factor + reduce(t, p, false);
+        let count = min(64u, total - tile);
+        for (var r = 0u; r < 4u; r++) {
+            let c = t + 64u * r;
+            if c < dv {
+                var a = acc[r] * factor;
+                for (var jj = 0u; jj < count; jj++) {
+                    a = fma(probs[jj], v[(kv_base + tile + jj) * dv + c], a);
+                }
+                acc[r] = a;
+            }
+        }
+        m = m_new;
+        workgroupBarrier();
+    }
+    let y_off = select(((b * hq + h) * sq + i) * dv, ((b * sq + i) * hq + h) * dv, packed);
+    let nan = bitcast<f32>(0x7fc00000u | (total & 0u));
+    for (var r = 0u; r < 4u; r++) {
+        let c = t + 64u * r;
+        if c < dv {
+            // No keys at all: an empty sum, 0. Keys but all masked: NaN.
+            y[y_off + c] = select(select(acc[r] / l, nan, l == 0.0), 0.0, total == 0u);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+// matmul.wgsl: batched Y = alpha op(A) op(B) + beta C (MatMul and Gemm), f32.
+//
+// Bindings:
+//   @group(0) @binding(0) params: array<u32>
+//       [0] M, [1] N, [2] K, [3] flags (1 = transA: A is [K, M]; 2 = transB: B is [N, K]; 4 = C present),
+//       [4] alpha (f32 bits), [5] beta (f32 bits), [6] batch rank br (<= 6), [7..13) batch dims,
+//       [13..19) A batch strides, [19..25) B batch strides (elements, 0 where broadcast),
+//       [25] C stride over m, [26] C stride over n (0 where broadcast)
+//   @group(0) @binding(1) a: array<f32>
+//   @group(0) @binding(2) b: array<f32>
+//   @group(0) @binding(3) c: array<f32>   (a 1-element dummy when C is absent)
+//   @group(0) @binding(4) y: array<f32>   [batch, M, N]
+// Each invocation computes a 4x4 block of Y with f32 fused multiply-adds in K
+// order, so results are deterministic. Workgroup 8x8 -> a 32x32 tile;
+// dispatch (ceil(N/32), ceil(M/32), batch).
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(8, 8)
+fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m_dim = params[0];
+    let n_dim = params[1];
+    let k_dim = params[2];
+    let flags = params[3];
+    let trans_a = (flags & 1u) != 0u;
+    let trans_b = (flags & 2u) != 0u;
+    let row0 = gid.y * 4u;
+    let col0 = gid.x * 4u;
+    if row0 >= m_dim || col0 >= n_dim { return; }
+
+    // Offsets of this batch's matrices (broadcast strides may be 0).
+    let br = params[6];
+    var rest = gid.z;
+    var a_off = 0u;
+    var b_off = 0u;
+    for (var k = 0u; k < br; k++) {
+        let d = br - 1u - k;
+        let idx = rest % params[7u + d];
+        rest = rest / params[7u + d];
+        a_off += idx * params[13u + d];
+        b_off += idx * params[19u + d];
+    }
+    // Element strides of op(A)[i, p] and op(B)[p, j].
+    let a_si = select(k_dim, 1u, trans_a);
+    let a_sp = select(1u, m_dim, trans_a);
+    let b_sp = select(n_dim, 1u, trans_b);
+    let b_sj = select(1u, k_dim, trans_b);
+
+    var acc: array<vec4<f32>, 4>;
+    let rows = min(4u, m_dim - row0);
+    let cols = min(4u, n_dim - col0);
+    for (var p = 0u; p < k_dim; p++) {
+        var bv = vec4<f32>(0.0);
+        for (var j = 0u; j < cols; j++) {
+            bv[j] = b[b_off + p * b_sp + (col0 + j) * b_sj];
+        }
+        for (var i = 0u; i < rows; i++) {
+            let av = a[a_off + (row0 + i) * a_si + p * a_sp];
+            acc[i] = fma(vec4<f32>(av), bv, acc[i]);
+        }
+    }
+
+    let alpha = bitcast<f32>(params[4]);
+    let beta = bitcast<f32>(params[5]);
+    let has_c = (flags & 4u) != 0u;
+    let y_off = gid.z * m_dim * n_dim;
+    for (var i = 0u; i < rows; i++) {
+        for (var j = 0u; j < cols; j++) {
+            var v = acc[i][j];
+            if alpha != 1.0 { v = alpha * v; }
+            if has_c { v = v + beta * c[(row0 + i) * params[25] + (col0 + j) * params[26]]; }
+            y[y_off + (row0 + i) * n_dim + col0 + j] = v;
+        }
+    }
+}

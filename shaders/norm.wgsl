@@ -1,0 +1,61 @@
+// norm.wgsl: LayerNormalization and RMSNormalization over rows of n elements, f32.
+//
+// Bindings:
+//   @group(0) @binding(0) params: array<u32>
+//       [0] rows, [1] n, [2] epsilon (f32 bits), [3] 1 = B present, [4] 1 = RMS form
+//   @group(0) @binding(1) x:     array<f32>   [rows, n]
+//   @group(0) @binding(2) scale: array<f32>   [n] (broadcast already expanded)
+//   @group(0) @binding(3) bias:  array<f32>   [n] (a dummy when absent)
+//   @group(0) @binding(4) y:     array<f32>   [rows, n]
+// One workgroup of 64 per row (2-D grid). LayerNorm is two-pass (mean, then the
+// mean of squared deviations), which keeps rows with a large mean accurate;
+// RMS uses the mean of squares. Reductions are fixed-order trees.
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> scale: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+var<workgroup> scratch: array<f32, 64>;
+
+fn reduce_sum(t: u32, v: f32) -> f32 {
+    scratch[t] = v;
+    workgroupBarrier();
+    for (var s = 32u; s > 0u; s = s / 2u) {
+        if t < s { scratch[t] = scratch[t] + scratch[t + s]; }
+        workgroupBarrier();
+    }
+    let r = scratch[0];
+    workgroupBarrier();
+    return r;
+}
+
+@compute @workgroup_size(64)
+fn norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+    let row = wid.x + wid.y * nwg.x;
+    if row >= params[0] { return; }
+    let n = params[1];
+    let epsilon = bitcast<f32>(params[2]);
+    let has_bias = params[3] == 1u;
+    let rms = params[4] == 1u;
+    let base = row * n;
+    let inv_n = 1.0 / f32(n);
+    var mean = 0.0;
+    if !rms {
+        var s = 0.0;
+        for (var j = t; j < n; j += 64u) { s += x[base + j]; }
+        mean = reduce_sum(t, s) * inv_n;
+    }
+    var q = 0.0;
+    for (var j = t; j < n; j += 64u) {
+        let d = x[base + j] - mean;
+        q += d * d;
+    }
+    let inv = inverseSqrt(reduce_sum(t, q) * inv_n + epsilon);
+    for (var j = t; j < n; j += 64u) {
+        var v = (x[base + j] - mean) * inv * scale[j];
+        if has_bias { v += bias[j]; }
+        y[base + j] = v;
+    }
+}

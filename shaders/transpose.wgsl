@@ -1,0 +1,51 @@
+// transpose.wgsl: permute axes of a tensor of any dtype, moving raw bytes.
+//
+// Bindings:
+//   @group(0) @binding(0) params: array<u32>
+//       [0] n = elements, [1] element bytes (1, 2, 4 or 8), [2] rank (<= 8),
+//       [3..11) output shape, [11..19) input element stride of each output dim
+//   @group(0) @binding(1) x: array<u32>   input as 32-bit words
+//   @group(0) @binding(2) y: array<u32>   output as 32-bit words
+// One invocation per output word, so sub-word elements (bool, f16, bf16) are
+// gathered into whole words and no two invocations write the same word.
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
+
+// Input element index of output element e.
+fn source(e: u32) -> u32 {
+    let rank = params[2];
+    var rest = e;
+    var src = 0u;
+    for (var k = 0u; k < rank; k++) {
+        let d = rank - 1u - k;
+        src += (rest % params[3u + d]) * params[11u + d];
+        rest = rest / params[3u + d];
+    }
+    return src;
+}
+
+@compute @workgroup_size(256)
+fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let w = gid.x + gid.y * nwg.x * 256u;
+    let n = params[0];
+    let bytes = params[1];
+    if bytes >= 4u {
+        let words = bytes / 4u;
+        if w >= n * words { return; }
+        y[w] = x[source(w / words) * words + w % words];
+        return;
+    }
+    let per_word = 4u / bytes;
+    if w * per_word >= n { return; }
+    let bits = bytes * 8u;
+    let mask = (1u << bits) - 1u;
+    var word = 0u;
+    for (var k = 0u; k < per_word && w * per_word + k < n; k++) {
+        let s = source(w * per_word + k);
+        let v = (x[s / per_word] >> ((s % per_word) * bits)) & mask;
+        word = word | (v << (k * bits));
+    }
+    y[w] = word;
+}
