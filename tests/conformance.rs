@@ -25,7 +25,8 @@ fn main() {
             trials.push(Trial::test("[wgpu] adapter present", move || Err(Failed::from(why))));
         } else {
             eprintln!("skipping the wgpu backend: {why}");
-            trials.push(Trial::test("[wgpu] adapter present", || Ok(())).with_ignored_flag(true).with_kind("no adapter"));
+            trials
+                .push(Trial::test("[wgpu] adapter present", || Ok(())).with_ignored_flag(true).with_kind("no adapter"));
         }
     }
     for name in names {

@@ -52,7 +52,15 @@ pub(crate) fn device_type(t: wgpu::DeviceType) -> DeviceType {
 ///     println!("{} -> {} ({:?})", a.name, a.info.name, a.info.device_type);
 /// }
 /// ```
+///
+/// Discovery runs once per process (it initializes every driver, EGL
+/// included, which is slow and not safe to repeat from many threads at once).
 pub fn adapters() -> Vec<AdapterEntry> {
+    static FOUND: OnceLock<Vec<AdapterEntry>> = OnceLock::new();
+    FOUND.get_or_init(discover).clone()
+}
+
+fn discover() -> Vec<AdapterEntry> {
     let mut found = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
     // A stable order: by API, then as discovered.
     found.sort_by_key(|a| api_name(a.get_info().backend));

@@ -107,6 +107,8 @@ impl WgpuBackend {
     /// Simulate a lost device (wgpu `Device::destroy`): every later call errors.
     pub fn destroy_device_for_testing(&self) {
         self.gpu.device.destroy();
+        // wgpu reports the loss through the callback on its next maintenance.
+        let _ = self.gpu.device.poll(wgpu::PollType::Poll);
     }
 
     fn invalid(&self, t: &Tensor) -> Error {
@@ -360,15 +362,14 @@ impl Backend for WgpuBackend {
     fn execute(&self, call: &Call<'_>) -> Result<()> {
         let mut state = self.state();
         let State { mem, rec } = &mut *state;
-        let mut temps = Vec::new();
-        let result = self.gpu.scoped(|| {
-            let mut ctx =
-                Ctx { gpu: &self.gpu, pipelines: &self.pipelines, rec, mem, dummy: &self.dummy, temps: Vec::new() };
-            let r = self.record(&mut ctx, call);
-            temps = std::mem::take(&mut ctx.temps);
-            r
-        });
-        for t in temps {
+        // Recording needs no error scope of its own: what it could get wrong
+        // (bind groups, passes) is reported when the batch is submitted inside
+        // a scope, or by the uncaptured-error handler, checked at every scope.
+        self.gpu.check_alive()?;
+        let mut ctx =
+            Ctx { gpu: &self.gpu, pipelines: &self.pipelines, rec, mem, dummy: &self.dummy, temps: Vec::new() };
+        let result = self.record(&mut ctx, call);
+        for t in std::mem::take(&mut ctx.temps) {
             mem.recycle(t);
         }
         result?;

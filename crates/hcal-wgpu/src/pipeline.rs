@@ -33,18 +33,26 @@ pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel 
     Kernel { shader, entry }
 }
 
+/// A compiled pipeline and its bind group layout (fetched once: asking the
+/// pipeline for it on every dispatch costs a lookup and an allocation).
+#[derive(Clone)]
+pub(crate) struct Compiled {
+    pub(crate) pipeline: Arc<wgpu::ComputePipeline>,
+    pub(crate) layout: Arc<wgpu::BindGroupLayout>,
+}
+
 /// Compiled pipelines and their bind group layouts.
 #[derive(Default)]
 pub(crate) struct Pipelines {
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
-    pipelines: Mutex<HashMap<Kernel, Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<Kernel, Compiled>>,
 }
 
 impl Pipelines {
     /// The pipeline of `kernel`, compiling it on first use.
-    pub(crate) fn get(&self, gpu: &Gpu, kernel: Kernel) -> Result<Arc<wgpu::ComputePipeline>> {
+    pub(crate) fn get(&self, gpu: &Gpu, kernel: Kernel) -> Result<Compiled> {
         if let Some(p) = self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).get(&kernel) {
-            return Ok(Arc::clone(p));
+            return Ok(p.clone());
         }
         let module = self.module(gpu, kernel.shader)?;
         let pipeline = gpu.scoped(|| {
@@ -57,8 +65,9 @@ impl Pipelines {
                 cache: None,
             })))
         })?;
-        self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).insert(kernel, Arc::clone(&pipeline));
-        Ok(pipeline)
+        let compiled = Compiled { layout: Arc::new(pipeline.get_bind_group_layout(0)), pipeline };
+        self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).insert(kernel, compiled.clone());
+        Ok(compiled)
     }
 
     fn module(&self, gpu: &Gpu, shader: &'static str) -> Result<Arc<wgpu::ShaderModule>> {

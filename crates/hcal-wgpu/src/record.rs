@@ -24,6 +24,9 @@ pub(crate) const MAX_BATCH_DISPATCHES: usize = 256;
 /// The open batch.
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
+    /// The open compute pass: consecutive dispatches share one pass (wgpu
+    /// still places the barriers their buffers need between them).
+    pass: Option<wgpu::ComputePass<'static>>,
     params: Vec<u32>,
     arena: Option<Arc<wgpu::Buffer>>,
     dispatches: usize,
@@ -31,7 +34,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     pub(crate) fn new() -> Self {
-        Self { encoder: None, params: Vec::new(), arena: None, dispatches: 0 }
+        Self { encoder: None, pass: None, params: Vec::new(), arena: None, dispatches: 0 }
     }
 
     /// Dispatches waiting to be submitted.
@@ -47,6 +50,7 @@ impl Recorder {
 
     /// Submit everything recorded so far (call inside an error scope).
     pub(crate) fn flush(&mut self, gpu: &Gpu) {
+        self.pass = None;
         let Some(encoder) = self.encoder.take() else { return };
         if let Some(arena) = &self.arena
             && !self.params.is_empty()
@@ -62,6 +66,7 @@ impl Recorder {
     pub(crate) fn copy(&mut self, gpu: &Gpu, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) {
         let size = bytes.div_ceil(4) * 4;
         if size > 0 {
+            self.pass = None; // a copy is recorded outside compute passes
             self.encoder(gpu).copy_buffer_to_buffer(src, 0, dst, 0, size);
         }
     }
@@ -77,7 +82,7 @@ impl Recorder {
         bindings: &[(u32, &wgpu::Buffer)],
         groups: [u32; 3],
     ) -> Result<()> {
-        let pipeline = pipelines.get(gpu, kernel)?;
+        let compiled = pipelines.get(gpu, kernel)?;
         let align = (gpu.limits.min_storage_buffer_offset_alignment as usize / 4).max(1);
         let mut offset = self.params.len().div_ceil(align) * align;
         if ((offset + params.len()) * 4) as u64 > ARENA_BYTES {
@@ -116,16 +121,19 @@ impl Recorder {
         }
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(kernel.entry),
-            layout: &pipeline.get_bind_group_layout(0),
+            layout: &compiled.layout,
             entries: &entries,
         });
-        let encoder = self.encoder(gpu);
-        let mut pass = encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(kernel.entry), timestamp_writes: None });
-        pass.set_pipeline(&pipeline);
+        if self.pass.is_none() {
+            let pass = self
+                .encoder(gpu)
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("hcal ops"), timestamp_writes: None });
+            self.pass = Some(pass.forget_lifetime());
+        }
+        let pass = self.pass.as_mut().expect("opened above");
+        pass.set_pipeline(&compiled.pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-        drop(pass);
         self.dispatches += 1;
         Ok(())
     }
