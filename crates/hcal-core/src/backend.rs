@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Call, Error, Op, OpSignature, Result, Tensor, TensorDesc};
+use crate::{Call, Error, Op, OpSignature, Probe, ProbeWork, Result, Tensor, TensorDesc};
 
 /// What kind of processor a device is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -154,6 +154,56 @@ pub trait Backend: Send + Sync {
     /// # Errors
     /// Device errors raised by that work.
     fn sync(&self) -> Result<()>;
+
+    // Benchmark hooks. Each has a default body, so a backend that offers none
+    // of them implements nothing; `hcal-bench` falls back to wall time with a
+    // sync, to `None` as the kernel name and to host microbenchmarks.
+
+    /// Start measuring the device time of the work enqueued from now on, until
+    /// [`Backend::end_timing`]. Returns `false` (and measures nothing) when the
+    /// backend has no device timer; callers then time the wall clock around
+    /// the work and a [`Backend::sync`]. Calling it again while timing restarts
+    /// the measurement.
+    ///
+    /// # Errors
+    /// Device errors.
+    fn begin_timing(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Wait for the work enqueued since [`Backend::begin_timing`] and return
+    /// the seconds the device spent executing it: the sum over the device's
+    /// units of work (compute passes on wgpu), so queueing and host gaps
+    /// between them are not counted. `None` when timing was not on.
+    ///
+    /// # Errors
+    /// Device errors raised by the timed work.
+    fn end_timing(&self) -> Result<Option<f64>> {
+        Ok(None)
+    }
+
+    /// The kernel (or kernels) that would run `signature`, named precisely
+    /// enough that two different kernels never share a name (for example the
+    /// shader, entry point and a hash of its source). Benchmarks record it and
+    /// refuse a "baseline" that names the same kernel as the candidate.
+    /// `None` when the backend does not say.
+    fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
+        let _ = signature;
+        None
+    }
+
+    /// Enqueue the microbenchmark `probe` and return the work it does;
+    /// callers time it like any op (between [`Backend::begin_timing`] and
+    /// [`Backend::end_timing`], or around a [`Backend::sync`]) and divide, to
+    /// get the device peak that "% of peak" figures are relative to. `None`
+    /// when the backend has no such kernel.
+    ///
+    /// # Errors
+    /// Allocation and device errors.
+    fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
+        let _ = probe;
+        Ok(None)
+    }
 }
 
 /// Validate-then-execute, available on every backend (including `dyn Backend`).

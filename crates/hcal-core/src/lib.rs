@@ -14,6 +14,10 @@
 //! - [`Backend`]: the object-safe trait a vendor implements (info, capability
 //!   answer per [`OpSignature`], alloc/write/read/free, execute, sync), and
 //!   [`BackendExt::run`] to validate, check support and execute in one call.
+//!   Optional hooks with default bodies serve benchmarks: device timing
+//!   ([`Backend::begin_timing`] / [`Backend::end_timing`]), the kernel a
+//!   signature would run ([`Backend::kernel_variant`]) and peak microbenchmarks
+//!   ([`Backend::run_probe`] with a [`Probe`]).
 //! - [`Error`]: one error enum; every message names the op and the dims.
 //!
 //! Design choices:
@@ -39,6 +43,7 @@ mod error;
 mod geometry;
 mod infer;
 mod op;
+mod probe;
 mod tensor;
 
 pub use backend::{Backend, BackendExt, DeviceInfo, DeviceType, Support};
@@ -52,4 +57,5 @@ pub use geometry::{
 };
 pub use infer::infer_outputs;
 pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};
+pub use probe::{Probe, ProbeWork};
 pub use tensor::{Tensor, TensorDesc, TensorId, contiguous_strides};

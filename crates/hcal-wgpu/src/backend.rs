@@ -3,8 +3,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hcal_core::{
-    Backend, Call, DType, DeviceInfo, Error, Op, OpSignature, Result, Support, Tensor, TensorDesc, attention_geometry,
-    infer_outputs, matmul_geometry,
+    Backend, Call, DType, DeviceInfo, Error, Op, OpSignature, Probe, ProbeWork, Result, Support, Tensor, TensorDesc,
+    attention_geometry, infer_outputs, matmul_geometry,
 };
 
 use crate::adapter::{AdapterEntry, api_name, device_type};
@@ -12,7 +12,7 @@ use crate::gpu::Gpu;
 use crate::memory::Memory;
 use crate::pipeline::Pipelines;
 use crate::record::{Ctx, MAX_BATCH_DISPATCHES, Operand, Recorder};
-use crate::{attention, binary, convert, matmul, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{attention, binary, convert, matmul, norm, peak, reduce, rotary, softmax, transpose, unary};
 
 struct State {
     mem: Memory,
@@ -392,6 +392,75 @@ impl Backend for WgpuBackend {
             })?;
         }
         self.gpu.wait()
+    }
+
+    /// Timestamp queries at the beginning and end of every compute pass
+    /// opened until [`Backend::end_timing`] (needs the adapter's
+    /// `TIMESTAMP_QUERY`, requested at open when offered).
+    fn begin_timing(&self) -> Result<bool> {
+        if !self.gpu.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return Ok(false);
+        }
+        self.gpu.check_alive()?;
+        self.state().rec.begin_timing(&self.gpu);
+        Ok(true)
+    }
+
+    /// Submits the timed work, waits for it, and sums `end - begin` over the
+    /// timed passes (wgpu's timestamp period converts ticks to nanoseconds).
+    fn end_timing(&self) -> Result<Option<f64>> {
+        let region = {
+            let mut state = self.state();
+            let State { rec, .. } = &mut *state;
+            self.gpu.scoped(|| Ok(rec.end_timing(&self.gpu)))?
+        };
+        match region {
+            Some(region) => region.seconds(&self.gpu, self.gpu.queue.get_timestamp_period()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// `<shader>.wgsl:<entry>@<fnv1a-32 of the shader source>`, with
+    /// `+convert.wgsl@...` when f16/bf16/bool operands are converted around
+    /// the kernel: editing a kernel changes the name.
+    fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
+        let (shader, entry) = match &signature.op {
+            Op::MatMul | Op::Gemm(_) => ("matmul", "matmul"),
+            Op::Softmax { .. } => ("softmax", "softmax"),
+            Op::LayerNormalization { .. } | Op::RmsNormalization { .. } => ("norm", "norm"),
+            Op::Attention(_) => ("attention", "attention"),
+            Op::RotaryEmbedding(_) => ("rotary", "rotary"),
+            Op::Gelu { .. } | Op::Unary(_) => ("unary", "unary"),
+            Op::Binary(_) => ("binary", "binary"),
+            Op::Reduce { .. } => ("reduce", "reduce"),
+            Op::Transpose { .. } => ("transpose", "transpose"),
+            Op::Cast { .. } => ("convert", "cast"),
+        };
+        let hash = |name: &str| {
+            let source = crate::shader_sources().find(|(n, _)| *n == name).map_or("", |(_, s)| s);
+            source.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+        };
+        let mut name = format!("{shader}.wgsl:{entry}@{:08x}", hash(shader));
+        let converted = signature.inputs.iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
+        if converted && shader != "convert" && shader != "transpose" {
+            name += &format!("+convert.wgsl@{:08x}", hash("convert"));
+        }
+        Some(name)
+    }
+
+    /// `shaders/peak.wgsl`: `fma_peak` (8 vec4 fma chains per invocation)
+    /// and `copy_peak` (vec4 copy).
+    fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
+        let mut state = self.state();
+        let State { mem, rec } = &mut *state;
+        self.gpu.check_alive()?;
+        let mut ctx =
+            Ctx { gpu: &self.gpu, pipelines: &self.pipelines, rec, mem, dummy: &self.dummy, temps: Vec::new() };
+        let result = peak::record(&mut ctx, probe);
+        for t in std::mem::take(&mut ctx.temps) {
+            mem.recycle(t);
+        }
+        result.map(Some)
     }
 }
 

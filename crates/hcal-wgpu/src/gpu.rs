@@ -17,12 +17,14 @@ pub(crate) struct Gpu {
 
 impl Gpu {
     /// Open a device on `adapter` with every limit the adapter offers (wgpu's
-    /// defaults cap storage bindings at 128 MiB) and no optional features.
+    /// defaults cap storage bindings at 128 MiB). The only optional feature
+    /// requested is `TIMESTAMP_QUERY`, when offered, for device timing of
+    /// benchmarks (`Backend::begin_timing`); kernels need none.
     pub(crate) fn open(backend: &str, adapter: &wgpu::Adapter) -> Result<Self> {
         let limits = adapter.limits();
         let desc = wgpu::DeviceDescriptor {
             label: Some("hcal"),
-            required_features: wgpu::Features::empty(),
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,

@@ -18,6 +18,12 @@
 //!   around every recording and submission, device loss by a callback; all
 //!   become hcal [`hcal_core::Error`]s. Signatures beyond a device limit are
 //!   declined by `supports` with the limit named.
+//! - Benchmark hooks: where the adapter offers `TIMESTAMP_QUERY` (lavapipe
+//!   does) the device is opened with it, and every compute pass opened between
+//!   `begin_timing` and `end_timing` writes timestamps at its beginning and
+//!   end; the device time is the sum over those passes. `kernel_variant` names
+//!   shader, entry point and a source hash; `run_probe` runs the FMA and copy
+//!   microbenchmarks of `shaders/peak.wgsl`.
 //!
 //! ```no_run
 //! use hcal_core::{Backend, BackendExt, DType, Op, TensorDesc};
@@ -40,6 +46,7 @@ mod gpu;
 mod matmul;
 mod memory;
 mod norm;
+mod peak;
 mod pipeline;
 mod record;
 mod reduce;

@@ -14,6 +14,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
     ("norm", include_str!("../../../shaders/norm.wgsl")),
+    ("peak", include_str!("../../../shaders/peak.wgsl")),
     ("reduce", include_str!("../../../shaders/reduce.wgsl")),
     ("rotary", include_str!("../../../shaders/rotary.wgsl")),
     ("softmax", include_str!("../../../shaders/softmax.wgsl")),

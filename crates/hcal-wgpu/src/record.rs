@@ -21,6 +21,64 @@ const ARENA_BYTES: u64 = 64 << 10;
 /// starts working while the host keeps recording.
 pub(crate) const MAX_BATCH_DISPATCHES: usize = 256;
 
+/// Timestamp queries of one query set: a begin/end pair per compute pass. A
+/// timed region with more passes resolves the set and reuses it (see
+/// [`Recorder::timestamp_pair`]).
+const TIMING_QUERIES: u32 = 256;
+
+/// Device timing (`Backend::begin_timing`): every compute pass opened while
+/// it is on writes a timestamp at its beginning and end; the region's device
+/// time is the sum of `end - begin` over those passes.
+struct Timing {
+    queries: Arc<wgpu::QuerySet>,
+    /// Where query results are resolved before being copied to a readback buffer.
+    resolve: Arc<wgpu::Buffer>,
+    /// Queries written since the set was last resolved.
+    used: u32,
+    /// Resolved chunks: a mappable buffer of `count` u64 timestamps.
+    chunks: Vec<(wgpu::Buffer, u32)>,
+}
+
+/// Timestamps of a finished timed region, read with [`TimedRegion::seconds`]
+/// once the device has finished (after `Gpu::wait`).
+pub(crate) struct TimedRegion {
+    chunks: Vec<(wgpu::Buffer, u32)>,
+}
+
+impl TimedRegion {
+    /// Map every chunk, wait for the device, and sum `end - begin` over the
+    /// pairs, in seconds (`period_ns` nanoseconds per tick).
+    pub(crate) fn seconds(self, gpu: &Gpu, period_ns: f32) -> Result<f64> {
+        let backend = || gpu.backend.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for (i, (buf, _)) in self.chunks.iter().enumerate() {
+            let tx = tx.clone();
+            buf.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send((i, r));
+            });
+        }
+        drop(tx);
+        gpu.wait()?;
+        for _ in &self.chunks {
+            let (_, r) = rx.recv().map_err(|_| Error::DeviceLost {
+                backend: backend(),
+                detail: "timestamp readback never completed".into(),
+            })?;
+            r.map_err(|e| Error::Backend { backend: backend(), detail: format!("map timestamps: {e}") })?;
+        }
+        let mut ticks = 0u64;
+        for (buf, count) in &self.chunks {
+            let view = buf
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?;
+            let stamps: &[u64] = bytemuck::cast_slice(&view[..*count as usize * 8]);
+            ticks += stamps.chunks_exact(2).map(|p| p[1].saturating_sub(p[0])).sum::<u64>();
+        }
+        Ok(ticks as f64 * f64::from(period_ns) * 1e-9)
+    }
+}
+
 /// The open batch.
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
@@ -30,11 +88,93 @@ pub(crate) struct Recorder {
     params: Vec<u32>,
     arena: Option<Arc<wgpu::Buffer>>,
     dispatches: usize,
+    timing: Option<Timing>,
+    /// The query set and resolve buffer of an earlier timed region, reused.
+    spare_queries: Option<(Arc<wgpu::QuerySet>, Arc<wgpu::Buffer>)>,
 }
 
 impl Recorder {
     pub(crate) fn new() -> Self {
-        Self { encoder: None, pass: None, params: Vec::new(), arena: None, dispatches: 0 }
+        Self {
+            encoder: None,
+            pass: None,
+            params: Vec::new(),
+            arena: None,
+            dispatches: 0,
+            timing: None,
+            spare_queries: None,
+        }
+    }
+
+    /// Start a timed region: close the open pass (its dispatches were
+    /// recorded before timing began) so the next dispatch opens a timed one.
+    /// The device must have `TIMESTAMP_QUERY`.
+    pub(crate) fn begin_timing(&mut self, gpu: &Gpu) {
+        self.pass = None;
+        let (queries, resolve) = match self.timing.take() {
+            Some(t) => (t.queries, t.resolve),
+            None => self.spare_queries.take().unwrap_or_else(|| {
+                let queries = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("hcal timing"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: TIMING_QUERIES,
+                });
+                let resolve = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("hcal timing resolve"),
+                    size: u64::from(TIMING_QUERIES) * wgpu::QUERY_SIZE as u64,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                });
+                (Arc::new(queries), Arc::new(resolve))
+            }),
+        };
+        self.timing = Some(Timing { queries, resolve, used: 0, chunks: Vec::new() });
+    }
+
+    /// End the timed region: close the open pass, resolve its timestamps and
+    /// submit (call inside an error scope). `None` when timing was not on.
+    pub(crate) fn end_timing(&mut self, gpu: &Gpu) -> Option<TimedRegion> {
+        self.pass = None;
+        self.resolve_timestamps(gpu);
+        self.flush(gpu);
+        let t = self.timing.take()?;
+        self.spare_queries = Some((t.queries, t.resolve));
+        Some(TimedRegion { chunks: t.chunks })
+    }
+
+    /// Copy the queries written so far into a new readback chunk (with no
+    /// pass open) and start the set over.
+    fn resolve_timestamps(&mut self, gpu: &Gpu) {
+        let Some(t) = self.timing.as_ref().filter(|t| t.used > 0) else { return };
+        let (queries, resolve, used) = (Arc::clone(&t.queries), Arc::clone(&t.resolve), t.used);
+        let bytes = u64::from(used) * wgpu::QUERY_SIZE as u64;
+        let readback = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("hcal timing readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let encoder = self.encoder(gpu);
+        encoder.resolve_query_set(&queries, 0..used, &resolve, 0);
+        encoder.copy_buffer_to_buffer(&resolve, 0, &readback, 0, bytes);
+        let t = self.timing.as_mut().expect("checked above");
+        t.chunks.push((readback, used));
+        t.used = 0;
+    }
+
+    /// The timestamp writes of a pass about to open, when timing is on. A
+    /// full query set is resolved and the batch submitted first: a query may
+    /// be written only once per command buffer (wgpu resets the queries a
+    /// command buffer uses before it runs).
+    fn timestamp_pair(&mut self, gpu: &Gpu) -> Option<(Arc<wgpu::QuerySet>, u32)> {
+        if self.timing.as_ref()?.used + 2 > TIMING_QUERIES {
+            self.resolve_timestamps(gpu);
+            self.flush(gpu);
+        }
+        let t = self.timing.as_mut()?;
+        let first = t.used;
+        t.used += 2;
+        Some((Arc::clone(&t.queries), first))
     }
 
     /// Dispatches waiting to be submitted.
@@ -84,11 +224,13 @@ impl Recorder {
     ) -> Result<()> {
         let compiled = pipelines.get(gpu, kernel)?;
         let align = (gpu.limits.min_storage_buffer_offset_alignment as usize / 4).max(1);
-        let mut offset = self.params.len().div_ceil(align) * align;
-        if ((offset + params.len()) * 4) as u64 > ARENA_BYTES {
+        if ((self.params.len().div_ceil(align) * align + params.len()) * 4) as u64 > ARENA_BYTES {
             self.flush(gpu);
-            offset = 0;
         }
+        // Decided after that flush (which closes the pass) and before this
+        // dispatch's parameters are staged, since it may submit the batch too.
+        let timestamps = if self.pass.is_none() { self.timestamp_pair(gpu) } else { None };
+        let offset = self.params.len().div_ceil(align) * align;
         let arena = Arc::clone(self.arena.get_or_insert_with(|| {
             Arc::new(gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("hcal params arena"),
@@ -125,9 +267,14 @@ impl Recorder {
             entries: &entries,
         });
         if self.pass.is_none() {
+            let timestamp_writes = timestamps.as_ref().map(|(queries, first)| wgpu::ComputePassTimestampWrites {
+                query_set: queries,
+                beginning_of_pass_write_index: Some(*first),
+                end_of_pass_write_index: Some(first + 1),
+            });
             let pass = self
                 .encoder(gpu)
-                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("hcal ops"), timestamp_writes: None });
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("hcal ops"), timestamp_writes });
             self.pass = Some(pass.forget_lifetime());
         }
         let pass = self.pass.as_mut().expect("opened above");
