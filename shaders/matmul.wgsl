@@ -10,9 +10,12 @@
 //   @group(0) @binding(2) b: array<f32>
 //   @group(0) @binding(3) c: array<f32>   (a 1-element dummy when C is absent)
 //   @group(0) @binding(4) y: array<f32>   [batch, M, N]
-// Each invocation computes a 4x4 block of Y with f32 fused multiply-adds in K
-// order, so results are deterministic. Workgroup 8x8 -> a 32x32 tile;
-// dispatch (ceil(N/32), ceil(M/32), batch).
+// Entry `matmul` (any shape, transposes, batch broadcasting): each invocation
+// computes a 4x4 block of Y with f32 fused multiply-adds in K order, so results
+// are deterministic. Workgroup 8x8 -> a 32x32 tile; dispatch (ceil(N/32), ceil(M/32), batch).
+// Entry `gemv` (M = 1, one matrix, no transposes: the decode case): 64 columns
+// per workgroup, K split over 4 invocation rows whose partial sums are added in
+// a fixed order through workgroup memory; dispatch (ceil(N/64), 1, 1).
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -75,5 +78,28 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
             if has_c { v = v + beta * c[(row0 + i) * params[25] + (col0 + j) * params[26]]; }
             y[y_off + (row0 + i) * n_dim + col0 + j] = v;
         }
+    }
+}
+
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(64, 4)
+fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let n = params[1];
+    let k = params[2];
+    let col = wid.x * 64u + lid.x;
+    let col_read = min(col, n - 1u);
+    var acc = 0.0;
+    for (var p = lid.y; p < k; p += 4u) {
+        acc = fma(a[p], b[p * n + col_read], acc);
+    }
+    partial[lid.y * 64u + lid.x] = acc;
+    workgroupBarrier();
+    if lid.y == 0u && col < n {
+        var v = (partial[lid.x] + partial[64u + lid.x]) + (partial[128u + lid.x] + partial[192u + lid.x]);
+        let alpha = bitcast<f32>(params[4]);
+        if alpha != 1.0 { v = alpha * v; }
+        if (params[3] & 4u) != 0u { v = v + bitcast<f32>(params[5]) * c[col * params[26]]; }
+        y[col] = v;
     }
 }

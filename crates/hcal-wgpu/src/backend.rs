@@ -40,9 +40,24 @@ impl WgpuBackend {
     ///
     /// # Errors
     /// [`Error::UnknownBackend`] when no such adapter exists; device creation errors.
+    ///
+    /// The suffix `:baseline` (`wgpu:vulkan:0:baseline`) opens the same
+    /// adapter with every MatMul/Gemm pinned to the simple 4x4 kernel, the
+    /// reference point that benchmarks report speedups against.
     pub fn open(name: &str) -> Result<Self> {
-        let entry = crate::adapter::resolve(name)?;
-        Self::from_adapter(&entry)
+        let (adapter, baseline) = match name.strip_suffix(":baseline") {
+            Some(base) => (base, true),
+            None => (name, false),
+        };
+        let entry = crate::adapter::resolve(adapter)?;
+        let backend = Self::from_adapter(&entry)?;
+        if baseline {
+            backend.pipelines.tuner.set_baseline();
+            let mut backend = backend;
+            backend.info.backend = format!("{}:baseline", backend.info.backend);
+            return Ok(backend);
+        }
+        Ok(backend)
     }
 
     /// Open a device on a discovered adapter.
@@ -424,8 +439,16 @@ impl Backend for WgpuBackend {
     /// `+convert.wgsl@...` when f16/bf16/bool operands are converted around
     /// the kernel: editing a kernel changes the name.
     fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
+        if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
+            let path = crate::matmul::describe(&self.pipelines.tuner, &self.gpu.backend, signature)?;
+            let shader = if path.starts_with("tiled") { "matmul_tiled" } else { "matmul" };
+            let hash = crate::shader_sources().find(|(n, _)| *n == shader).map_or(0, |(_, s)| {
+                s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+            });
+            return Some(format!("{shader}.wgsl:{path}@{hash:08x}"));
+        }
         let (shader, entry) = match &signature.op {
-            Op::MatMul | Op::Gemm(_) => ("matmul", "matmul"),
+            Op::MatMul | Op::Gemm(_) => unreachable!("handled above"),
             Op::Softmax { .. } => ("softmax", "softmax"),
             Op::LayerNormalization { .. } | Op::RmsNormalization { .. } => ("norm", "norm"),
             Op::Attention(_) => ("attention", "attention"),

@@ -39,6 +39,7 @@
 
 mod adapter;
 mod attention;
+mod autotune;
 mod backend;
 mod binary;
 mod convert;
@@ -66,4 +67,10 @@ pub fn adapter_names() -> Vec<String> {
 /// The WGSL source of every kernel family, by name (for checksums in reports).
 pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
     pipeline::SHADERS.iter().copied()
+}
+
+/// Every template expansion the kernels may compile (`matmul_tiled` tile
+/// variants), named, so tests can validate them without an adapter.
+pub fn template_expansions() -> Vec<(String, String)> {
+    matmul::expansions()
 }

@@ -1,16 +1,118 @@
-//! Launcher for `shaders/matmul.wgsl`: MatMul and Gemm.
+//! Launchers for `shaders/matmul.wgsl` (any shape; GEMV) and the register-tiled
+//! template `shaders/matmul_tiled.wgsl`, with per-shape-class autotuning.
+//!
+//! Paths, all sharing one parameter block:
+//! - `tiled` variants: MatMul/Gemm without transposes and `N % 4 == 0`; the
+//!   fastest tile per shape class is chosen by timing (see `autotune.rs`);
+//! - `gemv`: `M = 1` on one matrix (decode), K split inside the workgroup;
+//! - `matmul`: everything else (transposes, odd N), and the baseline the
+//!   benchmarks compare against (backend name suffix `:baseline`).
+//!
+//! Every path accumulates each output with f32 `fma` in K order (the GEMV
+//! path in four interleaved slices added in a fixed order), so a given
+//! shape always gives bit-identical results.
+
+use std::fmt::Write as _;
 
 use hcal_core::{Gemm, Result, broadcast_strides, matmul_geometry};
 
-use crate::pipeline::kernel;
+use crate::autotune;
+use crate::pipeline::{Kernel, kernel};
 use crate::record::{Ctx, Operand, bits};
 
 /// Highest batch rank the kernel's parameter block holds.
 pub(crate) const MAX_BATCH_RANK: usize = 6;
 
-/// Tile edge of one workgroup (8x8 invocations of 4x4 outputs).
-const TILE: usize = 32;
+/// One expansion of `matmul_tiled.wgsl`: `rows` x `4 * cols4` outputs per
+/// invocation, `wgx` x `wgy` invocations per workgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tile {
+    rows: u32,
+    cols4: u32,
+    wgx: u32,
+    wgy: u32,
+}
 
+/// The tile variants the autotuner chooses from. Large register tiles suit
+/// SIMD CPU drivers (on lavapipe 8x16 and 16x16 outputs per invocation were
+/// fastest); the small one keeps more invocations busy on GPUs and small
+/// shapes. Few on purpose: each candidate costs a pipeline build (about
+/// 0.1-0.3 s on lavapipe) on the first call of a shape class.
+pub(crate) const TILES: [Tile; 3] = [
+    Tile { rows: 8, cols4: 4, wgx: 8, wgy: 8 },
+    Tile { rows: 16, cols4: 4, wgx: 8, wgy: 8 },
+    Tile { rows: 4, cols4: 2, wgx: 16, wgy: 16 },
+];
+
+/// Expand the `matmul_tiled` template for variant `v` (an index into [`TILES`]).
+pub(crate) fn expand(template: &str, v: u16) -> String {
+    let t = TILES[v as usize];
+    let mut out = String::with_capacity(template.len() * 4);
+    for line in template.lines() {
+        let line = line
+            .replace("$RR", &t.rows.to_string())
+            .replace("$CC", &t.cols4.to_string())
+            .replace("$WGX", &t.wgx.to_string())
+            .replace("$WGY", &t.wgy.to_string());
+        let (has_r, has_c) = (line.contains("$r"), line.contains("$c"));
+        let rows = if has_r { 0..t.rows } else { 0..1 };
+        for r in rows {
+            let cols = if has_c { 0..t.cols4 } else { 0..1 };
+            for c in cols {
+                let _ = writeln!(out, "{}", line.replace("$r", &r.to_string()).replace("$c", &c.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Every expansion of every template, named, for shader validation.
+pub fn expansions() -> Vec<(String, String)> {
+    let template = crate::pipeline::SHADERS.iter().find(|(n, _)| *n == "matmul_tiled").map(|(_, s)| *s).unwrap_or("");
+    (0..TILES.len() as u16).map(|v| (name(Path::Tiled(v)), expand(template, v))).collect()
+}
+
+/// Steps of K the autotuner times each candidate on.
+const TUNE_K: usize = 256;
+
+/// Which kernel runs a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    Generic,
+    Gemv,
+    Tiled(u16),
+}
+
+/// The stable name of a path (`tiled-8x16-wg8x8`), used in the tuning cache and reports.
+pub(crate) fn name(path: Path) -> String {
+    match path {
+        Path::Generic => "matmul-4x4".to_string(),
+        Path::Gemv => "gemv".to_string(),
+        Path::Tiled(v) => {
+            let t = TILES[v as usize];
+            format!("tiled-{}x{}-wg{}x{}", t.rows, 4 * t.cols4, t.wgx, t.wgy)
+        }
+    }
+}
+
+fn parse(name: &str) -> Option<Path> {
+    match name {
+        "matmul-4x4" => Some(Path::Generic),
+        "gemv" => Some(Path::Gemv),
+        _ => (0..TILES.len() as u16).map(Path::Tiled).find(|p| self::name(*p) == name),
+    }
+}
+
+/// The compiled kernel of a path.
+fn kernel_of(path: Path) -> Kernel {
+    match path {
+        Path::Generic => kernel("matmul", "matmul"),
+        Path::Gemv => kernel("matmul", "gemv"),
+        Path::Tiled(v) => Kernel { shader: "matmul_tiled", entry: "matmul_tiled", variant: v },
+    }
+}
+
+#[derive(Clone)]
 struct Problem<'a> {
     m: usize,
     n: usize,
@@ -24,7 +126,42 @@ struct Problem<'a> {
     c: Option<(&'a Operand, [usize; 2])>,
 }
 
-fn launch(ctx: &mut Ctx<'_>, p: Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
+impl Problem<'_> {
+    fn batch_count(&self) -> usize {
+        self.batch.iter().product()
+    }
+
+    fn transposed(&self) -> bool {
+        self.flags & 3 != 0
+    }
+
+    /// The tuning class: dims rounded up to powers of two.
+    fn class(&self) -> String {
+        let b = |x: usize| x.max(1).next_power_of_two();
+        format!("f32-m{}-n{}-k{}-b{}", b(self.m), b(self.n), b(self.k), b(self.batch_count()))
+    }
+}
+
+/// The paths that can run `p`, best guess first.
+fn candidates(p: &Problem<'_>) -> Vec<Path> {
+    if p.transposed() {
+        return vec![Path::Generic];
+    }
+    if p.m == 1 && p.batch_count() == 1 {
+        return vec![Path::Gemv];
+    }
+    if p.n % 4 != 0 {
+        return vec![Path::Generic];
+    }
+    let mut c: Vec<Path> = (0..TILES.len() as u16).map(Path::Tiled).collect();
+    if p.m * p.n < 64 * 64 {
+        // Small outputs: the small tile keeps invocations busy.
+        c.rotate_right(1);
+    }
+    c
+}
+
+fn params(p: &Problem<'_>) -> Vec<u32> {
     let mut params = vec![0u32; 27];
     params[..6].copy_from_slice(&[p.m as u32, p.n as u32, p.k as u32, p.flags, bits(p.alpha), bits(p.beta)]);
     params[6] = p.batch.len() as u32;
@@ -33,18 +170,71 @@ fn launch(ctx: &mut Ctx<'_>, p: Problem<'_>, a: &Operand, b: &Operand, y: &Opera
         params[13 + i] = sa as u32;
         params[19 + i] = sb as u32;
     }
-    let c_buf = match p.c {
-        Some((c, [sm, sn])) => {
-            params[25] = sm as u32;
-            params[26] = sn as u32;
-            &c.buf
+    if let Some((_, [sm, sn])) = p.c {
+        params[25] = sm as u32;
+        params[26] = sn as u32;
+    }
+    params
+}
+
+fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
+    let params = params(p);
+    let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
+    let batch = p.batch_count() as u32;
+    let groups = match path {
+        Path::Generic => [p.n.div_ceil(32) as u32, p.m.div_ceil(32) as u32, batch],
+        Path::Gemv => [p.n.div_ceil(64) as u32, 1, 1],
+        Path::Tiled(v) => {
+            let t = TILES[v as usize];
+            let x = (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize);
+            let y = p.m.div_ceil((t.rows * t.wgy) as usize);
+            [x as u32, y as u32, batch]
         }
-        None => ctx.dummy,
     };
-    let batch_count: usize = p.batch.iter().product();
-    let groups = [p.n.div_ceil(TILE) as u32, p.m.div_ceil(TILE) as u32, batch_count as u32];
-    let c_owned = c_buf.clone();
-    ctx.dispatch(kernel("matmul", "matmul"), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_owned), (4, &y.buf)], groups)
+    ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
+}
+
+/// The path for `p`: forced, remembered, tuned now (timing each candidate on
+/// the real operands, which the chosen kernel then overwrites), or the first
+/// candidate when tuning is off or not worth it.
+fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<Path> {
+    if ctx.pipelines.tuner.baseline() {
+        return Ok(Path::Generic);
+    }
+    let cands = candidates(p);
+    let tiny = p.m * p.n * p.k < 128 * 128 * 128;
+    if cands.len() == 1 || tiny || !autotune::enabled() {
+        return Ok(cands[0]);
+    }
+    let class = p.class();
+    let backend = ctx.gpu.backend.clone();
+    if let Some(path) = ctx.pipelines.tuner.known(&backend, &class).as_deref().and_then(parse) {
+        if cands.contains(&path) {
+            return Ok(path);
+        }
+    }
+    // Candidates are timed on the first TUNE_K steps of K only: the cost per
+    // step is what differs between tiles, and a 2048^3 product would
+    // otherwise spend seconds per candidate. The real dispatch recorded after
+    // tuning overwrites what these wrote.
+    let probe = Problem {
+        k: p.k.min(TUNE_K),
+        batch: p.batch.clone(),
+        a_strides: p.a_strides.clone(),
+        b_strides: p.b_strides.clone(),
+        ..*p
+    };
+    let (best, _) = autotune::pick(
+        &cands,
+        |path| ctx.pipelines.get(ctx.gpu, kernel_of(path)).map(drop),
+        |path| {
+            launch(ctx, &probe, path, a, b, y)?;
+            ctx.rec.flush(ctx.gpu);
+            ctx.gpu.wait()
+        },
+    )?;
+    ctx.pipelines.tuner.remember(&backend, &class, &name(best));
+    Ok(best)
 }
 
 /// ONNX MatMul with numpy rank rules and batch broadcasting.
@@ -62,7 +252,8 @@ pub(crate) fn matmul(ctx: &mut Ctx<'_>, a: &Operand, b: &Operand, y: &Operand) -
         batch: g.batch,
         c: None,
     };
-    launch(ctx, problem, a, b, y)
+    let path = choose(ctx, &problem, a, b, y)?;
+    launch(ctx, &problem, path, a, b, y)
 }
 
 /// ONNX Gemm: `alpha op(A) op(B) + beta C`.
@@ -93,5 +284,43 @@ pub(crate) fn gemm(
         b_strides: Vec::new(),
         c,
     };
-    launch(ctx, problem, a, b, y)
+    let path = choose(ctx, &problem, a, b, y)?;
+    launch(ctx, &problem, path, a, b, y)
+}
+
+/// The kernel a MatMul/Gemm of these dims runs now (for reports): the
+/// remembered tuning choice, else what would be tried first.
+pub(crate) fn describe(tuner: &autotune::Autotuner, backend: &str, sig: &hcal_core::OpSignature) -> Option<String> {
+    let d = |i: usize| sig.inputs.get(i).and_then(Option::as_ref);
+    let (m, n, k, batch, transposed) = match &sig.op {
+        hcal_core::Op::MatMul => {
+            let g = matmul_geometry(&d(0)?.shape, &d(1)?.shape).ok()?;
+            let count = g.batch_count();
+            (g.m, g.n, g.k, count, false)
+        }
+        hcal_core::Op::Gemm(attrs) => {
+            let (a, b) = (&d(0)?.shape, &d(1)?.shape);
+            let (m, k) = if attrs.trans_a { (a[1], a[0]) } else { (a[0], a[1]) };
+            let n = if attrs.trans_b { b[0] } else { b[1] };
+            (m, n, k, 1, attrs.trans_a || attrs.trans_b)
+        }
+        _ => return None,
+    };
+    let p = Problem {
+        m,
+        n,
+        k,
+        flags: u32::from(transposed),
+        alpha: 1.0,
+        beta: 0.0,
+        batch: vec![batch],
+        a_strides: vec![0],
+        b_strides: vec![0],
+        c: None,
+    };
+    if tuner.baseline() {
+        return Some(name(Path::Generic));
+    }
+    let remembered = tuner.known(backend, &p.class()).filter(|_| autotune::enabled());
+    Some(remembered.unwrap_or_else(|| name(candidates(&p)[0])))
 }

@@ -13,6 +13,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("binary", include_str!("../../../shaders/binary.wgsl")),
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
+    ("matmul_tiled", include_str!("../../../shaders/matmul_tiled.wgsl")),
     ("norm", include_str!("../../../shaders/norm.wgsl")),
     ("peak", include_str!("../../../shaders/peak.wgsl")),
     ("reduce", include_str!("../../../shaders/reduce.wgsl")),
@@ -22,16 +23,25 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("unary", include_str!("../../../shaders/unary.wgsl")),
 ];
 
-/// A kernel: shader family and entry point.
+/// A kernel: shader family, entry point, and for template shaders (first
+/// line `// TEMPLATE`) the variant the template is expanded for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Kernel {
     pub(crate) shader: &'static str,
     pub(crate) entry: &'static str,
+    pub(crate) variant: u16,
 }
 
-/// Shorthand for a kernel.
+/// Shorthand for a kernel of a plain shader.
 pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel {
-    Kernel { shader, entry }
+    Kernel { shader, entry, variant: 0 }
+}
+
+/// The WGSL a kernel compiles: the shader file, or its template expansion.
+pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
+    let text =
+        SHADERS.iter().find(|(n, _)| *n == kernel.shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
+    if text.starts_with("// TEMPLATE") { crate::matmul::expand(text, kernel.variant).into() } else { text.into() }
 }
 
 /// A compiled pipeline and its bind group layout (fetched once: asking the
@@ -45,8 +55,10 @@ pub(crate) struct Compiled {
 /// Compiled pipelines and their bind group layouts.
 #[derive(Default)]
 pub(crate) struct Pipelines {
-    modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
+    modules: Mutex<HashMap<(&'static str, u16), Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<Kernel, Compiled>>,
+    /// Kernel variant choices per shape class.
+    pub(crate) tuner: crate::autotune::Autotuner,
 }
 
 impl Pipelines {
@@ -55,7 +67,7 @@ impl Pipelines {
         if let Some(p) = self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).get(&kernel) {
             return Ok(p.clone());
         }
-        let module = self.module(gpu, kernel.shader)?;
+        let module = self.module(gpu, kernel)?;
         let pipeline = gpu.scoped(|| {
             Ok(Arc::new(gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(kernel.entry),
@@ -71,19 +83,20 @@ impl Pipelines {
         Ok(compiled)
     }
 
-    fn module(&self, gpu: &Gpu, shader: &'static str) -> Result<Arc<wgpu::ShaderModule>> {
-        if let Some(m) = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(shader) {
+    fn module(&self, gpu: &Gpu, kernel: Kernel) -> Result<Arc<wgpu::ShaderModule>> {
+        let key = (kernel.shader, kernel.variant);
+        if let Some(m) = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(Arc::clone(m));
         }
-        let source =
-            SHADERS.iter().find(|(n, _)| *n == shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
+        let source = source(kernel);
+        let shader = kernel.shader;
         let module = gpu.scoped(|| {
             Ok(Arc::new(gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(shader),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
+                source: wgpu::ShaderSource::Wgsl(source),
             })))
         })?;
-        self.modules.lock().unwrap_or_else(|p| p.into_inner()).insert(shader, Arc::clone(&module));
+        self.modules.lock().unwrap_or_else(|p| p.into_inner()).insert(key, Arc::clone(&module));
         Ok(module)
     }
 

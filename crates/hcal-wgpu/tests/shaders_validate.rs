@@ -14,6 +14,9 @@ fn every_shader_parses_and_validates() {
         }
         let source = std::fs::read_to_string(&path).expect("readable shader");
         assert!(source.starts_with("// "), "{} must open with a comment listing its bindings", path.display());
+        if source.starts_with("// TEMPLATE") {
+            continue; // validated below, in every expansion
+        }
         let module = naga::front::wgsl::parse_str(&source)
             .unwrap_or_else(|e| panic!("{} does not parse:\n{}", path.display(), e.emit_to_string(&source)));
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
@@ -22,4 +25,18 @@ fn every_shader_parses_and_validates() {
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} shaders found in {}", dir.display());
+}
+
+#[test]
+fn every_template_expansion_parses_and_validates() {
+    let expansions = hcal_wgpu::template_expansions();
+    assert!(!expansions.is_empty());
+    for (name, source) in expansions {
+        assert!(!source.contains('$'), "{name}: unexpanded template token");
+        let module = naga::front::wgsl::parse_str(&source)
+            .unwrap_or_else(|e| panic!("{name} does not parse:\n{}", e.emit_to_string(&source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name} does not validate:\n{}", e.emit_to_string(&source)));
+    }
 }

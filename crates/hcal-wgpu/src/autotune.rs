@@ -1,0 +1,104 @@
+//! Choosing a kernel variant per (adapter, shape class) by timing the candidates.
+//!
+//! The first call of a shape class builds each candidate's pipeline, times one
+//! run of it (wall clock around a submit-and-wait; the caller may time a
+//! shortened problem), and keeps the fastest; later calls reuse the choice. Tuning stops adding
+//! candidates once it has spent [`BUDGET`], so a first call stays bounded.
+//! Choices persist per adapter in `$HCAL_CACHE_DIR` (default
+//! `$XDG_CACHE_HOME/hcal` or `~/.cache/hcal`) as `autotune-<adapter>.txt`,
+//! one `class variant` pair per line. `HCAL_AUTOTUNE=0` disables tuning: the
+//! heuristic default variant is used, and nothing is timed or written.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Most wall time the candidates of one shape class may take together.
+pub(crate) const BUDGET: Duration = Duration::from_millis(800);
+
+/// Remembered choices, by shape-class key, per backend name.
+#[derive(Default)]
+pub(crate) struct Autotuner {
+    choices: Mutex<HashMap<String, HashMap<String, String>>>,
+    baseline: AtomicBool,
+}
+
+/// Whether tuning is enabled (`HCAL_AUTOTUNE` unset or not `0`/`off`).
+pub(crate) fn enabled() -> bool {
+    !matches!(std::env::var("HCAL_AUTOTUNE").as_deref(), Ok("0") | Ok("off") | Ok("false"))
+}
+
+fn cache_file(backend: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("HCAL_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("hcal")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/hcal")))?;
+    let safe: String = backend.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    Some(dir.join(format!("autotune-{safe}.txt")))
+}
+
+impl Autotuner {
+    /// Pin every product to the simple `matmul` kernel (a `:baseline` backend).
+    pub(crate) fn set_baseline(&self) {
+        self.baseline.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether products are pinned to the simple kernel.
+    pub(crate) fn baseline(&self) -> bool {
+        self.baseline.load(Ordering::Relaxed)
+    }
+
+    fn with_choices<T>(&self, backend: &str, f: impl FnOnce(&mut HashMap<String, String>) -> T) -> T {
+        let mut all = self.choices.lock().unwrap_or_else(|p| p.into_inner());
+        let choices = all.entry(backend.to_string()).or_insert_with(|| {
+            // A missing or unreadable cache only costs a re-tune.
+            let text = cache_file(backend).and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+            text.lines().filter_map(|l| l.split_once(' ')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        });
+        f(choices)
+    }
+
+    /// The remembered variant of `class`, if tuned before.
+    pub(crate) fn known(&self, backend: &str, class: &str) -> Option<String> {
+        self.with_choices(backend, |c| c.get(class).cloned())
+    }
+
+    /// Remember (and persist) the variant of `class`.
+    pub(crate) fn remember(&self, backend: &str, class: &str, variant: &str) {
+        self.with_choices(backend, |c| {
+            c.insert(class.to_string(), variant.to_string());
+            if let Some(file) = cache_file(backend) {
+                let mut lines: Vec<String> = c.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                lines.sort();
+                // Best effort: a read-only cache directory only costs re-tuning.
+                let _ = std::fs::create_dir_all(file.parent().unwrap_or(&file));
+                let _ = std::fs::write(&file, lines.join("\n") + "\n");
+            }
+        });
+    }
+}
+
+/// For each candidate: `prepare` it (build its pipeline, untimed), then time
+/// one `run`; stop adding candidates once the budget is spent. Returns the
+/// fastest candidate and every timing taken.
+pub(crate) fn pick<V: Copy, E>(
+    candidates: &[V],
+    mut prepare: impl FnMut(V) -> Result<(), E>,
+    mut run: impl FnMut(V) -> Result<(), E>,
+) -> Result<(V, Vec<(V, f64)>), E> {
+    let start = Instant::now();
+    let mut timings = Vec::new();
+    for &v in candidates {
+        if !timings.is_empty() && start.elapsed() > BUDGET {
+            break;
+        }
+        prepare(v)?;
+        let t = Instant::now();
+        run(v)?;
+        timings.push((v, t.elapsed().as_secs_f64()));
+    }
+    let best = timings.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|t| t.0).unwrap_or(candidates[0]);
+    Ok((best, timings))
+}
