@@ -25,7 +25,16 @@
 // rescaled per tile), so no Sq x T score matrix exists. Query head h reads key
 // head h / (Hq / Hkv). Keys j > i + P are masked when causal; keys j >= Tm are
 // masked when a mask is given. A fully masked row is NaN, as ONNX defines it.
-// Limits: D <= 256 and Dv <= 256 (the backend declines larger heads).
+// Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
+//
+// Entry `scores_prep`, for the composed path (scores = Q K^T by the matmul
+// kernels, then this, then softmax, then P V): one invocation per score of
+// [B, Hq, Sq, T], reading raw dot products and writing the biased, masked score
+// `scale * s`, softcapped, plus the mask, -inf where causal masks it.
+//   @group(0) @binding(0) params: same block as `attention` ([0] is the score count)
+//   @group(0) @binding(9) raw: array<f32>
+//   @group(0) @binding(4) mask: array<f32>
+//   @group(0) @binding(10) scores: array<f32>
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
@@ -33,6 +42,9 @@
 @group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+@group(0) @binding(9) var<storage, read> raw: array<f32>;
+@group(0) @binding(10) var<storage, read_write> scores: array<f32>;
 
 @group(0) @binding(6) var<storage, read> past: array<f32>;
 @group(0) @binding(7) var<storage, read> new_rows: array<f32>;
@@ -107,8 +119,15 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let kv_base = (b * hkv + kh) * total;
     var m = neg_inf;
     var l = 0.0;
-    var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-    for (var tile = 0u; tile < total; tile += 64u) {
+    // Four named accumulators (output dims t, t+64, t+128, t+192): an array
+    // indexed in a loop would live in memory on SIMD CPU drivers.
+    var acc0 = 0.0;
+    var acc1 = 0.0;
+    var acc2 = 0.0;
+    var acc3 = 0.0;
+    // Causal: keys past i + P are masked for this row, so tiles beyond it are skipped.
+    let keys = select(total, min(total, i + past_len + 1u), causal && mask_kind == 0u);
+    for (var tile = 0u; tile < keys; tile += 64u) {
         let j = tile + t;
         var s = neg_inf;
         if j < total {
@@ -143,26 +162,71 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
         let factor = exp(m - m_new);
         l = l * factor + reduce(t, p, false);
         let count = min(64u, total - tile);
-        for (var r = 0u; r < 4u; r++) {
-            let c = t + 64u * r;
-            if c < dv {
-                var a = acc[r] * factor;
-                for (var jj = 0u; jj < count; jj++) {
-                    a = fma(probs[jj], v[(kv_base + tile + jj) * dv + c], a);
-                }
-                acc[r] = a;
-            }
+        acc0 = acc0 * factor;
+        acc1 = acc1 * factor;
+        acc2 = acc2 * factor;
+        acc3 = acc3 * factor;
+        let v_base = (kv_base + tile) * dv;
+        // Output dims beyond Dv read a clamped column and are never stored.
+        let c0 = min(t, dv - 1u);
+        let c1 = min(t + 64u, dv - 1u);
+        let c2 = min(t + 128u, dv - 1u);
+        let c3 = min(t + 192u, dv - 1u);
+        for (var jj = 0u; jj < count; jj++) {
+            let p_j = probs[jj];
+            let row = v_base + jj * dv;
+            acc0 = fma(p_j, v[row + c0], acc0);
+            if dv > 64u { acc1 = fma(p_j, v[row + c1], acc1); }
+            if dv > 128u { acc2 = fma(p_j, v[row + c2], acc2); }
+            if dv > 192u { acc3 = fma(p_j, v[row + c3], acc3); }
         }
         m = m_new;
         workgroupBarrier();
     }
     let y_off = select(((b * hq + h) * sq + i) * dv, ((b * sq + i) * hq + h) * dv, packed);
     let nan = bitcast<f32>(0x7fc00000u | (total & 0u));
+    let accs = array<f32, 4>(acc0, acc1, acc2, acc3);
     for (var r = 0u; r < 4u; r++) {
         let c = t + 64u * r;
         if c < dv {
             // No keys at all: an empty sum, 0. Keys but all masked: NaN.
-            y[y_off + c] = select(select(acc[r] / l, nan, l == 0.0), 0.0, total == 0u);
+            y[y_off + c] = select(select(accs[r] / l, nan, l == 0.0), 0.0, total == 0u);
         }
     }
+}
+
+@compute @workgroup_size(256)
+fn scores_prep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = gid.x + gid.y * nwg.x * 256u;
+    if idx >= params[0] { return; }
+    let hq = params[1];
+    let sq = params[3];
+    let total = params[4];
+    let past_len = params[5];
+    let softcap = bitcast<f32>(params[10]);
+    let mask_kind = params[12];
+    let j = idx % total;
+    let i = (idx / total) % sq;
+    let h = (idx / (total * sq)) % hq;
+    let b = idx / (total * sq * hq);
+    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
+    var s = raw[idx] * bitcast<f32>(params[9]);
+    if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }
+    if mask_kind != 0u {
+        let mb = params[13];
+        let mh = params[14];
+        let tm = params[15];
+        if j >= tm {
+            s = neg_inf;
+        } else {
+            let mv = mask[((select(b, 0u, mb == 1u) * mh + select(h, 0u, mh == 1u)) * sq + i) * tm + j];
+            if mask_kind == 1u {
+                if mv == 0.0 { s = neg_inf; }
+            } else {
+                s = s + mv;
+            }
+        }
+    }
+    if params[11] == 1u && j > i + past_len { s = neg_inf; }
+    scores[idx] = s;
 }

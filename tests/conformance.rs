@@ -3,6 +3,10 @@
 //! filters and reports cases like ordinary tests
 //! (`cargo test -p hcal-tests -- Attention`).
 //!
+//! Each wgpu adapter also runs, pinned, the kernel paths its autotuner and
+//! heuristics might not pick on this machine: `:baseline` (the simple matmul
+//! kernel) for MatMul/Gemm, `:fused` and `:composed` for Attention.
+//!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
 //! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
 //! failure instead.
@@ -29,7 +33,13 @@ fn main() {
                 .push(Trial::test("[wgpu] adapter present", || Ok(())).with_ignored_flag(true).with_kind("no adapter"));
         }
     }
-    for name in names {
+    let mut runs: Vec<(String, Vec<&str>)> = names.iter().map(|n| (n.clone(), Vec::new())).collect();
+    for name in names.iter().filter(|n| n.starts_with("wgpu:")) {
+        runs.push((format!("{name}:baseline"), vec!["MatMul", "Gemm"]));
+        runs.push((format!("{name}:fused"), vec!["Attention"]));
+        runs.push((format!("{name}:composed"), vec!["Attention"]));
+    }
+    for (name, ops) in runs {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {
             Ok(b) => Arc::from(b),
             Err(e) if require_adapter => {
@@ -44,7 +54,7 @@ fn main() {
                 continue;
             }
         };
-        for case in &table {
+        for case in table.iter().filter(|c| ops.is_empty() || ops.contains(&c.op_name())) {
             // Declined signatures are listed as ignored, with the reason as the trial's kind.
             if let hcal::Support::Unsupported(reason) = backend.supports(&case.signature()) {
                 let trial = Trial::test(format!("[{name}] {}", case.name), || Ok(()));

@@ -1,9 +1,12 @@
 //! Launchers for `shaders/attention.wgsl`: KV-cache append, then attention.
 
-use hcal_core::{Attention, AttentionGeometry, Result};
+use std::sync::Arc;
+
+use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, bits};
+use crate::{matmul, softmax, transpose};
 
 /// Largest head size the kernel holds in workgroup memory and registers.
 pub(crate) const MAX_HEAD_DIM: usize = 256;
@@ -71,7 +74,7 @@ pub(crate) fn record(
         _ => (0, [1, 1, 1, 0]),
     };
     let rows = g.batch * g.q_heads * g.q_len;
-    let params = [
+    let mut params = [
         rows as u32,
         g.q_heads as u32,
         g.kv_heads as u32,
@@ -90,10 +93,112 @@ pub(crate) fn record(
         tm as u32,
     ];
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
-    ctx.per_row(
-        kernel("attention", "attention"),
-        &params,
-        &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf)],
-        rows,
-    )
+    match choose(ctx, g) {
+        Path::Fused => ctx.per_row(
+            kernel("attention", "attention"),
+            &params,
+            &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf)],
+            rows,
+        ),
+        Path::Composed => {
+            params[0] = (rows * t) as u32;
+            composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &params, &mask_buf, y)
+        }
+    }
+}
+
+/// How an attention call runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// The one-pass online-softmax kernel: O(T) memory per row.
+    Fused,
+    /// Matmul, score prep, softmax, matmul: materializes two B*Hq*Sq*T score buffers.
+    Composed,
+}
+
+/// Bytes of one score buffer of the composed path.
+pub(crate) fn score_bytes(g: &AttentionGeometry) -> u64 {
+    (g.batch * g.q_heads * g.q_len * g.total_len()) as u64 * 4
+}
+
+/// Most bytes one composed-path score buffer may take (two are needed).
+pub(crate) const COMPOSED_SCORE_CAP: u64 = 128 << 20;
+
+/// Whether the composed path can run `g` on a device whose storage binding
+/// holds at most `max_binding` bytes.
+pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
+    score_bytes(g) <= COMPOSED_SCORE_CAP.min(max_binding)
+}
+
+/// The path for `g`: forced by the backend name (`:fused`, `:composed`),
+/// composed for heads the fused kernel cannot hold, fused when the scores
+/// would not fit, else composed for prefill-sized problems (on SIMD CPU
+/// drivers its tiled matmuls are far faster than the barrier-bound fused
+/// kernel) and fused for decode-sized ones.
+pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry) -> Path {
+    let fits = composed_fits(g, ctx.gpu.limits.max_storage_buffer_binding_size);
+    let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
+    match ctx.pipelines.tuner.attention_path() {
+        Some(Path::Fused) if fused_ok => return Path::Fused,
+        Some(Path::Composed) if fits => return Path::Composed,
+        _ => {}
+    }
+    if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
+}
+
+/// Scores by the matmul kernels, then prep, softmax and the value product.
+/// Grouped heads are a broadcast batch dim: Q is `[B, Hkv, G, Sq, D]`, and
+/// the key/value batch stride over G is 0.
+fn composed(
+    ctx: &mut Ctx<'_>,
+    g: &AttentionGeometry,
+    q: &Operand,
+    [k_present, v_present]: [&wgpu::Buffer; 2],
+    params: &[u32],
+    mask: &wgpu::Buffer,
+    y: &Operand,
+) -> Result<()> {
+    let (b, hq, hkv, sq, t, d, dv) = (g.batch, g.q_heads, g.kv_heads, g.q_len, g.total_len(), g.head_dim, g.v_head_dim);
+    let group = hq / hkv;
+    let f32_operand =
+        |buf: Arc<wgpu::Buffer>, shape: &[usize]| Operand { buf, desc: TensorDesc::new(shape, DType::F32) };
+    // Q as [B, Hq, Sq, D].
+    let q4 = if g.packed_3d {
+        let out = f32_operand(ctx.scratch(b * hq * sq * d * 4)?, &[b, hq, sq, d]);
+        let view = f32_operand(q.buf.clone(), &[b, sq, hq, d]);
+        transpose::record(ctx, Some(&[0, 2, 1, 3]), &view, &out)?;
+        out
+    } else {
+        q.clone()
+    };
+    // K^T as [B, Hkv, D, T], so the score product needs no transposed operand.
+    let kt = f32_operand(ctx.scratch(b * hkv * d * t * 4)?, &[b, hkv, d, t]);
+    transpose::record(ctx, Some(&[0, 1, 3, 2]), &f32_operand(Arc::new(k_present.clone()), &[b, hkv, t, d]), &kt)?;
+    let count = b * hq * sq * t;
+    let raw = f32_operand(ctx.scratch(count * 4)?, &[b, hq, sq, t]);
+    let batch = [b, hkv, group];
+    matmul::batched(
+        ctx,
+        [sq, t, d],
+        &batch,
+        &[hq * sq * d, group * sq * d, sq * d],
+        &[hkv * d * t, d * t, 0],
+        &q4,
+        &kt,
+        &raw,
+    )?;
+    let scores = f32_operand(ctx.scratch(count * 4)?, &[b, hq, sq, t]);
+    ctx.per_item(kernel("attention", "scores_prep"), params, &[(9, &raw.buf), (4, mask), (10, &scores.buf)], count)?;
+    // Probabilities overwrite the raw scores, which are no longer needed.
+    softmax::record(ctx, -1, &scores, &raw)?;
+    let v = f32_operand(Arc::new(v_present.clone()), &[b, hkv, t, dv]);
+    let a_strides = [hq * sq * t, group * sq * t, sq * t];
+    let b_strides = [hkv * t * dv, t * dv, 0];
+    if g.packed_3d {
+        let y4 = f32_operand(ctx.scratch(b * hq * sq * dv * 4)?, &[b, hq, sq, dv]);
+        matmul::batched(ctx, [sq, dv, t], &batch, &a_strides, &b_strides, &raw, &v, &y4)?;
+        transpose::record(ctx, Some(&[0, 2, 1, 3]), &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))
+    } else {
+        matmul::batched(ctx, [sq, dv, t], &batch, &a_strides, &b_strides, &raw, &v, y)
+    }
 }

@@ -23,6 +23,8 @@ pub(crate) const BUDGET: Duration = Duration::from_millis(800);
 pub(crate) struct Autotuner {
     choices: Mutex<HashMap<String, HashMap<String, String>>>,
     baseline: AtomicBool,
+    /// 0: choose; 1: always fused attention; 2: always composed.
+    attention: std::sync::atomic::AtomicU8,
 }
 
 /// Whether tuning is enabled (`HCAL_AUTOTUNE` unset or not `0`/`off`).
@@ -43,6 +45,24 @@ impl Autotuner {
     /// Pin every product to the simple `matmul` kernel (a `:baseline` backend).
     pub(crate) fn set_baseline(&self) {
         self.baseline.store(true, Ordering::Relaxed);
+    }
+
+    /// Pin attention to one path (`:fused` / `:composed` backends).
+    pub(crate) fn set_attention_path(&self, path: crate::attention::Path) {
+        let code = match path {
+            crate::attention::Path::Fused => 1,
+            crate::attention::Path::Composed => 2,
+        };
+        self.attention.store(code, Ordering::Relaxed);
+    }
+
+    /// The pinned attention path, if any.
+    pub(crate) fn attention_path(&self) -> Option<crate::attention::Path> {
+        match self.attention.load(Ordering::Relaxed) {
+            1 => Some(crate::attention::Path::Fused),
+            2 => Some(crate::attention::Path::Composed),
+            _ => None,
+        }
     }
 
     /// Whether products are pinned to the simple kernel.

@@ -41,21 +41,31 @@ impl WgpuBackend {
     /// # Errors
     /// [`Error::UnknownBackend`] when no such adapter exists; device creation errors.
     ///
-    /// The suffix `:baseline` (`wgpu:vulkan:0:baseline`) opens the same
-    /// adapter with every MatMul/Gemm pinned to the simple 4x4 kernel, the
-    /// reference point that benchmarks report speedups against.
+    /// Suffixes open the same adapter with a kernel choice pinned, as
+    /// reference points for benchmarks: `:baseline` (`wgpu:vulkan:0:baseline`)
+    /// runs every MatMul/Gemm on the simple 4x4 kernel; `:fused` and
+    /// `:composed` pin the attention path.
     pub fn open(name: &str) -> Result<Self> {
-        let (adapter, baseline) = match name.strip_suffix(":baseline") {
-            Some(base) => (base, true),
-            None => (name, false),
-        };
+        // Suffixes pin kernel choices (for baselines and comparisons):
+        // `:baseline` the simple matmul kernel, `:fused` / `:composed` an attention path.
+        let mut adapter = name;
+        let mut pins = Vec::new();
+        while let Some((rest, pin)) = adapter.rsplit_once(':') {
+            if !matches!(pin, "baseline" | "fused" | "composed") {
+                break;
+            }
+            pins.push(pin);
+            adapter = rest;
+        }
         let entry = crate::adapter::resolve(adapter)?;
-        let backend = Self::from_adapter(&entry)?;
-        if baseline {
-            backend.pipelines.tuner.set_baseline();
-            let mut backend = backend;
-            backend.info.backend = format!("{}:baseline", backend.info.backend);
-            return Ok(backend);
+        let mut backend = Self::from_adapter(&entry)?;
+        for pin in pins.iter().rev() {
+            match *pin {
+                "baseline" => backend.pipelines.tuner.set_baseline(),
+                "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
+                _ => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Composed),
+            }
+            backend.info.backend = format!("{}:{pin}", backend.info.backend);
         }
         Ok(backend)
     }
@@ -151,12 +161,16 @@ impl WgpuBackend {
             Op::Attention(attrs) => {
                 let d = |i: usize| inputs.get(i).copied().flatten();
                 let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
-                if g.head_dim > attention::MAX_HEAD_DIM || g.v_head_dim > attention::MAX_HEAD_DIM {
+                let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
+                let fused_ok = g.head_dim <= attention::MAX_HEAD_DIM && g.v_head_dim <= attention::MAX_HEAD_DIM;
+                if !fused_ok && !attention::composed_fits(&g, max_binding) {
                     return Some(format!(
-                        "head sizes {}/{} exceed the kernel's {}",
+                        "head sizes {}/{} exceed the fused kernel's {} and the composed path's {}-byte scores exceed {}",
                         g.head_dim,
                         g.v_head_dim,
-                        attention::MAX_HEAD_DIM
+                        attention::MAX_HEAD_DIM,
+                        attention::score_bytes(&g),
+                        attention::COMPOSED_SCORE_CAP.min(max_binding)
                     ));
                 }
             }
@@ -471,7 +485,7 @@ impl Backend for WgpuBackend {
         Some(name)
     }
 
-    /// `shaders/peak.wgsl`: `fma_peak` (8 vec4 fma chains per invocation)
+    /// `shaders/peak.wgsl`: `fma_peak` (4 vec4 fma chains per invocation)
     /// and `copy_peak` (vec4 copy).
     fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
         let mut state = self.state();

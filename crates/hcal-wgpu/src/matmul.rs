@@ -256,6 +256,35 @@ pub(crate) fn matmul(ctx: &mut Ctx<'_>, a: &Operand, b: &Operand, y: &Operand) -
     launch(ctx, &problem, path, a, b, y)
 }
 
+/// A batched product with explicit batch dims and element strides (0 to
+/// broadcast), for ops that compose matmuls (attention's grouped heads).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn batched(
+    ctx: &mut Ctx<'_>,
+    [m, n, k]: [usize; 3],
+    batch: &[usize],
+    a_strides: &[usize],
+    b_strides: &[usize],
+    a: &Operand,
+    b: &Operand,
+    y: &Operand,
+) -> Result<()> {
+    let problem = Problem {
+        m,
+        n,
+        k,
+        flags: 0,
+        alpha: 1.0,
+        beta: 0.0,
+        batch: batch.to_vec(),
+        a_strides: a_strides.to_vec(),
+        b_strides: b_strides.to_vec(),
+        c: None,
+    };
+    let path = choose(ctx, &problem, a, b, y)?;
+    launch(ctx, &problem, path, a, b, y)
+}
+
 /// ONNX Gemm: `alpha op(A) op(B) + beta C`.
 pub(crate) fn gemm(
     ctx: &mut Ctx<'_>,
