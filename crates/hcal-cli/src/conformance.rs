@@ -19,6 +19,9 @@ enum JsonSink {
 
 /// Run `hcal conformance`.
 pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
+    if let Some(dir) = &args.onnx {
+        return crate::onnx::run(args, dir);
+    }
     let ops = canonical_ops(&args.ops)?;
     let backend = hcal::open(&args.backend)?;
     let sink = match args.json.as_deref() {
@@ -80,7 +83,7 @@ fn canonical_ops(requested: &[String]) -> Result<Vec<String>, UsageError> {
 }
 
 /// A bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -11,6 +11,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod conformance;
 mod devices;
+mod onnx;
 
 /// Exit code of a run where nothing failed.
 const EXIT_OK: u8 = 0;
@@ -76,6 +77,14 @@ struct ConformanceArgs {
     /// case the table goes to stderr).
     #[arg(long, value_name = "FILE")]
     json: Option<String>,
+    /// Run the official ONNX node tests in DIR instead of the built-in suite:
+    /// the corpus folder (onnx/backend/test/data/node of `pip install onnx`) or
+    /// one case folder. `--op` keeps only those ONNX op types.
+    #[arg(long, value_name = "DIR", conflicts_with = "quick")]
+    onnx: Option<std::path::PathBuf>,
+    /// With --onnx: also write a conformance certificate (JSON) to FILE.
+    #[arg(long, value_name = "FILE", requires = "onnx")]
+    certificate: Option<String>,
 }
 
 /// A failure that ends the command with [`EXIT_USAGE`]; the message is printed

@@ -109,6 +109,51 @@ pub fn run_case(backend: &dyn Backend, case: &Case) -> CaseResult {
     runner::run_case(backend, &hcal_cpu::CpuBackend::new(), case, &expected::builtin())
 }
 
+/// The outcome of [`judge_values`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judged {
+    /// The verdict, as for a table case.
+    pub result: CaseResult,
+    /// The backend's outputs decoded to f64, per output slot (`None` for a slot
+    /// not requested, or every slot when the case did not run to the end).
+    pub outputs: Vec<Option<Vec<f64>>>,
+}
+
+/// Judge a case whose expected outputs come from another implementation (the
+/// ONNX node tests, say): build `case` with [`generate::Gen::Values`] inputs.
+///
+/// Everything [`run_case`] checks is checked (the backend against the f64
+/// oracle under the [`tolerance`] model, inputs unmodified, reruns identical,
+/// `expected_failures` applied), and in addition each given entry of
+/// `expected_outputs` (per output slot) must lie within the same per-element
+/// bound of the oracle's output: the bound a device computing in f32 gets.
+/// Beyond it hcal's reference and the other implementation disagree on what
+/// the op means, and the case fails saying so. `max_error_ratio` is the larger
+/// of the two ratios.
+///
+/// ```
+/// use hcal_conformance::{Case, Input, generate::Gen, judge_values, Verdict};
+/// use hcal_core::{DType, Op, UnaryOp};
+/// let x = Input::new([3], DType::F32, Gen::Values(vec![-1.0, 0.0, 2.0]));
+/// let case = Case::new("Relu/example", Op::Unary(UnaryOp::Relu), vec![x]);
+/// let cpu = hcal_cpu::CpuBackend::new();
+/// let judged = judge_values(&cpu, &case, &[Some(vec![0.0, 0.0, 2.0])], &[]);
+/// assert_eq!(judged.result.verdict, Verdict::Pass);
+/// assert_eq!(judged.outputs, [Some(vec![0.0, 0.0, 2.0])]);
+/// let wrong = judge_values(&cpu, &case, &[Some(vec![0.0, 0.0, 3.0])], &[]);
+/// assert_eq!(wrong.result.verdict, Verdict::Fail);
+/// ```
+pub fn judge_values(
+    backend: &dyn Backend,
+    case: &Case,
+    expected_outputs: &[Option<Vec<f64>>],
+    expected_failures: &[ExpectedFailure],
+) -> Judged {
+    let oracle = hcal_cpu::CpuBackend::new();
+    let (result, outputs) = runner::run_case_against(backend, &oracle, case, expected_failures, Some(expected_outputs));
+    Judged { result, outputs }
+}
+
 /// One row of a backend's op support matrix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupportRow {

@@ -1,0 +1,110 @@
+//! `hcal conformance --onnx DIR`: the official ONNX node tests on one backend.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use hcal_onnx::certificate::Certificate;
+use hcal_onnx::{OnnxCaseResult, Options};
+
+use crate::{ConformanceArgs, EXIT_FAILURES, EXIT_OK, UsageError};
+
+/// Create `path` for writing (`None` for `-`, meaning stdout), failing fast on a bad path.
+fn create(path: Option<&str>, what: &str) -> Result<Option<(String, Option<File>)>, UsageError> {
+    match path {
+        None => Ok(None),
+        Some("-") => Ok(Some(("-".to_string(), None))),
+        Some(p) => {
+            let file = File::create(p).map_err(|e| UsageError(format!("cannot write {what} to {p}: {e}")))?;
+            Ok(Some((p.to_string(), Some(file))))
+        }
+    }
+}
+
+fn write_out(sink: Option<(String, Option<File>)>, text: &str, what: &str) -> Result<(), UsageError> {
+    match sink {
+        None => Ok(()),
+        Some((_, None)) => {
+            crate::emit_stdout(&format!("{text}\n"));
+            Ok(())
+        }
+        Some((path, Some(mut file))) => {
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.write_all(b"\n"))
+                .map_err(|e| UsageError(format!("cannot write {what} to {path}: {e}")))?;
+            eprintln!("wrote {what} to {path}");
+            Ok(())
+        }
+    }
+}
+
+/// Run the ONNX node tests under `dir` on `args.backend`.
+pub(crate) fn run(args: &ConformanceArgs, dir: &Path) -> Result<u8, UsageError> {
+    if args.json.as_deref() == Some("-") && args.certificate.as_deref() == Some("-") {
+        return Err(UsageError("--json - and --certificate - cannot both use stdout".into()));
+    }
+    let backend = hcal::open(&args.backend)?;
+    let json = create(args.json.as_deref(), "JSON report")?;
+    let certificate = create(args.certificate.as_deref(), "certificate")?;
+    let options = Options { ops: args.ops.clone(), ..Options::default() };
+
+    let bar = crate::conformance::progress_bar();
+    let mut progress = |case: &OnnxCaseResult, done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(case.result.name.clone());
+    };
+    let report = hcal_onnx::run(&*backend, dir, &options, &mut progress).map_err(|e| UsageError(e.to_string()))?;
+    bar.finish_and_clear();
+
+    if report.summary.total == 0 {
+        eprintln!("warning: no ONNX case matched the --op filter");
+    }
+    let table = report.table();
+    let stdout_taken = args.json.as_deref() == Some("-") || args.certificate.as_deref() == Some("-");
+    if stdout_taken {
+        eprint!("{table}")
+    } else {
+        crate::emit_stdout(&table)
+    }
+    write_out(json, &report.to_json(), "JSON report")?;
+    write_out(certificate, &Certificate::issue(&report).to_json(), "certificate")?;
+    Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILURES })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::{Cli, Command};
+
+    #[test]
+    fn onnx_flags_parse_and_certificate_needs_onnx() {
+        let cli = Cli::try_parse_from([
+            "hcal",
+            "conformance",
+            "--onnx",
+            "node",
+            "--backend",
+            "wgpu",
+            "--certificate",
+            "cert.json",
+            "--op",
+            "Gemm",
+        ])
+        .unwrap();
+        let Command::Conformance(args) = cli.command else { panic!("expected conformance") };
+        assert_eq!(args.onnx.as_deref(), Some(std::path::Path::new("node")));
+        assert_eq!((args.certificate.as_deref(), args.ops.as_slice()), (Some("cert.json"), &["Gemm".to_string()][..]));
+        assert!(Cli::try_parse_from(["hcal", "conformance", "--certificate", "c.json"]).is_err());
+        assert!(Cli::try_parse_from(["hcal", "conformance", "--onnx", "node", "--quick"]).is_err());
+    }
+
+    #[test]
+    fn a_missing_corpus_folder_is_a_usage_error() {
+        let cli = Cli::try_parse_from(["hcal", "conformance", "--onnx", "/nonexistent/hcal-onnx-corpus"]).unwrap();
+        let Command::Conformance(args) = cli.command else { panic!("expected conformance") };
+        let err = super::run(&args, args.onnx.as_deref().unwrap()).unwrap_err();
+        assert!(err.0.contains("/nonexistent/hcal-onnx-corpus"), "{}", err.0);
+    }
+}

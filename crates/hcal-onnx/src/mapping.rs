@@ -1,0 +1,494 @@
+//! From one ONNX node to one hcal [`Op`].
+//!
+//! [`map_node`] reads the node's attributes with their ONNX defaults, handles
+//! the opset differences that change meaning (ReduceSum's `axes` became an
+//! input in opset 13, ReduceMean's and ReduceMax's in opset 18; Softmax before
+//! opset 13 flattened to 2-D), and lines the node's inputs and outputs up with
+//! the op's positional slots. Anything the hcal standard does not define (an
+//! op, an attribute, an attribute value, an extra output) is an `Err` carrying
+//! the reason, which the runner reports as `unsupported`.
+
+use hcal_core::{Attention, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};
+
+use crate::proto::{AttributeProto, NodeProto, attribute_type, data_type};
+use crate::tensor::{OnnxTensor, hcal_dtype};
+
+/// ONNX op types this crate maps, in the order of [`Op::all_names`] (hcal's
+/// `Silu` has no ONNX operator of that name in opset 23, so it is absent).
+pub const MAPPED_OPS: [&str; 26] = [
+    "MatMul",
+    "Gemm",
+    "Softmax",
+    "LayerNormalization",
+    "RMSNormalization",
+    "Attention",
+    "RotaryEmbedding",
+    "Gelu",
+    "Relu",
+    "Sigmoid",
+    "Exp",
+    "Tanh",
+    "Neg",
+    "Sqrt",
+    "Reciprocal",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Max",
+    "Min",
+    "ReduceSum",
+    "ReduceMean",
+    "ReduceMax",
+    "Transpose",
+    "Cast",
+];
+
+/// A node expressed as an hcal op call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapping {
+    /// The op with its attributes.
+    pub op: Op,
+    /// For each input slot of `op`, the index of the node input feeding it
+    /// (`None`: an absent optional input).
+    pub inputs: Vec<Option<usize>>,
+    /// For each output slot of `op`, the index of the node output compared with
+    /// it (`None`: the node does not ask for that output).
+    pub outputs: Vec<Option<usize>>,
+    /// Node outputs that are asked for but lie outside the standard, each with
+    /// why; they are not compared and every report says so.
+    pub unchecked: Vec<String>,
+}
+
+/// Map `node` of a model importing the default domain at `opset`. `inputs[i]`
+/// is the tensor fed to node input `i` (`None` when the name is empty or the
+/// value is not known); only constant-like inputs (`axes`) are read here.
+///
+/// ```
+/// use hcal_onnx::{mapping::map_node, proto::NodeProto};
+/// let node = NodeProto { op_type: "Relu".into(), input: vec!["x".into()], output: vec!["y".into()], ..Default::default() };
+/// let m = map_node(&node, 14, &[None]).unwrap();
+/// assert_eq!(m.op.to_string(), "Relu");
+/// let conv = NodeProto { op_type: "Conv".into(), ..Default::default() };
+/// assert_eq!(map_node(&conv, 11, &[]).unwrap_err(), "op Conv is not in the hcal standard");
+/// ```
+///
+/// # Errors
+/// The reason the node is outside the hcal standard.
+pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) -> Result<Mapping, String> {
+    let op_type = node.op_type.as_str();
+    if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+        return Err(format!("op {}.{op_type} is not in the default ONNX domain", node.domain));
+    }
+    if !MAPPED_OPS.contains(&op_type) {
+        return Err(format!("op {op_type} is not in the hcal standard"));
+    }
+    let a = Attrs { op: op_type, list: &node.attribute };
+    let n_in = node.input.len();
+    let present = |i: usize| node.input.get(i).is_some_and(|n| !n.is_empty());
+    let slot = |i: usize| present(i).then_some(i);
+    let arity = |min: usize, max: usize| -> Result<(), String> {
+        if n_in < min || n_in > max {
+            let range = if min == max { min.to_string() } else { format!("{min} to {max}") };
+            return Err(format!("{op_type} with {n_in} inputs: hcal's {op_type} takes {range}"));
+        }
+        Ok(())
+    };
+    let mut outputs = vec![(!node.output.is_empty() && !node.output[0].is_empty()).then_some(0)];
+    let mut unchecked = Vec::new();
+    let (op, inputs_used) = match op_type {
+        "MatMul" => {
+            a.allow(&[])?;
+            arity(2, 2)?;
+            (Op::MatMul, vec![Some(0), Some(1)])
+        }
+        "Gemm" => {
+            // Gemm-6 and older carry `broadcast`; hcal always broadcasts C to [M, N].
+            a.allow(if opset < 7 {
+                &["alpha", "beta", "transA", "transB", "broadcast"]
+            } else {
+                &["alpha", "beta", "transA", "transB"]
+            })?;
+            arity(2, 3)?;
+            let gemm = Gemm {
+                alpha: a.float("alpha")?.unwrap_or(1.0),
+                beta: a.float("beta")?.unwrap_or(1.0),
+                trans_a: a.int("transA")?.unwrap_or(0) != 0,
+                trans_b: a.int("transB")?.unwrap_or(0) != 0,
+            };
+            (Op::Gemm(gemm), vec![Some(0), Some(1), slot(2)])
+        }
+        "Softmax" => {
+            a.allow(&["axis"])?;
+            arity(1, 1)?;
+            let axis = a.int("axis")?;
+            if opset >= 13 {
+                (Op::Softmax { axis: axis.unwrap_or(-1) }, vec![Some(0)])
+            } else {
+                // Softmax-1/11 flattens [axis..] into one dim; that is hcal's Softmax
+                // only when `axis` is the last dim.
+                let axis = axis.unwrap_or(1);
+                let rank = inputs.first().copied().flatten().map(|t| t.dims.len() as i64);
+                match rank {
+                    Some(r) if axis == r - 1 || axis == -1 => (Op::Softmax { axis: -1 }, vec![Some(0)]),
+                    _ => {
+                        return Err(format!(
+                            "Softmax-{opset} with axis={axis} flattens the dims from axis on into one; \
+                             hcal's Softmax (opset 13) normalizes a single axis"
+                        ));
+                    }
+                }
+            }
+        }
+        "LayerNormalization" | "RMSNormalization" => {
+            a.allow(&["axis", "epsilon", "stash_type"])?;
+            if op_type == "LayerNormalization" {
+                arity(2, 3)?
+            } else {
+                arity(2, 2)?
+            }
+            let stash = a.int("stash_type")?.unwrap_or(i64::from(data_type::FLOAT));
+            if stash != i64::from(data_type::FLOAT) {
+                return Err(format!(
+                    "{op_type} stash_type={} asks for {} statistics; hcal computes them in at least f32 (stash_type=1)",
+                    stash,
+                    data_type::name(stash as i32)
+                ));
+            }
+            let axis = a.int("axis")?.unwrap_or(-1);
+            let epsilon = a.float("epsilon")?.unwrap_or(1e-5);
+            if op_type == "LayerNormalization" {
+                for (i, what) in [(1, "Mean"), (2, "InvStdDev")] {
+                    if node.output.get(i).is_some_and(|n| !n.is_empty()) {
+                        unchecked.push(format!(
+                            "output {i} ({what}) is a training output outside the hcal standard; not compared"
+                        ));
+                    }
+                }
+                (Op::LayerNormalization { axis, epsilon }, vec![Some(0), Some(1), slot(2)])
+            } else {
+                (Op::RmsNormalization { axis, epsilon }, vec![Some(0), Some(1)])
+            }
+        }
+        "Attention" => {
+            a.allow(&[
+                "is_causal",
+                "kv_num_heads",
+                "q_num_heads",
+                "qk_matmul_output_mode",
+                "scale",
+                "softcap",
+                "softmax_precision",
+            ])?;
+            arity(3, 6)?;
+            if node.output.get(3).is_some_and(|n| !n.is_empty()) {
+                return Err(format!(
+                    "output 3 (qk_matmul_output, qk_matmul_output_mode={}) is not in the hcal standard",
+                    a.int("qk_matmul_output_mode")?.unwrap_or(0)
+                ));
+            }
+            if let Some(p) = a.int("softmax_precision")?
+                && !matches!(p as i32, data_type::FLOAT | data_type::FLOAT16 | data_type::BFLOAT16)
+            {
+                return Err(format!(
+                    "Attention softmax_precision={} ({}): hcal computes the softmax in f32",
+                    p,
+                    data_type::name(p as i32)
+                ));
+            }
+            let heads = |name: &str| -> Result<Option<usize>, String> {
+                match a.int(name)? {
+                    None | Some(0) => Ok(None),
+                    Some(h) => usize::try_from(h).map(Some).map_err(|_| format!("Attention {name}={h} is negative")),
+                }
+            };
+            let attention = Attention {
+                is_causal: a.int("is_causal")?.unwrap_or(0) != 0,
+                q_num_heads: heads("q_num_heads")?,
+                kv_num_heads: heads("kv_num_heads")?,
+                scale: a.float("scale")?,
+                softcap: a.float("softcap")?.unwrap_or(0.0),
+            };
+            for i in 1..3 {
+                outputs.push(node.output.get(i).is_some_and(|n| !n.is_empty()).then_some(i));
+            }
+            (Op::Attention(attention), (0..6).map(|i| if i < 3 { Some(i) } else { slot(i) }).collect())
+        }
+        "RotaryEmbedding" => {
+            a.allow(&["interleaved", "rotary_embedding_dim", "num_heads"])?;
+            arity(3, 4)?;
+            let dim = a.int("rotary_embedding_dim")?.unwrap_or(0);
+            let rotary = RotaryEmbedding {
+                interleaved: a.int("interleaved")?.unwrap_or(0) != 0,
+                rotary_embedding_dim: usize::try_from(dim)
+                    .map_err(|_| format!("RotaryEmbedding rotary_embedding_dim={dim} is negative"))?,
+                num_heads: match a.int("num_heads")? {
+                    None | Some(0) => None,
+                    Some(h) => {
+                        Some(usize::try_from(h).map_err(|_| format!("RotaryEmbedding num_heads={h} is negative"))?)
+                    }
+                },
+            };
+            (Op::RotaryEmbedding(rotary), vec![Some(0), Some(1), Some(2), slot(3)])
+        }
+        "Gelu" => {
+            a.allow(&["approximate"])?;
+            arity(1, 1)?;
+            let approximate = match a.string("approximate")?.as_deref().unwrap_or("none") {
+                "none" => GeluApproximation::None,
+                "tanh" => GeluApproximation::Tanh,
+                other => return Err(format!("Gelu approximate={other:?} is not in the hcal standard (none, tanh)")),
+            };
+            (Op::Gelu { approximate }, vec![Some(0)])
+        }
+        "Relu" | "Sigmoid" | "Exp" | "Tanh" | "Neg" | "Sqrt" | "Reciprocal" => {
+            a.allow(&[])?;
+            arity(1, 1)?;
+            let unary = UnaryOp::ALL.into_iter().find(|u| u.name() == op_type).expect("listed unary op");
+            (Op::Unary(unary), vec![Some(0)])
+        }
+        "Add" | "Sub" | "Mul" | "Div" | "Max" | "Min" => {
+            a.allow(&[])?;
+            if matches!(op_type, "Max" | "Min") && n_in != 2 {
+                return Err(format!(
+                    "{op_type} with {n_in} inputs: ONNX's {op_type} is variadic, hcal's takes exactly 2 (numpy broadcasting)"
+                ));
+            }
+            arity(2, 2)?;
+            let binary = hcal_core::BinaryOp::ALL.into_iter().find(|b| b.name() == op_type).expect("listed binary op");
+            (Op::Binary(binary), vec![Some(0), Some(1)])
+        }
+        "ReduceSum" | "ReduceMean" | "ReduceMax" => {
+            let reduce = ReduceOp::ALL.into_iter().find(|r| r.name() == op_type).expect("listed reduction");
+            // ReduceSum-13 and ReduceMean/ReduceMax-18 take `axes` as an optional input.
+            let axes_input = opset >= if reduce == ReduceOp::Sum { 13 } else { 18 };
+            let axes = if axes_input {
+                a.allow(&["keepdims", "noop_with_empty_axes"])?;
+                arity(1, 2)?;
+                if present(1) {
+                    let t = inputs.get(1).copied().flatten().ok_or_else(|| {
+                        format!("{op_type}: the axes input {:?} is not a known constant", node.input[1])
+                    })?;
+                    Some(t.ints().ok_or_else(|| {
+                        format!("{op_type}: axes must be INT64, got {}", data_type::name(t.elem_type))
+                    })?)
+                } else {
+                    None
+                }
+            } else {
+                a.allow(&["keepdims", "axes"])?;
+                arity(1, 1)?;
+                a.ints("axes")?
+            };
+            let noop = a.int("noop_with_empty_axes")?.unwrap_or(0) != 0;
+            let axes = match axes {
+                Some(list) if !list.is_empty() => Some(list),
+                // Empty or absent axes reduce everything, unless noop_with_empty_axes.
+                _ if noop => Some(Vec::new()),
+                _ => None,
+            };
+            let keepdims = a.int("keepdims")?.unwrap_or(1) != 0;
+            (Op::Reduce { op: reduce, axes, keepdims }, vec![Some(0)])
+        }
+        "Transpose" => {
+            a.allow(&["perm"])?;
+            arity(1, 1)?;
+            let perm = match a.ints("perm")? {
+                None => None,
+                Some(p) => Some(
+                    p.iter()
+                        .map(|&v| usize::try_from(v).map_err(|_| format!("Transpose perm {p:?} has a negative entry")))
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+            };
+            (Op::Transpose { perm }, vec![Some(0)])
+        }
+        "Cast" => {
+            // `saturate` only changes conversions to float8 types, which hcal does not have.
+            a.allow(&["to", "saturate"])?;
+            arity(1, 1)?;
+            let code = a.int("to")?.ok_or("Cast without its required `to` attribute")?;
+            let to = hcal_dtype(code as i32).ok_or_else(|| {
+                format!("Cast to {}: the hcal standard does not define that dtype", data_type::name(code as i32))
+            })?;
+            (Op::Cast { to }, vec![Some(0)])
+        }
+        _ => unreachable!("MAPPED_OPS is matched above"),
+    };
+    let handled = if matches!(op, Op::LayerNormalization { .. }) { 3 } else { op.output_arity() };
+    if let Some(extra) = node.output.iter().skip(handled).position(|n| !n.is_empty()) {
+        return Err(format!("{op_type} output {}: hcal's {op_type} has {handled} outputs", extra + handled));
+    }
+    Ok(Mapping { op, inputs: inputs_used, outputs, unchecked })
+}
+
+/// A node's attributes with typed getters.
+struct Attrs<'a> {
+    op: &'a str,
+    list: &'a [AttributeProto],
+}
+
+impl Attrs<'_> {
+    /// Every attribute must be one the mapping reads.
+    fn allow(&self, names: &[&str]) -> Result<(), String> {
+        for attr in self.list {
+            if !attr.ref_attr_name.is_empty() {
+                return Err(format!("{} attribute {} refers to a function attribute", self.op, attr.name));
+            }
+            if !names.contains(&attr.name.as_str()) {
+                return Err(format!("attribute {} of {} is not in the hcal standard", attr.name, self.op));
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, name: &str, want: i32) -> Result<Option<&AttributeProto>, String> {
+        let Some(attr) = self.list.iter().find(|a| a.name == name) else { return Ok(None) };
+        if attr.r#type != want && attr.r#type != attribute_type::UNDEFINED {
+            return Err(format!("{} attribute {name} has type {} where {want} is expected", self.op, attr.r#type));
+        }
+        Ok(Some(attr))
+    }
+
+    fn int(&self, name: &str) -> Result<Option<i64>, String> {
+        Ok(self.get(name, attribute_type::INT)?.map(|a| a.i))
+    }
+
+    fn float(&self, name: &str) -> Result<Option<f32>, String> {
+        Ok(self.get(name, attribute_type::FLOAT)?.map(|a| a.f))
+    }
+
+    fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
+        Ok(self.get(name, attribute_type::INTS)?.map(|a| a.ints.clone()))
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, String> {
+        self.get(name, attribute_type::STRING)?
+            .map(|a| String::from_utf8(a.s.clone()).map_err(|_| format!("{} attribute {name} is not UTF-8", self.op)))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::TensorProto;
+
+    fn node(op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<AttributeProto>) -> NodeProto {
+        NodeProto {
+            op_type: op.into(),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: outputs.iter().map(|s| s.to_string()).collect(),
+            attribute: attrs,
+            ..Default::default()
+        }
+    }
+
+    fn int(name: &str, i: i64) -> AttributeProto {
+        AttributeProto { name: name.into(), i, r#type: attribute_type::INT, ..Default::default() }
+    }
+
+    fn axes(values: &[i64]) -> OnnxTensor {
+        let proto = TensorProto {
+            dims: vec![values.len() as i64],
+            data_type: data_type::INT64,
+            int64_data: values.to_vec(),
+            ..Default::default()
+        };
+        crate::tensor::decode(&proto).unwrap()
+    }
+
+    #[test]
+    fn reduce_axes_come_from_the_input_in_new_opsets_and_the_attribute_in_old_ones() {
+        let t = axes(&[1]);
+        let n = node("ReduceSum", &["x", "axes"], &["y"], vec![int("keepdims", 0)]);
+        let m = map_node(&n, 13, &[None, Some(&t)]).unwrap();
+        assert_eq!(m.op, Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![1]), keepdims: false });
+        assert_eq!(m.inputs, [Some(0)]);
+        let old = node(
+            "ReduceMean",
+            &["x"],
+            &["y"],
+            vec![AttributeProto {
+                name: "axes".into(),
+                ints: vec![0, 2],
+                r#type: attribute_type::INTS,
+                ..Default::default()
+            }],
+        );
+        let m = map_node(&old, 13, &[None]).unwrap();
+        assert_eq!(m.op, Op::Reduce { op: ReduceOp::Mean, axes: Some(vec![0, 2]), keepdims: true });
+    }
+
+    #[test]
+    fn empty_axes_reduce_all_unless_noop() {
+        let empty = axes(&[]);
+        let n = node("ReduceSum", &["x", "axes"], &["y"], vec![]);
+        assert!(matches!(map_node(&n, 13, &[None, Some(&empty)]).unwrap().op, Op::Reduce { axes: None, .. }));
+        let noop = node("ReduceSum", &["x", "axes"], &["y"], vec![int("noop_with_empty_axes", 1)]);
+        let m = map_node(&noop, 13, &[None, Some(&empty)]).unwrap();
+        assert_eq!(m.op, Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![]), keepdims: true });
+    }
+
+    #[test]
+    fn softmax_default_axis_depends_on_the_opset() {
+        let n = node("Softmax", &["x"], &["y"], vec![]);
+        assert_eq!(map_node(&n, 13, &[None]).unwrap().op, Op::Softmax { axis: -1 });
+        let x = OnnxTensor { name: "x".into(), dims: vec![3, 4, 5], elem_type: data_type::FLOAT, bytes: None };
+        assert!(map_node(&n, 11, &[Some(&x)]).unwrap_err().contains("flattens"));
+        let last = node("Softmax", &["x"], &["y"], vec![int("axis", 2)]);
+        assert_eq!(map_node(&last, 11, &[Some(&x)]).unwrap().op, Op::Softmax { axis: -1 });
+    }
+
+    #[test]
+    fn empty_input_names_are_absent_optional_inputs() {
+        let n = node("Attention", &["q", "k", "v", "", "pk", "pv"], &["y", "pk2", "pv2"], vec![int("is_causal", 1)]);
+        let m = map_node(&n, 23, &[]).unwrap();
+        assert_eq!(m.inputs, [Some(0), Some(1), Some(2), None, Some(4), Some(5)]);
+        assert_eq!(m.outputs, [Some(0), Some(1), Some(2)]);
+        let Op::Attention(a) = m.op else { panic!() };
+        assert!(a.is_causal && a.scale.is_none());
+    }
+
+    #[test]
+    fn qk_matmul_output_is_unsupported_with_the_reason() {
+        let n = node("Attention", &["q", "k", "v"], &["y", "", "", "qk"], vec![]);
+        assert!(map_node(&n, 23, &[]).unwrap_err().contains("qk_matmul_output"));
+    }
+
+    #[test]
+    fn gelu_approximate_is_a_string() {
+        let tanh = AttributeProto {
+            name: "approximate".into(),
+            s: b"tanh".to_vec(),
+            r#type: attribute_type::STRING,
+            ..Default::default()
+        };
+        let m = map_node(&node("Gelu", &["x"], &["y"], vec![tanh]), 20, &[None]).unwrap();
+        assert_eq!(m.op, Op::Gelu { approximate: GeluApproximation::Tanh });
+    }
+
+    #[test]
+    fn layer_norm_training_outputs_are_listed_as_unchecked() {
+        let n = node("LayerNormalization", &["x", "w", "b"], &["y", "mean", "inv"], vec![]);
+        let m = map_node(&n, 17, &[]).unwrap();
+        assert_eq!(m.op, Op::LayerNormalization { axis: -1, epsilon: 1e-5 });
+        assert_eq!(m.unchecked.len(), 2);
+    }
+
+    #[test]
+    fn unknown_attributes_and_variadic_max_are_unsupported() {
+        let n = node("Add", &["a", "b"], &["c"], vec![int("broadcast", 1)]);
+        assert_eq!(map_node(&n, 6, &[]).unwrap_err(), "attribute broadcast of Add is not in the hcal standard");
+        let max3 = node("Max", &["a", "b", "c"], &["y"], vec![]);
+        assert!(map_node(&max3, 13, &[]).unwrap_err().contains("variadic"));
+    }
+
+    #[test]
+    fn cast_targets_outside_the_standard_are_unsupported() {
+        let n = node("Cast", &["x"], &["y"], vec![int("to", i64::from(data_type::DOUBLE))]);
+        assert!(map_node(&n, 23, &[]).unwrap_err().contains("Cast to DOUBLE"));
+        let ok = node("Cast", &["x"], &["y"], vec![int("to", i64::from(data_type::FLOAT16)), int("saturate", 1)]);
+        assert_eq!(map_node(&ok, 23, &[]).unwrap().op, Op::Cast { to: hcal_core::DType::F16 });
+    }
+}

@@ -1,0 +1,106 @@
+//! The official ONNX node tests for every op hcal defines, on `cpu` and on
+//! every wgpu adapter this machine has.
+//!
+//! The corpus comes from `pip install onnx==1.18.0` (found through `python3`)
+//! or `$HCAL_ONNX_NODE_DIR`. Without it the test says it skipped, unless
+//! `HCAL_REQUIRE_ONNX=1` (CI), where that is a failure. As in the built-in
+//! suite, `HCAL_REQUIRE_ADAPTER=1` makes a missing GPU adapter a failure.
+
+use hcal_conformance::Verdict;
+use hcal_onnx::{OnnxReport, Options, node_test_dir, run};
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1")
+}
+
+/// The ops whose every case must pass or be a listed expected failure or
+/// unsupported with a reason (the list; Silu has no ONNX operator).
+const KEY_OPS: [&str; 25] = [
+    "MatMul",
+    "Gemm",
+    "Softmax",
+    "LayerNormalization",
+    "RMSNormalization",
+    "Attention",
+    "RotaryEmbedding",
+    "Gelu",
+    "Relu",
+    "Sigmoid",
+    "Exp",
+    "Tanh",
+    "Neg",
+    "Sqrt",
+    "Reciprocal",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Max",
+    "Min",
+    "ReduceSum",
+    "ReduceMean",
+    "ReduceMax",
+    "Transpose",
+];
+
+fn check(report: &OnnxReport) {
+    print!("{}", report.table());
+    let failures: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.result.verdict == Verdict::Fail)
+        .map(|c| format!("{}: {}", c.result.name, c.result.detail))
+        .collect();
+    assert!(failures.is_empty(), "{} failed on {}:\n{}", failures.len(), report.device.backend, failures.join("\n"));
+    assert!(report.summary.total >= 250, "only {} cases found", report.summary.total);
+    let rows = report.per_op();
+    for op in KEY_OPS.iter().chain(&["Cast"]) {
+        let row = rows.iter().find(|r| r.op == *op).unwrap_or_else(|| panic!("no {op} case in the corpus"));
+        assert!(row.passed > 0, "no {op} case passed: {row:?}");
+    }
+    for c in report.cases.iter().filter(|c| c.result.verdict.is_skip()) {
+        assert!(!c.result.detail.trim().is_empty(), "{} skipped without a reason", c.result.name);
+    }
+    // Cheap enough to stay in CI: a few hundred small cases.
+    assert!(report.elapsed_s < 60.0, "the corpus took {:.1} s on {}", report.elapsed_s, report.device.backend);
+}
+
+fn corpus() -> Option<std::path::PathBuf> {
+    let dir = node_test_dir();
+    if dir.is_none() {
+        let why = "ONNX node tests not found (pip install onnx==1.18.0, or set HCAL_ONNX_NODE_DIR)";
+        assert!(!env_flag("HCAL_REQUIRE_ONNX"), "{why}");
+        eprintln!("skipped: {why}");
+    }
+    dir
+}
+
+#[test]
+fn onnx_node_tests_on_cpu() {
+    let Some(dir) = corpus() else { return };
+    let backend = hcal::open("cpu").unwrap();
+    check(&run(&*backend, &dir, &Options::hcal_ops(), &mut |_, _, _| {}).unwrap());
+}
+
+#[test]
+fn onnx_node_tests_on_every_wgpu_adapter() {
+    let Some(dir) = corpus() else { return };
+    let adapters: Vec<String> = hcal::available_backends().into_iter().filter(|n| n.starts_with("wgpu:")).collect();
+    if adapters.is_empty() {
+        let why = "no wgpu adapter found (on Linux: apt-get install mesa-vulkan-drivers for lavapipe)";
+        assert!(!env_flag("HCAL_REQUIRE_ADAPTER"), "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    for name in adapters {
+        let backend = match hcal::open(&name) {
+            Ok(b) => b,
+            Err(e) if !env_flag("HCAL_REQUIRE_ADAPTER") => {
+                eprintln!("skipped {name}: {e}");
+                continue;
+            }
+            Err(e) => panic!("cannot open {name}: {e}"),
+        };
+        check(&run(&*backend, &dir, &Options::hcal_ops(), &mut |_, _, _| {}).unwrap());
+    }
+}
