@@ -28,10 +28,12 @@
 // Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
 //
 // Entry `scores_prep`, for the composed path (scores = Q K^T by the matmul
-// kernels, then this, then softmax, then P V): one invocation per score of
-// [B, Hq, Sq, T], reading raw dot products and writing the biased, masked score
-// `scale * s`, softcapped, plus the mask, -inf where causal masks it.
-//   @group(0) @binding(0) params: same block as `attention` ([0] is the score count)
+// kernels, then this, then softmax, then P V), on a block of query rows
+// [i0, i0 + rows): one invocation per score of [B, Hq, rows, T], reading raw dot
+// products and writing the score `scale * s`, softcapped, plus the mask, -inf
+// where causal masks it.
+//   @group(0) @binding(0) params: same block as `attention`, with [0] the score count,
+//       [16] i0 (first query row of the block), [17] rows in the block
 //   @group(0) @binding(9) raw: array<f32>
 //   @group(0) @binding(4) mask: array<f32>
 //   @group(0) @binding(10) scores: array<f32>
@@ -205,10 +207,11 @@ fn scores_prep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let past_len = params[5];
     let softcap = bitcast<f32>(params[10]);
     let mask_kind = params[12];
+    let rows = params[17];
     let j = idx % total;
-    let i = (idx / total) % sq;
-    let h = (idx / (total * sq)) % hq;
-    let b = idx / (total * sq * hq);
+    let i = params[16] + (idx / total) % rows;
+    let h = (idx / (total * rows)) % hq;
+    let b = idx / (total * rows * hq);
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
     var s = raw[idx] * bitcast<f32>(params[9]);
     if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }

@@ -5,7 +5,9 @@
 //       [0] M, [1] N, [2] K, [3] flags (1 = transA: A is [K, M]; 2 = transB: B is [N, K]; 4 = C present),
 //       [4] alpha (f32 bits), [5] beta (f32 bits), [6] batch rank br (<= 6), [7..13) batch dims,
 //       [13..19) A batch strides, [19..25) B batch strides (elements, 0 where broadcast),
-//       [25] C stride over m, [26] C stride over n (0 where broadcast)
+//       [25] C stride over m, [26] C stride over n (0 where broadcast),
+//       [27] A base offset, [28] B base offset, [29] Y base offset, [30] Y batch stride
+//       (elements; a view into a larger tensor, e.g. a block of query rows)
 //   @group(0) @binding(1) a: array<f32>
 //   @group(0) @binding(2) b: array<f32>
 //   @group(0) @binding(3) c: array<f32>   (a 1-element dummy when C is absent)
@@ -13,9 +15,9 @@
 // Entry `matmul` (any shape, transposes, batch broadcasting): each invocation
 // computes a 4x4 block of Y with f32 fused multiply-adds in K order, so results
 // are deterministic. Workgroup 8x8 -> a 32x32 tile; dispatch (ceil(N/32), ceil(M/32), batch).
-// Entry `gemv` (M = 1, one matrix, no transposes: the decode case): 64 columns
-// per workgroup, K split over 4 invocation rows whose partial sums are added in
-// a fixed order through workgroup memory; dispatch (ceil(N/64), 1, 1).
+// Entry `gemv` (M = 1, no transposes: the decode case): 64 columns per
+// workgroup, K split over 4 invocation rows whose partial sums are added in a
+// fixed order through workgroup memory; dispatch (ceil(N/64), 1, batch).
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -38,8 +40,8 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Offsets of this batch's matrices (broadcast strides may be 0).
     let br = params[6];
     var rest = gid.z;
-    var a_off = 0u;
-    var b_off = 0u;
+    var a_off = params[27];
+    var b_off = params[28];
     for (var k = 0u; k < br; k++) {
         let d = br - 1u - k;
         let idx = rest % params[7u + d];
@@ -70,7 +72,7 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     let alpha = bitcast<f32>(params[4]);
     let beta = bitcast<f32>(params[5]);
     let has_c = (flags & 4u) != 0u;
-    let y_off = gid.z * m_dim * n_dim;
+    let y_off = params[29] + gid.z * params[30];
     for (var i = 0u; i < rows; i++) {
         for (var j = 0u; j < cols; j++) {
             var v = acc[i][j];
@@ -87,11 +89,22 @@ var<workgroup> partial: array<f32, 256>;
 fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let n = params[1];
     let k = params[2];
+    let br = params[6];
+    var rest = wid.z;
+    var a_off = params[27];
+    var b_off = params[28];
+    for (var i = 0u; i < br; i++) {
+        let d = br - 1u - i;
+        let idx = rest % params[7u + d];
+        rest = rest / params[7u + d];
+        a_off += idx * params[13u + d];
+        b_off += idx * params[19u + d];
+    }
     let col = wid.x * 64u + lid.x;
     let col_read = min(col, n - 1u);
     var acc = 0.0;
     for (var p = lid.y; p < k; p += 4u) {
-        acc = fma(a[p], b[p * n + col_read], acc);
+        acc = fma(a[a_off + p], b[b_off + p * n + col_read], acc);
     }
     partial[lid.y * 64u + lid.x] = acc;
     workgroupBarrier();
@@ -100,6 +113,6 @@ fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let alpha = bitcast<f32>(params[4]);
         if alpha != 1.0 { v = alpha * v; }
         if (params[3] & 4u) != 0u { v = v + bitcast<f32>(params[5]) * c[col * params[26]]; }
-        y[col] = v;
+        y[params[29] + wid.z * params[30] + col] = v;
     }
 }

@@ -10,7 +10,8 @@
 //   @group(0) @binding(0) params: array<u32>
 //       [0] M, [1] N, [2] K, [3] flags (4 = C present; no transposes here), [4] alpha, [5] beta,
 //       [6] batch rank br, [7..13) batch dims, [13..19) A batch strides, [19..25) B batch strides,
-//       [25] C stride over m, [26] C stride over n
+//       [25] C stride over m, [26] C stride over n, [27] A base, [28] B base (a multiple
+//       of 4), [29] Y base, [30] Y batch stride (multiples of 4; elements)
 //   @group(0) @binding(1) a: array<f32>         [batch.., M, K]
 //   @group(0) @binding(2) b: array<vec4<f32>>   [batch.., K, N/4]
 //   @group(0) @binding(3) c: array<f32>         (a dummy when C is absent)
@@ -48,8 +49,8 @@ fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
     if c0 >= n4 || r0 >= m { return; }
     let br = params[6];
     var rest = gid.z;
-    var a_off = 0u;
-    var b_off = 0u;
+    var a_off = params[27];
+    var b_off = params[28];
     for (var i = 0u; i < br; i++) {
         let d = br - 1u - i;
         let idx = rest % params[7u + d];
@@ -68,6 +69,6 @@ fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc$r_$c = fma(a$r, b$c, acc$r_$c);
         bi += n4;
     }
-    let y_off = gid.z * m * n4;
+    let y_off = (params[29] + gid.z * params[30]) / 4u;
     if r0 + $ru < m && c0 + $cu < n4 { y[y_off + (r0 + $ru) * n4 + c0 + $cu] = epilogue(acc$r_$c, r0 + $ru, (c0 + $cu) * 4u); }
 }

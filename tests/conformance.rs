@@ -5,7 +5,8 @@
 //!
 //! Each wgpu adapter also runs, pinned, the kernel paths its autotuner and
 //! heuristics might not pick on this machine: `:baseline` (the simple matmul
-//! kernel) for MatMul/Gemm, `:fused` and `:composed` for Attention.
+//! kernel) for MatMul/Gemm, `:fused`, `:composed` and `:composed3` (blocks
+//! of 3 query rows) for Attention.
 //!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
 //! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
@@ -38,6 +39,7 @@ fn main() {
         runs.push((format!("{name}:baseline"), vec!["MatMul", "Gemm"]));
         runs.push((format!("{name}:fused"), vec!["Attention"]));
         runs.push((format!("{name}:composed"), vec!["Attention"]));
+        runs.push((format!("{name}:composed3"), vec!["Attention"]));
     }
     for (name, ops) in runs {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {

@@ -91,6 +91,8 @@ pub(crate) fn record(
         mb as u32,
         mh as u32,
         tm as u32,
+        0,
+        0,
     ];
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
     match choose(ctx, g) {
@@ -100,10 +102,7 @@ pub(crate) fn record(
             &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf)],
             rows,
         ),
-        Path::Composed => {
-            params[0] = (rows * t) as u32;
-            composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &params, &mask_buf, y)
-        }
+        Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, &mask_buf, y),
     }
 }
 
@@ -112,22 +111,30 @@ pub(crate) fn record(
 pub(crate) enum Path {
     /// The one-pass online-softmax kernel: O(T) memory per row.
     Fused,
-    /// Matmul, score prep, softmax, matmul: materializes two B*Hq*Sq*T score buffers.
+    /// Matmul, score prep, softmax, matmul over blocks of query rows: two
+    /// `B*Hq*rows*T` score buffers, rows chosen to fit [`COMPOSED_SCORE_CAP`].
     Composed,
 }
 
-/// Bytes of one score buffer of the composed path.
-pub(crate) fn score_bytes(g: &AttentionGeometry) -> u64 {
-    (g.batch * g.q_heads * g.q_len * g.total_len()) as u64 * 4
+/// Bytes of one score row block of the composed path per query row.
+pub(crate) fn score_bytes_per_row(g: &AttentionGeometry) -> u64 {
+    (g.batch * g.q_heads * g.total_len()) as u64 * 4
 }
 
 /// Most bytes one composed-path score buffer may take (two are needed).
-pub(crate) const COMPOSED_SCORE_CAP: u64 = 128 << 20;
+pub(crate) const COMPOSED_SCORE_CAP: u64 = 64 << 20;
 
-/// Whether the composed path can run `g` on a device whose storage binding
-/// holds at most `max_binding` bytes.
+/// Query rows per composed block on a device whose storage binding holds at
+/// most `max_binding` bytes (0 when not even one row fits).
+pub(crate) fn composed_rows(g: &AttentionGeometry, max_binding: u64) -> usize {
+    let cap = COMPOSED_SCORE_CAP.min(max_binding);
+    let per_row = score_bytes_per_row(g).max(1);
+    ((cap / per_row) as usize).min(g.q_len.max(1))
+}
+
+/// Whether the composed path can run `g` (one query row's scores fit).
 pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
-    score_bytes(g) <= COMPOSED_SCORE_CAP.min(max_binding)
+    composed_rows(g, max_binding) >= 1
 }
 
 /// The path for `g`: forced by the backend name (`:fused`, `:composed`),
@@ -146,15 +153,16 @@ pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry) -> Path {
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
 }
 
-/// Scores by the matmul kernels, then prep, softmax and the value product.
-/// Grouped heads are a broadcast batch dim: Q is `[B, Hkv, G, Sq, D]`, and
-/// the key/value batch stride over G is 0.
+/// Scores by the matmul kernels, then prep, softmax and the value product,
+/// over blocks of query rows so memory stays `O(rows * T)`. Grouped heads are
+/// a broadcast batch dim: Q is `[B, Hkv, G, Sq, D]`, and the key/value batch
+/// stride over G is 0.
 fn composed(
     ctx: &mut Ctx<'_>,
     g: &AttentionGeometry,
     q: &Operand,
     [k_present, v_present]: [&wgpu::Buffer; 2],
-    params: &[u32],
+    params: &mut [u32; 18],
     mask: &wgpu::Buffer,
     y: &Operand,
 ) -> Result<()> {
@@ -174,31 +182,38 @@ fn composed(
     // K^T as [B, Hkv, D, T], so the score product needs no transposed operand.
     let kt = f32_operand(ctx.scratch(b * hkv * d * t * 4)?, &[b, hkv, d, t]);
     transpose::record(ctx, Some(&[0, 1, 3, 2]), &f32_operand(Arc::new(k_present.clone()), &[b, hkv, t, d]), &kt)?;
-    let count = b * hq * sq * t;
-    let raw = f32_operand(ctx.scratch(count * 4)?, &[b, hq, sq, t]);
-    let batch = [b, hkv, group];
-    matmul::batched(
-        ctx,
-        [sq, t, d],
-        &batch,
-        &[hq * sq * d, group * sq * d, sq * d],
-        &[hkv * d * t, d * t, 0],
-        &q4,
-        &kt,
-        &raw,
-    )?;
-    let scores = f32_operand(ctx.scratch(count * 4)?, &[b, hq, sq, t]);
-    ctx.per_item(kernel("attention", "scores_prep"), params, &[(9, &raw.buf), (4, mask), (10, &scores.buf)], count)?;
-    // Probabilities overwrite the raw scores, which are no longer needed.
-    softmax::record(ctx, -1, &scores, &raw)?;
     let v = f32_operand(Arc::new(v_present.clone()), &[b, hkv, t, dv]);
-    let a_strides = [hq * sq * t, group * sq * t, sq * t];
-    let b_strides = [hkv * t * dv, t * dv, 0];
-    if g.packed_3d {
-        let y4 = f32_operand(ctx.scratch(b * hq * sq * dv * 4)?, &[b, hq, sq, dv]);
-        matmul::batched(ctx, [sq, dv, t], &batch, &a_strides, &b_strides, &raw, &v, &y4)?;
-        transpose::record(ctx, Some(&[0, 2, 1, 3]), &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))
-    } else {
-        matmul::batched(ctx, [sq, dv, t], &batch, &a_strides, &b_strides, &raw, &v, y)
+    let y4 = if g.packed_3d { f32_operand(ctx.scratch(b * hq * sq * dv * 4)?, &[b, hq, sq, dv]) } else { y.clone() };
+    let fit = composed_rows(g, ctx.gpu.limits.max_storage_buffer_binding_size).max(1);
+    let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
+    let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
+    let scores_buf = ctx.scratch(b * hq * block * t * 4)?;
+    let batch = [b, hkv, group];
+    for i0 in (0..sq).step_by(block) {
+        let rows = block.min(sq - i0);
+        let count = b * hq * rows * t;
+        let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, t]);
+        let scores = f32_operand(scores_buf.clone(), &[b, hq, rows, t]);
+        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None };
+        let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * d * t, d * t, 0]);
+        matmul::batched(ctx, [rows, t, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
+        params[0] = count as u32;
+        params[16] = i0 as u32;
+        params[17] = rows as u32;
+        ctx.per_item(
+            kernel("attention", "scores_prep"),
+            &params[..],
+            &[(9, &raw.buf), (4, mask), (10, &scores.buf)],
+            count,
+        )?;
+        // Probabilities overwrite the raw scores, which are no longer needed.
+        softmax::record(ctx, -1, &scores, &raw)?;
+        let y_view = matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv) };
+        let (ps, vs) = ([hq * rows * t, group * rows * t, rows * t], [hkv * t * dv, t * dv, 0]);
+        matmul::batched(ctx, [rows, dv, t], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
     }
+    if g.packed_3d {
+        transpose::record(ctx, Some(&[0, 2, 1, 3]), &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
+    }
+    Ok(())
 }

@@ -25,6 +25,8 @@ pub(crate) struct Autotuner {
     baseline: AtomicBool,
     /// 0: choose; 1: always fused attention; 2: always composed.
     attention: std::sync::atomic::AtomicU8,
+    /// Most query rows per composed-attention block (0: as memory allows).
+    attention_rows: std::sync::atomic::AtomicUsize,
 }
 
 /// Whether tuning is enabled (`HCAL_AUTOTUNE` unset or not `0`/`off`).
@@ -54,6 +56,17 @@ impl Autotuner {
             crate::attention::Path::Composed => 2,
         };
         self.attention.store(code, Ordering::Relaxed);
+    }
+
+    /// Cap the query rows per composed-attention block (`:composedN` backends,
+    /// which exercise the blocking on small problems).
+    pub(crate) fn set_attention_rows(&self, rows: usize) {
+        self.attention_rows.store(rows, Ordering::Relaxed);
+    }
+
+    /// The pinned block size, if any.
+    pub(crate) fn attention_rows(&self) -> Option<usize> {
+        Some(self.attention_rows.load(Ordering::Relaxed)).filter(|&r| r > 0)
     }
 
     /// The pinned attention path, if any.

@@ -44,14 +44,16 @@ impl WgpuBackend {
     /// Suffixes open the same adapter with a kernel choice pinned, as
     /// reference points for benchmarks: `:baseline` (`wgpu:vulkan:0:baseline`)
     /// runs every MatMul/Gemm on the simple 4x4 kernel; `:fused` and
-    /// `:composed` pin the attention path.
+    /// `:composed` pin the attention path, and `:composedN` also caps the
+    /// composed path's blocks at N query rows.
     pub fn open(name: &str) -> Result<Self> {
         // Suffixes pin kernel choices (for baselines and comparisons):
         // `:baseline` the simple matmul kernel, `:fused` / `:composed` an attention path.
         let mut adapter = name;
         let mut pins = Vec::new();
         while let Some((rest, pin)) = adapter.rsplit_once(':') {
-            if !matches!(pin, "baseline" | "fused" | "composed") {
+            let composed_rows = pin.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
+            if !matches!(pin, "baseline" | "fused" | "composed") && !matches!(composed_rows, Some(Ok(_))) {
                 break;
             }
             pins.push(pin);
@@ -63,7 +65,12 @@ impl WgpuBackend {
             match *pin {
                 "baseline" => backend.pipelines.tuner.set_baseline(),
                 "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
-                _ => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Composed),
+                other => {
+                    backend.pipelines.tuner.set_attention_path(crate::attention::Path::Composed);
+                    if let Some(Ok(rows)) = other.strip_prefix("composed").map(str::parse::<usize>) {
+                        backend.pipelines.tuner.set_attention_rows(rows);
+                    }
+                }
             }
             backend.info.backend = format!("{}:{pin}", backend.info.backend);
         }
@@ -123,6 +130,18 @@ impl WgpuBackend {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Device memory held now, at peak, and the largest single buffer since
+    /// the last [`WgpuBackend::reset_memory_peak`] (e.g. to show that an
+    /// attention call never allocated a sequence-squared score buffer).
+    pub fn memory_report(&self) -> crate::MemoryReport {
+        self.state().mem.report()
+    }
+
+    /// Start a new peak and largest-buffer measurement.
+    pub fn reset_memory_peak(&self) {
+        self.state().mem.reset_peak();
+    }
+
     /// `(live tensors, pooled buffers, pooled bytes, compiled pipelines)`.
     pub fn memory_stats(&self) -> (usize, usize, u64, usize) {
         let (live, pooled, bytes) = self.state().mem.stats();
@@ -165,11 +184,11 @@ impl WgpuBackend {
                 let fused_ok = g.head_dim <= attention::MAX_HEAD_DIM && g.v_head_dim <= attention::MAX_HEAD_DIM;
                 if !fused_ok && !attention::composed_fits(&g, max_binding) {
                     return Some(format!(
-                        "head sizes {}/{} exceed the fused kernel's {} and the composed path's {}-byte scores exceed {}",
+                        "head sizes {}/{} exceed the fused kernel's {} and one query row of the composed path's scores ({} bytes) exceeds {}",
                         g.head_dim,
                         g.v_head_dim,
                         attention::MAX_HEAD_DIM,
-                        attention::score_bytes(&g),
+                        attention::score_bytes_per_row(&g),
                         attention::COMPOSED_SCORE_CAP.min(max_binding)
                     ));
                 }
@@ -485,7 +504,7 @@ impl Backend for WgpuBackend {
         Some(name)
     }
 
-    /// `shaders/peak.wgsl`: `fma_peak` (4 vec4 fma chains per invocation)
+    /// `shaders/peak.wgsl`: `fma_peak` (8 vec4 fma chains per invocation)
     /// and `copy_peak` (vec4 copy).
     fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
         let mut state = self.state();

@@ -58,6 +58,7 @@ mod unary;
 
 pub use adapter::{AdapterEntry, adapters, resolve};
 pub use backend::{SharedWgpuBackend, WgpuBackend};
+pub use memory::MemoryReport;
 
 /// Names of every adapter found (`wgpu:vulkan:0`, ...), for registries.
 pub fn adapter_names() -> Vec<String> {

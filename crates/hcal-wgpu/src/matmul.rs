@@ -124,6 +124,10 @@ struct Problem<'a> {
     a_strides: Vec<usize>,
     b_strides: Vec<usize>,
     c: Option<(&'a Operand, [usize; 2])>,
+    /// Base offsets (elements) of A, B and Y, for views into larger tensors.
+    bases: [usize; 3],
+    /// Elements between consecutive output matrices (`None`: `M * N`).
+    y_batch_stride: Option<usize>,
 }
 
 impl Problem<'_> {
@@ -147,10 +151,11 @@ fn candidates(p: &Problem<'_>) -> Vec<Path> {
     if p.transposed() {
         return vec![Path::Generic];
     }
-    if p.m == 1 && p.batch_count() == 1 {
+    if p.m == 1 {
         return vec![Path::Gemv];
     }
-    if p.n % 4 != 0 {
+    let aligned = p.bases[1] % 4 == 0 && p.bases[2] % 4 == 0 && p.y_batch_stride.is_none_or(|s| s % 4 == 0);
+    if p.n % 4 != 0 || !aligned {
         return vec![Path::Generic];
     }
     let mut c: Vec<Path> = (0..TILES.len() as u16).map(Path::Tiled).collect();
@@ -162,7 +167,7 @@ fn candidates(p: &Problem<'_>) -> Vec<Path> {
 }
 
 fn params(p: &Problem<'_>) -> Vec<u32> {
-    let mut params = vec![0u32; 27];
+    let mut params = vec![0u32; 31];
     params[..6].copy_from_slice(&[p.m as u32, p.n as u32, p.k as u32, p.flags, bits(p.alpha), bits(p.beta)]);
     params[6] = p.batch.len() as u32;
     for (i, ((&d, &sa), &sb)) in p.batch.iter().zip(&p.a_strides).zip(&p.b_strides).enumerate() {
@@ -174,6 +179,10 @@ fn params(p: &Problem<'_>) -> Vec<u32> {
         params[25] = sm as u32;
         params[26] = sn as u32;
     }
+    params[27] = p.bases[0] as u32;
+    params[28] = p.bases[1] as u32;
+    params[29] = p.bases[2] as u32;
+    params[30] = p.y_batch_stride.unwrap_or(p.m * p.n) as u32;
     params
 }
 
@@ -183,7 +192,7 @@ fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Opera
     let batch = p.batch_count() as u32;
     let groups = match path {
         Path::Generic => [p.n.div_ceil(32) as u32, p.m.div_ceil(32) as u32, batch],
-        Path::Gemv => [p.n.div_ceil(64) as u32, 1, 1],
+        Path::Gemv => [p.n.div_ceil(64) as u32, 1, batch],
         Path::Tiled(v) => {
             let t = TILES[v as usize];
             let x = (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize);
@@ -251,9 +260,20 @@ pub(crate) fn matmul(ctx: &mut Ctx<'_>, a: &Operand, b: &Operand, y: &Operand) -
         b_strides: g.b_batch_strides.clone(),
         batch: g.batch,
         c: None,
+        bases: [0; 3],
+        y_batch_stride: None,
     };
     let path = choose(ctx, &problem, a, b, y)?;
     launch(ctx, &problem, path, a, b, y)
+}
+
+/// Where a batched product reads and writes inside larger tensors.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct View {
+    /// Base offsets (elements) of A, B and Y.
+    pub(crate) bases: [usize; 3],
+    /// Elements between consecutive output matrices (`None`: `M * N`).
+    pub(crate) y_batch_stride: Option<usize>,
 }
 
 /// A batched product with explicit batch dims and element strides (0 to
@@ -265,6 +285,7 @@ pub(crate) fn batched(
     batch: &[usize],
     a_strides: &[usize],
     b_strides: &[usize],
+    view: View,
     a: &Operand,
     b: &Operand,
     y: &Operand,
@@ -280,6 +301,8 @@ pub(crate) fn batched(
         a_strides: a_strides.to_vec(),
         b_strides: b_strides.to_vec(),
         c: None,
+        bases: view.bases,
+        y_batch_stride: view.y_batch_stride,
     };
     let path = choose(ctx, &problem, a, b, y)?;
     launch(ctx, &problem, path, a, b, y)
@@ -312,6 +335,8 @@ pub(crate) fn gemm(
         a_strides: Vec::new(),
         b_strides: Vec::new(),
         c,
+        bases: [0; 3],
+        y_batch_stride: None,
     };
     let path = choose(ctx, &problem, a, b, y)?;
     launch(ctx, &problem, path, a, b, y)
@@ -346,6 +371,8 @@ pub(crate) fn describe(tuner: &autotune::Autotuner, backend: &str, sig: &hcal_co
         a_strides: vec![0],
         b_strides: vec![0],
         c: None,
+        bases: [0; 3],
+        y_batch_stride: None,
     };
     if tuner.baseline() {
         return Some(name(Path::Generic));

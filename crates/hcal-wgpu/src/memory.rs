@@ -20,6 +20,29 @@ pub(crate) struct Memory {
     pool: HashMap<u64, Vec<Arc<wgpu::Buffer>>>,
     pooled_bytes: u64,
     next_id: u64,
+    /// Bytes of every buffer created and not yet dropped (tensors, scratch, pool).
+    device_bytes: u64,
+    /// Most `device_bytes` seen since the last reset.
+    peak_bytes: u64,
+    /// Largest single buffer handed out since the last reset.
+    largest: u64,
+}
+
+/// What the buffer pool holds and has held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryReport {
+    /// Live tensors.
+    pub live_tensors: usize,
+    /// Freed buffers kept for reuse.
+    pub pooled_buffers: usize,
+    /// Bytes of those.
+    pub pooled_bytes: u64,
+    /// Bytes of every device buffer hcal holds now (tensors, pool).
+    pub device_bytes: u64,
+    /// The most `device_bytes` since the last [`reset_peak`](crate::WgpuBackend::reset_memory_peak).
+    pub peak_device_bytes: u64,
+    /// The largest single buffer handed out since the last reset (tensor or scratch).
+    pub largest_buffer: u64,
 }
 
 /// The byte size of the buffer that holds `bytes` (non-zero, 4-byte aligned for copies).
@@ -39,6 +62,7 @@ impl Memory {
                 requested: size,
             });
         }
+        self.largest = self.largest.max(size);
         if let Some(buf) = self.pool.get_mut(&size).and_then(Vec::pop) {
             self.pooled_bytes -= size;
             return Ok(buf);
@@ -51,6 +75,10 @@ impl Memory {
                 mapped_at_creation: false,
             }))
         });
+        if buffer.is_ok() {
+            self.device_bytes += size;
+            self.peak_bytes = self.peak_bytes.max(self.device_bytes);
+        }
         buffer.map(Arc::new).map_err(|e| match e {
             Error::OutOfMemory { backend, detail, .. } => Error::OutOfMemory { backend, bytes, detail },
             other => other,
@@ -64,6 +92,8 @@ impl Memory {
         if self.pooled_bytes + size <= POOL_CAP_BYTES {
             self.pooled_bytes += size;
             self.pool.entry(size).or_default().push(buffer);
+        } else {
+            self.device_bytes -= size;
         }
     }
 
@@ -88,5 +118,24 @@ impl Memory {
     /// `(live tensors, pooled buffers, pooled bytes)`, for leak checks.
     pub(crate) fn stats(&self) -> (usize, usize, u64) {
         (self.tensors.len(), self.pool.values().map(Vec::len).sum(), self.pooled_bytes)
+    }
+
+    /// The full picture, for reports.
+    pub(crate) fn report(&self) -> MemoryReport {
+        let (live_tensors, pooled_buffers, pooled_bytes) = self.stats();
+        MemoryReport {
+            live_tensors,
+            pooled_buffers,
+            pooled_bytes,
+            device_bytes: self.device_bytes,
+            peak_device_bytes: self.peak_bytes,
+            largest_buffer: self.largest,
+        }
+    }
+
+    /// Start a new peak / largest-buffer measurement.
+    pub(crate) fn reset_peak(&mut self) {
+        self.peak_bytes = self.device_bytes;
+        self.largest = 0;
     }
 }
