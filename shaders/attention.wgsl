@@ -27,14 +27,13 @@
 // masked when a mask is given. A fully masked row is NaN, as ONNX defines it.
 // Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
 //
-// Entry `scores_prep`, for the composed path (scores = Q K^T by the matmul
-// kernels, then this, then softmax, then P V), on a block of query rows
-// [i0, i0 + rows): one invocation per score of [B, Hq, rows, T], reading raw dot
-// products and writing the score `scale * s`, softcapped, plus the mask, -inf
-// where causal masks it.
-//   @group(0) @binding(0) params: same block as `attention`, with [0] the score count,
-//       [16] i0 (first query row of the block), [17] rows in the block
-//   @group(0) @binding(9) raw: array<f32>
+// Entry `scores_softmax`, for the composed path (scores = Q K^T by the matmul
+// kernels, then this, then P V), on a block of query rows [i0, i0 + rows): one
+// workgroup of 64 per score row, in place in `scores` (raw dot products in,
+// probabilities out): the score `scale * s`, softcapped, plus the mask, -inf
+// where causal masks it, then the softmax of the row.
+//   @group(0) @binding(0) params: same block as `attention`, with [0] the score rows
+//       B*Hq*rows, [16] i0 (first query row of the block), [17] rows in the block
 //   @group(0) @binding(4) mask: array<f32>
 //   @group(0) @binding(10) scores: array<f32>
 
@@ -45,7 +44,6 @@
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
-@group(0) @binding(9) var<storage, read> raw: array<f32>;
 @group(0) @binding(10) var<storage, read_write> scores: array<f32>;
 
 @group(0) @binding(6) var<storage, read> past: array<f32>;
@@ -197,23 +195,14 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     }
 }
 
-@compute @workgroup_size(256)
-fn scores_prep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
-    if idx >= params[0] { return; }
-    let hq = params[1];
+// The biased, masked score of raw dot product `raw_s` at (b, h, i, j).
+fn prep(raw_s: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
     let sq = params[3];
     let total = params[4];
-    let past_len = params[5];
     let softcap = bitcast<f32>(params[10]);
     let mask_kind = params[12];
-    let rows = params[17];
-    let j = idx % total;
-    let i = params[16] + (idx / total) % rows;
-    let h = (idx / (total * rows)) % hq;
-    let b = idx / (total * rows * hq);
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
-    var s = raw[idx] * bitcast<f32>(params[9]);
+    var s = raw_s * bitcast<f32>(params[9]);
     if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }
     if mask_kind != 0u {
         let mb = params[13];
@@ -230,6 +219,31 @@ fn scores_prep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
             }
         }
     }
-    if params[11] == 1u && j > i + past_len { s = neg_inf; }
-    scores[idx] = s;
+    if params[11] == 1u && j > i + params[5] { s = neg_inf; }
+    return s;
 }
+
+@compute @workgroup_size(64)
+fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+    let row = wid.x + wid.y * nwg.x;
+    if row >= params[0] { return; }
+    let hq = params[1];
+    let total = params[4];
+    let rows = params[17];
+    let i = params[16] + row % rows;
+    let h = (row / rows) % hq;
+    let b = row / (rows * hq);
+    let base = row * total;
+    var m = bitcast<f32>(0xff800000u | (total & 0u));
+    for (var j = t; j < total; j += 64u) {
+        let s = prep(scores[base + j], b, h, i, j);
+        scores[base + j] = s;
+        m = max(m, s);
+    }
+    m = reduce(t, m, true);
+    var l = 0.0;
+    for (var j = t; j < total; j += 64u) { l += exp(scores[base + j] - m); }
+    l = reduce(t, l, false);
+    for (var j = t; j < total; j += 64u) { scores[base + j] = exp(scores[base + j] - m) / l; }
+}
+

@@ -6,7 +6,7 @@ use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, bits};
-use crate::{matmul, softmax, transpose};
+use crate::{matmul, transpose};
 
 /// Largest head size the kernel holds in workgroup memory and registers.
 pub(crate) const MAX_HEAD_DIM: usize = 256;
@@ -111,8 +111,8 @@ pub(crate) fn record(
 pub(crate) enum Path {
     /// The one-pass online-softmax kernel: O(T) memory per row.
     Fused,
-    /// Matmul, score prep, softmax, matmul over blocks of query rows: two
-    /// `B*Hq*rows*T` score buffers, rows chosen to fit [`COMPOSED_SCORE_CAP`].
+    /// Matmul, score prep and softmax in place, matmul, over blocks of query
+    /// rows: one `B*Hq*rows*T` score buffer, rows chosen to fit [`COMPOSED_SCORE_CAP`].
     Composed,
 }
 
@@ -121,7 +121,7 @@ pub(crate) fn score_bytes_per_row(g: &AttentionGeometry) -> u64 {
     (g.batch * g.q_heads * g.total_len()) as u64 * 4
 }
 
-/// Most bytes one composed-path score buffer may take (two are needed).
+/// Most bytes the composed path's score buffer may take.
 pub(crate) const COMPOSED_SCORE_CAP: u64 = 64 << 20;
 
 /// Query rows per composed block on a device whose storage binding holds at
@@ -153,7 +153,7 @@ pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry) -> Path {
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
 }
 
-/// Scores by the matmul kernels, then prep, softmax and the value product,
+/// Scores by the matmul kernels, then prep and softmax in place, then the value product,
 /// over blocks of query rows so memory stays `O(rows * T)`. Grouped heads are
 /// a broadcast batch dim: Q is `[B, Hkv, G, Sq, D]`, and the key/value batch
 /// stride over G is 0.
@@ -187,27 +187,20 @@ fn composed(
     let fit = composed_rows(g, ctx.gpu.limits.max_storage_buffer_binding_size).max(1);
     let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
-    let scores_buf = ctx.scratch(b * hq * block * t * 4)?;
     let batch = [b, hkv, group];
     for i0 in (0..sq).step_by(block) {
         let rows = block.min(sq - i0);
-        let count = b * hq * rows * t;
         let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, t]);
-        let scores = f32_operand(scores_buf.clone(), &[b, hq, rows, t]);
         let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None };
         let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * d * t, d * t, 0]);
         matmul::batched(ctx, [rows, t, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
-        params[0] = count as u32;
+        // Prep and softmax in place: raw dot products in, probabilities out.
+        let score_rows = b * hq * rows;
+        params[0] = score_rows as u32;
         params[16] = i0 as u32;
         params[17] = rows as u32;
-        ctx.per_item(
-            kernel("attention", "scores_prep"),
-            &params[..],
-            &[(9, &raw.buf), (4, mask), (10, &scores.buf)],
-            count,
-        )?;
-        // Probabilities overwrite the raw scores, which are no longer needed.
-        softmax::record(ctx, -1, &scores, &raw)?;
+        let softmax_rows = if t == 0 { 0 } else { score_rows };
+        ctx.per_row(kernel("attention", "scores_softmax"), &params[..], &[(4, mask), (10, &raw.buf)], softmax_rows)?;
         let y_view = matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv) };
         let (ps, vs) = ([hq * rows * t, group * rows * t, rows * t], [hkv * t * dv, t * dv, 0]);
         matmul::batched(ctx, [rows, dv, t], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
