@@ -65,14 +65,28 @@ fn check(report: &OnnxReport) {
     assert!(report.elapsed_s < 60.0, "the corpus took {:.1} s on {}", report.elapsed_s, report.device.backend);
 }
 
+/// The corpus the expected-failure list was written for.
+const ONNX_VERSION: &str = "1.18.0";
+
 fn corpus() -> Option<std::path::PathBuf> {
-    let dir = node_test_dir();
-    if dir.is_none() {
-        let why = "ONNX node tests not found (pip install onnx==1.18.0, or set HCAL_ONNX_NODE_DIR)";
+    let skip = |why: String| {
         assert!(!env_flag("HCAL_REQUIRE_ONNX"), "{why}");
         eprintln!("skipped: {why}");
+        None
+    };
+    let Some(dir) = node_test_dir() else {
+        return skip(format!(
+            "ONNX node tests not found (pip install onnx=={ONNX_VERSION}, or set HCAL_ONNX_NODE_DIR)"
+        ));
+    };
+    // A folder outside an onnx package (HCAL_ONNX_NODE_DIR) has no version to check.
+    match hcal_onnx::onnx_version(&dir) {
+        Some(v) if v != ONNX_VERSION => skip(format!(
+            "{} is from onnx {v}; data/expected_failures.json is written for onnx {ONNX_VERSION}",
+            dir.display()
+        )),
+        _ => Some(dir),
     }
-    dir
 }
 
 #[test]
