@@ -5,7 +5,8 @@
 //!
 //! Each wgpu adapter also runs, pinned, the kernel paths its autotuner and
 //! heuristics might not pick on this machine: `:baseline` (the simple matmul
-//! kernel) for MatMul/Gemm, `:fused`, `:composed` and `:composed3` (blocks
+//! kernel) and `:smem` (the workgroup-memory tiles) for MatMul/Gemm, `:fused`,
+//! `:composed` and `:composed3` (blocks
 //! of 3 query rows) for Attention.
 //!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
@@ -37,6 +38,7 @@ fn main() {
     let mut runs: Vec<(String, Vec<&str>)> = names.iter().map(|n| (n.clone(), Vec::new())).collect();
     for name in names.iter().filter(|n| n.starts_with("wgpu:")) {
         runs.push((format!("{name}:baseline"), vec!["MatMul", "Gemm"]));
+        runs.push((format!("{name}:smem"), vec!["MatMul", "Gemm", "Attention"]));
         runs.push((format!("{name}:fused"), vec!["Attention"]));
         runs.push((format!("{name}:composed"), vec!["Attention"]));
         runs.push((format!("{name}:composed3"), vec!["Attention"]));

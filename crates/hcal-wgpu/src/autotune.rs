@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Most wall time the candidates of one shape class may take together.
@@ -22,7 +22,8 @@ pub(crate) const BUDGET: Duration = Duration::from_millis(800);
 #[derive(Default)]
 pub(crate) struct Autotuner {
     choices: Mutex<HashMap<String, HashMap<String, String>>>,
-    baseline: AtomicBool,
+    /// A matmul path name every product is pinned to (`:baseline`, `:smem`).
+    pinned_matmul: Mutex<Option<String>>,
     /// 0: choose; 1: always fused attention; 2: always composed.
     attention: std::sync::atomic::AtomicU8,
     /// Most query rows per composed-attention block (0: as memory allows).
@@ -44,9 +45,16 @@ fn cache_file(backend: &str) -> Option<PathBuf> {
 }
 
 impl Autotuner {
-    /// Pin every product to the simple `matmul` kernel (a `:baseline` backend).
-    pub(crate) fn set_baseline(&self) {
-        self.baseline.store(true, Ordering::Relaxed);
+    /// Pin every product to the matmul path named `path` when it can run
+    /// the product (`:baseline` pins the simple kernel, `:smem` the
+    /// workgroup-memory one).
+    pub(crate) fn pin_matmul(&self, path: &str) {
+        *self.pinned_matmul.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.to_string());
+    }
+
+    /// The pinned matmul path name, if any.
+    pub(crate) fn pinned_matmul(&self) -> Option<String> {
+        self.pinned_matmul.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Pin attention to one path (`:fused` / `:composed` backends).
@@ -76,11 +84,6 @@ impl Autotuner {
             2 => Some(crate::attention::Path::Composed),
             _ => None,
         }
-    }
-
-    /// Whether products are pinned to the simple kernel.
-    pub(crate) fn baseline(&self) -> bool {
-        self.baseline.load(Ordering::Relaxed)
     }
 
     fn with_choices<T>(&self, backend: &str, f: impl FnOnce(&mut HashMap<String, String>) -> T) -> T {

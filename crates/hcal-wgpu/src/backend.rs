@@ -43,17 +43,19 @@ impl WgpuBackend {
     ///
     /// Suffixes open the same adapter with a kernel choice pinned, as
     /// reference points for benchmarks: `:baseline` (`wgpu:vulkan:0:baseline`)
-    /// runs every MatMul/Gemm on the simple 4x4 kernel; `:fused` and
+    /// runs every MatMul/Gemm on the simple 4x4 kernel, `:smem` on the
+    /// workgroup-memory tiled kernel where it applies; `:fused` and
     /// `:composed` pin the attention path, and `:composedN` also caps the
     /// composed path's blocks at N query rows.
     pub fn open(name: &str) -> Result<Self> {
         // Suffixes pin kernel choices (for baselines and comparisons):
-        // `:baseline` the simple matmul kernel, `:fused` / `:composed` an attention path.
+        // `:baseline` the simple matmul kernel, `:smem` the workgroup-memory
+        // one, `:fused` / `:composed` an attention path.
         let mut adapter = name;
         let mut pins = Vec::new();
         while let Some((rest, pin)) = adapter.rsplit_once(':') {
             let composed_rows = pin.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-            if !matches!(pin, "baseline" | "fused" | "composed") && !matches!(composed_rows, Some(Ok(_))) {
+            if !matches!(pin, "baseline" | "smem" | "fused" | "composed") && !matches!(composed_rows, Some(Ok(_))) {
                 break;
             }
             pins.push(pin);
@@ -63,7 +65,8 @@ impl WgpuBackend {
         let mut backend = Self::from_adapter(&entry)?;
         for pin in pins.iter().rev() {
             match *pin {
-                "baseline" => backend.pipelines.tuner.set_baseline(),
+                "baseline" => backend.pipelines.tuner.pin_matmul("matmul-4x4"),
+                "smem" => backend.pipelines.tuner.pin_matmul("smem-64x64"),
                 "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
                 other => {
                     backend.pipelines.tuner.set_attention_path(crate::attention::Path::Composed);
@@ -474,7 +477,11 @@ impl Backend for WgpuBackend {
     fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
         if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
             let path = crate::matmul::describe(&self.pipelines.tuner, &self.gpu.backend, signature)?;
-            let shader = if path.starts_with("tiled") { "matmul_tiled" } else { "matmul" };
+            let shader = match path.split('-').next() {
+                Some("tiled") => "matmul_tiled",
+                Some("smem") => "matmul_smem",
+                _ => "matmul",
+            };
             let hash = crate::shader_sources().find(|(n, _)| *n == shader).map_or(0, |(_, s)| {
                 s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
             });

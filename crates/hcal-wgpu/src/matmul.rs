@@ -2,11 +2,15 @@
 //! template `shaders/matmul_tiled.wgsl`, with per-shape-class autotuning.
 //!
 //! Paths, all sharing one parameter block:
-//! - `tiled` variants: MatMul/Gemm without transposes and `N % 4 == 0`; the
-//!   fastest tile per shape class is chosen by timing (see `autotune.rs`);
+//! - `tiled` variants (`matmul_tiled.wgsl`, register tiles, no workgroup
+//!   memory) and `smem` (`matmul_smem.wgsl`, 64x64 workgroup-memory tiles):
+//!   MatMul/Gemm without transposes and `N % 4 == 0`; the fastest per shape
+//!   class is chosen by timing (see `autotune.rs`) — register tiles win on
+//!   SIMD CPU drivers, workgroup-memory tiles are the classic GPU design;
 //! - `gemv`: `M = 1` on one matrix (decode), K split inside the workgroup;
 //! - `matmul`: everything else (transposes, odd N), and the baseline the
-//!   benchmarks compare against (backend name suffix `:baseline`).
+//!   benchmarks compare against (backend name suffix `:baseline`; `:smem`
+//!   pins the workgroup-memory kernel likewise).
 //!
 //! Every path accumulates each output with f32 `fma` in K order (the GEMV
 //! path in four interleaved slices added in a fixed order), so a given
@@ -81,6 +85,7 @@ pub(crate) enum Path {
     Generic,
     Gemv,
     Tiled(u16),
+    Smem,
 }
 
 /// The stable name of a path (`tiled-8x16-wg8x8`), used in the tuning cache and reports.
@@ -88,6 +93,7 @@ pub(crate) fn name(path: Path) -> String {
     match path {
         Path::Generic => "matmul-4x4".to_string(),
         Path::Gemv => "gemv".to_string(),
+        Path::Smem => "smem-64x64".to_string(),
         Path::Tiled(v) => {
             let t = TILES[v as usize];
             format!("tiled-{}x{}-wg{}x{}", t.rows, 4 * t.cols4, t.wgx, t.wgy)
@@ -99,6 +105,7 @@ fn parse(name: &str) -> Option<Path> {
     match name {
         "matmul-4x4" => Some(Path::Generic),
         "gemv" => Some(Path::Gemv),
+        "smem-64x64" => Some(Path::Smem),
         _ => (0..TILES.len() as u16).map(Path::Tiled).find(|p| self::name(*p) == name),
     }
 }
@@ -109,6 +116,7 @@ fn kernel_of(path: Path) -> Kernel {
         Path::Generic => kernel("matmul", "matmul"),
         Path::Gemv => kernel("matmul", "gemv"),
         Path::Tiled(v) => Kernel { shader: "matmul_tiled", entry: "matmul_tiled", variant: v },
+        Path::Smem => kernel("matmul_smem", "matmul_smem"),
     }
 }
 
@@ -163,6 +171,7 @@ fn candidates(p: &Problem<'_>) -> Vec<Path> {
         // Small outputs: the small tile keeps invocations busy.
         c.rotate_right(1);
     }
+    c.push(Path::Smem);
     c
 }
 
@@ -193,6 +202,7 @@ fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Opera
     let groups = match path {
         Path::Generic => [p.n.div_ceil(32) as u32, p.m.div_ceil(32) as u32, batch],
         Path::Gemv => [p.n.div_ceil(64) as u32, 1, batch],
+        Path::Smem => [p.n.div_ceil(64) as u32, p.m.div_ceil(64) as u32, batch],
         Path::Tiled(v) => {
             let t = TILES[v as usize];
             let x = (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize);
@@ -207,10 +217,13 @@ fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Opera
 /// the real operands, which the chosen kernel then overwrites), or the first
 /// candidate when tuning is off or not worth it.
 fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<Path> {
-    if ctx.pipelines.tuner.baseline() {
-        return Ok(Path::Generic);
-    }
     let cands = candidates(p);
+    if let Some(pinned) = ctx.pipelines.tuner.pinned_matmul().as_deref().and_then(parse) {
+        // The simple kernel runs everything; another pin only where it can.
+        if pinned == Path::Generic || cands.contains(&pinned) {
+            return Ok(pinned);
+        }
+    }
     let tiny = p.m * p.n * p.k < 128 * 128 * 128;
     if cands.len() == 1 || tiny || !autotune::enabled() {
         return Ok(cands[0]);
@@ -374,8 +387,10 @@ pub(crate) fn describe(tuner: &autotune::Autotuner, backend: &str, sig: &hcal_co
         bases: [0; 3],
         y_batch_stride: None,
     };
-    if tuner.baseline() {
-        return Some(name(Path::Generic));
+    if let Some(pinned) = tuner.pinned_matmul().as_deref().and_then(parse) {
+        if pinned == Path::Generic || candidates(&p).contains(&pinned) {
+            return Some(name(pinned));
+        }
     }
     let remembered = tuner.known(backend, &p.class()).filter(|_| autotune::enabled());
     Some(remembered.unwrap_or_else(|| name(candidates(&p)[0])))

@@ -13,6 +13,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("binary", include_str!("../../../shaders/binary.wgsl")),
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
+    ("matmul_smem", include_str!("../../../shaders/matmul_smem.wgsl")),
     ("matmul_tiled", include_str!("../../../shaders/matmul_tiled.wgsl")),
     ("norm", include_str!("../../../shaders/norm.wgsl")),
     ("peak", include_str!("../../../shaders/peak.wgsl")),

@@ -1,0 +1,101 @@
+// matmul_smem.wgsl: workgroup-memory tiled Y = alpha A B + beta C for N % 4 == 0, f32.
+//
+// The classic GPU kernel: a 64x64 tile of Y per workgroup of 16x16 invocations,
+// each computing 4 rows x one vec4 of columns; K advances 16 at a time through
+// a 64x16 tile of A and a 16x64 tile of B staged in workgroup memory, so each
+// element of A and B is read from device memory once per tile instead of once
+// per output. Out-of-range rows, columns and K steps are staged as zeros, and
+// fma(0, 0, acc) == acc, so every output is the same in-order fma chain as in
+// matmul.wgsl and matmul_tiled.wgsl (bit-identical results across kernels).
+//
+// Bindings and parameter block: as matmul_tiled.wgsl
+//   @group(0) @binding(0) params: array<u32>   ([0] M, [1] N, [2] K, [3] flags (4 = C),
+//       [4] alpha, [5] beta, [6] batch rank, [7..13) dims, [13..19) A strides,
+//       [19..25) B strides, [25] C stride m, [26] C stride n, [27] A base, [28] B base,
+//       [29] Y base, [30] Y batch stride)
+//   @group(0) @binding(1) a: array<f32>
+//   @group(0) @binding(2) b: array<vec4<f32>>
+//   @group(0) @binding(3) c: array<f32>
+//   @group(0) @binding(4) y: array<vec4<f32>>
+// Dispatch (ceil(N / 64), ceil(M / 64), batch).
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+
+var<workgroup> a_tile: array<f32, 1024>;       // [64 rows][16 k]
+var<workgroup> b_tile: array<vec4<f32>, 256>;  // [16 k][16 vec4 columns]
+
+fn epilogue(v: vec4<f32>, row: u32, col: u32) -> vec4<f32> {
+    var r = v;
+    let alpha = bitcast<f32>(params[4]);
+    if alpha != 1.0 { r = alpha * r; }
+    if (params[3] & 4u) != 0u {
+        let beta = bitcast<f32>(params[5]);
+        let base = row * params[25];
+        let sn = params[26];
+        r = r + beta * vec4<f32>(c[base + col * sn], c[base + (col + 1u) * sn], c[base + (col + 2u) * sn], c[base + (col + 3u) * sn]);
+    }
+    return r;
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_smem(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let m = params[0];
+    let n4 = params[1] / 4u;
+    let k = params[2];
+    let br = params[6];
+    var rest = wid.z;
+    var a_off = params[27];
+    var b_off = params[28];
+    for (var i = 0u; i < br; i++) {
+        let d = br - 1u - i;
+        let idx = rest % params[7u + d];
+        rest = rest / params[7u + d];
+        a_off += idx * params[13u + d];
+        b_off += idx * params[19u + d];
+    }
+    let b_off4 = b_off / 4u;
+    let tid = lid.y * 16u + lid.x;
+    let row0 = wid.y * 64u;
+    let col4_0 = wid.x * 16u;
+    // Staging assignments: A as 64 rows x 4 quads of k, B as 16 k-rows x 16 vec4.
+    let a_row = tid / 4u;
+    let a_k = (tid % 4u) * 4u;
+    let b_k = tid / 16u;
+    let b_col = tid % 16u;
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    for (var k0 = 0u; k0 < k; k0 += 16u) {
+        let ar = row0 + a_row;
+        for (var q = 0u; q < 4u; q++) {
+            let kk = k0 + a_k + q;
+            a_tile[a_row * 16u + a_k + q] = select(0.0, a[a_off + min(ar, m - 1u) * k + min(kk, k - 1u)], ar < m && kk < k);
+        }
+        let bk = k0 + b_k;
+        let bc = col4_0 + b_col;
+        b_tile[tid] = select(vec4<f32>(0.0), b[b_off4 + min(bk, k - 1u) * n4 + min(bc, n4 - 1u)], bk < k && bc < n4);
+        workgroupBarrier();
+        let r = lid.y * 4u;
+        for (var kk = 0u; kk < 16u; kk++) {
+            let bv = b_tile[kk * 16u + lid.x];
+            acc0 = fma(vec4<f32>(a_tile[r * 16u + kk]), bv, acc0);
+            acc1 = fma(vec4<f32>(a_tile[(r + 1u) * 16u + kk]), bv, acc1);
+            acc2 = fma(vec4<f32>(a_tile[(r + 2u) * 16u + kk]), bv, acc2);
+            acc3 = fma(vec4<f32>(a_tile[(r + 3u) * 16u + kk]), bv, acc3);
+        }
+        workgroupBarrier();
+    }
+    let col4 = col4_0 + lid.x;
+    if col4 >= n4 { return; }
+    let y_off = (params[29] + wid.z * params[30]) / 4u;
+    let r = row0 + lid.y * 4u;
+    let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+    for (var i = 0u; i < 4u; i++) {
+        if r + i < m { y[y_off + (r + i) * n4 + col4] = epilogue(accs[i], r + i, col4 * 4u); }
+    }
+}
