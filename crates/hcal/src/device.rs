@@ -75,7 +75,8 @@ impl Device {
     /// [`Error::TooLarge`], [`Error::OutOfMemory`], [`Error::DeviceLimit`], device errors.
     pub fn alloc(&self, desc: &TensorDesc) -> Result<DeviceTensor> {
         let tensor = self.backend.alloc(desc)?;
-        Ok(DeviceTensor { device: self.clone(), tensor })
+        let storage = Arc::new(Storage { device: self.clone(), handle: tensor.clone() });
+        Ok(DeviceTensor { storage, tensor })
     }
 
     /// A tensor of `desc` filled with zeros (all bytes 0, which is `0` in every dtype).
@@ -129,6 +130,26 @@ impl Device {
     pub fn tensor_from_f32(&self, desc: TensorDesc, data: &[f32]) -> Result<DeviceTensor> {
         check_len(&desc, data.len())?;
         let bytes = encode_f32(desc.dtype, data);
+        self.tensor_from_bytes(desc, &bytes)
+    }
+
+    /// An i64 tensor of `shape` holding `data` (position ids, token ids),
+    /// stored exactly.
+    ///
+    /// ```
+    /// let dev = hcal::Device::open("cpu")?;
+    /// let ids = dev.tensor_i64(&[1, 3], &[5, 6, 1 << 40])?;
+    /// assert_eq!(ids.dtype(), hcal::DType::I64);
+    /// assert_eq!(ids.to_bytes()?[16..24], (1i64 << 40).to_le_bytes());
+    /// # Ok::<(), hcal::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ByteLength`] when `data` does not fill the shape; as [`Device::alloc`].
+    pub fn tensor_i64(&self, shape: &[usize], data: &[i64]) -> Result<DeviceTensor> {
+        let desc = TensorDesc::new(shape, DType::I64);
+        check_len(&desc, data.len())?;
+        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
         self.tensor_from_bytes(desc, &bytes)
     }
 
@@ -186,7 +207,7 @@ impl Device {
     }
 
     fn check_owns(&self, t: &DeviceTensor) -> Result<()> {
-        if self.same_device(&t.device) {
+        if self.same_device(t.device()) {
             Ok(())
         } else {
             Err(Error::InvalidTensor { backend: self.info().backend.clone(), id: t.tensor.id().0 })
@@ -211,20 +232,94 @@ impl fmt::Debug for Device {
 /// drop(x); // frees the memory on the backend
 /// # Ok::<(), hcal::Error>(())
 /// ```
+///
+/// Several `DeviceTensor`s may share one allocation: [`DeviceTensor::reshape`]
+/// returns a view with its own shape over the same memory, and the memory is
+/// freed when the last of them is dropped.
 pub struct DeviceTensor {
-    device: Device,
+    storage: Arc<Storage>,
+    /// The backend handle with this view's descriptor (the id of the storage).
     tensor: Tensor,
+}
+
+/// One allocation on a backend, freed when the last tensor viewing it drops.
+struct Storage {
+    device: Device,
+    /// The handle `alloc` returned (its descriptor is the allocated one).
+    handle: Tensor,
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        // A failed free (device lost) cannot be reported from drop; the memory
+        // went with the device.
+        let _ = self.device.backend.free(&self.handle);
+    }
 }
 
 impl DeviceTensor {
     /// The device that holds this tensor.
     pub fn device(&self) -> &Device {
-        &self.device
+        &self.storage.device
     }
 
-    /// The raw handle, for the [`Backend`] API (still owned by `self`).
+    /// The raw handle, for the [`Backend`] API (still owned by `self`). A view
+    /// made by [`DeviceTensor::reshape`] has the id of the storage it shares
+    /// and its own descriptor.
     pub fn handle(&self) -> &Tensor {
         &self.tensor
+    }
+
+    /// The same elements under another shape with the same element count: a
+    /// view that shares this tensor's memory (no copy, no device work), as a
+    /// row-major reshape is free for contiguous tensors. Writes through either
+    /// are seen by both; the memory lives until the last of them is dropped.
+    ///
+    /// hcal has no Reshape op because it needs none: every tensor is
+    /// contiguous row-major, so a reshape only changes the descriptor. A view
+    /// passed as an output while its storage is an input of the same call is
+    /// rejected as aliasing, as the same tensor would be.
+    ///
+    /// ```
+    /// let dev = hcal::Device::open("cpu")?;
+    /// let x = dev.tensor_f32(&[2, 3], &[1., 2., 3., 4., 5., 6.])?;
+    /// let rows = x.reshape(&[3, 2])?;
+    /// assert_eq!((rows.shape(), rows.to_f32()?), (&[3usize, 2][..], vec![1., 2., 3., 4., 5., 6.]));
+    /// assert!(rows.shares_storage(&x));
+    ///
+    /// rows.write_f32(&[0.; 6])?; // one allocation: x sees the write
+    /// assert_eq!(x.to_f32()?, [0.; 6]);
+    /// drop(x); // the view keeps the memory alive
+    /// assert_eq!(rows.to_f32()?.len(), 6);
+    ///
+    /// assert!(rows.reshape(&[4]).is_err()); // 6 elements do not make 4
+    /// # Ok::<(), hcal::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Shape`] (op `Reshape`) when `shape` holds a different number of elements.
+    pub fn reshape(&self, shape: &[usize]) -> Result<DeviceTensor> {
+        let desc = TensorDesc::new(shape, self.dtype());
+        if desc.numel() != self.numel() || desc.byte_len()? != self.desc().byte_len()? {
+            return Err(Error::Shape {
+                op: "Reshape",
+                detail: format!("{} has {} elements, shape {shape:?} has {}", self.desc(), self.numel(), desc.numel()),
+            });
+        }
+        Ok(DeviceTensor { storage: Arc::clone(&self.storage), tensor: Tensor::from_parts(self.tensor.id(), desc) })
+    }
+
+    /// True when `self` and `other` are views of one allocation.
+    ///
+    /// ```
+    /// let dev = hcal::Device::open("cpu")?;
+    /// let x = dev.tensor_f32(&[4], &[1., 2., 3., 4.])?;
+    /// let y = dev.tensor_f32(&[4], &[1., 2., 3., 4.])?;
+    /// assert!(x.reshape(&[2, 2])?.shares_storage(&x) && !x.shares_storage(&y));
+    /// # Ok::<(), hcal::Error>(())
+    /// ```
+    pub fn shares_storage(&self, other: &DeviceTensor) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
     }
 
     /// Shape and dtype.
@@ -252,7 +347,7 @@ impl DeviceTensor {
     /// # Errors
     /// [`Error::ByteLength`]; device errors.
     pub fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
-        self.device.backend.write(&self.tensor, bytes)
+        self.device().backend.write(&self.tensor, bytes)
     }
 
     /// Overwrite the contents with `data` converted to the tensor's dtype as in
@@ -278,7 +373,7 @@ impl DeviceTensor {
     /// # Errors
     /// Device errors.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.device.backend.read(&self.tensor)
+        self.device().backend.read(&self.tensor)
     }
 
     /// The contents as f32, after all enqueued work: f16 and bf16 widen exactly,
@@ -299,17 +394,9 @@ impl DeviceTensor {
     }
 }
 
-impl Drop for DeviceTensor {
-    fn drop(&mut self) {
-        // A failed free (device lost) cannot be reported from drop; the memory
-        // went with the device.
-        let _ = self.device.backend.free(&self.tensor);
-    }
-}
-
 impl fmt::Debug for DeviceTensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DeviceTensor({} on {}, id {})", self.desc(), self.device.info().backend, self.tensor.id().0)
+        write!(f, "DeviceTensor({} on {}, id {})", self.desc(), self.device().info().backend, self.tensor.id().0)
     }
 }
 

@@ -8,7 +8,11 @@
 //! - [`Device`] and [`DeviceTensor`]: an owning layer over the handle-based
 //!   [`Backend`] API. A `DeviceTensor` knows its device and frees itself on drop.
 //! - [`ops`]: typed helpers (`ops::matmul(&a, &b)`, `ops::softmax(&x, -1)`, ...)
-//!   that infer the output descriptor with [`infer_outputs`], allocate it and run.
+//!   that infer the output descriptor with [`infer_outputs`], allocate it and run;
+//!   [`ops::attention_with_cache`] runs Attention with a KV cache (past in, present out).
+//! - [`DeviceTensor::reshape`]: the same memory under another shape, no copy.
+//!   Tensors are contiguous row-major, so a reshape is descriptor-only and the
+//!   standard needs no Reshape op; views share their allocation, freed with the last.
 //!
 //! Design choices:
 //! - The facade adds no semantics: every helper is one [`Op`] value run through

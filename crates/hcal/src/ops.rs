@@ -243,6 +243,63 @@ pub fn attention_masked(
     apply(&Op::Attention(attrs), &[Some(q), Some(k), Some(v), Some(mask)])
 }
 
+/// What [`attention_with_cache`] returns: the attention output and the KV
+/// cache grown by this call's keys and values.
+#[derive(Debug)]
+pub struct AttentionWithCache {
+    /// `Y`, in the layout of `Q` (`[B, Hq, Sq, Dv]`, or `[B, Sq, Hq*Dv]` for 3-D inputs).
+    pub y: DeviceTensor,
+    /// `past_key ++ K` along the sequence: `[B, Hkv, P + S, D]` (always 4-D).
+    pub present_key: DeviceTensor,
+    /// `past_value ++ V`: `[B, Hkv, P + S, Dv]`.
+    pub present_value: DeviceTensor,
+}
+
+/// Attention with a KV cache ([`Op::Attention`] with `past_key`/`past_value`
+/// in, `present_key`/`present_value` out): the new keys and values are
+/// appended to `past` (none on the first call, the prefill) and every query
+/// attends to all `P + S` of them; with `is_causal` the mask is aligned
+/// bottom-right, so query `i` sees keys `0..=P + i`. Pass the returned
+/// `present_*` as the next call's `past`.
+///
+/// ```
+/// use hcal::{ops, Attention};
+/// let dev = hcal::Device::open("cpu")?;
+/// let attrs = Attention { is_causal: true, q_num_heads: Some(2), kv_num_heads: Some(1), ..Default::default() };
+/// // Prefill two tokens: Q [B=1, S=2, Hq*D=2*2], K and V [1, 2, Hkv*D=1*2].
+/// let q = dev.tensor_f32(&[1, 2, 4], &[1., 0., 0., 1., 1., 0., 0., 1.])?;
+/// let k = dev.tensor_f32(&[1, 2, 2], &[1., 0., 0., 1.])?;
+/// let v = dev.tensor_f32(&[1, 2, 2], &[1., 2., 3., 4.])?;
+/// let step = ops::attention_with_cache(&q, &k, &v, None, None, attrs)?;
+/// assert_eq!(step.present_key.shape(), &[1, 1, 2, 2]); // [B, Hkv, T, D]
+/// // Decode one token against the cache.
+/// let (q1, k1, v1) = (dev.tensor_f32(&[1, 1, 4], &[0.; 4])?, dev.tensor_f32(&[1, 1, 2], &[0.; 2])?, dev.tensor_f32(&[1, 1, 2], &[5., 6.])?);
+/// let past = (&step.present_key, &step.present_value);
+/// let next = ops::attention_with_cache(&q1, &k1, &v1, None, Some(past), attrs)?;
+/// assert_eq!(next.present_value.to_f32()?, [1., 2., 3., 4., 5., 6.]);
+/// assert_eq!(next.y.to_f32()?, [3., 4., 3., 4.]); // zero query: the mean of the 3 values, per head
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self).
+pub fn attention_with_cache(
+    q: &DeviceTensor,
+    k: &DeviceTensor,
+    v: &DeviceTensor,
+    mask: Option<&DeviceTensor>,
+    past: Option<(&DeviceTensor, &DeviceTensor)>,
+    attrs: Attention,
+) -> Result<AttentionWithCache> {
+    let (past_key, past_value) = past.unzip();
+    let op = Op::Attention(attrs);
+    let mut out = apply_all(&op, &[Some(q), Some(k), Some(v), mask, past_key, past_value])?.into_iter();
+    match (out.next(), out.next(), out.next()) {
+        (Some(y), Some(present_key), Some(present_value)) => Ok(AttentionWithCache { y, present_key, present_value }),
+        _ => unreachable!("Attention has three output slots"),
+    }
+}
+
 /// Rotary position embedding ([`Op::RotaryEmbedding`]): pairs `(x1, x2)` of
 /// each head's first `R` features become `(cos x1 - sin x2, sin x1 + cos x2)`
 /// with the caches at the token's position (`position_ids[b, s]` when given).
