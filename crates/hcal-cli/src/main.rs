@@ -1,17 +1,21 @@
-//! `hcal`: list devices and their op coverage, run the conformance suite.
+//! `hcal`: list devices and their op coverage, run the conformance suite,
+//! benchmark kernels and render reports.
 //!
 //! Exit codes (also in `hcal --help` and the README):
 //! - 0: success (for `conformance`: no case failed),
-//! - 1: `conformance` ran and at least one case failed,
+//! - 1: `conformance` ran and at least one case failed, or `bench --compare`
+//!   found a regression,
 //! - 2: usage or input error (bad flags, unknown backend or op, unwritable file).
 
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+mod bench;
 mod conformance;
 mod devices;
 mod onnx;
+mod report;
 
 /// Exit code of a run where nothing failed.
 const EXIT_OK: u8 = 0;
@@ -23,7 +27,7 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (conformance: no case failed)
-  1  conformance ran and at least one case failed
+  1  conformance ran and at least one case failed, or bench --compare found a regression
   2  usage or input error (bad flags, unknown backend or op, unwritable file)";
 
 /// hcal: one operator standard for heterogeneous chips, a reference backend,
@@ -47,6 +51,14 @@ enum Command {
     /// analysis. Cases the backend declines are reported as skipped.
     #[command(after_help = EXIT_CODES_HELP)]
     Conformance(ConformanceArgs),
+    /// Benchmark ops x shapes x backends x dtypes: device time, GFLOP/s, GB/s,
+    /// % of a peak measured on the device; JSON/CSV output; --compare.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Bench(bench::BenchArgs),
+    /// Render hcal JSON documents (bench runs from any backends and machines)
+    /// as tables or one HTML page with charts.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Report(report::ReportArgs),
 }
 
 /// Arguments of `hcal devices`.
@@ -106,6 +118,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Devices(args) => devices::run(&args),
         Command::Conformance(args) => conformance::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

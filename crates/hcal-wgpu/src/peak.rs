@@ -14,8 +14,9 @@ const FLOPS_PER_ITERATION: u64 = 8 * 4 * 2;
 /// (about 2048 resident invocations on each of ~130 multiprocessors).
 const MAX_FMA_INVOCATIONS: u64 = 1 << 19;
 
-/// Loop iterations per invocation at least, so the final store is noise.
-const MIN_ITERATIONS: u64 = 64;
+/// Loop iterations per invocation at least, so per-invocation costs (launch,
+/// the final store) are noise next to the loop.
+const MIN_ITERATIONS: u64 = 1024;
 
 /// Record `probe` and return the work it does.
 pub(crate) fn record(ctx: &mut Ctx<'_>, probe: &Probe) -> Result<ProbeWork> {

@@ -71,16 +71,18 @@ fn timing_survives_more_passes_than_one_query_set_holds() {
 #[test]
 fn kernel_variant_tells_kernels_apart_and_names_shared_ones_alike() {
     let Some(gpu) = gpu() else { return };
-    let m = TensorDesc::new([8, 8], DType::F32);
     let sig = |op: Op, dtype: DType| OpSignature::new(op, vec![Some(TensorDesc::new([8, 8], dtype)); 2]);
+    let softmax = |dtype: DType| OpSignature::new(Op::Softmax { axis: -1 }, vec![Some(TensorDesc::new([8, 8], dtype))]);
     let matmul = gpu.kernel_variant(&sig(Op::MatMul, DType::F32)).unwrap();
     let gemm = gpu.kernel_variant(&sig(Op::Gemm(Gemm::default()), DType::F32)).unwrap();
-    let softmax = gpu.kernel_variant(&OpSignature::new(Op::Softmax { axis: -1 }, vec![Some(m.clone())])).unwrap();
-    let half = gpu.kernel_variant(&sig(Op::MatMul, DType::F16)).unwrap();
-    assert!(matmul.starts_with("matmul.wgsl:matmul@"), "{matmul}");
-    assert_eq!(matmul, gemm, "MatMul and Gemm run the same kernel");
-    assert_ne!(matmul, softmax);
-    assert!(half.starts_with(&matmul) && half.contains("+convert.wgsl@"), "{half}");
+    let soft = gpu.kernel_variant(&softmax(DType::F32)).unwrap();
+    let soft_half = gpu.kernel_variant(&softmax(DType::F16)).unwrap();
+    // Shader file, entry point or variant, and a hash of the source.
+    assert!(matmul.starts_with("matmul") && matmul.contains(".wgsl:") && matmul.contains('@'), "{matmul}");
+    assert_eq!(matmul, gemm, "MatMul and Gemm of one shape run the same kernel");
+    assert_ne!(matmul, soft);
+    assert!(soft.starts_with("softmax.wgsl:softmax@"), "{soft}");
+    assert!(soft_half.starts_with(&soft) && soft_half.contains("+convert.wgsl@"), "{soft_half}");
 }
 
 #[test]

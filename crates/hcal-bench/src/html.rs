@@ -1,0 +1,341 @@
+//! `hcal report --html`: runs from any backends and machines merged into one
+//! self-contained page, charts drawn by `plotters` as inline SVG (nothing is
+//! fetched when the page is viewed).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+use crate::schema::{BenchRun, ResultRecord};
+use crate::table::format_seconds;
+
+/// A run with the name it was loaded from (shown in the page).
+pub struct NamedRun {
+    /// File name or other label.
+    pub source: String,
+    /// The run.
+    pub run: BenchRun,
+}
+
+/// One line on a chart: the results of one backend of one run.
+struct Series<'a> {
+    label: String,
+    color: RGBColor,
+    run: &'a BenchRun,
+    backend: String,
+}
+
+impl<'a> Series<'a> {
+    fn results(&self) -> impl Iterator<Item = &'a ResultRecord> + '_ {
+        self.run.results.iter().filter(move |r| r.backend == self.backend)
+    }
+}
+
+/// Every (run, backend) pair, labelled `backend (device)` plus `@host` when
+/// the runs come from more than one machine.
+fn series(runs: &[NamedRun]) -> Vec<Series<'_>> {
+    let hosts: BTreeSet<&str> = runs.iter().map(|r| r.run.host.hostname.as_str()).collect();
+    let mut out: Vec<Series<'_>> = Vec::new();
+    for named in runs {
+        for d in &named.run.devices {
+            let mut label = format!("{} ({})", d.backend, d.info.name);
+            if hosts.len() > 1 {
+                label += &format!(" @{}", named.run.host.hostname);
+            }
+            if out.iter().any(|s| s.label == label) {
+                label += &format!(" [{}]", named.source);
+            }
+            let color = Palette99::pick(out.len()).to_rgba();
+            out.push(Series {
+                label,
+                color: RGBColor(color.0, color.1, color.2),
+                run: &named.run,
+                backend: d.backend.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Minimal HTML escaping for text and attribute values.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A log axis range covering `values` with some margin.
+fn log_range(values: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    (lo <= hi).then(|| lo / 2.0..hi * 2.0)
+}
+
+/// Throughput (GFLOP/s) against problem size (FLOPs per call) for one op and
+/// suite, one line per series.
+fn throughput_chart(
+    title: &str,
+    series: &[Series<'_>],
+    pick: &dyn Fn(&ResultRecord) -> bool,
+) -> Result<String, String> {
+    let points: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            let mut p: Vec<(f64, f64)> = s.results().filter(|r| pick(r)).map(|r| (r.flops as f64, r.gflops)).collect();
+            p.sort_by(|a, b| a.0.total_cmp(&b.0));
+            p
+        })
+        .collect();
+    let all = || points.iter().flatten();
+    let (Some(xr), Some(yr)) = (log_range(all().map(|p| p.0)), log_range(all().map(|p| p.1))) else {
+        return Ok(String::new());
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(xr.log_scale(), yr.log_scale())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("problem size (FLOPs per call)")
+            .y_desc("GFLOP/s")
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("{v:.3}"))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (s, p) in series.iter().zip(&points) {
+            if p.is_empty() {
+                continue;
+            }
+            let color = s.color;
+            chart
+                .draw_series(LineSeries::new(p.iter().copied(), color.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(s.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            chart.draw_series(p.iter().map(|&xy| Circle::new(xy, 4, color.filled()))).map_err(|e| e.to_string())?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Roofline: GFLOP/s against arithmetic intensity, each device's roof
+/// `min(peak compute, intensity x peak bandwidth)` as a line in its colour and
+/// its results as points (circles matmul, triangles attention).
+fn roofline_chart(series: &[Series<'_>]) -> Result<String, String> {
+    let peaks: Vec<Option<(f64, f64)>> = series
+        .iter()
+        .map(|s| s.run.device(&s.backend).and_then(|d| d.peak.as_ref()).map(|p| (p.compute_gflops, p.bandwidth_gbps)))
+        .collect();
+    let results = || series.iter().flat_map(|s| s.results());
+    let xr = log_range(results().map(|r| r.intensity).chain(peaks.iter().flatten().map(|(c, b)| c / b)));
+    let yr = log_range(results().map(|r| r.gflops).chain(peaks.iter().flatten().map(|p| p.0)));
+    let (Some(xr), Some(yr)) = (xr, yr) else { return Ok(String::new()) };
+    let (x0, x1) = (xr.start, xr.end);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Roofline: measured peaks (lines) and results (points)", ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(xr.log_scale(), yr.clone().log_scale())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("arithmetic intensity (FLOP per byte)")
+            .y_desc("GFLOP/s")
+            .x_label_formatter(&|v| format!("{v:.3}"))
+            .y_label_formatter(&|v| format!("{v:.3}"))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (s, peak) in series.iter().zip(&peaks) {
+            let color = s.color;
+            if let Some((compute, bandwidth)) = *peak {
+                let ridge = compute / bandwidth;
+                let mut roof = vec![(x0, x0 * bandwidth)];
+                if ridge > x0 && ridge < x1 {
+                    roof.push((ridge, compute));
+                }
+                roof.push((x1, compute.min(x1 * bandwidth)));
+                let roof: Vec<(f64, f64)> = roof.into_iter().map(|(x, y)| (x, y.max(yr.start))).collect();
+                chart
+                    .draw_series(LineSeries::new(roof, color.stroke_width(2)))
+                    .map_err(|e| e.to_string())?
+                    .label(format!("{}: {compute:.3} GFLOP/s, {bandwidth:.3} GB/s", s.label))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            }
+            let matmul: Vec<(f64, f64)> =
+                s.results().filter(|r| r.op == crate::OpKind::Matmul).map(|r| (r.intensity, r.gflops)).collect();
+            let attention: Vec<(f64, f64)> =
+                s.results().filter(|r| r.op == crate::OpKind::Attention).map(|r| (r.intensity, r.gflops)).collect();
+            chart
+                .draw_series(matmul.into_iter().map(|xy| Circle::new(xy, 4, color.filled())))
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(attention.into_iter().map(|xy| TriangleMarker::new(xy, 5, color.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222}\
+table{border-collapse:collapse;font-size:12px;margin:8px 0 20px}\
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}td.n{text-align:right}\
+th{background:#f0f0f0}.charts{display:flex;flex-wrap:wrap;gap:12px}\
+.charts svg{border:1px solid #ddd}.note{color:#555;font-size:13px;max-width:1100px}";
+
+/// The whole page: runs (device, driver, version, revision, peaks), one
+/// throughput-vs-size chart per (op, suite), a roofline, baselines, and every
+/// result.
+///
+/// # Errors
+/// A chart that could not be drawn (message from plotters).
+pub fn render(runs: &[NamedRun]) -> Result<String, String> {
+    let series = series(runs);
+    let mut html = String::new();
+    let total: usize = runs.iter().map(|r| r.run.results.len()).sum();
+    let _ = write!(
+        html,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>hcal bench report</title>\
+<style>{STYLE}</style></head><body><h1>hcal bench report</h1>\
+<p class=\"note\">{} run(s), {} backend(s), {total} results. Times are medians; GFLOP/s use the FLOP \
+model of each op (matmul 2MNK; attention 4·B·H·D·pairs, causal rows counting only visible pairs). \
+Peaks are measured on each device by hcal's own microbenchmarks (see Runs).</p><h2>Runs</h2>",
+        runs.len(),
+        series.len()
+    );
+    html += "<table><tr><th>file</th><th>backend</th><th>device</th><th>api / driver</th><th>host</th>\
+<th>hcal / git / build</th><th>timer</th><th>peak compute</th><th>peak bandwidth</th></tr>";
+    for named in runs {
+        let run = &named.run;
+        for d in &run.devices {
+            let (pc, pb) = match &d.peak {
+                Some(p) => (
+                    format!("{:.3} GFLOP/s<br><small>{}</small>", p.compute_gflops, esc(&p.compute_method)),
+                    format!("{:.3} GB/s<br><small>{}</small>", p.bandwidth_gbps, esc(&p.bandwidth_method)),
+                ),
+                None => ("-".into(), "-".into()),
+            };
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{} ({} {}, {} threads)</td>\
+<td>{} / {} / {}</td><td>{}</td><td>{pc}</td><td>{pb}</td></tr>",
+                esc(&named.source),
+                esc(&d.backend),
+                esc(&d.info.name),
+                esc(&d.info.api),
+                esc(&d.info.driver),
+                esc(&run.host.hostname),
+                esc(&run.host.os),
+                esc(&run.host.arch),
+                run.host.cpus,
+                esc(&run.hcal_version),
+                esc(&run.git_revision),
+                esc(&run.build_profile),
+                d.timing,
+            );
+        }
+    }
+    html += "</table><h2>Throughput vs size</h2><div class=\"charts\">";
+    let groups: BTreeSet<(crate::OpKind, String, String)> =
+        runs.iter().flat_map(|n| n.run.results.iter().map(|r| (r.op, r.suite.clone(), r.dtype.to_string()))).collect();
+    for (op, suite, dtype) in &groups {
+        let title = format!("{op} {dtype}, suite {suite}");
+        let pick = |r: &ResultRecord| r.op == *op && r.suite == *suite && r.dtype.to_string() == *dtype;
+        html += &throughput_chart(&title, &series, &pick)?;
+    }
+    html += "</div><h2>Roofline</h2>";
+    html += &roofline_chart(&series)?;
+    let with_baseline: Vec<(&BenchRun, &ResultRecord)> = runs
+        .iter()
+        .flat_map(|n| n.run.results.iter().map(move |r| (&n.run, r)))
+        .filter(|(_, r)| r.baseline.is_some())
+        .collect();
+    if !with_baseline.is_empty() {
+        html += "<h2>Speedup vs baseline</h2><table><tr><th>backend</th><th>row</th><th>candidate kernel</th>\
+<th>baseline</th><th>baseline kernel</th><th>candidate</th><th>baseline time</th><th>speedup</th></tr>";
+        for (_, r) in with_baseline {
+            let b = r.baseline.as_ref().expect("filtered");
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}x</td></tr>",
+                esc(&r.backend),
+                esc(&r.key()),
+                esc(r.kernel.as_deref().unwrap_or("-")),
+                esc(&b.name),
+                esc(&b.kernel),
+                format_seconds(r.median_s),
+                format_seconds(b.median_s),
+                b.speedup
+            );
+        }
+        html += "</table>";
+    }
+    html += "<h2>All results</h2><table><tr><th>backend</th><th>suite</th><th>label</th><th>op</th><th>dtype</th>\
+<th>shape</th><th>timer</th><th>first call</th><th>median</th><th>min</th><th>max</th><th>reps</th>\
+<th>GFLOP/s</th><th>GB/s</th><th>FLOP/B</th><th>% peak</th><th>% roofline</th><th>kernel</th></tr>";
+    for named in runs {
+        for r in &named.run.results {
+            let mut shape = r.shape.clone();
+            if let Some(kv) = r.kv_heads {
+                shape += &format!(" kv{kv}");
+            }
+            if r.causal {
+                shape += " causal";
+            }
+            let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}%"));
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+<td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.2}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><small>{}</small></td></tr>",
+                esc(&r.backend),
+                esc(&r.suite),
+                esc(&r.label),
+                r.op,
+                r.dtype,
+                esc(&shape),
+                r.timing,
+                format_seconds(r.first_call_s),
+                format_seconds(r.median_s),
+                format_seconds(r.min_s),
+                format_seconds(r.max_s),
+                r.reps,
+                r.gflops,
+                r.gbps,
+                r.intensity,
+                pct(r.pct_peak_compute),
+                pct(r.pct_roofline),
+                esc(r.kernel.as_deref().unwrap_or("-")),
+            );
+        }
+    }
+    html += "</table></body></html>\n";
+    Ok(html)
+}

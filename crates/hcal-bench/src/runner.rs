@@ -1,0 +1,378 @@
+//! Timing: first call, warm-up, repetitions until stable or a cap; device
+//! time from the backend's timestamps where it has them, wall time around the
+//! work and a sync otherwise. And the baselines a candidate is compared with.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hcal::{Attention, BinaryOp, Device, DeviceTensor, Gemm, Op, OpSignature, Result, TensorDesc};
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{Shape, SpecError, Workload};
+use crate::stats::{RepPolicy, Stop};
+
+/// How a time was measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimingMode {
+    /// The backend's device timer ([`hcal::Backend::begin_timing`]): the time
+    /// the device spent executing the work.
+    Device,
+    /// Wall clock around enqueueing the work and a `sync()`.
+    Wall,
+}
+
+impl fmt::Display for TimingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimingMode::Device => "device",
+            TimingMode::Wall => "wall",
+        })
+    }
+}
+
+/// Time `work` once: device seconds when the backend has a timer, else wall
+/// seconds around `work` and a sync. The device is synced either way.
+///
+/// # Errors
+/// Errors of `work` and of the device.
+pub fn time_region(device: &Device, work: impl FnOnce() -> Result<()>) -> Result<(f64, TimingMode)> {
+    let (seconds, _, mode) = time_both(device, work)?;
+    Ok((seconds, mode))
+}
+
+/// As [`time_region`], also returning the wall time: `(chosen, wall, mode)`.
+fn time_both(device: &Device, work: impl FnOnce() -> Result<()>) -> Result<(f64, f64, TimingMode)> {
+    let backend = device.backend();
+    let timing = backend.begin_timing()?;
+    let start = Instant::now();
+    let result = work().and_then(|()| device.sync());
+    let wall = start.elapsed().as_secs_f64();
+    let device_s = if timing { backend.end_timing()? } else { None };
+    result?;
+    Ok(match device_s {
+        Some(s) => (s, wall, TimingMode::Device),
+        None => (wall, wall, TimingMode::Wall),
+    })
+}
+
+/// What [`measure`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measurement {
+    /// Wall seconds of the very first call and its sync: includes pipeline
+    /// compilation and any autotuning the first use of a kernel on the device
+    /// triggers (later rows that reuse the kernel do not pay it again).
+    pub first_call_s: f64,
+    /// Seconds per call of each sample (sample time / `inner`), in the order taken.
+    pub samples_s: Vec<f64>,
+    /// Wall seconds per call of each sample (including the sync).
+    pub wall_samples_s: Vec<f64>,
+    /// Calls per sample.
+    pub inner: usize,
+    /// Timer of `samples_s`.
+    pub timing: TimingMode,
+    /// Why sampling stopped.
+    pub stop: Stop,
+}
+
+/// Time `call` (which enqueues one op) on `device` under `policy`: one first
+/// call, warm-up, then samples of `inner` calls each until
+/// [`RepPolicy::stop`] says so.
+///
+/// # Errors
+/// Errors of `call` and of the device.
+pub fn measure(device: &Device, policy: &RepPolicy, mut call: impl FnMut() -> Result<()>) -> Result<Measurement> {
+    let start = Instant::now();
+    call()?;
+    device.sync()?;
+    let first_call_s = start.elapsed().as_secs_f64();
+
+    let warm = Instant::now();
+    let mut warm_calls = 0usize;
+    while warm_calls < policy.warmup_reps
+        || (warm.elapsed().as_secs_f64() < policy.warmup_s && warm.elapsed().as_secs_f64() < policy.max_time_s)
+    {
+        call()?;
+        device.sync()?;
+        warm_calls += 1;
+    }
+    let per_call = warm.elapsed().as_secs_f64() / warm_calls.max(1) as f64;
+    let inner = ((policy.min_sample_s / per_call.max(1e-9)).ceil() as usize).clamp(1, 1000);
+
+    let mut samples_s = Vec::new();
+    let mut wall_samples_s = Vec::new();
+    let sampling = Instant::now();
+    let (stop, timing) = loop {
+        let (seconds, wall, mode) = time_both(device, || (0..inner).try_for_each(|_| call()))?;
+        samples_s.push(seconds / inner as f64);
+        wall_samples_s.push(wall / inner as f64);
+        if let Some(stop) = policy.stop(&samples_s, sampling.elapsed().as_secs_f64()) {
+            break (stop, mode);
+        }
+    };
+    Ok(Measurement { first_call_s, samples_s, wall_samples_s, inner, timing, stop })
+}
+
+/// Operands of a workload on a device, filled with the same deterministic
+/// pseudo-random data on every backend, and the op that consumes them.
+pub struct Prepared {
+    /// The op (`MatMul`, or `Attention` with the workload's options).
+    pub op: Op,
+    /// Inputs in ONNX order.
+    pub inputs: Vec<DeviceTensor>,
+    /// The output.
+    pub output: DeviceTensor,
+}
+
+impl Prepared {
+    /// Allocate and fill the operands of `w` on `device`.
+    ///
+    /// # Errors
+    /// Allocation errors.
+    pub fn new(device: &Device, w: &Workload) -> Result<Prepared> {
+        let (op, shapes, out) = match w.shape {
+            Shape::Matmul { m, n, k } => (Op::MatMul, vec![vec![m, k], vec![k, n]], vec![m, n]),
+            Shape::Attention { batch, heads, q_len, kv_len, head_dim } => {
+                let kv = w.kv_heads_or_all();
+                let op = Op::Attention(Attention { is_causal: w.causal, ..Default::default() });
+                let kv_shape = vec![batch, kv, kv_len, head_dim];
+                (
+                    op,
+                    vec![vec![batch, heads, q_len, head_dim], kv_shape.clone(), kv_shape],
+                    vec![batch, heads, q_len, head_dim],
+                )
+            }
+        };
+        let inputs = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| filled(device, TensorDesc::new(s.as_slice(), w.dtype), i as u64 + 1))
+            .collect::<Result<Vec<_>>>()?;
+        let output = device.alloc(&TensorDesc::new(out, w.dtype))?;
+        Ok(Prepared { op, inputs, output })
+    }
+
+    /// The op's signature (for [`hcal::Backend::kernel_variant`]).
+    pub fn signature(&self) -> OpSignature {
+        OpSignature::new(self.op.clone(), self.inputs.iter().map(|t| Some(t.desc().clone())).collect())
+    }
+
+    /// Enqueue the op once.
+    ///
+    /// # Errors
+    /// Validation, support and device errors.
+    pub fn call(&self) -> Result<()> {
+        let inputs: Vec<Option<&DeviceTensor>> = self.inputs.iter().map(Some).collect();
+        self.output.device().run(&self.op, &inputs, &[Some(&self.output)])
+    }
+}
+
+/// A tensor of `desc` filled with values in `[-1, 1)` from a fixed LCG seeded
+/// by `seed` (as the criterion benches do), so every backend computes on the
+/// same data.
+fn filled(device: &Device, desc: TensorDesc, seed: u64) -> Result<DeviceTensor> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let data: Vec<f32> = (0..desc.numel())
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect();
+    device.tensor_from_f32(desc, &data)
+}
+
+/// What a candidate is compared with (`--baseline NAME`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// The same op on another backend (`--baseline cpu`).
+    Backend(String),
+    /// Attention only: the unfused composition on the same backend,
+    /// `Transpose(K) -> MatMul -> Mul(scale) [-> Add(causal mask)] -> Softmax
+    /// -> MatMul`, which materializes the `Sq x Skv` scores.
+    Composed,
+    /// Matmul only: ONNX `Gemm` (alpha 1, no C) on the same backend.
+    Gemm,
+}
+
+impl Baseline {
+    /// The name written in reports: `composed`, `gemm`, or the backend name.
+    pub fn name(&self) -> String {
+        match self {
+            Baseline::Backend(b) => b.clone(),
+            Baseline::Composed => "composed".into(),
+            Baseline::Gemm => "gemm".into(),
+        }
+    }
+}
+
+impl FromStr for Baseline {
+    type Err = SpecError;
+
+    /// `composed`, `gemm`, or a backend name.
+    fn from_str(s: &str) -> std::result::Result<Self, SpecError> {
+        match s.trim() {
+            "" => Err(SpecError("empty baseline name".into())),
+            "composed" => Ok(Baseline::Composed),
+            "gemm" => Ok(Baseline::Gemm),
+            other => Ok(Baseline::Backend(other.to_string())),
+        }
+    }
+}
+
+/// The identity of the kernel(s) a run executes: the device (API and device
+/// name, so two backend names for one adapter, such as `wgpu:vulkan:0` and
+/// `wgpu:vulkan:0:baseline`, share it), then the backend's
+/// [`hcal::Backend::kernel_variant`] of each step or, when it does not name
+/// its kernels, the op names.
+///
+/// ```
+/// let cpu = hcal::DeviceInfo::new("cpu", "hcal reference (f64)", hcal::DeviceType::Cpu, "reference");
+/// assert_eq!(hcal_bench::kernel_identity(&cpu, &[(None, "MatMul")]), "reference/hcal reference (f64): MatMul");
+/// let gpu = hcal::DeviceInfo::new("wgpu:vulkan:0:baseline", "llvmpipe", hcal::DeviceType::SoftwareGpu, "vulkan");
+/// assert_eq!(
+///     hcal_bench::kernel_identity(&gpu, &[(Some("matmul.wgsl:matmul@1"), "Gemm")]),
+///     "vulkan/llvmpipe: matmul.wgsl:matmul@1",
+/// );
+/// ```
+pub fn kernel_identity(device: &hcal::DeviceInfo, kernels: &[(Option<&str>, &str)]) -> String {
+    let names: Vec<&str> = kernels.iter().map(|(variant, op)| variant.unwrap_or(op)).collect();
+    format!("{}/{}: {}", device.api, device.name, names.join(" -> "))
+}
+
+/// A baseline must run a different kernel than the candidate, or its
+/// "speedup" measures nothing (the FlagGems bug of timing one function twice).
+///
+/// ```
+/// use hcal_bench::check_baseline_differs;
+/// assert!(check_baseline_differs("reference/hcal: MatMul", "vulkan/llvmpipe: matmul.wgsl:matmul@1").is_ok());
+/// let same = "vulkan/llvmpipe: matmul.wgsl:matmul@1";
+/// assert!(check_baseline_differs(same, same).unwrap_err().0.contains("same kernel"));
+/// ```
+///
+/// # Errors
+/// [`SpecError`] naming the shared kernel.
+pub fn check_baseline_differs(candidate: &str, baseline: &str) -> std::result::Result<(), SpecError> {
+    if candidate == baseline {
+        return Err(SpecError(format!(
+            "baseline runs the same kernel as the candidate ({candidate}); a speedup against itself means nothing"
+        )));
+    }
+    Ok(())
+}
+
+/// A baseline ready to run: its calls and its kernel identity.
+pub struct PreparedBaseline {
+    /// Kernel identity ([`kernel_identity`]).
+    pub kernel: String,
+    device: Device,
+    steps: Vec<Step>,
+}
+
+/// One op of a baseline: inputs and output shared with neighbouring steps.
+type Step = (Op, Vec<Arc<DeviceTensor>>, Arc<DeviceTensor>);
+
+impl PreparedBaseline {
+    /// Prepare `baseline` of workload `w`: `device` is the candidate's device
+    /// (for `composed` and `gemm`) or the baseline backend's.
+    ///
+    /// # Errors
+    /// [`hcal::Error::Unsupported`] when the baseline does not apply to the op;
+    /// allocation errors.
+    pub fn new(device: &Device, baseline: &Baseline, w: &Workload) -> Result<PreparedBaseline> {
+        let unsupported = |reason: &str| hcal::Error::Unsupported {
+            op: w.op().to_string(),
+            backend: device.info().backend.clone(),
+            reason: format!("baseline {}: {reason}", baseline.name()),
+        };
+        let steps = match (baseline, w.shape) {
+            (Baseline::Backend(_), _) => {
+                let p = Prepared::new(device, w)?;
+                vec![(p.op, p.inputs.into_iter().map(Arc::new).collect(), Arc::new(p.output))]
+            }
+            (Baseline::Gemm, Shape::Matmul { .. }) => {
+                let p = Prepared::new(device, w)?;
+                let gemm = Op::Gemm(Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: false });
+                vec![(gemm, p.inputs.into_iter().map(Arc::new).collect(), Arc::new(p.output))]
+            }
+            (Baseline::Composed, Shape::Attention { batch, heads, q_len, kv_len, head_dim }) => {
+                composed_attention(device, w, [batch, heads, q_len, kv_len, head_dim])?
+            }
+            (Baseline::Gemm, _) => return Err(unsupported("applies to matmul only")),
+            (Baseline::Composed, _) => return Err(unsupported("applies to attention only")),
+        };
+        let backend = device.backend();
+        let variants: Vec<(Option<String>, String)> = steps
+            .iter()
+            .map(|(op, ins, _)| {
+                let sig = OpSignature::new(op.clone(), ins.iter().map(|t| Some(t.desc().clone())).collect());
+                (backend.kernel_variant(&sig), op.to_string())
+            })
+            .collect();
+        let refs: Vec<(Option<&str>, &str)> = variants.iter().map(|(v, o)| (v.as_deref(), o.as_str())).collect();
+        let kernel = kernel_identity(device.info(), &refs);
+        Ok(PreparedBaseline { kernel, device: device.clone(), steps })
+    }
+
+    /// The device the baseline runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The tensor holding the baseline's result (the last step's output;
+    /// for `composed` attention, `[B, Hkv, (H / Hkv) Sq, D]`, the same memory
+    /// layout as the candidate's `[B, H, Sq, D]`).
+    pub fn output(&self) -> &DeviceTensor {
+        &self.steps.last().expect("a baseline has at least one step").2
+    }
+
+    /// Enqueue every step once.
+    ///
+    /// # Errors
+    /// Validation, support and device errors.
+    pub fn call(&self) -> Result<()> {
+        for (op, ins, out) in &self.steps {
+            let inputs: Vec<Option<&DeviceTensor>> = ins.iter().map(|t| Some(&**t)).collect();
+            self.device.run(op, &inputs, &[Some(&**out)])?;
+        }
+        Ok(())
+    }
+}
+
+/// The unfused attention of [`Baseline::Composed`]. With `r = H / Hkv` query
+/// heads per KV head, Q `[B, H, Sq, D]` is the same memory as
+/// `[B, Hkv, r Sq, D]`, so plain batched matmuls against K `[B, Hkv, Skv, D]`
+/// implement grouped-query attention without broadcasting.
+fn composed_attention(device: &Device, w: &Workload, [b, h, sq, skv, d]: [usize; 5]) -> Result<Vec<Step>> {
+    let kv = w.kv_heads_or_all();
+    let rows = (h / kv) * sq;
+    let dt = w.dtype;
+    let tensor = |shape: [usize; 4], seed: u64| filled(device, TensorDesc::new(shape, dt), seed).map(Arc::new);
+    let alloc = |shape: &[usize]| device.alloc(&TensorDesc::new(shape, dt)).map(Arc::new);
+    let (q, k, v) = (tensor([b, kv, rows, d], 1)?, tensor([b, kv, skv, d], 2)?, tensor([b, kv, skv, d], 3)?);
+    let kt = alloc(&[b, kv, d, skv])?;
+    let scale = Arc::new(device.tensor_from_f32(TensorDesc::new([1], dt), &[1.0 / (d as f32).sqrt()])?);
+    let raw = alloc(&[b, kv, rows, skv])?;
+    let scaled = alloc(&[b, kv, rows, skv])?;
+    let mut steps: Vec<Step> = vec![
+        (Op::Transpose { perm: Some(vec![0, 1, 3, 2]) }, vec![k], Arc::clone(&kt)),
+        (Op::MatMul, vec![q, kt], Arc::clone(&raw)),
+        (Op::Binary(BinaryOp::Mul), vec![raw, scale], Arc::clone(&scaled)),
+    ];
+    let mut logits = scaled;
+    if w.causal {
+        // Row j * Sq + i of the merged rows is query i: it sees keys 0..=i.
+        let mask: Vec<f32> = (0..rows)
+            .flat_map(|row| (0..skv).map(move |key| if key > row % sq { f32::NEG_INFINITY } else { 0.0 }))
+            .collect();
+        let mask = Arc::new(device.tensor_from_f32(TensorDesc::new([rows, skv], dt), &mask)?);
+        let masked = alloc(&[b, kv, rows, skv])?;
+        steps.push((Op::Binary(BinaryOp::Add), vec![logits, mask], Arc::clone(&masked)));
+        logits = masked;
+    }
+    let p = alloc(&[b, kv, rows, skv])?;
+    steps.push((Op::Softmax { axis: -1 }, vec![logits], Arc::clone(&p)));
+    steps.push((Op::MatMul, vec![p, v], alloc(&[b, kv, rows, d])?));
+    Ok(steps)
+}

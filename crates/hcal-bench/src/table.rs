@@ -1,0 +1,194 @@
+//! Terminal tables of results, peaks and comparisons.
+
+use crate::compare::{Comparison, Verdict};
+use crate::schema::BenchRun;
+
+/// Seconds with a unit that keeps 3-4 significant digits.
+///
+/// ```
+/// assert_eq!(hcal_bench::format_seconds(0.0123), "12.30 ms");
+/// assert_eq!(hcal_bench::format_seconds(2.5e-6), "2.50 us");
+/// assert_eq!(hcal_bench::format_seconds(1.5), "1.500 s");
+/// ```
+pub fn format_seconds(s: f64) -> String {
+    if !s.is_finite() {
+        "-".into()
+    } else if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.2} us", s * 1e6)
+    }
+}
+
+/// A value with 3 significant digits or so.
+fn num(v: f64) -> String {
+    if !v.is_finite() {
+        "-".into()
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Columns padded to their widest cell; `right[i]` right-aligns column `i`.
+fn render(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = widths[i].saturating_sub(c.chars().count());
+                if right.get(i).copied().unwrap_or(false) {
+                    format!("{}{c}", " ".repeat(pad))
+                } else {
+                    format!("{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        out += &line(row.clone());
+    }
+    out
+}
+
+/// The results table, then the peaks every "% peak" was divided by.
+pub fn results_table(run: &BenchRun) -> String {
+    let header = [
+        "backend",
+        "op",
+        "dtype",
+        "shape",
+        "label",
+        "timer",
+        "first call",
+        "median",
+        "min",
+        "max",
+        "noise",
+        "GFLOP/s",
+        "GB/s",
+        "FLOP/B",
+        "% peak FLOP/s",
+        "% roofline",
+        "vs baseline",
+    ];
+    let right =
+        [false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, true, false];
+    let rows: Vec<Vec<String>> = run
+        .results
+        .iter()
+        .map(|r| {
+            let mut shape = r.shape.clone();
+            if let Some(kv) = r.kv_heads {
+                shape += &format!(" kv{kv}");
+            }
+            if r.causal {
+                shape += " causal";
+            }
+            let peak = run.device(&r.backend).and_then(|d| d.peak.as_ref());
+            let pct = match (r.pct_peak_compute, peak) {
+                (Some(p), Some(peak)) => format!("{p:.1}% of {}", num(peak.compute_gflops)),
+                _ => "-".into(),
+            };
+            vec![
+                r.backend.clone(),
+                r.op.to_string(),
+                r.dtype.to_string(),
+                shape,
+                r.label.clone(),
+                r.timing.to_string(),
+                format_seconds(r.first_call_s),
+                format_seconds(r.median_s),
+                format_seconds(r.min_s),
+                format_seconds(r.max_s),
+                format!("{:.1}%", r.rel_noise * 100.0),
+                num(r.gflops),
+                num(r.gbps),
+                num(r.intensity),
+                pct,
+                r.pct_roofline.map_or("-".into(), |p| format!("{p:.1}%")),
+                r.baseline.as_ref().map_or(String::new(), |b| format!("{:.2}x vs {}", b.speedup, b.name)),
+            ]
+        })
+        .collect();
+    let mut out = render(&header, &rows, &right);
+    out += "\npeaks measured on each device (\"% peak FLOP/s\" divides GFLOP/s by the first, \
+\"% roofline\" by min(first, FLOP/B x second)):\n";
+    for d in &run.devices {
+        match &d.peak {
+            Some(p) => {
+                out += &format!(
+                    "  {}: {} GFLOP/s  [{}, {} timer]\n",
+                    d.backend,
+                    num(p.compute_gflops),
+                    p.compute_method,
+                    p.timing
+                );
+                out += &format!("  {}: {} GB/s  [{}]\n", d.backend, num(p.bandwidth_gbps), p.bandwidth_method);
+            }
+            None => out += &format!("  {}: not measured (--no-peak)\n", d.backend),
+        }
+    }
+    let mut baselines: Vec<String> = run
+        .results
+        .iter()
+        .filter_map(|r| r.baseline.as_ref().map(|b| format!("  {} {}: {}\n", r.backend, r.shape, b.kernel)))
+        .collect();
+    baselines.dedup();
+    if !baselines.is_empty() {
+        out += "baseline kernels (each checked to differ from the candidate's):\n";
+        out += &baselines.concat();
+    }
+    out
+}
+
+/// The comparison table and a one-line summary.
+pub fn comparison_table(rows: &[Comparison]) -> String {
+    let header = ["row", "base", "new", "new/base", "noise band", "verdict"];
+    let right = [false, true, true, true, true, false];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|c| {
+            let verdict = match c.verdict {
+                Verdict::Regression => "REGRESSION",
+                Verdict::Improvement => "improvement",
+                Verdict::Same => "same",
+                Verdict::New => "new",
+                Verdict::Missing => "missing",
+            };
+            vec![
+                c.key.clone(),
+                c.base_s.map_or("-".into(), format_seconds),
+                c.new_s.map_or("-".into(), format_seconds),
+                c.ratio.map_or("-".into(), |r| format!("{r:.3}")),
+                c.band.map_or("-".into(), |b| format!("+/-{:.1}%", b * 100.0)),
+                if c.kernel_changed { format!("{verdict} (kernel changed)") } else { verdict.to_string() },
+            ]
+        })
+        .collect();
+    let mut out = render(&header, &cells, &right);
+    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
+    out += &format!(
+        "compare: {} regressions, {} improvements, {} same, {} new, {} missing\n",
+        count(Verdict::Regression),
+        count(Verdict::Improvement),
+        count(Verdict::Same),
+        count(Verdict::New),
+        count(Verdict::Missing)
+    );
+    out
+}

@@ -1,0 +1,86 @@
+//! Measuring on the cpu backend end to end, and the baselines' correctness:
+//! a baseline must compute the same thing as the candidate, or its speedup is
+//! meaningless. Results are checked for values and shape, never for speed.
+
+use hcal::{DType, Device};
+use hcal_bench::*;
+
+fn cpu() -> Device {
+    Device::open("cpu").unwrap()
+}
+
+fn policy() -> RepPolicy {
+    RepPolicy { max_reps: 3, min_reps: 2, max_time_s: 0.2, warmup_s: 0.0, ..RepPolicy::quick() }
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn measure_samples_within_the_policy() {
+    let device = cpu();
+    let w = Workload::new(Shape::parse(OpKind::Matmul, "16x8x4").unwrap(), DType::F32);
+    let p = Prepared::new(&device, &w).unwrap();
+    let m = measure(&device, &policy(), || p.call()).unwrap();
+    assert!((1..=3).contains(&m.samples_s.len()), "{m:?}");
+    assert_eq!(m.samples_s.len(), m.wall_samples_s.len());
+    assert!(m.inner >= 1 && m.first_call_s > 0.0);
+    assert_eq!(m.timing, TimingMode::Wall, "the cpu backend has no device timer");
+    assert!(m.samples_s.iter().all(|s| s.is_finite() && *s > 0.0));
+}
+
+#[test]
+fn composed_attention_computes_what_the_fused_op_does() {
+    let device = cpu();
+    for (spec, causal, kv) in
+        [("1x4x8x8x16", false, None), ("2x4x8x8x16", true, Some(2)), ("1x6x3x10x8", true, Some(3))]
+    {
+        let w =
+            Workload { shape: Shape::parse(OpKind::Attention, spec).unwrap(), dtype: DType::F32, causal, kv_heads: kv };
+        let fused = Prepared::new(&device, &w).unwrap();
+        fused.call().unwrap();
+        let composed = PreparedBaseline::new(&device, &Baseline::Composed, &w).unwrap();
+        composed.call().unwrap();
+        let d = max_diff(&fused.output.to_f32().unwrap(), &composed.output().to_f32().unwrap());
+        assert!(d < 1e-5, "{spec} causal={causal} kv={kv:?}: max diff {d}");
+        assert!(composed.kernel.contains("Softmax"), "{}", composed.kernel);
+    }
+}
+
+#[test]
+fn gemm_baseline_computes_the_matmul() {
+    let device = cpu();
+    let w = Workload::new(Shape::parse(OpKind::Matmul, "5x7x3").unwrap(), DType::F32);
+    let candidate = Prepared::new(&device, &w).unwrap();
+    candidate.call().unwrap();
+    let gemm = PreparedBaseline::new(&device, &Baseline::Gemm, &w).unwrap();
+    gemm.call().unwrap();
+    assert_eq!(candidate.output.to_f32().unwrap(), gemm.output().to_f32().unwrap());
+}
+
+#[test]
+fn the_same_kernel_as_baseline_is_refused_and_a_different_one_accepted() {
+    let device = cpu();
+    let w = Workload::new(Shape::parse(OpKind::Matmul, "8x8x8").unwrap(), DType::F32);
+    let p = Prepared::new(&device, &w).unwrap();
+    let sig = p.signature();
+    let variant = device.backend().kernel_variant(&sig);
+    let candidate = kernel_identity(device.info(), &[(variant.as_deref(), &sig.op.to_string())]);
+    // `--baseline cpu` on a cpu candidate: the same op on the same device.
+    let same = PreparedBaseline::new(&cpu(), &Baseline::Backend("cpu".into()), &w).unwrap();
+    let err = check_baseline_differs(&candidate, &same.kernel).unwrap_err();
+    assert!(err.0.contains("same kernel"), "{err}");
+    // Gemm is a different kernel on the reference backend.
+    let gemm = PreparedBaseline::new(&device, &Baseline::Gemm, &w).unwrap();
+    check_baseline_differs(&candidate, &gemm.kernel).unwrap();
+    // Baselines that do not apply to the op say so.
+    assert!(PreparedBaseline::new(&device, &Baseline::Composed, &w).is_err());
+}
+
+#[test]
+fn host_peaks_are_positive() {
+    assert!(host_fma_gflops(1) > 0.0);
+    assert!(host_copy_gbps(2, 1 << 16) > 0.0);
+}

@@ -1,0 +1,410 @@
+//! `hcal bench`: ops x shapes x backends x dtypes, timed on the device, with
+//! % of a measured peak, JSON/CSV output and `--compare` against a base run.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+use hcal::{DType, Device};
+use hcal_bench::{
+    Baseline, BaselineRecord, BenchRun, CompareOptions, DeviceRecord, OpKind, Prepared, PreparedBaseline, RepPolicy,
+    ResultRecord, Shape, Skipped, Suite, TimingMode, Workload, check_baseline_differs, kernel_identity,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::{EXIT_FAILURES, EXIT_OK, UsageError};
+
+/// Arguments of `hcal bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Backend to measure (see `hcal devices`); repeat for several, `all` for
+    /// every available one.
+    #[arg(long = "backend", value_name = "NAME", default_value = "cpu")]
+    backends: Vec<String>,
+    /// Only this op (matmul or attention); repeat for both. With --shape it
+    /// says how to read the SPEC (default: 3 dims matmul, 4 or 5 attention).
+    #[arg(long = "op", value_name = "OP")]
+    ops: Vec<String>,
+    /// A shape to measure: MxNxK for matmul, BxHxSxD or BxHxSqxSkvxD for
+    /// attention. Repeatable; replaces the suites.
+    #[arg(long = "shape", value_name = "SPEC")]
+    shapes: Vec<String>,
+    /// A shape suite: square, llama3-8b or qwen2.5-7b (repeatable; default
+    /// square when no --shape is given, square and llama3-8b with --quick).
+    #[arg(long = "suite", value_name = "NAME")]
+    suites: Vec<String>,
+    /// Storage dtype, f32 or f16; repeat for both.
+    #[arg(long = "dtype", value_name = "DTYPE", default_value = "f32")]
+    dtypes: Vec<String>,
+    /// Attention --shape rows: causal mask (FLOPs count only visible pairs).
+    #[arg(long)]
+    causal: bool,
+    /// Attention --shape rows: key/value heads (grouped-query attention).
+    #[arg(long, value_name = "N")]
+    kv_heads: Option<usize>,
+    /// Suite size: 1 is the real model/size, smaller shrinks widths and
+    /// sequence lengths; `auto` picks 1 on GPUs and 0.125 on CPUs and software
+    /// GPUs such as lavapipe.
+    #[arg(long, value_name = "F|auto", default_value = "auto")]
+    scale: String,
+    /// A one-minute overview: fewer sizes and repetitions (every other square
+    /// size; of a model, the attentions and the gate/up matmul).
+    #[arg(long)]
+    quick: bool,
+    /// Also time a baseline and print the speedup: a backend name (the same
+    /// op there), `composed` (attention as Transpose/MatMul/Softmax/MatMul on
+    /// the same backend) or `gemm` (matmul as ONNX Gemm). It must run a
+    /// different kernel than the candidate.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// Skip the peak microbenchmarks (no "% of peak").
+    #[arg(long)]
+    no_peak: bool,
+    /// Samples per row at most.
+    #[arg(long, value_name = "N")]
+    max_reps: Option<usize>,
+    /// Seconds of sampling per row at most.
+    #[arg(long, value_name = "S")]
+    max_time: Option<f64>,
+    /// Write the run as JSON to FILE ("-" for stdout, then the table goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write one CSV line per result to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<String>,
+    /// Compare with an earlier run's JSON; exit 1 when a row got slower
+    /// beyond the noise band.
+    #[arg(long, value_name = "BASE.json")]
+    compare: Option<String>,
+    /// Smallest relative change --compare reports (noise band floor).
+    #[arg(long, value_name = "F", default_value_t = 0.05)]
+    threshold: f64,
+}
+
+/// One row to run on a backend.
+struct Row {
+    suite: String,
+    label: String,
+    scale: f64,
+    workload: Workload,
+}
+
+/// Run `hcal bench`.
+pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
+    let ops: Vec<OpKind> = args.ops.iter().map(|o| o.parse()).collect::<Result<_, _>>()?;
+    let dtypes: Vec<DType> = args.dtypes.iter().map(|d| hcal_bench::parse_dtype(d)).collect::<Result<_, _>>()?;
+    let suites: Vec<Suite> = args.suites.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+    if !args.shapes.is_empty() && !suites.is_empty() {
+        return Err(UsageError("--shape and --suite are exclusive".into()));
+    }
+    if args.shapes.is_empty() && (args.causal || args.kv_heads.is_some()) {
+        return Err(UsageError("--causal and --kv-heads apply to --shape rows (suites set their own)".into()));
+    }
+    let scale = match args.scale.trim() {
+        "auto" => None,
+        s => match s.parse::<f64>() {
+            Ok(v) if v > 0.0 && v <= 1.0 => Some(v),
+            _ => return Err(UsageError(format!("--scale {s:?}: expected a number in (0, 1] or auto"))),
+        },
+    };
+    let baseline: Option<Baseline> = args.baseline.as_deref().map(str::parse).transpose()?;
+    let base_run = match &args.compare {
+        Some(path) => Some(load_run(path)?),
+        None => None,
+    };
+    let mut policy = if args.quick { RepPolicy::quick() } else { RepPolicy::default() };
+    if let Some(n) = args.max_reps {
+        policy.max_reps = n.max(1);
+        policy.min_reps = policy.min_reps.min(policy.max_reps);
+    }
+    if let Some(s) = args.max_time {
+        policy.max_time_s = s;
+    }
+    // Output files are created first, so a bad path fails before the run.
+    let json_file = open_output(args.json.as_deref().filter(|p| *p != "-"))?;
+    let csv_file = open_output(args.csv.as_deref())?;
+
+    let names: Vec<String> =
+        if args.backends.iter().any(|b| b == "all") { hcal::available_backends() } else { args.backends.clone() };
+    let mut devices = Vec::new();
+    for name in &names {
+        devices.push(Device::open(name)?);
+    }
+    let baseline_device = match &baseline {
+        Some(Baseline::Backend(name)) => Some(Device::open(name)?),
+        _ => None,
+    };
+
+    let mut plan: Vec<(Device, Vec<Row>)> = Vec::new();
+    for device in devices {
+        let s = scale.unwrap_or_else(|| hcal_bench::default_scale(device.info().device_type));
+        let rows = rows(args, &ops, &dtypes, &suites, s)?;
+        plan.push((device, rows));
+    }
+    let total: usize = plan.iter().map(|(_, rows)| rows.len()).sum();
+    if total == 0 {
+        return Err(UsageError("no benchmark row matches the filters".into()));
+    }
+
+    let mut run = BenchRun::new(std::env::args().collect(), policy);
+    let bar = progress_bar(total + plan.len());
+    for (device, rows) in &plan {
+        let backend = device.info().backend.clone();
+        bar.set_message(format!("{backend}: measuring peak"));
+        let peak = if args.no_peak { None } else { Some(hcal_bench::peak::measure(device)?) };
+        bar.inc(1);
+        let timing = if device.backend().begin_timing()? && device.backend().end_timing()?.is_some() {
+            TimingMode::Device
+        } else {
+            TimingMode::Wall
+        };
+        run.devices.push(DeviceRecord { backend: backend.clone(), info: device.info().clone(), timing, peak });
+        let peak = run.devices.last().and_then(|d| d.peak.clone());
+        for row in rows {
+            bar.set_message(format!("{backend} {} {}", row.label, row.workload.key()));
+            match measure_row(device, baseline.as_ref(), baseline_device.as_ref(), row, &policy, peak.as_ref()) {
+                Ok(record) => run.results.push(record),
+                Err(RowError::Usage(e)) => {
+                    bar.finish_and_clear();
+                    return Err(e);
+                }
+                Err(RowError::Skip(reason)) => {
+                    bar.suspend(|| eprintln!("skipped {backend} {}: {reason}", row.workload.key()));
+                    run.skipped.push(Skipped { backend: backend.clone(), key: row.workload.key(), reason });
+                }
+            }
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+
+    let to_stdout = args.json.as_deref() == Some("-");
+    let mut text = hcal_bench::results_table(&run);
+    if run.build_profile == "debug" {
+        text += "note: a debug build of hcal; build with --release for representative numbers\n";
+    }
+    let mut code = EXIT_OK;
+    if let Some(base) = &base_run {
+        let options = CompareOptions { min_band: args.threshold, ..CompareOptions::default() };
+        let rows = hcal_bench::compare(&base.results, &run.results, &options);
+        text += &format!("\ncompared with {} (git {}):\n", args.compare.as_deref().unwrap_or(""), base.git_revision);
+        text += &hcal_bench::comparison_table(&rows);
+        if hcal_bench::has_regression(&rows) {
+            code = EXIT_FAILURES;
+        }
+    }
+    if to_stdout {
+        eprint!("{text}");
+        crate::emit_stdout(&(run.to_json() + "\n"));
+    } else {
+        crate::emit_stdout(&text);
+    }
+    if let Some((path, file)) = json_file {
+        write_output(&path, file, &(run.to_json() + "\n"))?;
+        eprintln!("wrote JSON to {path}");
+    }
+    if let Some((path, file)) = csv_file {
+        write_output(&path, file, &run.to_csv())?;
+        eprintln!("wrote CSV to {path}");
+    }
+    Ok(code)
+}
+
+/// The rows for one backend at scale `scale`.
+fn rows(
+    args: &BenchArgs,
+    ops: &[OpKind],
+    dtypes: &[DType],
+    suites: &[Suite],
+    scale: f64,
+) -> Result<Vec<Row>, UsageError> {
+    let mut base: Vec<(String, String, f64, Workload)> = Vec::new();
+    if args.shapes.is_empty() {
+        let suites = match (suites.is_empty(), args.quick) {
+            (false, _) => suites.to_vec(),
+            (true, false) => vec![Suite::Square],
+            (true, true) => vec![Suite::Square, Suite::Model(hcal_bench::LLAMA3_8B)],
+        };
+        for suite in suites {
+            for (label, w) in suite.cases(scale, args.quick) {
+                if ops.is_empty() || ops.contains(&w.op()) {
+                    base.push((suite.name().to_string(), label, scale, w));
+                }
+            }
+        }
+    } else {
+        if ops.len() > 1 {
+            return Err(UsageError("with --shape, give at most one --op".into()));
+        }
+        for spec in &args.shapes {
+            let op = match ops.first() {
+                Some(&op) => op,
+                None if spec.split(['x', 'X']).count() == 3 => OpKind::Matmul,
+                None => OpKind::Attention,
+            };
+            let mut w = Workload::new(Shape::parse(op, spec)?, DType::F32);
+            if op == OpKind::Attention {
+                w.causal = args.causal;
+                w.kv_heads = args.kv_heads;
+            }
+            w.validate()?;
+            base.push(("cli".into(), String::new(), 1.0, w));
+        }
+        if (args.causal || args.kv_heads.is_some()) && !base.iter().any(|(_, _, _, w)| w.op() == OpKind::Attention) {
+            return Err(UsageError("--causal and --kv-heads apply to attention shapes, and none was given".into()));
+        }
+    }
+    let mut out = Vec::new();
+    for &dtype in dtypes {
+        for (suite, label, scale, w) in &base {
+            out.push(Row {
+                suite: suite.clone(),
+                label: label.clone(),
+                scale: *scale,
+                workload: Workload { dtype, ..w.clone() },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Why a row produced no record.
+enum RowError {
+    /// Stop the whole run (a baseline that is the candidate's own kernel).
+    Usage(UsageError),
+    /// Record the row as skipped and go on (unsupported, out of memory).
+    Skip(String),
+}
+
+fn measure_row(
+    device: &Device,
+    baseline: Option<&Baseline>,
+    baseline_device: Option<&Device>,
+    row: &Row,
+    policy: &RepPolicy,
+    peak: Option<&hcal_bench::Peak>,
+) -> Result<ResultRecord, RowError> {
+    let skip = |e: hcal::Error| RowError::Skip(e.to_string());
+    let w = &row.workload;
+    let backend = device.info().backend.clone();
+    let prepared = Prepared::new(device, w).map_err(skip)?;
+    let signature = prepared.signature();
+    if let hcal::Support::Unsupported(reason) = device.backend().supports(&signature) {
+        return Err(RowError::Skip(reason));
+    }
+    let variant = device.backend().kernel_variant(&signature);
+    let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op.to_string())]);
+    // Check the baseline before spending time on the candidate.
+    let prepared_baseline = match baseline {
+        None => None,
+        Some(b) => match PreparedBaseline::new(baseline_device.unwrap_or(device), b, w) {
+            Ok(p) => {
+                check_baseline_differs(&candidate_kernel, &p.kernel).map_err(|e| RowError::Usage(e.into()))?;
+                Some((b.name(), p))
+            }
+            Err(e) => {
+                eprintln!("note: no baseline for {backend} {}: {e}", w.key());
+                None
+            }
+        },
+    };
+    let m = hcal_bench::measure(device, policy, || prepared.call()).map_err(skip)?;
+    let mut record = ResultRecord::new(w, &backend, &row.suite, &row.label, row.scale, variant, &m, peak);
+    if let Some((name, p)) = prepared_baseline {
+        match hcal_bench::measure(p.device(), policy, || p.call()) {
+            Ok(bm) => {
+                let median = hcal_bench::Summary::of(&bm.samples_s).map_or(f64::NAN, |s| s.median);
+                record.baseline = Some(BaselineRecord {
+                    name,
+                    kernel: p.kernel.clone(),
+                    timing: bm.timing,
+                    first_call_s: bm.first_call_s,
+                    median_s: median,
+                    samples_s: bm.samples_s,
+                    speedup: median / record.median_s,
+                });
+            }
+            Err(e) => eprintln!("note: baseline {name} failed for {backend} {}: {e}", w.key()),
+        }
+    }
+    Ok(record)
+}
+
+/// A bench JSON document from `path`.
+pub(crate) fn load_run(path: &str) -> Result<BenchRun, UsageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| UsageError(format!("cannot read {path}: {e}")))?;
+    BenchRun::from_json(&text).map_err(|e| UsageError(format!("{path}: {e}")))
+}
+
+fn open_output(path: Option<&str>) -> Result<Option<(String, std::fs::File)>, UsageError> {
+    path.map(|p| {
+        std::fs::File::create(p).map(|f| (p.to_string(), f)).map_err(|e| UsageError(format!("cannot write {p}: {e}")))
+    })
+    .transpose()
+}
+
+fn write_output(path: &str, mut file: std::fs::File, text: &str) -> Result<(), UsageError> {
+    use std::io::Write;
+    file.write_all(text.as_bytes()).map_err(|e| UsageError(format!("cannot write {path}: {e}")))
+}
+
+/// A bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
+fn progress_bar(len: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn args(extra: &[&str]) -> BenchArgs {
+        Cli::try_parse_from(std::iter::once("bench").chain(extra.iter().copied())).unwrap().args
+    }
+
+    #[test]
+    fn shapes_infer_their_op_from_the_number_of_dims() {
+        let a = args(&["--shape", "64x64x64", "--shape", "1x8x128x64"]);
+        let rows = rows(&a, &[], &[DType::F32], &[], 1.0).unwrap();
+        assert_eq!(rows[0].workload.op(), OpKind::Matmul);
+        assert_eq!(rows[1].workload.op(), OpKind::Attention);
+        assert_eq!(rows[1].suite, "cli");
+    }
+
+    #[test]
+    fn dtypes_multiply_rows_and_attention_options_reach_the_workload() {
+        let a = args(&["--shape", "1x8x16x16x64", "--causal", "--kv-heads", "2", "--dtype", "f32", "--dtype", "f16"]);
+        let rows = rows(&a, &[OpKind::Attention], &[DType::F32, DType::F16], &[], 1.0).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.workload.causal && r.workload.kv_heads == Some(2)));
+        assert_eq!(rows[1].workload.dtype, DType::F16);
+    }
+
+    #[test]
+    fn causal_on_a_matmul_shape_is_a_usage_error() {
+        let a = args(&["--shape", "8x8x8", "--causal"]);
+        assert!(rows(&a, &[], &[DType::F32], &[], 1.0).is_err());
+    }
+
+    #[test]
+    fn suites_are_filtered_by_op() {
+        let a = args(&["--suite", "llama3-8b", "--op", "attention"]);
+        let rows =
+            rows(&a, &[OpKind::Attention], &[DType::F32], &[Suite::Model(hcal_bench::LLAMA3_8B)], 0.125).unwrap();
+        assert_eq!(rows.len(), 2); // prefill and decode
+        assert!(rows.iter().all(|r| r.workload.kv_heads == Some(1)));
+    }
+}
