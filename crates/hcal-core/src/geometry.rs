@@ -124,6 +124,12 @@ pub fn matmul_geometry(a: &[usize], b: &[usize]) -> Result<MatMulGeometry> {
     if a.is_empty() || b.is_empty() {
         return Err(Error::shape(OP, format!("operands must have rank >= 1, got A {a:?} and B {b:?}")));
     }
+    // Then every stride below (a partial product of one operand's dims) fits.
+    for (name, s) in [("A", a), ("B", b)] {
+        if s.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1))).is_none() {
+            return Err(Error::shape(OP, format!("{name} {s:?} is too large to address")));
+        }
+    }
     let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
     let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
     let (m, ka) = (a2[a2.len() - 2], a2[a2.len() - 1]);
@@ -334,7 +340,9 @@ pub fn attention_geometry(
         }
         past_len = pk.shape[2];
     }
-    let total = past_len + kv_len;
+    let total = past_len
+        .checked_add(kv_len)
+        .ok_or_else(|| Error::shape(OP, format!("past length {past_len} + new length {kv_len} overflows usize")))?;
     let mask = match mask {
         None => None,
         Some(m) => {
@@ -501,7 +509,9 @@ pub fn rotary_geometry(
                     ));
                 }
             }
-            batch * seq
+            batch.checked_mul(seq).ok_or_else(|| {
+                Error::shape(OP, format!("X {:?}: B={batch} x S={seq} cache rows overflow usize", x.shape))
+            })?
         }
     };
     Ok(RotaryGeometry {

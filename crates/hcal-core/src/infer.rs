@@ -19,6 +19,10 @@ use crate::{Error, Op, Result, TensorDesc};
 /// assert_eq!(out, vec![TensorDesc::new([8, 3, 5], DType::F32)]);
 /// ```
 ///
+/// Every input and output must be addressable (its byte size, zero dims
+/// counted as 1, fits in `usize`; see [`TensorDesc::byte_len`]), so what
+/// validation accepts can be indexed without overflow.
+///
 /// # Errors
 /// An [`Error`] naming the op and the offending operand, dims or dtypes.
 pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDesc>> {
@@ -28,6 +32,28 @@ pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<Tens
         let range = if min == max { format!("{min}") } else { format!("{min} to {max}") };
         return Err(Error::arity(name, format!("takes {range} inputs, got {}", inputs.len())));
     }
+    for (i, d) in inputs.iter().enumerate() {
+        if let Some(d) = d
+            && d.byte_len().is_err()
+        {
+            return Err(Error::shape(name, format!("input {i} {d} is too large to address (bytes overflow usize)")));
+        }
+    }
+    let outputs = infer_shapes(op, inputs)?;
+    for (i, d) in outputs.iter().enumerate() {
+        if d.byte_len().is_err() {
+            return Err(Error::shape(
+                name,
+                format!("output {i} would be {d}, too large to address (bytes overflow usize)"),
+            ));
+        }
+    }
+    Ok(outputs)
+}
+
+/// The output descriptors of a call whose arity is checked and whose inputs are addressable.
+fn infer_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDesc>> {
+    let name = op.name();
     let required = |i: usize| -> Result<&TensorDesc> {
         inputs[i].ok_or_else(|| Error::arity(name, format!("input {i} is required")))
     };
@@ -130,11 +156,20 @@ pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<Tens
             };
             let g = attention_geometry(attrs, q, k, v, optional(3), past)?;
             let y = if g.packed_3d {
-                TensorDesc::new([g.batch, g.q_len, g.q_heads * g.v_head_dim], q.dtype)
+                // Hq * Dv can exceed both Q's and V's hidden sizes (Hq / Hkv times V's).
+                let hidden = g.q_heads.checked_mul(g.v_head_dim).ok_or_else(|| {
+                    Error::shape(
+                        name,
+                        format!("output hidden size {} heads x {} overflows usize", g.q_heads, g.v_head_dim),
+                    )
+                })?;
+                TensorDesc::new([g.batch, g.q_len, hidden], q.dtype)
             } else {
                 TensorDesc::new([g.batch, g.q_heads, g.q_len, g.v_head_dim], q.dtype)
             };
-            let total = g.total_len();
+            let total = g.past_len.checked_add(g.kv_len).ok_or_else(|| {
+                Error::shape(name, format!("past length {} + new length {} overflows usize", g.past_len, g.kv_len))
+            })?;
             Ok(vec![
                 y,
                 TensorDesc::new([g.batch, g.kv_heads, total, g.head_dim], q.dtype),

@@ -39,20 +39,33 @@ impl TensorDesc {
     }
 
     /// Number of elements (the product of the dims; saturates at `usize::MAX`,
-    /// which [`TensorDesc::byte_len`] then reports as an error).
+    /// which [`TensorDesc::byte_len`] then reports as an error; validation
+    /// accepts only tensors whose byte length is a size).
     pub fn numel(&self) -> usize {
         self.shape.iter().fold(1usize, |acc, &d| acc.saturating_mul(d))
     }
 
     /// Bytes of contiguous storage.
     ///
+    /// A tensor is addressable when its element size times the product of its
+    /// extents, zero dims counted as 1, fits in `usize`: then every stride,
+    /// offset and partial product of its dims fits too, whatever the order of
+    /// the dims. An empty tensor with a huge dim (`[0, usize::MAX]`) is not.
+    ///
+    /// ```
+    /// use hcal_core::{DType, TensorDesc};
+    /// assert_eq!(TensorDesc::new([0, 1 << 20], DType::F32).byte_len().unwrap(), 0);
+    /// assert!(TensorDesc::new([0, usize::MAX], DType::F32).byte_len().is_err());
+    /// assert!(TensorDesc::new([usize::MAX, 0], DType::F32).byte_len().is_err());
+    /// ```
+    ///
     /// # Errors
-    /// [`Error::TooLarge`] when the size does not fit in `usize`.
+    /// [`Error::TooLarge`] when the tensor is not addressable.
     pub fn byte_len(&self) -> Result<usize> {
-        self.shape
-            .iter()
-            .try_fold(self.dtype.size_bytes(), |acc, &d| acc.checked_mul(d))
-            .ok_or_else(|| Error::TooLarge { desc: self.to_string() })
+        let too_large = || Error::TooLarge { desc: self.to_string() };
+        let size = self.dtype.size_bytes();
+        self.shape.iter().try_fold(size, |acc, &d| acc.checked_mul(d.max(1))).ok_or_else(too_large)?;
+        Ok(if self.shape.contains(&0) { 0 } else { size * self.numel() })
     }
 
     /// Row-major element strides.

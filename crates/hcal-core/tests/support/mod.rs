@@ -1,0 +1,468 @@
+//! Proptest strategies over op descriptors, shared by the validation
+//! properties here and the device-against-reference properties of the
+//! `hcal-tests` package (which includes this file by path).
+//!
+//! Three families:
+//! - [`valid_spec`]: small calls that are valid by construction, every op of
+//!   the standard, zero dims included (what a device must compute correctly);
+//! - [`mutated_spec`]: a valid call with one to three mutations (a dim made 0
+//!   or huge, a dim added or dropped, a dtype changed, an input dropped or
+//!   added, an attribute made odd): the inputs that sit next to the rules;
+//! - [`arbitrary_spec`]: any op with any attributes on any descriptors.
+
+#![allow(dead_code)]
+
+use hcal_core::{
+    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, TensorDesc, UnaryOp,
+};
+use proptest::prelude::*;
+use proptest::sample::{Index, select};
+
+/// Proptest cases per property: `PROPTEST_CASES` when set (to run longer
+/// locally), else `default` (sized for CI on two cores).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// An op call as descriptors: the op, its positional inputs (`None` = absent
+/// optional input) and which output slots are requested.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// The op.
+    pub op: Op,
+    /// Input slots.
+    pub inputs: Vec<Option<TensorDesc>>,
+    /// Requested output slots.
+    pub outputs: Vec<bool>,
+}
+
+impl Spec {
+    fn new(op: Op, inputs: Vec<Option<TensorDesc>>) -> Self {
+        let outputs = vec![true; op.output_arity()];
+        Self { op, inputs, outputs }
+    }
+
+    /// The inputs as `infer_outputs` takes them.
+    pub fn refs(&self) -> Vec<Option<&TensorDesc>> {
+        self.inputs.iter().map(Option::as_ref).collect()
+    }
+}
+
+/// Dims that break arithmetic: the largest values, powers of two at the u32
+/// and usize boundaries, and their neighbours.
+pub const HUGE_DIMS: [usize; 10] = [
+    usize::MAX,
+    usize::MAX - 1,
+    usize::MAX / 2,
+    usize::MAX / 2 + 1,
+    usize::MAX / 4 + 1,
+    1 << 62,
+    1 << 32,
+    (1 << 32) + 1,
+    u32::MAX as usize,
+    1 << 31,
+];
+
+/// Float attributes outside every domain, next to them, and a few ordinary ones.
+pub const ODD_FLOATS: [f32; 12] =
+    [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, -1.0, -1e-5, 1e-5, f32::MAX, f32::MIN, 1e-45, 1.0];
+
+/// Axes far out of range as well as near it.
+pub const ODD_AXES: [i64; 6] = [i64::MIN, i64::MIN + 1, i64::MAX, -(1 << 40), 1 << 40, -9];
+
+fn float_dtype() -> impl Strategy<Value = DType> {
+    select(DType::FLOATS.to_vec())
+}
+
+fn any_dtype() -> impl Strategy<Value = DType> {
+    select(DType::ALL.to_vec())
+}
+
+/// A dim: mostly small (zero included), sometimes huge.
+pub fn dim() -> impl Strategy<Value = usize> {
+    prop_oneof![8 => 0usize..6, 1 => select(HUGE_DIMS.to_vec())]
+}
+
+/// Any descriptor: rank 0 to 6, any dtype.
+pub fn desc() -> impl Strategy<Value = TensorDesc> {
+    (prop::collection::vec(dim(), 0..=6), any_dtype()).prop_map(|(s, d)| TensorDesc::new(s, d))
+}
+
+fn axis() -> impl Strategy<Value = i64> {
+    prop_oneof![6 => -7i64..7, 1 => select(ODD_AXES.to_vec())]
+}
+
+fn odd_float() -> impl Strategy<Value = f32> {
+    prop_oneof![select(ODD_FLOATS.to_vec()), any::<f32>()]
+}
+
+fn count() -> impl Strategy<Value = Option<usize>> {
+    prop_oneof![Just(None), (0usize..9).prop_map(Some), select(HUGE_DIMS.to_vec()).prop_map(Some)]
+}
+
+fn gelu() -> impl Strategy<Value = GeluApproximation> {
+    select(vec![GeluApproximation::None, GeluApproximation::Tanh])
+}
+
+/// An entry of a perm: mostly in range (repeats likely), sometimes huge.
+fn perm_entry() -> impl Strategy<Value = usize> {
+    prop_oneof![6 => 0usize..7, 1 => select(HUGE_DIMS.to_vec())]
+}
+
+/// Any op with any attribute values (repeated or out-of-range perms and axes,
+/// NaN and negative epsilons, zero and huge head counts).
+pub fn any_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        Just(Op::MatMul),
+        (odd_float(), odd_float(), any::<bool>(), any::<bool>())
+            .prop_map(|(alpha, beta, trans_a, trans_b)| Op::Gemm(Gemm { alpha, beta, trans_a, trans_b })),
+        axis().prop_map(|axis| Op::Softmax { axis }),
+        (axis(), odd_float()).prop_map(|(axis, epsilon)| Op::LayerNormalization { axis, epsilon }),
+        (axis(), odd_float()).prop_map(|(axis, epsilon)| Op::RmsNormalization { axis, epsilon }),
+        (any::<bool>(), count(), count(), prop::option::of(odd_float()), odd_float()).prop_map(
+            |(is_causal, q_num_heads, kv_num_heads, scale, softcap)| {
+                Op::Attention(Attention { is_causal, q_num_heads, kv_num_heads, scale, softcap })
+            }
+        ),
+        (any::<bool>(), prop_oneof![0usize..9, select(HUGE_DIMS.to_vec())], count()).prop_map(
+            |(interleaved, rotary_embedding_dim, num_heads)| {
+                Op::RotaryEmbedding(RotaryEmbedding { interleaved, rotary_embedding_dim, num_heads })
+            }
+        ),
+        gelu().prop_map(|approximate| Op::Gelu { approximate }),
+        select(UnaryOp::ALL.to_vec()).prop_map(Op::Unary),
+        select(BinaryOp::ALL.to_vec()).prop_map(Op::Binary),
+        (select(ReduceOp::ALL.to_vec()), prop::option::of(prop::collection::vec(axis(), 0..7)), any::<bool>())
+            .prop_map(|(op, axes, keepdims)| Op::Reduce { op, axes, keepdims }),
+        prop::option::of(prop::collection::vec(perm_entry(), 0..7)).prop_map(|perm| Op::Transpose { perm }),
+        any_dtype().prop_map(|to| Op::Cast { to }),
+    ]
+}
+
+/// Any op on zero to seven arbitrary (or absent) inputs, any outputs requested.
+pub fn arbitrary_spec() -> impl Strategy<Value = Spec> {
+    (
+        any_op(),
+        prop::collection::vec(prop::option::weighted(0.85, desc()), 0..8),
+        prop::collection::vec(any::<bool>(), 0..5),
+    )
+        .prop_map(|(op, inputs, outputs)| Spec { op, inputs, outputs })
+}
+
+fn d(shape: Vec<usize>, dtype: DType) -> Option<TensorDesc> {
+    Some(TensorDesc::new(shape, dtype))
+}
+
+/// Small extents; zero only where `zero` allows it.
+fn ext(zero: bool) -> impl Strategy<Value = usize> {
+    if zero { prop_oneof![1 => Just(0usize), 6 => 1usize..5].boxed() } else { (1usize..5).boxed() }
+}
+
+fn shape(rank: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(ext(true), rank)
+}
+
+/// A shape and an axis in `-rank..rank`.
+fn shape_and_axis(min_rank: usize) -> impl Strategy<Value = (Vec<usize>, i64)> {
+    shape(min_rank..=4).prop_flat_map(|s| {
+        let r = s.len() as i64;
+        (Just(s), -r..r)
+    })
+}
+
+/// Two shapes that broadcast: per dim of the result each side has it or 1,
+/// and either side may lose leading dims.
+fn broadcast_pair(max_rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    (prop::collection::vec((ext(true), 0u8..4), 0..=max_rank), 0..=max_rank, 0..=max_rank).prop_map(
+        |(dims, drop_a, drop_b)| {
+            let pick = |sel: u8, keep: u8, d: usize| if sel == keep { 1 } else { d };
+            let a: Vec<usize> = dims.iter().map(|&(d, s)| pick(s, 1, d)).collect();
+            let b: Vec<usize> = dims.iter().map(|&(d, s)| pick(s, 2, d)).collect();
+            let (da, db) = (drop_a.min(a.len()), drop_b.min(b.len()));
+            (a[da..].to_vec(), b[db..].to_vec())
+        },
+    )
+}
+
+/// `shape` reduced to something that broadcasts to it: leading dims dropped,
+/// some dims set to 1.
+fn broadcast_to(shape: Vec<usize>) -> impl Strategy<Value = Vec<usize>> {
+    let n = shape.len();
+    (0..=n, prop::collection::vec(any::<bool>(), n))
+        .prop_map(move |(drop, ones)| (drop..n).map(|k| if ones[k] { 1 } else { shape[k] }).collect())
+}
+
+fn matmul() -> impl Strategy<Value = Spec> {
+    (float_dtype(), broadcast_pair(2), ext(true), ext(true), ext(true), any::<bool>(), any::<bool>()).prop_map(
+        |(dt, (ba, bb), m, k, n, a_vec, b_vec)| {
+            let a = if a_vec { vec![k] } else { [ba, vec![m, k]].concat() };
+            let b = if b_vec { vec![k, n][..1].to_vec() } else { [bb, vec![k, n]].concat() };
+            Spec::new(Op::MatMul, vec![d(a, dt), d(b, dt)])
+        },
+    )
+}
+
+fn gemm() -> impl Strategy<Value = Spec> {
+    (float_dtype(), ext(true), ext(true), ext(true), any::<bool>(), any::<bool>(), -2f32..2.0, -2f32..2.0, 0u8..6)
+        .prop_map(|(dt, m, k, n, trans_a, trans_b, alpha, beta, c)| {
+            let a = if trans_a { vec![k, m] } else { vec![m, k] };
+            let b = if trans_b { vec![n, k] } else { vec![k, n] };
+            let c = match c {
+                0 => None,
+                1 => d(vec![], dt),
+                2 => d(vec![n], dt),
+                3 => d(vec![1, n], dt),
+                4 => d(vec![m, 1], dt),
+                _ => d(vec![m, n], dt),
+            };
+            let op = Op::Gemm(Gemm { alpha, beta, trans_a, trans_b });
+            Spec::new(op, vec![d(a, dt), d(b, dt), c])
+        })
+}
+
+fn softmax() -> impl Strategy<Value = Spec> {
+    (float_dtype(), shape_and_axis(1)).prop_map(|(dt, (s, axis))| Spec::new(Op::Softmax { axis }, vec![d(s, dt)]))
+}
+
+fn norm() -> impl Strategy<Value = Spec> {
+    (float_dtype(), shape_and_axis(1), any::<bool>(), any::<bool>(), 0f32..1e-2)
+        .prop_flat_map(|(dt, (s, axis), rms, bias, epsilon)| {
+            let r = s.len() as i64;
+            let ax = if axis < 0 { axis + r } else { axis } as usize;
+            let normalized = s[ax..].to_vec();
+            (Just((dt, s, axis, rms, bias, epsilon)), broadcast_to(normalized.clone()), broadcast_to(normalized))
+        })
+        .prop_map(|((dt, s, axis, rms, bias, epsilon), scale, b)| {
+            if rms {
+                Spec::new(Op::RmsNormalization { axis, epsilon }, vec![d(s, dt), d(scale, dt)])
+            } else {
+                let b = if bias { d(b, dt) } else { None };
+                Spec::new(Op::LayerNormalization { axis, epsilon }, vec![d(s, dt), d(scale, dt), b])
+            }
+        })
+}
+
+/// Attention: grouped heads, 3-D or 4-D, optional past, bool or float masks
+/// of rank 2 to 4 (possibly shorter than T), causal, scale and softcap.
+fn attention() -> impl Strategy<Value = Spec> {
+    let dims = (1usize..3, 1usize..3, 1usize..3, ext(true), ext(true), 1usize..6, 1usize..6);
+    let attrs = (any::<bool>(), any::<bool>(), prop::option::of(0.05f32..1.0), prop_oneof![Just(0f32), 1f32..30.0]);
+    let extras = (0usize..3, 0u8..3, 2usize..5, any::<bool>(), any::<bool>(), 0usize..3, any::<bool>());
+    (float_dtype(), dims, attrs, extras).prop_map(|(dt, dims, attrs, extras)| {
+        let (b, hkv, group, sq, skv, hd, vd) = dims;
+        let (packed, is_causal, scale, softcap) = attrs;
+        let (past, mask_kind, mask_rank, mask_heads, mask_batch, mask_short, presents) = extras;
+        let hq = hkv * group;
+        let t = past + skv;
+        let (q, k, v) = if packed {
+            (vec![b, sq, hq * hd], vec![b, skv, hkv * hd], vec![b, skv, hkv * vd])
+        } else {
+            (vec![b, hq, sq, hd], vec![b, hkv, skv, hd], vec![b, hkv, skv, vd])
+        };
+        let mask = match mask_kind {
+            0 => None,
+            kind => {
+                let full = [if mask_batch { b } else { 1 }, if mask_heads { hq } else { 1 }, sq, t - mask_short.min(t)];
+                d(full[4 - mask_rank..].to_vec(), if kind == 1 { DType::Bool } else { dt })
+            }
+        };
+        let (pk, pv) =
+            if past > 0 { (d(vec![b, hkv, past, hd], dt), d(vec![b, hkv, past, vd], dt)) } else { (None, None) };
+        let heads = |h| if packed { Some(h) } else { None };
+        let op =
+            Op::Attention(Attention { is_causal, q_num_heads: heads(hq), kv_num_heads: heads(hkv), scale, softcap });
+        let mut spec = Spec::new(op, vec![d(q, dt), d(k, dt), d(v, dt), mask, pk, pv]);
+        spec.outputs = vec![true, presents, presents];
+        spec
+    })
+}
+
+fn rotary() -> impl Strategy<Value = Spec> {
+    let dims = (1usize..3, 1usize..3, ext(true), 1usize..4, 0usize..3);
+    (float_dtype(), dims, any::<bool>(), any::<bool>(), prop::option::of(1usize..6)).prop_map(
+        |(dt, (b, h, s, half, rot), interleaved, packed, positions)| {
+            let hd = 2 * half;
+            // 0 means the whole head; else an even part of it.
+            let rotary_embedding_dim = if rot == 0 { 0 } else { 2 * rot.min(half) };
+            let r_half = if rotary_embedding_dim == 0 { half } else { rotary_embedding_dim / 2 };
+            let x = if packed { vec![b, s, h * hd] } else { vec![b, h, s, hd] };
+            let (cache, ids) = match positions {
+                Some(max_pos) => (vec![max_pos, r_half], d(vec![b, s], DType::I64)),
+                None => (vec![b, s, r_half], None),
+            };
+            let num_heads = if packed { Some(h) } else { None };
+            let op = Op::RotaryEmbedding(RotaryEmbedding { interleaved, rotary_embedding_dim, num_heads });
+            Spec::new(op, vec![d(x, dt), d(cache.clone(), dt), d(cache, dt), ids])
+        },
+    )
+}
+
+fn elementwise() -> impl Strategy<Value = Spec> {
+    prop_oneof![
+        (float_dtype(), shape(0..=4), gelu())
+            .prop_map(|(dt, s, approximate)| Spec::new(Op::Gelu { approximate }, vec![d(s, dt)])),
+        (float_dtype(), shape(0..=4), select(UnaryOp::ALL.to_vec()))
+            .prop_map(|(dt, s, u)| Spec::new(Op::Unary(u), vec![d(s, dt)])),
+        (float_dtype(), broadcast_pair(4), select(BinaryOp::ALL.to_vec()))
+            .prop_map(|(dt, (a, b), op)| Spec::new(Op::Binary(op), vec![d(a, dt), d(b, dt)])),
+    ]
+}
+
+fn reduce() -> impl Strategy<Value = Spec> {
+    (float_dtype(), shape(0..=4), select(ReduceOp::ALL.to_vec()), any::<bool>(), any::<bool>())
+        .prop_flat_map(|(dt, s, op, all, keepdims)| {
+            let r = s.len();
+            let axes = prop::sample::subsequence((0..r).collect::<Vec<_>>(), 0..=r)
+                .prop_shuffle()
+                .prop_flat_map(move |axes| {
+                    let n = axes.len();
+                    (Just(axes), prop::collection::vec(any::<bool>(), n))
+                })
+                .prop_map(move |(axes, negative)| {
+                    axes.iter()
+                        .zip(negative)
+                        .map(|(&a, neg)| if neg { a as i64 - r as i64 } else { a as i64 })
+                        .collect()
+                });
+            (Just((dt, s, op, all, keepdims)), axes)
+        })
+        .prop_map(|((dt, s, op, all, keepdims), axes): (_, Vec<i64>)| {
+            let axes = if all { None } else { Some(axes) };
+            Spec::new(Op::Reduce { op, axes, keepdims }, vec![d(s, dt)])
+        })
+}
+
+fn transpose_and_cast() -> impl Strategy<Value = Spec> {
+    prop_oneof![
+        (any_dtype(), shape(0..=4), any::<bool>())
+            .prop_flat_map(|(dt, s, default)| {
+                let r = s.len();
+                (Just((dt, s, default)), Just((0..r).collect::<Vec<_>>()).prop_shuffle())
+            })
+            .prop_map(|((dt, s, default), perm)| {
+                let perm = if default { None } else { Some(perm) };
+                Spec::new(Op::Transpose { perm }, vec![d(s, dt)])
+            }),
+        (any_dtype(), shape(0..=4), any_dtype()).prop_map(|(dt, s, to)| Spec::new(Op::Cast { to }, vec![d(s, dt)])),
+    ]
+}
+
+/// Small calls valid by construction, covering every op of the standard.
+pub fn valid_spec() -> impl Strategy<Value = Spec> {
+    prop_oneof![
+        2 => matmul(),
+        1 => gemm(),
+        1 => softmax(),
+        2 => norm(),
+        3 => attention(),
+        2 => rotary(),
+        2 => elementwise(),
+        1 => reduce(),
+        1 => transpose_and_cast(),
+    ]
+}
+
+/// One change to a call.
+#[derive(Clone, Debug)]
+pub enum Mutation {
+    /// Set a dim of an input to this value.
+    SetDim(Index, Index, usize),
+    /// Add a dim to an input.
+    PushDim(Index, usize),
+    /// Remove the last dim of an input.
+    PopDim(Index),
+    /// Change an input's dtype.
+    SetDType(Index, DType),
+    /// Remove an input slot (optional or not).
+    DropInput(Index),
+    /// Append an input.
+    AddInput(TensorDesc),
+    /// Make the op's attributes odd.
+    OddAttributes(f32, i64, Option<usize>, Vec<usize>),
+    /// Flip which outputs are requested.
+    Outputs(Vec<bool>),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let wild = prop_oneof![Just(0usize), Just(1usize), 2usize..9, select(HUGE_DIMS.to_vec())];
+    prop_oneof![
+        4 => (any::<Index>(), any::<Index>(), wild.clone()).prop_map(|(i, k, v)| Mutation::SetDim(i, k, v)),
+        1 => (any::<Index>(), wild).prop_map(|(i, v)| Mutation::PushDim(i, v)),
+        1 => any::<Index>().prop_map(Mutation::PopDim),
+        2 => (any::<Index>(), any_dtype()).prop_map(|(i, t)| Mutation::SetDType(i, t)),
+        1 => any::<Index>().prop_map(Mutation::DropInput),
+        1 => desc().prop_map(Mutation::AddInput),
+        2 => (odd_float(), axis(), count(), prop::collection::vec(perm_entry(), 0..6))
+            .prop_map(|(f, a, c, p)| Mutation::OddAttributes(f, a, c, p)),
+        1 => prop::collection::vec(any::<bool>(), 0..5).prop_map(Mutation::Outputs),
+    ]
+}
+
+/// Apply `m` to `spec`.
+pub fn mutate(spec: &mut Spec, m: &Mutation) {
+    let n = spec.inputs.len();
+    let slot = |i: &Index| if n == 0 { None } else { Some(i.index(n)) };
+    match m {
+        Mutation::SetDim(i, k, v) => {
+            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i])
+                && !t.shape.is_empty()
+            {
+                let k = k.index(t.shape.len());
+                t.shape[k] = *v;
+            }
+        }
+        Mutation::PushDim(i, v) => {
+            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i]) {
+                t.shape.push(*v);
+            }
+        }
+        Mutation::PopDim(i) => {
+            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i]) {
+                t.shape.pop();
+            }
+        }
+        Mutation::SetDType(i, dt) => {
+            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i]) {
+                t.dtype = *dt;
+            }
+        }
+        Mutation::DropInput(i) => {
+            if let Some(i) = slot(i) {
+                spec.inputs[i] = None;
+            }
+        }
+        Mutation::AddInput(t) => spec.inputs.push(Some(t.clone())),
+        Mutation::OddAttributes(f, a, c, p) => match &mut spec.op {
+            Op::Gemm(g) => (g.alpha, g.beta) = (*f, -*f),
+            Op::Softmax { axis } => *axis = *a,
+            Op::LayerNormalization { axis, epsilon } | Op::RmsNormalization { axis, epsilon } => {
+                (*axis, *epsilon) = (*a, *f)
+            }
+            Op::Attention(attrs) => {
+                attrs.q_num_heads = *c;
+                attrs.kv_num_heads = c.map(|c| c.wrapping_add(p.len()) % 3);
+                attrs.scale = Some(*f);
+                attrs.softcap = -*f;
+            }
+            Op::RotaryEmbedding(r) => {
+                r.num_heads = *c;
+                r.rotary_embedding_dim = p.first().copied().unwrap_or(0);
+            }
+            Op::Reduce { axes, .. } => *axes = Some(vec![*a, *a]),
+            Op::Transpose { perm } => *perm = Some(p.clone()),
+            Op::Cast { to } => *to = DType::ALL[p.len() % DType::ALL.len()],
+            Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
+        },
+        Mutation::Outputs(o) => spec.outputs = o.clone(),
+    }
+}
+
+/// A valid call with one to three mutations applied.
+pub fn mutated_spec() -> impl Strategy<Value = Spec> {
+    (valid_spec(), prop::collection::vec(mutation(), 1..=3)).prop_map(|(mut spec, ms)| {
+        for m in &ms {
+            mutate(&mut spec, m);
+        }
+        spec
+    })
+}
