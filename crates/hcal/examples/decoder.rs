@@ -27,6 +27,8 @@ use hcal::Device;
 mod check;
 #[path = "decoder/model.rs"]
 mod model;
+#[path = "decoder/profile.rs"]
+mod profile;
 #[path = "decoder/tolerance.rs"]
 mod tolerance;
 
@@ -73,6 +75,10 @@ struct Args {
     /// Perturbed reference runs the logits' bound is estimated from.
     #[arg(long, default_value_t = 64)]
     probes: usize,
+
+    /// Wait for every op of the timed run and print where the time went.
+    #[arg(long)]
+    profile: bool,
 
     /// Untimed runs per backend before the timed one (pipeline builds, autotuning).
     #[arg(long, default_value_t = 1)]
@@ -148,7 +154,12 @@ fn run(args: Args) -> Result<bool> {
         "backend", "load s", "prefill tok/s", "decode tok/s"
     );
     for name in &names {
-        let device = Device::open(name)?;
+        let (device, profile) = if args.profile {
+            let (backend, profile) = profile::Profiled::new(hcal::open(name)?);
+            (Device::new(Box::new(backend)), Some(profile))
+        } else {
+            (Device::open(name)?, None)
+        };
         let start = Instant::now();
         let decoder = Decoder::new(&device, &weights)?;
         let load_s = start.elapsed().as_secs_f64();
@@ -160,6 +171,9 @@ fn run(args: Args) -> Result<bool> {
         };
         for _ in 0..args.warmup {
             timed(&decoder)?;
+        }
+        if let Some(profile) = &profile {
+            profile.clear();
         }
         let run = timed(&decoder)?;
         let prefill = prompt.len() as f64 / run.prefill_s;
@@ -173,6 +187,14 @@ fn run(args: Args) -> Result<bool> {
             None => "skipped (--no-check)".to_string(),
         };
         println!("{name:<16} {load_s:>9.2} {prefill:>14.1} {decode:>13.1}  {verdict}");
+        if let Some(profile) = &profile {
+            let rows = profile.rows();
+            let total: f64 = rows.iter().map(|r| r.2).sum();
+            println!("  profile of the timed run (each op synced): {total:.3} s in ops");
+            for (key, calls, secs) in rows.iter().take(12) {
+                println!("  {:>6.1}% {secs:>8.4} s {calls:>5} x {key}", 100.0 * secs / total);
+            }
+        }
     }
     Ok(all_passed)
 }
