@@ -7,7 +7,9 @@
 //       [13..19) A batch strides, [19..25) B batch strides (elements, 0 where broadcast),
 //       [25] C stride over m, [26] C stride over n (0 where broadcast),
 //       [27] A base offset, [28] B base offset, [29] Y base offset, [30] Y batch stride
-//       (elements; a view into a larger tensor, e.g. a block of query rows)
+//       (elements; a view into a larger tensor, e.g. a block of query rows),
+//       [31] K splits S of `gemv` (1: no split), [32] K steps per split,
+//       [33] output base and [34] output batch stride of `splitk_reduce`
 //   @group(0) @binding(1) a: array<f32>
 //   @group(0) @binding(2) b: array<f32>
 //   @group(0) @binding(3) c: array<f32>   (a 1-element dummy when C is absent)
@@ -17,7 +19,14 @@
 // are deterministic. Workgroup 8x8 -> a 32x32 tile; dispatch (ceil(N/32), ceil(M/32), batch).
 // Entry `gemv` (M = 1, no transposes: the decode case): 64 columns per
 // workgroup, K split over 4 invocation rows whose partial sums are added in a
-// fixed order through workgroup memory; dispatch (ceil(N/64), 1, batch).
+// fixed order through workgroup memory; dispatch (ceil(N/64), S, batch). With
+// S > 1 K splits (small N, long K: attention's P V in decode), workgroup y
+// takes K steps [y*[32], (y+1)*[32]) and writes its raw partial sums to
+// Y[batch][y][n] (a scratch buffer); entry `splitk_reduce` then adds the S
+// partials of each output in order and applies alpha/beta/C, writing the
+// real output through binding 5:
+//   @group(0) @binding(5) out: array<f32>   (splitk_reduce; reads partials from `y`)
+// dispatch (ceil(N/256), 1, batch).
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -102,17 +111,41 @@ fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     let col = wid.x * 64u + lid.x;
     let col_read = min(col, n - 1u);
+    let splits = params[31];
+    let k_begin = wid.y * params[32];
+    let k_end = min(k, k_begin + params[32]);
     var acc = 0.0;
-    for (var p = lid.y; p < k; p += 4u) {
+    for (var p = k_begin + lid.y; p < k_end; p += 4u) {
         acc = fma(a[a_off + p], b[b_off + p * n + col_read], acc);
     }
     partial[lid.y * 64u + lid.x] = acc;
     workgroupBarrier();
     if lid.y == 0u && col < n {
         var v = (partial[lid.x] + partial[64u + lid.x]) + (partial[128u + lid.x] + partial[192u + lid.x]);
+        if splits > 1u {
+            y[params[29] + wid.z * params[30] + wid.y * n + col] = v;
+            return;
+        }
         let alpha = bitcast<f32>(params[4]);
         if alpha != 1.0 { v = alpha * v; }
         if (params[3] & 4u) != 0u { v = v + bitcast<f32>(params[5]) * c[col * params[26]]; }
         y[params[29] + wid.z * params[30] + col] = v;
     }
+}
+
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn splitk_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let n = params[1];
+    let col = gid.x;
+    if col >= n { return; }
+    let splits = params[31];
+    let base = params[29] + gid.z * params[30];
+    var v = 0.0;
+    for (var s = 0u; s < splits; s++) { v += y[base + s * n + col]; }
+    let alpha = bitcast<f32>(params[4]);
+    if alpha != 1.0 { v = alpha * v; }
+    if (params[3] & 4u) != 0u { v = v + bitcast<f32>(params[5]) * c[col * params[26]]; }
+    out[params[33] + gid.z * params[34] + col] = v;
 }

@@ -176,7 +176,7 @@ fn candidates(p: &Problem<'_>) -> Vec<Path> {
 }
 
 fn params(p: &Problem<'_>) -> Vec<u32> {
-    let mut params = vec![0u32; 31];
+    let mut params = vec![0u32; 35];
     params[..6].copy_from_slice(&[p.m as u32, p.n as u32, p.k as u32, p.flags, bits(p.alpha), bits(p.beta)]);
     params[6] = p.batch.len() as u32;
     for (i, ((&d, &sa), &sb)) in p.batch.iter().zip(&p.a_strides).zip(&p.b_strides).enumerate() {
@@ -192,13 +192,42 @@ fn params(p: &Problem<'_>) -> Vec<u32> {
     params[28] = p.bases[1] as u32;
     params[29] = p.bases[2] as u32;
     params[30] = p.y_batch_stride.unwrap_or(p.m * p.n) as u32;
+    params[31] = 1;
+    params[32] = p.k as u32;
     params
 }
 
+/// K splits of a GEMV: one per 512 steps of K (at most 64) when few output
+/// columns leave workgroups idle, else 1.
+fn gemv_splits(p: &Problem<'_>) -> usize {
+    if p.n <= 256 && p.k >= 2048 { (p.k / 512).min(64) } else { 1 }
+}
+
 fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
-    let params = params(p);
+    let mut params = params(p);
     let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
     let batch = p.batch_count() as u32;
+    let splits = gemv_splits(p);
+    if path == Path::Gemv && splits > 1 {
+        // Partial sums per split into scratch, then an in-order reduction.
+        let chunk = p.k.div_ceil(splits);
+        let partials = ctx.scratch(p.batch_count() * splits * p.n * 4)?;
+        params[33] = params[29];
+        params[34] = params[30];
+        params[29] = 0;
+        params[30] = (splits * p.n) as u32;
+        params[31] = splits as u32;
+        params[32] = chunk as u32;
+        let groups = [p.n.div_ceil(64) as u32, splits as u32, batch];
+        ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &partials)], groups)?;
+        let reduce = kernel("matmul", "splitk_reduce");
+        return ctx.dispatch(
+            reduce,
+            &params,
+            &[(3, &c_buf), (4, &partials), (5, &y.buf)],
+            [p.n.div_ceil(256) as u32, 1, batch],
+        );
+    }
     let groups = match path {
         Path::Generic => [p.n.div_ceil(32) as u32, p.m.div_ceil(32) as u32, batch],
         Path::Gemv => [p.n.div_ceil(64) as u32, 1, batch],

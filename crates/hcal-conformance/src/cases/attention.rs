@@ -104,6 +104,12 @@ pub(super) fn cases() -> Vec<Case> {
     // Sq != Skv both ways; decode (Sq = 1) over a long cache.
     cases.push(attention_case("Attention/f32/sq-gt-skv".to_string(), f32, dims(1, 2, 2, 13, 5, 16), plain()));
     cases.push(attention_case("Attention/f32/decode-sq1-skv257".to_string(), f32, dims(2, 4, 4, 1, 257, 32), plain()));
+    cases.push(attention_case(
+        "Attention/f32/decode-sq1-skv4100".to_string(),
+        f32,
+        dims(1, 2, 1, 1, 4100, 16),
+        plain(),
+    ));
     cases.push(attention_case("Attention/f32/prefill-s257".to_string(), f32, dims(1, 2, 2, 257, 257, 64), causal()));
     // Grouped-query ratios.
     for hkv in [8, 4, 2, 1] {

@@ -38,6 +38,10 @@ pub(super) fn cases() -> Vec<Case> {
             vec![Input::new([m, k], DType::F32, positive()), Input::new([k, n], DType::F32, positive())],
         ));
     }
+    // Decode-shaped products: one row against a long K (split over workgroups
+    // on devices that split K), also batched.
+    cases.push(matmul("MatMul/f32/1x64x4096".to_string(), &[1, 4096], &[4096, 64], DType::F32));
+    cases.push(matmul("MatMul/f32/batched-1x33x2500".to_string(), &[3, 1, 2500], &[3, 2500, 33], DType::F32));
     // Numpy rank rules: 1-D operands, batch broadcasting.
     let ranked: [(&str, &[usize], &[usize]); 7] = [
         ("vec-mat", &[9], &[9, 5]),
