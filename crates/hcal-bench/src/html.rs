@@ -71,17 +71,39 @@ fn log_range(values: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> 
     (lo <= hi).then(|| lo / 2.0..hi * 2.0)
 }
 
+/// A tick label with about three significant digits (`0.25`, `12.5`, `340`).
+fn tick(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else if v >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// Colour of a series as an HTML `#rrggbb`.
+fn hex(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
 /// Throughput (GFLOP/s) against problem size (FLOPs per call) for one op and
-/// suite, one line per series.
+/// suite, one colour per series. A sweep (`lines`) joins its points; the
+/// rows of a model suite are different kernels of one layer, so they are
+/// points labelled with the row name instead.
 fn throughput_chart(
     title: &str,
     series: &[Series<'_>],
     pick: &dyn Fn(&ResultRecord) -> bool,
+    lines: bool,
 ) -> Result<String, String> {
-    let points: Vec<Vec<(f64, f64)>> = series
+    let points: Vec<Vec<(f64, f64, String)>> = series
         .iter()
         .map(|s| {
-            let mut p: Vec<(f64, f64)> = s.results().filter(|r| pick(r)).map(|r| (r.flops as f64, r.gflops)).collect();
+            let mut p: Vec<(f64, f64, String)> =
+                s.results().filter(|r| pick(r)).map(|r| (r.flops as f64, r.gflops, r.label.clone())).collect();
             p.sort_by(|a, b| a.0.total_cmp(&b.0));
             p
         })
@@ -96,38 +118,41 @@ fn throughput_chart(
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
-            .margin(12)
+            .margin(14)
             .x_label_area_size(44)
-            .y_label_area_size(64)
+            .y_label_area_size(56)
             .build_cartesian_2d(xr.log_scale(), yr.log_scale())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("problem size (FLOPs per call)")
-            .y_desc("GFLOP/s")
+            .light_line_style(WHITE)
+            .x_labels(8)
+            .y_labels(8)
+            .x_desc("problem size (FLOPs per call, log)")
+            .y_desc("GFLOP/s (log)")
             .x_label_formatter(&|v| format!("{v:.0e}"))
-            .y_label_formatter(&|v| format!("{v:.3}"))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(|e| e.to_string())?;
+        let mut labelled = std::collections::BTreeSet::new();
         for (s, p) in series.iter().zip(&points) {
-            if p.is_empty() {
-                continue;
-            }
             let color = s.color;
+            if lines && p.len() > 1 {
+                chart
+                    .draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.1)), color.stroke_width(2)))
+                    .map_err(|e| e.to_string())?;
+            }
             chart
-                .draw_series(LineSeries::new(p.iter().copied(), color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-            chart.draw_series(p.iter().map(|&xy| Circle::new(xy, 4, color.filled()))).map_err(|e| e.to_string())?;
+                .draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 4, color.filled())))
+                .map_err(|e| e.to_string())?;
+            if !lines {
+                for q in p.iter().filter(|q| labelled.insert(q.2.clone())) {
+                    let text =
+                        Text::new(q.2.clone(), (q.0, q.1), ("sans-serif", 11).into_font().color(&BLACK.mix(0.7)));
+                    chart.draw_series(std::iter::once(text)).map_err(|e| e.to_string())?;
+                }
+            }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
@@ -151,18 +176,22 @@ fn roofline_chart(series: &[Series<'_>]) -> Result<String, String> {
         let root = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Roofline: measured peaks (lines) and results (points)", ("sans-serif", 20))
-            .margin(12)
+            .caption(
+                "Roofline: measured roofs (lines), results (circles matmul, triangles attention)",
+                ("sans-serif", 18),
+            )
+            .margin(14)
             .x_label_area_size(44)
-            .y_label_area_size(64)
+            .y_label_area_size(56)
             .build_cartesian_2d(xr.log_scale(), yr.clone().log_scale())
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("arithmetic intensity (FLOP per byte)")
-            .y_desc("GFLOP/s")
-            .x_label_formatter(&|v| format!("{v:.3}"))
-            .y_label_formatter(&|v| format!("{v:.3}"))
+            .light_line_style(WHITE)
+            .x_desc("arithmetic intensity (FLOP per byte, log)")
+            .y_desc("GFLOP/s (log)")
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(|e| e.to_string())?;
         for (s, peak) in series.iter().zip(&peaks) {
@@ -175,11 +204,7 @@ fn roofline_chart(series: &[Series<'_>]) -> Result<String, String> {
                 }
                 roof.push((x1, compute.min(x1 * bandwidth)));
                 let roof: Vec<(f64, f64)> = roof.into_iter().map(|(x, y)| (x, y.max(yr.start))).collect();
-                chart
-                    .draw_series(LineSeries::new(roof, color.stroke_width(2)))
-                    .map_err(|e| e.to_string())?
-                    .label(format!("{}: {compute:.3} GFLOP/s, {bandwidth:.3} GB/s", s.label))
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                chart.draw_series(LineSeries::new(roof, color.stroke_width(2))).map_err(|e| e.to_string())?;
             }
             let matmul: Vec<(f64, f64)> =
                 s.results().filter(|r| r.op == crate::OpKind::Matmul).map(|r| (r.intensity, r.gflops)).collect();
@@ -192,23 +217,31 @@ fn roofline_chart(series: &[Series<'_>]) -> Result<String, String> {
                 .draw_series(attention.into_iter().map(|xy| TriangleMarker::new(xy, 5, color.filled())))
                 .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
+}
+
+/// The colour key of every chart, in HTML (so no legend box covers points):
+/// one swatch per series with its measured peaks.
+fn legend(series: &[Series<'_>]) -> String {
+    let mut html = String::from("<div class=\"legend\">");
+    for s in series {
+        let peak = s.run.device(&s.backend).and_then(|d| d.peak.as_ref()).map_or(String::new(), |p| {
+            format!(" &mdash; roof: {} GFLOP/s, {} GB/s", tick(p.compute_gflops), tick(p.bandwidth_gbps))
+        });
+        let _ = write!(html, "<span><i style=\"background:{}\"></i>{}{peak}</span>", hex(s.color), esc(&s.label));
+    }
+    html + "</div>"
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222}\
 table{border-collapse:collapse;font-size:12px;margin:8px 0 20px}\
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}td.n{text-align:right}\
 th{background:#f0f0f0}.charts{display:flex;flex-wrap:wrap;gap:12px}\
-.charts svg{border:1px solid #ddd}.note{color:#555;font-size:13px;max-width:1100px}";
+.charts svg{border:1px solid #ddd}.note{color:#555;font-size:13px;max-width:1100px}\
+.legend{margin:6px 0 10px;font-size:14px}.legend span{margin-right:22px;white-space:nowrap}\
+.legend i{display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:-2px;border-radius:2px}";
 
 /// The whole page: runs (device, driver, version, revision, peaks), one
 /// throughput-vs-size chart per (op, suite), a roofline, baselines, and every
@@ -262,15 +295,18 @@ Peaks are measured on each device by hcal's own microbenchmarks (see Runs).</p><
             );
         }
     }
-    html += "</table><h2>Throughput vs size</h2><div class=\"charts\">";
+    html += "</table><h2>Throughput vs size</h2>";
+    html += &legend(&series);
+    html += "<div class=\"charts\">";
     let groups: BTreeSet<(crate::OpKind, String, String)> =
         runs.iter().flat_map(|n| n.run.results.iter().map(|r| (r.op, r.suite.clone(), r.dtype.to_string()))).collect();
     for (op, suite, dtype) in &groups {
         let title = format!("{op} {dtype}, suite {suite}");
         let pick = |r: &ResultRecord| r.op == *op && r.suite == *suite && r.dtype.to_string() == *dtype;
-        html += &throughput_chart(&title, &series, &pick)?;
+        html += &throughput_chart(&title, &series, &pick, suite == "square")?;
     }
     html += "</div><h2>Roofline</h2>";
+    html += &legend(&series);
     html += &roofline_chart(&series)?;
     let with_baseline: Vec<(&BenchRun, &ResultRecord)> = runs
         .iter()

@@ -10,7 +10,7 @@ use std::time::Instant;
 use hcal::{Attention, BinaryOp, Device, DeviceTensor, Gemm, Op, OpSignature, Result, TensorDesc};
 use serde::{Deserialize, Serialize};
 
-use crate::spec::{Shape, SpecError, Workload};
+use crate::spec::{OpKind, Shape, SpecError, Workload};
 use crate::stats::{RepPolicy, Stop};
 
 /// How a time was measured.
@@ -203,6 +203,23 @@ impl Baseline {
             Baseline::Backend(b) => b.clone(),
             Baseline::Composed => "composed".into(),
             Baseline::Gemm => "gemm".into(),
+        }
+    }
+
+    /// Whether the baseline is defined for `op` (`composed`: attention only,
+    /// `gemm`: matmul only, a backend: every op).
+    ///
+    /// ```
+    /// use hcal_bench::{Baseline, OpKind};
+    /// assert!(Baseline::Composed.applies_to(OpKind::Attention));
+    /// assert!(!Baseline::Composed.applies_to(OpKind::Matmul));
+    /// assert!(Baseline::Backend("cpu".into()).applies_to(OpKind::Matmul));
+    /// ```
+    pub fn applies_to(&self, op: OpKind) -> bool {
+        match self {
+            Baseline::Backend(_) => true,
+            Baseline::Composed => op == OpKind::Attention,
+            Baseline::Gemm => op == OpKind::Matmul,
         }
     }
 }

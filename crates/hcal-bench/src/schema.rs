@@ -155,8 +155,12 @@ pub struct ResultRecord {
     pub samples_s: Vec<f64>,
     /// Wall seconds per call (with sync) of every sample.
     pub wall_samples_s: Vec<f64>,
-    /// The named baseline, when one was asked for.
+    /// The named baseline, when one was asked for and ran.
     pub baseline: Option<BaselineRecord>,
+    /// Why the requested baseline did not run for this row (it does not
+    /// apply to the op, failed, or was refused as the candidate's own kernel).
+    #[serde(default)]
+    pub baseline_error: Option<String>,
 }
 
 /// The baseline a result was compared with.
@@ -274,6 +278,7 @@ impl ResultRecord {
             samples_s: m.samples_s.clone(),
             wall_samples_s: m.wall_samples_s.clone(),
             baseline: None,
+            baseline_error: None,
         }
     }
 

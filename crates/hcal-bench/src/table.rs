@@ -121,7 +121,12 @@ pub fn results_table(run: &BenchRun) -> String {
                 num(r.intensity),
                 pct,
                 r.pct_roofline.map_or("-".into(), |p| format!("{p:.1}%")),
-                r.baseline.as_ref().map_or(String::new(), |b| format!("{:.2}x vs {}", b.speedup, b.name)),
+                match (&r.baseline, &r.baseline_error) {
+                    (Some(b), _) => format!("{:.2}x vs {}", b.speedup, b.name),
+                    (None, Some(e)) if e.starts_with("refused") => "refused: same kernel".into(),
+                    (None, Some(_)) => "n/a".into(),
+                    (None, None) => String::new(),
+                },
             ]
         })
         .collect();

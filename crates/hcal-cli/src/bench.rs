@@ -162,12 +162,13 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
         for row in rows {
             bar.set_message(format!("{backend} {} {}", row.label, row.workload.key()));
             match measure_row(device, baseline.as_ref(), baseline_device.as_ref(), row, &policy, peak.as_ref()) {
-                Ok(record) => run.results.push(record),
-                Err(RowError::Usage(e)) => {
-                    bar.finish_and_clear();
-                    return Err(e);
+                Ok(record) => {
+                    if let Some(reason) = record.baseline_error.as_ref().filter(|r| !r.contains("does not apply")) {
+                        bar.suspend(|| eprintln!("note: no baseline for {backend} {}: {reason}", row.workload.key()));
+                    }
+                    run.results.push(record);
                 }
-                Err(RowError::Skip(reason)) => {
+                Err(reason) => {
                     bar.suspend(|| eprintln!("skipped {backend} {}: {reason}", row.workload.key()));
                     run.skipped.push(Skipped { backend: backend.clone(), key: row.workload.key(), reason });
                 }
@@ -205,6 +206,13 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
     if let Some((path, file)) = csv_file {
         write_output(&path, file, &run.to_csv())?;
         eprintln!("wrote CSV to {path}");
+    }
+    if let Some(b) = &baseline
+        && !run.results.is_empty()
+        && run.results.iter().all(|r| r.baseline.is_none())
+    {
+        let why = run.results.iter().find_map(|r| r.baseline_error.clone()).unwrap_or_default();
+        return Err(UsageError(format!("--baseline {} ran for no row ({why})", b.name())));
     }
     Ok(code)
 }
@@ -267,14 +275,9 @@ fn rows(
     Ok(out)
 }
 
-/// Why a row produced no record.
-enum RowError {
-    /// Stop the whole run (a baseline that is the candidate's own kernel).
-    Usage(UsageError),
-    /// Record the row as skipped and go on (unsupported, out of memory).
-    Skip(String),
-}
-
+/// Measure one row (and its baseline). `Err` is why the row was skipped
+/// (unsupported, out of memory); a baseline that cannot run, or that is the
+/// candidate's own kernel, leaves the row with `baseline_error` instead.
 fn measure_row(
     device: &Device,
     baseline: Option<&Baseline>,
@@ -282,33 +285,42 @@ fn measure_row(
     row: &Row,
     policy: &RepPolicy,
     peak: Option<&hcal_bench::Peak>,
-) -> Result<ResultRecord, RowError> {
-    let skip = |e: hcal::Error| RowError::Skip(e.to_string());
+) -> Result<ResultRecord, String> {
+    let skip = |e: hcal::Error| e.to_string();
     let w = &row.workload;
     let backend = device.info().backend.clone();
     let prepared = Prepared::new(device, w).map_err(skip)?;
     let signature = prepared.signature();
     if let hcal::Support::Unsupported(reason) = device.backend().supports(&signature) {
-        return Err(RowError::Skip(reason));
+        return Err(reason);
     }
     let variant = device.backend().kernel_variant(&signature);
     let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op.to_string())]);
     // Check the baseline before spending time on the candidate.
+    let mut baseline_error = None;
     let prepared_baseline = match baseline {
         None => None,
+        Some(b) if !b.applies_to(w.op()) => {
+            baseline_error = Some(format!("baseline {} does not apply to {}", b.name(), w.op()));
+            None
+        }
         Some(b) => match PreparedBaseline::new(baseline_device.unwrap_or(device), b, w) {
-            Ok(p) => {
-                check_baseline_differs(&candidate_kernel, &p.kernel).map_err(|e| RowError::Usage(e.into()))?;
-                Some((b.name(), p))
-            }
+            Ok(p) => match check_baseline_differs(&candidate_kernel, &p.kernel) {
+                Ok(()) => Some((b.name(), p)),
+                Err(e) => {
+                    baseline_error = Some(format!("refused: {e}"));
+                    None
+                }
+            },
             Err(e) => {
-                eprintln!("note: no baseline for {backend} {}: {e}", w.key());
+                baseline_error = Some(e.to_string());
                 None
             }
         },
     };
     let m = hcal_bench::measure(device, policy, || prepared.call()).map_err(skip)?;
     let mut record = ResultRecord::new(w, &backend, &row.suite, &row.label, row.scale, variant, &m, peak);
+    record.baseline_error = baseline_error;
     if let Some((name, p)) = prepared_baseline {
         match hcal_bench::measure(p.device(), policy, || p.call()) {
             Ok(bm) => {
@@ -323,7 +335,7 @@ fn measure_row(
                     speedup: median / record.median_s,
                 });
             }
-            Err(e) => eprintln!("note: baseline {name} failed for {backend} {}: {e}", w.key()),
+            Err(e) => record.baseline_error = Some(format!("baseline {name} failed: {e}")),
         }
     }
     Ok(record)

@@ -1,0 +1,89 @@
+//! End-to-end checks of `hcal bench` and `hcal report` (bench documents) on
+//! the cpu backend: the JSON they write, the refusal of a same-kernel
+//! baseline, and the exit codes of `--compare`. Never a check of how fast anything ran: the compare
+//! tests use base runs doctored to be absurdly faster or slower.
+
+use std::process::{Command, Output};
+
+fn hcal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hcal")).args(args).output().expect("run hcal")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp(name: &str) -> String {
+    std::env::temp_dir().join(format!("hcal-bench-cli-{}-{name}", std::process::id())).to_string_lossy().into_owned()
+}
+
+/// A short cpu run of one matmul shape written to `path`.
+fn bench_to(path: &str, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["bench", "--backend", "cpu", "--shape", "16x8x4", "--max-reps", "2", "--no-peak", "--json", path];
+    args.extend_from_slice(extra);
+    hcal(&args)
+}
+
+#[test]
+fn bench_writes_a_self_describing_json_and_report_renders_it() {
+    let json = temp("run.json");
+    let out = bench_to(&json, &["--csv", &temp("run.csv")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("16x8x4"));
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["kind"], "bench");
+    let r = &value["results"][0];
+    assert_eq!(
+        (r["op"].as_str(), r["backend"].as_str(), r["shape"].as_str()),
+        (Some("matmul"), Some("cpu"), Some("16x8x4"))
+    );
+    for field in ["dtype", "median_s", "gflops", "first_call_s", "samples_s"] {
+        assert!(r.get(field).is_some(), "missing {field}");
+    }
+    let html = temp("report.html");
+    let out = hcal(&["report", &json, &json, "--html", &html]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("Roofline"), "charts are inline SVG");
+    assert!(!page.contains("<script"), "nothing to fetch or run at view time");
+}
+
+#[test]
+fn a_baseline_that_is_the_candidates_kernel_is_refused() {
+    let out = bench_to(&temp("same.json"), &["--baseline", "cpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("same kernel") && stderr.contains("--baseline cpu ran for no row"), "{stderr}");
+    // Gemm is a different kernel of the reference backend: accepted.
+    let out = bench_to(&temp("gemm.json"), &["--baseline", "gemm"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("x vs gemm"));
+}
+
+/// A copy of the run at `path` with every time multiplied by `factor`.
+fn doctored(path: &str, factor: f64, name: &str) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for r in value["results"].as_array_mut().unwrap() {
+        for key in ["median_s", "min_s", "max_s", "mean_s"] {
+            r[key] = (r[key].as_f64().unwrap() * factor).into();
+        }
+    }
+    let out = temp(name);
+    std::fs::write(&out, value.to_string()).unwrap();
+    out
+}
+
+#[test]
+fn compare_exits_one_on_a_regression_only() {
+    let json = temp("cmp.json");
+    assert_eq!(bench_to(&json, &[]).status.code(), Some(0));
+    let much_faster_base = doctored(&json, 1e-6, "fast-base.json");
+    let out = bench_to(&temp("cmp2.json"), &["--compare", &much_faster_base]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("REGRESSION"));
+    let much_slower_base = doctored(&json, 1e6, "slow-base.json");
+    let out = bench_to(&temp("cmp3.json"), &["--compare", &much_slower_base]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("improvement"));
+}
