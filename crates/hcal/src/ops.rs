@@ -273,7 +273,9 @@ pub struct AttentionWithCache {
 /// let step = ops::attention_with_cache(&q, &k, &v, None, None, attrs)?;
 /// assert_eq!(step.present_key.shape(), &[1, 1, 2, 2]); // [B, Hkv, T, D]
 /// // Decode one token against the cache.
-/// let (q1, k1, v1) = (dev.tensor_f32(&[1, 1, 4], &[0.; 4])?, dev.tensor_f32(&[1, 1, 2], &[0.; 2])?, dev.tensor_f32(&[1, 1, 2], &[5., 6.])?);
+/// let q1 = dev.tensor_f32(&[1, 1, 4], &[0.; 4])?;
+/// let k1 = dev.tensor_f32(&[1, 1, 2], &[0.; 2])?;
+/// let v1 = dev.tensor_f32(&[1, 1, 2], &[5., 6.])?;
 /// let past = (&step.present_key, &step.present_value);
 /// let next = ops::attention_with_cache(&q1, &k1, &v1, None, Some(past), attrs)?;
 /// assert_eq!(next.present_value.to_f32()?, [1., 2., 3., 4., 5., 6.]);
