@@ -27,6 +27,12 @@ impl Reference {
     /// on the same tokens; each logit's bound is `factor(probes)` times the
     /// root mean square of its perturbed runs' deviations.
     pub fn run(weights: &Weights, prompt: &[u32], steps: usize, probes: usize) -> Result<Self> {
+        let k = factor(probes);
+        if !k.is_finite() {
+            return Err(
+                format!("{probes} perturbed runs cannot bound the logits at this confidence; use 16 or more").into()
+            );
+        }
         let decoder = Decoder::new(&Device::open("cpu")?, weights)?;
         let generation = generate(&decoder, prompt, steps, None)?;
         let mut sum_sq: Vec<Vec<f64>> = generation.host_logits.iter().map(|l| vec![0.0; l.len()]).collect();
@@ -40,7 +46,6 @@ impl Reference {
                 }
             }
         }
-        let k = factor(probes);
         let bounds = sum_sq.iter().map(|acc| acc.iter().map(|s| k * (s / probes as f64).sqrt()).collect()).collect();
         Ok(Self { prompt: prompt.to_vec(), generation, bounds, probes })
     }
