@@ -109,6 +109,11 @@ impl<'a> AttentionProblem<'a> {
         let g = self.geometry;
         let dv = g.v_head_dim;
         let mut y = vec![0.0; g.batch * g.q_heads * g.q_len * dv];
+        // An empty Y needs no scores: with Dv = 0 (and D = 0) the key length T
+        // is not bounded by any tensor's size, so a row of scores could be huge.
+        if y.is_empty() {
+            return y;
+        }
         let rows: Vec<(usize, usize, usize, Vec<f64>)> = (0..g.batch * g.q_heads * g.q_len)
             .into_par_iter()
             .map(|flat| {

@@ -39,12 +39,14 @@ pub fn layer_norm(
     bias: Option<Param<'_>>,
 ) -> Vec<f64> {
     let n = split.len;
-    let gamma = scale.expand(normalized);
-    let beta = bias.map(|b| b.expand(normalized)).unwrap_or_else(|| vec![0.0; n]);
     let mut y = vec![0.0; x.len()];
-    if n == 0 {
+    // Before expanding the parameters: an empty X ([0, huge]) needs none, and
+    // expanding them would take memory the tensors themselves do not.
+    if n == 0 || x.is_empty() {
         return y;
     }
+    let gamma = scale.expand(normalized);
+    let beta = bias.map(|b| b.expand(normalized)).unwrap_or_else(|| vec![0.0; n]);
     y.par_chunks_mut(n).zip(x.par_chunks(n)).for_each(|(y_row, x_row)| {
         let mean = x_row.iter().sum::<f64>() / n as f64;
         let var = x_row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
@@ -59,11 +61,11 @@ pub fn layer_norm(
 /// `Y = X / sqrt(mean(X^2) + epsilon) * Scale`.
 pub fn rms_norm(split: AxisSplit, normalized: &[usize], x: &[f64], epsilon: f64, scale: Param<'_>) -> Vec<f64> {
     let n = split.len;
-    let gamma = scale.expand(normalized);
     let mut y = vec![0.0; x.len()];
-    if n == 0 {
+    if n == 0 || x.is_empty() {
         return y;
     }
+    let gamma = scale.expand(normalized);
     y.par_chunks_mut(n).zip(x.par_chunks(n)).for_each(|(y_row, x_row)| {
         let mean_square = x_row.iter().map(|v| v * v).sum::<f64>() / n as f64;
         let inv_rms = 1.0 / (mean_square + epsilon).sqrt();

@@ -45,9 +45,10 @@ pub struct MemoryReport {
     pub largest_buffer: u64,
 }
 
-/// The byte size of the buffer that holds `bytes` (non-zero, 4-byte aligned for copies).
+/// The byte size of the buffer that holds `bytes` (non-zero, 4-byte aligned for copies);
+/// saturates (then exceeds every device's `max_buffer_size`) instead of overflowing.
 pub(crate) fn buffer_size(bytes: usize) -> u64 {
-    (bytes as u64).max(4).div_ceil(SIZE_CLASS) * SIZE_CLASS
+    (bytes as u64).max(4).div_ceil(SIZE_CLASS).saturating_mul(SIZE_CLASS)
 }
 
 impl Memory {

@@ -104,3 +104,190 @@ fn a_thousand_recorded_ops_then_one_read_are_correct_and_recycle_buffers() {
     let ones = gpu.read(&hy).unwrap();
     assert!(ones.chunks_exact(2).all(|c| u16::from_le_bytes([c[0], c[1]]) == 0x3c00), "exp(0) in f16 is 1.0");
 }
+
+/// Every adapter this machine offers (the failure paths differ per API).
+fn every_adapter() -> Vec<WgpuBackend> {
+    let names: Vec<String> = hcal_wgpu::adapters().iter().map(|a| a.name.clone()).collect();
+    if names.is_empty() {
+        return gpu().into_iter().collect();
+    }
+    names.iter().map(|n| WgpuBackend::open(n).unwrap_or_else(|e| panic!("open {n}: {e}"))).collect()
+}
+
+#[test]
+fn sizes_past_u64_buffer_sizes_and_unaddressable_tensors_are_errors() {
+    for gpu in every_adapter() {
+        // 2^64 - 1 bool bytes: the byte size fits in usize, the rounded-up
+        // buffer size would not (this overflowed before, a panic in alloc).
+        let huge = TensorDesc::new([usize::MAX], DType::Bool);
+        assert!(matches!(gpu.alloc(&huge), Err(Error::DeviceLimit { .. })), "{}", gpu.info().backend);
+        let just_over = TensorDesc::new([usize::MAX - 255], DType::Bool);
+        assert!(matches!(gpu.alloc(&just_over), Err(Error::DeviceLimit { .. })));
+        // A byte size that overflows usize, and an empty tensor with a huge dim.
+        for d in [TensorDesc::new([usize::MAX], DType::F32), TensorDesc::new([0, usize::MAX], DType::F32)] {
+            assert!(matches!(gpu.alloc(&d), Err(Error::TooLarge { .. })), "{d}");
+        }
+        // The backend is unaffected.
+        let x = gpu.alloc(&TensorDesc::new([4], DType::F32)).expect("alloc after refusals");
+        gpu.write(&x, bytemuck::cast_slice(&[1f32, 2., 3., 4.])).unwrap();
+        assert_eq!(f32s(&gpu.read(&x).unwrap()), [1., 2., 3., 4.]);
+    }
+}
+
+/// `HCAL_OOM_CHILD` makes the test below the child it spawns.
+const OOM_CHILD: &str = "HCAL_OOM_CHILD";
+
+/// Allocating past the device's memory is an error, never a crash, a hang
+/// or a wrong result, and the adapter is usable afterwards. The memory of a
+/// software adapter (lavapipe, llvmpipe) is the host's, overcommitted:
+/// exhausting it for real would bring in the OOM killer. So a child process
+/// runs the allocations under an address-space limit (`ulimit -v`, 4 GiB),
+/// where the driver's allocations fail as they do when a device is full.
+///
+/// What the drivers here do (the child prints it):
+/// - lavapipe (Vulkan): `alloc` returns [`Error::OutOfMemory`] at once, and
+///   the same backend keeps working after the tensors are freed;
+/// - llvmpipe (GL): the GL driver takes buffers without checking them, so
+///   `alloc`, `run` and `sync` still succeed past the limit, and the next
+///   `read` returns [`Error::DeviceLost`]: late, but an error rather than
+///   wrong data; the adapter opens again.
+#[test]
+fn allocation_beyond_device_memory_is_an_error() {
+    if let Ok(adapter) = std::env::var(OOM_CHILD) {
+        return exhaust_memory(&adapter);
+    }
+    if !cfg!(target_os = "linux") {
+        eprintln!("skipped: the address-space limit needs a Linux shell");
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    for gpu in every_adapter() {
+        let name = gpu.info().backend.clone();
+        drop(gpu);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 4194304 && exec \"$0\" \"$@\"")
+            .arg(&exe)
+            .args(["--exact", "allocation_beyond_device_memory_is_an_error", "--nocapture"])
+            .env(OOM_CHILD, &name)
+            .output()
+            .expect("spawn the child");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "[{name}] child failed ({:?}):\n{stdout}\n{stderr}", out.status);
+        let line = stdout.lines().find(|l| l.starts_with("out of memory:")).unwrap_or_else(|| {
+            panic!("[{name}] the child never ran out of memory:\n{stdout}\n{stderr}");
+        });
+        eprintln!("[{name}] {line}");
+    }
+}
+
+/// Tensors of 120 MiB the child makes at most: 4.7 GiB, past the 4 GiB limit
+/// even before the process's own use of address space.
+const MAX_TENSORS: usize = 40;
+
+/// In the child: 120 MiB tensors (at most [`MAX_TENSORS`]),
+/// each written by a kernel (the outer product of two small vectors) so that
+/// lazily backed memory is really taken, until a call fails; then the last
+/// tensor is read (an error, or the right values). Afterwards the adapter
+/// must run an op: on the same backend, or on a reopened one after a loss.
+fn exhaust_memory(adapter: &str) {
+    let gpu = match WgpuBackend::open(adapter) {
+        Ok(g) => g,
+        // Under the limit even opening may fail: an error too, not a crash.
+        Err(e) => {
+            println!("out of memory: at open: {e}");
+            return;
+        }
+    };
+    let (m, n) = (4096, 7680);
+    let a = gpu.alloc(&TensorDesc::new([m, 1], DType::F32)).unwrap();
+    let b = gpu.alloc(&TensorDesc::new([1, n], DType::F32)).unwrap();
+    gpu.write(&a, bytemuck::cast_slice(&vec![1f32; m])).unwrap();
+    gpu.write(&b, bytemuck::cast_slice(&vec![2f32; n])).unwrap();
+    let desc = TensorDesc::new([m, n], DType::F32);
+    let mut held = Vec::new();
+    let mut failure = None;
+    for _ in 0..MAX_TENSORS {
+        let t = match gpu.alloc(&desc) {
+            Ok(t) => t,
+            Err(e) => {
+                failure = Some(("alloc", e));
+                break;
+            }
+        };
+        held.push(t.clone());
+        if let Err(e) = gpu.run(&Op::MatMul, &[&a, &b], &[&t]) {
+            failure = Some(("run", e));
+            break;
+        }
+        if let Err(e) = gpu.sync() {
+            failure = Some(("sync", e));
+            break;
+        }
+    }
+    let (stage, e) = match failure {
+        Some(f) => f,
+        None => match gpu.read(held.last().expect("tensors were made")) {
+            Err(e) => ("read", e),
+            Ok(bytes) => {
+                let values = f32s(&bytes);
+                assert!(values.iter().all(|&v| v == 2.0), "a tensor past the limit holds wrong values");
+                panic!("{MAX_TENSORS} tensors of 120 MiB fit under a 4 GiB address-space limit");
+            }
+        },
+    };
+    assert!(
+        matches!(e, Error::OutOfMemory { .. } | Error::DeviceLimit { .. } | Error::DeviceLost { .. }),
+        "{stage} past the limit failed with an unexpected error: {e}"
+    );
+    println!("out of memory: {} tensors of 120 MiB, then {stage} failed: {e}", held.len());
+    let lost = matches!(e, Error::DeviceLost { .. });
+    for t in &held {
+        let freed = gpu.free(t);
+        assert!(freed.is_ok() || lost, "free after {stage} failed: {freed:?}");
+    }
+    drop(held);
+    let fresh;
+    let gpu = if lost {
+        fresh = WgpuBackend::open(adapter).expect("reopen after the loss");
+        &fresh
+    } else {
+        &gpu
+    };
+    let small = TensorDesc::new([4], DType::F32);
+    let (x, y) = (gpu.alloc(&small).expect("alloc afterwards"), gpu.alloc(&small).expect("alloc afterwards"));
+    gpu.write(&x, bytemuck::cast_slice(&[-1f32, 2., -3., 4.])).unwrap();
+    gpu.run(&Op::Unary(hcal_core::UnaryOp::Relu), &[&x], &[&y]).expect("run afterwards");
+    assert_eq!(f32s(&gpu.read(&y).expect("read afterwards")), [0., 2., 0., 4.]);
+}
+
+#[test]
+fn a_device_lost_with_work_pending_fails_every_call_without_hanging() {
+    for gpu in every_adapter() {
+        let name = gpu.info().backend.clone();
+        let desc = TensorDesc::new([1024], DType::F16);
+        let (x, y) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
+        gpu.write(&x, &[0u8; 2048]).unwrap();
+        // Recorded, not yet submitted.
+        for _ in 0..10 {
+            gpu.run(&Op::Unary(hcal_core::UnaryOp::Exp), &[&x], &[&y]).unwrap();
+        }
+        gpu.destroy_device_for_testing();
+        let lost = |what: &str, r: Result<(), Error>| {
+            assert!(matches!(r, Err(Error::DeviceLost { .. })), "[{name}] {what} after loss: {r:?}");
+        };
+        lost("run", gpu.run(&Op::Unary(hcal_core::UnaryOp::Exp), &[&x], &[&y]));
+        lost("write", gpu.write(&x, &[0u8; 2048]));
+        lost("sync", gpu.sync());
+        lost("alloc", gpu.alloc(&desc).map(drop));
+        assert!(gpu.read(&y).is_err(), "[{name}] read after loss");
+        // Releasing handles is host bookkeeping: allowed, and never a panic.
+        let _ = (gpu.free(&x), gpu.free(&y));
+        // The loss is this device's: the adapter opens again and works.
+        let fresh = WgpuBackend::open(&name).expect("reopen after a loss");
+        let t = fresh.alloc(&TensorDesc::new([2], DType::F32)).unwrap();
+        fresh.write(&t, bytemuck::cast_slice(&[5f32, 6.])).unwrap();
+        assert_eq!(f32s(&fresh.read(&t).unwrap()), [5., 6.], "[{name}]");
+    }
+}

@@ -40,7 +40,21 @@ pub fn open(name: &str) -> Result<Box<dyn Backend>> {
     }
     #[cfg(feature = "wgpu")]
     if name == "wgpu" || name.starts_with("wgpu:") {
-        return Ok(Box::new(hcal_wgpu::WgpuBackend::open(name)?));
+        return match hcal_wgpu::WgpuBackend::open(name) {
+            Ok(backend) => Ok(Box::new(backend)),
+            // The adapter resolver lists adapters only (or why there are
+            // none); a user asked for a backend, so list every backend.
+            Err(Error::UnknownBackend { name, available }) => {
+                let all = available_backends();
+                let available = if all.iter().any(|n| n.starts_with("wgpu:")) {
+                    all.join(", ")
+                } else {
+                    format!("cpu; {available}")
+                };
+                Err(Error::UnknownBackend { name, available })
+            }
+            Err(e) => Err(e),
+        };
     }
     Err(Error::UnknownBackend { name: name.to_string(), available: available_backends().join(", ") })
 }
@@ -63,6 +77,17 @@ mod tests {
             Err(Error::UnknownBackend { name, available }) => {
                 assert_eq!(name, "nope");
                 assert_eq!(available, available_backends().join(", "));
+            }
+            other => panic!("expected UnknownBackend, got {:?}", other.map(|b| b.info().clone())),
+        }
+    }
+
+    #[test]
+    fn unknown_adapter_lists_every_backend() {
+        match open("wgpu:nope:7") {
+            Err(Error::UnknownBackend { name, available }) => {
+                assert_eq!(name, "wgpu:nope:7");
+                assert!(available.starts_with("cpu"), "{available}");
             }
             other => panic!("expected UnknownBackend, got {:?}", other.map(|b| b.info().clone())),
         }
