@@ -362,6 +362,47 @@ pub fn valid_spec() -> impl Strategy<Value = Spec> {
     ]
 }
 
+/// Valid calls of medium size for the ops whose kernels tile, split or loop
+/// (several workgroups, partial tiles, long rows, long key sequences, large
+/// head sizes), where the device paths differ from those of tiny shapes.
+pub fn medium_spec() -> impl Strategy<Value = Spec> {
+    let matmul = (float_dtype(), 0usize..3, 1usize..150, 1usize..150, 1usize..150).prop_map(|(dt, batch, m, k, n)| {
+        let batch = vec![2; batch];
+        Spec::new(Op::MatMul, vec![d([batch.clone(), vec![m, k]].concat(), dt), d([batch, vec![k, n]].concat(), dt)])
+    });
+    let gemm = (float_dtype(), 1usize..100, 1usize..100, 1usize..100, any::<bool>(), any::<bool>()).prop_map(
+        |(dt, m, k, n, trans_a, trans_b)| {
+            let a = if trans_a { vec![k, m] } else { vec![m, k] };
+            let b = if trans_b { vec![n, k] } else { vec![k, n] };
+            let op = Op::Gemm(Gemm { alpha: 0.5, beta: 2.0, trans_a, trans_b });
+            Spec::new(op, vec![d(a, dt), d(b, dt), d(vec![n], dt)])
+        },
+    );
+    let rows = (float_dtype(), 1usize..4, 1usize..700, select(ReduceOp::ALL.to_vec()), 0u8..4).prop_map(
+        |(dt, r, c, reduce, which)| {
+            let x = vec![r, c];
+            match which {
+                0 => Spec::new(Op::Softmax { axis: -1 }, vec![d(x, dt)]),
+                1 => Spec::new(Op::Reduce { op: reduce, axes: Some(vec![-1]), keepdims: false }, vec![d(x, dt)]),
+                2 => Spec::new(Op::LayerNormalization { axis: -1, epsilon: 1e-5 }, vec![d(x, dt), d(vec![c], dt)]),
+                _ => Spec::new(Op::Reduce { op: reduce, axes: Some(vec![0]), keepdims: true }, vec![d(x, dt)]),
+            }
+        },
+    );
+    let attention =
+        (float_dtype(), 1usize..3, 1usize..40, 1usize..40, select(vec![8usize, 16, 32, 64, 80, 128]), any::<bool>())
+            .prop_map(|(dt, h, sq, skv, hd, is_causal)| {
+                let op = Op::Attention(Attention { is_causal, ..Attention::default() });
+                let (q, kv) = (vec![1, h, sq, hd], vec![1, h, skv, hd]);
+                let mut spec = Spec::new(op, vec![d(q, dt), d(kv.clone(), dt), d(kv, dt)]);
+                spec.outputs = vec![true, false, false];
+                spec
+            });
+    let binary = (float_dtype(), 1usize..64, 1usize..64, select(BinaryOp::ALL.to_vec()))
+        .prop_map(|(dt, r, c, op)| Spec::new(Op::Binary(op), vec![d(vec![r, c], dt), d(vec![1, c], dt)]));
+    prop_oneof![3 => matmul, 1 => gemm, 2 => rows, 2 => attention, 1 => binary]
+}
+
 /// One change to a call.
 #[derive(Clone, Debug)]
 pub enum Mutation {
