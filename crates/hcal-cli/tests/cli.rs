@@ -82,3 +82,62 @@ fn input_errors_are_one_line_and_exit_two() {
     }
     assert!(text(&hcal(&["conformance", "--backend", "tpu"]).stderr).contains("available: cpu"));
 }
+
+/// Every way a user can get the input wrong ends with exit code 2 and one
+/// `error: ` line on stderr naming what is wrong, and nothing on stdout:
+/// missing files, unreadable ones (a folder, a file that is not JSON, a file
+/// where a folder is expected), unknown ops and backends, bad flags.
+#[test]
+fn every_input_error_is_one_clear_line_with_exit_two() {
+    let dir = std::env::temp_dir().join(format!("hcal-cli-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_json = dir.join("not.json");
+    std::fs::write(&not_json, "not json\n").unwrap();
+    let (dir_s, not_json_s) = (dir.to_str().unwrap(), not_json.to_str().unwrap());
+    let missing = dir.join("missing.json");
+    let missing_s = missing.to_str().unwrap();
+    let cases: [(&[&str], &str); 14] = [
+        // Missing files.
+        (&["conformance", "--onnx", missing_s], "cannot read"),
+        (&["report", missing_s], "cannot read"),
+        (&["bench", "--backend", "cpu", "--compare", missing_s], "cannot read"),
+        // Unreadable input.
+        (&["report", dir_s], "cannot read"),
+        (&["report", not_json_s], "not JSON"),
+        (&["conformance", "--onnx", not_json_s], "cannot read"),
+        // Unknown op or backend.
+        (&["conformance", "--op", "Conv"], "unknown op \"Conv\""),
+        (&["bench", "--op", "Conv"], "unknown op \"Conv\""),
+        (&["conformance", "--backend", "wgpu:vulkan:99"], "unknown backend \"wgpu:vulkan:99\"; available: cpu"),
+        (&["bench", "--backend", "nope"], "unknown backend \"nope\""),
+        // Bad flags.
+        (&["conformance", "--backend"], "a value is required for '--backend"),
+        (&["conformance", "--quick=3"], "unexpected value '3'"),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (&["devices", "--json", "extra"], "unexpected argument 'extra'"),
+    ];
+    for (args, needle) in cases {
+        let out = hcal(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains(needle), "{args:?}: {stderr:?} lacks {needle:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A malformed ONNX model is not a usage error: its case fails (exit 1)
+/// with the file named, and the run goes on.
+#[test]
+fn a_malformed_onnx_model_fails_its_case_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("hcal-cli-bad-onnx-{}", std::process::id()));
+    let case = dir.join("test_garbage");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(case.join("model.onnx"), b"\x07garbage").unwrap();
+    let out = hcal(&["conformance", "--onnx", dir.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("malformed ONNX file") && stdout.contains("model.onnx"), "{stdout}");
+}
