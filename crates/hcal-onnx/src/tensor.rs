@@ -105,6 +105,13 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
     if t.data_location == 1 {
         return Err(format!("tensor {:?} keeps its data in an external file, which is not supported", t.name));
     }
+    // Addressable as hcal requires (TensorDesc::byte_len: the extents, zero
+    // dims counted as 1, times the element size fit in usize), so the count,
+    // the byte size and the descriptor below cannot overflow.
+    let widest = std::mem::size_of::<i64>();
+    if dims.iter().try_fold(widest, |acc, &d| acc.checked_mul(d.max(1))).is_none() {
+        return Err(format!("tensor {:?} has dims {:?} too large to address", t.name, t.dims));
+    }
     let numel: usize = dims.iter().product();
     let mut tensor = OnnxTensor { name: t.name.clone(), dims, elem_type: t.data_type, bytes: None };
     let Some(dtype) = tensor.dtype() else { return Ok(tensor) };
@@ -203,6 +210,10 @@ mod tests {
         u.float_data = vec![0.0];
         assert!(decode(&u).unwrap_err().contains("1 float_data values, expected 3"));
         assert!(decode(&proto(data_type::FLOAT, &[-1])).unwrap_err().contains("negative dim"));
+        // Dims whose product overflows (found by the onnx_tensor fuzz target: a panic before).
+        let huge = decode(&proto(data_type::FLOAT, &[1 << 32, 1 << 32])).unwrap_err();
+        assert!(huge.contains("too large to address"), "{huge}");
+        assert!(decode(&proto(data_type::UINT8, &[0, i64::MAX, 4])).is_err());
     }
 
     #[test]
