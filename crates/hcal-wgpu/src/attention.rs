@@ -143,9 +143,14 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// drivers its tiled matmuls are far faster than the barrier-bound fused
 /// kernel) and fused for decode-sized ones.
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry) -> Path {
-    let fits = composed_fits(g, ctx.gpu.limits.max_storage_buffer_binding_size);
+    path_for(&ctx.pipelines.tuner, ctx.gpu.limits.max_storage_buffer_binding_size, g)
+}
+
+/// [`choose`] from its parts (also what `kernel_variant` reports).
+pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, max_binding: u64, g: &AttentionGeometry) -> Path {
+    let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
-    match ctx.pipelines.tuner.attention_path() {
+    match tuner.attention_path() {
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
         _ => {}

@@ -475,6 +475,21 @@ impl Backend for WgpuBackend {
     /// `+convert.wgsl@...` when f16/bf16/bool operands are converted around
     /// the kernel: editing a kernel changes the name.
     fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
+        if let Op::Attention(attrs) = &signature.op {
+            // The path decides the kernels: the fused one, or the composed
+            // sequence (matmuls around the in-place score softmax).
+            let d = |i: usize| signature.inputs.get(i).and_then(Option::as_ref);
+            let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
+            let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
+            let hash = crate::shader_sources().find(|(n, _)| *n == "attention").map_or(0, |(_, s)| {
+                s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+            });
+            let entry = match attention::path_for(&self.pipelines.tuner, max_binding, &g) {
+                attention::Path::Fused => "attention",
+                attention::Path::Composed => "scores_softmax+matmul",
+            };
+            return Some(format!("attention.wgsl:{entry}@{hash:08x}"));
+        }
         if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
             let path = crate::matmul::describe(&self.pipelines.tuner, &self.gpu.backend, signature)?;
             let shader = match path.split('-').next() {
