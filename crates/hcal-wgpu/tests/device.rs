@@ -141,7 +141,7 @@ const OOM_CHILD: &str = "HCAL_OOM_CHILD";
 /// or a wrong result, and the adapter is usable afterwards. The memory of a
 /// software adapter (lavapipe, llvmpipe) is the host's, overcommitted:
 /// exhausting it for real would bring in the OOM killer. So a child process
-/// runs the allocations under an address-space limit (`ulimit -v`, 4 GiB),
+/// runs the allocations under an address-space limit (`ulimit -v`, 2 GiB),
 /// where the driver's allocations fail as they do when a device is full.
 ///
 /// What the drivers here do (the child prints it):
@@ -166,7 +166,7 @@ fn allocation_beyond_device_memory_is_an_error() {
         drop(gpu);
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg("ulimit -v 4194304 && exec \"$0\" \"$@\"")
+            .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
             .arg(&exe)
             .args(["--exact", "allocation_beyond_device_memory_is_an_error", "--nocapture"])
             .env(OOM_CHILD, &name)
@@ -182,9 +182,9 @@ fn allocation_beyond_device_memory_is_an_error() {
     }
 }
 
-/// Tensors of 120 MiB the child makes at most: 4.7 GiB, past the 4 GiB limit
+/// Tensors of 120 MiB the child makes at most: 2.8 GiB, past the 2 GiB limit
 /// even before the process's own use of address space.
-const MAX_TENSORS: usize = 40;
+const MAX_TENSORS: usize = 24;
 
 /// In the child: 120 MiB tensors (at most [`MAX_TENSORS`]),
 /// each written by a kernel (the outer product of two small vectors) so that
@@ -233,7 +233,7 @@ fn exhaust_memory(adapter: &str) {
             Ok(bytes) => {
                 let values = f32s(&bytes);
                 assert!(values.iter().all(|&v| v == 2.0), "a tensor past the limit holds wrong values");
-                panic!("{MAX_TENSORS} tensors of 120 MiB fit under a 4 GiB address-space limit");
+                panic!("{MAX_TENSORS} tensors of 120 MiB fit under a 2 GiB address-space limit");
             }
         },
     };
