@@ -14,34 +14,9 @@ fn env_flag(name: &str) -> bool {
 }
 
 /// The ops whose every case must pass or be a listed expected failure or
-/// unsupported with a reason (the list; Silu has no ONNX operator).
-const KEY_OPS: [&str; 25] = [
-    "MatMul",
-    "Gemm",
-    "Softmax",
-    "LayerNormalization",
-    "RMSNormalization",
-    "Attention",
-    "RotaryEmbedding",
-    "Gelu",
-    "Relu",
-    "Sigmoid",
-    "Exp",
-    "Tanh",
-    "Neg",
-    "Sqrt",
-    "Reciprocal",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Max",
-    "Min",
-    "ReduceSum",
-    "ReduceMean",
-    "ReduceMax",
-    "Transpose",
-];
+/// unsupported with a reason: every op the crate maps (the list; Silu
+/// has no ONNX operator).
+const KEY_OPS: [&str; hcal_onnx::mapping::MAPPED_OPS.len()] = hcal_onnx::mapping::MAPPED_OPS;
 
 fn check(report: &OnnxReport) {
     print!("{}", report.table());
@@ -54,7 +29,7 @@ fn check(report: &OnnxReport) {
     assert!(failures.is_empty(), "{} failed on {}:\n{}", failures.len(), report.device.backend, failures.join("\n"));
     assert!(report.summary.total >= 250, "only {} cases found", report.summary.total);
     let rows = report.per_op();
-    for op in KEY_OPS.iter().chain(&["Cast"]) {
+    for op in &KEY_OPS {
         let row = rows.iter().find(|r| r.op == *op).unwrap_or_else(|| panic!("no {op} case in the corpus"));
         assert!(row.passed > 0, "no {op} case passed: {row:?}");
     }
