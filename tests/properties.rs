@@ -206,3 +206,37 @@ fn any_call_is_an_answer_or_an_error_on_every_backend() {
         backend.sync().expect("the backend still works after every rejected call");
     }
 }
+
+/// Calls whose tensors are all empty but whose head counts are huge (a
+/// packed 3-D hidden size of 0 splits into any number of heads): validation
+/// rejects head splits whose [B, H, S, D] views are not addressable, and what
+/// it accepts finishes at once on every backend, Ok or Err, never a panic
+/// (found by the op_validation fuzz target: an overflow in the reference).
+#[test]
+fn empty_calls_with_huge_head_counts_finish_on_every_backend() {
+    use hcal::{Attention, RotaryEmbedding};
+    let f = DType::F32;
+    let empty = |shape: &[usize]| Some(TensorDesc::new(shape, f));
+    let attention = |heads: usize, batch: usize| Spec {
+        op: Op::Attention(Attention { q_num_heads: Some(heads), kv_num_heads: Some(heads), ..Attention::default() }),
+        inputs: vec![empty(&[batch, 3, 0]), empty(&[batch, 5, 0]), empty(&[batch, 5, 0])],
+        outputs: vec![true, true, true],
+    };
+    let rotary = |heads: usize, batch: usize| Spec {
+        op: Op::RotaryEmbedding(RotaryEmbedding { num_heads: Some(heads), ..RotaryEmbedding::default() }),
+        inputs: vec![empty(&[batch, 3, 0]), empty(&[batch, 3, 0]), empty(&[batch, 3, 0])],
+        outputs: vec![true],
+    };
+    for spec in [attention(1 << 62, 8), rotary(1 << 62, 8)] {
+        let e = infer_outputs(&spec.op, &spec.refs()).expect_err("[B, H, S, D] views past usize");
+        assert!(e.to_string().contains("too large to address"), "{e}");
+    }
+    for (name, backend) in backends() {
+        for spec in [attention(1 << 40, 2), rotary(1 << 40, 2), attention(usize::MAX / 64, 1)] {
+            if infer_outputs(&spec.op, &spec.refs()).is_ok() {
+                run_anything(&**backend, &spec).unwrap_or_else(|e| panic!("[{name}] {}: {e}", spec.op));
+            }
+        }
+        backend.sync().unwrap_or_else(|e| panic!("[{name}] {e}"));
+    }
+}

@@ -377,6 +377,16 @@ pub fn attention_geometry(
     if !(attrs.softcap.is_finite() && attrs.softcap >= 0.0) {
         return Err(Error::attribute(OP, "softcap", format!("{} must be finite and >= 0", attrs.softcap)));
     }
+    // Packed 3-D inputs with a hidden size of 0 split into any number of
+    // heads: the [B, H, S, D] views must be addressable like the tensors.
+    for (name, view) in [
+        ("Q", [batch, q_heads, q_len, head_dim]),
+        ("K", [batch, kv_heads, total, head_dim]),
+        ("V", [batch, kv_heads, total, v_head_dim]),
+        ("Y", [batch, q_heads, q_len, v_head_dim]),
+    ] {
+        addressable_view(OP, name, &view)?;
+    }
     let scale = attrs.scale.map(f64::from).unwrap_or_else(|| 1.0 / (head_dim as f64).sqrt());
     Ok(AttentionGeometry {
         batch,
@@ -391,6 +401,16 @@ pub fn attention_geometry(
         mask,
         scale,
     })
+}
+
+/// A tensor split into heads, `[B, H, S, D]`, must be addressable (its
+/// extents, zero dims counted as 1, multiply within `usize`), so every index
+/// a backend computes over it fits.
+fn addressable_view(op: &'static str, name: &str, view: &[usize; 4]) -> Result<()> {
+    match view.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1))) {
+        Some(_) => Ok(()),
+        None => Err(Error::shape(op, format!("{name} split into heads {view:?} is too large to address"))),
+    }
 }
 
 /// Resolved geometry of an [`crate::Op::RotaryEmbedding`] call.
@@ -467,6 +487,7 @@ pub fn rotary_geometry(
         }
         _ => return Err(Error::shape(OP, format!("X {:?} must be 3-D [B, S, H*D] or 4-D [B, H, S, D]", x.shape))),
     };
+    addressable_view(OP, "X", &[batch, heads, seq, head_dim])?;
     let rotary_dim = if attrs.rotary_embedding_dim == 0 { head_dim } else { attrs.rotary_embedding_dim };
     if rotary_dim > head_dim || rotary_dim % 2 != 0 {
         return Err(Error::attribute(

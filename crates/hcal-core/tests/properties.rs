@@ -179,5 +179,12 @@ fn huge_dims_that_multiply_past_usize_are_errors_not_panics() {
     let attrs = hcal_core::Attention { q_num_heads: Some(big), kv_num_heads: Some(1), ..Default::default() };
     let (q, k, v) = (TensorDesc::new([1, 1, big], f), TensorDesc::new([1, 1, 1], f), TensorDesc::new([1, 1, big], f));
     let e = infer_outputs(&Op::Attention(attrs), &[Some(&q), Some(&k), Some(&v)]).unwrap_err();
-    assert!(e.to_string().contains("Attention") && e.to_string().contains("overflows"), "{e}");
+    assert!(e.to_string().contains("Attention") && e.to_string().contains("too large to address"), "{e}");
+    // Empty packed inputs split into any number of heads; the [B, H, S, D]
+    // views must still be addressable (found by the op_validation fuzz target:
+    // B * Hq * Sq overflowed in the reference).
+    let huge_heads = hcal_core::Attention { q_num_heads: Some(1 << 62), kv_num_heads: Some(1), ..Default::default() };
+    let empty = TensorDesc::new([8, 3, 0], f);
+    let e = infer_outputs(&Op::Attention(huge_heads), &[Some(&empty), Some(&empty), Some(&empty)]).unwrap_err();
+    assert!(e.to_string().contains("Q split into heads [8, 4611686018427387904, 3, 0]"), "{e}");
 }

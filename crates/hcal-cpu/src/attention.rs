@@ -137,6 +137,11 @@ impl<'a> AttentionProblem<'a> {
 fn concat_cache(g: &AttentionGeometry, past: Option<&[f64]>, new: &[f64], dim: usize) -> Vec<f64> {
     let t = g.total_len();
     let mut out = vec![0.0; g.batch * g.kv_heads * t * dim];
+    // Nothing to copy: the loops below would still run B * Hkv * T times
+    // (head counts of empty packed inputs are not bounded by any tensor).
+    if out.is_empty() {
+        return out;
+    }
     for b in 0..g.batch {
         for h in 0..g.kv_heads {
             for j in 0..t {

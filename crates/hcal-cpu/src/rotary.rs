@@ -14,6 +14,11 @@ pub fn rotary_embedding(
 ) -> Vec<f64> {
     let mut y = x.to_vec();
     let half = g.rotary_dim / 2;
+    // Nothing rotates: skip the B * S * H loop (with empty packed inputs the
+    // head count is bounded by no tensor).
+    if half == 0 || y.is_empty() {
+        return y;
+    }
     for b in 0..g.batch {
         for s in 0..g.seq {
             // Cache row of this token: its position id, or (b, s) without ids.
