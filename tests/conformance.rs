@@ -5,7 +5,8 @@
 //!
 //! Each wgpu adapter also runs, pinned, the kernel paths its autotuner and
 //! heuristics might not pick on this machine: `:baseline` (the simple matmul
-//! kernel) and `:smem` (the workgroup-memory tiles) for MatMul/Gemm, `:fused`,
+//! kernel), `:smem` (the workgroup-memory tiles) and `:mm=<kernel>` (one
+//! register tile: texture and storage-buffer ones) for MatMul/Gemm, `:fused`,
 //! `:composed` and `:composed3` (blocks
 //! of 3 query rows) for Attention.
 //!
@@ -39,6 +40,11 @@ fn main() {
     for name in names.iter().filter(|n| n.starts_with("wgpu:")) {
         runs.push((format!("{name}:baseline"), vec!["MatMul", "Gemm"]));
         runs.push((format!("{name}:smem"), vec!["MatMul", "Gemm", "Attention"]));
+        // Where the adapter has subgroups (lavapipe), texture tiles; else these
+        // fall back to what the autotuner would pick.
+        runs.push((format!("{name}:mm=texture-16x8-wg64x1"), vec!["MatMul", "Attention"]));
+        runs.push((format!("{name}:mm=texture-8x8-wg64x1"), vec!["MatMul"]));
+        runs.push((format!("{name}:mm=tiled-16x16-wg8x8"), vec!["MatMul", "Gemm"]));
         runs.push((format!("{name}:fused"), vec!["Attention"]));
         runs.push((format!("{name}:composed"), vec!["Attention"]));
         runs.push((format!("{name}:composed3"), vec!["Attention"]));

@@ -1,9 +1,12 @@
 //! Choosing a kernel variant per (adapter, shape class) by timing the candidates.
 //!
-//! The first call of a shape class builds each candidate's pipeline, times one
+//! The first call of a shape class builds each candidate's pipeline, warms it
+//! up on a tiny problem (lavapipe compiles on the first dispatch), times one
 //! run of it (wall clock around a submit-and-wait; the caller may time a
-//! shortened problem), and keeps the fastest; later calls reuse the choice. Tuning stops adding
-//! candidates once it has spent [`BUDGET`], so a first call stays bounded.
+//! shortened problem), and keeps the fastest; later calls reuse the choice.
+//! Tuning stops adding candidates when one more as costly as the costliest so
+//! far would overrun [`BUDGET`], so a first call stays bounded.
+//! `HCAL_AUTOTUNE_LOG=1` prints each decision with its timings to stderr.
 //! Choices persist per adapter in `$HCAL_CACHE_DIR` (default
 //! `$XDG_CACHE_HOME/hcal` or `~/.cache/hcal`) as `autotune-<adapter>.txt`,
 //! one `class variant` pair per line. `HCAL_AUTOTUNE=0` disables tuning: the
@@ -116,24 +119,52 @@ impl Autotuner {
     }
 }
 
-/// For each candidate: `prepare` it (build its pipeline, untimed), then time
-/// one `run`; stop adding candidates once the budget is spent. Returns the
-/// fastest candidate and every timing taken.
+/// Print one tuning decision to stderr when `HCAL_AUTOTUNE_LOG` is set (to
+/// anything but `0`): the shape class and each timed candidate, fastest first.
+pub(crate) fn log(backend: &str, class: &str, timings: impl Iterator<Item = (String, f64)>) {
+    if matches!(std::env::var("HCAL_AUTOTUNE_LOG").as_deref(), Err(_) | Ok("0")) {
+        return;
+    }
+    let mut timings: Vec<(String, f64)> = timings.collect();
+    timings.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let list: Vec<String> = timings.iter().map(|(n, s)| format!("{n} {:.2} ms", s * 1e3)).collect();
+    eprintln!("hcal autotune {backend} {class}: {}", list.join(", "));
+}
+
+/// What [`pick`] asks of a candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Build it and run it once on a tiny problem, untimed (some drivers
+    /// compile a pipeline on its first dispatch).
+    Prepare,
+    /// The timed run.
+    Time,
+}
+
+/// For each candidate: `run(v, Phase::Prepare)` untimed, then time one
+/// `run(v, Phase::Time)`; stop adding candidates once another one as costly
+/// as the costliest so far would overrun the budget.
+/// Returns the fastest candidate and every timing taken.
 pub(crate) fn pick<V: Copy, E>(
     candidates: &[V],
-    mut prepare: impl FnMut(V) -> Result<(), E>,
-    mut run: impl FnMut(V) -> Result<(), E>,
+    mut run: impl FnMut(V, Phase) -> Result<(), E>,
 ) -> Result<(V, Vec<(V, f64)>), E> {
     let start = Instant::now();
     let mut timings = Vec::new();
+    // The costliest candidate so far (build, warm-up and timed run): the next
+    // one is only tried when that much still fits in the budget, so a first
+    // call stays near BUDGET even when pipeline builds are slow.
+    let mut costliest = Duration::ZERO;
     for &v in candidates {
-        if !timings.is_empty() && start.elapsed() > BUDGET {
+        if !timings.is_empty() && start.elapsed() + costliest > BUDGET {
             break;
         }
-        prepare(v)?;
+        let began = Instant::now();
+        run(v, Phase::Prepare)?;
         let t = Instant::now();
-        run(v)?;
+        run(v, Phase::Time)?;
         timings.push((v, t.elapsed().as_secs_f64()));
+        costliest = costliest.max(began.elapsed());
     }
     let best = timings.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|t| t.0).unwrap_or(candidates[0]);
     Ok((best, timings))

@@ -46,7 +46,9 @@ impl WgpuBackend {
     /// runs every MatMul/Gemm on the simple 4x4 kernel, `:smem` on the
     /// workgroup-memory tiled kernel where it applies; `:fused` and
     /// `:composed` pin the attention path, and `:composedN` also caps the
-    /// composed path's blocks at N query rows.
+    /// composed path's blocks at N query rows; `:mm=<kernel>` pins one named
+    /// matmul kernel (`:mm=tiled-16x16-wg8x8`, names as `hcal bench` reports
+    /// them) where it can run the product.
     pub fn open(name: &str) -> Result<Self> {
         // Suffixes pin kernel choices (for baselines and comparisons):
         // `:baseline` the simple matmul kernel, `:smem` the workgroup-memory
@@ -55,7 +57,8 @@ impl WgpuBackend {
         let mut pins = Vec::new();
         while let Some((rest, pin)) = adapter.rsplit_once(':') {
             let composed_rows = pin.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-            if !matches!(pin, "baseline" | "smem" | "fused" | "composed") && !matches!(composed_rows, Some(Ok(_))) {
+            let known = matches!(pin, "baseline" | "smem" | "fused" | "composed") || pin.starts_with("mm=");
+            if !known && !matches!(composed_rows, Some(Ok(_))) {
                 break;
             }
             pins.push(pin);
@@ -68,6 +71,17 @@ impl WgpuBackend {
                 "baseline" => backend.pipelines.tuner.pin_matmul("matmul-4x4"),
                 "smem" => backend.pipelines.tuner.pin_matmul("smem-64x64"),
                 "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
+                mm if mm.starts_with("mm=") => {
+                    let path = &mm[3..];
+                    let names = crate::matmul::path_names();
+                    if !names.iter().any(|n| n == path) {
+                        return Err(Error::UnknownBackend {
+                            name: name.to_string(),
+                            available: names.iter().map(|n| format!("{adapter}:mm={n}")).collect::<Vec<_>>().join(", "),
+                        });
+                    }
+                    backend.pipelines.tuner.pin_matmul(path);
+                }
                 other => {
                     backend.pipelines.tuner.set_attention_path(crate::attention::Path::Composed);
                     if let Some(Ok(rows)) = other.strip_prefix("composed").map(str::parse::<usize>) {
@@ -491,9 +505,15 @@ impl Backend for WgpuBackend {
             return Some(format!("attention.wgsl:{entry}@{hash:08x}"));
         }
         if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
-            let path = crate::matmul::describe(&self.pipelines.tuner, &self.gpu.backend, signature)?;
+            let path = crate::matmul::describe(
+                &self.pipelines.tuner,
+                &self.gpu.backend,
+                crate::matmul::Caps::of(&self.gpu),
+                signature,
+            )?;
             let shader = match path.split('-').next() {
                 Some("tiled") => "matmul_tiled",
+                Some("texture") => "matmul_texture",
                 Some("smem") => "matmul_smem",
                 _ => "matmul",
             };

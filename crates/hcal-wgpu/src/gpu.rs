@@ -11,20 +11,24 @@ pub(crate) struct Gpu {
     pub(crate) queue: wgpu::Queue,
     pub(crate) limits: wgpu::Limits,
     pub(crate) backend: String,
+    /// The adapter's largest subgroup size, when subgroup kernels can run:
+    /// the `subgroups` feature is enabled and no subgroup is smaller than 8.
+    pub(crate) subgroup_max: Option<u32>,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
 }
 
 impl Gpu {
     /// Open a device on `adapter` with every limit the adapter offers (wgpu's
-    /// defaults cap storage bindings at 128 MiB). The only optional feature
-    /// requested is `TIMESTAMP_QUERY`, when offered, for device timing of
-    /// benchmarks (`Backend::begin_timing`); kernels need none.
+    /// defaults cap storage bindings at 128 MiB). Optional features, when
+    /// offered: `TIMESTAMP_QUERY` for device timing of benchmarks
+    /// (`Backend::begin_timing`) and `SUBGROUP` for the subgroup matmul
+    /// kernels; every op also has a kernel that needs neither.
     pub(crate) fn open(backend: &str, adapter: &wgpu::Adapter) -> Result<Self> {
         let limits = adapter.limits();
         let desc = wgpu::DeviceDescriptor {
             label: Some("hcal"),
-            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+            required_features: adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP),
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -43,7 +47,10 @@ impl Gpu {
             let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert_with(|| error.to_string());
         }));
-        Ok(Self { device, queue, limits, backend: backend.to_string(), lost, uncaptured })
+        let info = adapter.get_info();
+        let subgroup_max = (device.features().contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8)
+            .then_some(info.subgroup_max_size);
+        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, lost, uncaptured })
     }
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.

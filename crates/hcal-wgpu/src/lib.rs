@@ -70,8 +70,19 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
     pipeline::SHADERS.iter().copied()
 }
 
-/// Every template expansion the kernels may compile (`matmul_tiled` tile
-/// variants), named, so tests can validate them without an adapter.
+/// Every template expansion the kernels may compile (`matmul_tiled` and
+/// `matmul_texture` tile variants), named, so tests can validate them without
+/// an adapter.
 pub fn template_expansions() -> Vec<(String, String)> {
     matmul::expansions()
+}
+
+/// The name of every matmul kernel, as `:mm=<name>` backend suffixes pin them
+/// and `hcal bench` reports them (`texture-16x8-wg64x1`, `matmul-4x4`, ...).
+///
+/// ```
+/// assert!(hcal_wgpu::matmul_kernel_names().iter().any(|n| n == "matmul-4x4"));
+/// ```
+pub fn matmul_kernel_names() -> Vec<String> {
+    matmul::path_names()
 }

@@ -18,7 +18,7 @@
 
 use std::fmt::Write as _;
 
-use hcal_core::{Gemm, Result, broadcast_strides, matmul_geometry};
+use hcal_core::{Error, Gemm, Result, broadcast_strides, matmul_geometry};
 
 use crate::autotune;
 use crate::pipeline::{Kernel, kernel};
@@ -27,44 +27,82 @@ use crate::record::{Ctx, Operand, bits};
 /// Highest batch rank the kernel's parameter block holds.
 pub(crate) const MAX_BATCH_RANK: usize = 6;
 
-/// One expansion of `matmul_tiled.wgsl`: `rows` x `4 * cols4` outputs per
-/// invocation, `wgx` x `wgy` invocations per workgroup.
+/// One expansion of a register-tiled template (`matmul_tiled.wgsl` or
+/// `matmul_texture.wgsl`): `rows` x `4 * cols4` outputs per invocation,
+/// `wgx` x `wgy` invocations per workgroup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Tile {
+    shader: &'static str,
     rows: u32,
     cols4: u32,
     wgx: u32,
     wgy: u32,
 }
 
+impl Tile {
+    /// Whether this tile reads B from a staged texture and shares A across a
+    /// subgroup (`matmul_texture.wgsl`).
+    fn texture(self) -> bool {
+        self.shader == "matmul_texture"
+    }
+}
+
 /// The tile variants the autotuner chooses from. Large register tiles suit
 /// SIMD CPU drivers (on lavapipe 8x16 and 16x16 outputs per invocation were
-/// fastest); the small one keeps more invocations busy on GPUs and small
-/// shapes. Few on purpose: each candidate costs a pipeline build (about
-/// 0.1-0.3 s on lavapipe) on the first call of a shape class.
-pub(crate) const TILES: [Tile; 3] = [
-    Tile { rows: 8, cols4: 4, wgx: 8, wgy: 8 },
-    Tile { rows: 16, cols4: 4, wgx: 8, wgy: 8 },
-    Tile { rows: 4, cols4: 2, wgx: 16, wgy: 16 },
+/// fastest among the storage-buffer tiles, 16x8 among the texture ones: 32x8
+/// ran as fast but took 0.9 s to compile); the small ones keep more
+/// invocations busy on GPUs and small shapes. Few on purpose: each candidate
+/// costs a pipeline build (0.1-0.4 s on lavapipe) on the first call of a
+/// shape class.
+pub(crate) const TILES: [Tile; 5] = [
+    Tile { shader: "matmul_texture", rows: 16, cols4: 2, wgx: 64, wgy: 1 },
+    Tile { shader: "matmul_tiled", rows: 16, cols4: 4, wgx: 8, wgy: 8 },
+    Tile { shader: "matmul_tiled", rows: 8, cols4: 4, wgx: 8, wgy: 8 },
+    Tile { shader: "matmul_texture", rows: 8, cols4: 2, wgx: 64, wgy: 1 },
+    // Last: `candidates` moves it to the front for small outputs.
+    Tile { shader: "matmul_tiled", rows: 4, cols4: 2, wgx: 16, wgy: 16 },
 ];
 
-/// Expand the `matmul_tiled` template for variant `v` (an index into [`TILES`]).
+/// Steps of K one subgroup load covers in `matmul_texture.wgsl` (`$j` lines).
+const CHUNK: u32 = 8;
+
+/// Expand the template of variant `v` (an index into [`TILES`]).
 pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = TILES[v as usize];
     let mut out = String::with_capacity(template.len() * 4);
-    for line in template.lines() {
-        let line = line
-            .replace("$RR", &t.rows.to_string())
-            .replace("$CC", &t.cols4.to_string())
-            .replace("$WGX", &t.wgx.to_string())
-            .replace("$WGY", &t.wgy.to_string());
-        let (has_r, has_c) = (line.contains("$r"), line.contains("$c"));
-        let rows = if has_r { 0..t.rows } else { 0..1 };
-        for r in rows {
-            let cols = if has_c { 0..t.cols4 } else { 0..1 };
-            for c in cols {
-                let _ = writeln!(out, "{}", line.replace("$r", &r.to_string()).replace("$c", &c.to_string()));
+    // One line, repeated per row `$r` and column `$c` (rows outer).
+    let mut emit = |line: &str, j: u32| {
+        let reps = |token: &str, n: u32| if line.contains(token) { 0..n } else { 0..1 };
+        for r in reps("$r", t.rows) {
+            for c in reps("$c", t.cols4) {
+                let text = line.replace("$r", &r.to_string()).replace("$c", &c.to_string());
+                let _ = writeln!(out, "{}", text.replace("$j", &j.to_string()));
             }
+        }
+    };
+    let lines: Vec<String> = template
+        .lines()
+        .map(|line| {
+            line.replace("$RR", &t.rows.to_string())
+                .replace("$CC", &t.cols4.to_string())
+                .replace("$WGX", &t.wgx.to_string())
+                .replace("$WGY", &t.wgy.to_string())
+        })
+        .collect();
+    let mut i = 0;
+    while i < lines.len() {
+        // Consecutive `$j` lines repeat as one block per step j, so each
+        // step's values die before the next step's are made (emitting all
+        // steps of one line first kept 8x the values live and spilled them).
+        let block = lines[i..].iter().take_while(|l| l.contains("$j")).count();
+        if block == 0 {
+            emit(&lines[i], 0);
+            i += 1;
+        } else {
+            for j in 0..CHUNK {
+                lines[i..i + block].iter().for_each(|line| emit(line, j));
+            }
+            i += block;
         }
     }
     out
@@ -72,12 +110,24 @@ pub(crate) fn expand(template: &str, v: u16) -> String {
 
 /// Every expansion of every template, named, for shader validation.
 pub fn expansions() -> Vec<(String, String)> {
-    let template = crate::pipeline::SHADERS.iter().find(|(n, _)| *n == "matmul_tiled").map(|(_, s)| *s).unwrap_or("");
-    (0..TILES.len() as u16).map(|v| (name(Path::Tiled(v)), expand(template, v))).collect()
+    let template = |shader: &str| crate::pipeline::SHADERS.iter().find(|(n, _)| *n == shader).map_or("", |(_, s)| *s);
+    (0..TILES.len() as u16).map(|v| (name(Path::Tiled(v)), expand(template(TILES[v as usize].shader), v))).collect()
 }
 
 /// Steps of K the autotuner times each candidate on.
 const TUNE_K: usize = 256;
+
+/// The K the autotuner times candidates on: at most [`TUNE_K`], and a power
+/// of two exactly when `k` is one, because lavapipe specializes a compiled
+/// kernel on whether its textures' sizes are powers of two (a staged B of
+/// another kind would compile the kernel again, inside the timed run).
+fn probe_k(k: usize) -> usize {
+    match k {
+        0..=TUNE_K => k,
+        _ if k.is_power_of_two() => TUNE_K,
+        _ => TUNE_K - 1,
+    }
+}
 
 /// Which kernel runs a product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,9 +146,16 @@ pub(crate) fn name(path: Path) -> String {
         Path::Smem => "smem-64x64".to_string(),
         Path::Tiled(v) => {
             let t = TILES[v as usize];
-            format!("tiled-{}x{}-wg{}x{}", t.rows, 4 * t.cols4, t.wgx, t.wgy)
+            let family = if t.texture() { "texture" } else { "tiled" };
+            format!("{family}-{}x{}-wg{}x{}", t.rows, 4 * t.cols4, t.wgx, t.wgy)
         }
     }
+}
+
+/// Every matmul kernel name, for pins and error messages.
+pub(crate) fn path_names() -> Vec<String> {
+    let fixed = [Path::Generic, Path::Gemv, Path::Smem];
+    fixed.into_iter().chain((0..TILES.len() as u16).map(Path::Tiled)).map(name).collect()
 }
 
 fn parse(name: &str) -> Option<Path> {
@@ -115,7 +172,10 @@ fn kernel_of(path: Path) -> Kernel {
     match path {
         Path::Generic => kernel("matmul", "matmul"),
         Path::Gemv => kernel("matmul", "gemv"),
-        Path::Tiled(v) => Kernel { shader: "matmul_tiled", entry: "matmul_tiled", variant: v },
+        Path::Tiled(v) => {
+            let shader = TILES[v as usize].shader;
+            Kernel { shader, entry: shader, variant: v }
+        }
         Path::Smem => kernel("matmul_smem", "matmul_smem"),
     }
 }
@@ -154,8 +214,43 @@ impl Problem<'_> {
     }
 }
 
+/// What a device offers the texture tiles.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Caps {
+    /// The largest subgroup size, when subgroup kernels can run (the
+    /// `subgroups` feature, and no subgroup smaller than one chunk of K).
+    pub(crate) subgroup_max: Option<u32>,
+    /// `max_texture_dimension_2d`.
+    pub(crate) max_texture_2d: u32,
+    /// `max_texture_array_layers`.
+    pub(crate) max_layers: u32,
+}
+
+impl Caps {
+    pub(crate) fn of(gpu: &crate::gpu::Gpu) -> Self {
+        Self {
+            subgroup_max: gpu.subgroup_max,
+            max_texture_2d: gpu.limits.max_texture_dimension_2d,
+            max_layers: gpu.limits.max_texture_array_layers,
+        }
+    }
+}
+
+/// The texture layers B needs (one per distinct B matrix), when the texture
+/// tiles can read it: B's batch strides are whole matrices and the staged
+/// texture fits the device's texture limits.
+fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<usize> {
+    let kn = p.k * p.n;
+    if kn == 0 || p.b_strides.iter().any(|s| s % kn != 0) {
+        return None;
+    }
+    let layers = 1 + p.batch.iter().zip(&p.b_strides).map(|(d, s)| d.saturating_sub(1) * (s / kn)).sum::<usize>();
+    let fits = (p.n / 4).max(p.k) <= caps.max_texture_2d as usize && layers <= caps.max_layers as usize;
+    fits.then_some(layers)
+}
+
 /// The paths that can run `p`, best guess first.
-fn candidates(p: &Problem<'_>) -> Vec<Path> {
+fn candidates(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
     if p.transposed() {
         return vec![Path::Generic];
     }
@@ -166,7 +261,9 @@ fn candidates(p: &Problem<'_>) -> Vec<Path> {
     if p.n % 4 != 0 || !aligned {
         return vec![Path::Generic];
     }
-    let mut c: Vec<Path> = (0..TILES.len() as u16).map(Path::Tiled).collect();
+    let texture_ok = p.flags == 0 && p.alpha == 1.0 && texture_layers(p, caps).is_some();
+    let usable = |t: &Tile| !t.texture() || (texture_ok && caps.subgroup_max.is_some_and(|max| t.wgx % max == 0));
+    let mut c: Vec<Path> = (0..TILES.len() as u16).filter(|&v| usable(&TILES[v as usize])).map(Path::Tiled).collect();
     if p.m * p.n < 64 * 64 {
         // Small outputs: the small tile keeps invocations busy.
         c.rotate_right(1);
@@ -228,6 +325,11 @@ fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Opera
             [p.n.div_ceil(256) as u32, 1, batch],
         );
     }
+    if let Path::Tiled(v) = path {
+        if TILES[v as usize].texture() {
+            return launch_texture(ctx, p, &params, v, a, b, y);
+        }
+    }
     let groups = match path {
         Path::Generic => [p.n.div_ceil(32) as u32, p.m.div_ceil(32) as u32, batch],
         Path::Gemv => [p.n.div_ceil(64) as u32, 1, batch],
@@ -242,11 +344,55 @@ fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Opera
     ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
 }
 
+/// Stage B into a texture array (`matmul_stage.wgsl`), then run a texture tile on it.
+fn launch_texture(
+    ctx: &mut Ctx<'_>,
+    p: &Problem<'_>,
+    params: &[u32],
+    v: u16,
+    a: &Operand,
+    b: &Operand,
+    y: &Operand,
+) -> Result<()> {
+    let t = TILES[v as usize];
+    let layers = texture_layers(p, Caps::of(ctx.gpu)).ok_or_else(|| Error::Backend {
+        backend: ctx.gpu.backend.clone(),
+        detail: format!("MatMul: B [{}, {}] does not fit a texture array for {}", p.k, p.n, name(Path::Tiled(v))),
+    })?;
+    let n4 = p.n.div_ceil(4);
+    let view = ctx.mem.staging(ctx.gpu, [n4 as u32, p.k as u32, layers as u32])?;
+    let stage_groups = [n4.div_ceil(16) as u32, p.k.div_ceil(16) as u32, layers as u32];
+    if p.n % 4 == 0 && p.bases[1] % 4 == 0 {
+        ctx.dispatch_with_views(
+            kernel("matmul_stage", "stage_b4"),
+            params,
+            &[(3, &b.buf)],
+            &[(2, &view)],
+            stage_groups,
+        )?;
+    } else {
+        ctx.dispatch_with_views(
+            kernel("matmul_stage", "stage_b"),
+            params,
+            &[(1, &b.buf)],
+            &[(2, &view)],
+            stage_groups,
+        )?;
+    }
+    let groups = [
+        (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize) as u32,
+        p.m.div_ceil(t.rows as usize) as u32,
+        p.batch_count() as u32,
+    ];
+    let bindings = [(1, &*a.buf), (4, &*y.buf)];
+    ctx.dispatch_with_views(kernel_of(Path::Tiled(v)), params, &bindings, &[(2, &view)], groups)
+}
+
 /// The path for `p`: forced, remembered, tuned now (timing each candidate on
 /// the real operands, which the chosen kernel then overwrites), or the first
 /// candidate when tuning is off or not worth it.
 fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<Path> {
-    let cands = candidates(p);
+    let cands = candidates(p, Caps::of(ctx.gpu));
     if let Some(pinned) = ctx.pipelines.tuner.pinned_matmul().as_deref().and_then(parse) {
         // The simple kernel runs everything; another pin only where it can.
         if pinned == Path::Generic || cands.contains(&pinned) {
@@ -268,22 +414,25 @@ fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Oper
     // step is what differs between tiles, and a 2048^3 product would
     // otherwise spend seconds per candidate. The real dispatch recorded after
     // tuning overwrites what these wrote.
+    // The probe's batch items all read B's first matrix: with K shortened,
+    // B's batch strides would no longer be whole (staged) matrices.
     let probe = Problem {
-        k: p.k.min(TUNE_K),
+        k: probe_k(p.k),
         batch: p.batch.clone(),
         a_strides: p.a_strides.clone(),
-        b_strides: p.b_strides.clone(),
+        b_strides: vec![0; p.b_strides.len()],
         ..*p
     };
-    let (best, _) = autotune::pick(
-        &cands,
-        |path| ctx.pipelines.get(ctx.gpu, kernel_of(path)).map(drop),
-        |path| {
-            launch(ctx, &probe, path, a, b, y)?;
-            ctx.rec.flush(ctx.gpu);
-            ctx.gpu.wait()
-        },
-    )?;
+    // Warm-up: some drivers (lavapipe) compile a pipeline on its first
+    // dispatch, so each candidate first runs a tiny product, untimed.
+    let warmup = Problem { m: p.m.min(32), ..probe.clone() };
+    let (best, timings) = autotune::pick(&cands, |path, phase| {
+        let problem = if phase == autotune::Phase::Prepare { &warmup } else { &probe };
+        launch(ctx, problem, path, a, b, y)?;
+        ctx.rec.flush(ctx.gpu);
+        ctx.gpu.wait()
+    })?;
+    autotune::log(&backend, &class, timings.iter().map(|&(path, secs)| (name(path), secs)));
     ctx.pipelines.tuner.remember(&backend, &class, &name(best));
     Ok(best)
 }
@@ -386,7 +535,12 @@ pub(crate) fn gemm(
 
 /// The kernel a MatMul/Gemm of these dims runs now (for reports): the
 /// remembered tuning choice, else what would be tried first.
-pub(crate) fn describe(tuner: &autotune::Autotuner, backend: &str, sig: &hcal_core::OpSignature) -> Option<String> {
+pub(crate) fn describe(
+    tuner: &autotune::Autotuner,
+    backend: &str,
+    caps: Caps,
+    sig: &hcal_core::OpSignature,
+) -> Option<String> {
     let d = |i: usize| sig.inputs.get(i).and_then(Option::as_ref);
     let (m, n, k, batch, transposed) = match &sig.op {
         hcal_core::Op::MatMul => {
@@ -417,10 +571,10 @@ pub(crate) fn describe(tuner: &autotune::Autotuner, backend: &str, sig: &hcal_co
         y_batch_stride: None,
     };
     if let Some(pinned) = tuner.pinned_matmul().as_deref().and_then(parse) {
-        if pinned == Path::Generic || candidates(&p).contains(&pinned) {
+        if pinned == Path::Generic || candidates(&p, caps).contains(&pinned) {
             return Some(name(pinned));
         }
     }
     let remembered = tuner.known(backend, &p.class()).filter(|_| autotune::enabled());
-    Some(remembered.unwrap_or_else(|| name(candidates(&p)[0])))
+    Some(remembered.unwrap_or_else(|| name(candidates(&p, caps)[0])))
 }

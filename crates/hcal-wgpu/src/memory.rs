@@ -26,6 +26,16 @@ pub(crate) struct Memory {
     peak_bytes: u64,
     /// Largest single buffer handed out since the last reset.
     largest: u64,
+    /// The texture the texture matmul tiles stage B in, kept for the next
+    /// product of the same size (one slot: a new size replaces it).
+    staging: Option<Staging>,
+}
+
+/// An rgba32float texture array and its 2-D-array view.
+pub(crate) struct Staging {
+    size: [u32; 3],
+    pub(crate) view: Arc<wgpu::TextureView>,
+    _texture: wgpu::Texture,
 }
 
 /// What the buffer pool holds and has held.
@@ -49,6 +59,11 @@ pub struct MemoryReport {
 /// saturates (then exceeds every device's `max_buffer_size`) instead of overflowing.
 pub(crate) fn buffer_size(bytes: usize) -> u64 {
     (bytes as u64).max(4).div_ceil(SIZE_CLASS).saturating_mul(SIZE_CLASS)
+}
+
+/// Bytes of an rgba32float texture array.
+fn staging_bytes([w, h, l]: [u32; 3]) -> u64 {
+    16 * u64::from(w) * u64::from(h) * u64::from(l)
 }
 
 impl Memory {
@@ -84,6 +99,41 @@ impl Memory {
             Error::OutOfMemory { backend, detail, .. } => Error::OutOfMemory { backend, bytes, detail },
             other => other,
         })
+    }
+
+    /// An rgba32float texture array of `width` x `height` texels x `layers`,
+    /// usable as a storage texture and as a sampled one; counted in the
+    /// device bytes like buffers. Work already recorded with an earlier
+    /// staging texture still sees it (wgpu keeps it alive).
+    pub(crate) fn staging(&mut self, gpu: &Gpu, [width, height, layers]: [u32; 3]) -> Result<Arc<wgpu::TextureView>> {
+        if let Some(st) = self.staging.as_ref().filter(|st| st.size == [width, height, layers]) {
+            return Ok(Arc::clone(&st.view));
+        }
+        if let Some(old) = self.staging.take() {
+            self.device_bytes -= staging_bytes(old.size);
+        }
+        let texture = gpu.scoped(|| {
+            Ok(gpu.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("hcal matmul staging"),
+                size: wgpu::Extent3d { width, height, depth_or_array_layers: layers },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba32Float,
+                usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            }))
+        })?;
+        let view = Arc::new(texture.create_view(&wgpu::TextureViewDescriptor {
+            dimension: Some(wgpu::TextureViewDimension::D2Array),
+            ..Default::default()
+        }));
+        let bytes = staging_bytes([width, height, layers]);
+        self.device_bytes += bytes;
+        self.peak_bytes = self.peak_bytes.max(self.device_bytes);
+        self.largest = self.largest.max(bytes);
+        self.staging = Some(Staging { size: [width, height, layers], view: Arc::clone(&view), _texture: texture });
+        Ok(view)
     }
 
     /// Give a buffer back for reuse (dropped when the pool is full). Work

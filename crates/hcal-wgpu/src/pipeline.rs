@@ -14,6 +14,8 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
     ("matmul_smem", include_str!("../../../shaders/matmul_smem.wgsl")),
+    ("matmul_stage", include_str!("../../../shaders/matmul_stage.wgsl")),
+    ("matmul_texture", include_str!("../../../shaders/matmul_texture.wgsl")),
     ("matmul_tiled", include_str!("../../../shaders/matmul_tiled.wgsl")),
     ("norm", include_str!("../../../shaders/norm.wgsl")),
     ("peak", include_str!("../../../shaders/peak.wgsl")),

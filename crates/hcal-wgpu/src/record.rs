@@ -79,6 +79,9 @@ impl TimedRegion {
     }
 }
 
+/// A dispatch's buffers and texture views, each with its binding slot.
+type Resources<'a> = (&'a [(u32, &'a wgpu::Buffer)], &'a [(u32, &'a wgpu::TextureView)]);
+
 /// The open batch.
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
@@ -212,14 +215,14 @@ impl Recorder {
     }
 
     /// Record one dispatch of `kernel` with `params` at binding 0 and
-    /// `bindings` at their slots.
+    /// the buffers and texture views at their slots.
     fn dispatch(
         &mut self,
         gpu: &Gpu,
         pipelines: &Pipelines,
         kernel: Kernel,
         params: &[u32],
-        bindings: &[(u32, &wgpu::Buffer)],
+        (bindings, views): Resources<'_>,
         groups: [u32; 3],
     ) -> Result<()> {
         let compiled = pipelines.get(gpu, kernel)?;
@@ -260,6 +263,9 @@ impl Recorder {
                 });
             }
             entries.push(wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() });
+        }
+        for &(binding, view) in views {
+            entries.push(wgpu::BindGroupEntry { binding, resource: wgpu::BindingResource::TextureView(view) });
         }
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(kernel.entry),
@@ -334,7 +340,7 @@ impl Ctx<'_> {
             return Ok(());
         }
         let groups = self.grid(items.div_ceil(256))?;
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, bindings, groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, &[]), groups)
     }
 
     /// One workgroup per row. Nothing is recorded for 0 rows.
@@ -349,7 +355,7 @@ impl Ctx<'_> {
             return Ok(());
         }
         let groups = self.grid(rows)?;
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, bindings, groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, &[]), groups)
     }
 
     /// An explicit grid.
@@ -363,7 +369,22 @@ impl Ctx<'_> {
         if groups.contains(&0) {
             return Ok(());
         }
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, bindings, groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, &[]), groups)
+    }
+
+    /// An explicit grid, with texture views bound besides the buffers.
+    pub(crate) fn dispatch_with_views(
+        &mut self,
+        kernel: Kernel,
+        params: &[u32],
+        bindings: &[(u32, &wgpu::Buffer)],
+        views: &[(u32, &wgpu::TextureView)],
+        groups: [u32; 3],
+    ) -> Result<()> {
+        if groups.contains(&0) {
+            return Ok(());
+        }
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, views), groups)
     }
 }
 

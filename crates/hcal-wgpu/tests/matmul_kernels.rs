@@ -1,0 +1,82 @@
+//! Every matmul kernel gives bit-identical results: each accumulates every
+//! output with f32 `fma` in K order, so the autotuner's choice can never change
+//! an answer. Each kernel is pinned in turn (`wgpu:mm=<name>`) and compared
+//! bit for bit with the simple 4x4 kernel on shapes that exercise edge tiles,
+//! K tails (K % 8 != 0 for the texture tiles' 8-step chunks), batches with
+//! broadcasting and products too small to tune.
+//!
+//! Without an adapter each test says so and passes, unless
+//! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
+
+use hcal_core::{Backend, BackendExt, DType, Op, OpSignature, TensorDesc};
+use hcal_wgpu::WgpuBackend;
+
+fn open(name: &str) -> Option<WgpuBackend> {
+    match WgpuBackend::open(name) {
+        Ok(b) => Some(b),
+        Err(e) if std::env::var("HCAL_REQUIRE_ADAPTER").is_ok_and(|v| v == "1") => {
+            panic!("HCAL_REQUIRE_ADAPTER=1: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: no wgpu adapter ({e})");
+            None
+        }
+    }
+}
+
+/// Deterministic values in [-1, 1) with varied low bits, so reordered sums differ.
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// `MatMul(a, b)` on `backend`, as raw bits, plus the kernel it reports.
+fn product(backend: &WgpuBackend, a: &[usize], b: &[usize]) -> (Vec<u32>, String) {
+    let (da, db) = (TensorDesc::new(a.to_vec(), DType::F32), TensorDesc::new(b.to_vec(), DType::F32));
+    let sig = OpSignature::new(Op::MatMul, vec![Some(da.clone()), Some(db.clone())]);
+    let out = hcal_core::infer_outputs(&sig.op, &[Some(&da), Some(&db)]).expect("valid shapes").remove(0);
+    let (ta, tb, ty) = (backend.alloc(&da).unwrap(), backend.alloc(&db).unwrap(), backend.alloc(&out).unwrap());
+    backend.write(&ta, bytemuck::cast_slice(&values(da.numel(), 1))).unwrap();
+    backend.write(&tb, bytemuck::cast_slice(&values(db.numel(), 2))).unwrap();
+    backend.run(&Op::MatMul, &[&ta, &tb], &[&ty]).unwrap();
+    let bits = bytemuck::cast_slice::<u8, u32>(&backend.read(&ty).unwrap()).to_vec();
+    let kernel = backend.kernel_variant(&sig).unwrap_or_default();
+    (bits, kernel)
+}
+
+#[test]
+fn every_matmul_kernel_is_bit_identical_to_the_simple_one() {
+    let shapes: [(&[usize], &[usize]); 6] = [
+        (&[37, 29], &[29, 36]),
+        (&[130, 67], &[67, 132]),
+        (&[64, 256], &[256, 64]),
+        (&[200, 1000], &[1000, 8]),
+        (&[3, 1, 33, 19], &[2, 19, 12]),
+        (&[2, 70, 64], &[2, 64, 68]),
+    ];
+    let Some(simple) = open("wgpu:baseline") else { return };
+    let expected: Vec<Vec<u32>> = shapes.iter().map(|(a, b)| product(&simple, a, b).0).collect();
+    let mut ran = std::collections::BTreeSet::new();
+    for name in hcal_wgpu::matmul_kernel_names() {
+        let Some(backend) = open(&format!("wgpu:mm={name}")) else { return };
+        for ((a, b), want) in shapes.iter().zip(&expected) {
+            let (got, kernel) = product(&backend, a, b);
+            ran.insert(kernel.split(':').nth(1).unwrap_or_default().split('@').next().unwrap_or_default().to_string());
+            let diff = got.iter().zip(want).position(|(g, w)| g != w);
+            assert!(diff.is_none(), "{name} on {a:?} x {b:?}: first differing output at flat index {diff:?}");
+        }
+    }
+    // The pins reached the register tiles, not only the fallback kernel, and
+    // the texture tiles wherever the adapter has subgroups.
+    assert!(ran.iter().any(|k| k.starts_with("tiled-")), "kernels run: {ran:?}");
+    if simple.info().features.iter().any(|f| f == "subgroups") {
+        assert!(ran.iter().any(|k| k.starts_with("texture-")), "kernels run: {ran:?}");
+    }
+}
