@@ -36,6 +36,14 @@
 //       B*Hq*rows, [16] i0 (first query row of the block), [17] rows in the block
 //   @group(0) @binding(4) mask: array<f32>
 //   @group(0) @binding(10) scores: array<f32>
+// Entry `scores_softmax_rows` does the same with one invocation per score row
+// (256 per workgroup; ceil(rows / 256) workgroups on the 2-D grid) and
+// vec4 accesses, for T % 4 == 0, through the same buffer bound as
+//   @group(0) @binding(11) scores4: array<vec4<f32>>
+// For SIMD CPU drivers (lavapipe): there a workgroup barrier is a coroutine
+// switch and a storage access a per-lane loop, so `scores_softmax`'s
+// workgroup reductions and scalar accesses made it 3x slower than the matmuls
+// around it; here each SIMD lane walks its own row with no barrier.
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
@@ -45,6 +53,7 @@
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 @group(0) @binding(10) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(11) var<storage, read_write> scores4: array<vec4<f32>>;
 
 @group(0) @binding(6) var<storage, read> past: array<f32>;
 @group(0) @binding(7) var<storage, read> new_rows: array<f32>;
@@ -247,3 +256,31 @@ fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     for (var j = t; j < total; j += 64u) { scores[base + j] = exp(scores[base + j] - m) / l; }
 }
 
+
+@compute @workgroup_size(256)
+fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = gid.x + gid.y * nwg.x * 256u;
+    if row >= params[0] { return; }
+    let hq = params[1];
+    let total = params[4];
+    let rows = params[17];
+    let i = params[16] + row % rows;
+    let h = (row / rows) % hq;
+    let b = row / (rows * hq);
+    let t4 = total / 4u;
+    let base = row * t4;
+    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
+    var m4 = vec4<f32>(neg_inf);
+    for (var jj = 0u; jj < t4; jj++) {
+        let raw = scores4[base + jj];
+        let j = 4u * jj;
+        let s = vec4<f32>(prep(raw.x, b, h, i, j), prep(raw.y, b, h, i, j + 1u), prep(raw.z, b, h, i, j + 2u), prep(raw.w, b, h, i, j + 3u));
+        scores4[base + jj] = s;
+        m4 = max(m4, s);
+    }
+    let m = max(max(m4.x, m4.y), max(m4.z, m4.w));
+    var l4 = vec4<f32>(0.0);
+    for (var jj = 0u; jj < t4; jj++) { l4 += exp(scores4[base + jj] - m); }
+    let l = (l4.x + l4.y) + (l4.z + l4.w);
+    for (var jj = 0u; jj < t4; jj++) { scores4[base + jj] = exp(scores4[base + jj] - m) / l; }
+}

@@ -205,7 +205,17 @@ fn composed(
         params[16] = i0 as u32;
         params[17] = rows as u32;
         let softmax_rows = if t == 0 { 0 } else { score_rows };
-        ctx.per_row(kernel("attention", "scores_softmax"), &params[..], &[(4, mask), (10, &raw.buf)], softmax_rows)?;
+        if ctx.gpu.simd_cpu && t % 4 == 0 {
+            let bindings = [(4, mask), (11, &*raw.buf)];
+            ctx.per_item(kernel("attention", "scores_softmax_rows"), &params[..], &bindings, softmax_rows)?;
+        } else {
+            ctx.per_row(
+                kernel("attention", "scores_softmax"),
+                &params[..],
+                &[(4, mask), (10, &raw.buf)],
+                softmax_rows,
+            )?;
+        }
         let y_view = matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv) };
         let (ps, vs) = ([hq * rows * t, group * rows * t, rows * t], [hkv * t * dv, t * dv, 0]);
         matmul::batched(ctx, [rows, dv, t], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;

@@ -14,6 +14,9 @@ pub(crate) struct Gpu {
     /// The adapter's largest subgroup size, when subgroup kernels can run:
     /// the `subgroups` feature is enabled and no subgroup is smaller than 8.
     pub(crate) subgroup_max: Option<u32>,
+    /// Whether the adapter is a CPU driver (lavapipe, llvmpipe): SIMD lanes,
+    /// where barriers and scattered accesses cost far more than on GPUs.
+    pub(crate) simd_cpu: bool,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
 }
@@ -50,7 +53,8 @@ impl Gpu {
         let info = adapter.get_info();
         let subgroup_max = (device.features().contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8)
             .then_some(info.subgroup_max_size);
-        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, lost, uncaptured })
+        let simd_cpu = info.device_type == wgpu::DeviceType::Cpu;
+        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, simd_cpu, lost, uncaptured })
     }
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.

@@ -54,8 +54,11 @@ impl Tile {
 /// invocations busy on GPUs and small shapes. Few on purpose: each candidate
 /// costs a pipeline build (0.1-0.4 s on lavapipe) on the first call of a
 /// shape class.
-pub(crate) const TILES: [Tile; 5] = [
+pub(crate) const TILES: [Tile; 6] = [
     Tile { shader: "matmul_texture", rows: 16, cols4: 2, wgx: 64, wgy: 1 },
+    // One 8-wide subgroup per workgroup: 64 columns, for narrow products
+    // (attention's P V with head size 64 left 3/4 of a 64-wide workgroup idle).
+    Tile { shader: "matmul_texture", rows: 16, cols4: 2, wgx: 8, wgy: 1 },
     Tile { shader: "matmul_tiled", rows: 16, cols4: 4, wgx: 8, wgy: 8 },
     Tile { shader: "matmul_tiled", rows: 8, cols4: 4, wgx: 8, wgy: 8 },
     Tile { shader: "matmul_texture", rows: 8, cols4: 2, wgx: 64, wgy: 1 },
