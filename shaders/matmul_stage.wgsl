@@ -1,13 +1,20 @@
 // matmul_stage.wgsl: copy the B operand of a product into an rgba32float
 // texture array for matmul_texture.wgsl, f32.
 //
+// Layers: one per distinct B matrix. Of the batch dims (params [6] rank,
+// [7..13) dims, [19..25) B strides), those where B's stride is not 0 number
+// the layers, innermost fastest; layer l's B starts at [28] + sum of idx_d *
+// stride_d over those dims (matmul_texture.wgsl numbers them the same way).
+//
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>   matmul.wgsl's block; reads [1] N, [2] K, [28] B base
-//   @group(0) @binding(1) b: array<f32>        layer l of B at [28] + l K N, row-major [K, N]
-//                                               (entry `stage_b`, any N and base)
+//   @group(0) @binding(0) params: array<u32>   matmul.wgsl's block; reads [1] N, [2] K,
+//                                               [6..13) batch dims, [19..25) B strides, [28] B base
+//   @group(0) @binding(1) b: array<f32>        B, row-major [K, N] (entry `stage_b`, any N
+//                                               and base) or [N, K] (entry `stage_bt`: Gemm's
+//                                               transB, attention's keys)
 //   @group(0) @binding(2) bt: texture_storage_2d_array<rgba32float, write>
 //       texel [l, p, j] = B[l][p, 4j..4j+4], zero past column N
-//   @group(0) @binding(3) b4: array<vec4<f32>> the same B when N and the base are
+//   @group(0) @binding(3) b4: array<vec4<f32>> B as [K, N] when N and the base are
 //                                               multiples of 4 (entry `stage_b4`:
 //                                               one vec4 load per texel)
 // Workgroup 16x16 over (texel column, row); dispatch (ceil(N/4 / 16), ceil(K / 16), layers).
@@ -17,6 +24,22 @@
 @group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, write>;
 @group(0) @binding(3) var<storage, read> b4: array<vec4<f32>>;
 
+// Element offset of layer `layer`'s B matrix.
+fn layer_offset(layer: u32) -> u32 {
+    let br = params[6];
+    var rest = layer;
+    var off = params[28];
+    for (var i = 0u; i < br; i++) {
+        let d = br - 1u - i;
+        let stride = params[19u + d];
+        if stride != 0u {
+            off += (rest % params[7u + d]) * stride;
+            rest = rest / params[7u + d];
+        }
+    }
+    return off;
+}
+
 @compute @workgroup_size(16, 16)
 fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = params[1];
@@ -24,10 +47,25 @@ fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
     let p = gid.y;
     if 4u * j >= n || p >= k { return; }
-    let row = params[28] + gid.z * k * n + p * n;
+    let row = layer_offset(gid.z) + p * n;
     var v = vec4<f32>(0.0);
     for (var i = 0u; i < 4u; i++) {
         if 4u * j + i < n { v[i] = b[row + 4u * j + i]; }
+    }
+    textureStore(bt, vec2<u32>(j, p), gid.z, v);
+}
+
+@compute @workgroup_size(16, 16)
+fn stage_bt(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let n = params[1];
+    let k = params[2];
+    let j = gid.x;
+    let p = gid.y;
+    if 4u * j >= n || p >= k { return; }
+    let base = layer_offset(gid.z) + p;
+    var v = vec4<f32>(0.0);
+    for (var i = 0u; i < 4u; i++) {
+        if 4u * j + i < n { v[i] = b[base + (4u * j + i) * k]; }
     }
     textureStore(bt, vec2<u32>(j, p), gid.z, v);
 }
@@ -37,5 +75,5 @@ fn stage_b4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n4 = params[1] / 4u;
     let k = params[2];
     if gid.x >= n4 || gid.y >= k { return; }
-    textureStore(bt, gid.xy, gid.z, b4[params[28] / 4u + (gid.z * k + gid.y) * n4 + gid.x]);
+    textureStore(bt, gid.xy, gid.z, b4[layer_offset(gid.z) / 4u + gid.y * n4 + gid.x]);
 }

@@ -1,8 +1,8 @@
-// TEMPLATE matmul_texture.wgsl: register-tiled Y = A B (MatMul: no alpha, beta or C)
-// for N % 4 == 0, f32, with B read from a texture and A shared across a subgroup. Needs the
+// TEMPLATE matmul_texture.wgsl: register-tiled Y = A op(B) (MatMul, and Gemm without
+// alpha, beta or C) for N % 4 == 0, f32, with B read from a texture and A shared across a subgroup. Needs the
 // `subgroups` feature, subgroups of at least 8 invocations, and B staged by
 // matmul_stage.wgsl into an rgba32float texture array (texel [layer, p, j] =
-// B[layer][p, 4j..4j+4]).
+// op(B)[layer][p, 4j..4j+4]; a transposed B is transposed by the staging).
 //
 // Why, measured on lavapipe (Mesa 22.3, 2 cores, 1024^3): a storage-buffer
 // load there is a per-lane scalar loop with a bounds check per component,
@@ -60,15 +60,20 @@ fn matmul_texture(
     let br = params[6];
     var rest = gid.z;
     var a_off = params[27];
-    var b_rel = 0u;
+    // B's layer: the batch dims where B's stride is not 0, innermost fastest
+    // (as matmul_stage.wgsl numbers them).
+    var layer = 0u;
+    var layers_inside = 1u;
     for (var i = 0u; i < br; i++) {
         let d = br - 1u - i;
         let idx = rest % params[7u + d];
         rest = rest / params[7u + d];
         a_off += idx * params[13u + d];
-        b_rel += idx * params[19u + d];
+        if params[19u + d] != 0u {
+            layer += idx * layers_inside;
+            layers_inside *= params[7u + d];
+        }
     }
-    let layer = b_rel / max(k * params[1], 1u);
     let arow$r = a_off + min(r0 + $ru, m - 1u) * k;
     let bcol$c = min(c0 + $cu, n4 - 1u);
     var acc$r_$c = vec4<f32>(0.0);

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
+use crate::matmul::{self, fast_trans_b};
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, bits};
-use crate::{matmul, transpose};
+use crate::transpose;
 
 /// Largest head size the kernel holds in workgroup memory and registers.
 pub(crate) const MAX_HEAD_DIM: usize = 256;
@@ -121,6 +122,16 @@ pub(crate) fn score_bytes_per_row(g: &AttentionGeometry) -> u64 {
     (g.batch * g.q_heads * g.total_len()) as u64 * 4
 }
 
+/// Query rows per block of the composed path when causal blocks are trimmed
+/// at the diagonal: about half the scores of a long sequence are skipped
+/// (S^2/2 + S x rows/2 computed instead of S^2).
+const CAUSAL_BLOCK_ROWS: usize = 256;
+
+/// Whether the attention parameter block asks for a causal mask.
+fn attrs_causal(params: &[u32; 18]) -> bool {
+    params[11] == 1
+}
+
 /// Most bytes the composed path's score buffer may take.
 pub(crate) const COMPOSED_SCORE_CAP: u64 = 64 << 20;
 
@@ -184,28 +195,44 @@ fn composed(
     } else {
         q.clone()
     };
-    // K^T as [B, Hkv, D, T], so the score product needs no transposed operand.
-    let kt = f32_operand(ctx.scratch(b * hkv * d * t * 4)?, &[b, hkv, d, t]);
-    transpose::record(ctx, Some(&[0, 1, 3, 2]), &f32_operand(Arc::new(k_present.clone()), &[b, hkv, t, d]), &kt)?;
+    let k_present = f32_operand(Arc::new(k_present.clone()), &[b, hkv, t, d]);
     let v = f32_operand(Arc::new(v_present.clone()), &[b, hkv, t, dv]);
     let y4 = if g.packed_3d { f32_operand(ctx.scratch(b * hq * sq * dv * 4)?, &[b, hq, sq, dv]) } else { y.clone() };
     let fit = composed_rows(g, ctx.gpu.limits.max_storage_buffer_binding_size).max(1);
+    let batch = [b, hkv, group];
+    // The score product reads K as stored ([T, D] per head, transposed while
+    // the texture kernels stage it) where that is fast; else from a K^T copy.
+    let direct_k = fast_trans_b(ctx, [fit.min(sq), t, d], &batch, &[hkv * t * d, t * d, 0]);
+    let kt = if direct_k {
+        k_present
+    } else {
+        let kt = f32_operand(ctx.scratch(b * hkv * d * t * 4)?, &[b, hkv, d, t]);
+        transpose::record(ctx, Some(&[0, 1, 3, 2]), &k_present, &kt)?;
+        kt
+    };
+    // Causal with K read directly: each block of query rows stops at the last
+    // key its rows can see, skipping the scores above the diagonal (exactly
+    // zero probabilities), in blocks small enough for that to pay off.
+    let trim = direct_k && attrs_causal(params);
+    let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
     let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
-    let batch = [b, hkv, group];
     for i0 in (0..sq).step_by(block) {
         let rows = block.min(sq - i0);
-        let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, t]);
-        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None };
-        let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * d * t, d * t, 0]);
-        matmul::batched(ctx, [rows, t, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
+        let seen = if trim { t.min(g.past_len + i0 + rows) } else { t };
+        let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, seen]);
+        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None, trans_b: direct_k };
+        // K (or K^T) is one [T, D] (or [D, T]) matrix per key/value head.
+        let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * t * d, t * d, 0]);
+        matmul::batched(ctx, [rows, seen, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
         // Prep and softmax in place: raw dot products in, probabilities out.
         let score_rows = b * hq * rows;
         params[0] = score_rows as u32;
+        params[4] = seen as u32;
         params[16] = i0 as u32;
         params[17] = rows as u32;
-        let softmax_rows = if t == 0 { 0 } else { score_rows };
-        if ctx.gpu.simd_cpu && t % 4 == 0 {
+        let softmax_rows = if seen == 0 { 0 } else { score_rows };
+        if ctx.gpu.simd_cpu && seen % 4 == 0 {
             let bindings = [(4, mask), (11, &*raw.buf)];
             ctx.per_item(kernel("attention", "scores_softmax_rows"), &params[..], &bindings, softmax_rows)?;
         } else {
@@ -216,10 +243,11 @@ fn composed(
                 softmax_rows,
             )?;
         }
-        let y_view = matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv) };
-        let (ps, vs) = ([hq * rows * t, group * rows * t, rows * t], [hkv * t * dv, t * dv, 0]);
-        matmul::batched(ctx, [rows, dv, t], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
+        let y_view = matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv), trans_b: false };
+        let (ps, vs) = ([hq * rows * seen, group * rows * seen, rows * seen], [hkv * t * dv, t * dv, 0]);
+        matmul::batched(ctx, [rows, dv, seen], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
     }
+    params[4] = t as u32;
     if g.packed_3d {
         transpose::record(ctx, Some(&[0, 2, 1, 3]), &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
     }

@@ -206,14 +206,11 @@ impl Problem<'_> {
         self.batch.iter().product()
     }
 
-    fn transposed(&self) -> bool {
-        self.flags & 3 != 0
-    }
-
-    /// The tuning class: dims rounded up to powers of two.
+    /// The tuning class: dims rounded up to powers of two, and which operands are transposed.
     fn class(&self) -> String {
         let b = |x: usize| x.max(1).next_power_of_two();
-        format!("f32-m{}-n{}-k{}-b{}", b(self.m), b(self.n), b(self.k), b(self.batch_count()))
+        let t = ["", "-ta", "-tb", "-ta-tb"][(self.flags & 3) as usize];
+        format!("f32-m{}-n{}-k{}-b{}{t}", b(self.m), b(self.n), b(self.k), b(self.batch_count()))
     }
 }
 
@@ -239,33 +236,44 @@ impl Caps {
     }
 }
 
-/// The texture layers B needs (one per distinct B matrix), when the texture
-/// tiles can read it: B's batch strides are whole matrices and the staged
-/// texture fits the device's texture limits.
+/// The texture layers B needs (one per distinct B matrix: the product of the
+/// batch dims where B's stride is not 0), when the staged texture fits the
+/// device's texture limits.
 fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<usize> {
-    let kn = p.k * p.n;
-    if kn == 0 || p.b_strides.iter().any(|s| s % kn != 0) {
+    if p.k == 0 || p.n == 0 {
         return None;
     }
-    let layers = 1 + p.batch.iter().zip(&p.b_strides).map(|(d, s)| d.saturating_sub(1) * (s / kn)).sum::<usize>();
-    let fits = (p.n / 4).max(p.k) <= caps.max_texture_2d as usize && layers <= caps.max_layers as usize;
+    let layers: usize = p.batch.iter().zip(&p.b_strides).filter(|(_, s)| **s != 0).map(|(d, _)| *d).product();
+    // An empty batch (0 layers) is left to the other kernels: a texture cannot be empty.
+    let fits =
+        p.n.div_ceil(4).max(p.k) <= caps.max_texture_2d as usize && (1..=caps.max_layers as usize).contains(&layers);
     fits.then_some(layers)
 }
 
 /// The paths that can run `p`, best guess first.
 fn candidates(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
-    if p.transposed() {
+    let (trans_a, trans_b) = (p.flags & 1 != 0, p.flags & 2 != 0);
+    if trans_a {
         return vec![Path::Generic];
     }
-    if p.m == 1 {
+    if p.m == 1 && !trans_b {
         return vec![Path::Gemv];
     }
     let aligned = p.bases[1] % 4 == 0 && p.bases[2] % 4 == 0 && p.y_batch_stride.is_none_or(|s| s % 4 == 0);
     if p.n % 4 != 0 || !aligned {
         return vec![Path::Generic];
     }
-    let texture_ok = p.flags == 0 && p.alpha == 1.0 && texture_layers(p, caps).is_some();
-    let usable = |t: &Tile| !t.texture() || (texture_ok && caps.subgroup_max.is_some_and(|max| t.wgx % max == 0));
+    // The texture tiles: no epilogue (alpha 1, no C); a transposed B is
+    // transposed while it is staged.
+    let texture_ok = p.flags & !2 == 0 && p.alpha == 1.0 && texture_layers(p, caps).is_some();
+    let usable = |t: &Tile| t.texture() && texture_ok && caps.subgroup_max.is_some_and(|max| t.wgx % max == 0);
+    if trans_b {
+        let mut c: Vec<Path> =
+            (0..TILES.len() as u16).filter(|&v| usable(&TILES[v as usize])).map(Path::Tiled).collect();
+        c.push(Path::Generic);
+        return c;
+    }
+    let usable = |t: &Tile| !t.texture() || usable(t);
     let mut c: Vec<Path> = (0..TILES.len() as u16).filter(|&v| usable(&TILES[v as usize])).map(Path::Tiled).collect();
     if p.m * p.n < 64 * 64 {
         // Small outputs: the small tile keeps invocations busy.
@@ -365,7 +373,15 @@ fn launch_texture(
     let n4 = p.n.div_ceil(4);
     let view = ctx.mem.staging(ctx.gpu, [n4 as u32, p.k as u32, layers as u32])?;
     let stage_groups = [n4.div_ceil(16) as u32, p.k.div_ceil(16) as u32, layers as u32];
-    if p.n % 4 == 0 && p.bases[1] % 4 == 0 {
+    if p.flags & 2 != 0 {
+        ctx.dispatch_with_views(
+            kernel("matmul_stage", "stage_bt"),
+            params,
+            &[(1, &b.buf)],
+            &[(2, &view)],
+            stage_groups,
+        )?;
+    } else if p.n % 4 == 0 && p.bases[1] % 4 == 0 && p.b_strides.iter().all(|s| s % 4 == 0) {
         ctx.dispatch_with_views(
             kernel("matmul_stage", "stage_b4"),
             params,
@@ -468,6 +484,29 @@ pub(crate) struct View {
     pub(crate) bases: [usize; 3],
     /// Elements between consecutive output matrices (`None`: `M * N`).
     pub(crate) y_batch_stride: Option<usize>,
+    /// B is stored transposed, as `[N, K]` (attention's keys).
+    pub(crate) trans_b: bool,
+}
+
+/// Whether a batched product with B stored as `[N, K]` runs on a fast
+/// (texture) kernel here; else only the simple kernel can run it, and
+/// callers should transpose B themselves.
+pub(crate) fn fast_trans_b(ctx: &Ctx<'_>, [m, n, k]: [usize; 3], batch: &[usize], b_strides: &[usize]) -> bool {
+    let p = Problem {
+        m,
+        n,
+        k,
+        flags: 2,
+        alpha: 1.0,
+        beta: 0.0,
+        batch: batch.to_vec(),
+        a_strides: vec![0; batch.len()],
+        b_strides: b_strides.to_vec(),
+        c: None,
+        bases: [0; 3],
+        y_batch_stride: None,
+    };
+    candidates(&p, Caps::of(ctx.gpu)).first() != Some(&Path::Generic)
 }
 
 /// A batched product with explicit batch dims and element strides (0 to
@@ -488,7 +527,7 @@ pub(crate) fn batched(
         m,
         n,
         k,
-        flags: 0,
+        flags: if view.trans_b { 2 } else { 0 },
         alpha: 1.0,
         beta: 0.0,
         batch: batch.to_vec(),
@@ -545,17 +584,18 @@ pub(crate) fn describe(
     sig: &hcal_core::OpSignature,
 ) -> Option<String> {
     let d = |i: usize| sig.inputs.get(i).and_then(Option::as_ref);
-    let (m, n, k, batch, transposed) = match &sig.op {
+    let (m, n, k, batch, flags, alpha) = match &sig.op {
         hcal_core::Op::MatMul => {
             let g = matmul_geometry(&d(0)?.shape, &d(1)?.shape).ok()?;
             let count = g.batch_count();
-            (g.m, g.n, g.k, count, false)
+            (g.m, g.n, g.k, count, 0, 1.0)
         }
         hcal_core::Op::Gemm(attrs) => {
             let (a, b) = (&d(0)?.shape, &d(1)?.shape);
             let (m, k) = if attrs.trans_a { (a[1], a[0]) } else { (a[0], a[1]) };
             let n = if attrs.trans_b { b[0] } else { b[1] };
-            (m, n, k, 1, attrs.trans_a || attrs.trans_b)
+            let flags = u32::from(attrs.trans_a) | (u32::from(attrs.trans_b) << 1) | (u32::from(d(2).is_some()) << 2);
+            (m, n, k, 1, flags, attrs.alpha)
         }
         _ => return None,
     };
@@ -563,8 +603,8 @@ pub(crate) fn describe(
         m,
         n,
         k,
-        flags: u32::from(transposed),
-        alpha: 1.0,
+        flags,
+        alpha,
         beta: 0.0,
         batch: vec![batch],
         a_strides: vec![0],

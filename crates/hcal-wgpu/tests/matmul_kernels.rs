@@ -3,12 +3,12 @@
 //! an answer. Each kernel is pinned in turn (`wgpu:mm=<name>`) and compared
 //! bit for bit with the simple 4x4 kernel on shapes that exercise edge tiles,
 //! K tails (K % 8 != 0 for the texture tiles' 8-step chunks), batches with
-//! broadcasting and products too small to tune.
+//! broadcasting, a transposed B (Gemm) and products too small to tune.
 //!
 //! Without an adapter each test says so and passes, unless
 //! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
 
-use hcal_core::{Backend, BackendExt, DType, Op, OpSignature, TensorDesc};
+use hcal_core::{Backend, BackendExt, DType, Gemm, Op, OpSignature, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
 fn open(name: &str) -> Option<WgpuBackend> {
@@ -37,15 +37,15 @@ fn values(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-/// `MatMul(a, b)` on `backend`, as raw bits, plus the kernel it reports.
-fn product(backend: &WgpuBackend, a: &[usize], b: &[usize]) -> (Vec<u32>, String) {
+/// `op(a, b)` on `backend`, as raw bits, plus the kernel it reports.
+fn product(backend: &WgpuBackend, op: &Op, a: &[usize], b: &[usize]) -> (Vec<u32>, String) {
     let (da, db) = (TensorDesc::new(a.to_vec(), DType::F32), TensorDesc::new(b.to_vec(), DType::F32));
-    let sig = OpSignature::new(Op::MatMul, vec![Some(da.clone()), Some(db.clone())]);
+    let sig = OpSignature::new(op.clone(), vec![Some(da.clone()), Some(db.clone())]);
     let out = hcal_core::infer_outputs(&sig.op, &[Some(&da), Some(&db)]).expect("valid shapes").remove(0);
     let (ta, tb, ty) = (backend.alloc(&da).unwrap(), backend.alloc(&db).unwrap(), backend.alloc(&out).unwrap());
     backend.write(&ta, bytemuck::cast_slice(&values(da.numel(), 1))).unwrap();
     backend.write(&tb, bytemuck::cast_slice(&values(db.numel(), 2))).unwrap();
-    backend.run(&Op::MatMul, &[&ta, &tb], &[&ty]).unwrap();
+    backend.run(op, &[&ta, &tb], &[&ty]).unwrap();
     let bits = bytemuck::cast_slice::<u8, u32>(&backend.read(&ty).unwrap()).to_vec();
     let kernel = backend.kernel_variant(&sig).unwrap_or_default();
     (bits, kernel)
@@ -53,24 +53,29 @@ fn product(backend: &WgpuBackend, a: &[usize], b: &[usize]) -> (Vec<u32>, String
 
 #[test]
 fn every_matmul_kernel_is_bit_identical_to_the_simple_one() {
-    let shapes: [(&[usize], &[usize]); 6] = [
-        (&[37, 29], &[29, 36]),
-        (&[130, 67], &[67, 132]),
-        (&[64, 256], &[256, 64]),
-        (&[200, 1000], &[1000, 8]),
-        (&[3, 1, 33, 19], &[2, 19, 12]),
-        (&[2, 70, 64], &[2, 64, 68]),
+    let matmul = Op::MatMul;
+    // Gemm with a transposed B: the texture tiles transpose it while staging.
+    let gemm_tb = Op::Gemm(Gemm { trans_b: true, ..Gemm::default() });
+    let shapes: [(&Op, &[usize], &[usize]); 8] = [
+        (&matmul, &[37, 29], &[29, 36]),
+        (&matmul, &[130, 67], &[67, 132]),
+        (&matmul, &[64, 256], &[256, 64]),
+        (&matmul, &[200, 1000], &[1000, 8]),
+        (&matmul, &[3, 1, 33, 19], &[2, 19, 12]),
+        (&matmul, &[2, 70, 64], &[2, 64, 68]),
+        (&gemm_tb, &[150, 45], &[68, 45]),
+        (&gemm_tb, &[1, 300], &[40, 300]),
     ];
     let Some(simple) = open("wgpu:baseline") else { return };
-    let expected: Vec<Vec<u32>> = shapes.iter().map(|(a, b)| product(&simple, a, b).0).collect();
+    let expected: Vec<Vec<u32>> = shapes.iter().map(|(op, a, b)| product(&simple, op, a, b).0).collect();
     let mut ran = std::collections::BTreeSet::new();
     for name in hcal_wgpu::matmul_kernel_names() {
         let Some(backend) = open(&format!("wgpu:mm={name}")) else { return };
-        for ((a, b), want) in shapes.iter().zip(&expected) {
-            let (got, kernel) = product(&backend, a, b);
+        for ((op, a, b), want) in shapes.iter().zip(&expected) {
+            let (got, kernel) = product(&backend, op, a, b);
             ran.insert(kernel.split(':').nth(1).unwrap_or_default().split('@').next().unwrap_or_default().to_string());
             let diff = got.iter().zip(want).position(|(g, w)| g != w);
-            assert!(diff.is_none(), "{name} on {a:?} x {b:?}: first differing output at flat index {diff:?}");
+            assert!(diff.is_none(), "{name} on {op:?} {a:?} x {b:?}: first differing output at flat index {diff:?}");
         }
     }
     // The pins reached the register tiles, not only the fallback kernel, and
