@@ -27,6 +27,18 @@
 // masked when a mask is given. A fully masked row is NaN, as ONNX defines it.
 // Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
 //
+// Entries `decode_split` and `decode_combine`, flash-decoding for few query
+// rows over many keys (the `attention` block; [16] keys per chunk, [17] chunks
+// per row, D and Dv multiples of 4). `decode_split` runs one invocation per
+// (query row, chunk of keys), 256 per workgroup on the 2-D grid, with an
+// online softmax over its chunk, and writes (max, sum, Dv unnormalized
+// outputs) to `partials`; `decode_combine` runs one invocation per output
+// element and merges a row's chunks in chunk order. Many invocations share a
+// long key sequence, where `attention` gives one row to one workgroup.
+//   @group(0) @binding(4) mask, @binding(5) y: as `attention`
+//   @group(0) @binding(12) partials: array<f32>   [rows, chunks, 2 + Dv]
+//   @group(0) @binding(13) q4: array<vec4<f32>>, (14) k4, (15) v4: q, k, v as vec4
+//
 // Entry `scores_softmax`, for the composed path (scores = Q K^T by the matmul
 // kernels, then this, then P V), on a block of query rows [i0, i0 + rows): one
 // workgroup of 64 per score row, in place in `scores` (raw dot products in,
@@ -54,6 +66,10 @@
 
 @group(0) @binding(10) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(11) var<storage, read_write> scores4: array<vec4<f32>>;
+@group(0) @binding(12) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(13) var<storage, read> q4: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read> k4: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read> v4: array<vec4<f32>>;
 
 @group(0) @binding(6) var<storage, read> past: array<f32>;
 @group(0) @binding(7) var<storage, read> new_rows: array<f32>;
@@ -283,4 +299,91 @@ fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     for (var jj = 0u; jj < t4; jj++) { l4 += exp(scores4[base + jj] - m); }
     let l = (l4.x + l4.y) + (l4.z + l4.w);
     for (var jj = 0u; jj < t4; jj++) { scores4[base + jj] = exp(scores4[base + jj] - m) / l; }
+}
+
+@compute @workgroup_size(256)
+fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let item = gid.x + gid.y * nwg.x * 256u;
+    let chunks = params[17];
+    if item >= params[0] * chunks { return; }
+    let row = item / chunks;
+    let hq = params[1];
+    let sq = params[3];
+    let total = params[4];
+    let d4 = params[6] / 4u;
+    let dv = params[7];
+    let dv4 = dv / 4u;
+    let i = row % sq;
+    let h = (row / sq) % hq;
+    let b = row / (sq * hq);
+    let kv_base = (b * params[2] + h / (hq / params[2])) * total;
+    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
+    let q_off = select(((b * hq + h) * sq + i) * d4, ((b * sq + i) * hq + h) * d4, params[8] == 1u);
+    var qv: array<vec4<f32>, 64>;
+    for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; }
+    // Causal without a mask: keys past the diagonal are skipped, not masked.
+    let keys = select(total, min(total, i + params[5] + 1u), params[11] == 1u && params[12] == 0u);
+    let j0 = (item % chunks) * params[16];
+    let j1 = min(keys, j0 + params[16]);
+    var m = neg_inf;
+    var l = 0.0;
+    var o: array<vec4<f32>, 64>;
+    for (var j = j0; j < j1; j++) {
+        let kb = (kv_base + j) * d4;
+        var dot4 = vec4<f32>(0.0);
+        for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], k4[kb + c], dot4); }
+        let s = prep((dot4.x + dot4.y) + (dot4.z + dot4.w), b, h, i, j);
+        // A masked key adds nothing (and must not make exp(-inf + inf) = NaN).
+        if s == neg_inf { continue; }
+        if s > m {
+            let factor = exp(m - s);
+            l = l * factor;
+            for (var c = 0u; c < dv4; c++) { o[c] = o[c] * factor; }
+            m = s;
+        }
+        let p = exp(s - m);
+        l += p;
+        let vb = (kv_base + j) * dv4;
+        for (var c = 0u; c < dv4; c++) { o[c] = fma(vec4<f32>(p), v4[vb + c], o[c]); }
+    }
+    let base = item * (2u + dv);
+    partials[base] = m;
+    partials[base + 1u] = l;
+    for (var c = 0u; c < dv4; c++) {
+        let at = base + 2u + 4u * c;
+        partials[at] = o[c].x;
+        partials[at + 1u] = o[c].y;
+        partials[at + 2u] = o[c].z;
+        partials[at + 3u] = o[c].w;
+    }
+}
+
+@compute @workgroup_size(256)
+fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let item = gid.x + gid.y * nwg.x * 256u;
+    let dv = params[7];
+    if item >= params[0] * dv { return; }
+    let row = item / dv;
+    let c = item % dv;
+    let chunks = params[17];
+    let hq = params[1];
+    let sq = params[3];
+    let i = row % sq;
+    let h = (row / sq) % hq;
+    let b = row / (sq * hq);
+    let stride = 2u + dv;
+    let first = row * chunks * stride;
+    var mx = bitcast<f32>(0xff800000u | (chunks & 0u));
+    for (var k = 0u; k < chunks; k++) { mx = max(mx, partials[first + k * stride]); }
+    // A fully masked row has mx = -inf, so every weight is NaN: NaN, as ONNX defines it.
+    var l = 0.0;
+    var acc = 0.0;
+    for (var k = 0u; k < chunks; k++) {
+        let at = first + k * stride;
+        let w = exp(partials[at] - mx);
+        l = fma(partials[at + 1u], w, l);
+        acc = fma(partials[at + 2u + c], w, acc);
+    }
+    let y_off = select(((b * hq + h) * sq + i) * dv, ((b * sq + i) * hq + h) * dv, params[8] == 1u);
+    y[y_off + c] = acc / l;
 }

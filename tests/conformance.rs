@@ -7,8 +7,8 @@
 //! heuristics might not pick on this machine: `:baseline` (the simple matmul
 //! kernel), `:smem` (the workgroup-memory tiles) and `:mm=<kernel>` (one
 //! register tile: texture and storage-buffer ones) for MatMul/Gemm, `:fused`,
-//! `:composed` and `:composed3` (blocks
-//! of 3 query rows) for Attention.
+//! `:composed`, `:composed3` (blocks of 3 query rows) and `:split`
+//! (flash-decoding) for Attention.
 //!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
 //! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
@@ -48,6 +48,7 @@ fn main() {
         runs.push((format!("{name}:fused"), vec!["Attention"]));
         runs.push((format!("{name}:composed"), vec!["Attention"]));
         runs.push((format!("{name}:composed3"), vec!["Attention"]));
+        runs.push((format!("{name}:split"), vec!["Attention"]));
     }
     for (name, ops) in runs {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {

@@ -62,6 +62,12 @@ pub(crate) fn record(
             .into_iter()
             .enumerate()
     {
+        // Without a past and unasked for, present is the input itself when
+        // that is already [B, Hkv, T, dim]: no copy.
+        if past.is_none() && present[slot].is_none() && !g.packed_3d {
+            cache.push(new.buf.clone());
+            continue;
+        }
         let dst = match present[slot] {
             Some(p) => p.buf.clone(),
             None => ctx.scratch(g.batch * g.kv_heads * t * dim * 4)?,
@@ -104,7 +110,25 @@ pub(crate) fn record(
             rows,
         ),
         Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, &mask_buf, y),
+        Path::Split => {
+            let chunks = split_chunks(g);
+            params[16] = t.div_ceil(chunks) as u32;
+            params[17] = chunks as u32;
+            let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
+            let split = [(4, &mask_buf), (12, &*partials), (13, &inputs.q.buf), (14, &cache[0]), (15, &cache[1])];
+            ctx.per_item(kernel("attention", "decode_split"), &params, &split, rows * chunks)?;
+            let combine = [(5, &*y.buf), (12, &*partials)];
+            ctx.per_item(kernel("attention", "decode_combine"), &params, &combine, rows * g.v_head_dim)
+        }
     }
+}
+
+/// Chunks of keys per query row for the split (flash-decoding) path: enough
+/// (row, chunk) invocations to fill two 256-wide workgroups per core of a
+/// small machine, and chunks of at least 32 keys.
+fn split_chunks(g: &AttentionGeometry) -> usize {
+    let rows = (g.batch * g.q_heads * g.q_len).max(1);
+    1024usize.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1))
 }
 
 /// How an attention call runs.
@@ -115,6 +139,9 @@ pub(crate) enum Path {
     /// Matmul, score prep and softmax in place, matmul, over blocks of query
     /// rows: one `B*Hq*rows*T` score buffer, rows chosen to fit [`COMPOSED_SCORE_CAP`].
     Composed,
+    /// Flash-decoding: chunks of keys per query row in parallel, then a merge;
+    /// O(rows x chunks x Dv) memory. For few query rows over many keys.
+    Split,
 }
 
 /// Bytes of one score row block of the composed path per query row.
@@ -154,17 +181,29 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// drivers its tiled matmuls are far faster than the barrier-bound fused
 /// kernel) and fused for decode-sized ones.
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry) -> Path {
-    path_for(&ctx.pipelines.tuner, ctx.gpu.limits.max_storage_buffer_binding_size, g)
+    path_for(&ctx.pipelines.tuner, ctx.gpu.simd_cpu, ctx.gpu.limits.max_storage_buffer_binding_size, g)
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
-pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, max_binding: u64, g: &AttentionGeometry) -> Path {
+pub(crate) fn path_for(
+    tuner: &crate::autotune::Autotuner,
+    simd_cpu: bool,
+    max_binding: u64,
+    g: &AttentionGeometry,
+) -> Path {
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
+    let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
     match tuner.attention_path() {
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
+        Some(Path::Split) if split_ok => return Path::Split,
         _ => {}
+    }
+    // Decode on SIMD CPU drivers: the one-workgroup-per-row fused kernel
+    // leaves most of a long key sequence to one thread.
+    if simd_cpu && split_ok && g.q_len <= 4 && g.total_len() >= 256 {
+        return Path::Split;
     }
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
 }

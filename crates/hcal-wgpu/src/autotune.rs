@@ -27,7 +27,7 @@ pub(crate) struct Autotuner {
     choices: Mutex<HashMap<String, HashMap<String, String>>>,
     /// A matmul path name every product is pinned to (`:baseline`, `:smem`).
     pinned_matmul: Mutex<Option<String>>,
-    /// 0: choose; 1: always fused attention; 2: always composed.
+    /// 0: choose; 1: always fused attention; 2: always composed; 3: always split.
     attention: std::sync::atomic::AtomicU8,
     /// Most query rows per composed-attention block (0: as memory allows).
     attention_rows: std::sync::atomic::AtomicUsize,
@@ -60,11 +60,12 @@ impl Autotuner {
         self.pinned_matmul.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Pin attention to one path (`:fused` / `:composed` backends).
+    /// Pin attention to one path (`:fused` / `:composed` / `:split` backends).
     pub(crate) fn set_attention_path(&self, path: crate::attention::Path) {
         let code = match path {
             crate::attention::Path::Fused => 1,
             crate::attention::Path::Composed => 2,
+            crate::attention::Path::Split => 3,
         };
         self.attention.store(code, Ordering::Relaxed);
     }
@@ -85,6 +86,7 @@ impl Autotuner {
         match self.attention.load(Ordering::Relaxed) {
             1 => Some(crate::attention::Path::Fused),
             2 => Some(crate::attention::Path::Composed),
+            3 => Some(crate::attention::Path::Split),
             _ => None,
         }
     }
