@@ -7,8 +7,8 @@
 //! heuristics might not pick on this machine: `:baseline` (the simple matmul
 //! kernel), `:smem` (the workgroup-memory tiles) and `:mm=<kernel>` (one
 //! register tile: texture and storage-buffer ones) for MatMul/Gemm, `:fused`,
-//! `:composed`, `:composed3` (blocks of 3 query rows) and `:split`
-//! (flash-decoding) for Attention.
+//! `:composed`, `:composed3` (blocks of 3 query rows), `:split`
+//! (flash-decoding) and `:flash` (the tiled one-pass kernel) for Attention.
 //!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
 //! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
@@ -49,6 +49,7 @@ fn main() {
         runs.push((format!("{name}:composed"), vec!["Attention"]));
         runs.push((format!("{name}:composed3"), vec!["Attention"]));
         runs.push((format!("{name}:split"), vec!["Attention"]));
+        runs.push((format!("{name}:flash"), vec!["Attention"]));
     }
     for (name, ops) in runs {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {

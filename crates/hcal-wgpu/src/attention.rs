@@ -102,7 +102,12 @@ pub(crate) fn record(
         0,
     ];
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
-    match choose(ctx, g) {
+    let flash = crate::flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
+    match choose(ctx, g, flash.is_some()) {
+        Path::Flash => {
+            let variant = flash.expect("choose() picks Flash only where a variant runs g");
+            crate::flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1]], &params, y)
+        }
         Path::Fused => ctx.per_row(
             kernel("attention", "attention"),
             &params,
@@ -142,6 +147,9 @@ pub(crate) enum Path {
     /// Flash-decoding: chunks of keys per query row in parallel, then a merge;
     /// O(rows x chunks x Dv) memory. For few query rows over many keys.
     Split,
+    /// `attention_flash.wgsl`: query tiles over key blocks with an online
+    /// softmax, K and V staged in textures; O(T) memory. No mask input.
+    Flash,
 }
 
 /// Bytes of one score row block of the composed path per query row.
@@ -180,17 +188,26 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// would not fit, else composed for prefill-sized problems (on SIMD CPU
 /// drivers its tiled matmuls are far faster than the barrier-bound fused
 /// kernel) and fused for decode-sized ones.
-pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry) -> Path {
-    path_for(&ctx.pipelines.tuner, ctx.gpu.simd_cpu, ctx.gpu.limits.max_storage_buffer_binding_size, g)
+pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
+    let device =
+        Device { simd_cpu: ctx.gpu.simd_cpu, max_binding: ctx.gpu.limits.max_storage_buffer_binding_size, flash_ok };
+    path_for(&ctx.pipelines.tuner, device, g)
+}
+
+/// What the path choice needs to know of the device and call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Device {
+    /// A SIMD CPU driver (lavapipe, llvmpipe).
+    pub(crate) simd_cpu: bool,
+    /// `max_storage_buffer_binding_size`.
+    pub(crate) max_binding: u64,
+    /// Whether the flash kernel can run this call (see `flash::variant_for`).
+    pub(crate) flash_ok: bool,
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
-pub(crate) fn path_for(
-    tuner: &crate::autotune::Autotuner,
-    simd_cpu: bool,
-    max_binding: u64,
-    g: &AttentionGeometry,
-) -> Path {
+pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &AttentionGeometry) -> Path {
+    let Device { simd_cpu, max_binding, flash_ok } = device;
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
     let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
@@ -198,12 +215,18 @@ pub(crate) fn path_for(
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
         Some(Path::Split) if split_ok => return Path::Split,
+        Some(Path::Flash) if flash_ok => return Path::Flash,
         _ => {}
     }
     // Decode on SIMD CPU drivers: the one-workgroup-per-row fused kernel
     // leaves most of a long key sequence to one thread.
     if simd_cpu && split_ok && g.q_len <= 4 && g.total_len() >= 256 {
         return Path::Split;
+    }
+    // Prefill where the tiled one-pass kernel runs: 1.4-1.8x the composed
+    // path on lavapipe, with O(T) memory.
+    if flash_ok && g.q_len >= 8 && g.q_len * g.total_len() >= 4096 {
+        return Path::Flash;
     }
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
 }

@@ -27,7 +27,7 @@ pub(crate) struct Autotuner {
     choices: Mutex<HashMap<String, HashMap<String, String>>>,
     /// A matmul path name every product is pinned to (`:baseline`, `:smem`).
     pinned_matmul: Mutex<Option<String>>,
-    /// 0: choose; 1: always fused attention; 2: always composed; 3: always split.
+    /// 0: choose; 1: always fused attention; 2: always composed; 3: always split; 4: always flash.
     attention: std::sync::atomic::AtomicU8,
     /// Most query rows per composed-attention block (0: as memory allows).
     attention_rows: std::sync::atomic::AtomicUsize,
@@ -66,6 +66,7 @@ impl Autotuner {
             crate::attention::Path::Fused => 1,
             crate::attention::Path::Composed => 2,
             crate::attention::Path::Split => 3,
+            crate::attention::Path::Flash => 4,
         };
         self.attention.store(code, Ordering::Relaxed);
     }
@@ -87,6 +88,7 @@ impl Autotuner {
             1 => Some(crate::attention::Path::Fused),
             2 => Some(crate::attention::Path::Composed),
             3 => Some(crate::attention::Path::Split),
+            4 => Some(crate::attention::Path::Flash),
             _ => None,
         }
     }

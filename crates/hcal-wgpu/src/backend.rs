@@ -45,7 +45,7 @@ impl WgpuBackend {
     /// reference points for benchmarks: `:baseline` (`wgpu:vulkan:0:baseline`)
     /// runs every MatMul/Gemm on the simple 4x4 kernel, `:smem` on the
     /// workgroup-memory tiled kernel where it applies; `:fused`,
-    /// `:composed` and `:split` (flash-decoding) pin the attention path, and `:composedN` also caps the
+    /// `:composed`, `:split` (flash-decoding) and `:flash` pin the attention path, and `:composedN` also caps the
     /// composed path's blocks at N query rows; `:mm=<kernel>` pins one named
     /// matmul kernel (`:mm=tiled-16x16-wg8x8`, names as `hcal bench` reports
     /// them) where it can run the product.
@@ -57,7 +57,8 @@ impl WgpuBackend {
         let mut pins = Vec::new();
         while let Some((rest, pin)) = adapter.rsplit_once(':') {
             let composed_rows = pin.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-            let known = matches!(pin, "baseline" | "smem" | "fused" | "composed" | "split") || pin.starts_with("mm=");
+            let known =
+                matches!(pin, "baseline" | "smem" | "fused" | "composed" | "split" | "flash") || pin.starts_with("mm=");
             if !known && !matches!(composed_rows, Some(Ok(_))) {
                 break;
             }
@@ -72,6 +73,7 @@ impl WgpuBackend {
                 "smem" => backend.pipelines.tuner.pin_matmul("smem-64x64"),
                 "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
                 "split" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Split),
+                "flash" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Flash),
                 mm if mm.starts_with("mm=") => {
                     let path = &mm[3..];
                     let names = crate::matmul::path_names();
@@ -499,10 +501,13 @@ impl Backend for WgpuBackend {
             let hash = crate::shader_sources().find(|(n, _)| *n == "attention").map_or(0, |(_, s)| {
                 s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
             });
-            let entry = match attention::path_for(&self.pipelines.tuner, self.gpu.simd_cpu, max_binding, &g) {
+            let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
+            let device = attention::Device { simd_cpu: self.gpu.simd_cpu, max_binding, flash_ok };
+            let entry = match attention::path_for(&self.pipelines.tuner, device, &g) {
                 attention::Path::Fused => "attention",
                 attention::Path::Composed => "scores_softmax+matmul",
                 attention::Path::Split => "decode_split+decode_combine",
+                attention::Path::Flash => "attention_flash",
             };
             return Some(format!("attention.wgsl:{entry}@{hash:08x}"));
         }

@@ -43,6 +43,7 @@ mod autotune;
 mod backend;
 mod binary;
 mod convert;
+mod flash;
 mod gpu;
 mod matmul;
 mod memory;
@@ -71,10 +72,12 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 }
 
 /// Every template expansion the kernels may compile (`matmul_tiled` and
-/// `matmul_texture` tile variants), named, so tests can validate them without
-/// an adapter.
+/// `matmul_texture` tile variants, `attention_flash` head sizes), named, so
+/// tests can validate them without an adapter.
 pub fn template_expansions() -> Vec<(String, String)> {
-    matmul::expansions()
+    let mut all = matmul::expansions();
+    all.extend(flash::expansions());
+    all
 }
 
 /// The name of every matmul kernel, as `:mm=<name>` backend suffixes pin them

@@ -371,7 +371,7 @@ fn launch_texture(
         detail: format!("MatMul: B [{}, {}] does not fit a texture array for {}", p.k, p.n, name(Path::Tiled(v))),
     })?;
     let n4 = p.n.div_ceil(4);
-    let view = ctx.mem.staging(ctx.gpu, [n4 as u32, p.k as u32, layers as u32])?;
+    let view = ctx.mem.staging(ctx.gpu, 0, [n4 as u32, p.k as u32, layers as u32])?;
     let stage_groups = [n4.div_ceil(16) as u32, p.k.div_ceil(16) as u32, layers as u32];
     if p.flags & 2 != 0 {
         ctx.dispatch_with_views(

@@ -26,10 +26,13 @@ pub(crate) struct Memory {
     peak_bytes: u64,
     /// Largest single buffer handed out since the last reset.
     largest: u64,
-    /// The texture the texture matmul tiles stage B in, kept for the next
-    /// product of the same size (one slot: a new size replaces it).
-    staging: Option<Staging>,
+    /// Textures operands are staged in (slot 0: matmul's B; 1 and 2:
+    /// attention's K and V), each kept for the next call of the same size.
+    staging: [Option<Staging>; STAGING_SLOTS],
 }
+
+/// Staging texture slots ([`Memory::staging`]).
+pub(crate) const STAGING_SLOTS: usize = 3;
 
 /// An rgba32float texture array and its 2-D-array view.
 pub(crate) struct Staging {
@@ -101,15 +104,20 @@ impl Memory {
         })
     }
 
-    /// An rgba32float texture array of `width` x `height` texels x `layers`,
+    /// Staging slot `slot` as an rgba32float texture array of `width` x `height` texels x `layers`,
     /// usable as a storage texture and as a sampled one; counted in the
     /// device bytes like buffers. Work already recorded with an earlier
     /// staging texture still sees it (wgpu keeps it alive).
-    pub(crate) fn staging(&mut self, gpu: &Gpu, [width, height, layers]: [u32; 3]) -> Result<Arc<wgpu::TextureView>> {
-        if let Some(st) = self.staging.as_ref().filter(|st| st.size == [width, height, layers]) {
+    pub(crate) fn staging(
+        &mut self,
+        gpu: &Gpu,
+        slot: usize,
+        [width, height, layers]: [u32; 3],
+    ) -> Result<Arc<wgpu::TextureView>> {
+        if let Some(st) = self.staging[slot].as_ref().filter(|st| st.size == [width, height, layers]) {
             return Ok(Arc::clone(&st.view));
         }
-        if let Some(old) = self.staging.take() {
+        if let Some(old) = self.staging[slot].take() {
             self.device_bytes -= staging_bytes(old.size);
         }
         let texture = gpu.scoped(|| {
@@ -132,7 +140,8 @@ impl Memory {
         self.device_bytes += bytes;
         self.peak_bytes = self.peak_bytes.max(self.device_bytes);
         self.largest = self.largest.max(bytes);
-        self.staging = Some(Staging { size: [width, height, layers], view: Arc::clone(&view), _texture: texture });
+        self.staging[slot] =
+            Some(Staging { size: [width, height, layers], view: Arc::clone(&view), _texture: texture });
         Ok(view)
     }
 

@@ -10,6 +10,7 @@ use crate::gpu::Gpu;
 /// Every kernel family: `shaders/<name>.wgsl`, compiled into the binary.
 pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("attention", include_str!("../../../shaders/attention.wgsl")),
+    ("attention_flash", include_str!("../../../shaders/attention_flash.wgsl")),
     ("binary", include_str!("../../../shaders/binary.wgsl")),
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
@@ -44,7 +45,11 @@ pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel 
 pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
     let text =
         SHADERS.iter().find(|(n, _)| *n == kernel.shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
-    if text.starts_with("// TEMPLATE") { crate::matmul::expand(text, kernel.variant).into() } else { text.into() }
+    match kernel.shader {
+        "attention_flash" => crate::flash::expand(text, kernel.variant).into(),
+        _ if text.starts_with("// TEMPLATE") => crate::matmul::expand(text, kernel.variant).into(),
+        _ => text.into(),
+    }
 }
 
 /// A compiled pipeline and its bind group layout (fetched once: asking the

@@ -136,6 +136,32 @@ pub(super) fn cases() -> Vec<Case> {
         Dims { past: 7, ..dims(1, 4, 2, 5, 5, 16) },
         causal(),
     ));
+    // Head sizes 64 and 128 (the tiled kernels' shapes): key counts that are
+    // not whole blocks of 64, causal with past keys and more queries than
+    // keys, grouped heads, 3-D inputs with softcap, a scale.
+    cases.push(attention_case(
+        "Attention/f32/d64-gqa-causal-past".to_string(),
+        f32,
+        Dims { past: 30, ..dims(2, 4, 2, 70, 45, 64) },
+        causal(),
+    ));
+    cases.push(attention_case(
+        "Attention/f32/d64-3d-softcap".to_string(),
+        f32,
+        dims(1, 4, 1, 33, 130, 64),
+        Extra {
+            attrs: Attention { softcap: 2.5, scale: Some(0.3), ..Attention::default() },
+            packed_3d: true,
+            qk_range: Some(3.0),
+            ..Extra::default()
+        },
+    ));
+    cases.push(attention_case(
+        "Attention/f32/d128-causal-sq-gt-skv".to_string(),
+        f32,
+        dims(1, 2, 2, 40, 9, 128),
+        causal(),
+    ));
     // Masks: bool and float, every broadcast form, short masks, fully masked rows.
     let (b, hq, sq, skv) = (2, 4, 6, 9);
     let mask_forms: [(&str, Vec<usize>); 4] = [

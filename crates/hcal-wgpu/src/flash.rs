@@ -1,0 +1,156 @@
+//! Launcher and template expansion for `shaders/attention_flash.wgsl`: one
+//! pass over key blocks with K and V staged in textures and the rows of a
+//! query tile shared across a subgroup (see the shader's header).
+
+use std::fmt::Write as _;
+
+use hcal_core::{AttentionGeometry, Result};
+
+use crate::pipeline::{Kernel, kernel};
+use crate::record::{Ctx, Operand};
+
+/// One expansion: `rows` query rows per workgroup, `co` output texels per
+/// lane (head size of V = 32 `co`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Variant {
+    rows: u32,
+    co: u32,
+}
+
+/// The expansions: V head sizes 64 and 128. 16 query rows per tile ran at
+/// 35 GFLOP/s on lavapipe (B1 H8 S1024 D64), 8 rows at 29; the 128 variant
+/// keeps 8 rows, as its output tile is twice as wide.
+pub(crate) const VARIANTS: [Variant; 2] = [Variant { rows: 16, co: 2 }, Variant { rows: 8, co: 4 }];
+
+/// Steps of D per subgroup load (`$j` blocks) and keys per block (`$k` blocks).
+const STEPS: u32 = 8;
+const BLOCK_KEYS: u32 = 64;
+
+/// Expand the template for variant `v` (an index into [`VARIANTS`]).
+pub(crate) fn expand(template: &str, v: u16) -> String {
+    let t = VARIANTS[v as usize];
+    let mut out = String::with_capacity(template.len() * 16);
+    let lines: Vec<String> = template
+        .lines()
+        .map(|line| line.replace("$RR", &t.rows.to_string()).replace("$CO", &t.co.to_string()))
+        .collect();
+    let mut emit = |line: &str, j: u32, k: u32| {
+        let reps = |token: &str, n: u32| if line.contains(token) { 0..n } else { 0..1 };
+        for r in reps("$r", t.rows) {
+            for c in reps("$c", 2) {
+                for o in reps("$o", t.co) {
+                    let text = line
+                        .replace("$kl", &(k / 8).to_string())
+                        .replace("$kc", &((k % 8) / 4).to_string())
+                        .replace("$kx", ["x", "y", "z", "w"][(k % 4) as usize])
+                        .replace("$k", &k.to_string())
+                        .replace("$j", &j.to_string())
+                        .replace("$r", &r.to_string())
+                        .replace("$c", &c.to_string())
+                        .replace("$o", &o.to_string());
+                    let _ = writeln!(out, "{text}");
+                }
+            }
+        }
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        // Runs of `$j` (or `$k`) lines repeat as blocks, one per step (key),
+        // so each step's values die before the next step's are made.
+        let (token, count) = if lines[i].contains("$j") {
+            ("$j", STEPS)
+        } else if lines[i].contains("$k") {
+            ("$k", BLOCK_KEYS)
+        } else {
+            ("", 1)
+        };
+        if token.is_empty() {
+            emit(&lines[i], 0, 0);
+            i += 1;
+            continue;
+        }
+        let block = lines[i..].iter().take_while(|l| l.contains(token)).count();
+        for n in 0..count {
+            for line in &lines[i..i + block] {
+                if token == "$j" { emit(line, n, 0) } else { emit(line, 0, n) }
+            }
+        }
+        i += block;
+    }
+    out
+}
+
+/// Every expansion, named, for shader validation.
+pub(crate) fn expansions() -> Vec<(String, String)> {
+    let template = crate::pipeline::SHADERS.iter().find(|(n, _)| *n == "attention_flash").map_or("", |(_, s)| *s);
+    (0..VARIANTS.len() as u16).map(|v| (format!("attention_flash-v{v}"), expand(template, v))).collect()
+}
+
+/// The variant that runs `g` on this device, if any: subgroups of exactly 8
+/// (one per workgroup), no mask input, D a multiple of 8, Dv 64 or 128, and
+/// K and V within the device's texture limits.
+pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, has_mask: bool) -> Option<u16> {
+    let t = g.total_len();
+    let max_2d = gpu.limits.max_texture_dimension_2d as usize;
+    let layers = g.batch * g.kv_heads;
+    let fits = t >= 1
+        && t <= max_2d
+        && g.head_dim <= max_2d
+        && layers >= 1
+        && layers <= gpu.limits.max_texture_array_layers as usize;
+    let shape_ok = !has_mask && g.head_dim % 8 == 0 && g.head_dim > 0 && fits;
+    if gpu.subgroup_max != Some(8) || !shape_ok {
+        return None;
+    }
+    VARIANTS.iter().position(|v| 32 * v.co as usize == g.v_head_dim).map(|v| v as u16)
+}
+
+/// A `matmul_stage.wgsl` parameter block staging `layers` matrices of
+/// `[rows, cols]` (row-major, one after another from element 0).
+fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool) -> Vec<u32> {
+    let mut p = vec![0u32; 35];
+    // Staged as op(B) of a product: [K, N] = [rows, cols], or [cols, rows] transposed.
+    let (k, n) = if transposed { (cols, rows) } else { (rows, cols) };
+    p[1] = n as u32;
+    p[2] = k as u32;
+    p[6] = 1;
+    p[7] = layers as u32;
+    p[19] = (rows * cols) as u32;
+    p
+}
+
+/// Stage K (transposed) and V, then run the flash kernel.
+pub(crate) fn record(
+    ctx: &mut Ctx<'_>,
+    g: &AttentionGeometry,
+    variant: u16,
+    q: &Operand,
+    [k, v]: [&wgpu::Buffer; 2],
+    params: &[u32; 18],
+    y: &Operand,
+) -> Result<()> {
+    let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
+    let layers = g.batch * g.kv_heads;
+    let kt = ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, layers as u32])?;
+    let kt_groups = [t.div_ceil(4).div_ceil(16) as u32, d.div_ceil(16) as u32, layers as u32];
+    ctx.dispatch_with_views(
+        kernel("matmul_stage", "stage_bt"),
+        &stage_params(t, d, layers, true),
+        &[(1, k)],
+        &[(2, &kt)],
+        kt_groups,
+    )?;
+    let vt = ctx.mem.staging(ctx.gpu, 2, [(dv / 4) as u32, t as u32, layers as u32])?;
+    let vt_groups = [(dv / 4).div_ceil(16) as u32, t.div_ceil(16) as u32, layers as u32];
+    ctx.dispatch_with_views(
+        kernel("matmul_stage", "stage_b4"),
+        &stage_params(t, dv, layers, false),
+        &[(3, v)],
+        &[(2, &vt)],
+        vt_groups,
+    )?;
+    let rows = VARIANTS[variant as usize].rows as usize;
+    let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
+    let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];
+    ctx.dispatch_with_views(flash, params, &[(1, &q.buf), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
+}

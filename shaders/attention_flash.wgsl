@@ -1,0 +1,110 @@
+// TEMPLATE attention_flash.wgsl: ONNX Attention (opset 23) in one pass over key
+// blocks, FlashAttention-2 style, f32, for SIMD CPU drivers and GPUs with
+// subgroups of at least 8. No mask input (masked calls take other paths);
+// scale, softcap, causal (with past keys), grouped heads and 3-D Q/Y are
+// handled. Needs the `subgroups` feature.
+//
+// One workgroup = one subgroup of 8 invocations computes `$RR` query rows of
+// one head. Keys stream in blocks of 64: each lane scores 8 of them (2 texels)
+// for all rows, like matmul_texture.wgsl's tiles: lane l loads Q[row, d0 + l]
+// and `subgroupBroadcast` shares 8 steps of D, K^T comes from a texture. The
+// running max and sum per row use subgroupMax / subgroupAdd (no barrier); the
+// output rows (lane l owns dims [4 $CO l, 4 $CO (l + 1))) take each key's
+// probability by broadcast from the lane that scored it and its V row from a
+// texture. No score matrix exists; memory is the staged K and V.
+//
+// Expanded by crates/hcal-wgpu/src/flash.rs: `$RR` rows, `$CO` output texels
+// per lane (Dv = 32 $CO); a line holding `$r` / `$c` (0..2) / `$o` (0..$CO)
+// repeats per value (r outer); a run of lines holding `$j` repeats as a block
+// per step j in 0..8, a run holding `$k` per key k in 0..64, with `$kl` = the
+// lane that scored key k, `$kc` its texel and `$kx` its component.
+//
+// Bindings:
+//   @group(0) @binding(0) params: array<u32>   the `attention` block of attention.wgsl:
+//       [0] rows, [1] Hq, [2] Hkv, [3] Sq, [4] T, [5] P, [6] D, [7] Dv, [8] 1 = 3-D Q/Y,
+//       [9] scale, [10] softcap, [11] causal
+//   @group(0) @binding(1) q: array<f32>
+//   @group(0) @binding(2) kt: texture_2d_array<f32>   K staged transposed by matmul_stage.wgsl:
+//       texel [b Hkv + h, d, j/4] = K[b, h, j..j+4, d]
+//   @group(0) @binding(3) vt: texture_2d_array<f32>   texel [b Hkv + h, j, c/4] = V[b, h, j, c..c+4]
+//   @group(0) @binding(5) y: array<vec4<f32>>
+// Dispatch (ceil(Sq / RR), B Hq, 1). D % 8 == 0, Dv = 32 $CO, T >= 1.
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var kt: texture_2d_array<f32>;
+@group(0) @binding(3) var vt: texture_2d_array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
+
+fn hmax(v: vec4<f32>) -> f32 {
+    return max(max(v.x, v.y), max(v.z, v.w));
+}
+
+// Scale, softcap, and -inf for keys past T or (causal) past row i's diagonal;
+// `j` is the key of component x.
+fn prep4(raw: vec4<f32>, i: u32, j: u32) -> vec4<f32> {
+    let total = params[4];
+    let softcap = bitcast<f32>(params[10]);
+    var s = raw * bitcast<f32>(params[9]);
+    if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, vec4<f32>(-15.0), vec4<f32>(15.0))); }
+    let keys = vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u);
+    var visible = keys < vec4<u32>(total);
+    if params[11] == 1u { visible = visible & (keys <= vec4<u32>(i + params[5])); }
+    return select(vec4<f32>(bitcast<f32>(0xff800000u | (total & 0u))), s, visible);
+}
+
+@compute @workgroup_size(8, 1)
+fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    let hq = params[1];
+    let hkv = params[2];
+    let sq = params[3];
+    let total = params[4];
+    let d = params[6];
+    let packed = params[8] == 1u;
+    let h = wid.y % hq;
+    let b = wid.y / hq;
+    let layer = b * hkv + h / (hq / hkv);
+    let r0 = wid.x * $RRu;
+    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
+    let step = lane % 8u;
+    let i$r = min(r0 + $ru, sq - 1u);
+    let qrow$r = select(((b * hq + h) * sq + i$r) * d, ((b * sq + i$r) * hq + h) * d, packed);
+    var m$r = neg_inf;
+    var l$r = 0.0;
+    var o$r_$o = vec4<f32>(0.0);
+    let kt_width = (total + 3u) / 4u;
+    let last = min(r0 + $RRu, sq) - 1u;
+    // Causal: blocks past the tile's last diagonal are skipped.
+    let keys = select(total, min(total, last + params[5] + 1u), params[11] == 1u);
+    for (var kb = 0u; kb < keys; kb += 64u) {
+        // Scores of keys kb + 8 lane + 4 c + (0..4) for every row.
+        let ktex$c = min(kb / 4u + 2u * lane + $cu, kt_width - 1u);
+        var s$r_$c = vec4<f32>(0.0);
+        for (var d0 = 0u; d0 < d; d0 += 8u) {
+            let av$r = q[qrow$r + d0 + step];
+            let a$r_$j = vec4<f32>(subgroupBroadcast(av$r, $ju));
+            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, d0 + $ju), layer, 0);
+            s$r_$c = fma(a$r_$j, b$c_$j, s$r_$c);
+        }
+        s$r_$c = prep4(s$r_$c, i$r, kb + 8u * lane + 4u * $cu);
+        // Online softmax, per row: the new max over this block, then rescale.
+        let mn$r = max(m$r, subgroupMax(max(hmax(s$r_0), hmax(s$r_1))));
+        // A row with no visible key yet keeps l = 0 and o = 0 (no exp(-inf + inf)).
+        let f$r = select(exp(m$r - mn$r), 1.0, mn$r == neg_inf);
+        let p$r_$c = select(exp(s$r_$c - vec4<f32>(mn$r)), vec4<f32>(0.0), s$r_$c == vec4<f32>(neg_inf));
+        l$r = fma(l$r, f$r, subgroupAdd(dot(p$r_0 + p$r_1, vec4<f32>(1.0))));
+        o$r_$o = o$r_$o * f$r;
+        m$r = mn$r;
+        // Values: key k's probability from the lane that scored it; keys past
+        // T read a zero row (a clamped texel could hold anything).
+        let vrow = min(kb, total - 1u);
+        let vcol$o = $COu * lane + $ou;
+        let valid = total - kb;
+        let pk$r_$k = vec4<f32>(subgroupBroadcast(p$r_$kc.$kx, $klu));
+        let v$o_$k = select(vec4<f32>(0.0), textureLoad(vt, vec2<u32>(vcol$o, min(vrow + $ku, total - 1u)), layer, 0), $ku < valid);
+        o$r_$o = fma(pk$r_$k, v$o_$k, o$r_$o);
+    }
+    let dv4 = $COu * 8u;
+    // Every row sees key 0 at least (no mask input), so l > 0.
+    if r0 + $ru < sq { y[select(((b * hq + h) * sq + r0 + $ru) * dv4, ((b * sq + r0 + $ru) * hq + h) * dv4, packed) + $COu * lane + $ou] = o$r_$o / l$r; }
+}
