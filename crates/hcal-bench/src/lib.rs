@@ -66,4 +66,4 @@ pub use stats::{RepPolicy, Stop, Summary};
 pub use suite::{
     DECODE_CONTEXT, LLAMA3_8B, ModelConfig, PREFILL_TOKENS, Phase, QWEN25_7B, SQUARE_MAX, Suite, default_scale,
 };
-pub use table::{comparison_table, format_seconds, results_table};
+pub use table::{comparison_table, format_bytes, format_seconds, results_table};

@@ -161,6 +161,10 @@ pub struct ResultRecord {
     /// apply to the op, failed, or was refused as the candidate's own kernel).
     #[serde(default)]
     pub baseline_error: Option<String>,
+    /// The most device memory (bytes) the backend held during one warm call,
+    /// operands included (`Backend::memory_peak`); `None` when it does not track it.
+    #[serde(default)]
+    pub peak_device_bytes: Option<u64>,
 }
 
 /// The baseline a result was compared with.
@@ -279,6 +283,7 @@ impl ResultRecord {
             wall_samples_s: m.wall_samples_s.clone(),
             baseline: None,
             baseline_error: None,
+            peak_device_bytes: None,
         }
     }
 
@@ -355,7 +360,8 @@ impl BenchRun {
     pub fn to_csv(&self) -> String {
         const HEADER: &str = "backend,op,dtype,shape,causal,kv_heads,suite,label,scale,kernel,timing,\
 first_call_s,median_s,min_s,max_s,rel_noise,reps,inner,flops,bytes,gflops,gbps,intensity,\
-pct_peak_compute,peak_gflops,pct_peak_bandwidth,peak_gbps,pct_roofline,baseline,baseline_median_s,speedup";
+pct_peak_compute,peak_gflops,pct_peak_bandwidth,peak_gbps,pct_roofline,baseline,baseline_median_s,speedup,\
+peak_device_bytes";
         let mut out = String::from(HEADER);
         out.push('\n');
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
@@ -393,6 +399,7 @@ pct_peak_compute,peak_gflops,pct_peak_bandwidth,peak_gbps,pct_roofline,baseline,
                 r.baseline.as_ref().map_or(String::new(), |b| b.name.clone()),
                 opt(r.baseline.as_ref().map(|b| b.median_s)),
                 opt(r.baseline.as_ref().map(|b| b.speedup)),
+                r.peak_device_bytes.map_or(String::new(), |b| b.to_string()),
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out += &line.join(",");

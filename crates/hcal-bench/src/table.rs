@@ -65,6 +65,61 @@ fn render(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
     out
 }
 
+/// Bytes in binary units with 3-4 significant digits.
+///
+/// ```
+/// assert_eq!(hcal_bench::format_bytes(3 << 20), "3.00 MiB");
+/// assert_eq!(hcal_bench::format_bytes(200 << 20), "200 MiB");
+/// assert_eq!(hcal_bench::format_bytes(512), "512 B");
+/// ```
+pub fn format_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{b} B") } else { format!("{} {}", num(v), units[u]) }
+}
+
+/// Each attention row's GFLOP/s as a share of the fastest f32 matmul row of
+/// the same backend in this run (empty when a backend lacks either).
+fn attention_vs_matmul(run: &BenchRun) -> String {
+    use crate::spec::OpKind;
+    let mut out = String::new();
+    for d in &run.devices {
+        let rows = run.results.iter().filter(|r| r.backend == d.backend);
+        let best = rows
+            .clone()
+            .filter(|r| r.op == OpKind::Matmul && r.dtype == hcal::DType::F32 && r.gflops.is_finite())
+            .max_by(|a, b| a.gflops.total_cmp(&b.gflops));
+        let Some(best) = best else { continue };
+        let attention: Vec<_> = rows.filter(|r| r.op == OpKind::Attention).collect();
+        if attention.is_empty() {
+            continue;
+        }
+        out += &format!(
+            "attention vs matmul on {} (matmul {} f32 {} GFLOP/s, the fastest in this run):\n",
+            d.backend,
+            best.shape,
+            num(best.gflops)
+        );
+        for r in attention {
+            let causal = if r.causal { " causal" } else { "" };
+            let kv = r.kv_heads.map_or(String::new(), |k| format!(" kv{k}"));
+            out += &format!(
+                "  {} {}{kv}{causal}: {} GFLOP/s = {:.0}% of matmul\n",
+                r.dtype,
+                r.shape,
+                num(r.gflops),
+                100.0 * r.gflops / best.gflops
+            );
+        }
+    }
+    out
+}
+
 /// The results table, then the peaks every "% peak" was divided by.
 pub fn results_table(run: &BenchRun) -> String {
     let header = [
@@ -84,10 +139,13 @@ pub fn results_table(run: &BenchRun) -> String {
         "FLOP/B",
         "% peak FLOP/s",
         "% roofline",
+        "peak mem",
         "vs baseline",
     ];
-    let right =
-        [false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, true, false];
+    let right = [
+        false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, true, true,
+        false,
+    ];
     let rows: Vec<Vec<String>> = run
         .results
         .iter()
@@ -121,6 +179,7 @@ pub fn results_table(run: &BenchRun) -> String {
                 num(r.intensity),
                 pct,
                 r.pct_roofline.map_or("-".into(), |p| format!("{p:.1}%")),
+                r.peak_device_bytes.map_or("-".into(), format_bytes),
                 match (&r.baseline, &r.baseline_error) {
                     (Some(b), _) => format!("{:.2}x vs {}", b.speedup, b.name),
                     (None, Some(e)) if e.starts_with("refused") => "refused: same kernel".into(),
@@ -148,6 +207,7 @@ pub fn results_table(run: &BenchRun) -> String {
             None => out += &format!("  {}: not measured (--no-peak)\n", d.backend),
         }
     }
+    out += &attention_vs_matmul(run);
     let mut baselines: Vec<String> = run
         .results
         .iter()

@@ -297,6 +297,11 @@ fn measure_row(
     let variant = device.backend().kernel_variant(&signature);
     let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op.to_string())]);
     // Check the baseline before spending time on the candidate.
+    let m = hcal_bench::measure(device, policy, || prepared.call()).map_err(skip)?;
+    // Peak memory of one warm call, before any baseline allocates its operands.
+    device.backend().reset_memory_peak();
+    prepared.call().and_then(|()| device.sync()).map_err(skip)?;
+    let peak_bytes = device.backend().memory_peak();
     let mut baseline_error = None;
     let prepared_baseline = match baseline {
         None => None,
@@ -318,8 +323,8 @@ fn measure_row(
             }
         },
     };
-    let m = hcal_bench::measure(device, policy, || prepared.call()).map_err(skip)?;
     let mut record = ResultRecord::new(w, &backend, &row.suite, &row.label, row.scale, variant, &m, peak);
+    record.peak_device_bytes = peak_bytes;
     record.baseline_error = baseline_error;
     if let Some((name, p)) = prepared_baseline {
         match hcal_bench::measure(p.device(), policy, || p.call()) {

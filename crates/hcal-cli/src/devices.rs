@@ -83,6 +83,9 @@ fn render_entry(entry: &DeviceEntry) -> String {
             let limits: Vec<String> = info.limits.iter().map(|(k, v)| format!("{k}={v}")).collect();
             out += &format!("  limits: {}\n", or_dash(&limits.join(", ")));
             out += &format!("  features: {}\n", or_dash(&info.features.join(", ")));
+            for note in &info.notes {
+                out += &format!("  {note}\n");
+            }
         }
         (None, error) => {
             out += &format!("{}: unavailable: {}\n", entry.backend, error.as_deref().unwrap_or("unknown error"));

@@ -49,10 +49,13 @@ pub struct DeviceInfo {
     pub limits: BTreeMap<String, u64>,
     /// Named features (`shader-f16`, `subgroups`, `timestamp-query`, ...).
     pub features: Vec<String>,
+    /// Kernel tiers this device gets and why (`matmul: ...`), for reports.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl DeviceInfo {
-    /// A minimal description; fill `vendor`, `driver`, `limits`, `features` as known.
+    /// A minimal description; fill `vendor`, `driver`, `limits`, `features`, `notes` as known.
     pub fn new(
         backend: impl Into<String>,
         name: impl Into<String>,
@@ -68,6 +71,7 @@ impl DeviceInfo {
             driver: String::new(),
             limits: BTreeMap::new(),
             features: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -203,6 +207,18 @@ pub trait Backend: Send + Sync {
     fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
         let _ = probe;
         Ok(None)
+    }
+
+    /// Start a new peak-memory measurement (see [`Backend::memory_peak`]).
+    fn reset_memory_peak(&self) {}
+
+    /// The most device memory, in bytes, the backend held at once since
+    /// [`Backend::reset_memory_peak`]: every buffer it holds (tensors,
+    /// scratch, pooled), so a benchmark that resets, runs one call and syncs
+    /// reads the peak footprint of that call with its operands. `None` when
+    /// the backend does not track it.
+    fn memory_peak(&self) -> Option<u64> {
+        None
     }
 }
 

@@ -35,6 +35,28 @@ pub struct WgpuBackend {
     state: Mutex<State>,
 }
 
+/// Which matmul and attention kernel tiers a device gets, and why the others not.
+fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
+    let subgroup = match gpu.subgroup_max {
+        Some(max) => format!("subgroups of {max}"),
+        None => "none usable".to_string(),
+    };
+    let matmul = if gpu.subgroup_max.is_some() {
+        format!("matmul: texture tiles ({subgroup}), storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned")
+    } else {
+        format!(
+            "matmul: storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned (texture tiles need subgroups of 8 or more; this adapter has {subgroup})"
+        )
+    };
+    let cooperative = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        "cooperative matrix: offered by the adapter, not used (hcal has no cooperative-matrix kernel yet)"
+    } else {
+        "cooperative matrix: not used (the adapter does not offer EXPERIMENTAL_COOPERATIVE_MATRIX)"
+    };
+    let flash = if gpu.subgroup_max == Some(8) { "available" } else { "not used (needs subgroups of exactly 8)" };
+    vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}")]
+}
+
 impl WgpuBackend {
     /// Open the adapter called `name` (`wgpu` picks the best one).
     ///
@@ -124,11 +146,13 @@ impl WgpuBackend {
             (wgpu::Features::SHADER_F16, "shader-f16"),
             (wgpu::Features::SUBGROUP, "subgroups"),
             (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
+            (wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX, "cooperative-matrix"),
         ] {
             if features.contains(feature) {
                 info.features.push(name.to_string());
             }
         }
+        info.notes = tier_notes(&gpu, features);
         let dummy = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("hcal unused binding"),
             size: 16,
@@ -336,6 +360,14 @@ fn record_f32(
 }
 
 impl Backend for WgpuBackend {
+    fn reset_memory_peak(&self) {
+        self.state().mem.reset_peak();
+    }
+
+    fn memory_peak(&self) -> Option<u64> {
+        Some(self.state().mem.report().peak_device_bytes)
+    }
+
     fn info(&self) -> &DeviceInfo {
         &self.info
     }
