@@ -112,7 +112,23 @@ pub fn measure(device: &Device, policy: &RepPolicy, mut call: impl FnMut() -> Re
             break (stop, mode);
         }
     };
+    let (samples_s, timing) = trusted_samples(samples_s, &wall_samples_s, timing);
     Ok(Measurement { first_call_s, samples_s, wall_samples_s, inner, timing, stop })
+}
+
+/// The device-timed samples, unless the device timer plainly missed the work:
+/// a median under a fifth of the wall clock's when the wall clock says the
+/// work takes more than 0.2 ms per call. Then the wall samples, marked so.
+/// (Seen on lavapipe: a lone GEMV dispatch timed at 10-40 us against 3 ms
+/// of wall time, while the same dispatch alone in a run timed right.)
+fn trusted_samples(samples: Vec<f64>, wall: &[f64], timing: TimingMode) -> (Vec<f64>, TimingMode) {
+    let median = |v: &[f64]| crate::Summary::of(v).map_or(f64::NAN, |s| s.median);
+    let (device, wall_median) = (median(&samples), median(wall));
+    if timing == TimingMode::Device && wall_median > 2e-4 && device < 0.2 * wall_median {
+        (wall.to_vec(), TimingMode::Wall)
+    } else {
+        (samples, timing)
+    }
 }
 
 /// Operands of a workload on a device, filled with the same deterministic
@@ -392,4 +408,22 @@ fn composed_attention(device: &Device, w: &Workload, [b, h, sq, skv, d]: [usize;
     steps.push((Op::Softmax { axis: -1 }, vec![logits], Arc::clone(&p)));
     steps.push((Op::MatMul, vec![p, v], alloc(&[b, kv, rows, d])?));
     Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_timer_that_missed_the_work_gives_way_to_the_wall_clock() {
+        let wall = [3e-3, 3.1e-3, 2.9e-3];
+        let (s, mode) = trusted_samples(vec![1e-5, 4e-5, 3e-5], &wall, TimingMode::Device);
+        assert_eq!((s, mode), (wall.to_vec(), TimingMode::Wall));
+        // Plausible device times (below wall: submission and sync excluded) stay.
+        let (s, mode) = trusted_samples(vec![2.5e-3, 2.6e-3, 2.4e-3], &wall, TimingMode::Device);
+        assert_eq!((s, mode), (vec![2.5e-3, 2.6e-3, 2.4e-3], TimingMode::Device));
+        // Short work: launch overhead dominates the wall clock, nothing to judge.
+        let (s, mode) = trusted_samples(vec![1e-6, 1e-6, 1e-6], &[1e-4, 1e-4, 1e-4], TimingMode::Device);
+        assert_eq!((s, mode), (vec![1e-6; 3], TimingMode::Device));
+    }
 }

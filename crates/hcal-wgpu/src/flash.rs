@@ -2,8 +2,6 @@
 //! pass over key blocks with K and V staged in textures and the rows of a
 //! query tile shared across a subgroup (see the shader's header).
 
-use std::fmt::Write as _;
-
 use hcal_core::{AttentionGeometry, Result};
 
 use crate::pipeline::{Kernel, kernel};
@@ -29,55 +27,21 @@ const BLOCK_KEYS: u32 = 64;
 /// Expand the template for variant `v` (an index into [`VARIANTS`]).
 pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = VARIANTS[v as usize];
-    let mut out = String::with_capacity(template.len() * 16);
-    let lines: Vec<String> = template
-        .lines()
-        .map(|line| line.replace("$RR", &t.rows.to_string()).replace("$CO", &t.co.to_string()))
-        .collect();
-    let mut emit = |line: &str, j: u32, k: u32| {
-        let reps = |token: &str, n: u32| if line.contains(token) { 0..n } else { 0..1 };
-        for r in reps("$r", t.rows) {
-            for c in reps("$c", 2) {
-                for o in reps("$o", t.co) {
-                    let text = line
-                        .replace("$kl", &(k / 8).to_string())
-                        .replace("$kc", &((k % 8) / 4).to_string())
-                        .replace("$kx", ["x", "y", "z", "w"][(k % 4) as usize])
-                        .replace("$k", &k.to_string())
-                        .replace("$j", &j.to_string())
-                        .replace("$r", &r.to_string())
-                        .replace("$c", &c.to_string())
-                        .replace("$o", &o.to_string());
-                    let _ = writeln!(out, "{text}");
-                }
-            }
-        }
+    let e = crate::template::Expansion {
+        constants: &[("$RR", t.rows), ("$CO", t.co)],
+        repeats: &[("$r", t.rows), ("$c", 2), ("$o", t.co)],
+        blocks: &[("$j", STEPS), ("$k", BLOCK_KEYS)],
     };
-    let mut i = 0;
-    while i < lines.len() {
-        // Runs of `$j` (or `$k`) lines repeat as blocks, one per step (key),
-        // so each step's values die before the next step's are made.
-        let (token, count) = if lines[i].contains("$j") {
-            ("$j", STEPS)
-        } else if lines[i].contains("$k") {
-            ("$k", BLOCK_KEYS)
-        } else {
-            ("", 1)
-        };
-        if token.is_empty() {
-            emit(&lines[i], 0, 0);
-            i += 1;
-            continue;
-        }
-        let block = lines[i..].iter().take_while(|l| l.contains(token)).count();
-        for n in 0..count {
-            for line in &lines[i..i + block] {
-                if token == "$j" { emit(line, n, 0) } else { emit(line, 0, n) }
-            }
-        }
-        i += block;
-    }
-    out
+    crate::template::expand(template, &e, |token, n| match token {
+        // Key n of a block: scored by lane n / 8, in its texel (n % 8) / 4, component n % 4.
+        "$k" => vec![
+            ("$kl", (n / 8).to_string()),
+            ("$kc", ((n % 8) / 4).to_string()),
+            ("$kx", ["x", "y", "z", "w"][(n % 4) as usize].to_string()),
+            ("$k", n.to_string()),
+        ],
+        _ => vec![(token, n.to_string())],
+    })
 }
 
 /// Every expansion, named, for shader validation.

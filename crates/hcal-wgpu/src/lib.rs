@@ -54,6 +54,7 @@ mod record;
 mod reduce;
 mod rotary;
 mod softmax;
+mod template;
 mod transpose;
 mod unary;
 

@@ -16,8 +16,6 @@
 //! path in four interleaved slices added in a fixed order), so a given
 //! shape always gives bit-identical results.
 
-use std::fmt::Write as _;
-
 use hcal_core::{Error, Gemm, Result, broadcast_strides, matmul_geometry};
 
 use crate::autotune;
@@ -72,43 +70,12 @@ const CHUNK: u32 = 8;
 /// Expand the template of variant `v` (an index into [`TILES`]).
 pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = TILES[v as usize];
-    let mut out = String::with_capacity(template.len() * 4);
-    // One line, repeated per row `$r` and column `$c` (rows outer).
-    let mut emit = |line: &str, j: u32| {
-        let reps = |token: &str, n: u32| if line.contains(token) { 0..n } else { 0..1 };
-        for r in reps("$r", t.rows) {
-            for c in reps("$c", t.cols4) {
-                let text = line.replace("$r", &r.to_string()).replace("$c", &c.to_string());
-                let _ = writeln!(out, "{}", text.replace("$j", &j.to_string()));
-            }
-        }
+    let e = crate::template::Expansion {
+        constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy)],
+        repeats: &[("$r", t.rows), ("$c", t.cols4)],
+        blocks: &[("$j", CHUNK)],
     };
-    let lines: Vec<String> = template
-        .lines()
-        .map(|line| {
-            line.replace("$RR", &t.rows.to_string())
-                .replace("$CC", &t.cols4.to_string())
-                .replace("$WGX", &t.wgx.to_string())
-                .replace("$WGY", &t.wgy.to_string())
-        })
-        .collect();
-    let mut i = 0;
-    while i < lines.len() {
-        // Consecutive `$j` lines repeat as one block per step j, so each
-        // step's values die before the next step's are made (emitting all
-        // steps of one line first kept 8x the values live and spilled them).
-        let block = lines[i..].iter().take_while(|l| l.contains("$j")).count();
-        if block == 0 {
-            emit(&lines[i], 0);
-            i += 1;
-        } else {
-            for j in 0..CHUNK {
-                lines[i..i + block].iter().for_each(|line| emit(line, j));
-            }
-            i += block;
-        }
-    }
-    out
+    crate::template::expand(template, &e, |_, j| vec![("$j", j.to_string())])
 }
 
 /// Every expansion of every template, named, for shader validation.
@@ -224,6 +191,8 @@ pub(crate) struct Caps {
     pub(crate) max_texture_2d: u32,
     /// `max_texture_array_layers`.
     pub(crate) max_layers: u32,
+    /// A SIMD CPU driver (lavapipe): compiling a candidate costs 0.3-3 s there.
+    pub(crate) simd_cpu: bool,
 }
 
 impl Caps {
@@ -232,6 +201,7 @@ impl Caps {
             subgroup_max: gpu.subgroup_max,
             max_texture_2d: gpu.limits.max_texture_dimension_2d,
             max_layers: gpu.limits.max_texture_array_layers,
+            simd_cpu: gpu.simd_cpu,
         }
     }
 }
@@ -248,6 +218,19 @@ fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<usize> {
     let fits =
         p.n.div_ceil(4).max(p.k) <= caps.max_texture_2d as usize && (1..=caps.max_layers as usize).contains(&layers);
     fits.then_some(layers)
+}
+
+/// The candidates the autotuner times, from the paths that can run a
+/// product: on SIMD CPU drivers with texture tiles, only those (they won
+/// every shape class tuned there, 256^3 and up, 1.4-1.8x the storage-buffer
+/// tiles, and compiling one more candidate there can cost seconds).
+fn tuning_set(runnable: Vec<Path>, caps: Caps) -> Vec<Path> {
+    let texture = |p: &Path| matches!(p, Path::Tiled(v) if TILES[*v as usize].texture());
+    if caps.simd_cpu && runnable.iter().any(texture) {
+        runnable.into_iter().filter(texture).collect()
+    } else {
+        runnable
+    }
 }
 
 /// The paths that can run `p`, best guess first.
@@ -411,13 +394,15 @@ fn launch_texture(
 /// the real operands, which the chosen kernel then overwrites), or the first
 /// candidate when tuning is off or not worth it.
 fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<Path> {
-    let cands = candidates(p, Caps::of(ctx.gpu));
+    let caps = Caps::of(ctx.gpu);
+    let runnable = candidates(p, caps);
     if let Some(pinned) = ctx.pipelines.tuner.pinned_matmul().as_deref().and_then(parse) {
         // The simple kernel runs everything; another pin only where it can.
-        if pinned == Path::Generic || cands.contains(&pinned) {
+        if pinned == Path::Generic || runnable.contains(&pinned) {
             return Ok(pinned);
         }
     }
+    let cands = tuning_set(runnable, caps);
     let tiny = p.m * p.n * p.k < 128 * 128 * 128;
     if cands.len() == 1 || tiny || !autotune::enabled() {
         return Ok(cands[0]);
@@ -619,5 +604,5 @@ pub(crate) fn describe(
         }
     }
     let remembered = tuner.known(backend, &p.class()).filter(|_| autotune::enabled());
-    Some(remembered.unwrap_or_else(|| name(candidates(&p, caps)[0])))
+    Some(remembered.unwrap_or_else(|| name(tuning_set(candidates(&p, caps), caps)[0])))
 }
