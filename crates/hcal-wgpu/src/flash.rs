@@ -15,10 +15,11 @@ pub(crate) struct Variant {
     co: u32,
 }
 
-/// The expansions: V head sizes 64 and 128. 16 query rows per tile ran at
-/// 35 GFLOP/s on lavapipe (B1 H8 S1024 D64), 8 rows at 29; the 128 variant
-/// keeps 8 rows, as its output tile is twice as wide.
-pub(crate) const VARIANTS: [Variant; 2] = [Variant { rows: 16, co: 2 }, Variant { rows: 8, co: 4 }];
+/// The expansions: V head sizes 64 and 128, 16 query rows per tile. On
+/// lavapipe (B1 H8 S1024): D64 ran at 29 GFLOP/s with 8 rows, 35 with 16 and
+/// 35 with 32 (which took 7.5 s to compile cold); D128 at 31 with 8 rows and
+/// 37.5 with 16 (5 s to compile cold, once per machine with Mesa's shader cache).
+pub(crate) const VARIANTS: [Variant; 2] = [Variant { rows: 16, co: 2 }, Variant { rows: 16, co: 4 }];
 
 /// Steps of D per subgroup load (`$j` blocks) and keys per block (`$k` blocks).
 const STEPS: u32 = 8;
