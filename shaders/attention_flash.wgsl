@@ -1,8 +1,7 @@
 // TEMPLATE attention_flash.wgsl: ONNX Attention (opset 23) in one pass over key
-// blocks, FlashAttention-2 style, f32, for SIMD CPU drivers and GPUs with
-// subgroups of at least 8. No mask input (masked calls take other paths);
-// scale, softcap, causal (with past keys), grouped heads and 3-D Q/Y are
-// handled. Needs the `subgroups` feature.
+// blocks, FlashAttention-2 style, f32, for subgroups of exactly 8 (SIMD CPU
+// drivers: lavapipe); scale, softcap, causal (with past keys), grouped heads and 3-D Q/Y are
+// handled, and bool or float masks. Needs the `subgroups` feature.
 //
 // One workgroup = one subgroup of 8 invocations computes `$RR` query rows of
 // one head. Keys stream in blocks of 64: each lane scores 8 of them (2 texels)
@@ -14,7 +13,8 @@
 // texture. No score matrix exists; memory is the staged K and V.
 //
 // Expanded by crates/hcal-wgpu/src/flash.rs: `$RR` rows, `$CO` output texels
-// per lane (Dv = 32 $CO); a line holding `$r` / `$c` (0..2) / `$o` (0..$CO)
+// per lane (Dv = 32 $CO), `$MASKED` 1 where the mask code is compiled in;
+// a line holding `$r` / `$c` (0..2) / `$o` (0..$CO)
 // repeats per value (r outer); a run of lines holding `$j` repeats as a block
 // per step j in 0..8, a run holding `$k` per key k in 0..64, with `$kl` = the
 // lane that scored key k, `$kc` its texel and `$kx` its component.
@@ -27,6 +27,8 @@
 //   @group(0) @binding(2) kt: texture_2d_array<f32>   K staged transposed by matmul_stage.wgsl:
 //       texel [b Hkv + h, d, j/4] = K[b, h, j..j+4, d]
 //   @group(0) @binding(3) vt: texture_2d_array<f32>   texel [b Hkv + h, j, c/4] = V[b, h, j, c..c+4]
+//   @group(0) @binding(4) mask: array<f32>   [mb, mh, Sq, Tm] (a dummy when absent), params
+//       [12] kind (0 none, 1 bool as 0/1 floats, 2 additive), [13] mb, [14] mh, [15] Tm
 //   @group(0) @binding(5) y: array<vec4<f32>>
 // Dispatch (ceil(Sq / RR), B Hq, 1). D % 8 == 0, Dv = 32 $CO, T >= 1.
 
@@ -34,15 +36,16 @@
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var kt: texture_2d_array<f32>;
 @group(0) @binding(3) var vt: texture_2d_array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
 
 fn hmax(v: vec4<f32>) -> f32 {
     return max(max(v.x, v.y), max(v.z, v.w));
 }
 
-// Scale, softcap, and -inf for keys past T or (causal) past row i's diagonal;
-// `j` is the key of component x.
-fn prep4(raw: vec4<f32>, i: u32, j: u32) -> vec4<f32> {
+// Scale, softcap, the mask, and -inf for keys past T or (causal) past row
+// i's diagonal; `j` is the key of component x, (b, h) the batch and head.
+fn prep4(raw: vec4<f32>, b: u32, h: u32, i: u32, j: u32) -> vec4<f32> {
     let total = params[4];
     let softcap = bitcast<f32>(params[10]);
     var s = raw * bitcast<f32>(params[9]);
@@ -50,6 +53,17 @@ fn prep4(raw: vec4<f32>, i: u32, j: u32) -> vec4<f32> {
     let keys = vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u);
     var visible = keys < vec4<u32>(total);
     if params[11] == 1u { visible = visible & (keys <= vec4<u32>(i + params[5])); }
+    let mask_kind = params[12];
+    if $MASKEDu == 1u && mask_kind != 0u {
+        // [mb, mh, Sq, Tm], broadcast over batch and heads; keys >= Tm masked.
+        let tm = params[15];
+        let row = ((select(b, 0u, params[13] == 1u) * params[14] + select(h, 0u, params[14] == 1u)) * params[3] + i) * tm;
+        let inside = keys < vec4<u32>(tm);
+        let at = min(keys, vec4<u32>(max(tm, 1u) - 1u));
+        let mv = vec4<f32>(mask[row + at.x], mask[row + at.y], mask[row + at.z], mask[row + at.w]);
+        visible = visible & inside;
+        if mask_kind == 1u { visible = visible & (mv != vec4<f32>(0.0)); } else { s = s + mv; }
+    }
     return select(vec4<f32>(bitcast<f32>(0xff800000u | (total & 0u))), s, visible);
 }
 
@@ -86,7 +100,7 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
             let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, d0 + $ju), layer, 0);
             s$r_$c = fma(a$r_$j, b$c_$j, s$r_$c);
         }
-        s$r_$c = prep4(s$r_$c, i$r, kb + 8u * lane + 4u * $cu);
+        s$r_$c = prep4(s$r_$c, b, h, i$r, kb + 8u * lane + 4u * $cu);
         // Online softmax, per row: the new max over this block, then rescale.
         let mn$r = max(m$r, subgroupMax(max(hmax(s$r_0), hmax(s$r_1))));
         // A row with no visible key yet keeps l = 0 and o = 0 (no exp(-inf + inf)).
@@ -105,6 +119,6 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
         o$r_$o = fma(pk$r_$k, v$o_$k, o$r_$o);
     }
     let dv4 = $COu * 8u;
-    // Every row sees key 0 at least (no mask input), so l > 0.
+    // A row whose keys are all masked has l = 0 and o = 0: NaN, as ONNX defines it.
     if r0 + $ru < sq { y[select(((b * hq + h) * sq + r0 + $ru) * dv4, ((b * sq + r0 + $ru) * hq + h) * dv4, packed) + $COu * lane + $ou] = o$r_$o / l$r; }
 }

@@ -106,7 +106,7 @@ pub(crate) fn record(
     match choose(ctx, g, flash.is_some()) {
         Path::Flash => {
             let variant = flash.expect("choose() picks Flash only where a variant runs g");
-            crate::flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1]], &params, y)
+            crate::flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
         }
         Path::Fused => ctx.per_row(
             kernel("attention", "attention"),
@@ -148,7 +148,7 @@ pub(crate) enum Path {
     /// O(rows x chunks x Dv) memory. For few query rows over many keys.
     Split,
     /// `attention_flash.wgsl`: query tiles over key blocks with an online
-    /// softmax, K and V staged in textures; O(T) memory. No mask input.
+    /// softmax, K and V staged in textures; O(T) memory.
     Flash,
 }
 

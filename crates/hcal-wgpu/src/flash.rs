@@ -8,18 +8,26 @@ use crate::pipeline::{Kernel, kernel};
 use crate::record::{Ctx, Operand};
 
 /// One expansion: `rows` query rows per workgroup, `co` output texels per
-/// lane (head size of V = 32 `co`).
+/// lane (head size of V = 32 `co`), and whether it reads a mask (compiled
+/// out otherwise: the mask code alone slowed unmasked calls from 35 to 30
+/// GFLOP/s on lavapipe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Variant {
     rows: u32,
     co: u32,
+    masked: bool,
 }
 
 /// The expansions: V head sizes 64 and 128, 16 query rows per tile. On
 /// lavapipe (B1 H8 S1024): D64 ran at 29 GFLOP/s with 8 rows, 35 with 16 and
 /// 35 with 32 (which took 7.5 s to compile cold); D128 at 31 with 8 rows and
 /// 37.5 with 16 (5 s to compile cold, once per machine with Mesa's shader cache).
-pub(crate) const VARIANTS: [Variant; 2] = [Variant { rows: 16, co: 2 }, Variant { rows: 16, co: 4 }];
+pub(crate) const VARIANTS: [Variant; 4] = [
+    Variant { rows: 16, co: 2, masked: false },
+    Variant { rows: 16, co: 4, masked: false },
+    Variant { rows: 16, co: 2, masked: true },
+    Variant { rows: 16, co: 4, masked: true },
+];
 
 /// Steps of D per subgroup load (`$j` blocks) and keys per block (`$k` blocks).
 const STEPS: u32 = 8;
@@ -29,7 +37,7 @@ const BLOCK_KEYS: u32 = 64;
 pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = VARIANTS[v as usize];
     let e = crate::template::Expansion {
-        constants: &[("$RR", t.rows), ("$CO", t.co)],
+        constants: &[("$RR", t.rows), ("$CO", t.co), ("$MASKED", u32::from(t.masked))],
         repeats: &[("$r", t.rows), ("$c", 2), ("$o", t.co)],
         blocks: &[("$j", STEPS), ("$k", BLOCK_KEYS)],
     };
@@ -52,9 +60,9 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
 }
 
 /// The variant that runs `g` on this device, if any: subgroups of exactly 8
-/// (one per workgroup), no mask input, D a multiple of 8, Dv 64 or 128, and
-/// K and V within the device's texture limits.
-pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, has_mask: bool) -> Option<u16> {
+/// (one per workgroup), D a multiple of 8, Dv 64 or 128, and K and V within
+/// the device's texture limits.
+pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
     let t = g.total_len();
     let max_2d = gpu.limits.max_texture_dimension_2d as usize;
     let layers = g.batch * g.kv_heads;
@@ -63,11 +71,11 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, has_mask
         && g.head_dim <= max_2d
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
-    let shape_ok = !has_mask && g.head_dim % 8 == 0 && g.head_dim > 0 && fits;
+    let shape_ok = g.head_dim % 8 == 0 && g.head_dim > 0 && fits;
     if gpu.subgroup_max != Some(8) || !shape_ok {
         return None;
     }
-    VARIANTS.iter().position(|v| 32 * v.co as usize == g.v_head_dim).map(|v| v as u16)
+    VARIANTS.iter().position(|v| 32 * v.co as usize == g.v_head_dim && v.masked == masked).map(|v| v as u16)
 }
 
 /// A `matmul_stage.wgsl` parameter block staging `layers` matrices of
@@ -84,13 +92,14 @@ fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool) -> Ve
     p
 }
 
-/// Stage K (transposed) and V, then run the flash kernel.
+/// Stage K (transposed) and V, then run the flash kernel (`mask`: the mask
+/// as 0/1 or additive floats, or a dummy).
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     g: &AttentionGeometry,
     variant: u16,
     q: &Operand,
-    [k, v]: [&wgpu::Buffer; 2],
+    [k, v, mask]: [&wgpu::Buffer; 3],
     params: &[u32; 18],
     y: &Operand,
 ) -> Result<()> {
@@ -117,5 +126,5 @@ pub(crate) fn record(
     let rows = VARIANTS[variant as usize].rows as usize;
     let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
     let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];
-    ctx.dispatch_with_views(flash, params, &[(1, &q.buf), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
+    ctx.dispatch_with_views(flash, params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
 }

@@ -162,6 +162,22 @@ pub(super) fn cases() -> Vec<Case> {
         dims(1, 2, 2, 40, 9, 128),
         causal(),
     ));
+    cases.push(attention_case(
+        "Attention/f32/d64-bool-mask-fully-masked-rows".to_string(),
+        f32,
+        dims(1, 2, 2, 20, 70, 64),
+        Extra { mask: Some(Input::new([20, 70], DType::Bool, bool_mask(20, 70, &[3, 11]))), ..Extra::default() },
+    ));
+    cases.push(attention_case(
+        "Attention/f32/d64-float-mask-b1-gqa-causal".to_string(),
+        f32,
+        dims(2, 4, 2, 17, 40, 64),
+        Extra {
+            attrs: Attention { is_causal: true, ..Attention::default() },
+            mask: Some(Input::new([2, 1, 17, 40], f32, Gen::Uniform { lo: -3.0, hi: 3.0 })),
+            ..Extra::default()
+        },
+    ));
     // Masks: bool and float, every broadcast form, short masks, fully masked rows.
     let (b, hq, sq, skv) = (2, 4, 6, 9);
     let mask_forms: [(&str, Vec<usize>); 4] = [
