@@ -220,17 +220,28 @@ fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<usize> {
     fits.then_some(layers)
 }
 
+/// Rows from which staging B (O(K N) per call) is amortized well enough that
+/// the texture tiles win on SIMD CPU drivers.
+const TEXTURE_ONLY_ROWS: usize = 128;
+
 /// The candidates the autotuner times, from the paths that can run a
-/// product: on SIMD CPU drivers with texture tiles, only those (they won
-/// every shape class tuned there, 256^3 and up, 1.4-1.8x the storage-buffer
-/// tiles, and compiling one more candidate there can cost seconds).
-fn tuning_set(runnable: Vec<Path>, caps: Caps) -> Vec<Path> {
+/// product. On SIMD CPU drivers with texture tiles and at least
+/// [`TEXTURE_ONLY_ROWS`] rows, only those: they won every shape class tuned
+/// there, 256^3 and up, 1.4-1.8x the storage-buffer tiles, and compiling one
+/// more candidate there can cost seconds. Fewer rows (a 16-token prefill
+/// through the decoder example's weights) leave B's staging unamortized: the
+/// storage-buffer tiles go first there (83.9 against 41.9 prefill tok/s).
+fn tuning_set(runnable: Vec<Path>, caps: Caps, m: usize) -> Vec<Path> {
     let texture = |p: &Path| matches!(p, Path::Tiled(v) if TILES[*v as usize].texture());
-    if caps.simd_cpu && runnable.iter().any(texture) {
-        runnable.into_iter().filter(texture).collect()
-    } else {
-        runnable
+    if !caps.simd_cpu || !runnable.iter().any(texture) {
+        return runnable;
     }
+    if m >= TEXTURE_ONLY_ROWS {
+        return runnable.into_iter().filter(texture).collect();
+    }
+    let (mut buffer_tiles, textures): (Vec<Path>, Vec<Path>) = runnable.into_iter().partition(|p| !texture(p));
+    buffer_tiles.extend(textures);
+    buffer_tiles
 }
 
 /// The paths that can run `p`, best guess first.
@@ -402,7 +413,7 @@ fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Oper
             return Ok(pinned);
         }
     }
-    let cands = tuning_set(runnable, caps);
+    let cands = tuning_set(runnable, caps, p.m);
     let tiny = p.m * p.n * p.k < 128 * 128 * 128;
     if cands.len() == 1 || tiny || !autotune::enabled() {
         return Ok(cands[0]);
@@ -604,5 +615,5 @@ pub(crate) fn describe(
         }
     }
     let remembered = tuner.known(backend, &p.class()).filter(|_| autotune::enabled());
-    Some(remembered.unwrap_or_else(|| name(tuning_set(candidates(&p, caps), caps)[0])))
+    Some(remembered.unwrap_or_else(|| name(tuning_set(candidates(&p, caps), caps, p.m)[0])))
 }
