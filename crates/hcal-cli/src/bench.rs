@@ -296,7 +296,6 @@ fn measure_row(
     }
     let variant = device.backend().kernel_variant(&signature);
     let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op.to_string())]);
-    // Check the baseline before spending time on the candidate.
     let m = hcal_bench::measure(device, policy, || prepared.call()).map_err(skip)?;
     // Peak memory of one warm call, before any baseline allocates its operands.
     device.backend().reset_memory_peak();

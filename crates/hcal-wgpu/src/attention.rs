@@ -183,11 +183,13 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
     composed_rows(g, max_binding) >= 1
 }
 
-/// The path for `g`: forced by the backend name (`:fused`, `:composed`),
-/// composed for heads the fused kernel cannot hold, fused when the scores
-/// would not fit, else composed for prefill-sized problems (on SIMD CPU
-/// drivers its tiled matmuls are far faster than the barrier-bound fused
-/// kernel) and fused for decode-sized ones.
+/// The path for `g`: forced by the backend name (`:fused`, `:composed`,
+/// `:split`, `:flash`) where that path can run it; else split
+/// (flash-decoding) for decode on SIMD CPU drivers (Sq <= 4, T >= 256), flash
+/// for prefill where its kernel runs (8-wide subgroups, D % 8 == 0, Dv 64 or
+/// 128), composed for heads the fused kernel cannot hold and for other
+/// prefill-sized problems, and fused for the rest (and when the composed
+/// path's scores would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
     let device =
         Device { simd_cpu: ctx.gpu.simd_cpu, max_binding: ctx.gpu.limits.max_storage_buffer_binding_size, flash_ok };
@@ -279,11 +281,18 @@ fn composed(
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
     let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
+    if trim && sq > block {
+        // Blocks see more keys as they go: size K's and V's staging textures
+        // (slots 1 and 2, as the flash kernel uses them) for all T up front,
+        // so each block reuses them instead of replacing them.
+        ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
+        ctx.mem.staging(ctx.gpu, 2, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
+    }
     for i0 in (0..sq).step_by(block) {
         let rows = block.min(sq - i0);
         let seen = if trim { t.min(g.past_len + i0 + rows) } else { t };
         let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, seen]);
-        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None, trans_b: direct_k };
+        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None, trans_b: direct_k, stage_slot: 1 };
         // K (or K^T) is one [T, D] (or [D, T]) matrix per key/value head.
         let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * t * d, t * d, 0]);
         matmul::batched(ctx, [rows, seen, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
@@ -305,7 +314,8 @@ fn composed(
                 softmax_rows,
             )?;
         }
-        let y_view = matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv), trans_b: false };
+        let y_view =
+            matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv), trans_b: false, stage_slot: 2 };
         let (ps, vs) = ([hq * rows * seen, group * rows * seen, rows * seen], [hkv * t * dv, t * dv, 0]);
         matmul::batched(ctx, [rows, dv, seen], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
     }

@@ -530,18 +530,20 @@ impl Backend for WgpuBackend {
             let d = |i: usize| signature.inputs.get(i).and_then(Option::as_ref);
             let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
             let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
-            let hash = crate::shader_sources().find(|(n, _)| *n == "attention").map_or(0, |(_, s)| {
-                s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
-            });
+            let hash = |name: &str| {
+                crate::shader_sources().find(|(n, _)| *n == name).map_or(0, |(_, s)| {
+                    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+                })
+            };
             let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
             let device = attention::Device { simd_cpu: self.gpu.simd_cpu, max_binding, flash_ok };
-            let entry = match attention::path_for(&self.pipelines.tuner, device, &g) {
-                attention::Path::Fused => "attention",
-                attention::Path::Composed => "scores_softmax+matmul",
-                attention::Path::Split => "decode_split+decode_combine",
-                attention::Path::Flash => "attention_flash",
+            let (shader, entry) = match attention::path_for(&self.pipelines.tuner, device, &g) {
+                attention::Path::Fused => ("attention", "attention"),
+                attention::Path::Composed => ("attention", "scores_softmax+matmul"),
+                attention::Path::Split => ("attention", "decode_split+decode_combine"),
+                attention::Path::Flash => ("attention_flash", "attention_flash"),
             };
-            return Some(format!("attention.wgsl:{entry}@{hash:08x}"));
+            return Some(format!("{shader}.wgsl:{entry}@{:08x}", hash(shader)));
         }
         if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
             let path = crate::matmul::describe(

@@ -60,8 +60,8 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
 }
 
 /// The variant that runs `g` on this device, if any: subgroups of exactly 8
-/// (one per workgroup), D a multiple of 8, Dv 64 or 128, and K and V within
-/// the device's texture limits.
+/// (one per workgroup), D a multiple of 8, Dv 64 or 128, K and V within the
+/// device's texture limits, and a dispatch grid within its workgroup limits.
 pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
     let t = g.total_len();
     let max_2d = gpu.limits.max_texture_dimension_2d as usize;
@@ -71,7 +71,9 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: 
         && g.head_dim <= max_2d
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
-    let shape_ok = g.head_dim % 8 == 0 && g.head_dim > 0 && fits;
+    let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    let groups_fit = g.q_len.div_ceil(16) <= max_groups && g.batch * g.q_heads <= max_groups;
+    let shape_ok = g.head_dim % 8 == 0 && g.head_dim > 0 && fits && groups_fit;
     if gpu.subgroup_max != Some(8) || !shape_ok {
         return None;
     }

@@ -166,6 +166,8 @@ struct Problem<'a> {
     bases: [usize; 3],
     /// Elements between consecutive output matrices (`None`: `M * N`).
     y_batch_stride: Option<usize>,
+    /// The staging-texture slot the texture tiles stage B in (see `Memory::staging`).
+    stage_slot: usize,
 }
 
 impl Problem<'_> {
@@ -193,6 +195,8 @@ pub(crate) struct Caps {
     pub(crate) max_layers: u32,
     /// A SIMD CPU driver (lavapipe): compiling a candidate costs 0.3-3 s there.
     pub(crate) simd_cpu: bool,
+    /// `max_compute_workgroups_per_dimension`.
+    pub(crate) max_groups: u32,
 }
 
 impl Caps {
@@ -202,6 +206,7 @@ impl Caps {
             max_texture_2d: gpu.limits.max_texture_dimension_2d,
             max_layers: gpu.limits.max_texture_array_layers,
             simd_cpu: gpu.simd_cpu,
+            max_groups: gpu.limits.max_compute_workgroups_per_dimension,
         }
     }
 }
@@ -239,9 +244,13 @@ fn tuning_set(runnable: Vec<Path>, caps: Caps, m: usize) -> Vec<Path> {
     if m >= TEXTURE_ONLY_ROWS {
         return runnable.into_iter().filter(texture).collect();
     }
-    let (mut buffer_tiles, textures): (Vec<Path>, Vec<Path>) = runnable.into_iter().partition(|p| !texture(p));
-    buffer_tiles.extend(textures);
-    buffer_tiles
+    // Storage-buffer register tiles first, then the texture tiles, then the
+    // rest (the simple kernel, workgroup-memory tiles) as they were.
+    let buffer_tile = |p: &Path| matches!(p, Path::Tiled(_)) && !texture(p);
+    let mut order: Vec<Path> = runnable.iter().copied().filter(buffer_tile).collect();
+    order.extend(runnable.iter().copied().filter(texture));
+    order.extend(runnable.into_iter().filter(|p| !matches!(p, Path::Tiled(_))));
+    order
 }
 
 /// The paths that can run `p`, best guess first.
@@ -259,7 +268,9 @@ fn candidates(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
     }
     // The texture tiles: no epilogue (alpha 1, no C); a transposed B is
     // transposed while it is staged.
-    let texture_ok = p.flags & !2 == 0 && p.alpha == 1.0 && texture_layers(p, caps).is_some();
+    // Rows go to workgroups y (16 or 8 per workgroup), batch items to z.
+    let groups_fit = p.m.div_ceil(8).max(p.batch_count()) <= caps.max_groups as usize;
+    let texture_ok = p.flags & !2 == 0 && p.alpha == 1.0 && groups_fit && texture_layers(p, caps).is_some();
     let usable = |t: &Tile| t.texture() && texture_ok && caps.subgroup_max.is_some_and(|max| t.wgx % max == 0);
     if trans_b {
         let mut c: Vec<Path> =
@@ -365,7 +376,7 @@ fn launch_texture(
         detail: format!("MatMul: B [{}, {}] does not fit a texture array for {}", p.k, p.n, name(Path::Tiled(v))),
     })?;
     let n4 = p.n.div_ceil(4);
-    let view = ctx.mem.staging(ctx.gpu, 0, [n4 as u32, p.k as u32, layers as u32])?;
+    let view = ctx.mem.staging(ctx.gpu, p.stage_slot, [n4 as u32, p.k as u32, layers as u32])?;
     let stage_groups = [n4.div_ceil(16) as u32, p.k.div_ceil(16) as u32, layers as u32];
     if p.flags & 2 != 0 {
         ctx.dispatch_with_views(
@@ -468,6 +479,7 @@ pub(crate) fn matmul(ctx: &mut Ctx<'_>, a: &Operand, b: &Operand, y: &Operand) -
         c: None,
         bases: [0; 3],
         y_batch_stride: None,
+        stage_slot: 0,
     };
     let path = choose(ctx, &problem, a, b, y)?;
     launch(ctx, &problem, path, a, b, y)
@@ -482,6 +494,9 @@ pub(crate) struct View {
     pub(crate) y_batch_stride: Option<usize>,
     /// B is stored transposed, as `[N, K]` (attention's keys).
     pub(crate) trans_b: bool,
+    /// The staging-texture slot for B if a texture tile runs the product
+    /// (0 unless a caller keeps an operand's texture apart).
+    pub(crate) stage_slot: usize,
 }
 
 /// Whether a batched product with B stored as `[N, K]` runs on a fast
@@ -501,8 +516,10 @@ pub(crate) fn fast_trans_b(ctx: &Ctx<'_>, [m, n, k]: [usize; 3], batch: &[usize]
         c: None,
         bases: [0; 3],
         y_batch_stride: None,
+        stage_slot: 0,
     };
-    candidates(&p, Caps::of(ctx.gpu)).first() != Some(&Path::Generic)
+    let caps = Caps::of(ctx.gpu);
+    tuning_set(candidates(&p, caps), caps, m).first() != Some(&Path::Generic)
 }
 
 /// A batched product with explicit batch dims and element strides (0 to
@@ -532,6 +549,7 @@ pub(crate) fn batched(
         c: None,
         bases: view.bases,
         y_batch_stride: view.y_batch_stride,
+        stage_slot: view.stage_slot,
     };
     let path = choose(ctx, &problem, a, b, y)?;
     launch(ctx, &problem, path, a, b, y)
@@ -566,6 +584,7 @@ pub(crate) fn gemm(
         c,
         bases: [0; 3],
         y_batch_stride: None,
+        stage_slot: 0,
     };
     let path = choose(ctx, &problem, a, b, y)?;
     launch(ctx, &problem, path, a, b, y)
@@ -608,6 +627,7 @@ pub(crate) fn describe(
         c: None,
         bases: [0; 3],
         y_batch_stride: None,
+        stage_slot: 0,
     };
     if let Some(pinned) = tuner.pinned_matmul().as_deref().and_then(parse) {
         if pinned == Path::Generic || candidates(&p, caps).contains(&pinned) {

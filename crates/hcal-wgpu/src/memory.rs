@@ -27,7 +27,8 @@ pub(crate) struct Memory {
     /// Largest single buffer handed out since the last reset.
     largest: u64,
     /// Textures operands are staged in (slot 0: matmul's B; 1 and 2:
-    /// attention's K and V), each kept for the next call of the same size.
+    /// attention's K and V, whether the flash kernel or the composed path's
+    /// products stage them), each kept for later calls that fit in it.
     staging: [Option<Staging>; STAGING_SLOTS],
 }
 
@@ -50,11 +51,11 @@ pub struct MemoryReport {
     pub pooled_buffers: usize,
     /// Bytes of those.
     pub pooled_bytes: u64,
-    /// Bytes of every device buffer hcal holds now (tensors, pool).
+    /// Bytes of every device buffer and staging texture hcal holds now (tensors, pool, staging).
     pub device_bytes: u64,
     /// The most `device_bytes` since the last [`reset_peak`](crate::WgpuBackend::reset_memory_peak).
     pub peak_device_bytes: u64,
-    /// The largest single buffer handed out since the last reset (tensor or scratch).
+    /// The largest single buffer or staging texture handed out since the last reset.
     pub largest_buffer: u64,
 }
 
@@ -104,25 +105,33 @@ impl Memory {
         })
     }
 
-    /// Staging slot `slot` as an rgba32float texture array of `width` x `height` texels x `layers`,
-    /// usable as a storage texture and as a sampled one; counted in the
-    /// device bytes like buffers. Work already recorded with an earlier
-    /// staging texture still sees it (wgpu keeps it alive).
-    pub(crate) fn staging(
-        &mut self,
-        gpu: &Gpu,
-        slot: usize,
-        [width, height, layers]: [u32; 3],
-    ) -> Result<Arc<wgpu::TextureView>> {
-        if let Some(st) = self.staging[slot].as_ref().filter(|st| st.size == [width, height, layers]) {
+    /// Staging slot `slot` as an rgba32float texture array of at least
+    /// `width` x `height` texels x `layers`, usable as a storage texture and
+    /// as a sampled one (callers index their region explicitly, so a larger
+    /// texture serves). Counted in the device bytes like buffers.
+    ///
+    /// A slot only grows, to the bounding box of the sizes asked of it while
+    /// that box stays within twice the larger of the two: work recorded with
+    /// a replaced texture keeps it alive until that work finishes, so
+    /// replacing it on every call (weights of different shapes, attention
+    /// blocks of growing key counts) would pile up textures in a batch.
+    pub(crate) fn staging(&mut self, gpu: &Gpu, slot: usize, want: [u32; 3]) -> Result<Arc<wgpu::TextureView>> {
+        let have = self.staging[slot].as_ref().map(|st| st.size);
+        if let Some(st) = self.staging[slot].as_ref().filter(|st| (0..3).all(|i| st.size[i] >= want[i])) {
             return Ok(Arc::clone(&st.view));
         }
-        if let Some(old) = self.staging[slot].take() {
-            self.device_bytes -= staging_bytes(old.size);
-        }
+        let size = match have {
+            Some(have) => {
+                let merged = [have[0].max(want[0]), have[1].max(want[1]), have[2].max(want[2])];
+                let larger = staging_bytes(have).max(staging_bytes(want));
+                if staging_bytes(merged) <= 2 * larger { merged } else { want }
+            }
+            None => want,
+        };
+        let [width, height, layers] = size;
         let texture = gpu.scoped(|| {
             Ok(gpu.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("hcal matmul staging"),
+                label: Some("hcal staging"),
                 size: wgpu::Extent3d { width, height, depth_or_array_layers: layers },
                 mip_level_count: 1,
                 sample_count: 1,
@@ -136,12 +145,16 @@ impl Memory {
             dimension: Some(wgpu::TextureViewDimension::D2Array),
             ..Default::default()
         }));
-        let bytes = staging_bytes([width, height, layers]);
+        let bytes = staging_bytes(size);
+        // The replaced texture lives on while recorded work uses it: both
+        // count toward the peak.
         self.device_bytes += bytes;
         self.peak_bytes = self.peak_bytes.max(self.device_bytes);
+        if let Some(old) = have {
+            self.device_bytes -= staging_bytes(old);
+        }
         self.largest = self.largest.max(bytes);
-        self.staging[slot] =
-            Some(Staging { size: [width, height, layers], view: Arc::clone(&view), _texture: texture });
+        self.staging[slot] = Some(Staging { size, view: Arc::clone(&view), _texture: texture });
         Ok(view)
     }
 
