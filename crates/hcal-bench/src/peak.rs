@@ -145,7 +145,7 @@ fn host_fma_method(threads: usize) -> String {
     )
 }
 
-/// GFLOP/s of a host loop `x <- x * m + c` over [`HOST_LANES`] independent
+/// GFLOP/s of a host loop `x <- x * m + c` over 48 independent
 /// f32 lanes on each of `threads` threads (2 FLOPs per lane and iteration),
 /// wall clock. Written as a separate multiply and add, so it compiles to SIMD
 /// code for the build's target features without needing FMA instructions.

@@ -1,7 +1,7 @@
 //! # hcal-conformance: prove a backend means what the standard says
 //!
 //! Cases are data ([`Case`]: an op, seeded input generators, the outputs to
-//! check); the table ([`cases`]) sweeps every op of the standard over edge
+//! check); the table ([`cases()`]) sweeps every op of the standard over edge
 //! shapes and dtypes. Each case is run on the CPU reference (the oracle) and on
 //! the backend under test, which must:
 //!

@@ -7,7 +7,7 @@
 //! left out: protobuf decoders skip unknown fields, so a full model still
 //! decodes. Optional proto2 scalars are plain values here (absent reads as the
 //! default); where presence matters ONNX carries a discriminator
-//! ([`AttributeProto::r#type`]). Repeated scalars that `onnx.proto` does not mark
+//! (the `type` field of [`AttributeProto`]). Repeated scalars that `onnx.proto` does not mark
 //! `[packed = true]` are declared unpacked; decoding accepts both encodings.
 
 /// A model file (`model.onnx`).
@@ -81,7 +81,7 @@ pub struct NodeProto {
     pub domain: String,
 }
 
-/// `AttributeProto.AttributeType` values (onnx.proto), for [`AttributeProto::r#type`].
+/// `AttributeProto.AttributeType` values (onnx.proto), for the `type` field of [`AttributeProto`].
 pub mod attribute_type {
     /// `UNDEFINED = 0` (IR < 3 models leave the type out).
     pub const UNDEFINED: i32 = 0;
