@@ -101,6 +101,21 @@ fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
 }
 
+// (b, h, i) of score row `row`, rows ordered by batch, head, query.
+fn query_coords(row: u32) -> vec3<u32> {
+    let sq = params[3];
+    let hq = params[1];
+    return vec3<u32>(row / (sq * hq), (row / sq) % hq, row % sq);
+}
+
+// Where score row `row`'s query (and output) row sits in Q and Y: itself for
+// [B, H, S, D], at (b, i, h) for 3-D [B, S, H*D].
+fn qy_row(row: u32) -> u32 {
+    if params[8] != 1u { return row; }
+    let c = query_coords(row);
+    return (c.x * params[3] + c.z) * params[1] + c.y;
+}
+
 fn reduce(t: u32, value: f32, is_max: bool) -> f32 {
     scratch[t] = value;
     workgroupBarrier();
@@ -126,18 +141,18 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let past_len = params[5];
     let d = params[6];
     let dv = params[7];
-    let packed = params[8] == 1u;
     let scale = bitcast<f32>(params[9]);
     let softcap = bitcast<f32>(params[10]);
     let causal = params[11] == 1u;
     let mask_kind = params[12];
-    let i = row % sq;
-    let h = (row / sq) % hq;
-    let b = row / (sq * hq);
+    let coords = query_coords(row);
+    let b = coords.x;
+    let h = coords.y;
+    let i = coords.z;
     let kh = h / (hq / hkv);
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
 
-    let q_off = select(((b * hq + h) * sq + i) * d, ((b * sq + i) * hq + h) * d, packed);
+    let q_off = qy_row(row) * d;
     for (var c = t; c < d; c += 64u) { q_row[c] = q[q_off + c]; }
     workgroupBarrier();
 
@@ -208,7 +223,7 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
         m = m_new;
         workgroupBarrier();
     }
-    let y_off = select(((b * hq + h) * sq + i) * dv, ((b * sq + i) * hq + h) * dv, packed);
+    let y_off = qy_row(row) * dv;
     let nan = bitcast<f32>(0x7fc00000u | (total & 0u));
     let accs = array<f32, 4>(acc0, acc1, acc2, acc3);
     for (var r = 0u; r < 4u; r++) {
@@ -308,17 +323,17 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if item >= params[0] * chunks { return; }
     let row = item / chunks;
     let hq = params[1];
-    let sq = params[3];
     let total = params[4];
     let d4 = params[6] / 4u;
     let dv = params[7];
     let dv4 = dv / 4u;
-    let i = row % sq;
-    let h = (row / sq) % hq;
-    let b = row / (sq * hq);
+    let coords = query_coords(row);
+    let b = coords.x;
+    let h = coords.y;
+    let i = coords.z;
     let kv_base = (b * params[2] + h / (hq / params[2])) * total;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
-    let q_off = select(((b * hq + h) * sq + i) * d4, ((b * sq + i) * hq + h) * d4, params[8] == 1u);
+    let q_off = qy_row(row) * d4;
     var qv: array<vec4<f32>, 64>;
     for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; }
     // Causal without a mask: keys past the diagonal are skipped, not masked.
@@ -366,11 +381,6 @@ fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let row = item / dv;
     let c = item % dv;
     let chunks = params[17];
-    let hq = params[1];
-    let sq = params[3];
-    let i = row % sq;
-    let h = (row / sq) % hq;
-    let b = row / (sq * hq);
     let stride = 2u + dv;
     let first = row * chunks * stride;
     var mx = bitcast<f32>(0xff800000u | (chunks & 0u));
@@ -384,6 +394,5 @@ fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         l = fma(partials[at + 1u], w, l);
         acc = fma(partials[at + 2u + c], w, acc);
     }
-    let y_off = select(((b * hq + h) * sq + i) * dv, ((b * sq + i) * hq + h) * dv, params[8] == 1u);
-    y[y_off + c] = acc / l;
+    y[qy_row(row) * dv + c] = acc / l;
 }

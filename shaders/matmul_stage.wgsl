@@ -8,10 +8,11 @@
 //
 // Bindings:
 //   @group(0) @binding(0) params: array<u32>   matmul.wgsl's block; reads [1] N, [2] K,
-//                                               [6..13) batch dims, [19..25) B strides, [28] B base
-//   @group(0) @binding(1) b: array<f32>        B, row-major [K, N] (entry `stage_b`, any N
-//                                               and base) or [N, K] (entry `stage_bt`: Gemm's
-//                                               transB, attention's keys)
+//                                               [3] flags (2 = B transposed), [6..13) batch
+//                                               dims, [19..25) B strides, [28] B base
+//   @group(0) @binding(1) b: array<f32>        B, row-major [K, N], or [N, K] with flag 2
+//                                               (Gemm's transB, attention's keys); entry
+//                                               `stage_b`, any N and base
 //   @group(0) @binding(2) bt: texture_storage_2d_array<rgba32float, write>
 //       texel [l, p, j] = B[l][p, 4j..4j+4], zero past column N
 //   @group(0) @binding(3) b4: array<vec4<f32>> B as [K, N] when N and the base are
@@ -47,25 +48,14 @@ fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
     let j = gid.x;
     let p = gid.y;
     if 4u * j >= n || p >= k { return; }
-    let row = layer_offset(gid.z) + p * n;
+    // Element (p, col) of op(B): B[p, col] row-major, or B[col, p] when transposed.
+    let transposed = (params[3] & 2u) != 0u;
+    let step_p = select(n, 1u, transposed);
+    let step_col = select(1u, k, transposed);
+    let base = layer_offset(gid.z) + p * step_p;
     var v = vec4<f32>(0.0);
     for (var i = 0u; i < 4u; i++) {
-        if 4u * j + i < n { v[i] = b[row + 4u * j + i]; }
-    }
-    textureStore(bt, vec2<u32>(j, p), gid.z, v);
-}
-
-@compute @workgroup_size(16, 16)
-fn stage_bt(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n = params[1];
-    let k = params[2];
-    let j = gid.x;
-    let p = gid.y;
-    if 4u * j >= n || p >= k { return; }
-    let base = layer_offset(gid.z) + p;
-    var v = vec4<f32>(0.0);
-    for (var i = 0u; i < 4u; i++) {
-        if 4u * j + i < n { v[i] = b[base + (4u * j + i) * k]; }
+        if 4u * j + i < n { v[i] = b[base + (4u * j + i) * step_col]; }
     }
     textureStore(bt, vec2<u32>(j, p), gid.z, v);
 }

@@ -35,6 +35,13 @@ pub struct WgpuBackend {
     state: Mutex<State>,
 }
 
+/// FNV-1a of a shader family's WGSL source, so a kernel's reported name
+/// changes whenever its source does.
+fn source_hash(shader: &str) -> u32 {
+    let source = crate::shader_sources().find(|(n, _)| *n == shader).map_or("", |(_, s)| s);
+    source.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
     let subgroup = match gpu.subgroup_max {
@@ -530,11 +537,6 @@ impl Backend for WgpuBackend {
             let d = |i: usize| signature.inputs.get(i).and_then(Option::as_ref);
             let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
             let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
-            let hash = |name: &str| {
-                crate::shader_sources().find(|(n, _)| *n == name).map_or(0, |(_, s)| {
-                    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
-                })
-            };
             let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
             let device = attention::Device { simd_cpu: self.gpu.simd_cpu, max_binding, flash_ok };
             let (shader, entry) = match attention::path_for(&self.pipelines.tuner, device, &g) {
@@ -543,7 +545,7 @@ impl Backend for WgpuBackend {
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => ("attention_flash", "attention_flash"),
             };
-            return Some(format!("{shader}.wgsl:{entry}@{:08x}", hash(shader)));
+            return Some(format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader)));
         }
         if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
             let path = crate::matmul::describe(
@@ -558,10 +560,7 @@ impl Backend for WgpuBackend {
                 Some("smem") => "matmul_smem",
                 _ => "matmul",
             };
-            let hash = crate::shader_sources().find(|(n, _)| *n == shader).map_or(0, |(_, s)| {
-                s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
-            });
-            return Some(format!("{shader}.wgsl:{path}@{hash:08x}"));
+            return Some(format!("{shader}.wgsl:{path}@{:08x}", source_hash(shader)));
         }
         let (shader, entry) = match &signature.op {
             Op::MatMul | Op::Gemm(_) => unreachable!("handled above"),
@@ -575,14 +574,10 @@ impl Backend for WgpuBackend {
             Op::Transpose { .. } => ("transpose", "transpose"),
             Op::Cast { .. } => ("convert", "cast"),
         };
-        let hash = |name: &str| {
-            let source = crate::shader_sources().find(|(n, _)| *n == name).map_or("", |(_, s)| s);
-            source.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
-        };
-        let mut name = format!("{shader}.wgsl:{entry}@{:08x}", hash(shader));
+        let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader));
         let converted = signature.inputs.iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
         if converted && shader != "convert" && shader != "transpose" {
-            name += &format!("+convert.wgsl@{:08x}", hash("convert"));
+            name += &format!("+convert.wgsl@{:08x}", source_hash("convert"));
         }
         Some(name)
     }

@@ -4,7 +4,8 @@
 
 use hcal_core::{AttentionGeometry, Result};
 
-use crate::pipeline::{Kernel, kernel};
+use crate::matmul::stage_b;
+use crate::pipeline::Kernel;
 use crate::record::{Ctx, Operand};
 
 /// One expansion: `rows` query rows per workgroup, `co` output texels per
@@ -88,6 +89,7 @@ fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool) -> Ve
     let (k, n) = if transposed { (cols, rows) } else { (rows, cols) };
     p[1] = n as u32;
     p[2] = k as u32;
+    p[3] = if transposed { 2 } else { 0 };
     p[6] = 1;
     p[7] = layers as u32;
     p[19] = (rows * cols) as u32;
@@ -107,24 +109,8 @@ pub(crate) fn record(
 ) -> Result<()> {
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
-    let kt = ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, layers as u32])?;
-    let kt_groups = [t.div_ceil(4).div_ceil(16) as u32, d.div_ceil(16) as u32, layers as u32];
-    ctx.dispatch_with_views(
-        kernel("matmul_stage", "stage_bt"),
-        &stage_params(t, d, layers, true),
-        &[(1, k)],
-        &[(2, &kt)],
-        kt_groups,
-    )?;
-    let vt = ctx.mem.staging(ctx.gpu, 2, [(dv / 4) as u32, t as u32, layers as u32])?;
-    let vt_groups = [(dv / 4).div_ceil(16) as u32, t.div_ceil(16) as u32, layers as u32];
-    ctx.dispatch_with_views(
-        kernel("matmul_stage", "stage_b4"),
-        &stage_params(t, dv, layers, false),
-        &[(3, v)],
-        &[(2, &vt)],
-        vt_groups,
-    )?;
+    let kt = stage_b(ctx, 1, &stage_params(t, d, layers, true), k, layers, false)?;
+    let vt = stage_b(ctx, 2, &stage_params(t, dv, layers, false), v, layers, true)?;
     let rows = VARIANTS[variant as usize].rows as usize;
     let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
     let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];

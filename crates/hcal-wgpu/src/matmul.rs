@@ -360,7 +360,28 @@ fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, path: Path, a: &Operand, b: &Opera
     ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
 }
 
-/// Stage B into a texture array (`matmul_stage.wgsl`), then run a texture tile on it.
+/// Stage op(B) into staging slot `slot` with `matmul_stage.wgsl`: `params` is
+/// a matmul parameter block ([1] N, [2] K, [3] flag 2 for a transposed B,
+/// batch dims and B strides, [28] B base), `layers` the distinct B matrices;
+/// `vec4_ok` when N, the base and the strides are multiples of 4 (one vec4
+/// load per texel). Texel [l, p, j] = op(B)[l][p, 4j..4j+4].
+pub(crate) fn stage_b(
+    ctx: &mut Ctx<'_>,
+    slot: usize,
+    params: &[u32],
+    b: &wgpu::Buffer,
+    layers: usize,
+    vec4_ok: bool,
+) -> Result<std::sync::Arc<wgpu::TextureView>> {
+    let (n4, k) = (params[1].div_ceil(4), params[2]);
+    let view = ctx.mem.staging(ctx.gpu, slot, [n4, k, layers as u32])?;
+    let groups = [n4.div_ceil(16), k.div_ceil(16), layers as u32];
+    let (entry, binding) = if vec4_ok && params[3] & 2 == 0 { ("stage_b4", 3) } else { ("stage_b", 1) };
+    ctx.dispatch_with_views(kernel("matmul_stage", entry), params, &[(binding, b)], &[(2, &view)], groups)?;
+    Ok(view)
+}
+
+/// Stage B into a texture array, then run a texture tile on it.
 fn launch_texture(
     ctx: &mut Ctx<'_>,
     p: &Problem<'_>,
@@ -375,34 +396,8 @@ fn launch_texture(
         backend: ctx.gpu.backend.clone(),
         detail: format!("MatMul: B [{}, {}] does not fit a texture array for {}", p.k, p.n, name(Path::Tiled(v))),
     })?;
-    let n4 = p.n.div_ceil(4);
-    let view = ctx.mem.staging(ctx.gpu, p.stage_slot, [n4 as u32, p.k as u32, layers as u32])?;
-    let stage_groups = [n4.div_ceil(16) as u32, p.k.div_ceil(16) as u32, layers as u32];
-    if p.flags & 2 != 0 {
-        ctx.dispatch_with_views(
-            kernel("matmul_stage", "stage_bt"),
-            params,
-            &[(1, &b.buf)],
-            &[(2, &view)],
-            stage_groups,
-        )?;
-    } else if p.n % 4 == 0 && p.bases[1] % 4 == 0 && p.b_strides.iter().all(|s| s % 4 == 0) {
-        ctx.dispatch_with_views(
-            kernel("matmul_stage", "stage_b4"),
-            params,
-            &[(3, &b.buf)],
-            &[(2, &view)],
-            stage_groups,
-        )?;
-    } else {
-        ctx.dispatch_with_views(
-            kernel("matmul_stage", "stage_b"),
-            params,
-            &[(1, &b.buf)],
-            &[(2, &view)],
-            stage_groups,
-        )?;
-    }
+    let aligned = p.n % 4 == 0 && p.bases[1] % 4 == 0 && p.b_strides.iter().all(|s| s % 4 == 0);
+    let view = stage_b(ctx, p.stage_slot, params, &b.buf, layers, aligned)?;
     let groups = [
         (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize) as u32,
         p.m.div_ceil(t.rows as usize) as u32,

@@ -366,10 +366,7 @@ impl Ctx<'_> {
         bindings: &[(u32, &wgpu::Buffer)],
         groups: [u32; 3],
     ) -> Result<()> {
-        if groups.contains(&0) {
-            return Ok(());
-        }
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, &[]), groups)
+        self.dispatch_with_views(kernel, params, bindings, &[], groups)
     }
 
     /// An explicit grid, with texture views bound besides the buffers.
