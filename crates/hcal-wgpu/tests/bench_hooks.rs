@@ -8,17 +8,10 @@
 use hcal_core::{Backend, BackendExt, DType, Gemm, Op, OpSignature, Probe, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
+mod common;
+
 fn gpu() -> Option<WgpuBackend> {
-    match WgpuBackend::open("wgpu") {
-        Ok(b) => Some(b),
-        Err(e) if std::env::var("HCAL_REQUIRE_ADAPTER").is_ok_and(|v| v == "1") => {
-            panic!("HCAL_REQUIRE_ADAPTER=1: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: no wgpu adapter ({e})");
-            None
-        }
-    }
+    common::open("wgpu")
 }
 
 #[test]

@@ -7,17 +7,10 @@
 use hcal_core::{Backend, BackendExt, BinaryOp, DType, Error, Op, OpSignature, Support, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
+mod common;
+
 fn gpu() -> Option<WgpuBackend> {
-    match WgpuBackend::open("wgpu") {
-        Ok(b) => Some(b),
-        Err(e) if std::env::var("HCAL_REQUIRE_ADAPTER").is_ok_and(|v| v == "1") => {
-            panic!("HCAL_REQUIRE_ADAPTER=1: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: no wgpu adapter ({e})");
-            None
-        }
-    }
+    common::open("wgpu")
 }
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {

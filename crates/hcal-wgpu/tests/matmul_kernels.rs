@@ -11,18 +11,8 @@
 use hcal_core::{Backend, BackendExt, DType, Gemm, Op, OpSignature, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
-fn open(name: &str) -> Option<WgpuBackend> {
-    match WgpuBackend::open(name) {
-        Ok(b) => Some(b),
-        Err(e) if std::env::var("HCAL_REQUIRE_ADAPTER").is_ok_and(|v| v == "1") => {
-            panic!("HCAL_REQUIRE_ADAPTER=1: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipped: no wgpu adapter ({e})");
-            None
-        }
-    }
-}
+mod common;
+use common::open;
 
 /// Deterministic values in [-1, 1) with varied low bits, so reordered sums differ.
 fn values(n: usize, seed: u64) -> Vec<f32> {
