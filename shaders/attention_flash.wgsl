@@ -4,17 +4,28 @@
 // handled, and bool or float masks. Needs the `subgroups` feature.
 //
 // One workgroup = one subgroup of 8 invocations computes `$RR` query rows of
-// one head. Keys stream in blocks of 64: each lane scores 8 of them (2 texels)
-// for all rows, like matmul_texture.wgsl's tiles: lane l loads Q[row, d0 + l]
-// and `subgroupBroadcast` shares 8 steps of D, K^T comes from a texture. The
-// running max and sum per row use subgroupMax / subgroupAdd (no barrier); the
-// output rows (lane l owns dims [4 $CO l, 4 $CO (l + 1))) take each key's
-// probability by broadcast from the lane that scored it and its V row from a
-// texture. No score matrix exists; memory is the staged K and V.
+// one head. The query tile is loaded once into registers (lane l holds
+// Q[row, 8 c + l] of each chunk c of 8 dims). Keys stream in blocks of 64:
+// each lane scores 8 of them (2 texels) for all rows, like matmul_texture.wgsl's
+// tiles, `subgroupBroadcast` sharing each query value across the lanes and
+// K^T coming from a texture. The running max and sum per row use subgroupMax /
+// subgroupAdd (no barrier); the output rows (lane l owns dims
+// [4 $CO l, 4 $CO (l + 1))) take each key's probability by broadcast from the
+// lane that scored it and its V row from a texture. No score matrix exists;
+// memory is the staged K and V.
+//
+// Why this shape, measured on lavapipe (Mesa 22.3, B1 H8 S1024 D64): a
+// sampled-texture fetch there is an out-of-line call that recomputes
+// per-lane mip offsets and forces every live register to be saved around it,
+// while a read-only storage-texture load is inlined (about 40 instructions for
+// 8 lanes x 4 floats); a storage-buffer load is a branchy per-lane loop. Storage
+// textures for K and V took the kernel from 34 to 37.5 GFLOP/s, and keeping Q
+// in registers instead of reloading it for every key block to 41-45.
 //
 // Expanded by crates/hcal-wgpu/src/flash.rs: `$RR` rows, `$CO` output texels
-// per lane (Dv = 32 $CO), `$MASKED` 1 where the mask code is compiled in;
-// a line holding `$r` / `$c` (0..2) / `$o` (0..$CO)
+// per lane (Dv = 32 $CO), `$MASKED` 1 where the mask code is compiled in,
+// `$QSEL` the pick of chunk `ch` among a row's query registers;
+// a line holding `$r` / `$c` (0..2) / `$o` (0..$CO) / `$h` (the query chunks)
 // repeats per value (r outer); a run of lines holding `$j` repeats as a block
 // per step j in 0..8, a run holding `$k` per key k in 0..64, with `$kl` = the
 // lane that scored key k, `$kc` its texel and `$kx` its component.
@@ -24,18 +35,20 @@
 //       [0] rows, [1] Hq, [2] Hkv, [3] Sq, [4] T, [5] P, [6] D, [7] Dv, [8] 1 = 3-D Q/Y,
 //       [9] scale, [10] softcap, [11] causal
 //   @group(0) @binding(1) q: array<f32>
-//   @group(0) @binding(2) kt: texture_2d_array<f32>   K staged transposed by matmul_stage.wgsl:
-//       texel [b Hkv + h, d, j/4] = K[b, h, j..j+4, d]
-//   @group(0) @binding(3) vt: texture_2d_array<f32>   texel [b Hkv + h, j, c/4] = V[b, h, j, c..c+4]
+//   @group(0) @binding(2) kt: texture_storage_2d_array<rgba32float, read>   K staged transposed
+//       by matmul_stage.wgsl: texel [b Hkv + h, d, j/4] = K[b, h, j..j+4, d]
+//   @group(0) @binding(3) vt: texture_storage_2d_array<rgba32float, read>
+//       texel [b Hkv + h, j, c/4] = V[b, h, j, c..c+4]
 //   @group(0) @binding(4) mask: array<f32>   [mb, mh, Sq, Tm] (a dummy when absent), params
 //       [12] kind (0 none, 1 bool as 0/1 floats, 2 additive), [13] mb, [14] mh, [15] Tm
 //   @group(0) @binding(5) y: array<vec4<f32>>
-// Dispatch (ceil(Sq / RR), B Hq, 1). D % 8 == 0, Dv = 32 $CO, T >= 1.
+// Dispatch (ceil(Sq / RR), B Hq, 1). D % 8 == 0 and D <= 8 x (query chunks),
+// Dv = 32 $CO, T >= 1.
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var kt: texture_2d_array<f32>;
-@group(0) @binding(3) var vt: texture_2d_array<f32>;
+@group(0) @binding(2) var kt: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(3) var vt: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
 
@@ -80,9 +93,11 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
     let layer = b * hkv + h / (hq / hkv);
     let r0 = wid.x * $RRu;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
-    let step = lane % 8u;
     let i$r = min(r0 + $ru, sq - 1u);
     let qrow$r = select(((b * hq + h) * sq + i$r) * d, ((b * sq + i$r) * hq + h) * d, packed);
+    // The query tile, loaded once (a storage-buffer load is a per-lane loop
+    // on lavapipe): lane l holds Q[row, 8 c + l] for each chunk c of 8 dims.
+    let q$r_$h = q[qrow$r + min(8u * $hu + lane, d - 1u)];
     var m$r = neg_inf;
     var l$r = 0.0;
     var o$r_$o = vec4<f32>(0.0);
@@ -95,9 +110,12 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
         let ktex$c = min(kb / 4u + 2u * lane + $cu, kt_width - 1u);
         var s$r_$c = vec4<f32>(0.0);
         for (var d0 = 0u; d0 < d; d0 += 8u) {
-            let av$r = q[qrow$r + d0 + step];
+            // Chunk d0 / 8 of each row, picked from registers (a loop-indexed
+            // private array would live in memory on lavapipe).
+            let ch = d0 / 8u;
+            let av$r = $QSEL;
             let a$r_$j = vec4<f32>(subgroupBroadcast(av$r, $ju));
-            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, d0 + $ju), layer, 0);
+            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, d0 + $ju), layer);
             s$r_$c = fma(a$r_$j, b$c_$j, s$r_$c);
         }
         s$r_$c = prep4(s$r_$c, b, h, i$r, kb + 8u * lane + 4u * $cu);
@@ -115,7 +133,7 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
         let vcol$o = $COu * lane + $ou;
         let valid = total - kb;
         let pk$r_$k = vec4<f32>(subgroupBroadcast(p$r_$kc.$kx, $klu));
-        let v$o_$k = select(vec4<f32>(0.0), textureLoad(vt, vec2<u32>(vcol$o, min(vrow + $ku, total - 1u)), layer, 0), $ku < valid);
+        let v$o_$k = select(vec4<f32>(0.0), textureLoad(vt, vec2<u32>(vcol$o, min(vrow + $ku, total - 1u)), layer), $ku < valid);
         o$r_$o = fma(pk$r_$k, v$o_$k, o$r_$o);
     }
     let dv4 = $COu * 8u;

@@ -9,49 +9,65 @@ use crate::pipeline::Kernel;
 use crate::record::{Ctx, Operand};
 
 /// One expansion: `rows` query rows per workgroup, `co` output texels per
-/// lane (head size of V = 32 `co`), and whether it reads a mask (compiled
-/// out otherwise: the mask code alone slowed unmasked calls from 35 to 30
-/// GFLOP/s on lavapipe).
+/// lane (head size of V = 32 `co`), `qn` chunks of 8 held of each query row
+/// (head size of Q and K at most 8 `qn`), and whether it reads a mask (compiled out otherwise: the mask code
+/// alone slowed unmasked calls from 35 to 30 GFLOP/s on lavapipe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Variant {
     rows: u32,
     co: u32,
+    qn: u32,
     masked: bool,
 }
 
-/// The expansions: V head sizes 64 and 128, 16 query rows per tile. On
-/// lavapipe (B1 H8 S1024): D64 ran at 29 GFLOP/s with 8 rows, 35 with 16 and
-/// 35 with 32 (which took 7.5 s to compile cold); D128 at 31 with 8 rows and
-/// 37.5 with 16 (5 s to compile cold, once per machine with Mesa's shader cache).
-pub(crate) const VARIANTS: [Variant; 4] = [
-    Variant { rows: 16, co: 2, masked: false },
-    Variant { rows: 16, co: 4, masked: false },
-    Variant { rows: 16, co: 2, masked: true },
-    Variant { rows: 16, co: 4, masked: true },
-];
+/// The expansions: V head sizes 64 and 128 (`co` 2 and 4) x Q/K head sizes up
+/// to 32, 64, 96 and 128 (`qn` 4 to 16) x unmasked and masked, 8 query rows
+/// per tile. On lavapipe (B1 H8 S1024, K and V read as storage textures, Q
+/// held in registers), 8 and 16 rows ran alike for D64 (41-43 GFLOP/s), while
+/// for D128 8 rows ran at 40-44 and 16 at 23-25 (spills); 8 rows also
+/// compile in half the time (1.8 s for D64 and 4.2 s for D128, cold).
+pub(crate) const VARIANTS: [Variant; 16] = {
+    let mut all = [Variant { rows: 8, co: 2, qn: 4, masked: false }; 16];
+    let mut i = 0;
+    while i < 16 {
+        all[i] = Variant { rows: 8, co: 2 + 2 * (i as u32 % 2), qn: 4 * (1 + (i as u32 / 2) % 4), masked: i >= 8 };
+        i += 1;
+    }
+    all
+};
 
-/// Steps of D per subgroup load (`$j` blocks) and keys per block (`$k` blocks).
+/// Steps of D per subgroup load (`$j` blocks): one query value per lane of 8.
 const STEPS: u32 = 8;
+/// Keys per block (`$k` blocks).
 const BLOCK_KEYS: u32 = 64;
 
 /// Expand the template for variant `v` (an index into [`VARIANTS`]).
 pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = VARIANTS[v as usize];
+    // The chunk `ch` of each row's query values, picked from its registers
+    // (a loop-indexed private array would live in memory on lavapipe).
+    let pick = (1..t.qn).fold("q$r_0".to_string(), |acc, c| format!("select({acc}, q$r_{c}, ch == {c}u)"));
+    let template = template.replace("$QSEL", &pick);
     let e = crate::template::Expansion {
         constants: &[("$RR", t.rows), ("$CO", t.co), ("$MASKED", u32::from(t.masked))],
-        repeats: &[("$r", t.rows), ("$c", 2), ("$o", t.co)],
+        repeats: &[("$r", t.rows), ("$c", 2), ("$o", t.co), ("$h", t.qn)],
         blocks: &[("$j", STEPS), ("$k", BLOCK_KEYS)],
     };
-    crate::template::expand(template, &e, |token, n| match token {
+    crate::template::expand(&template, &e, |token, n| match token {
         // Key n of a block: scored by lane n / 8, in its texel (n % 8) / 4, component n % 4.
         "$k" => vec![
             ("$kl", (n / 8).to_string()),
             ("$kc", ((n % 8) / 4).to_string()),
-            ("$kx", ["x", "y", "z", "w"][(n % 4) as usize].to_string()),
+            ("$kx", xyzw(n)),
             ("$k", n.to_string()),
         ],
         _ => vec![(token, n.to_string())],
     })
+}
+
+/// Component `n % 4` of a vec4, by name.
+fn xyzw(n: u32) -> String {
+    ["x", "y", "z", "w"][(n % 4) as usize].to_string()
 }
 
 /// Every expansion, named, for shader validation.
@@ -61,7 +77,7 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
 }
 
 /// The variant that runs `g` on this device, if any: subgroups of exactly 8
-/// (one per workgroup), D a multiple of 8, Dv 64 or 128, K and V within the
+/// (one per workgroup), D a multiple of 8 up to 128, Dv 64 or 128, K and V within the
 /// device's texture limits, and a dispatch grid within its workgroup limits.
 pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
     let t = g.total_len();
@@ -73,12 +89,17 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: 
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
-    let groups_fit = g.q_len.div_ceil(16) <= max_groups && g.batch * g.q_heads <= max_groups;
-    let shape_ok = g.head_dim % 8 == 0 && g.head_dim > 0 && fits && groups_fit;
+    let groups_fit = g.q_len.div_ceil(8) <= max_groups && g.batch * g.q_heads <= max_groups;
+    let shape_ok = g.head_dim % 8 == 0 && (8..=128).contains(&g.head_dim) && fits && groups_fit;
     if gpu.subgroup_max != Some(8) || !shape_ok {
         return None;
     }
-    VARIANTS.iter().position(|v| 32 * v.co as usize == g.v_head_dim && v.masked == masked).map(|v| v as u16)
+    VARIANTS
+        .iter()
+        .position(|v| {
+            32 * v.co as usize == g.v_head_dim && v.qn as usize == 4 * g.head_dim.div_ceil(32) && v.masked == masked
+        })
+        .map(|v| v as u16)
 }
 
 /// A `matmul_stage.wgsl` parameter block staging `layers` matrices of

@@ -162,6 +162,17 @@ pub(super) fn cases() -> Vec<Case> {
         dims(1, 2, 2, 40, 9, 128),
         causal(),
     ));
+    // Query/key head sizes other than V's: the tiled kernel holds a query row
+    // in chunks of 8 and picks one per step, so a size that is not a multiple
+    // of 32 (40), and sizes of 32 and 96, cover each count of chunks.
+    for (d, dv, extra) in [(40, 64, causal()), (32, 64, plain()), (96, 128, causal())] {
+        cases.push(attention_case(
+            format!("Attention/f32/d{d}-dv{dv}"),
+            f32,
+            Dims { dv, past: 5, ..dims(1, 4, 2, 21, 70, d) },
+            extra,
+        ));
+    }
     cases.push(attention_case(
         "Attention/f32/d64-bool-mask-fully-masked-rows".to_string(),
         f32,
