@@ -1,5 +1,6 @@
-// matmul_stage.wgsl: copy the B operand of a product into an rgba32float
-// texture array for matmul_texture.wgsl, f32.
+// matmul_stage.wgsl: copy the operands of a product into rgba32float
+// texture arrays for matmul_texture.wgsl, f32: B by rows (`stage_b`,
+// `stage_b4`), A by columns of 4 rows (`stage_a`).
 //
 // Layers: one per distinct B matrix. Of the batch dims (params [6] rank,
 // [7..13) dims, [19..25) B strides), those where B's stride is not 0 number
@@ -19,6 +20,12 @@
 //                                               multiples of 4 (entry `stage_b4`:
 //                                               one vec4 load per texel)
 // Workgroup 16x16 over (texel column, row); dispatch (ceil(N/4 / 16), ceil(K / 16), layers).
+//
+// Entry `stage_a` stages A ([0] M, [2] K, [13..19) A strides, [27] A base,
+// layers numbered by the dims where A's stride is not 0) into `bt` as texel
+// [l, i/4, p] = A[l][i..i+4, p] (x = p along K, y = a quad of rows; zero
+// past row M), so the 8 lanes that load steps p..p+8 of 4 rows read 8
+// neighbouring texels. Dispatch (ceil(K / 16), ceil(M/4 / 16), layers).
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -27,12 +34,18 @@
 
 // Element offset of layer `layer`'s B matrix.
 fn layer_offset(layer: u32) -> u32 {
+    return layer_offset_of(layer, 19u, params[28]);
+}
+
+// Element offset of layer `layer` of the operand whose batch strides start at
+// params[strides] and whose base is `base`.
+fn layer_offset_of(layer: u32, strides: u32, base: u32) -> u32 {
     let br = params[6];
     var rest = layer;
-    var off = params[28];
+    var off = base;
     for (var i = 0u; i < br; i++) {
         let d = br - 1u - i;
-        let stride = params[19u + d];
+        let stride = params[strides + d];
         if stride != 0u {
             off += (rest % params[7u + d]) * stride;
             rest = rest / params[7u + d];
@@ -66,4 +79,19 @@ fn stage_b4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = params[2];
     if gid.x >= n4 || gid.y >= k { return; }
     textureStore(bt, gid.xy, gid.z, b4[layer_offset(gid.z) / 4u + gid.y * n4 + gid.x]);
+}
+
+@compute @workgroup_size(16, 16)
+fn stage_a(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m = params[0];
+    let k = params[2];
+    let p = gid.x;
+    let quad = gid.y;
+    if p >= k || 4u * quad >= m { return; }
+    let base = layer_offset_of(gid.z, 13u, params[27]) + 4u * quad * k + p;
+    var v = vec4<f32>(0.0);
+    for (var i = 0u; i < 4u; i++) {
+        if 4u * quad + i < m { v[i] = b[base + i * k]; }
+    }
+    textureStore(bt, vec2<u32>(p, quad), gid.z, v);
 }

@@ -40,8 +40,8 @@
 // subgroup built-ins when the device has Features::SUBGROUP.
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var bt: texture_2d_array<f32>;
+@group(0) @binding(1) var at: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
 
 @compute @workgroup_size($WGX, 1)
@@ -59,40 +59,47 @@ fn matmul_texture(
     if r0 >= m { return; }
     let br = params[6];
     var rest = gid.z;
-    var a_off = params[27];
-    // B's layer: the batch dims where B's stride is not 0, innermost fastest
-    // (as matmul_stage.wgsl numbers them).
+    // The texture layers of A and B: the batch dims where the operand's
+    // stride is not 0, innermost fastest (as matmul_stage.wgsl numbers them).
+    var alayer = 0u;
+    var a_inside = 1u;
     var layer = 0u;
     var layers_inside = 1u;
     for (var i = 0u; i < br; i++) {
         let d = br - 1u - i;
         let idx = rest % params[7u + d];
         rest = rest / params[7u + d];
-        a_off += idx * params[13u + d];
+        if params[13u + d] != 0u {
+            alayer += idx * a_inside;
+            a_inside *= params[7u + d];
+        }
         if params[19u + d] != 0u {
             layer += idx * layers_inside;
             layers_inside *= params[7u + d];
         }
     }
-    let arow$r = a_off + min(r0 + $ru, m - 1u) * k;
+    // Rows r0 + 4 q + x: texel row q of the staged A holds rows 4 q .. 4 q + 4.
+    let m4 = (m + 3u) / 4u;
+    let aq$q = min(r0 / 4u + $qu, m4 - 1u);
     let bcol$c = min(c0 + $cu, n4 - 1u);
-    var acc$r_$c = vec4<f32>(0.0);
+    var acc$q_$x_$c = vec4<f32>(0.0);
     let step = lane % 8u;
     let k8 = k - k % 8u;
     var p = 0u;
     while p < k8 {
-        let av$r = a[arow$r + p + step];
-        let a$r_$j = vec4<f32>(subgroupBroadcast(av$r, $ju));
-        let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer, 0);
-        acc$r_$c = fma(a$r_$j, b$c_$j, acc$r_$c);
+        // Lane l holds A[rows, p + l]; step j's value comes by broadcast from lane j.
+        let av$q = textureLoad(at, vec2<u32>(p + step, aq$q), alayer);
+        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q[$xu], $ju));
+        let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer);
+        acc$q_$x_$c = fma(a$q_$x_$j, b$c_$j, acc$q_$x_$c);
         p += 8u;
     }
     while p < k {
-        let a$r = vec4<f32>(a[arow$r + p]);
-        let b$c = textureLoad(bt, vec2<u32>(bcol$c, p), layer, 0);
-        acc$r_$c = fma(a$r, b$c, acc$r_$c);
+        let av$q = textureLoad(at, vec2<u32>(p, aq$q), alayer);
+        let b$c = textureLoad(bt, vec2<u32>(bcol$c, p), layer);
+        acc$q_$x_$c = fma(vec4<f32>(av$q[$xu]), b$c, acc$q_$x_$c);
         p += 1u;
     }
     let y_off = (params[29] + gid.z * params[30]) / 4u;
-    if r0 + $ru < m && c0 + $cu < n4 { y[y_off + (r0 + $ru) * n4 + c0 + $cu] = acc$r_$c; }
+    if r0 + 4u * $qu + $xu < m && c0 + $cu < n4 { y[y_off + (r0 + 4u * $qu + $xu) * n4 + c0 + $cu] = acc$q_$x_$c; }
 }

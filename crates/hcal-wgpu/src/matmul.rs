@@ -64,6 +64,10 @@ pub(crate) const TILES: [Tile; 6] = [
     Tile { shader: "matmul_tiled", rows: 4, cols4: 2, wgx: 16, wgy: 16 },
 ];
 
+/// The staging-texture slot the texture tiles stage A in (B goes to the
+/// problem's `stage_slot`).
+pub(crate) const A_STAGING_SLOT: usize = 3;
+
 /// Steps of K one subgroup load covers in `matmul_texture.wgsl` (`$j` lines).
 const CHUNK: u32 = 8;
 
@@ -72,7 +76,12 @@ pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = TILES[v as usize];
     let e = crate::template::Expansion {
         constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy)],
-        repeats: &[("$r", t.rows), ("$c", t.cols4)],
+        repeats: if t.texture() {
+            // Rows 4 q + x: one staged texel of A holds 4 rows.
+            &[("$q", t.rows / 4), ("$x", 4), ("$c", t.cols4)]
+        } else {
+            &[("$r", t.rows), ("$c", t.cols4)]
+        },
         blocks: &[("$j", CHUNK)],
     };
     crate::template::expand(template, &e, |_, j| vec![("$j", j.to_string())])
@@ -211,18 +220,24 @@ impl Caps {
     }
 }
 
-/// The texture layers B needs (one per distinct B matrix: the product of the
-/// batch dims where B's stride is not 0), when the staged texture fits the
-/// device's texture limits.
-fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<usize> {
-    if p.k == 0 || p.n == 0 {
+/// The texture layers A and B need (one per distinct matrix: the product of
+/// the batch dims where the operand's stride is not 0), when both staged
+/// textures (A transposed: `[K][M/4]` texels, B: `[K][N/4]`) fit the device's
+/// texture limits.
+fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<[usize; 2]> {
+    if p.k == 0 || p.n == 0 || p.m == 0 {
         return None;
     }
-    let layers: usize = p.batch.iter().zip(&p.b_strides).filter(|(_, s)| **s != 0).map(|(d, _)| *d).product();
+    let layers = |strides: &[usize]| -> usize {
+        p.batch.iter().zip(strides).filter(|(_, s)| **s != 0).map(|(d, _)| *d).product()
+    };
+    let (a_layers, b_layers) = (layers(&p.a_strides), layers(&p.b_strides));
     // An empty batch (0 layers) is left to the other kernels: a texture cannot be empty.
-    let fits =
-        p.n.div_ceil(4).max(p.k) <= caps.max_texture_2d as usize && (1..=caps.max_layers as usize).contains(&layers);
-    fits.then_some(layers)
+    let layers_fit = |l: usize| (1..=caps.max_layers as usize).contains(&l);
+    let fits = p.n.div_ceil(4).max(p.m.div_ceil(4)).max(p.k) <= caps.max_texture_2d as usize
+        && layers_fit(a_layers)
+        && layers_fit(b_layers);
+    fits.then_some([a_layers, b_layers])
 }
 
 /// Rows from which staging B (O(K N) per call) is amortized well enough that
@@ -381,7 +396,27 @@ pub(crate) fn stage_b(
     Ok(view)
 }
 
-/// Stage B into a texture array, then run a texture tile on it.
+/// Stage A with `matmul_stage.wgsl`'s `stage_a` into [`A_STAGING_SLOT`]:
+/// texel [l, i / 4, p] = A[l][i..i + 4, p], so the lanes that load steps
+/// p..p + 8 of 4 rows read neighbouring texels (staged as a transposed B,
+/// texel [l, p, i / 4], they read 8 texture rows apart, and the product ran
+/// at half the speed).
+fn stage_a(
+    ctx: &mut Ctx<'_>,
+    params: &[u32],
+    a: &wgpu::Buffer,
+    m: usize,
+    k: usize,
+    layers: usize,
+) -> Result<std::sync::Arc<wgpu::TextureView>> {
+    let (k, m4) = (k as u32, m.div_ceil(4) as u32);
+    let view = ctx.mem.staging(ctx.gpu, A_STAGING_SLOT, [k, m4, layers as u32])?;
+    let groups = [k.div_ceil(16), m4.div_ceil(16), layers as u32];
+    ctx.dispatch_with_views(kernel("matmul_stage", "stage_a"), params, &[(1, a)], &[(2, &view)], groups)?;
+    Ok(view)
+}
+
+/// Stage A and B into texture arrays, then run a texture tile on them.
 fn launch_texture(
     ctx: &mut Ctx<'_>,
     p: &Problem<'_>,
@@ -392,19 +427,26 @@ fn launch_texture(
     y: &Operand,
 ) -> Result<()> {
     let t = TILES[v as usize];
-    let layers = texture_layers(p, Caps::of(ctx.gpu)).ok_or_else(|| Error::Backend {
+    let [a_layers, b_layers] = texture_layers(p, Caps::of(ctx.gpu)).ok_or_else(|| Error::Backend {
         backend: ctx.gpu.backend.clone(),
-        detail: format!("MatMul: B [{}, {}] does not fit a texture array for {}", p.k, p.n, name(Path::Tiled(v))),
+        detail: format!(
+            "MatMul: A [{}, {}] or B [{}, {}] does not fit a texture array for {}",
+            p.m,
+            p.k,
+            p.k,
+            p.n,
+            name(Path::Tiled(v))
+        ),
     })?;
+    let a_view = stage_a(ctx, params, &a.buf, p.m, p.k, a_layers)?;
     let aligned = p.n % 4 == 0 && p.bases[1] % 4 == 0 && p.b_strides.iter().all(|s| s % 4 == 0);
-    let view = stage_b(ctx, p.stage_slot, params, &b.buf, layers, aligned)?;
+    let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned)?;
     let groups = [
         (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize) as u32,
         p.m.div_ceil(t.rows as usize) as u32,
         p.batch_count() as u32,
     ];
-    let bindings = [(1, &*a.buf), (4, &*y.buf)];
-    ctx.dispatch_with_views(kernel_of(Path::Tiled(v)), params, &bindings, &[(2, &view)], groups)
+    ctx.dispatch_with_views(kernel_of(Path::Tiled(v)), params, &[(4, &*y.buf)], &[(1, &a_view), (2, &b_view)], groups)
 }
 
 /// The path for `p`: forced, remembered, tuned now (timing each candidate on

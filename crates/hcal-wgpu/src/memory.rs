@@ -28,12 +28,13 @@ pub(crate) struct Memory {
     largest: u64,
     /// Textures operands are staged in (slot 0: matmul's B; 1 and 2:
     /// attention's K and V, whether the flash kernel or the composed path's
-    /// products stage them), each kept for later calls that fit in it.
+    /// products stage them; 3: matmul's A, transposed), each kept for later
+    /// calls that fit in it.
     staging: [Option<Staging>; STAGING_SLOTS],
 }
 
 /// Staging texture slots ([`Memory::staging`]).
-pub(crate) const STAGING_SLOTS: usize = 3;
+pub(crate) const STAGING_SLOTS: usize = 4;
 
 /// An rgba32float texture array and its 2-D-array view.
 pub(crate) struct Staging {
