@@ -38,7 +38,9 @@
 //   @group(0) @binding(2) kt: texture_storage_2d_array<rgba32float, read>   K staged transposed
 //       by matmul_stage.wgsl: texel [b Hkv + h, d, j/4] = K[b, h, j..j+4, d]
 //   @group(0) @binding(3) vt: texture_storage_2d_array<rgba32float, read>
-//       texel [b Hkv + h, j, c/4] = V[b, h, j, c..c+4]
+//       texel [(b Hkv + h) F + j >> s, j & (2^s - 1), c/4] = V[b, h, j, c..c+4], with
+//       params [16] s (31: no folding) and [17] F layers per head, so T may
+//       exceed the texture height
 //   @group(0) @binding(4) mask: array<f32>   [mb, mh, Sq, Tm] (a dummy when absent), params
 //       [12] kind (0 none, 1 bool as 0/1 floats, 2 additive), [13] mb, [14] mh, [15] Tm
 //   @group(0) @binding(5) y: array<vec4<f32>>
@@ -102,6 +104,10 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
     var l$r = 0.0;
     var o$r_$o = vec4<f32>(0.0);
     let kt_width = (total + 3u) / 4u;
+    // V's rows fold into layers of 2^vshift keys, params [17] layers per head.
+    let vshift = params[16];
+    let vmask = (1u << vshift) - 1u;
+    let vlayer = layer * params[17];
     let last = min(r0 + $RRu, sq) - 1u;
     // Causal: blocks past the tile's last diagonal are skipped.
     let keys = select(total, min(total, last + params[5] + 1u), params[11] == 1u);
@@ -132,8 +138,9 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
         let vrow = min(kb, total - 1u);
         let vcol$o = $COu * lane + $ou;
         let valid = total - kb;
+        let vj$k = min(vrow + $ku, total - 1u);
         let pk$r_$k = vec4<f32>(subgroupBroadcast(p$r_$kc.$kx, $klu));
-        let v$o_$k = select(vec4<f32>(0.0), textureLoad(vt, vec2<u32>(vcol$o, min(vrow + $ku, total - 1u)), layer), $ku < valid);
+        let v$o_$k = select(vec4<f32>(0.0), textureLoad(vt, vec2<u32>(vcol$o, vj$k & vmask), vlayer + (vj$k >> vshift)), $ku < valid);
         o$r_$o = fma(pk$r_$k, v$o_$k, o$r_$o);
     }
     let dv4 = $COu * 8u;

@@ -281,10 +281,12 @@ fn composed(
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
     let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
-    if trim && sq > block {
+    let max_2d = ctx.gpu.limits.max_texture_dimension_2d as usize;
+    if trim && sq > block && t.max(d) <= max_2d {
         // Blocks see more keys as they go: size K's and V's staging textures
         // (slots 1 and 2, as the flash kernel uses them) for all T up front,
-        // so each block reuses them instead of replacing them.
+        // so each block reuses them instead of replacing them. (Past the
+        // device's texture size the products do not stage them at all.)
         ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
         ctx.mem.staging(ctx.gpu, 2, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
     }

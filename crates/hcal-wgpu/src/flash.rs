@@ -21,16 +21,23 @@ pub(crate) struct Variant {
 }
 
 /// The expansions: V head sizes 64 and 128 (`co` 2 and 4) x Q/K head sizes up
-/// to 32, 64, 96 and 128 (`qn` 4 to 16) x unmasked and masked, 8 query rows
-/// per tile. On lavapipe (B1 H8 S1024, K and V read as storage textures, Q
-/// held in registers), 8 and 16 rows ran alike for D64 (41-43 GFLOP/s), while
-/// for D128 8 rows ran at 40-44 and 16 at 23-25 (spills); 8 rows also
-/// compile in half the time (1.8 s for D64 and 4.2 s for D128, cold).
+/// to 32, 64, 96 and 128 (`qn` 4 to 16) x unmasked and masked; 16 query rows
+/// per tile for Dv 64 and 8 for Dv 128. On lavapipe (B1 H8 S1024, K and V
+/// read as storage textures, Q held in registers), D64 ran alike with 8 and 16
+/// rows (41-43 GFLOP/s) but 16 rows was faster at S=32768 H1 (8.9-10 s
+/// against 12.8-13 s: half the K/V traffic per query row); D128 ran at 40-44
+/// with 8 rows and 23-25 with 16 (spills). Cold compiles: 3.3 s for D64 with
+/// 16 rows, 4.2 s for D128 with 8.
 pub(crate) const VARIANTS: [Variant; 16] = {
     let mut all = [Variant { rows: 8, co: 2, qn: 4, masked: false }; 16];
     let mut i = 0;
     while i < 16 {
-        all[i] = Variant { rows: 8, co: 2 + 2 * (i as u32 % 2), qn: 4 * (1 + (i as u32 / 2) % 4), masked: i >= 8 };
+        all[i] = Variant {
+            rows: 16 - 8 * (i as u32 % 2),
+            co: 2 + 2 * (i as u32 % 2),
+            qn: 4 * (1 + (i as u32 / 2) % 4),
+            masked: i >= 8,
+        };
         i += 1;
     }
     all
@@ -82,9 +89,9 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
 pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
     let t = g.total_len();
     let max_2d = gpu.limits.max_texture_dimension_2d as usize;
-    let layers = g.batch * g.kv_heads;
+    let layers = g.batch * g.kv_heads * v_folds(gpu, t).1;
     let fits = t >= 1
-        && t <= max_2d
+        && t.div_ceil(4) <= max_2d
         && g.head_dim <= max_2d
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
@@ -102,18 +109,37 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: 
         .map(|v| v as u16)
 }
 
+/// How V's `t` rows are folded into texture layers, so more keys than the
+/// device's 2-D texture height still fit: `(log2 of rows per layer, layers
+/// per head)`. Up to the height, one layer (and a shift of 31, so every key
+/// maps to it); beyond, the largest power of two within the height per layer.
+fn v_folds(gpu: &crate::gpu::Gpu, t: usize) -> (u32, usize) {
+    let max_2d = gpu.limits.max_texture_dimension_2d.max(1);
+    if t <= max_2d as usize {
+        return (31, 1);
+    }
+    let shift = max_2d.ilog2();
+    (shift, t.div_ceil(1 << shift))
+}
+
 /// A `matmul_stage.wgsl` parameter block staging `layers` matrices of
-/// `[rows, cols]` (row-major, one after another from element 0).
-fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool) -> Vec<u32> {
+/// `[rows, cols]` (row-major, one after another from element 0), each cut
+/// into layers of `rows_per_fold` rows (the last one's rows past `rows` read
+/// beyond the matrix: the kernel never uses them).
+fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool, rows_per_fold: usize) -> Vec<u32> {
     let mut p = vec![0u32; 35];
+    let folds = rows.div_ceil(rows_per_fold);
     // Staged as op(B) of a product: [K, N] = [rows, cols], or [cols, rows] transposed.
-    let (k, n) = if transposed { (cols, rows) } else { (rows, cols) };
+    let (k, n) = if transposed { (cols, rows) } else { (rows_per_fold, cols) };
     p[1] = n as u32;
     p[2] = k as u32;
     p[3] = if transposed { 2 } else { 0 };
-    p[6] = 1;
+    // Batch dims [layers, folds], strides [one matrix, one fold].
+    p[6] = 2;
     p[7] = layers as u32;
+    p[8] = folds as u32;
     p[19] = (rows * cols) as u32;
+    p[20] = (rows_per_fold * cols) as u32;
     p
 }
 
@@ -130,10 +156,15 @@ pub(crate) fn record(
 ) -> Result<()> {
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
-    let kt = stage_b(ctx, 1, &stage_params(t, d, layers, true), k, layers, false)?;
-    let vt = stage_b(ctx, 2, &stage_params(t, dv, layers, false), v, layers, true)?;
+    let (shift, folds) = v_folds(ctx.gpu, t);
+    let kt = stage_b(ctx, 1, &stage_params(t, d, layers, true, t), k, layers, false)?;
+    let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
+    let vt = stage_b(ctx, 2, &v_params, v, layers * folds, true)?;
+    let mut params = *params;
+    params[16] = shift;
+    params[17] = folds as u32;
     let rows = VARIANTS[variant as usize].rows as usize;
     let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
     let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];
-    ctx.dispatch_with_views(flash, params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
+    ctx.dispatch_with_views(flash, &params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
 }
