@@ -1,36 +1,43 @@
 // TEMPLATE matmul_texture.wgsl: register-tiled Y = A op(B) (MatMul, and Gemm without
-// alpha, beta or C) for N % 4 == 0, f32, with B read from a texture and A shared across a subgroup. Needs the
-// `subgroups` feature, subgroups of at least 8 invocations, and B staged by
-// matmul_stage.wgsl into an rgba32float texture array (texel [layer, p, j] =
-// op(B)[layer][p, 4j..4j+4]; a transposed B is transposed by the staging).
+// alpha, beta or C) for N % 4 == 0, f32, with both operands read from
+// textures and A shared across a subgroup. Needs the `subgroups` feature,
+// subgroups of at least 8 invocations, and the operands staged by
+// matmul_stage.wgsl into rgba32float texture arrays: B by rows (texel
+// [layer, p, j] = op(B)[layer][p, 4j..4j+4]; a transposed B is transposed by
+// the staging), A by columns of 4 rows (texel [layer, i/4, p] = A[i..i+4, p]).
 //
-// Why, measured on lavapipe (Mesa 22.3, 2 cores, 1024^3): a storage-buffer
-// load there is a per-lane scalar loop with a bounds check per component,
-// while a texel fetch is one branch-free gather of 8 lanes x 4 floats. Staging
-// B (O(K N) work) and fetching it as texels made the product about 1.9x
-// faster (22 -> 41 GFLOP/s) than matmul_tiled.wgsl. A: all invocations of a
-// workgroup compute the same `$RR` rows, so lane l of each subgroup loads
-// A[row, p + l] for 8 steps of K at once and `subgroupBroadcast` hands step
-// j's value to every lane (one load per 8 steps instead of 8). On GPUs the
-// same structure uses the texture cache for B and removes redundant A loads.
+// Why, measured on lavapipe (Mesa 22.3, 2 cores) with perf and the JIT code's
+// disassembly: a storage-buffer load there is a branchy per-lane loop, a
+// sampled texelFetch an out-of-line call (per-lane mip offsets, every live
+// register saved around it), and a read-only storage-texture load an inlined
+// gather of 8 lanes x 4 floats. B as a sampled texture made the product about
+// 1.9x faster than matmul_tiled.wgsl (22 -> 41 GFLOP/s at 1024^3); both
+// operands as storage textures took it to 47-57 GFLOP/s at 512-2048^3, about
+// 90% of lavapipe's measured fma peak. All invocations of a workgroup compute
+// the same `$RR` rows: lane l loads the texel of A at (step p + l, 4 rows)
+// for 8 steps of K at once, and `subgroupBroadcast` hands step j's value of
+// each row to every lane (one load per 4 rows and 8 steps). On GPUs the same
+// structure uses the texture path for both operands and removes redundant
+// loads of A.
 //
-// Expanded by crates/hcal-wgpu/src/matmul.rs: `$RR` rows x `$CC` vec4 columns
-// per invocation, `$WGX` invocations per workgroup, all along N; a line holding
-// `$r` / `$c` repeats per row / column, a run of lines holding `$j` repeats as a block for
-// each j in 0..8 (the steps of one chunk). `$WGX` is a multiple of the adapter's
-// largest subgroup, so a subgroup never mixes workgroups, and no invocation
-// returns before the broadcasts (edge columns are clamped and their stores
-// skipped), so every lane is active.
+// Expanded by crates/hcal-wgpu/src/matmul.rs: `$RR` rows (a multiple of 4) x
+// `$CC` vec4 columns per invocation, `$WGX` invocations per workgroup, all
+// along N; a line holding `$q` / `$x` / `$c` repeats per quad of rows (0..RR/4)
+// / row in the quad (0..4) / column, and a run of lines holding `$j` repeats
+// as a block for each j in 0..8 (the steps of one chunk). `$WGX` is a multiple
+// of the adapter's largest subgroup, so a subgroup never mixes workgroups,
+// and no invocation returns before the broadcasts (edge rows and columns are
+// clamped and their stores skipped), so every lane is active.
 //
 // Bindings (parameters as matmul.wgsl's block):
 //   @group(0) @binding(0) params: array<u32>
 //       [0] M, [1] N, [2] K, [6] batch rank br, [7..13) batch dims, [13..19) A batch strides,
-//       [19..25) B batch strides (multiples of K N: one texture layer each),
+//       [19..25) B batch strides (each operand: one texture layer per distinct matrix),
 //       [27] A base, [28] B base (read by matmul_stage.wgsl),
 //       [29] Y base, [30] Y batch stride (multiples of 4; elements)
-//   @group(0) @binding(1) a: array<f32>              [batch.., M, K]
-//   @group(0) @binding(2) bt: texture_2d_array<f32>  [layers][K][N/4] texels
-//   @group(0) @binding(4) y: array<vec4<f32>>        [batch, M, N/4]
+//   @group(0) @binding(1) at: texture_storage_2d_array<rgba32float, read>  [layers][M/4][K] texels
+//   @group(0) @binding(2) bt: texture_storage_2d_array<rgba32float, read>  [layers][K][N/4] texels
+//   @group(0) @binding(4) y: array<vec4<f32>>              [batch, M, N/4]
 // Each output is fma-accumulated over K in order like every matmul kernel, so
 // the result is bit-identical to theirs. Gemm's alpha/beta/C epilogue is left
 // to the other kernels: inlined per output it tripled this template's compile

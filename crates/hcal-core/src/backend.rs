@@ -210,6 +210,8 @@ pub trait Backend: Send + Sync {
     }
 
     /// Start a new peak-memory measurement (see [`Backend::memory_peak`]).
+    /// A backend may release memory it only caches (free pooled buffers,
+    /// staging copies) here, so the next peak is the measured work's own.
     fn reset_memory_peak(&self) {}
 
     /// The most device memory, in bytes, the backend held at once since

@@ -188,7 +188,9 @@ impl WgpuBackend {
         self.state().mem.report()
     }
 
-    /// Start a new peak and largest-buffer measurement.
+    /// Start a new peak and largest-buffer measurement, releasing the free
+    /// pooled buffers and staging textures first (caches of earlier work),
+    /// so the peak is what the following work holds.
     pub fn reset_memory_peak(&self) {
         self.state().mem.reset_peak();
     }
