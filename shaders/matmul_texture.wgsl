@@ -20,6 +20,12 @@
 // structure uses the texture path for both operands and removes redundant
 // loads of A.
 //
+// A comes one of two ways, the lines tagged `A:tex` or `A:buf` kept by the
+// expansion: staged (above), or read from its storage buffer (lane l loads
+// A[row, p + l]), which costs less where N is small: the staging pass over A
+// then outweighs the loads it saves (attention's P V with head size 64 ran
+// at 2/3 of its speed with A staged).
+//
 // Expanded by crates/hcal-wgpu/src/matmul.rs: `$RR` rows (a multiple of 4) x
 // `$CC` vec4 columns per invocation, `$WGX` invocations per workgroup, all
 // along N; a line holding `$q` / `$x` / `$c` repeats per quad of rows (0..RR/4)
@@ -36,6 +42,7 @@
 //       [27] A base, [28] B base (read by matmul_stage.wgsl),
 //       [29] Y base, [30] Y batch stride (multiples of 4; elements)
 //   @group(0) @binding(1) at: texture_storage_2d_array<rgba32float, read>  [layers][M/4][K] texels
+//                     (A:buf: a: array<f32> [batch.., M, K])
 //   @group(0) @binding(2) bt: texture_storage_2d_array<rgba32float, read>  [layers][K][N/4] texels
 //   @group(0) @binding(4) y: array<vec4<f32>>              [batch, M, N/4]
 // Each output is fma-accumulated over K in order like every matmul kernel, so
@@ -47,7 +54,8 @@
 // subgroup built-ins when the device has Features::SUBGROUP.
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
-@group(0) @binding(1) var at: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(1) var at: texture_storage_2d_array<rgba32float, read>; // A:tex
+@group(0) @binding(1) var<storage, read> a: array<f32>; // A:buf
 @group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
 
@@ -66,6 +74,7 @@ fn matmul_texture(
     if r0 >= m { return; }
     let br = params[6];
     var rest = gid.z;
+    var a_off = params[27]; // A:buf
     // The texture layers of A and B: the batch dims where the operand's
     // stride is not 0, innermost fastest (as matmul_stage.wgsl numbers them).
     var alayer = 0u;
@@ -76,6 +85,7 @@ fn matmul_texture(
         let d = br - 1u - i;
         let idx = rest % params[7u + d];
         rest = rest / params[7u + d];
+        a_off += idx * params[13u + d]; // A:buf
         if params[13u + d] != 0u {
             alayer += idx * a_inside;
             a_inside *= params[7u + d];
@@ -87,7 +97,8 @@ fn matmul_texture(
     }
     // Rows r0 + 4 q + x: texel row q of the staged A holds rows 4 q .. 4 q + 4.
     let m4 = (m + 3u) / 4u;
-    let aq$q = min(r0 / 4u + $qu, m4 - 1u);
+    let aq$q = min(r0 / 4u + $qu, m4 - 1u); // A:tex
+    let arow$q_$x = a_off + min(r0 + 4u * $qu + $xu, m - 1u) * k; // A:buf
     let bcol$c = min(c0 + $cu, n4 - 1u);
     var acc$q_$x_$c = vec4<f32>(0.0);
     let step = lane % 8u;
@@ -95,16 +106,20 @@ fn matmul_texture(
     var p = 0u;
     while p < k8 {
         // Lane l holds A[rows, p + l]; step j's value comes by broadcast from lane j.
-        let av$q = textureLoad(at, vec2<u32>(p + step, aq$q), alayer);
-        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q[$xu], $ju));
+        let av$q = textureLoad(at, vec2<u32>(p + step, aq$q), alayer); // A:tex
+        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q[$xu], $ju)); // A:tex
+        let av$q_$x = a[arow$q_$x + p + step]; // A:buf
+        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q_$x, $ju)); // A:buf
         let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer);
         acc$q_$x_$c = fma(a$q_$x_$j, b$c_$j, acc$q_$x_$c);
         p += 8u;
     }
     while p < k {
-        let av$q = textureLoad(at, vec2<u32>(p, aq$q), alayer);
+        let av$q = textureLoad(at, vec2<u32>(p, aq$q), alayer); // A:tex
+        let av$q_$x = a[arow$q_$x + p]; // A:buf
         let b$c = textureLoad(bt, vec2<u32>(bcol$c, p), layer);
-        acc$q_$x_$c = fma(vec4<f32>(av$q[$xu]), b$c, acc$q_$x_$c);
+        acc$q_$x_$c = fma(vec4<f32>(av$q[$xu]), b$c, acc$q_$x_$c); // A:tex
+        acc$q_$x_$c = fma(vec4<f32>(av$q_$x), b$c, acc$q_$x_$c); // A:buf
         p += 1u;
     }
     let y_off = (params[29] + gid.z * params[30]) / 4u;

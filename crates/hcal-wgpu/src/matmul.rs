@@ -71,9 +71,23 @@ pub(crate) const A_STAGING_SLOT: usize = 3;
 /// Steps of K one subgroup load covers in `matmul_texture.wgsl` (`$j` lines).
 const CHUNK: u32 = 8;
 
-/// Expand the template of variant `v` (an index into [`TILES`]).
+/// Columns from which the texture tiles stage A: below, the staging pass
+/// over A costs more than the loads it saves (lavapipe, attention's composed
+/// path, B1 H8 S1024 D64: 15 GFLOP/s with P staged for P V, 21-23 without).
+const STAGE_A_MIN_N: usize = 256;
+
+/// Kernel-variant flag of a texture tile that reads A from its storage
+/// buffer instead of a staged texture (the `A:buf` lines of
+/// `matmul_texture.wgsl`).
+const A_BUFFER: u16 = 0x100;
+
+/// Expand the template of variant `v` (an index into [`TILES`], with
+/// [`A_BUFFER`] for the texture tiles' buffer-A form).
 pub(crate) fn expand(template: &str, v: u16) -> String {
-    let t = TILES[v as usize];
+    let t = TILES[(v & !A_BUFFER) as usize];
+    let drop = if v & A_BUFFER != 0 { "// A:tex" } else { "// A:buf" };
+    let template: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
+    let template = template.as_str();
     let e = crate::template::Expansion {
         constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy)],
         repeats: if t.texture() {
@@ -90,7 +104,14 @@ pub(crate) fn expand(template: &str, v: u16) -> String {
 /// Every expansion of every template, named, for shader validation.
 pub fn expansions() -> Vec<(String, String)> {
     let template = |shader: &str| crate::pipeline::SHADERS.iter().find(|(n, _)| *n == shader).map_or("", |(_, s)| *s);
-    (0..TILES.len() as u16).map(|v| (name(Path::Tiled(v)), expand(template(TILES[v as usize].shader), v))).collect()
+    let mut all: Vec<(String, String)> = (0..TILES.len() as u16)
+        .map(|v| (name(Path::Tiled(v)), expand(template(TILES[v as usize].shader), v)))
+        .collect();
+    let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
+    all.extend(texture.map(|v| {
+        (format!("{} (A from its buffer)", name(Path::Tiled(v))), expand(template("matmul_texture"), v | A_BUFFER))
+    }));
+    all
 }
 
 /// Steps of K the autotuner times each candidate on.
@@ -438,14 +459,19 @@ fn launch_texture(
             name(Path::Tiled(v))
         ),
     })?;
-    let a_view = stage_a(ctx, params, &a.buf, p.m, p.k, a_layers)?;
     let aligned = p.n % 4 == 0 && p.bases[1] % 4 == 0 && p.b_strides.iter().all(|s| s % 4 == 0);
-    let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned)?;
     let groups = [
         (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize) as u32,
         p.m.div_ceil(t.rows as usize) as u32,
         p.batch_count() as u32,
     ];
+    if p.n < STAGE_A_MIN_N {
+        let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned)?;
+        let kernel = Kernel { variant: v | A_BUFFER, ..kernel_of(Path::Tiled(v)) };
+        return ctx.dispatch_with_views(kernel, params, &[(1, &*a.buf), (4, &*y.buf)], &[(2, &b_view)], groups);
+    }
+    let a_view = stage_a(ctx, params, &a.buf, p.m, p.k, a_layers)?;
+    let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned)?;
     ctx.dispatch_with_views(kernel_of(Path::Tiled(v)), params, &[(4, &*y.buf)], &[(1, &a_view), (2, &b_view)], groups)
 }
 

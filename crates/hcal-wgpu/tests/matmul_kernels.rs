@@ -46,8 +46,12 @@ fn every_matmul_kernel_is_bit_identical_to_the_simple_one() {
     let matmul = Op::MatMul;
     // Gemm with a transposed B: the texture tiles transpose it while staging.
     let gemm_tb = Op::Gemm(Gemm { trans_b: true, ..Gemm::default() });
-    let shapes: [(&Op, &[usize], &[usize]); 8] = [
+    // N >= 256 stages A into a texture in the texture tiles; below, they read A from its buffer.
+    let shapes: [(&Op, &[usize], &[usize]); 11] = [
         (&matmul, &[37, 29], &[29, 36]),
+        (&matmul, &[37, 29], &[29, 260]),
+        (&matmul, &[3, 1, 33, 19], &[2, 19, 264]),
+        (&gemm_tb, &[150, 45], &[300, 45]),
         (&matmul, &[130, 67], &[67, 132]),
         (&matmul, &[64, 256], &[256, 64]),
         (&matmul, &[200, 1000], &[1000, 8]),
