@@ -107,9 +107,10 @@ impl Memory {
     }
 
     /// Staging slot `slot` as an rgba32float texture array of at least
-    /// `width` x `height` texels x `layers`, usable as a storage texture and
-    /// as a sampled one (callers index their region explicitly, so a larger
-    /// texture serves). Counted in the device bytes like buffers.
+    /// `width` x `height` texels x `layers`, usable as a storage texture
+    /// (written by the staging kernels, read by the texture tiles and the
+    /// flash kernel) and as a sampled one (callers index their region
+    /// explicitly, so a larger texture serves). Counted in the device bytes like buffers.
     ///
     /// A slot only grows, to the bounding box of the sizes asked of it while
     /// that box stays within twice the larger of the two: work recorded with
