@@ -86,8 +86,8 @@ impl WgpuBackend {
         let mut pins = Vec::new();
         while let Some((rest, pin)) = adapter.rsplit_once(':') {
             let composed_rows = pin.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-            let known =
-                matches!(pin, "baseline" | "smem" | "fused" | "composed" | "split" | "flash") || pin.starts_with("mm=");
+            let known = matches!(pin, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "flashwg")
+                || pin.starts_with("mm=");
             if !known && !matches!(composed_rows, Some(Ok(_))) {
                 break;
             }
@@ -103,6 +103,7 @@ impl WgpuBackend {
                 "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
                 "split" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Split),
                 "flash" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Flash),
+                "flashwg" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::FlashWorkgroup),
                 mm if mm.starts_with("mm=") => {
                     let path = &mm[3..];
                     let names = crate::matmul::path_names();
@@ -540,12 +541,14 @@ impl Backend for WgpuBackend {
             let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
             let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
             let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
-            let device = attention::Device { simd_cpu: self.gpu.simd_cpu, max_binding, flash_ok };
+            let flash_workgroup_ok = attention::flash_workgroup_ok(&self.gpu, &g);
+            let device = attention::Device { simd_cpu: self.gpu.simd_cpu, max_binding, flash_ok, flash_workgroup_ok };
             let (shader, entry) = match attention::path_for(&self.pipelines.tuner, device, &g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => ("attention_flash", "attention_flash"),
+                attention::Path::FlashWorkgroup => ("attention", "attention_tiled"),
             };
             return Some(format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader)));
         }
