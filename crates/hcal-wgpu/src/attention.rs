@@ -201,13 +201,7 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// prefill-sized problems, and fused for the rest (and when the composed
 /// path's scores would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
-    let device = Device {
-        simd_cpu: ctx.gpu.simd_cpu,
-        max_binding: ctx.gpu.limits.max_storage_buffer_binding_size,
-        flash_ok,
-        flash_workgroup_ok: flash_workgroup_ok(ctx.gpu, g),
-    };
-    path_for(&ctx.pipelines.tuner, device, g)
+    path_for(&ctx.pipelines.tuner, Device::new(ctx.gpu, g, flash_ok), g)
 }
 
 /// What the path choice needs to know of the device and call.
@@ -221,6 +215,18 @@ pub(crate) struct Device {
     pub(crate) flash_ok: bool,
     /// Whether `attention_tiled` can (see [`flash_workgroup_ok`]).
     pub(crate) flash_workgroup_ok: bool,
+}
+
+impl Device {
+    /// What `gpu` offers call `g` (`flash_ok`: whether the flash kernel runs it).
+    pub(crate) fn new(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, flash_ok: bool) -> Self {
+        Device {
+            simd_cpu: gpu.simd_cpu,
+            max_binding: gpu.limits.max_storage_buffer_binding_size,
+            flash_ok,
+            flash_workgroup_ok: flash_workgroup_ok(gpu, g),
+        }
+    }
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
@@ -250,19 +256,24 @@ pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &A
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
 }
 
+/// Workgroup memory `attention_tiled` uses: two tiles of 16 keys x 32 vec4.
+const TILED_WORKGROUP_BYTES: u32 = 2 * 16 * 32 * 16;
+
 /// Whether `attention_tiled` can run `g` on this device: head sizes
 /// multiples of 4 up to 128 (its query row and output live in 32 vec4
 /// registers, its tiles in 2 x 8 KiB of workgroup memory). Declined on
 /// Vulkan SIMD CPU drivers: lavapipe (Mesa 22.3) returns zeros for most of a
-/// row's outputs once a call has more than about 1840 keys (its dynamically
-/// indexed output array reads back wrong after that many barrier-separated
-/// key tiles; constant-index reads of it were right), while the same kernel
-/// through llvmpipe's GL driver passes every conformance case. Lavapipe has
+/// row's outputs once a call has more than about 1840 keys (the output array
+/// reads back wrong in the final store after that many barrier-separated key
+/// tiles, with a constant-bound or runtime-bound store loop alike, while a
+/// constant-index read of it was right), whereas the same kernel through
+/// llvmpipe's GL driver passes every conformance case. Lavapipe has
 /// the texture flash kernel instead.
 pub(crate) fn flash_workgroup_ok(gpu: &crate::gpu::Gpu, g: &AttentionGeometry) -> bool {
     let ok = |d: usize| d % 4 == 0 && (4..=128).contains(&d);
     let miscompiles = gpu.simd_cpu && gpu.backend.starts_with("wgpu:vulkan");
-    ok(g.head_dim) && ok(g.v_head_dim) && g.q_len > 0 && !miscompiles
+    let tiles_fit = gpu.limits.max_compute_workgroup_storage_size >= TILED_WORKGROUP_BYTES;
+    ok(g.head_dim) && ok(g.v_head_dim) && g.q_len > 0 && tiles_fit && !miscompiles
 }
 
 /// Scores by the matmul kernels, then prep and softmax in place, then the value product,
@@ -313,14 +324,20 @@ fn composed(
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
     let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
-    let max_2d = ctx.gpu.limits.max_texture_dimension_2d as usize;
-    if trim && sq > block && t.max(d) <= max_2d {
+    if trim && sq > block {
         // Blocks see more keys as they go: size K's and V's staging textures
         // (slots 1 and 2, as the flash kernel uses them) for all T up front,
-        // so each block reuses them instead of replacing them. (Past the
-        // device's texture size the products do not stage them at all.)
-        ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
-        ctx.mem.staging(ctx.gpu, 2, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
+        // so each block reuses them instead of replacing them; each only
+        // where it fits the device, as the products then stage it.
+        let (max_2d, max_layers) =
+            (ctx.gpu.limits.max_texture_dimension_2d as usize, ctx.gpu.limits.max_texture_array_layers as usize);
+        let fits = |w: usize, h: usize| w.max(h) <= max_2d && b * hkv <= max_layers;
+        if fits(t.div_ceil(4), d) {
+            ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
+        }
+        if fits(dv.div_ceil(4), t) {
+            ctx.mem.staging(ctx.gpu, 2, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
+        }
     }
     for i0 in (0..sq).step_by(block) {
         let rows = block.min(sq - i0);

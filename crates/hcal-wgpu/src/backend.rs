@@ -74,7 +74,8 @@ impl WgpuBackend {
     /// reference points for benchmarks: `:baseline` (`wgpu:vulkan:0:baseline`)
     /// runs every MatMul/Gemm on the simple 4x4 kernel, `:smem` on the
     /// workgroup-memory tiled kernel where it applies; `:fused`,
-    /// `:composed`, `:split` (flash-decoding) and `:flash` pin the attention path, and `:composedN` also caps the
+    /// `:composed`, `:split` (flash-decoding), `:flash` and `:flashwg` (the
+    /// workgroup-memory flash kernel for GPUs) pin the attention path, and `:composedN` also caps the
     /// composed path's blocks at N query rows; `:mm=<kernel>` pins one named
     /// matmul kernel (`:mm=tiled-16x16-wg8x8`, names as `hcal bench` reports
     /// them) where it can run the product.
@@ -539,10 +540,8 @@ impl Backend for WgpuBackend {
             // sequence (matmuls around the in-place score softmax).
             let d = |i: usize| signature.inputs.get(i).and_then(Option::as_ref);
             let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
-            let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
             let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
-            let flash_workgroup_ok = attention::flash_workgroup_ok(&self.gpu, &g);
-            let device = attention::Device { simd_cpu: self.gpu.simd_cpu, max_binding, flash_ok, flash_workgroup_ok };
+            let device = attention::Device::new(&self.gpu, &g, flash_ok);
             let (shader, entry) = match attention::path_for(&self.pipelines.tuner, device, &g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),

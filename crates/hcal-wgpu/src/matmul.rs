@@ -38,8 +38,9 @@ pub(crate) struct Tile {
 }
 
 impl Tile {
-    /// Whether this tile reads B from a staged texture and shares A across a
-    /// subgroup (`matmul_texture.wgsl`).
+    /// Whether this tile reads its operands from staged textures (B always,
+    /// A from [`STAGE_A_MIN_N`] columns) and shares A across a subgroup
+    /// (`matmul_texture.wgsl`).
     fn texture(self) -> bool {
         self.shader == "matmul_texture"
     }
@@ -242,9 +243,9 @@ impl Caps {
 }
 
 /// The texture layers A and B need (one per distinct matrix: the product of
-/// the batch dims where the operand's stride is not 0), when both staged
-/// textures (A transposed: `[K][M/4]` texels, B: `[K][N/4]`) fit the device's
-/// texture limits.
+/// the batch dims where the operand's stride is not 0), when the staged
+/// textures (B: `[K][N/4]` texels; A, from [`STAGE_A_MIN_N`] columns:
+/// `[M/4][K]`) fit the device's texture limits.
 fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<[usize; 2]> {
     if p.k == 0 || p.n == 0 || p.m == 0 {
         return None;
@@ -255,9 +256,9 @@ fn texture_layers(p: &Problem<'_>, caps: Caps) -> Option<[usize; 2]> {
     let (a_layers, b_layers) = (layers(&p.a_strides), layers(&p.b_strides));
     // An empty batch (0 layers) is left to the other kernels: a texture cannot be empty.
     let layers_fit = |l: usize| (1..=caps.max_layers as usize).contains(&l);
-    let fits = p.n.div_ceil(4).max(p.m.div_ceil(4)).max(p.k) <= caps.max_texture_2d as usize
-        && layers_fit(a_layers)
-        && layers_fit(b_layers);
+    let max_2d = caps.max_texture_2d as usize;
+    let a_fits = p.n < STAGE_A_MIN_N || (p.m.div_ceil(4).max(p.k) <= max_2d && layers_fit(a_layers));
+    let fits = p.n.div_ceil(4).max(p.k) <= max_2d && layers_fit(b_layers) && a_fits;
     fits.then_some([a_layers, b_layers])
 }
 

@@ -28,8 +28,8 @@ pub(crate) struct Memory {
     largest: u64,
     /// Textures operands are staged in (slot 0: matmul's B; 1 and 2:
     /// attention's K and V, whether the flash kernel or the composed path's
-    /// products stage them; 3: matmul's A, transposed), each kept for later
-    /// calls that fit in it.
+    /// products stage them; 3: matmul's A, by quads of rows), each kept for
+    /// later calls that fit in it.
     staging: [Option<Staging>; STAGING_SLOTS],
 }
 
