@@ -39,17 +39,6 @@
 //   @group(0) @binding(12) partials: array<f32>   [rows, chunks, 2 + Dv]
 //   @group(0) @binding(13) q4: array<vec4<f32>>, (14) k4, (15) v4: q, k, v as vec4
 //
-// Entry `attention_tiled`, FlashAttention-2 for GPUs: one workgroup of 64
-// per tile of 64 query rows of one (b, h), one invocation per query row.
-// Keys stream in tiles of 16 that the workgroup loads together into
-// workgroup memory (K and V, as vec4); each invocation scores its row
-// against the tile from its query row in registers, rescales its running
-// max, sum and output once per tile, and accumulates the tile's values. No
-// score matrix exists. Causal tiles past the query tile's last diagonal are
-// skipped. The `attention` block; workgroup w is query tile w % ceil(Sq / 64)
-// of (b, h) = w / ceil(Sq / 64), on the 2-D grid. D and Dv multiples of 4,
-// at most 128. Bindings: mask (4), y (5), q4 (13), k4 (14), v4 (15).
-//
 // Entry `scores_softmax`, for the composed path (scores = Q K^T by the matmul
 // kernels, then this, then P V), on a block of query rows [i0, i0 + rows): one
 // workgroup of 64 per score row, in place in `scores` (raw dot products in,
@@ -87,9 +76,6 @@
 @group(0) @binding(8) var<storage, read_write> present: array<f32>;
 
 var<workgroup> q_row: array<f32, 256>;
-// `attention_tiled`'s key and value tiles: 16 keys x at most 32 vec4 each.
-var<workgroup> k_tile: array<vec4<f32>, 512>;
-var<workgroup> v_tile: array<vec4<f32>, 512>;
 var<workgroup> probs: array<f32, 64>;
 var<workgroup> scratch: array<f32, 64>;
 
@@ -409,89 +395,4 @@ fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         acc = fma(partials[at + 2u + c], w, acc);
     }
     y[qy_row(row) * dv + c] = acc / l;
-}
-
-@compute @workgroup_size(64)
-fn attention_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-    let hq = params[1];
-    let hkv = params[2];
-    let sq = params[3];
-    let total = params[4];
-    let d4 = params[6] / 4u;
-    let dv = params[7];
-    let dv4 = dv / 4u;
-    let tiles = (sq + 63u) / 64u;
-    let w = wid.x + wid.y * nwg.x;
-    // Uniform over the workgroup, so the barriers below are reached by all.
-    if w >= params[0] / sq * tiles { return; }
-    let bh = w / tiles;
-    let i0 = (w % tiles) * 64u;
-    let live = i0 + t < sq;
-    let row = bh * sq + min(i0 + t, sq - 1u);
-    let coords = query_coords(row);
-    let b = coords.x;
-    let h = coords.y;
-    let i = coords.z;
-    let kv_base = (b * hkv + h / (hq / hkv)) * total;
-    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
-    // The query row, privately. Loops over it run to D / 4, not to a
-    // constant 32: llvmpipe took 138 s to compile the fully unrolled form.
-    var qv: array<vec4<f32>, 32>;
-    let q_off = qy_row(row) * d4;
-    for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; }
-    var o: array<vec4<f32>, 32>;
-    // The tile's scores.
-    var s: array<f32, 16>;
-    var m = neg_inf;
-    var l = 0.0;
-    // Causal: key tiles past the last row's diagonal are skipped (masked
-    // keys inside the tiles come from `prep`).
-    let last = min(i0 + 63u, sq - 1u);
-    let keys = select(total, min(total, last + params[5] + 1u), params[11] == 1u);
-    for (var kb = 0u; kb < keys; kb += 16u) {
-        // The tile's keys and values, zero past T.
-        for (var e = t; e < 16u * d4; e += 64u) {
-            let j = kb + e / d4;
-            k_tile[e] = select(vec4<f32>(0.0), k4[(kv_base + min(j, total - 1u)) * d4 + e % d4], j < total);
-        }
-        for (var e = t; e < 16u * dv4; e += 64u) {
-            let j = kb + e / dv4;
-            v_tile[e] = select(vec4<f32>(0.0), v4[(kv_base + min(j, total - 1u)) * dv4 + e % dv4], j < total);
-        }
-        workgroupBarrier();
-        var tile_max = neg_inf;
-        for (var jj = 0u; jj < 16u; jj++) {
-            var dot4 = vec4<f32>(0.0);
-            for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], k_tile[jj * d4 + c], dot4); }
-            let j = kb + jj;
-            s[jj] = select(neg_inf, prep((dot4.x + dot4.y) + (dot4.z + dot4.w), b, h, i, j), j < total);
-            tile_max = max(tile_max, s[jj]);
-        }
-        let m_new = max(m, tile_max);
-        // Nothing visible yet: l and o stay 0 (no exp(-inf + inf)).
-        if m_new != neg_inf {
-            let factor = exp(m - m_new);
-            l = l * factor;
-            for (var c = 0u; c < dv4; c++) { o[c] = o[c] * factor; }
-            for (var jj = 0u; jj < 16u; jj++) {
-                let p = select(exp(s[jj] - m_new), 0.0, s[jj] == neg_inf);
-                l += p;
-                for (var c = 0u; c < dv4; c++) { o[c] = fma(vec4<f32>(p), v_tile[jj * dv4 + c], o[c]); }
-            }
-            m = m_new;
-        }
-        workgroupBarrier();
-    }
-    if live {
-        // No keys at all: an empty sum, 0. Keys but all masked: 0 / 0 = NaN, as ONNX defines it.
-        let y_off = qy_row(row) * dv;
-        let nan = vec4<f32>(bitcast<f32>(0x7fc00000u | (total & 0u)));
-        for (var c = 0u; c < dv4; c++) {
-            let r = select(select(o[c] / l, nan, l == 0.0), vec4<f32>(0.0), total == 0u);
-            y[y_off + 4u * c] = r.x;
-            y[y_off + 4u * c + 1u] = r.y;
-            y[y_off + 4u * c + 2u] = r.z;
-            y[y_off + 4u * c + 3u] = r.w;
-        }
-    }
 }

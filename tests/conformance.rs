@@ -8,8 +8,7 @@
 //! kernel), `:smem` (the workgroup-memory tiles) and `:mm=<kernel>` (one
 //! register tile: texture and storage-buffer ones) for MatMul/Gemm, `:fused`,
 //! `:composed`, `:composed3` (blocks of 3 query rows), `:split`
-//! (flash-decoding), `:flash` (the tiled one-pass kernel) and `:flashwg` (its
-//! workgroup-memory form for GPUs) for Attention.
+//! (flash-decoding) and `:flash` (the tiled one-pass kernel) for Attention.
 //!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
 //! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
@@ -51,7 +50,6 @@ fn main() {
         runs.push((format!("{name}:composed3"), vec!["Attention"]));
         runs.push((format!("{name}:split"), vec!["Attention"]));
         runs.push((format!("{name}:flash"), vec!["Attention"]));
-        runs.push((format!("{name}:flashwg"), vec!["Attention"]));
     }
     for (name, ops) in runs {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {

@@ -115,11 +115,6 @@ pub(crate) fn record(
             rows,
         ),
         Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, &mask_buf, y),
-        Path::FlashWorkgroup => {
-            let tiles = g.batch * g.q_heads * g.q_len.div_ceil(64);
-            let bindings = [(4, &mask_buf), (5, &*y.buf), (13, &*inputs.q.buf), (14, &cache[0]), (15, &cache[1])];
-            ctx.per_row(kernel("attention", "attention_tiled"), &params, &bindings, tiles)
-        }
         Path::Split => {
             let chunks = split_chunks(g);
             params[16] = t.div_ceil(chunks) as u32;
@@ -155,11 +150,6 @@ pub(crate) enum Path {
     /// `attention_flash.wgsl`: query tiles over key blocks with an online
     /// softmax, K and V staged in textures; O(T) memory.
     Flash,
-    /// `attention.wgsl`'s `attention_tiled`: FlashAttention-2 shaped for
-    /// GPUs (64 query rows per workgroup, key/value tiles in workgroup
-    /// memory); O(T) memory. Only where pinned (`:flashwg`) until it has been
-    /// measured on a GPU against the composed path.
-    FlashWorkgroup,
 }
 
 /// Bytes of one score row block of the composed path per query row.
@@ -201,7 +191,7 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// prefill-sized problems, and fused for the rest (and when the composed
 /// path's scores would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
-    path_for(&ctx.pipelines.tuner, Device::new(ctx.gpu, g, flash_ok), g)
+    path_for(&ctx.pipelines.tuner, Device::new(ctx.gpu, flash_ok), g)
 }
 
 /// What the path choice needs to know of the device and call.
@@ -213,25 +203,18 @@ pub(crate) struct Device {
     pub(crate) max_binding: u64,
     /// Whether the flash kernel can run this call (see `flash::variant_for`).
     pub(crate) flash_ok: bool,
-    /// Whether `attention_tiled` can (see [`flash_workgroup_ok`]).
-    pub(crate) flash_workgroup_ok: bool,
 }
 
 impl Device {
-    /// What `gpu` offers call `g` (`flash_ok`: whether the flash kernel runs it).
-    pub(crate) fn new(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, flash_ok: bool) -> Self {
-        Device {
-            simd_cpu: gpu.simd_cpu,
-            max_binding: gpu.limits.max_storage_buffer_binding_size,
-            flash_ok,
-            flash_workgroup_ok: flash_workgroup_ok(gpu, g),
-        }
+    /// What `gpu` offers a call (`flash_ok`: whether the flash kernel runs it).
+    pub(crate) fn new(gpu: &crate::gpu::Gpu, flash_ok: bool) -> Self {
+        Device { simd_cpu: gpu.simd_cpu, max_binding: gpu.limits.max_storage_buffer_binding_size, flash_ok }
     }
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
 pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &AttentionGeometry) -> Path {
-    let Device { simd_cpu, max_binding, flash_ok, flash_workgroup_ok } = device;
+    let Device { simd_cpu, max_binding, flash_ok } = device;
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
     let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
@@ -240,7 +223,6 @@ pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &A
         Some(Path::Composed) if fits => return Path::Composed,
         Some(Path::Split) if split_ok => return Path::Split,
         Some(Path::Flash) if flash_ok => return Path::Flash,
-        Some(Path::FlashWorkgroup) if flash_workgroup_ok => return Path::FlashWorkgroup,
         _ => {}
     }
     // Decode on SIMD CPU drivers: the one-workgroup-per-row fused kernel
@@ -254,26 +236,6 @@ pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &A
         return Path::Flash;
     }
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
-}
-
-/// Workgroup memory `attention_tiled` uses: two tiles of 16 keys x 32 vec4.
-const TILED_WORKGROUP_BYTES: u32 = 2 * 16 * 32 * 16;
-
-/// Whether `attention_tiled` can run `g` on this device: head sizes
-/// multiples of 4 up to 128 (its query row and output live in 32 vec4
-/// registers, its tiles in 2 x 8 KiB of workgroup memory). Declined on
-/// Vulkan SIMD CPU drivers: lavapipe (Mesa 22.3) returns zeros for most of a
-/// row's outputs once a call has more than about 1840 keys (the output array
-/// reads back wrong in the final store after that many barrier-separated key
-/// tiles, with a constant-bound or runtime-bound store loop alike, while a
-/// constant-index read of it was right), whereas the same kernel through
-/// llvmpipe's GL driver passes every conformance case. Lavapipe has
-/// the texture flash kernel instead.
-pub(crate) fn flash_workgroup_ok(gpu: &crate::gpu::Gpu, g: &AttentionGeometry) -> bool {
-    let ok = |d: usize| d % 4 == 0 && (4..=128).contains(&d);
-    let miscompiles = gpu.simd_cpu && gpu.backend.starts_with("wgpu:vulkan");
-    let tiles_fit = gpu.limits.max_compute_workgroup_storage_size >= TILED_WORKGROUP_BYTES;
-    ok(g.head_dim) && ok(g.v_head_dim) && g.q_len > 0 && tiles_fit && !miscompiles
 }
 
 /// Scores by the matmul kernels, then prep and softmax in place, then the value product,

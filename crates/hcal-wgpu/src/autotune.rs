@@ -27,8 +27,7 @@ pub(crate) struct Autotuner {
     choices: Mutex<HashMap<String, HashMap<String, String>>>,
     /// A matmul path name every product is pinned to (`:baseline`, `:smem`).
     pinned_matmul: Mutex<Option<String>>,
-    /// 0: choose; 1: always fused attention; 2: always composed; 3: always split; 4: always flash;
-    /// 5: always the workgroup-memory flash kernel.
+    /// 0: choose; 1: always fused attention; 2: always composed; 3: always split; 4: always flash.
     attention: std::sync::atomic::AtomicU8,
     /// Most query rows per composed-attention block (0: as memory allows).
     attention_rows: std::sync::atomic::AtomicUsize,
@@ -61,14 +60,13 @@ impl Autotuner {
         self.pinned_matmul.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Pin attention to one path (`:fused` / `:composed` / `:split` / `:flash` / `:flashwg` backends).
+    /// Pin attention to one path (`:fused` / `:composed` / `:split` / `:flash` backends).
     pub(crate) fn set_attention_path(&self, path: crate::attention::Path) {
         let code = match path {
             crate::attention::Path::Fused => 1,
             crate::attention::Path::Composed => 2,
             crate::attention::Path::Split => 3,
             crate::attention::Path::Flash => 4,
-            crate::attention::Path::FlashWorkgroup => 5,
         };
         self.attention.store(code, Ordering::Relaxed);
     }
@@ -91,7 +89,6 @@ impl Autotuner {
             2 => Some(crate::attention::Path::Composed),
             3 => Some(crate::attention::Path::Split),
             4 => Some(crate::attention::Path::Flash),
-            5 => Some(crate::attention::Path::FlashWorkgroup),
             _ => None,
         }
     }

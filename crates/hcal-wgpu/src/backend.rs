@@ -74,8 +74,7 @@ impl WgpuBackend {
     /// reference points for benchmarks: `:baseline` (`wgpu:vulkan:0:baseline`)
     /// runs every MatMul/Gemm on the simple 4x4 kernel, `:smem` on the
     /// workgroup-memory tiled kernel where it applies; `:fused`,
-    /// `:composed`, `:split` (flash-decoding), `:flash` and `:flashwg` (the
-    /// workgroup-memory flash kernel for GPUs) pin the attention path, and `:composedN` also caps the
+    /// `:composed`, `:split` (flash-decoding) and `:flash` pin the attention path, and `:composedN` also caps the
     /// composed path's blocks at N query rows; `:mm=<kernel>` pins one named
     /// matmul kernel (`:mm=tiled-16x16-wg8x8`, names as `hcal bench` reports
     /// them) where it can run the product.
@@ -87,8 +86,8 @@ impl WgpuBackend {
         let mut pins = Vec::new();
         while let Some((rest, pin)) = adapter.rsplit_once(':') {
             let composed_rows = pin.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-            let known = matches!(pin, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "flashwg")
-                || pin.starts_with("mm=");
+            let known =
+                matches!(pin, "baseline" | "smem" | "fused" | "composed" | "split" | "flash") || pin.starts_with("mm=");
             if !known && !matches!(composed_rows, Some(Ok(_))) {
                 break;
             }
@@ -104,7 +103,6 @@ impl WgpuBackend {
                 "fused" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Fused),
                 "split" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Split),
                 "flash" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::Flash),
-                "flashwg" => backend.pipelines.tuner.set_attention_path(crate::attention::Path::FlashWorkgroup),
                 mm if mm.starts_with("mm=") => {
                     let path = &mm[3..];
                     let names = crate::matmul::path_names();
@@ -541,13 +539,12 @@ impl Backend for WgpuBackend {
             let d = |i: usize| signature.inputs.get(i).and_then(Option::as_ref);
             let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
             let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
-            let device = attention::Device::new(&self.gpu, &g, flash_ok);
+            let device = attention::Device::new(&self.gpu, flash_ok);
             let (shader, entry) = match attention::path_for(&self.pipelines.tuner, device, &g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => ("attention_flash", "attention_flash"),
-                attention::Path::FlashWorkgroup => ("attention", "attention_tiled"),
             };
             return Some(format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader)));
         }
