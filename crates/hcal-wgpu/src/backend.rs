@@ -60,7 +60,11 @@ fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
     } else {
         "cooperative matrix: not used (the adapter does not offer EXPERIMENTAL_COOPERATIVE_MATRIX)"
     };
-    let flash = if gpu.subgroup_max == Some(8) { "available" } else { "not used (needs subgroups of exactly 8)" };
+    let flash = if gpu.subgroup_max == Some(8) {
+        "available for D a multiple of 8 up to 128 and Dv 64 or 128 (else composed or fused)"
+    } else {
+        "not used (needs subgroups of exactly 8; attention takes the composed and fused paths)"
+    };
     vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}")]
 }
 
