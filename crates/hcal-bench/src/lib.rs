@@ -58,7 +58,7 @@ pub use model::{attention_pairs, bytes, flops, intensity, roofline};
 pub use peak::{Peak, host_copy_gbps, host_fma_gflops};
 pub use runner::{
     Baseline, Measurement, Prepared, PreparedBaseline, TimingMode, check_baseline_differs, kernel_identity, measure,
-    time_region,
+    measure_pair, time_region,
 };
 pub use schema::{BaselineRecord, BenchRun, DeviceRecord, Host, KIND, ResultRecord, SCHEMA_VERSION, Skipped};
 pub use spec::{OpKind, Shape, SpecError, Workload, parse_dtype};

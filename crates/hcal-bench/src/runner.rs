@@ -84,36 +84,129 @@ pub struct Measurement {
 /// # Errors
 /// Errors of `call` and of the device.
 pub fn measure(device: &Device, policy: &RepPolicy, mut call: impl FnMut() -> Result<()>) -> Result<Measurement> {
-    let start = Instant::now();
-    call()?;
-    device.sync()?;
-    let first_call_s = start.elapsed().as_secs_f64();
-
-    let warm = Instant::now();
-    let mut warm_calls = 0usize;
-    while warm_calls < policy.warmup_reps
-        || (warm.elapsed().as_secs_f64() < policy.warmup_s && warm.elapsed().as_secs_f64() < policy.max_time_s)
-    {
-        call()?;
-        device.sync()?;
-        warm_calls += 1;
-    }
-    let per_call = warm.elapsed().as_secs_f64() / warm_calls.max(1) as f64;
-    let inner = ((policy.min_sample_s / per_call.max(1e-9)).ceil() as usize).clamp(1, 1000);
-
-    let mut samples_s = Vec::new();
-    let mut wall_samples_s = Vec::new();
+    let mut run = Sampler::start(device, policy, &mut call)?;
     let sampling = Instant::now();
-    let (stop, timing) = loop {
-        let (seconds, wall, mode) = time_both(device, || (0..inner).try_for_each(|_| call()))?;
-        samples_s.push(seconds / inner as f64);
-        wall_samples_s.push(wall / inner as f64);
-        if let Some(stop) = policy.stop(&samples_s, sampling.elapsed().as_secs_f64()) {
-            break (stop, mode);
+    let stop = loop {
+        run.sample(&mut call)?;
+        if let Some(stop) = policy.stop(&run.samples_s, sampling.elapsed().as_secs_f64()) {
+            break stop;
         }
     };
-    let (samples_s, timing) = trusted_samples(samples_s, &wall_samples_s, timing);
-    Ok(Measurement { first_call_s, samples_s, wall_samples_s, inner, timing, stop })
+    Ok(run.finish(stop))
+}
+
+/// Measure a candidate and a baseline with their samples interleaved (one
+/// candidate sample, one baseline sample, and so on), so both see the same
+/// machine: on a shared host whose speed drifts by tens of percent over
+/// seconds, measuring one after the other can put the two in different
+/// phases and skew their ratio. Each gets its own first call, warm-up and
+/// calls per sample as in [`measure`]; sampling stops when both would stop,
+/// with the time budget doubled (the two share it).
+///
+/// # Errors
+/// The first error of either call or of a sync.
+///
+/// # Example
+/// ```
+/// use hcal::{DType, Device};
+/// use hcal_bench::{OpKind, Prepared, RepPolicy, Shape, Workload, measure_pair};
+///
+/// let device = Device::open("cpu").unwrap();
+/// let small = Workload::new(Shape::parse(OpKind::Matmul, "32x32x32").unwrap(), DType::F32);
+/// let large = Workload::new(Shape::parse(OpKind::Matmul, "64x64x64").unwrap(), DType::F32);
+/// let (a, b) = (Prepared::new(&device, &small).unwrap(), Prepared::new(&device, &large).unwrap());
+/// let policy = RepPolicy { min_reps: 3, max_reps: 3, ..RepPolicy::quick() };
+/// let (ma, mb) = measure_pair((&device, &mut || a.call()), (&device, &mut || b.call()), &policy).unwrap();
+/// assert_eq!((ma.samples_s.len(), mb.samples_s.len()), (3, 3));
+/// ```
+pub fn measure_pair(
+    (device_a, call_a): (&Device, &mut dyn FnMut() -> Result<()>),
+    (device_b, call_b): (&Device, &mut dyn FnMut() -> Result<()>),
+    policy: &RepPolicy,
+) -> Result<(Measurement, Measurement)> {
+    let mut a = Sampler::start(device_a, policy, call_a)?;
+    let mut b = Sampler::start(device_b, policy, call_b)?;
+    let shared = RepPolicy { max_time_s: 2.0 * policy.max_time_s, ..*policy };
+    let sampling = Instant::now();
+    let (mut stop_a, mut stop_b) = (None, None);
+    loop {
+        if stop_a.is_none() {
+            a.sample(call_a)?;
+        }
+        if stop_b.is_none() {
+            b.sample(call_b)?;
+        }
+        let elapsed = sampling.elapsed().as_secs_f64();
+        stop_a = stop_a.or_else(|| shared.stop(&a.samples_s, elapsed));
+        stop_b = stop_b.or_else(|| shared.stop(&b.samples_s, elapsed));
+        if let (Some(sa), Some(sb)) = (stop_a, stop_b) {
+            return Ok((a.finish(sa), b.finish(sb)));
+        }
+    }
+}
+
+/// One call's measurement in progress: first call and warm-up done, samples
+/// taken so far.
+struct Sampler<'a> {
+    device: &'a Device,
+    first_call_s: f64,
+    inner: usize,
+    samples_s: Vec<f64>,
+    wall_samples_s: Vec<f64>,
+    timing: TimingMode,
+}
+
+impl<'a> Sampler<'a> {
+    /// The first call (timed on the wall clock: it includes compilation),
+    /// then warm-up calls, which also size `inner` so a sample lasts at least
+    /// `policy.min_sample_s`.
+    fn start(device: &'a Device, policy: &RepPolicy, call: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
+        let start = Instant::now();
+        call()?;
+        device.sync()?;
+        let first_call_s = start.elapsed().as_secs_f64();
+        let warm = Instant::now();
+        let mut warm_calls = 0usize;
+        while warm_calls < policy.warmup_reps
+            || (warm.elapsed().as_secs_f64() < policy.warmup_s && warm.elapsed().as_secs_f64() < policy.max_time_s)
+        {
+            call()?;
+            device.sync()?;
+            warm_calls += 1;
+        }
+        let per_call = warm.elapsed().as_secs_f64() / warm_calls.max(1) as f64;
+        let inner = ((policy.min_sample_s / per_call.max(1e-9)).ceil() as usize).clamp(1, 1000);
+        Ok(Self {
+            device,
+            first_call_s,
+            inner,
+            samples_s: Vec::new(),
+            wall_samples_s: Vec::new(),
+            timing: TimingMode::Device,
+        })
+    }
+
+    /// One sample of `inner` calls.
+    fn sample(&mut self, call: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        let inner = self.inner;
+        let (seconds, wall, mode) = time_both(self.device, || (0..inner).try_for_each(|_| call()))?;
+        self.samples_s.push(seconds / inner as f64);
+        self.wall_samples_s.push(wall / inner as f64);
+        self.timing = mode;
+        Ok(())
+    }
+
+    fn finish(self, stop: Stop) -> Measurement {
+        let (samples_s, timing) = trusted_samples(self.samples_s, &self.wall_samples_s, self.timing);
+        Measurement {
+            first_call_s: self.first_call_s,
+            samples_s,
+            wall_samples_s: self.wall_samples_s,
+            inner: self.inner,
+            timing,
+            stop,
+        }
+    }
 }
 
 /// The device-timed samples, unless the device timer plainly missed the work:

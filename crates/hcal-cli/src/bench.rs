@@ -50,10 +50,10 @@ pub(crate) struct BenchArgs {
     /// size; of a model, the attentions and the gate/up matmul).
     #[arg(long)]
     quick: bool,
-    /// Also time a baseline and print the speedup: a backend name (the same
-    /// op there), `composed` (attention as Transpose/MatMul/Softmax/MatMul on
-    /// the same backend) or `gemm` (matmul as ONNX Gemm). It must run a
-    /// different kernel than the candidate.
+    /// Also time a baseline, sampled in turn with the candidate, and print the
+    /// speedup: a backend name (the same op there), `composed` (attention as
+    /// Transpose/MatMul/Softmax/MatMul on the same backend) or `gemm` (matmul
+    /// as ONNX Gemm). It must run a different kernel than the candidate.
     #[arg(long, value_name = "NAME")]
     baseline: Option<String>,
     /// Skip the peak microbenchmarks (no "% of peak").
@@ -296,8 +296,11 @@ fn measure_row(
     }
     let variant = device.backend().kernel_variant(&signature);
     let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op.to_string())]);
-    let m = hcal_bench::measure(device, policy, || prepared.call()).map_err(skip)?;
-    // Peak memory of one warm call, before any baseline allocates its operands.
+    // The first call alone (it compiles and tunes), then the peak memory of
+    // one warm call, before any baseline allocates its operands.
+    let start = std::time::Instant::now();
+    prepared.call().and_then(|()| device.sync()).map_err(skip)?;
+    let first_call_s = start.elapsed().as_secs_f64();
     device.backend().reset_memory_peak();
     prepared.call().and_then(|()| device.sync()).map_err(skip)?;
     let peak_bytes = device.backend().memory_peak();
@@ -322,11 +325,27 @@ fn measure_row(
             }
         },
     };
+    // With a baseline, the two are sampled in turn, so host speed drift
+    // reaches both alike and their ratio holds (see `measure_pair`).
+    let alone = || hcal_bench::measure(device, policy, || prepared.call()).map_err(skip);
+    let (mut m, baseline_m) = match &prepared_baseline {
+        Some((_, p)) => {
+            let pair =
+                hcal_bench::measure_pair((device, &mut || prepared.call()), (p.device(), &mut || p.call()), policy);
+            match pair {
+                Ok((m, bm)) => (m, Some(Ok(bm))),
+                // The candidate alone still gets a row.
+                Err(e) => (alone()?, Some(Err(e))),
+            }
+        }
+        None => (alone()?, None),
+    };
+    m.first_call_s = first_call_s;
     let mut record = ResultRecord::new(w, &backend, &row.suite, &row.label, row.scale, variant, &m, peak);
     record.peak_device_bytes = peak_bytes;
     record.baseline_error = baseline_error;
-    if let Some((name, p)) = prepared_baseline {
-        match hcal_bench::measure(p.device(), policy, || p.call()) {
+    if let (Some((name, p)), Some(baseline_m)) = (prepared_baseline, baseline_m) {
+        match baseline_m {
             Ok(bm) => {
                 let median = hcal_bench::Summary::of(&bm.samples_s).map_or(f64::NAN, |s| s.median);
                 record.baseline = Some(BaselineRecord {
