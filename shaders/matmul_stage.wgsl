@@ -54,6 +54,15 @@ fn layer_offset_of(layer: u32, strides: u32, base: u32) -> u32 {
     return off;
 }
 
+// A texel of 4 elements `stride` apart from `base`, zero from element `count` on.
+fn gather4(base: u32, stride: u32, count: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    for (var i = 0u; i < 4u; i++) {
+        if i < count { v[i] = b[base + i * stride]; }
+    }
+    return v;
+}
+
 @compute @workgroup_size(16, 16)
 fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = params[1];
@@ -65,12 +74,8 @@ fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
     let transposed = (params[3] & 2u) != 0u;
     let step_p = select(n, 1u, transposed);
     let step_col = select(1u, k, transposed);
-    let base = layer_offset(gid.z) + p * step_p;
-    var v = vec4<f32>(0.0);
-    for (var i = 0u; i < 4u; i++) {
-        if 4u * j + i < n { v[i] = b[base + (4u * j + i) * step_col]; }
-    }
-    textureStore(bt, vec2<u32>(j, p), gid.z, v);
+    let base = layer_offset(gid.z) + p * step_p + 4u * j * step_col;
+    textureStore(bt, vec2<u32>(j, p), gid.z, gather4(base, step_col, n - 4u * j));
 }
 
 @compute @workgroup_size(16, 16)
@@ -89,9 +94,5 @@ fn stage_a(@builtin(global_invocation_id) gid: vec3<u32>) {
     let quad = gid.y;
     if p >= k || 4u * quad >= m { return; }
     let base = layer_offset_of(gid.z, 13u, params[27]) + 4u * quad * k + p;
-    var v = vec4<f32>(0.0);
-    for (var i = 0u; i < 4u; i++) {
-        if 4u * quad + i < m { v[i] = b[base + i * k]; }
-    }
-    textureStore(bt, vec2<u32>(p, quad), gid.z, v);
+    textureStore(bt, vec2<u32>(p, quad), gid.z, gather4(base, k, m - 4u * quad));
 }
