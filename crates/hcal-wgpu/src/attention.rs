@@ -186,7 +186,7 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// The path for `g`: forced by the backend name (`:fused`, `:composed`,
 /// `:split`, `:flash`) where that path can run it; else split
 /// (flash-decoding) for decode on SIMD CPU drivers (Sq <= 4, T >= 256), flash
-/// for prefill where its kernel runs (8-wide subgroups, D % 8 == 0, Dv 64 or
+/// for prefill where its kernel runs (8-wide subgroups, D % 8 == 0 up to 128, Dv 64 or
 /// 128), composed for heads the fused kernel cannot hold and for other
 /// prefill-sized problems, and fused for the rest (and when the composed
 /// path's scores would not fit).
