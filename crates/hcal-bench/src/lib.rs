@@ -14,10 +14,10 @@
 //! - **Time the device, not the queue** ([`measure`]): the first call is timed
 //!   apart (pipeline build), then warm-up, then samples until the median's
 //!   relative standard error is 1% or a cap ([`RepPolicy`]); each sample uses
-//!   the backend's device timer ([`hcal::Backend::begin_timing`]) where it has
+//!   the backend's device timer ([`hcal::Instruments::begin_timing`]) where it has
 //!   one, the wall clock around the work and a `sync()` otherwise.
 //! - **% of a measured peak** ([`peak::measure`]): FMA throughput and copy
-//!   bandwidth measured on the device with [`hcal::Backend::run_probe`], or on
+//!   bandwidth measured on the device with [`hcal::Instruments::run_probe`], or on
 //!   the host for backends without probes (and the report says which).
 //! - **Baselines are checked** ([`check_baseline_differs`]): a speedup is only
 //!   reported against a kernel whose identity ([`kernel_identity`]) differs

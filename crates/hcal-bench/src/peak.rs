@@ -1,6 +1,6 @@
 //! The device peak that "% of peak" divides by, measured with
 //! microbenchmarks on the device itself (FlagPerf's approach): an FMA
-//! throughput kernel and a copy kernel through [`hcal::Backend::run_probe`]
+//! throughput kernel and a copy kernel through [`hcal::Instruments::run_probe`]
 //! where the backend has them, host loops otherwise (the `cpu` backend).
 
 use std::hint::black_box;
@@ -46,12 +46,16 @@ const COPY_BYTES: u64 = 64 << 20;
 /// # Errors
 /// Device errors of the probes.
 pub fn measure(device: &Device) -> Result<Peak> {
-    let backend = device.backend();
+    let instruments = device.backend().instruments();
+    let run_probe = |probe: Probe| match instruments {
+        Some(i) => i.run_probe(&probe),
+        None => Ok(None),
+    };
     let mut flops = 1u64 << 26;
     // One untimed run of each probe first: some drivers (GL) compile a
     // pipeline at its first dispatch, which must not count as work.
-    let has_fma = backend.run_probe(&Probe::Fma { flops })?.is_some();
-    let has_copy = backend.run_probe(&Probe::Copy { bytes: COPY_BYTES })?.is_some();
+    let has_fma = run_probe(Probe::Fma { flops })?.is_some();
+    let has_copy = run_probe(Probe::Copy { bytes: COPY_BYTES })?.is_some();
     device.sync()?;
     // Grow the FMA probe until even the faster of two runs lasts 20 ms (a
     // short run over-reads a coarse or lagging timer), then keep the best of
@@ -60,7 +64,7 @@ pub fn measure(device: &Device) -> Result<Peak> {
         let timed = |flops: u64| -> Result<(f64, TimingMode, Option<hcal::ProbeWork>)> {
             let mut work = None;
             let (seconds, timing) = time_region(device, || {
-                work = backend.run_probe(&Probe::Fma { flops })?;
+                work = run_probe(Probe::Fma { flops })?;
                 Ok(())
             })?;
             Ok((seconds, timing, work))
@@ -86,7 +90,7 @@ pub fn measure(device: &Device) -> Result<Peak> {
     for _ in 0..if has_copy { PROBE_REPS } else { 0 } {
         let mut work = None;
         let (s, timing) = time_region(device, || {
-            work = backend.run_probe(&Probe::Copy { bytes: COPY_BYTES })?;
+            work = run_probe(Probe::Copy { bytes: COPY_BYTES })?;
             Ok(())
         })?;
         let Some(work) = work else { break };

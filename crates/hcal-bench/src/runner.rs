@@ -17,7 +17,7 @@ use crate::stats::{RepPolicy, Stop};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimingMode {
-    /// The backend's device timer ([`hcal::Backend::begin_timing`]): the time
+    /// The backend's device timer ([`hcal::Instruments::begin_timing`]): the time
     /// the device spent executing the work.
     Device,
     /// Wall clock around enqueueing the work and a `sync()`.
@@ -45,12 +45,18 @@ pub fn time_region(device: &Device, work: impl FnOnce() -> Result<()>) -> Result
 
 /// As [`time_region`], also returning the wall time: `(chosen, wall, mode)`.
 fn time_both(device: &Device, work: impl FnOnce() -> Result<()>) -> Result<(f64, f64, TimingMode)> {
-    let backend = device.backend();
-    let timing = backend.begin_timing()?;
+    let instruments = device.backend().instruments();
+    let timing = match instruments {
+        Some(i) => i.begin_timing()?,
+        None => false,
+    };
     let start = Instant::now();
     let result = work().and_then(|()| device.sync());
     let wall = start.elapsed().as_secs_f64();
-    let device_s = if timing { backend.end_timing()? } else { None };
+    let device_s = match instruments {
+        Some(i) if timing => i.end_timing()?,
+        _ => None,
+    };
     result?;
     Ok(match device_s {
         Some(s) => (s, wall, TimingMode::Device),
@@ -233,6 +239,8 @@ pub struct Prepared {
     pub inputs: Vec<DeviceTensor>,
     /// The output.
     pub output: DeviceTensor,
+    /// The op on the inputs' descriptors, validated once for every call.
+    signature: OpSignature,
 }
 
 impl Prepared {
@@ -241,31 +249,29 @@ impl Prepared {
     /// # Errors
     /// Allocation errors.
     pub fn new(device: &Device, w: &Workload) -> Result<Prepared> {
-        let (op, shapes, out) = match w.shape {
-            Shape::Matmul { m, n, k } => (Op::MatMul, vec![vec![m, k], vec![k, n]], vec![m, n]),
+        let (op, shapes) = match w.shape {
+            Shape::Matmul { m, n, k } => (Op::MatMul, vec![vec![m, k], vec![k, n]]),
             Shape::Attention { batch, heads, q_len, kv_len, head_dim } => {
                 let kv = w.kv_heads_or_all();
                 let op = Op::Attention(Attention { is_causal: w.causal, ..Default::default() });
                 let kv_shape = vec![batch, kv, kv_len, head_dim];
-                (
-                    op,
-                    vec![vec![batch, heads, q_len, head_dim], kv_shape.clone(), kv_shape],
-                    vec![batch, heads, q_len, head_dim],
-                )
+                (op, vec![vec![batch, heads, q_len, head_dim], kv_shape.clone(), kv_shape])
             }
         };
+        let descs = shapes.iter().map(|s| Some(TensorDesc::new(s.as_slice(), w.dtype))).collect();
+        let signature = OpSignature::new(op.clone(), descs)?;
         let inputs = shapes
             .iter()
             .enumerate()
             .map(|(i, s)| filled(device, TensorDesc::new(s.as_slice(), w.dtype), i as u64 + 1))
             .collect::<Result<Vec<_>>>()?;
-        let output = device.alloc(&TensorDesc::new(out, w.dtype))?;
-        Ok(Prepared { op, inputs, output })
+        let output = device.alloc(&signature.outputs()[0])?;
+        Ok(Prepared { op, inputs, output, signature })
     }
 
-    /// The op's signature (for [`hcal::Backend::kernel_variant`]).
-    pub fn signature(&self) -> OpSignature {
-        OpSignature::new(self.op.clone(), self.inputs.iter().map(|t| Some(t.desc().clone())).collect())
+    /// The op's validated signature (for [`hcal::Instruments::kernel_variant`]).
+    pub fn signature(&self) -> &OpSignature {
+        &self.signature
     }
 
     /// Enqueue the op once.
@@ -274,7 +280,7 @@ impl Prepared {
     /// Validation, support and device errors.
     pub fn call(&self) -> Result<()> {
         let inputs: Vec<Option<&DeviceTensor>> = self.inputs.iter().map(Some).collect();
-        self.output.device().run(&self.op, &inputs, &[Some(&self.output)])
+        self.output.device().run_signature(self.signature.clone(), &inputs, &[Some(&self.output)])
     }
 }
 
@@ -350,7 +356,7 @@ impl FromStr for Baseline {
 /// The identity of the kernel(s) a run executes: the device (API and device
 /// name, so two backend names for one adapter, such as `wgpu:vulkan:0` and
 /// `wgpu:vulkan:0:baseline`, share it), then the backend's
-/// [`hcal::Backend::kernel_variant`] of each step or, when it does not name
+/// [`hcal::Instruments::kernel_variant`] of each step or, when it does not name
 /// its kernels, the op names.
 ///
 /// ```
@@ -428,14 +434,14 @@ impl PreparedBaseline {
             (Baseline::Gemm, _) => return Err(unsupported("applies to matmul only")),
             (Baseline::Composed, _) => return Err(unsupported("applies to attention only")),
         };
-        let backend = device.backend();
+        let instruments = device.backend().instruments();
         let variants: Vec<(Option<String>, String)> = steps
             .iter()
             .map(|(op, ins, _)| {
-                let sig = OpSignature::new(op.clone(), ins.iter().map(|t| Some(t.desc().clone())).collect());
-                (backend.kernel_variant(&sig), op.to_string())
+                let sig = OpSignature::new(op.clone(), ins.iter().map(|t| Some(t.desc().clone())).collect())?;
+                Ok((instruments.and_then(|i| i.kernel_variant(&sig)), op.to_string()))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let refs: Vec<(Option<&str>, &str)> = variants.iter().map(|(v, o)| (v.as_deref(), o.as_str())).collect();
         let kernel = kernel_identity(device.info(), &refs);
         Ok(PreparedBaseline { kernel, device: device.clone(), steps })

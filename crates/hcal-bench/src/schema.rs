@@ -111,7 +111,7 @@ pub struct ResultRecord {
     pub label: String,
     /// `--scale` the suite was built at (1 = real shapes).
     pub scale: f64,
-    /// The backend's name for the kernel that ran ([`hcal::Backend::kernel_variant`]).
+    /// The backend's name for the kernel that ran ([`hcal::Instruments::kernel_variant`]).
     pub kernel: Option<String>,
     /// Timer of `samples_s`.
     pub timing: TimingMode,
@@ -162,7 +162,7 @@ pub struct ResultRecord {
     #[serde(default)]
     pub baseline_error: Option<String>,
     /// The most device memory (bytes) the backend held during one warm call,
-    /// operands included (`Backend::memory_peak`); `None` when it does not track it.
+    /// operands included (`Instruments::memory_peak`); `None` when it does not track it.
     #[serde(default)]
     pub peak_device_bytes: Option<u64>,
 }

@@ -66,8 +66,8 @@ fn the_same_kernel_as_baseline_is_refused_and_a_different_one_accepted() {
     let w = Workload::new(Shape::parse(OpKind::Matmul, "8x8x8").unwrap(), DType::F32);
     let p = Prepared::new(&device, &w).unwrap();
     let sig = p.signature();
-    let variant = device.backend().kernel_variant(&sig);
-    let candidate = kernel_identity(device.info(), &[(variant.as_deref(), &sig.op.to_string())]);
+    let variant = device.backend().instruments().and_then(|i| i.kernel_variant(sig));
+    let candidate = kernel_identity(device.info(), &[(variant.as_deref(), &sig.op().to_string())]);
     // `--baseline cpu` on a cpu candidate: the same op on the same device.
     let same = PreparedBaseline::new(&cpu(), &Baseline::Backend("cpu".into()), &w).unwrap();
     let err = check_baseline_differs(&candidate, &same.kernel).unwrap_err();

@@ -152,11 +152,11 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
         bar.set_message(format!("{backend}: measuring peak"));
         let peak = if args.no_peak { None } else { Some(hcal_bench::peak::measure(device)?) };
         bar.inc(1);
-        let timing = if device.backend().begin_timing()? && device.backend().end_timing()?.is_some() {
-            TimingMode::Device
-        } else {
-            TimingMode::Wall
+        let timer = match device.backend().instruments() {
+            Some(i) => i.begin_timing()? && i.end_timing()?.is_some(),
+            None => false,
         };
+        let timing = if timer { TimingMode::Device } else { TimingMode::Wall };
         run.devices.push(DeviceRecord { backend: backend.clone(), info: device.info().clone(), timing, peak });
         let peak = run.devices.last().and_then(|d| d.peak.clone());
         for row in rows {
@@ -291,19 +291,22 @@ fn measure_row(
     let backend = device.info().backend.clone();
     let prepared = Prepared::new(device, w).map_err(skip)?;
     let signature = prepared.signature();
-    if let hcal::Support::Unsupported(reason) = device.backend().supports(&signature) {
+    if let hcal::Support::Unsupported(reason) = device.backend().supports(signature) {
         return Err(reason);
     }
-    let variant = device.backend().kernel_variant(&signature);
-    let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op.to_string())]);
+    let instruments = device.backend().instruments();
+    let variant = instruments.and_then(|i| i.kernel_variant(signature));
+    let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op().to_string())]);
     // The first call alone (it compiles and tunes), then the peak memory of
     // one warm call, before any baseline allocates its operands.
     let start = std::time::Instant::now();
     prepared.call().and_then(|()| device.sync()).map_err(skip)?;
     let first_call_s = start.elapsed().as_secs_f64();
-    device.backend().reset_memory_peak();
+    if let Some(i) = instruments {
+        i.reset_memory_peak();
+    }
     prepared.call().and_then(|()| device.sync()).map_err(skip)?;
-    let peak_bytes = device.backend().memory_peak();
+    let peak_bytes = instruments.and_then(|i| i.memory_peak());
     let mut baseline_error = None;
     let prepared_baseline = match baseline {
         None => None,

@@ -74,8 +74,11 @@ impl Case {
         self.inputs.iter().flatten().next().map(|i| i.desc.dtype).unwrap_or(DType::F32)
     }
 
-    /// The capability question this case asks.
-    pub fn signature(&self) -> OpSignature {
+    /// The capability question this case asks, validated by hcal-core.
+    ///
+    /// # Errors
+    /// hcal-core's validation error: the case table has a bug.
+    pub fn signature(&self) -> hcal_core::Result<OpSignature> {
         OpSignature::new(self.op.clone(), self.inputs.iter().map(|i| i.as_ref().map(|i| i.desc.clone())).collect())
     }
 }

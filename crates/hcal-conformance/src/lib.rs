@@ -172,7 +172,11 @@ pub fn support_matrix(backend: &dyn Backend) -> Vec<SupportRow> {
     for case in cases::all() {
         let (op, dtype) = (case.op_name().to_string(), case.dtype());
         if !rows.iter().any(|r| r.op == op && r.dtype == dtype) {
-            rows.push(SupportRow { op, dtype, support: backend.supports(&case.signature()) });
+            let support = match case.signature() {
+                Ok(signature) => backend.supports(&signature),
+                Err(e) => Support::Unsupported(format!("invalid case (a bug in the case table): {e}")),
+            };
+            rows.push(SupportRow { op, dtype, support });
         }
     }
     rows

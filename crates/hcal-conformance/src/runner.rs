@@ -3,7 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
-use hcal_core::{Backend, BackendExt, Error, Op, Support, Tensor, infer_outputs};
+use hcal_core::{Backend, BackendExt, Call, Error, Op, OpSignature, Support, Tensor};
 use hcal_cpu::CpuBackend;
 use hcal_cpu::convert::{from_f64, to_f64};
 
@@ -49,20 +49,29 @@ pub(crate) fn run_case_against(
         name: case.name.clone(),
         op: case.op_name().to_string(),
         dtype: case.dtype().to_string(),
-        signature: case.signature().to_string(),
+        signature: String::new(),
         verdict: Verdict::Pass,
         max_error_ratio: None,
         max_abs_error: None,
         detail: String::new(),
         elapsed_ms: 0.0,
     };
-    if let Support::Unsupported(reason) = backend.supports(&case.signature()) {
+    let signature = match case.signature() {
+        Ok(signature) => signature,
+        Err(e) => {
+            result.verdict = Verdict::Fail;
+            result.detail = format!("invalid case (a bug in the case table): {e}");
+            return (result, produced);
+        }
+    };
+    result.signature = signature.to_string();
+    if let Support::Unsupported(reason) = backend.supports(&signature) {
         result.verdict = Verdict::Unsupported;
         result.detail = reason;
         return (result, produced);
     }
     let judged = catch_unwind(AssertUnwindSafe(|| {
-        judge(backend, oracle, case, outputs_from_elsewhere, &mut result, &mut produced)
+        judge(backend, oracle, case, &signature, outputs_from_elsewhere, &mut result, &mut produced)
     }));
     let failure = match judged {
         Ok(Ok(())) => None,
@@ -103,13 +112,12 @@ fn judge(
     backend: &dyn Backend,
     oracle: &CpuBackend,
     case: &Case,
+    signature: &OpSignature,
     elsewhere: Option<&[Option<Vec<f64>>]>,
     result: &mut CaseResult,
     produced: &mut Vec<Option<Vec<f64>>>,
 ) -> Result<(), String> {
-    let descs: Vec<_> = case.inputs.iter().map(|i| i.as_ref().map(|i| &i.desc)).collect();
-    let out_descs =
-        infer_outputs(&case.op, &descs).map_err(|e| format!("invalid case (a bug in the case table): {e}"))?;
+    let out_descs = signature.outputs();
     let mut values = Vec::new();
     let mut input_bytes = Vec::new();
     for (slot, input) in case.inputs.iter().enumerate() {
@@ -119,24 +127,24 @@ fn judge(
         input_bytes.push(v.as_ref().zip(input.as_ref()).map(|(v, i)| from_f64(i.desc.dtype, v)));
         values.push(v);
     }
-    let reference = execute(oracle, case, &input_bytes, &out_descs).map_err(|e| format!("reference failed: {e}"))?;
-    let first = execute(backend, case, &input_bytes, &out_descs).map_err(|e| format!("execution failed: {e}"))?;
+    let reference = execute(oracle, case, signature, &input_bytes).map_err(|e| format!("reference failed: {e}"))?;
+    let first = execute(backend, case, signature, &input_bytes).map_err(|e| format!("execution failed: {e}"))?;
     if first.inputs_modified {
         return Err("an input tensor was modified by the call".into());
     }
     let second =
-        execute(backend, case, &input_bytes, &out_descs).map_err(|e| format!("second execution failed: {e}"))?;
+        execute(backend, case, signature, &input_bytes).map_err(|e| format!("second execution failed: {e}"))?;
     if second.outcome.outputs != first.outcome.outputs {
         return Err("rerun with the same inputs is not bit-identical".into());
     }
     let ref_values: Vec<Option<Vec<f64>>> =
-        reference.outcome.outputs.iter().zip(&out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
-    let data = CaseData { case, inputs: &values, reference: &ref_values };
+        reference.outcome.outputs.iter().zip(out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
+    let data = CaseData { case, signature, inputs: &values, reference: &ref_values };
     let mut worst: Option<(f64, String)> = None;
     let mut worst_elsewhere: Option<(f64, String)> = None;
     let mut max_abs: f64 = 0.0;
     *produced =
-        first.outcome.outputs.iter().zip(&out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
+        first.outcome.outputs.iter().zip(out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
     for (slot, desc) in out_descs.iter().enumerate() {
         let (Some(got), Some(want)) = (&produced[slot], &ref_values[slot]) else { continue };
         // Integer and bool outputs, data movement and dtype conversion (which
@@ -215,8 +223,8 @@ struct Execution {
 fn execute(
     backend: &dyn Backend,
     case: &Case,
+    signature: &OpSignature,
     input_bytes: &[Option<Vec<u8>>],
-    out_descs: &[hcal_core::TensorDesc],
 ) -> Result<Execution, Error> {
     let mut allocated: Vec<Tensor> = Vec::new();
     let result = (|| {
@@ -233,7 +241,7 @@ fn execute(
             }
         }
         let mut outputs = Vec::new();
-        for (slot, desc) in out_descs.iter().enumerate() {
+        for (slot, desc) in signature.outputs().iter().enumerate() {
             if case.outputs.get(slot).copied().unwrap_or(false) {
                 let t = backend.alloc(desc)?;
                 allocated.push(t.clone());
@@ -245,7 +253,8 @@ fn execute(
         }
         let in_refs: Vec<Option<&Tensor>> = inputs.iter().map(Option::as_ref).collect();
         let out_refs: Vec<Option<&Tensor>> = outputs.iter().map(Option::as_ref).collect();
-        backend.run_optional(&case.op, &in_refs, &out_refs)?;
+        // Validated once for the whole case: the call reuses the signature's geometry.
+        backend.run_call(&Call::from_signature(signature.clone(), &in_refs, &out_refs)?)?;
         let mut read = Vec::new();
         for t in &outputs {
             read.push(t.as_ref().map(|t| backend.read(t)).transpose()?);

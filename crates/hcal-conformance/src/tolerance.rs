@@ -24,10 +24,11 @@
 //! fits). A device that needs more than these bounds is a finding to report,
 //! never a tolerance to widen.
 
+use hcal_core::broadcast_strides;
 use hcal_core::{
-    DType, GeluApproximation, Op, ReduceOp, UnaryOp, attention_geometry, broadcast_strides, matmul_geometry,
+    AttentionGeometry, AxisSplit, DType, GeluApproximation, Geometry, Op, OpSignature, ReduceOp, RotaryGeometry,
+    UnaryOp,
 };
-use hcal_core::{norm_split, normalize_axis, reduce_axes, rotary_geometry, softmax_split};
 use hcal_cpu::attention::{AttentionInputs, AttentionProblem};
 
 use crate::case::Case;
@@ -60,6 +61,8 @@ fn tanh_abs(x: f64) -> f64 {
 pub struct CaseData<'a> {
     /// The case.
     pub case: &'a Case,
+    /// Its validated signature ([`Case::signature`]): the geometry the bounds index with.
+    pub signature: &'a OpSignature,
     /// Input values (rounded to their dtypes), per slot.
     pub inputs: &'a [Option<Vec<f64>>],
     /// Reference outputs (rounded to their dtypes), per slot.
@@ -85,38 +88,34 @@ impl CaseData<'_> {
 pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
     let reference = data.reference[slot].as_deref().unwrap_or(&[]);
     let zeros = || vec![0.0; reference.len()];
-    match &data.case.op {
-        Op::MatMul => {
-            let g = matmul_geometry(data.shape(0), data.shape(1)).expect("valid case");
+    match (&data.case.op, data.signature.geometry()) {
+        (Op::MatMul, Geometry::MatMul(g)) => {
             let (a, b) = (abs(data.required(0)), abs(data.required(1)));
-            let magnitude = hcal_cpu::matmul::matmul(&g, &a, &b);
+            let magnitude = hcal_cpu::matmul::matmul(g, &a, &b);
             magnitude.iter().map(|m| gamma(g.k) * m).collect()
         }
-        Op::Gemm(attrs) => {
-            let magnitude_attrs = hcal_core::Gemm { alpha: attrs.alpha.abs(), beta: 0.0, ..*attrs };
+        (Op::Gemm(attrs), Geometry::Gemm(g)) => {
             let (a, b) = (abs(data.required(0)), abs(data.required(1)));
-            let product = hcal_cpu::matmul::gemm(&magnitude_attrs, &a, data.shape(0), &b, data.shape(1), None);
-            let k = if attrs.trans_a { data.shape(0)[0] } else { data.shape(0)[1] };
-            let n = if attrs.trans_b { data.shape(1)[0] } else { data.shape(1)[1] };
-            let c_term = |idx: usize| match data.input(2) {
-                Some(c) => {
-                    let s = broadcast_strides(data.shape(2), &[product.len() / n.max(1), n]);
-                    gamma(2) * (attrs.beta as f64 * c[(idx / n) * s[0] + (idx % n) * s[1]]).abs()
-                }
-                None => 0.0,
+            let product = hcal_cpu::matmul::gemm(g, f64::from(attrs.alpha.abs()), 0.0, &a, &b, None);
+            let (k, n) = (g.k, g.n);
+            let c_term = |idx: usize| match (data.input(2), g.c_strides) {
+                (Some(c), Some(s)) => gamma(2) * (attrs.beta as f64 * c[(idx / n) * s[0] + (idx % n) * s[1]]).abs(),
+                _ => 0.0,
             };
             product.iter().enumerate().map(|(idx, p)| gamma(k + 2) * p + c_term(idx)).collect()
         }
-        Op::Softmax { axis } => softmax_bound(data, *axis),
-        Op::LayerNormalization { axis, .. } | Op::RmsNormalization { axis, .. } => norm_bound(data, *axis),
-        Op::Attention(_) if slot == 0 => attention_bound(data),
-        Op::Attention(_) => zeros(), // present_key / present_value are copies
-        Op::RotaryEmbedding(_) => rotary_bound(data),
-        Op::Gelu { approximate } => {
+        (Op::Softmax { .. }, Geometry::Softmax(split)) => softmax_bound(data, *split),
+        (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { axis, split }) => {
+            norm_bound(data, *axis, *split)
+        }
+        (Op::Attention(_), Geometry::Attention(g)) if slot == 0 => attention_bound(data, g),
+        (Op::Attention(_), _) => zeros(), // present_key / present_value are copies
+        (Op::RotaryEmbedding(_), Geometry::RotaryEmbedding(g)) => rotary_bound(data, g),
+        (Op::Gelu { approximate }, _) => {
             data.required(0).iter().zip(reference).map(|(&x, &y)| gelu_bound(*approximate, x, y)).collect()
         }
-        Op::Unary(op) => data.required(0).iter().zip(reference).map(|(&x, &y)| unary_bound(*op, x, y)).collect(),
-        Op::Binary(op) => {
+        (Op::Unary(op), _) => data.required(0).iter().zip(reference).map(|(&x, &y)| unary_bound(*op, x, y)).collect(),
+        (Op::Binary(op), _) => {
             let factor = match op {
                 hcal_core::BinaryOp::Add | hcal_core::BinaryOp::Sub | hcal_core::BinaryOp::Mul => U,
                 hcal_core::BinaryOp::Div => 5.0 * U,
@@ -124,24 +123,24 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
             };
             reference.iter().map(|y| factor * y.abs()).collect()
         }
-        Op::Reduce { op, axes, .. } => {
+        (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => {
             let shape = data.shape(0);
-            let axes = reduce_axes(op.name(), axes.as_deref(), shape.len()).expect("valid case");
             let n: usize = axes.iter().map(|&d| shape[d]).product();
             match op {
                 ReduceOp::Max => zeros(),
                 ReduceOp::Sum => {
-                    let mag = hcal_cpu::reduce::reduce(ReduceOp::Sum, &abs(data.required(0)), shape, &axes);
+                    let mag = hcal_cpu::reduce::reduce(ReduceOp::Sum, &abs(data.required(0)), shape, axes);
                     mag.iter().map(|m| gamma(n) * m).collect()
                 }
                 ReduceOp::Mean => {
                     // sum * (1/n): the reciprocal within 2.5 ULP, one more rounding.
-                    let mag = hcal_cpu::reduce::reduce(ReduceOp::Mean, &abs(data.required(0)), shape, &axes);
+                    let mag = hcal_cpu::reduce::reduce(ReduceOp::Mean, &abs(data.required(0)), shape, axes);
                     mag.iter().zip(reference).map(|(m, y)| gamma(n) * m + 6.0 * U * y.abs()).collect()
                 }
             }
         }
-        Op::Transpose { .. } | Op::Cast { .. } => zeros(),
+        (Op::Transpose { .. } | Op::Cast { .. }, _) => zeros(),
+        (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }
 
@@ -152,10 +151,8 @@ fn abs(values: &[f64]) -> Vec<f64> {
 /// Softmax: with `d_j = max - x_j` and `p` the exact probabilities, `e_j` has
 /// relative error `eps_j = exp_rel(d_j)`, the sum `sum_j p_j eps_j + gamma_n`,
 /// the division `5U`: `core_i = p_i (eps_i + sum_j p_j eps_j + gamma_n + 5U)`.
-fn softmax_bound(data: &CaseData<'_>, axis: i64) -> Vec<f64> {
+fn softmax_bound(data: &CaseData<'_>, split: AxisSplit) -> Vec<f64> {
     let x = data.required(0);
-    let shape = data.shape(0);
-    let split = softmax_split(shape, normalize_axis("Softmax", axis, shape.len()).expect("valid case"));
     let mut bound = vec![0.0; x.len()];
     for o in 0..split.outer {
         for c in 0..split.inner {
@@ -199,7 +196,7 @@ fn expand(values: &[f64], shape: &[usize], normalized: &[usize]) -> Vec<f64> {
 ///
 /// RMSNorm with `ms = mean x^2`: `rel_inv = (gamma_{n+1} ms + U (ms + eps)) / (2 (ms + eps)) + 4U`,
 /// `core_i = |y_i| (rel_inv + 2U)`.
-fn norm_bound(data: &CaseData<'_>, axis: i64) -> Vec<f64> {
+fn norm_bound(data: &CaseData<'_>, axis: usize, split: AxisSplit) -> Vec<f64> {
     let (op, epsilon) = match &data.case.op {
         Op::LayerNormalization { epsilon, .. } => ("LayerNormalization", *epsilon as f64),
         Op::RmsNormalization { epsilon, .. } => ("RMSNormalization", *epsilon as f64),
@@ -207,9 +204,8 @@ fn norm_bound(data: &CaseData<'_>, axis: i64) -> Vec<f64> {
     };
     let x = data.required(0);
     let shape = data.shape(0);
-    let ax = normalize_axis(op, axis, shape.len()).expect("valid case");
-    let normalized = &shape[ax..];
-    let n = norm_split(shape, ax).len;
+    let normalized = &shape[axis..];
+    let n = split.len;
     let gamma_v = expand(data.required(1), data.shape(1), normalized);
     let beta = match data.input(2) {
         Some(b) => expand(b, data.shape(2), normalized),
@@ -255,12 +251,9 @@ fn norm_bound(data: &CaseData<'_>, axis: i64) -> Vec<f64> {
 /// - exponent: `sigma_j = ds_j + exp_rel(max - s_j)`;
 /// - probability: `r_j = sigma_j + sum_k p_k sigma_k + gamma_T + 5U` (relative);
 /// - output: `core_c = sum_j p_j (r_j + gamma_T) |v_jc|`.
-fn attention_bound(data: &CaseData<'_>) -> Vec<f64> {
+fn attention_bound(data: &CaseData<'_>, g: &AttentionGeometry) -> Vec<f64> {
     let Op::Attention(attrs) = &data.case.op else { unreachable!("attention_bound is only called for Attention") };
     let desc = |i: usize| data.case.inputs.get(i).and_then(|x| x.as_ref()).map(|x| &x.desc);
-    let past = desc(4).zip(desc(5));
-    let g = attention_geometry(attrs, desc(0).expect("Q"), desc(1).expect("K"), desc(2).expect("V"), desc(3), past)
-        .expect("valid case");
     let mask_dtype = desc(3).map(|d| d.dtype);
     let inputs = AttentionInputs {
         q: data.required(0),
@@ -270,7 +263,7 @@ fn attention_bound(data: &CaseData<'_>) -> Vec<f64> {
         past_key: data.input(4),
         past_value: data.input(5),
     };
-    let problem = AttentionProblem::new(attrs, &g, &inputs);
+    let problem = AttentionProblem::new(attrs, g, &inputs);
     // |scale| sum |q k|: the same problem on magnitudes, unmasked and uncapped.
     let (q_abs, k_abs, past_abs) = (abs(inputs.q), abs(inputs.k), inputs.past_key.map(abs));
     let magnitude_attrs =
@@ -333,13 +326,10 @@ fn attention_bound(data: &CaseData<'_>) -> Vec<f64> {
 
 /// RotaryEmbedding: `y1 = c x1 - s x2` (and `y2 = s x1 + c x2`) costs two
 /// products and a sum: `core = gamma_2 (|c x1| + |s x2|)`; pass-through features are exact.
-fn rotary_bound(data: &CaseData<'_>) -> Vec<f64> {
+fn rotary_bound(data: &CaseData<'_>, g: &RotaryGeometry) -> Vec<f64> {
     let Op::RotaryEmbedding(attrs) = &data.case.op else {
         unreachable!("rotary_bound is only called for RotaryEmbedding")
     };
-    let desc = |i: usize| data.case.inputs.get(i).and_then(|x| x.as_ref()).map(|x| &x.desc);
-    let g = rotary_geometry(attrs, desc(0).expect("X"), desc(1).expect("cos"), desc(2).expect("sin"), desc(3))
-        .expect("valid case");
     let (x, cos, sin) = (data.required(0), data.required(1), data.required(2));
     let ids = data.input(3);
     let half = g.rotary_dim / 2;

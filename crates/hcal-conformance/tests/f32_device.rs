@@ -9,8 +9,8 @@
 
 use hcal_conformance::{Filter, Verdict, run};
 use hcal_core::{
-    Backend, Call, DeviceInfo, GeluApproximation, Op, OpSignature, ReduceOp, Result, Support, Tensor, TensorDesc,
-    UnaryOp, attention_geometry, matmul_geometry, norm_split, normalize_axis, softmax_split,
+    Backend, BackendWrapper, Call, DeviceInfo, GeluApproximation, Geometry, Op, ReduceOp, Result, Tensor, TensorDesc,
+    UnaryOp,
 };
 use hcal_cpu::CpuBackend;
 use hcal_cpu::convert::{from_f64, to_f64};
@@ -48,25 +48,15 @@ fn softmax_f32(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v /= sum);
 }
 
-impl Backend for F32Device {
+impl BackendWrapper for F32Device {
+    fn inner(&self) -> &dyn Backend {
+        &self.inner
+    }
+
     fn info(&self) -> &DeviceInfo {
         &self.info
     }
-    fn supports(&self, signature: &OpSignature) -> Support {
-        self.inner.supports(signature)
-    }
-    fn alloc(&self, desc: &TensorDesc) -> Result<Tensor> {
-        self.inner.alloc(desc)
-    }
-    fn free(&self, tensor: &Tensor) -> Result<()> {
-        self.inner.free(tensor)
-    }
-    fn write(&self, tensor: &Tensor, bytes: &[u8]) -> Result<()> {
-        self.inner.write(tensor, bytes)
-    }
-    fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
-        self.inner.read(tensor)
-    }
+
     fn sync(&self) -> Result<()> {
         Ok(())
     }
@@ -74,10 +64,9 @@ impl Backend for F32Device {
     fn execute(&self, call: &Call<'_>) -> Result<()> {
         let x = |i| self.load(call.input(i));
         let shape = |i: usize| call.input(i).map(|t| t.shape().to_vec()).unwrap_or_default();
-        match call.op() {
-            Op::MatMul => {
+        match (call.op(), call.geometry()) {
+            (Op::MatMul, Geometry::MatMul(g)) => {
                 let (a, b) = (x(0)?.unwrap(), x(1)?.unwrap());
-                let g = matmul_geometry(&shape(0), &shape(1))?;
                 let mut y = vec![0.0f32; g.batch_count() * g.m * g.n];
                 for bi in 0..g.batch_count() {
                     let (ao, bo) = g.operand_offsets(bi);
@@ -93,10 +82,8 @@ impl Backend for F32Device {
                 }
                 self.store(call.output(0), &y)
             }
-            Op::Softmax { axis } => {
+            (Op::Softmax { .. }, Geometry::Softmax(split)) => {
                 let mut v = x(0)?.unwrap();
-                let s = shape(0);
-                let split = softmax_split(&s, normalize_axis("Softmax", *axis, s.len())?);
                 for o in 0..split.outer {
                     for c in 0..split.inner {
                         let idx = |j: usize| (o * split.len + j) * split.inner + c;
@@ -107,11 +94,11 @@ impl Backend for F32Device {
                 }
                 self.store(call.output(0), &v)
             }
-            Op::LayerNormalization { axis, epsilon } | Op::RmsNormalization { axis, epsilon } => {
-                let v = x(0)?.unwrap();
-                let s = shape(0);
-                let ax = normalize_axis("norm", *axis, s.len())?;
-                let n = norm_split(&s, ax).len;
+            (
+                Op::LayerNormalization { epsilon, .. } | Op::RmsNormalization { epsilon, .. },
+                Geometry::Normalization { axis: ax, split },
+            ) => {
+                let (v, s, ax, n) = (x(0)?.unwrap(), shape(0), *ax, split.len);
                 let expand = |t: Option<Vec<f32>>, i: usize| {
                     t.map(|p| {
                         let strides = hcal_core::broadcast_strides(&shape(i), &s[ax..]);
@@ -141,16 +128,8 @@ impl Backend for F32Device {
                 }
                 self.store(call.output(0), &y)
             }
-            Op::Attention(attrs) => {
+            (Op::Attention(attrs), Geometry::Attention(g)) => {
                 let desc = |i: usize| call.input(i).map(Tensor::desc);
-                let g = attention_geometry(
-                    attrs,
-                    desc(0).unwrap(),
-                    desc(1).unwrap(),
-                    desc(2).unwrap(),
-                    desc(3),
-                    desc(4).zip(desc(5)),
-                )?;
                 // The cache copy and masks are data movement; reuse the reference for them.
                 self.inner.execute(call)?;
                 let (q, mask) = (x(0)?.unwrap(), x(3)?);
@@ -230,7 +209,7 @@ impl Backend for F32Device {
                 }
                 self.store(call.output(0), &y)
             }
-            Op::Gelu { approximate } => {
+            (Op::Gelu { approximate }, _) => {
                 let v = x(0)?.unwrap();
                 let y: Vec<f32> = v
                     .iter()
@@ -241,7 +220,7 @@ impl Backend for F32Device {
                     .collect();
                 self.store(call.output(0), &y)
             }
-            Op::Unary(u) => {
+            (Op::Unary(u), _) => {
                 let y: Vec<f32> = x(0)?
                     .unwrap()
                     .iter()
@@ -265,7 +244,7 @@ impl Backend for F32Device {
                     .collect();
                 self.store(call.output(0), &y)
             }
-            Op::Reduce { op: ReduceOp::Sum | ReduceOp::Mean, axes: None, .. } => {
+            (Op::Reduce { op: ReduceOp::Sum | ReduceOp::Mean, axes: None, .. }, _) => {
                 let v = x(0)?.unwrap();
                 let sum = v.iter().fold(0.0f32, |a, b| a + b);
                 let mean = matches!(call.op(), Op::Reduce { op: ReduceOp::Mean, .. });

@@ -2,7 +2,7 @@
 //! case by case, while the ops it does not touch still pass.
 
 use hcal_conformance::{Filter, Report, Verdict, run};
-use hcal_core::{Backend, Call, DeviceInfo, Op, OpSignature, Result, Support, Tensor, TensorDesc};
+use hcal_core::{Backend, BackendWrapper, Call, DeviceInfo, Op, Result};
 use hcal_cpu::CpuBackend;
 use hcal_cpu::convert::{from_f64, to_f64};
 
@@ -34,27 +34,13 @@ impl Faulty {
     }
 }
 
-impl Backend for Faulty {
+impl BackendWrapper for Faulty {
+    fn inner(&self) -> &dyn Backend {
+        &self.inner
+    }
+
     fn info(&self) -> &DeviceInfo {
         &self.info
-    }
-    fn supports(&self, signature: &OpSignature) -> Support {
-        self.inner.supports(signature)
-    }
-    fn alloc(&self, desc: &TensorDesc) -> Result<Tensor> {
-        self.inner.alloc(desc)
-    }
-    fn free(&self, tensor: &Tensor) -> Result<()> {
-        self.inner.free(tensor)
-    }
-    fn write(&self, tensor: &Tensor, bytes: &[u8]) -> Result<()> {
-        self.inner.write(tensor, bytes)
-    }
-    fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
-        self.inner.read(tensor)
-    }
-    fn sync(&self) -> Result<()> {
-        self.inner.sync()
     }
 
     fn execute(&self, call: &Call<'_>) -> Result<()> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Call, Error, Op, OpSignature, Probe, ProbeWork, Result, Tensor, TensorDesc};
+use crate::{Call, Error, Instruments, Op, OpSignature, Result, Tensor, TensorDesc};
 
 /// What kind of processor a device is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,7 +120,9 @@ pub trait Backend: Send + Sync {
     /// Device facts.
     fn info(&self) -> &DeviceInfo;
 
-    /// Whether this backend runs `signature`. The signature is valid (core checked it).
+    /// Whether this backend runs `signature`. The signature is valid (core
+    /// checked it, and its [`OpSignature::geometry`] is resolved): a backend
+    /// declines only for its own reasons (device limits, dtypes, sizes).
     fn supports(&self, signature: &OpSignature) -> Support;
 
     /// Allocate an uninitialized tensor.
@@ -159,67 +161,13 @@ pub trait Backend: Send + Sync {
     /// Device errors raised by that work.
     fn sync(&self) -> Result<()>;
 
-    // Benchmark hooks. Each has a default body, so a backend that offers none
-    // of them implements nothing; `hcal-bench` falls back to wall time with a
-    // sync, to `None` as the kernel name and to host microbenchmarks.
-
-    /// Start measuring the device time of the work enqueued from now on, until
-    /// [`Backend::end_timing`]. Returns `false` (and measures nothing) when the
-    /// backend has no device timer; callers then time the wall clock around
-    /// the work and a [`Backend::sync`]. Calling it again while timing restarts
-    /// the measurement.
-    ///
-    /// # Errors
-    /// Device errors.
-    fn begin_timing(&self) -> Result<bool> {
-        Ok(false)
-    }
-
-    /// Wait for the work enqueued since [`Backend::begin_timing`] and return
-    /// the seconds the device spent executing it: the sum over the device's
-    /// units of work (compute passes on wgpu), so queueing and host gaps
-    /// between them are not counted. `None` when timing was not on.
-    ///
-    /// # Errors
-    /// Device errors raised by the timed work.
-    fn end_timing(&self) -> Result<Option<f64>> {
-        Ok(None)
-    }
-
-    /// The kernel (or kernels) that would run `signature`, named precisely
-    /// enough that two different kernels never share a name (for example the
-    /// shader, entry point and a hash of its source). Benchmarks record it and
-    /// refuse a "baseline" that names the same kernel as the candidate.
-    /// `None` when the backend does not say.
-    fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
-        let _ = signature;
-        None
-    }
-
-    /// Enqueue the microbenchmark `probe` and return the work it does;
-    /// callers time it like any op (between [`Backend::begin_timing`] and
-    /// [`Backend::end_timing`], or around a [`Backend::sync`]) and divide, to
-    /// get the device peak that "% of peak" figures are relative to. `None`
-    /// when the backend has no such kernel.
-    ///
-    /// # Errors
-    /// Allocation and device errors.
-    fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
-        let _ = probe;
-        Ok(None)
-    }
-
-    /// Start a new peak-memory measurement (see [`Backend::memory_peak`]).
-    /// A backend may release memory it only caches (free pooled buffers,
-    /// staging copies) here, so the next peak is the measured work's own.
-    fn reset_memory_peak(&self) {}
-
-    /// The most device memory, in bytes, the backend held at once since
-    /// [`Backend::reset_memory_peak`]: every buffer it holds (tensors,
-    /// scratch, pooled), so a benchmark that resets, runs one call and syncs
-    /// reads the peak footprint of that call with its operands. `None` when
-    /// the backend does not track it.
-    fn memory_peak(&self) -> Option<u64> {
+    /// The backend's instruments (device timing, kernel identity, peak
+    /// probes, memory peak), if it has any: the one optional accessor, so a
+    /// wrapper forwards a single method and keeps all of them. `None` (the
+    /// default) makes `hcal-bench` fall back to wall time around a
+    /// [`Backend::sync`], to `None` as the kernel name and to host
+    /// microbenchmarks.
+    fn instruments(&self) -> Option<&dyn Instruments> {
         None
     }
 }
@@ -249,7 +197,7 @@ pub trait BackendExt: Backend {
     /// # Errors
     /// [`Error::Unsupported`] with the backend's reason; backend errors.
     fn run_call(&self, call: &Call<'_>) -> Result<()> {
-        if let Support::Unsupported(reason) = self.supports(&call.signature()) {
+        if let Support::Unsupported(reason) = self.supports(call.signature()) {
             return Err(Error::Unsupported { op: call.op().to_string(), backend: self.info().backend.clone(), reason });
         }
         self.execute(call)

@@ -1,35 +1,74 @@
 //! A validated operator call: what a backend receives.
 
-use serde::{Deserialize, Serialize};
+use crate::infer::resolve;
+use crate::{Error, Geometry, Op, Result, Tensor, TensorDesc};
 
-use crate::{Error, Op, Result, Tensor, TensorDesc, infer_outputs};
-
-/// An op together with the descriptors of its inputs: the question a backend
-/// answers in [`Backend::supports`](crate::Backend::supports).
+/// A validated op together with the descriptors of its inputs: the question a
+/// backend answers in [`Backend::supports`](crate::Backend::supports).
+///
+/// The only constructor validates (hcal-core's shape, dtype and attribute
+/// rules, run once), and the signature keeps what validation found: the
+/// output descriptors and the resolved [`Geometry`]. So `supports` only ever
+/// sees signatures that can run, and reads their geometry instead of
+/// recomputing it.
 ///
 /// ```
 /// use hcal_core::{DType, Op, OpSignature, TensorDesc};
 /// let a = TensorDesc::new([4, 4], DType::F16);
-/// let sig = OpSignature::new(Op::MatMul, vec![Some(a.clone()), Some(a)]);
+/// let sig = OpSignature::new(Op::MatMul, vec![Some(a.clone()), Some(a)]).unwrap();
 /// assert_eq!(sig.to_string(), "MatMul(f16[4, 4], f16[4, 4])");
+/// assert_eq!(sig.outputs()[0], TensorDesc::new([4, 4], DType::F16));
+/// let bad = TensorDesc::new([3, 5], DType::F16);
+/// assert!(OpSignature::new(Op::MatMul, vec![Some(bad.clone()), Some(bad)]).is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OpSignature {
-    /// The op with its attributes.
-    pub op: Op,
-    /// Positional input descriptors (`None` for an absent optional input).
-    pub inputs: Vec<Option<TensorDesc>>,
+    op: Op,
+    inputs: Vec<Option<TensorDesc>>,
+    outputs: Vec<TensorDesc>,
+    geometry: Geometry,
 }
 
 impl OpSignature {
-    /// A signature from parts.
-    pub fn new(op: Op, inputs: Vec<Option<TensorDesc>>) -> Self {
-        Self { op, inputs }
+    /// Validate `op` on positional input descriptors (`None` for an absent
+    /// optional input; trailing optional inputs may be left out).
+    ///
+    /// # Errors
+    /// Any shape, dtype, arity or attribute error of [`infer_outputs`](crate::infer_outputs).
+    pub fn new(op: Op, inputs: Vec<Option<TensorDesc>>) -> Result<Self> {
+        let refs: Vec<Option<&TensorDesc>> = inputs.iter().map(Option::as_ref).collect();
+        let (outputs, geometry) = resolve(&op, &refs)?;
+        Ok(Self { op, inputs, outputs, geometry })
+    }
+
+    /// The op with its attributes.
+    pub fn op(&self) -> &Op {
+        &self.op
+    }
+
+    /// Positional input descriptors (`None` for an absent optional input).
+    pub fn inputs(&self) -> &[Option<TensorDesc>] {
+        &self.inputs
+    }
+
+    /// Input `i`'s descriptor (`None` when absent or beyond the slots given).
+    pub fn input(&self, i: usize) -> Option<&TensorDesc> {
+        self.inputs.get(i).and_then(Option::as_ref)
+    }
+
+    /// The descriptor of every output slot (optional outputs included).
+    pub fn outputs(&self) -> &[TensorDesc] {
+        &self.outputs
+    }
+
+    /// The geometry hcal-core resolved while validating.
+    pub fn geometry(&self) -> &Geometry {
+        &self.geometry
     }
 
     /// The first input's dtype (the op's compute dtype for every op but Cast's target).
     pub fn dtype(&self) -> Option<crate::DType> {
-        self.inputs.first().and_then(|d| d.as_ref()).map(|d| d.dtype)
+        self.input(0).map(|d| d.dtype)
     }
 }
 
@@ -67,7 +106,7 @@ impl std::fmt::Display for OpSignature {
 /// ```
 #[derive(Debug)]
 pub struct Call<'a> {
-    op: &'a Op,
+    signature: OpSignature,
     inputs: Vec<Option<&'a Tensor>>,
     outputs: Vec<Option<&'a Tensor>>,
 }
@@ -77,7 +116,7 @@ impl<'a> Call<'a> {
     ///
     /// # Errors
     /// As [`Call::with_optional`].
-    pub fn new(op: &'a Op, inputs: &[&'a Tensor], outputs: &[&'a Tensor]) -> Result<Self> {
+    pub fn new(op: &Op, inputs: &[&'a Tensor], outputs: &[&'a Tensor]) -> Result<Self> {
         let inputs: Vec<_> = inputs.iter().copied().map(Some).collect();
         let outputs: Vec<_> = outputs.iter().copied().map(Some).collect();
         Self::with_optional(op, &inputs, &outputs)
@@ -86,13 +125,58 @@ impl<'a> Call<'a> {
     /// Validate a call with optional inputs/outputs (`None` slots).
     ///
     /// # Errors
-    /// Any shape, dtype or attribute error of [`infer_outputs`]; an output count
-    /// beyond the op's, a missing required output, an output whose descriptor
-    /// differs from the inferred one, or an output aliasing an input.
-    pub fn with_optional(op: &'a Op, inputs: &[Option<&'a Tensor>], outputs: &[Option<&'a Tensor>]) -> Result<Self> {
-        let descs: Vec<Option<&TensorDesc>> = inputs.iter().map(|t| t.map(Tensor::desc)).collect();
-        let expected = infer_outputs(op, &descs)?;
+    /// Any shape, dtype or attribute error of [`infer_outputs`](crate::infer_outputs);
+    /// as [`Call::from_signature`] for the outputs.
+    pub fn with_optional(op: &Op, inputs: &[Option<&'a Tensor>], outputs: &[Option<&'a Tensor>]) -> Result<Self> {
+        let descs = inputs.iter().map(|t| t.map(|t| t.desc().clone())).collect();
+        let signature = OpSignature::new(op.clone(), descs)?;
+        Self::checked_outputs(signature, inputs, outputs)
+    }
+
+    /// A call from a signature validated earlier (for example to allocate
+    /// the outputs from [`OpSignature::outputs`]): the shape rules are not run
+    /// again; the tensors must have exactly the signature's descriptors.
+    ///
+    /// ```
+    /// use hcal_core::{Call, DType, Op, OpSignature, Tensor, TensorDesc, TensorId};
+    /// let d = TensorDesc::new([2, 2], DType::F32);
+    /// let sig = OpSignature::new(Op::MatMul, vec![Some(d.clone()), Some(d.clone())]).unwrap();
+    /// let (a, y) = (Tensor::from_parts(TensorId(1), d.clone()), Tensor::from_parts(TensorId(2), sig.outputs()[0].clone()));
+    /// let call = Call::from_signature(sig, &[Some(&a), Some(&a)], &[Some(&y)]).unwrap();
+    /// assert_eq!(call.signature().to_string(), "MatMul(f32[2, 2], f32[2, 2])");
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Arity`] when the inputs are not the signature's (count or
+    /// descriptors), an output count beyond the op's or a missing required
+    /// output; [`Error::OutputMismatch`] for an output whose descriptor
+    /// differs from the inferred one; [`Error::Aliasing`] for an output that
+    /// is also an input (or another output).
+    pub fn from_signature(
+        signature: OpSignature,
+        inputs: &[Option<&'a Tensor>],
+        outputs: &[Option<&'a Tensor>],
+    ) -> Result<Self> {
+        let same = inputs.len() == signature.inputs().len()
+            && inputs.iter().zip(signature.inputs()).all(|(t, d)| t.map(Tensor::desc) == d.as_ref());
+        if !same {
+            let got: Vec<String> = inputs.iter().map(|t| t.map_or("-".to_string(), |t| t.desc().to_string())).collect();
+            return Err(Error::Arity {
+                op: signature.op().name(),
+                detail: format!("inputs ({}) are not those of the signature {signature}", got.join(", ")),
+            });
+        }
+        Self::checked_outputs(signature, inputs, outputs)
+    }
+
+    fn checked_outputs(
+        signature: OpSignature,
+        inputs: &[Option<&'a Tensor>],
+        outputs: &[Option<&'a Tensor>],
+    ) -> Result<Self> {
+        let op = signature.op();
         let name = op.name();
+        let expected = signature.outputs();
         if outputs.len() > expected.len() {
             return Err(Error::Arity {
                 op: name,
@@ -126,12 +210,17 @@ impl<'a> Call<'a> {
                 }
             }
         }
-        Ok(Self { op, inputs: inputs.to_vec(), outputs: outputs.to_vec() })
+        Ok(Self { signature, inputs: inputs.to_vec(), outputs: outputs.to_vec() })
     }
 
     /// The op.
-    pub fn op(&self) -> &'a Op {
-        self.op
+    pub fn op(&self) -> &Op {
+        self.signature.op()
+    }
+
+    /// The geometry hcal-core resolved for this call: what backends index with.
+    pub fn geometry(&self) -> &Geometry {
+        self.signature.geometry()
     }
 
     /// Input slot `i` (`None` when absent or beyond the slots given).
@@ -154,8 +243,8 @@ impl<'a> Call<'a> {
         &self.outputs
     }
 
-    /// The signature (op + input descriptors) for a capability query.
-    pub fn signature(&self) -> OpSignature {
-        OpSignature::new(self.op.clone(), self.inputs.iter().map(|t| t.map(|t| t.desc().clone())).collect())
+    /// The validated signature (op, input descriptors, geometry), for a capability query.
+    pub fn signature(&self) -> &OpSignature {
+        &self.signature
     }
 }

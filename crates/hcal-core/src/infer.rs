@@ -1,7 +1,10 @@
-//! Validation and shape inference for every op: the only place shape rules live.
+//! Validation and shape inference for every op: the only place shape rules
+//! run. [`resolve`] checks a call's inputs once and yields both the output
+//! descriptors and the [`Geometry`] backends index with.
 
 use crate::geometry::{
-    attention_geometry, broadcast_shapes, matmul_geometry, normalize_axis, reduce_axes, rotary_geometry, transpose_perm,
+    AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry,
+    norm_split, normalize_axis, reduce_axes, rotary_geometry, softmax_split, transpose_perm,
 };
 use crate::{Error, Op, Result, TensorDesc};
 
@@ -26,6 +29,12 @@ use crate::{Error, Op, Result, TensorDesc};
 /// # Errors
 /// An [`Error`] naming the op and the offending operand, dims or dtypes.
 pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDesc>> {
+    resolve(op, inputs).map(|(outputs, _)| outputs)
+}
+
+/// Validate `inputs` against `op` once: the output descriptors (as
+/// [`infer_outputs`]) and the call's resolved [`Geometry`].
+pub(crate) fn resolve(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<TensorDesc>, Geometry)> {
     let name = op.name();
     let (min, max) = op.input_arity();
     if inputs.len() < min || inputs.len() > max {
@@ -39,7 +48,7 @@ pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<Tens
             return Err(Error::shape(name, format!("input {i} {d} is too large to address (bytes overflow usize)")));
         }
     }
-    let outputs = infer_shapes(op, inputs)?;
+    let (outputs, geometry) = resolve_shapes(op, inputs)?;
     for (i, d) in outputs.iter().enumerate() {
         if d.byte_len().is_err() {
             return Err(Error::shape(
@@ -48,11 +57,12 @@ pub fn infer_outputs(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<Tens
             ));
         }
     }
-    Ok(outputs)
+    Ok((outputs, geometry))
 }
 
-/// The output descriptors of a call whose arity is checked and whose inputs are addressable.
-fn infer_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDesc>> {
+/// The output descriptors and geometry of a call whose arity is checked and
+/// whose inputs are addressable.
+fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<TensorDesc>, Geometry)> {
     let name = op.name();
     let required = |i: usize| -> Result<&TensorDesc> {
         inputs[i].ok_or_else(|| Error::arity(name, format!("input {i} is required")))
@@ -74,49 +84,26 @@ fn infer_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDes
             float("A", a)?;
             same_dtype("A", a, "B", b)?;
             let g = matmul_geometry(&a.shape, &b.shape)?;
-            Ok(vec![TensorDesc::new(g.out_shape, a.dtype)])
+            Ok((vec![TensorDesc::new(g.out_shape.clone(), a.dtype)], Geometry::MatMul(g)))
         }
-        Op::Gemm(g) => {
+        Op::Gemm(attrs) => {
             let (a, b) = (required(0)?, required(1)?);
             float("A", a)?;
             same_dtype("A", a, "B", b)?;
-            if a.rank() != 2 || b.rank() != 2 {
-                return Err(Error::shape(name, format!("A {:?} and B {:?} must be rank 2", a.shape, b.shape)));
-            }
-            if !(g.alpha.is_finite() && g.beta.is_finite()) {
-                return Err(Error::attribute(
-                    name,
-                    "alpha",
-                    format!("alpha={} and beta={} must be finite", g.alpha, g.beta),
-                ));
-            }
-            let (m, ka) = if g.trans_a { (a.shape[1], a.shape[0]) } else { (a.shape[0], a.shape[1]) };
-            let (kb, n) = if g.trans_b { (b.shape[1], b.shape[0]) } else { (b.shape[0], b.shape[1]) };
-            if ka != kb {
-                return Err(Error::shape(
-                    name,
-                    format!(
-                        "inner dims differ: op(A) is [{m}, {ka}] (A {:?}, transA={}), op(B) is [{kb}, {n}] (B {:?}, transB={})",
-                        a.shape, g.trans_a as u8, b.shape, g.trans_b as u8
-                    ),
-                ));
-            }
             if let Some(c) = optional(2) {
                 same_dtype("A", a, "C", c)?;
-                if c.rank() > 2 || broadcast_shapes(name, &c.shape, &[m, n]).ok().as_deref() != Some(&[m, n][..]) {
-                    return Err(Error::shape(name, format!("C {:?} does not broadcast to [M={m}, N={n}]", c.shape)));
-                }
             }
-            Ok(vec![TensorDesc::new([m, n], a.dtype)])
+            let g = gemm_geometry(attrs, a, b, optional(2))?;
+            Ok((vec![TensorDesc::new([g.m, g.n], a.dtype)], Geometry::Gemm(g)))
         }
         Op::Softmax { axis } => {
             let x = required(0)?;
             float("X", x)?;
-            normalize_axis(name, *axis, x.rank().max(1))?;
+            let ax = normalize_axis(name, *axis, x.rank().max(1))?;
             if x.rank() == 0 {
                 return Err(Error::shape(name, "X must have rank >= 1"));
             }
-            Ok(vec![x.clone()])
+            Ok((vec![x.clone()], Geometry::Softmax(softmax_split(&x.shape, ax))))
         }
         Op::LayerNormalization { axis, epsilon } | Op::RmsNormalization { axis, epsilon } => {
             let x = required(0)?;
@@ -145,7 +132,8 @@ fn infer_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDes
                 }
             }
             required(1)?;
-            Ok(vec![x.clone()])
+            let split: AxisSplit = norm_split(&x.shape, ax);
+            Ok((vec![x.clone()], Geometry::Normalization { axis: ax, split }))
         }
         Op::Attention(attrs) => {
             let (q, k, v) = (required(0)?, required(1)?, required(2)?);
@@ -170,27 +158,29 @@ fn infer_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDes
             let total = g.past_len.checked_add(g.kv_len).ok_or_else(|| {
                 Error::shape(name, format!("past length {} + new length {} overflows usize", g.past_len, g.kv_len))
             })?;
-            Ok(vec![
-                y,
-                TensorDesc::new([g.batch, g.kv_heads, total, g.head_dim], q.dtype),
-                TensorDesc::new([g.batch, g.kv_heads, total, g.v_head_dim], q.dtype),
-            ])
+            let present_key = TensorDesc::new([g.batch, g.kv_heads, total, g.head_dim], q.dtype);
+            let present_value = TensorDesc::new([g.batch, g.kv_heads, total, g.v_head_dim], q.dtype);
+            Ok((vec![y, present_key, present_value], Geometry::Attention(g)))
         }
         Op::RotaryEmbedding(attrs) => {
             let x = required(0)?;
-            rotary_geometry(attrs, x, required(1)?, required(2)?, optional(3))?;
-            Ok(vec![x.clone()])
+            let g = rotary_geometry(attrs, x, required(1)?, required(2)?, optional(3))?;
+            Ok((vec![x.clone()], Geometry::RotaryEmbedding(g)))
         }
         Op::Gelu { .. } | Op::Unary(_) => {
             let x = required(0)?;
             float("X", x)?;
-            Ok(vec![x.clone()])
+            Ok((vec![x.clone()], Geometry::Elementwise))
         }
         Op::Binary(_) => {
             let (a, b) = (required(0)?, required(1)?);
             float("A", a)?;
             same_dtype("A", a, "B", b)?;
-            Ok(vec![TensorDesc::new(broadcast_shapes(name, &a.shape, &b.shape)?, a.dtype)])
+            let out_shape = broadcast_shapes(name, &a.shape, &b.shape)?;
+            let (a_strides, b_strides) =
+                (broadcast_strides(&a.shape, &out_shape), broadcast_strides(&b.shape, &out_shape));
+            let y = TensorDesc::new(out_shape.clone(), a.dtype);
+            Ok((vec![y], Geometry::Broadcast { out_shape, a_strides, b_strides }))
         }
         Op::Reduce { axes, keepdims, .. } => {
             let x = required(0)?;
@@ -203,16 +193,17 @@ fn infer_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<Vec<TensorDes
                     (true, false) => None,
                 })
                 .collect::<Vec<_>>();
-            Ok(vec![TensorDesc::new(shape, x.dtype)])
+            Ok((vec![TensorDesc::new(shape, x.dtype)], Geometry::Reduce { axes: reduced }))
         }
         Op::Transpose { perm } => {
             let x = required(0)?;
             let perm = transpose_perm(perm.as_deref(), x.rank())?;
-            Ok(vec![TensorDesc::new(perm.iter().map(|&p| x.shape[p]).collect::<Vec<_>>(), x.dtype)])
+            let y = TensorDesc::new(perm.iter().map(|&p| x.shape[p]).collect::<Vec<_>>(), x.dtype);
+            Ok((vec![y], Geometry::Transpose { perm }))
         }
         Op::Cast { to } => {
             let x = required(0)?;
-            Ok(vec![TensorDesc::new(x.shape.clone(), *to)])
+            Ok((vec![TensorDesc::new(x.shape.clone(), *to)], Geometry::Elementwise))
         }
     }
 }

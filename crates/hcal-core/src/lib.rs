@@ -5,19 +5,21 @@
 //! - [`DType`] and [`TensorDesc`]: element types and contiguous row-major shapes.
 //! - [`Op`]: one variant per operator, ONNX (opset 23) semantics where ONNX
 //!   defines the op; ops are plain data (`Clone`, `PartialEq`, serde).
-//! - [`infer_outputs`] and [`Call`]: validation and shape inference. This is the
-//!   only place shape rules live; a [`Call`] can only be built by validating, and
-//!   backends receive `Call`s, so they never re-validate (as `wgpu-core` validates
-//!   for `wgpu-hal`). The resolved geometries ([`matmul_geometry`],
-//!   [`attention_geometry`], ...) are shared with backends so indexing follows the
-//!   same rules.
-//! - [`Backend`]: the object-safe trait a vendor implements (info, capability
-//!   answer per [`OpSignature`], alloc/write/read/free, execute, sync), and
-//!   [`BackendExt::run`] to validate, check support and execute in one call.
-//!   Optional hooks with default bodies serve benchmarks: device timing
-//!   ([`Backend::begin_timing`] / [`Backend::end_timing`]), the kernel a
-//!   signature would run ([`Backend::kernel_variant`]) and peak microbenchmarks
-//!   ([`Backend::run_probe`] with a [`Probe`]).
+//! - [`OpSignature`] and [`Call`]: validation and shape inference, run once per
+//!   call. This is the only place shape rules live; a signature or a call can
+//!   only be built by validating, and it keeps the resolved [`Geometry`]
+//!   (MatMul's M/N/K and batch strides, Attention's heads and lengths, ...), so
+//!   backends receive valid calls with their geometry and never re-validate or
+//!   recompute shapes (as `wgpu-core` validates for `wgpu-hal`).
+//!   [`infer_outputs`] answers the output descriptors alone.
+//! - [`Backend`]: the object-safe trait a vendor implements, nine methods: info,
+//!   the capability answer per [`OpSignature`], alloc/free/write/read, execute,
+//!   sync, and one optional accessor, [`Backend::instruments`], behind which
+//!   sit all the measurement hooks ([`Instruments`]: device timing, the
+//!   kernel a signature runs, peak microbenchmarks with a [`Probe`], memory
+//!   peak). [`BackendExt::run`] validates, checks support and executes in one
+//!   call; [`BackendWrapper`] makes a wrapper that forwards everything it
+//!   does not change.
 //! - [`Error`]: one error enum; every message names the op and the dims.
 //!
 //! Design choices:
@@ -42,20 +44,24 @@ mod dtype;
 mod error;
 mod geometry;
 mod infer;
+mod instruments;
 mod op;
 mod probe;
 mod tensor;
+mod wrapper;
 
 pub use backend::{Backend, BackendExt, DeviceInfo, DeviceType, Support};
 pub use call::{Call, OpSignature};
 pub use dtype::DType;
 pub use error::{Error, Result};
 pub use geometry::{
-    AttentionGeometry, AxisSplit, MatMulGeometry, RotaryGeometry, attention_geometry, broadcast_shapes,
-    broadcast_strides, matmul_geometry, norm_split, normalize_axis, reduce_axes, rotary_geometry, softmax_split,
-    transpose_perm,
+    AttentionGeometry, AxisSplit, GemmGeometry, Geometry, MatMulGeometry, RotaryGeometry, attention_geometry,
+    broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes,
+    rotary_geometry, softmax_split, transpose_perm,
 };
 pub use infer::infer_outputs;
+pub use instruments::Instruments;
 pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};
 pub use probe::{Probe, ProbeWork};
 pub use tensor::{Tensor, TensorDesc, TensorId, contiguous_strides};
+pub use wrapper::BackendWrapper;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A microbenchmark for [`crate::Backend::run_probe`].
+/// A microbenchmark for [`crate::Instruments::run_probe`].
 ///
 /// ```
 /// use hcal_core::Probe;

@@ -5,15 +5,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hcal_core::{
-    Backend, Call, DType, DeviceInfo, DeviceType, Error, Op, OpSignature, Result, Support, Tensor, TensorDesc,
-    TensorId, attention_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes, rotary_geometry,
-    softmax_split, transpose_perm,
+    Backend, Call, DType, DeviceInfo, DeviceType, Error, Geometry, Op, OpSignature, Result, Support, Tensor,
+    TensorDesc, TensorId,
 };
 
 use crate::attention::{AttentionInputs, AttentionProblem};
 use crate::convert::{from_f64, to_f64, to_i64};
 use crate::norm::Param;
-use crate::{elementwise, matmul, norm, reduce, rotary, softmax, transpose};
+use crate::{binary, matmul, norm, reduce, rotary, softmax, transpose, unary};
 
 const NAME: &str = "cpu";
 
@@ -129,58 +128,52 @@ impl Backend for CpuBackend {
             Ok((to_f64(t.dtype(), &self.bytes(t)?), t))
         };
         let out = |i: usize| call.output(i);
-        match call.op() {
-            Op::MatMul => {
-                let ((a, ta), (b, tb)) = (required(0)?, required(1)?);
-                let g = matmul_geometry(ta.shape(), tb.shape())?;
-                self.store(out(0), &matmul::matmul(&g, &a, &b))
+        // hcal-core resolved the geometry while validating; it always matches the op.
+        match (call.op(), call.geometry()) {
+            (Op::MatMul, Geometry::MatMul(g)) => {
+                let ((a, _), (b, _)) = (required(0)?, required(1)?);
+                self.store(out(0), &matmul::matmul(g, &a, &b))
             }
-            Op::Gemm(attrs) => {
-                let ((a, ta), (b, tb)) = (required(0)?, required(1)?);
+            (Op::Gemm(attrs), Geometry::Gemm(g)) => {
+                let ((a, _), (b, _)) = (required(0)?, required(1)?);
                 let c = input(2)?;
-                let c_arg = c.as_deref().zip(call.input(2).map(Tensor::shape));
-                self.store(out(0), &matmul::gemm(attrs, &a, ta.shape(), &b, tb.shape(), c_arg))
+                let (alpha, beta) = (f64::from(attrs.alpha), f64::from(attrs.beta));
+                self.store(out(0), &matmul::gemm(g, alpha, beta, &a, &b, c.as_deref()))
             }
-            Op::Softmax { axis } => {
-                let (x, tx) = required(0)?;
-                let ax = normalize_axis("Softmax", *axis, tx.desc().rank())?;
-                self.store(out(0), &softmax::softmax(softmax_split(tx.shape(), ax), &x))
+            (Op::Softmax { .. }, Geometry::Softmax(split)) => {
+                let (x, _) = required(0)?;
+                self.store(out(0), &softmax::softmax(*split, &x))
             }
-            Op::LayerNormalization { axis, epsilon } => {
+            (Op::LayerNormalization { epsilon, .. }, Geometry::Normalization { axis, split }) => {
                 let ((x, tx), (scale, ts)) = (required(0)?, required(1)?);
-                let ax = normalize_axis("LayerNormalization", *axis, tx.desc().rank())?;
                 let bias = input(2)?;
                 let bias_param = bias
                     .as_deref()
                     .map(|v| Param { values: v, shape: call.input(2).map(Tensor::shape).unwrap_or(&[]) });
                 let y = norm::layer_norm(
-                    norm_split(tx.shape(), ax),
-                    &tx.shape()[ax..],
+                    *split,
+                    &tx.shape()[*axis..],
                     &x,
-                    *epsilon as f64,
+                    f64::from(*epsilon),
                     Param { values: &scale, shape: ts.shape() },
                     bias_param,
                 );
                 self.store(out(0), &y)
             }
-            Op::RmsNormalization { axis, epsilon } => {
+            (Op::RmsNormalization { epsilon, .. }, Geometry::Normalization { axis, split }) => {
                 let ((x, tx), (scale, ts)) = (required(0)?, required(1)?);
-                let ax = normalize_axis("RMSNormalization", *axis, tx.desc().rank())?;
                 let y = norm::rms_norm(
-                    norm_split(tx.shape(), ax),
-                    &tx.shape()[ax..],
+                    *split,
+                    &tx.shape()[*axis..],
                     &x,
-                    *epsilon as f64,
+                    f64::from(*epsilon),
                     Param { values: &scale, shape: ts.shape() },
                 );
                 self.store(out(0), &y)
             }
-            Op::Attention(attrs) => {
-                let ((q, tq), (k, tk), (v, tv)) = (required(0)?, required(1)?, required(2)?);
+            (Op::Attention(attrs), Geometry::Attention(g)) => {
+                let ((q, _), (k, _), (v, _)) = (required(0)?, required(1)?, required(2)?);
                 let (mask, past_key, past_value) = (input(3)?, input(4)?, input(5)?);
-                let desc = |i: usize| call.input(i).map(Tensor::desc);
-                let past = desc(4).zip(desc(5));
-                let g = attention_geometry(attrs, tq.desc(), tk.desc(), tv.desc(), desc(3), past)?;
                 let inputs = AttentionInputs {
                     q: &q,
                     k: &k,
@@ -189,45 +182,41 @@ impl Backend for CpuBackend {
                     past_key: past_key.as_deref(),
                     past_value: past_value.as_deref(),
                 };
-                let problem = AttentionProblem::new(attrs, &g, &inputs);
+                let problem = AttentionProblem::new(attrs, g, &inputs);
                 self.store(out(0), &problem.output())?;
                 self.store(out(1), &problem.present_key)?;
                 self.store(out(2), &problem.present_value)
             }
-            Op::RotaryEmbedding(attrs) => {
-                let ((x, tx), (cos, tc), (sin, ts)) = (required(0)?, required(1)?, required(2)?);
+            (Op::RotaryEmbedding(attrs), Geometry::RotaryEmbedding(g)) => {
+                let ((x, _), (cos, _), (sin, _)) = (required(0)?, required(1)?, required(2)?);
                 let ids = call.input(3).map(|t| self.bytes(t).map(|b| to_i64(&b))).transpose()?;
-                let g = rotary_geometry(attrs, tx.desc(), tc.desc(), ts.desc(), call.input(3).map(Tensor::desc))?;
-                self.store(out(0), &rotary::rotary_embedding(&g, attrs.interleaved, &x, &cos, &sin, ids.as_deref()))
+                self.store(out(0), &rotary::rotary_embedding(g, attrs.interleaved, &x, &cos, &sin, ids.as_deref()))
             }
-            Op::Gelu { approximate } => {
+            (Op::Gelu { approximate }, Geometry::Elementwise) => {
                 let (x, _) = required(0)?;
-                self.store(out(0), &elementwise::map(&x, |v| elementwise::gelu(*approximate, v)))
+                self.store(out(0), &unary::map(&x, |v| unary::gelu(*approximate, v)))
             }
-            Op::Unary(u) => {
+            (Op::Unary(u), Geometry::Elementwise) => {
                 let (x, _) = required(0)?;
-                self.store(out(0), &elementwise::map(&x, |v| elementwise::unary(*u, v)))
+                self.store(out(0), &unary::map(&x, |v| unary::unary(*u, v)))
             }
-            Op::Binary(bop) => {
-                let ((a, ta), (b, tb)) = (required(0)?, required(1)?);
-                let out_t = out(0).expect("validated by hcal-core");
-                self.store(out(0), &elementwise::broadcast_binary(*bop, &a, ta.shape(), &b, tb.shape(), out_t.shape()))
+            (Op::Binary(bop), Geometry::Broadcast { out_shape, a_strides, b_strides }) => {
+                let ((a, _), (b, _)) = (required(0)?, required(1)?);
+                self.store(out(0), &binary::broadcast_binary(*bop, &a, a_strides, &b, b_strides, out_shape))
             }
-            Op::Reduce { op, axes, .. } => {
+            (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => {
                 let (x, tx) = required(0)?;
-                let axes = reduce_axes(op.name(), axes.as_deref(), tx.desc().rank())?;
-                self.store(out(0), &reduce::reduce(*op, &x, tx.shape(), &axes))
+                self.store(out(0), &reduce::reduce(*op, &x, tx.shape(), axes))
             }
-            Op::Transpose { perm } => {
+            (Op::Transpose { .. }, Geometry::Transpose { perm }) => {
                 // Moves raw elements, so every dtype (i64 included) is exact.
                 let tx = call.input(0).expect("validated by hcal-core");
-                let perm = transpose_perm(perm.as_deref(), tx.desc().rank())?;
                 let bytes = self.bytes(tx)?;
                 let elems: Vec<&[u8]> = bytes.chunks_exact(tx.dtype().size_bytes()).collect();
-                let moved = transpose::transpose(&elems, tx.shape(), &perm).concat();
+                let moved = transpose::transpose(&elems, tx.shape(), perm).concat();
                 self.store_bytes(out(0).expect("validated by hcal-core"), moved)
             }
-            Op::Cast { to } => {
+            (Op::Cast { to }, Geometry::Elementwise) => {
                 let tx = call.input(0).expect("validated by hcal-core");
                 let bytes = self.bytes(tx)?;
                 let y = out(0).expect("validated by hcal-core");
@@ -239,6 +228,7 @@ impl Backend for CpuBackend {
                 }
                 self.store(Some(y), &to_f64(tx.dtype(), &bytes))
             }
+            (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
         }
     }
 

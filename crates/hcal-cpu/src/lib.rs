@@ -23,14 +23,15 @@
 //! ```
 
 pub mod attention;
+pub mod binary;
 pub mod convert;
-pub mod elementwise;
 pub mod matmul;
 pub mod norm;
 pub mod reduce;
 pub mod rotary;
 pub mod softmax;
 pub mod transpose;
+pub mod unary;
 
 mod backend;
 

@@ -1,6 +1,6 @@
 //! MatMul and Gemm: `Y[m, n] = sum_k A[m, k] B[k, n]`, accumulated in f64.
 
-use hcal_core::{Gemm, MatMulGeometry, broadcast_strides};
+use hcal_core::{GemmGeometry, MatMulGeometry};
 use rayon::prelude::*;
 
 /// ONNX MatMul on row-major operands with broadcast batch dims.
@@ -21,21 +21,12 @@ pub fn matmul(g: &MatMulGeometry, a: &[f64], b: &[f64]) -> Vec<f64> {
     y
 }
 
-/// ONNX Gemm: `Y = alpha op(A) op(B) + beta C`, `A`, `B` rank 2.
-pub fn gemm(
-    attrs: &Gemm,
-    a: &[f64],
-    a_shape: &[usize],
-    b: &[f64],
-    b_shape: &[usize],
-    c: Option<(&[f64], &[usize])>,
-) -> Vec<f64> {
-    let (m, k) = if attrs.trans_a { (a_shape[1], a_shape[0]) } else { (a_shape[0], a_shape[1]) };
-    let n = if attrs.trans_b { b_shape[0] } else { b_shape[1] };
-    let a_at = |i: usize, p: usize| if attrs.trans_a { a[p * m + i] } else { a[i * k + p] };
-    let b_at = |p: usize, j: usize| if attrs.trans_b { b[j * k + p] } else { b[p * n + j] };
-    let c_strides = c.map(|(_, shape)| broadcast_strides(shape, &[m, n]));
-    let (alpha, beta) = (attrs.alpha as f64, attrs.beta as f64);
+/// ONNX Gemm: `Y = alpha op(A) op(B) + beta C`, `A`, `B` rank 2, `C`
+/// broadcast with the strides of [`GemmGeometry::c_strides`].
+pub fn gemm(g: &GemmGeometry, alpha: f64, beta: f64, a: &[f64], b: &[f64], c: Option<&[f64]>) -> Vec<f64> {
+    let (m, n, k) = (g.m, g.n, g.k);
+    let a_at = |i: usize, p: usize| if g.trans_a { a[p * m + i] } else { a[i * k + p] };
+    let b_at = |p: usize, j: usize| if g.trans_b { b[j * k + p] } else { b[p * n + j] };
     let mut y = vec![0.0; m * n];
     if n == 0 {
         return y;
@@ -43,8 +34,8 @@ pub fn gemm(
     y.par_chunks_mut(n).enumerate().for_each(|(i, y_row)| {
         for (j, y_ij) in y_row.iter_mut().enumerate() {
             let dot: f64 = (0..k).map(|p| a_at(i, p) * b_at(p, j)).sum();
-            let bias = match (c, &c_strides) {
-                (Some((c, _)), Some(s)) => beta * c[i * s[0] + j * s[1]],
+            let bias = match (c, g.c_strides) {
+                (Some(c), Some(s)) => beta * c[i * s[0] + j * s[1]],
                 _ => 0.0,
             };
             *y_ij = alpha * dot + bias;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use hcal_conformance::generate::Gen;
 use hcal_conformance::{Case, ExpectedFailure, Input, Summary, Verdict, judge_values};
-use hcal_core::{Backend, OpSignature, infer_outputs};
+use hcal_core::{Backend, OpSignature};
 
 use crate::mapping::{MAPPED_OPS, map_node};
 use crate::model::{DataSet, OnnxCase, discover, load_case, load_data_sets};
@@ -219,11 +219,14 @@ fn judge_set(
         let values = tensor.values().expect("hcal dtypes decode to values");
         inputs.push(Some(Input { desc, generator: Gen::Values(values) }));
     }
-    let descs: Vec<Option<&hcal_core::TensorDesc>> = inputs.iter().map(|i| i.as_ref().map(|i| &i.desc)).collect();
     let signature =
-        OpSignature::new(mapping.op.clone(), inputs.iter().map(|i| i.as_ref().map(|i| i.desc.clone())).collect());
-    let inferred =
-        infer_outputs(&mapping.op, &descs).map_err(|e| unsupported(format!("hcal-core rejects {signature}: {e}")))?;
+        OpSignature::new(mapping.op.clone(), inputs.iter().map(|i| i.as_ref().map(|i| i.desc.clone())).collect())
+            .map_err(|e| {
+                let descs: Vec<String> =
+                    inputs.iter().map(|i| i.as_ref().map_or("-".to_string(), |i| i.desc.to_string())).collect();
+                unsupported(format!("hcal-core rejects {}({}): {e}", mapping.op, descs.join(", ")))
+            })?;
+    let inferred = signature.outputs();
 
     let mut requested = Vec::new();
     let mut expected_values = Vec::new();

@@ -3,8 +3,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hcal_core::{
-    Backend, Call, DType, DeviceInfo, Error, Op, OpSignature, Probe, ProbeWork, Result, Support, Tensor, TensorDesc,
-    attention_geometry, infer_outputs, matmul_geometry,
+    Backend, Call, DType, DeviceInfo, Error, Instruments, Op, OpSignature, Probe, ProbeWork, Result, Support, Tensor,
+    TensorDesc, attention_geometry, matmul_geometry,
 };
 
 use crate::adapter::{AdapterEntry, api_name, device_type};
@@ -218,10 +218,10 @@ impl WgpuBackend {
 
     /// Why a signature cannot run here, if it cannot.
     fn decline(&self, sig: &OpSignature) -> Option<String> {
-        let inputs: Vec<Option<&TensorDesc>> = sig.inputs.iter().map(Option::as_ref).collect();
-        let outputs = infer_outputs(&sig.op, &inputs).ok()?;
+        let inputs: Vec<Option<&TensorDesc>> = sig.inputs().iter().map(Option::as_ref).collect();
+        let outputs = sig.outputs();
         let max_binding = self.gpu.limits.max_storage_buffer_binding_size;
-        for d in inputs.iter().flatten().copied().chain(&outputs) {
+        for d in inputs.iter().flatten().copied().chain(outputs) {
             if d.numel() >= u32::MAX as usize {
                 return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
             }
@@ -233,7 +233,7 @@ impl WgpuBackend {
                 ));
             }
         }
-        match &sig.op {
+        match sig.op() {
             Op::Attention(attrs) => {
                 let d = |i: usize| inputs.get(i).copied().flatten();
                 let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
@@ -373,14 +373,6 @@ fn record_f32(
 }
 
 impl Backend for WgpuBackend {
-    fn reset_memory_peak(&self) {
-        self.state().mem.reset_peak();
-    }
-
-    fn memory_peak(&self) -> Option<u64> {
-        Some(self.state().mem.report().peak_device_bytes)
-    }
-
     fn info(&self) -> &DeviceInfo {
         &self.info
     }
@@ -507,8 +499,22 @@ impl Backend for WgpuBackend {
         self.gpu.wait()
     }
 
+    fn instruments(&self) -> Option<&dyn Instruments> {
+        Some(self)
+    }
+}
+
+impl Instruments for WgpuBackend {
+    fn reset_memory_peak(&self) {
+        self.state().mem.reset_peak();
+    }
+
+    fn memory_peak(&self) -> Option<u64> {
+        Some(self.state().mem.report().peak_device_bytes)
+    }
+
     /// Timestamp queries at the beginning and end of every compute pass
-    /// opened until [`Backend::end_timing`] (needs the adapter's
+    /// opened until [`Instruments::end_timing`] (needs the adapter's
     /// `TIMESTAMP_QUERY`, requested at open when offered).
     fn begin_timing(&self) -> Result<bool> {
         if !self.gpu.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
@@ -537,10 +543,10 @@ impl Backend for WgpuBackend {
     /// `+convert.wgsl@...` when f16/bf16/bool operands are converted around
     /// the kernel: editing a kernel changes the name.
     fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
-        if let Op::Attention(attrs) = &signature.op {
+        if let Op::Attention(attrs) = signature.op() {
             // The path decides the kernels: the fused one, or the composed
             // sequence (matmuls around the in-place score softmax).
-            let d = |i: usize| signature.inputs.get(i).and_then(Option::as_ref);
+            let d = |i: usize| signature.inputs().get(i).and_then(Option::as_ref);
             let g = attention_geometry(attrs, d(0)?, d(1)?, d(2)?, d(3), d(4).zip(d(5))).ok()?;
             let flash_ok = crate::flash::variant_for(&self.gpu, &g, d(3).is_some()).is_some();
             let device = attention::Device::new(&self.gpu, flash_ok);
@@ -552,7 +558,7 @@ impl Backend for WgpuBackend {
             };
             return Some(format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader)));
         }
-        if matches!(signature.op, Op::MatMul | Op::Gemm(_)) {
+        if matches!(signature.op(), Op::MatMul | Op::Gemm(_)) {
             let path = crate::matmul::describe(
                 &self.pipelines.tuner,
                 &self.gpu.backend,
@@ -567,7 +573,7 @@ impl Backend for WgpuBackend {
             };
             return Some(format!("{shader}.wgsl:{path}@{:08x}", source_hash(shader)));
         }
-        let (shader, entry) = match &signature.op {
+        let (shader, entry) = match signature.op() {
             Op::MatMul | Op::Gemm(_) => unreachable!("handled above"),
             Op::Softmax { .. } => ("softmax", "softmax"),
             Op::LayerNormalization { .. } | Op::RmsNormalization { .. } => ("norm", "norm"),
@@ -580,7 +586,7 @@ impl Backend for WgpuBackend {
             Op::Cast { .. } => ("convert", "cast"),
         };
         let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader));
-        let converted = signature.inputs.iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
+        let converted = signature.inputs().iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
         if converted && shader != "convert" && shader != "transpose" {
             name += &format!("+convert.wgsl@{:08x}", source_hash("convert"));
         }

@@ -25,7 +25,7 @@ impl Gpu {
     /// Open a device on `adapter` with every limit the adapter offers (wgpu's
     /// defaults cap storage bindings at 128 MiB). Optional features, when
     /// offered: `TIMESTAMP_QUERY` for device timing of benchmarks
-    /// (`Backend::begin_timing`) and `SUBGROUP` for the texture matmul tiles
+    /// (`Instruments::begin_timing`) and `SUBGROUP` for the texture matmul tiles
     /// and the flash attention kernel; every op also has a kernel that needs
     /// neither.
     pub(crate) fn open(backend: &str, adapter: &wgpu::Adapter) -> Result<Self> {

@@ -662,8 +662,8 @@ pub(crate) fn describe(
     caps: Caps,
     sig: &hcal_core::OpSignature,
 ) -> Option<String> {
-    let d = |i: usize| sig.inputs.get(i).and_then(Option::as_ref);
-    let (m, n, k, batch, flags, alpha) = match &sig.op {
+    let d = |i: usize| sig.inputs().get(i).and_then(Option::as_ref);
+    let (m, n, k, batch, flags, alpha) = match sig.op() {
         hcal_core::Op::MatMul => {
             let g = matmul_geometry(&d(0)?.shape, &d(1)?.shape).ok()?;
             let count = g.batch_count();

@@ -54,7 +54,7 @@ pub struct MemoryReport {
     pub pooled_bytes: u64,
     /// Bytes of every device buffer and staging texture hcal holds now (tensors, pool, staging).
     pub device_bytes: u64,
-    /// The most `device_bytes` since the last [`reset_peak`](crate::WgpuBackend::reset_memory_peak).
+    /// The most `device_bytes` since the last [`reset_peak`](hcal_core::Instruments::reset_memory_peak).
     pub peak_device_bytes: u64,
     /// The largest single buffer or staging texture handed out since the last reset.
     pub largest_buffer: u64,

@@ -1,5 +1,5 @@
 //! Launcher for `shaders/peak.wgsl`: the microbenchmarks behind
-//! `Backend::run_probe` (FMA throughput and copy bandwidth).
+//! `Instruments::run_probe` (FMA throughput and copy bandwidth).
 
 use hcal_core::{Probe, ProbeWork, Result};
 

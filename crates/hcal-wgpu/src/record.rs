@@ -26,7 +26,7 @@ pub(crate) const MAX_BATCH_DISPATCHES: usize = 256;
 /// [`Recorder::timestamp_pair`]).
 const TIMING_QUERIES: u32 = 256;
 
-/// Device timing (`Backend::begin_timing`): every compute pass opened while
+/// Device timing (`Instruments::begin_timing`): every compute pass opened while
 /// it is on writes a timestamp at its beginning and end; the region's device
 /// time is the sum of `end - begin` over those passes.
 struct Timing {

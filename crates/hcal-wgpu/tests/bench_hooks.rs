@@ -5,7 +5,7 @@
 //! Each test opens the best adapter; without one it says so and passes,
 //! unless `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
 
-use hcal_core::{Backend, BackendExt, DType, Gemm, Op, OpSignature, Probe, TensorDesc};
+use hcal_core::{Backend, BackendExt, DType, Gemm, Instruments, Op, OpSignature, Probe, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
 mod common;
@@ -64,8 +64,9 @@ fn timing_survives_more_passes_than_one_query_set_holds() {
 #[test]
 fn kernel_variant_tells_kernels_apart_and_names_shared_ones_alike() {
     let Some(gpu) = gpu() else { return };
-    let sig = |op: Op, dtype: DType| OpSignature::new(op, vec![Some(TensorDesc::new([8, 8], dtype)); 2]);
-    let softmax = |dtype: DType| OpSignature::new(Op::Softmax { axis: -1 }, vec![Some(TensorDesc::new([8, 8], dtype))]);
+    let sig = |op: Op, dtype: DType| OpSignature::new(op, vec![Some(TensorDesc::new([8, 8], dtype)); 2]).unwrap();
+    let softmax =
+        |dtype: DType| OpSignature::new(Op::Softmax { axis: -1 }, vec![Some(TensorDesc::new([8, 8], dtype))]).unwrap();
     let matmul = gpu.kernel_variant(&sig(Op::MatMul, DType::F32)).unwrap();
     let gemm = gpu.kernel_variant(&sig(Op::Gemm(Gemm::default()), DType::F32)).unwrap();
     let soft = gpu.kernel_variant(&softmax(DType::F32)).unwrap();

@@ -37,7 +37,7 @@ fn a_tensor_beyond_one_binding_is_declined_with_the_limit_named() {
     let Some(gpu) = gpu() else { return };
     let max = gpu.info().limits["max_storage_buffer_binding_size"] as usize;
     let x = TensorDesc::new([max / 4 + 64], DType::F32);
-    let sig = OpSignature::new(Op::Binary(BinaryOp::Add), vec![Some(x.clone()), Some(x)]);
+    let sig = OpSignature::new(Op::Binary(BinaryOp::Add), vec![Some(x.clone()), Some(x)]).unwrap();
     match gpu.supports(&sig) {
         Support::Unsupported(reason) => assert!(reason.contains("max_storage_buffer_binding_size"), "{reason}"),
         Support::Native => panic!("a tensor larger than one binding was accepted"),

@@ -8,7 +8,7 @@
 //! Without an adapter each test says so and passes, unless
 //! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
 
-use hcal_core::{Backend, BackendExt, DType, Gemm, Op, OpSignature, TensorDesc};
+use hcal_core::{Backend, BackendExt, DType, Gemm, Instruments, Op, OpSignature, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
 mod common;
@@ -30,8 +30,8 @@ fn values(n: usize, seed: u64) -> Vec<f32> {
 /// `op(a, b)` on `backend`, as raw bits, plus the kernel it reports.
 fn product(backend: &WgpuBackend, op: &Op, a: &[usize], b: &[usize]) -> (Vec<u32>, String) {
     let (da, db) = (TensorDesc::new(a.to_vec(), DType::F32), TensorDesc::new(b.to_vec(), DType::F32));
-    let sig = OpSignature::new(op.clone(), vec![Some(da.clone()), Some(db.clone())]);
-    let out = hcal_core::infer_outputs(&sig.op, &[Some(&da), Some(&db)]).expect("valid shapes").remove(0);
+    let sig = OpSignature::new(op.clone(), vec![Some(da.clone()), Some(db.clone())]).expect("valid shapes");
+    let out = sig.outputs()[0].clone();
     let (ta, tb, ty) = (backend.alloc(&da).unwrap(), backend.alloc(&db).unwrap(), backend.alloc(&out).unwrap());
     backend.write(&ta, bytemuck::cast_slice(&values(da.numel(), 1))).unwrap();
     backend.write(&tb, bytemuck::cast_slice(&values(db.numel(), 2))).unwrap();

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use half::{bf16, f16};
-use hcal_core::{Backend, BackendExt, DType, DeviceInfo, Error, Op, Result, Tensor, TensorDesc};
+use hcal_core::{Backend, BackendExt, Call, DType, DeviceInfo, Error, Op, OpSignature, Result, Tensor, TensorDesc};
 
 /// A shared handle to one backend; cheap to clone (an `Arc`).
 ///
@@ -196,6 +196,38 @@ impl Device {
         let inputs: Vec<Option<&Tensor>> = inputs.iter().map(|t| t.map(DeviceTensor::handle)).collect();
         let outputs: Vec<Option<&Tensor>> = outputs.iter().map(|t| t.map(DeviceTensor::handle)).collect();
         self.backend.run_optional(op, &inputs, &outputs)
+    }
+
+    /// As [`Device::run`] for a signature validated earlier (for example to
+    /// allocate the outputs from [`OpSignature::outputs`]): hcal-core's shape
+    /// rules do not run a second time.
+    ///
+    /// ```
+    /// use hcal::{Op, OpSignature};
+    /// let dev = hcal::Device::open("cpu")?;
+    /// let x = dev.tensor_f32(&[2], &[1., 3.])?;
+    /// let sig = OpSignature::new(Op::Softmax { axis: 0 }, vec![Some(x.desc().clone())])?;
+    /// let y = dev.alloc(&sig.outputs()[0])?;
+    /// dev.run_signature(sig, &[Some(&x)], &[Some(&y)])?;
+    /// assert!((y.to_f32()?.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// # Ok::<(), hcal::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Device::run`]; tensors that are not the signature's are an [`Error::Arity`].
+    pub fn run_signature(
+        &self,
+        signature: OpSignature,
+        inputs: &[Option<&DeviceTensor>],
+        outputs: &[Option<&DeviceTensor>],
+    ) -> Result<()> {
+        for t in inputs.iter().chain(outputs).flatten() {
+            self.check_owns(t)?;
+        }
+        let inputs: Vec<Option<&Tensor>> = inputs.iter().map(|t| t.map(DeviceTensor::handle)).collect();
+        let outputs: Vec<Option<&Tensor>> = outputs.iter().map(|t| t.map(DeviceTensor::handle)).collect();
+        let call = Call::from_signature(signature, &inputs, &outputs)?;
+        self.backend.run_call(&call)
     }
 
     /// Wait for all work enqueued on this device (for timing; reads wait by themselves).

@@ -4,11 +4,13 @@
 //! [`TensorDesc`], [`Op`], the [`Backend`] trait, [`Error`], ...) and adds:
 //!
 //! - [`open`] / [`available_backends`]: pick a backend by name at run time
-//!   (`"cpu"` today; `"wgpu:vulkan:0"` and friends are planned).
+//!   (`"cpu"`, every wgpu adapter as `"wgpu:vulkan:0"`, `"wgpu:gl:0"`, ...,
+//!   and `"wgpu"` for the best one).
 //! - [`Device`] and [`DeviceTensor`]: an owning layer over the handle-based
 //!   [`Backend`] API. A `DeviceTensor` knows its device and frees itself on drop.
 //! - [`ops`]: typed helpers (`ops::matmul(&a, &b)`, `ops::softmax(&x, -1)`, ...)
-//!   that infer the output descriptor with [`infer_outputs`], allocate it and run;
+//!   that validate the call once ([`OpSignature::new`]), allocate the outputs it
+//!   infers and run it with the geometry it resolved;
 //!   [`ops::attention_with_cache`] runs Attention with a KV cache (past in, present out).
 //! - [`DeviceTensor::reshape`]: the same memory under another shape, no copy.
 //!   Tensors are contiguous row-major, so a reshape is descriptor-only and the

@@ -2,8 +2,10 @@
 //!
 //! Each helper builds one [`Op`] value and runs it on the device of its first
 //! input, so it means exactly what that op's documentation in `hcal-core` says
-//! (ONNX opset 23 semantics). The output descriptor comes from
-//! [`infer_outputs`]; shape and dtype errors name the op and the dims.
+//! (ONNX opset 23 semantics). hcal-core validates each call once
+//! ([`OpSignature::new`]): the output descriptors to allocate and the geometry
+//! the backend runs with both come from that one validation; shape and dtype
+//! errors name the op and the dims.
 //!
 //! ```
 //! use hcal::{ops, UnaryOp};
@@ -23,8 +25,8 @@
 //! and backend errors (out of memory, device lost).
 
 use hcal_core::{
-    Attention, BinaryOp, DType, Error, GeluApproximation, Gemm, Op, ReduceOp, Result, RotaryEmbedding, UnaryOp,
-    infer_outputs,
+    Attention, BinaryOp, DType, Error, GeluApproximation, Gemm, Op, OpSignature, ReduceOp, Result, RotaryEmbedding,
+    UnaryOp,
 };
 
 use crate::DeviceTensor;
@@ -75,19 +77,19 @@ pub fn apply_all(op: &Op, inputs: &[Option<&DeviceTensor>]) -> Result<Vec<Device
     run(op, inputs, op.output_arity())
 }
 
-/// Infer, allocate the first `wanted` outputs, run.
+/// Validate once, allocate the first `wanted` outputs, run.
 fn run(op: &Op, inputs: &[Option<&DeviceTensor>], wanted: usize) -> Result<Vec<DeviceTensor>> {
-    let descs: Vec<_> = inputs.iter().map(|t| t.map(DeviceTensor::desc)).collect();
-    let expected = infer_outputs(op, &descs)?;
+    let descs = inputs.iter().map(|t| t.map(|t| t.desc().clone())).collect();
+    let signature = OpSignature::new(op.clone(), descs)?;
     let device = inputs
         .iter()
         .flatten()
         .map(|t| t.device())
         .next()
         .ok_or_else(|| Error::Arity { op: op.name(), detail: "needs at least one input tensor".to_string() })?;
-    let outputs = expected.iter().take(wanted).map(|d| device.alloc(d)).collect::<Result<Vec<_>>>()?;
+    let outputs = signature.outputs().iter().take(wanted).map(|d| device.alloc(d)).collect::<Result<Vec<_>>>()?;
     let slots: Vec<_> = outputs.iter().map(Some).collect();
-    device.run(op, inputs, &slots)?;
+    device.run_signature(signature, inputs, &slots)?;
     Ok(outputs)
 }
 

@@ -15,7 +15,7 @@ mod tolerance;
 
 use std::path::PathBuf;
 
-use hcal::{Backend, Call, DeviceInfo, Op, OpSignature, Support, Tensor, TensorDesc, UnaryOp};
+use hcal::{Backend, BackendWrapper, Call, Op, UnaryOp};
 
 use check::Reference;
 use model::{Config, Decoder, Rng, Weights, write_random_weights};
@@ -94,25 +94,11 @@ fn small_decoder_logits_agree_with_the_reference_on_every_backend() {
 /// that far outside its conformance bound (an `exp` good to 10 bits).
 struct SloppySilu(Box<dyn Backend>);
 
-impl Backend for SloppySilu {
-    fn info(&self) -> &DeviceInfo {
-        self.0.info()
+impl BackendWrapper for SloppySilu {
+    fn inner(&self) -> &dyn Backend {
+        &*self.0
     }
-    fn supports(&self, signature: &OpSignature) -> Support {
-        self.0.supports(signature)
-    }
-    fn alloc(&self, desc: &TensorDesc) -> hcal::Result<Tensor> {
-        self.0.alloc(desc)
-    }
-    fn free(&self, tensor: &Tensor) -> hcal::Result<()> {
-        self.0.free(tensor)
-    }
-    fn write(&self, tensor: &Tensor, bytes: &[u8]) -> hcal::Result<()> {
-        self.0.write(tensor, bytes)
-    }
-    fn read(&self, tensor: &Tensor) -> hcal::Result<Vec<u8>> {
-        self.0.read(tensor)
-    }
+
     fn execute(&self, call: &Call<'_>) -> hcal::Result<()> {
         self.0.execute(call)?;
         if call.op() == &Op::Unary(UnaryOp::Silu) {
@@ -126,9 +112,6 @@ impl Backend for SloppySilu {
             self.0.write(y, &skewed)?;
         }
         Ok(())
-    }
-    fn sync(&self) -> hcal::Result<()> {
-        self.0.sync()
     }
 }
 

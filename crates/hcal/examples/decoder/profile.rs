@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use hcal::{Backend, Call, DeviceInfo, OpSignature, Support, Tensor, TensorDesc};
+use hcal::{Backend, BackendWrapper, Call};
 
 type Table = HashMap<String, (usize, f64)>;
 
@@ -46,29 +46,9 @@ impl Profile {
     }
 }
 
-impl Backend for Profiled {
-    fn info(&self) -> &DeviceInfo {
-        self.inner.info()
-    }
-
-    fn supports(&self, signature: &OpSignature) -> Support {
-        self.inner.supports(signature)
-    }
-
-    fn alloc(&self, desc: &TensorDesc) -> hcal::Result<Tensor> {
-        self.inner.alloc(desc)
-    }
-
-    fn free(&self, tensor: &Tensor) -> hcal::Result<()> {
-        self.inner.free(tensor)
-    }
-
-    fn write(&self, tensor: &Tensor, bytes: &[u8]) -> hcal::Result<()> {
-        self.inner.write(tensor, bytes)
-    }
-
-    fn read(&self, tensor: &Tensor) -> hcal::Result<Vec<u8>> {
-        self.inner.read(tensor)
+impl BackendWrapper for Profiled {
+    fn inner(&self) -> &dyn Backend {
+        &*self.inner
     }
 
     fn execute(&self, call: &Call<'_>) -> hcal::Result<()> {
@@ -85,9 +65,5 @@ impl Backend for Profiled {
         row.0 += 1;
         row.1 += elapsed;
         Ok(())
-    }
-
-    fn sync(&self) -> hcal::Result<()> {
-        self.inner.sync()
     }
 }

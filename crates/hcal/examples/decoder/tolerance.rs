@@ -40,7 +40,7 @@
 
 use std::sync::Mutex;
 
-use hcal::{Backend, Call, DType, DeviceInfo, Op, OpSignature, Support, Tensor, TensorDesc};
+use hcal::{Backend, BackendWrapper, Call, DType, Op, Tensor};
 use hcal_conformance::generate::Gen;
 use hcal_conformance::tolerance::{CaseData, core_bound, rounding_terms};
 use hcal_conformance::{Case, Input};
@@ -105,7 +105,7 @@ impl Perturbed {
                     .collect(),
             )
             .with_outputs(call.outputs().iter().map(Option::is_some).collect());
-        let data = CaseData { case: &case, inputs: &x, reference: &y };
+        let data = CaseData { case: &case, signature: call.signature(), inputs: &x, reference: &y };
         let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
         for (slot, out) in call.outputs().iter().enumerate() {
             let (Some(out), Some(reference)) = (out, &y[slot]) else { continue };
@@ -168,38 +168,14 @@ fn step(x: f32, up: bool) -> f32 {
     if (x > 0.0) == up { f32::from_bits(bits + 1) } else { f32::from_bits(bits - 1) }
 }
 
-impl Backend for Perturbed {
-    fn info(&self) -> &DeviceInfo {
-        self.inner.info()
-    }
-
-    fn supports(&self, signature: &OpSignature) -> Support {
-        self.inner.supports(signature)
-    }
-
-    fn alloc(&self, desc: &TensorDesc) -> hcal::Result<Tensor> {
-        self.inner.alloc(desc)
-    }
-
-    fn free(&self, tensor: &Tensor) -> hcal::Result<()> {
-        self.inner.free(tensor)
-    }
-
-    fn write(&self, tensor: &Tensor, bytes: &[u8]) -> hcal::Result<()> {
-        self.inner.write(tensor, bytes)
-    }
-
-    fn read(&self, tensor: &Tensor) -> hcal::Result<Vec<u8>> {
-        self.inner.read(tensor)
+impl BackendWrapper for Perturbed {
+    fn inner(&self) -> &dyn Backend {
+        &*self.inner
     }
 
     fn execute(&self, call: &Call<'_>) -> hcal::Result<()> {
         self.inner.execute(call)?;
         self.perturb(call)
-    }
-
-    fn sync(&self) -> hcal::Result<()> {
-        self.inner.sync()
     }
 }
 

@@ -1,6 +1,6 @@
-//! Gelu, unary and binary elementwise functions.
+//! Gelu and the one-input elementwise functions ([`hcal_core::UnaryOp`]).
 
-use hcal_core::{BinaryOp, GeluApproximation, UnaryOp, broadcast_strides};
+use hcal_core::{GeluApproximation, UnaryOp};
 use rayon::prelude::*;
 
 /// The error function, to f64 precision (Abramowitz-Stegun 7.1.26 is not
@@ -62,46 +62,7 @@ pub fn unary(op: UnaryOp, x: f64) -> f64 {
     }
 }
 
-/// A binary function of two values (Max/Min propagate NaN, as numpy's maximum).
-pub fn binary(op: BinaryOp, a: f64, b: f64) -> f64 {
-    match op {
-        BinaryOp::Add => a + b,
-        BinaryOp::Sub => a - b,
-        BinaryOp::Mul => a * b,
-        BinaryOp::Div => a / b,
-        BinaryOp::Max | BinaryOp::Min if a.is_nan() || b.is_nan() => f64::NAN,
-        BinaryOp::Max => a.max(b),
-        BinaryOp::Min => a.min(b),
-    }
-}
-
 /// Apply `f` to every element.
 pub fn map(x: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
     x.par_iter().map(|&v| f(v)).collect()
-}
-
-/// `C = op(A, B)` with numpy broadcasting to `out_shape`.
-pub fn broadcast_binary(
-    op: BinaryOp,
-    a: &[f64],
-    a_shape: &[usize],
-    b: &[f64],
-    b_shape: &[usize],
-    out_shape: &[usize],
-) -> Vec<f64> {
-    let (sa, sb) = (broadcast_strides(a_shape, out_shape), broadcast_strides(b_shape, out_shape));
-    let n: usize = out_shape.iter().product();
-    (0..n)
-        .into_par_iter()
-        .map(|flat| {
-            let (mut rest, mut ia, mut ib) = (flat, 0, 0);
-            for d in (0..out_shape.len()).rev() {
-                let idx = rest % out_shape[d];
-                rest /= out_shape[d];
-                ia += idx * sa[d];
-                ib += idx * sb[d];
-            }
-            binary(op, a[ia], b[ib])
-        })
-        .collect()
 }

@@ -1,0 +1,156 @@
+//! Shape rules shared by validation and by every backend, and the resolved
+//! [`Geometry`] that hcal-core computes once per validated call.
+//!
+//! Validation ([`crate::infer_outputs`], [`crate::OpSignature::new`],
+//! [`crate::Call`]) runs these rules once and stores the result; backends read
+//! it with [`crate::Call::geometry`] / [`crate::OpSignature::geometry`] and
+//! index tensors with it, so a rule lives in exactly one place and runs once.
+//! One file per op family: `matmul.rs` (MatMul, Gemm), `attention.rs`,
+//! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose).
+
+mod attention;
+mod axes;
+mod matmul;
+mod rotary;
+
+pub use attention::{AttentionGeometry, attention_geometry};
+pub use axes::{AxisSplit, norm_split, reduce_axes, softmax_split, transpose_perm};
+pub use matmul::{GemmGeometry, MatMulGeometry, gemm_geometry, matmul_geometry};
+pub use rotary::{RotaryGeometry, rotary_geometry};
+
+use crate::{Error, Result};
+
+/// The resolved geometry of one validated call, one variant per op family:
+/// everything a backend needs to index its operands, derived from the op's
+/// attributes and the input descriptors by hcal-core's rules.
+///
+/// Backends receive it with the call ([`crate::Call::geometry`]) or the
+/// signature ([`crate::OpSignature::geometry`]) and never recompute shapes.
+/// The variant always matches the op (`Op::MatMul` comes with
+/// `Geometry::MatMul`, both normalizations with `Geometry::Normalization`, ...).
+///
+/// ```
+/// use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
+/// let a = TensorDesc::new([8, 3, 4], DType::F32);
+/// let b = TensorDesc::new([4, 5], DType::F32);
+/// let sig = OpSignature::new(Op::MatMul, vec![Some(a), Some(b)]).unwrap();
+/// let Geometry::MatMul(g) = sig.geometry() else { unreachable!() };
+/// assert_eq!((g.m, g.n, g.k, g.batch_count()), (3, 5, 4, 8));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Geometry {
+    /// [`crate::Op::MatMul`]: M, N, K and the broadcast batch.
+    MatMul(MatMulGeometry),
+    /// [`crate::Op::Gemm`]: M, N, K, the transposes and C's broadcast strides.
+    Gemm(GemmGeometry),
+    /// [`crate::Op::Softmax`]: the input as `[outer, len, inner]` around the axis.
+    Softmax(AxisSplit),
+    /// [`crate::Op::LayerNormalization`] and [`crate::Op::RmsNormalization`]:
+    /// the input as `[outer, len]`, normalized over the dims `[axis, rank)`.
+    Normalization {
+        /// First normalized axis, resolved to `0..rank`.
+        axis: usize,
+        /// `outer` groups of `len` normalized elements.
+        split: AxisSplit,
+    },
+    /// [`crate::Op::Attention`]: heads, lengths, mask shape and scale.
+    Attention(AttentionGeometry),
+    /// [`crate::Op::RotaryEmbedding`]: heads, rotated features, cache rows.
+    RotaryEmbedding(RotaryGeometry),
+    /// [`crate::Op::Gelu`], [`crate::Op::Unary`] and [`crate::Op::Cast`]:
+    /// one element out per element in, same shape.
+    Elementwise,
+    /// [`crate::Op::Binary`]: numpy broadcasting of both inputs.
+    Broadcast {
+        /// The output shape.
+        out_shape: Vec<usize>,
+        /// Element strides of A walked over `out_shape` (0 on broadcast dims).
+        a_strides: Vec<usize>,
+        /// Element strides of B walked over `out_shape` (0 on broadcast dims).
+        b_strides: Vec<usize>,
+    },
+    /// [`crate::Op::Reduce`]: the reduced axes, sorted, resolved to `0..rank`.
+    Reduce {
+        /// Reduced axes.
+        axes: Vec<usize>,
+    },
+    /// [`crate::Op::Transpose`]: the permutation (the default resolved).
+    Transpose {
+        /// `Y.shape[k] = X.shape[perm[k]]`.
+        perm: Vec<usize>,
+    },
+}
+
+/// Resolve a possibly negative `axis` against `rank` (ONNX: `-rank <= axis < rank`).
+///
+/// ```
+/// assert_eq!(hcal_core::normalize_axis("Softmax", -1, 3).unwrap(), 2);
+/// assert!(hcal_core::normalize_axis("Softmax", 3, 3).is_err());
+/// ```
+///
+/// # Errors
+/// [`Error::Attribute`] naming `op` when the axis is out of range.
+pub fn normalize_axis(op: &'static str, axis: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    if axis < -r || axis >= r {
+        return Err(Error::attribute(
+            op,
+            "axis",
+            format!("{axis} is out of range for rank {rank} (valid: {} ..= {})", -r, r - 1),
+        ));
+    }
+    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
+}
+
+/// Numpy broadcasting of two shapes: align from the right; each pair of dims
+/// must be equal or one of them 1.
+///
+/// ```
+/// assert_eq!(hcal_core::broadcast_shapes("Add", &[3, 1, 5], &[4, 1]).unwrap(), vec![3, 4, 5]);
+/// assert!(hcal_core::broadcast_shapes("Add", &[2, 3], &[4]).is_err());
+/// ```
+///
+/// # Errors
+/// [`Error::Shape`] naming both shapes and the clashing dim.
+pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![0; rank];
+    for k in 0..rank {
+        let da = if k + a.len() >= rank { a[k + a.len() - rank] } else { 1 };
+        let db = if k + b.len() >= rank { b[k + b.len() - rank] } else { 1 };
+        out[k] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            (x, y) => {
+                return Err(Error::shape(
+                    op,
+                    format!("{a:?} and {b:?} do not broadcast: dim {k} of the result is {x} vs {y}"),
+                ));
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// For an operand of `shape` broadcast to `out_shape` (already checked), the
+/// element strides to use when walking `out_shape`: 0 on broadcast dims.
+///
+/// ```
+/// assert_eq!(hcal_core::broadcast_strides(&[4, 1], &[3, 4, 5]), vec![0, 1, 0]);
+/// ```
+pub fn broadcast_strides(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
+    let strides = crate::contiguous_strides(shape);
+    let offset = out_shape.len() - shape.len();
+    (0..out_shape.len()).map(|k| if k < offset || shape[k - offset] == 1 { 0 } else { strides[k - offset] }).collect()
+}
+
+/// A tensor split into heads, `[B, H, S, D]`, must be addressable (its
+/// extents, zero dims counted as 1, multiply within `usize`), so every index
+/// a backend computes over it fits.
+fn addressable_view(op: &'static str, name: &str, view: &[usize; 4]) -> Result<()> {
+    match view.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1))) {
+        Some(_) => Ok(()),
+        None => Err(Error::shape(op, format!("{name} split into heads {view:?} is too large to address"))),
+    }
+}

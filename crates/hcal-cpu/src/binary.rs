@@ -1,0 +1,44 @@
+//! The two-input elementwise functions ([`hcal_core::BinaryOp`]) with numpy broadcasting.
+
+use hcal_core::BinaryOp;
+use rayon::prelude::*;
+
+/// A binary function of two values (Max/Min propagate NaN, as numpy's maximum).
+pub fn binary(op: BinaryOp, a: f64, b: f64) -> f64 {
+    match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div => a / b,
+        BinaryOp::Max | BinaryOp::Min if a.is_nan() || b.is_nan() => f64::NAN,
+        BinaryOp::Max => a.max(b),
+        BinaryOp::Min => a.min(b),
+    }
+}
+
+/// `C = op(A, B)` with numpy broadcasting to `out_shape`: `sa`, `sb` are the
+/// element strides of A and B walked over `out_shape`, 0 on broadcast dims
+/// (see [`hcal_core::Geometry::Broadcast`]).
+pub fn broadcast_binary(
+    op: BinaryOp,
+    a: &[f64],
+    sa: &[usize],
+    b: &[f64],
+    sb: &[usize],
+    out_shape: &[usize],
+) -> Vec<f64> {
+    let n: usize = out_shape.iter().product();
+    (0..n)
+        .into_par_iter()
+        .map(|flat| {
+            let (mut rest, mut ia, mut ib) = (flat, 0, 0);
+            for d in (0..out_shape.len()).rev() {
+                let idx = rest % out_shape[d];
+                rest /= out_shape[d];
+                ia += idx * sa[d];
+                ib += idx * sb[d];
+            }
+            binary(op, a[ia], b[ib])
+        })
+        .collect()
+}
