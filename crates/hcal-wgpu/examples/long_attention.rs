@@ -23,7 +23,7 @@ fn main() -> hcal_core::Result<()> {
         gpu.write(t, bytemuck::cast_slice(&data))?;
     }
     gpu.sync()?;
-    gpu.reset_memory_peak();
+    Backend::reset_memory_peak(&gpu);
     let start = Instant::now();
     gpu.run(&Op::Attention(Attention::default()), &[&q, &k, &v], &[&y])?;
     gpu.sync()?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
 use crate::matmul::{self, fast_trans_b};
+use crate::memory::StagingSlot;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, bits};
 use crate::transpose;
@@ -102,11 +103,11 @@ pub(crate) fn record(
         0,
     ];
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
-    let flash = crate::flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
+    let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
     match choose(ctx, g, flash.is_some()) {
         Path::Flash => {
             let variant = flash.expect("choose() picks Flash only where a variant runs g");
-            crate::flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
+            crate::attention_flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
         }
         Path::Fused => ctx.per_row(
             kernel("attention", "attention"),
@@ -191,7 +192,7 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// prefill-sized problems, and fused for the rest (and when the composed
 /// path's scores would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
-    path_for(&ctx.pipelines.tuner, Device::new(ctx.gpu, flash_ok), g)
+    path_for(&ctx.pipelines.pins, Device::new(ctx.gpu, flash_ok), g)
 }
 
 /// What the path choice needs to know of the device and call.
@@ -201,7 +202,7 @@ pub(crate) struct Device {
     pub(crate) simd_cpu: bool,
     /// `max_storage_buffer_binding_size`.
     pub(crate) max_binding: u64,
-    /// Whether the flash kernel can run this call (see `flash::variant_for`).
+    /// Whether the flash kernel can run this call (see `attention_flash::variant_for`).
     pub(crate) flash_ok: bool,
 }
 
@@ -213,12 +214,12 @@ impl Device {
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
-pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &AttentionGeometry) -> Path {
+pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGeometry) -> Path {
     let Device { simd_cpu, max_binding, flash_ok } = device;
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
     let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
-    match tuner.attention_path() {
+    match pins.attention {
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
         Some(Path::Split) if split_ok => return Path::Split,
@@ -284,28 +285,33 @@ fn composed(
     // zero probabilities), in blocks small enough for that to pay off.
     let trim = direct_k && attrs_causal(params);
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
-    let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
+    let block = ctx.pipelines.pins.attention_rows.map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
     if trim && sq > block {
         // Blocks see more keys as they go: size K's and V's staging textures
-        // (slots 1 and 2, as the flash kernel uses them) for all T up front,
+        // (their own slots, as the flash kernel uses them) for all T up front,
         // so each block reuses them instead of replacing them; each only
         // where it fits the device, as the products then stage it.
         let (max_2d, max_layers) =
             (ctx.gpu.limits.max_texture_dimension_2d as usize, ctx.gpu.limits.max_texture_array_layers as usize);
         let fits = |w: usize, h: usize| w.max(h) <= max_2d && b * hkv <= max_layers;
         if fits(t.div_ceil(4), d) {
-            ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
+            ctx.mem.staging(ctx.gpu, StagingSlot::AttentionK, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
         }
         if fits(dv.div_ceil(4), t) {
-            ctx.mem.staging(ctx.gpu, 2, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
+            ctx.mem.staging(ctx.gpu, StagingSlot::AttentionV, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
         }
     }
     for i0 in (0..sq).step_by(block) {
         let rows = block.min(sq - i0);
         let seen = if trim { t.min(g.past_len + i0 + rows) } else { t };
         let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, seen]);
-        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None, trans_b: direct_k, stage_slot: 1 };
+        let q_view = matmul::View {
+            bases: [i0 * d, 0, 0],
+            y_batch_stride: None,
+            trans_b: direct_k,
+            stage_slot: StagingSlot::AttentionK,
+        };
         // K (or K^T) is one [T, D] (or [D, T]) matrix per key/value head.
         let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * t * d, t * d, 0]);
         matmul::batched(ctx, [rows, seen, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
@@ -327,8 +333,12 @@ fn composed(
                 softmax_rows,
             )?;
         }
-        let y_view =
-            matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv), trans_b: false, stage_slot: 2 };
+        let y_view = matmul::View {
+            bases: [0, 0, i0 * dv],
+            y_batch_stride: Some(sq * dv),
+            trans_b: false,
+            stage_slot: StagingSlot::AttentionV,
+        };
         let (ps, vs) = ([hq * rows * seen, group * rows * seen, rows * seen], [hkv * t * dv, t * dv, 0]);
         matmul::batched(ctx, [rows, dv, seen], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
     }

@@ -39,27 +39,31 @@
 
 mod adapter;
 mod attention;
+mod attention_flash;
 mod autotune;
 mod backend;
 mod binary;
 mod convert;
-mod flash;
+mod dispatch;
+mod geometry;
 mod gpu;
 mod matmul;
 mod memory;
 mod norm;
 mod peak;
+mod pins;
 mod pipeline;
 mod record;
 mod reduce;
 mod rotary;
 mod softmax;
+mod support;
 mod template;
 mod transpose;
 mod unary;
 
 pub use adapter::{AdapterEntry, adapters, resolve};
-pub use backend::{SharedWgpuBackend, WgpuBackend};
+pub use backend::WgpuBackend;
 pub use memory::MemoryReport;
 
 /// Names of every adapter found (`wgpu:vulkan:0`, ...), for registries.
@@ -77,7 +81,7 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// tests can validate them without an adapter.
 pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
-    all.extend(flash::expansions());
+    all.extend(attention_flash::expansions());
     all
 }
 

@@ -46,8 +46,8 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
     let text =
         SHADERS.iter().find(|(n, _)| *n == kernel.shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
     match kernel.shader {
-        "attention_flash" => crate::flash::expand(text, kernel.variant).into(),
-        _ if text.starts_with("// TEMPLATE") => crate::matmul::expand(text, kernel.variant).into(),
+        "attention_flash" => crate::attention_flash::expand(text, kernel.variant).into(),
+        _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(text, kernel.variant).into(),
         _ => text.into(),
     }
 }
@@ -67,6 +67,8 @@ pub(crate) struct Pipelines {
     pipelines: Mutex<HashMap<Kernel, Compiled>>,
     /// Kernel variant choices per shape class.
     pub(crate) tuner: crate::autotune::Autotuner,
+    /// Kernel choices pinned by the backend name's suffixes.
+    pub(crate) pins: crate::pins::Pins,
 }
 
 impl Pipelines {

@@ -1,21 +1,20 @@
 //! Launcher for `shaders/rotary.wgsl`.
 
-use hcal_core::{Result, RotaryEmbedding, rotary_geometry};
+use hcal_core::{Result, RotaryEmbedding, RotaryGeometry};
 
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
-/// RotaryEmbedding; `ids` are raw i64 position ids.
+/// RotaryEmbedding of `x` with its caches `cos` and `sin` on the resolved
+/// geometry `g`; `ids` are raw i64 position ids.
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     attrs: &RotaryEmbedding,
-    x: &Operand,
-    cos: &Operand,
-    sin: &Operand,
+    g: &RotaryGeometry,
+    [x, cos, sin]: [&Operand; 3],
     ids: Option<&Operand>,
     y: &Operand,
 ) -> Result<()> {
-    let g = rotary_geometry(attrs, &x.desc, &cos.desc, &sin.desc, ids.map(|i| &i.desc))?;
     let params = [
         x.n(),
         g.batch as u32,

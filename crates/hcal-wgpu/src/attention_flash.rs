@@ -5,6 +5,7 @@
 use hcal_core::{AttentionGeometry, Result};
 
 use crate::matmul::stage_b;
+use crate::memory::StagingSlot;
 use crate::pipeline::Kernel;
 use crate::record::{Ctx, Operand};
 
@@ -157,9 +158,9 @@ pub(crate) fn record(
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
     let (shift, folds) = v_folds(ctx.gpu, t);
-    let kt = stage_b(ctx, 1, &stage_params(t, d, layers, true, t), k, layers, false)?;
+    let kt = stage_b(ctx, StagingSlot::AttentionK, &stage_params(t, d, layers, true, t), k, layers, false)?;
     let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
-    let vt = stage_b(ctx, 2, &v_params, v, layers * folds, true)?;
+    let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true)?;
     let mut params = *params;
     params[16] = shift;
     params[17] = folds as u32;
