@@ -6,8 +6,9 @@ use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
 use crate::matmul::{self, fast_trans_b};
 use crate::memory::StagingSlot;
+use crate::params::AttentionParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, bits};
+use crate::record::{Ctx, Operand};
 use crate::transpose;
 
 /// Largest head size the kernel holds in workgroup memory and registers.
@@ -33,15 +34,15 @@ fn append(
     dst: &wgpu::Buffer,
 ) -> Result<()> {
     let n = g.batch * g.kv_heads * g.total_len() * dim;
-    let params = [
-        n as u32,
-        g.batch as u32,
-        g.kv_heads as u32,
-        g.past_len as u32,
-        g.kv_len as u32,
-        dim as u32,
-        u32::from(g.packed_3d),
-    ];
+    let params = AttentionParams {
+        concat_elements: n as u32,
+        kv_heads: g.kv_heads as u32,
+        past_len: g.past_len as u32,
+        concat_new_len: g.kv_len as u32,
+        concat_dim: dim as u32,
+        concat_new_packed: u32::from(g.packed_3d),
+        ..AttentionParams::default()
+    };
     let past_buf = past.map_or_else(|| ctx.dummy.clone(), |p| (*p.buf).clone());
     ctx.per_item(kernel("attention", "kv_concat"), &params, &[(6, &past_buf), (7, &new.buf), (8, dst)], n)
 }
@@ -82,26 +83,25 @@ pub(crate) fn record(
         _ => (0, [1, 1, 1, 0]),
     };
     let rows = g.batch * g.q_heads * g.q_len;
-    let mut params = [
-        rows as u32,
-        g.q_heads as u32,
-        g.kv_heads as u32,
-        g.q_len as u32,
-        t as u32,
-        g.past_len as u32,
-        g.head_dim as u32,
-        g.v_head_dim as u32,
-        u32::from(g.packed_3d),
-        bits(g.scale as f32),
-        bits(attrs.softcap),
-        u32::from(attrs.is_causal),
+    let mut params = AttentionParams {
+        rows: rows as u32,
+        q_heads: g.q_heads as u32,
+        kv_heads: g.kv_heads as u32,
+        q_len: g.q_len as u32,
+        total_len: t as u32,
+        past_len: g.past_len as u32,
+        head_dim: g.head_dim as u32,
+        v_head_dim: g.v_head_dim as u32,
+        packed_3d: u32::from(g.packed_3d),
+        scale: g.scale as f32,
+        softcap: attrs.softcap,
+        causal: u32::from(attrs.is_causal),
         mask_kind,
-        mb as u32,
-        mh as u32,
-        tm as u32,
-        0,
-        0,
-    ];
+        mask_batch: mb as u32,
+        mask_heads: mh as u32,
+        mask_keys: tm as u32,
+        ..AttentionParams::default()
+    };
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
     let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
     match choose(ctx, g, flash.is_some()) {
@@ -118,8 +118,8 @@ pub(crate) fn record(
         Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, &mask_buf, y),
         Path::Split => {
             let chunks = split_chunks(g);
-            params[16] = t.div_ceil(chunks) as u32;
-            params[17] = chunks as u32;
+            params.split_chunk_keys = t.div_ceil(chunks) as u32;
+            params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
             let split = [(4, &mask_buf), (12, &*partials), (13, &inputs.q.buf), (14, &cache[0]), (15, &cache[1])];
             ctx.per_item(kernel("attention", "decode_split"), &params, &split, rows * chunks)?;
@@ -162,11 +162,6 @@ pub(crate) fn score_bytes_per_row(g: &AttentionGeometry) -> u64 {
 /// at the diagonal: about half the scores of a long sequence are skipped
 /// (S^2/2 + S x rows/2 computed instead of S^2).
 const CAUSAL_BLOCK_ROWS: usize = 256;
-
-/// Whether the attention parameter block asks for a causal mask.
-fn attrs_causal(params: &[u32; 18]) -> bool {
-    params[11] == 1
-}
 
 /// Most bytes the composed path's score buffer may take.
 pub(crate) const COMPOSED_SCORE_CAP: u64 = 64 << 20;
@@ -248,7 +243,7 @@ fn composed(
     g: &AttentionGeometry,
     q: &Operand,
     [k_present, v_present]: [&wgpu::Buffer; 2],
-    params: &mut [u32; 18],
+    params: &mut AttentionParams,
     mask: &wgpu::Buffer,
     y: &Operand,
 ) -> Result<()> {
@@ -283,7 +278,7 @@ fn composed(
     // Causal with K read directly: each block of query rows stops at the last
     // key its rows can see, skipping the scores above the diagonal (exactly
     // zero probabilities), in blocks small enough for that to pay off.
-    let trim = direct_k && attrs_causal(params);
+    let trim = direct_k && params.causal == 1;
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
     let block = ctx.pipelines.pins.attention_rows.map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
@@ -317,21 +312,16 @@ fn composed(
         matmul::batched(ctx, [rows, seen, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
         // Prep and softmax in place: raw dot products in, probabilities out.
         let score_rows = b * hq * rows;
-        params[0] = score_rows as u32;
-        params[4] = seen as u32;
-        params[16] = i0 as u32;
-        params[17] = rows as u32;
+        params.rows = score_rows as u32;
+        params.total_len = seen as u32;
+        params.block_first_row = i0 as u32;
+        params.block_rows = rows as u32;
         let softmax_rows = if seen == 0 { 0 } else { score_rows };
         if ctx.gpu.simd_cpu && seen % 4 == 0 {
             let bindings = [(4, mask), (11, &*raw.buf)];
-            ctx.per_item(kernel("attention", "scores_softmax_rows"), &params[..], &bindings, softmax_rows)?;
+            ctx.per_item(kernel("attention", "scores_softmax_rows"), &*params, &bindings, softmax_rows)?;
         } else {
-            ctx.per_row(
-                kernel("attention", "scores_softmax"),
-                &params[..],
-                &[(4, mask), (10, &raw.buf)],
-                softmax_rows,
-            )?;
+            ctx.per_row(kernel("attention", "scores_softmax"), &*params, &[(4, mask), (10, &raw.buf)], softmax_rows)?;
         }
         let y_view = matmul::View {
             bases: [0, 0, i0 * dv],
@@ -342,7 +332,7 @@ fn composed(
         let (ps, vs) = ([hq * rows * seen, group * rows * seen, rows * seen], [hkv * t * dv, t * dv, 0]);
         matmul::batched(ctx, [rows, dv, seen], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
     }
-    params[4] = t as u32;
+    params.total_len = t as u32;
     if g.packed_3d {
         transpose::record(ctx, Some(&[0, 2, 1, 3]), &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
     }

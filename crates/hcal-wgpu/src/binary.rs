@@ -2,27 +2,25 @@
 
 use hcal_core::{BinaryOp, DType, Result, TensorDesc, broadcast_strides};
 
+use crate::params::BinaryParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
 /// Highest rank the kernel's parameter block holds.
-pub(crate) const MAX_RANK: usize = 8;
+pub(crate) const MAX_RANK: usize = crate::params::MAX_DIMS;
 
-/// `[n, op, rank, shape[8], a_strides[8], b_strides[8]]`.
-fn params(op: u32, out_shape: &[usize], a_shape: &[usize], b_shape: &[usize]) -> Vec<u32> {
+/// The block of `op` over `out_shape`, A and B broadcast to it.
+fn params(op: u32, out_shape: &[usize], a_shape: &[usize], b_shape: &[usize]) -> BinaryParams {
     let n: usize = out_shape.iter().product();
-    let mut p = vec![0u32; 27];
-    p[0] = n as u32;
-    p[1] = op;
-    p[2] = out_shape.len() as u32;
+    let mut p = BinaryParams { n: n as u32, op, rank: out_shape.len() as u32, ..BinaryParams::default() };
     for (k, (&d, (sa, sb))) in out_shape
         .iter()
         .zip(broadcast_strides(a_shape, out_shape).into_iter().zip(broadcast_strides(b_shape, out_shape)))
         .enumerate()
     {
-        p[3 + k] = d as u32;
-        p[11 + k] = sa as u32;
-        p[19 + k] = sb as u32;
+        p.shape[k] = d as u32;
+        p.a_strides[k] = sa as u32;
+        p.b_strides[k] = sb as u32;
     }
     p
 }

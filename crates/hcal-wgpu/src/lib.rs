@@ -50,6 +50,7 @@ mod gpu;
 mod matmul;
 mod memory;
 mod norm;
+mod params;
 mod peak;
 mod pins;
 mod pipeline;
@@ -71,9 +72,11 @@ pub fn adapter_names() -> Vec<String> {
     adapters().into_iter().map(|a| a.name).collect()
 }
 
-/// The WGSL source of every kernel family, by name (for checksums in reports).
+/// The WGSL source of every kernel family, by name, with its
+/// `// #include <...>` pieces in place (for checksums in reports: the text
+/// covers everything the family compiles, templates before expansion).
 pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
-    pipeline::SHADERS.iter().copied()
+    pipeline::family_sources().iter().map(|(name, text)| (*name, text.as_str()))
 }
 
 /// Every template expansion the kernels may compile (`matmul_tiled` and

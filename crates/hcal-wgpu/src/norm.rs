@@ -3,8 +3,9 @@
 use hcal_core::{AxisSplit, Op, Result};
 
 use crate::binary::expand;
+use crate::params::NormParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, bits};
+use crate::record::{Ctx, Operand};
 
 /// LayerNormalization `(x - mean) / sqrt(var + eps) * scale + bias` or
 /// RMSNormalization `x / sqrt(mean(x^2) + eps) * scale` over `[axis, rank)`;
@@ -33,7 +34,13 @@ pub(crate) fn record(
     let scale = expand(ctx, scale, &normalized)?;
     let bias = bias.map(|b| expand(ctx, b, &normalized)).transpose()?;
     let bias_buf = bias.as_ref().map(|b| b.buf.clone());
-    let params = [split.outer as u32, split.len as u32, bits(epsilon), u32::from(bias.is_some()), u32::from(rms)];
+    let params = NormParams {
+        rows: split.outer as u32,
+        n: split.len as u32,
+        epsilon,
+        has_bias: u32::from(bias.is_some()),
+        rms: u32::from(rms),
+    };
     let bias_binding: &wgpu::Buffer = bias_buf.as_deref().unwrap_or(&scale.buf);
     ctx.per_row(
         kernel("norm", "norm"),

@@ -27,6 +27,50 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("unary", include_str!("../../../shaders/unary.wgsl")),
 ];
 
+/// The shared WGSL pieces under `shaders/include/`, by name: a kernel line
+/// `// #include <name>` is replaced by the piece (see [`with_includes`]).
+pub(crate) const INCLUDES: &[(&str, &str)] = &[
+    ("attention_params", include_str!("../../../shaders/include/attention_params.wgsl")),
+    ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
+    ("matmul_epilogue", include_str!("../../../shaders/include/matmul_epilogue.wgsl")),
+    ("matmul_params", include_str!("../../../shaders/include/matmul_params.wgsl")),
+    ("workgroup_reduce", include_str!("../../../shaders/include/workgroup_reduce.wgsl")),
+];
+
+/// `text` with every `// #include <name>` line replaced by the piece `name`
+/// of [`INCLUDES`] (pieces include nothing themselves). Explicit includes
+/// rather than one prelude for all: the pieces refer to their includer's
+/// `params` (whose type differs per family) and bindings, so each kernel
+/// pulls in exactly the pieces that fit it, and its file still names them.
+pub(crate) fn with_includes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for line in text.lines() {
+        match line.trim().strip_prefix("// #include <").and_then(|r| r.strip_suffix('>')) {
+            Some(name) => {
+                let piece = INCLUDES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+                out.push_str(piece.unwrap_or_else(|| panic!("unknown WGSL include <{name}>")));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Every kernel family's WGSL with its includes in place (the text a
+/// non-template kernel compiles, and the template a template expands).
+pub(crate) fn family_sources() -> &'static [(&'static str, String)] {
+    static SOURCES: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(|| SHADERS.iter().map(|&(name, text)| (name, with_includes(text))).collect())
+}
+
+/// The included source of family `shader`.
+pub(crate) fn family_source(shader: &str) -> &'static str {
+    family_sources().iter().find(|(n, _)| *n == shader).map(|(_, s)| s.as_str()).expect("a listed shader family")
+}
+
 /// A kernel: shader family, entry point, and for template shaders (first
 /// line `// TEMPLATE`) the variant the template is expanded for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,8 +87,7 @@ pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel 
 
 /// The WGSL a kernel compiles: the shader file, or its template expansion.
 pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
-    let text =
-        SHADERS.iter().find(|(n, _)| *n == kernel.shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
+    let text = family_source(kernel.shader);
     match kernel.shader {
         "attention_flash" => crate::attention_flash::expand(text, kernel.variant).into(),
         _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(text, kernel.variant).into(),

@@ -2,6 +2,7 @@
 
 use hcal_core::{Result, RotaryEmbedding, RotaryGeometry};
 
+use crate::params::RotaryParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
@@ -15,18 +16,18 @@ pub(crate) fn record(
     ids: Option<&Operand>,
     y: &Operand,
 ) -> Result<()> {
-    let params = [
-        x.n(),
-        g.batch as u32,
-        g.heads as u32,
-        g.seq as u32,
-        g.head_dim as u32,
-        g.rotary_dim as u32,
-        u32::from(attrs.interleaved),
-        u32::from(g.packed_3d),
-        u32::from(g.with_position_ids),
-        g.cache_rows as u32,
-    ];
+    let params = RotaryParams {
+        n: x.n(),
+        batch: g.batch as u32,
+        heads: g.heads as u32,
+        seq: g.seq as u32,
+        head_dim: g.head_dim as u32,
+        rotary_dim: g.rotary_dim as u32,
+        interleaved: u32::from(attrs.interleaved),
+        packed_3d: u32::from(g.packed_3d),
+        with_position_ids: u32::from(g.with_position_ids),
+        cache_rows: g.cache_rows as u32,
+    };
     let ids_buf = ids.map(|i| i.buf.clone());
     let ids_binding: &wgpu::Buffer = ids_buf.as_deref().unwrap_or(ctx.dummy);
     let ids_binding = ids_binding.clone();

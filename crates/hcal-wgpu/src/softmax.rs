@@ -2,6 +2,7 @@
 
 use hcal_core::{AxisSplit, Result};
 
+use crate::params::SoftmaxParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
@@ -10,7 +11,7 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, s: &AxisSplit, x: &Operand, y: &Operand)
     let lanes = if s.len == 0 { 0 } else { s.outer * s.inner };
     ctx.per_row(
         kernel("softmax", "softmax"),
-        &[lanes as u32, s.len as u32, s.inner as u32],
+        &SoftmaxParams { lanes: lanes as u32, len: s.len as u32, inner: s.inner as u32 },
         &[(1, &x.buf), (2, &y.buf)],
         lanes,
     )

@@ -29,34 +29,43 @@ use hcal_core::{Gemm, MatMulGeometry, Result, broadcast_strides};
 use self::select::{Caps, Problem, candidates, choose, pinned, tuning_set};
 use self::tiles::{Path, TILES, kernel_of, name};
 use crate::memory::StagingSlot;
+use crate::params::MatmulParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, bits};
+use crate::record::{Ctx, Operand};
 
 pub(crate) use self::staging::stage_b;
 pub(crate) use self::tiles::{expansions, path_names};
 
 /// Highest batch rank the kernel's parameter block holds.
-pub(crate) const MAX_BATCH_RANK: usize = 6;
+pub(crate) const MAX_BATCH_RANK: usize = crate::params::MATMUL_BATCH_RANK;
 
-fn params(p: &Problem<'_>) -> Vec<u32> {
-    let mut params = vec![0u32; 35];
-    params[..6].copy_from_slice(&[p.m as u32, p.n as u32, p.k as u32, p.flags, bits(p.alpha), bits(p.beta)]);
-    params[6] = p.batch.len() as u32;
+/// The parameter block of `p` (no K split).
+fn params(p: &Problem<'_>) -> MatmulParams {
+    let mut params = MatmulParams {
+        m: p.m as u32,
+        n: p.n as u32,
+        k: p.k as u32,
+        flags: p.flags,
+        alpha: p.alpha,
+        beta: p.beta,
+        batch_rank: p.batch.len() as u32,
+        a_base: p.bases[0] as u32,
+        b_base: p.bases[1] as u32,
+        y_base: p.bases[2] as u32,
+        y_batch_stride: p.y_batch_stride.unwrap_or(p.m * p.n) as u32,
+        splits: 1,
+        split_steps: p.k as u32,
+        ..MatmulParams::default()
+    };
     for (i, ((&d, &sa), &sb)) in p.batch.iter().zip(&p.a_strides).zip(&p.b_strides).enumerate() {
-        params[7 + i] = d as u32;
-        params[13 + i] = sa as u32;
-        params[19 + i] = sb as u32;
+        params.batch_dims[i] = d as u32;
+        params.a_batch_strides[i] = sa as u32;
+        params.b_batch_strides[i] = sb as u32;
     }
     if let Some((_, [sm, sn])) = p.c {
-        params[25] = sm as u32;
-        params[26] = sn as u32;
+        params.c_stride_m = sm as u32;
+        params.c_stride_n = sn as u32;
     }
-    params[27] = p.bases[0] as u32;
-    params[28] = p.bases[1] as u32;
-    params[29] = p.bases[2] as u32;
-    params[30] = p.y_batch_stride.unwrap_or(p.m * p.n) as u32;
-    params[31] = 1;
-    params[32] = p.k as u32;
     params
 }
 
@@ -83,12 +92,14 @@ pub(crate) fn launch(
         // Partial sums per split into scratch, then an in-order reduction.
         let chunk = p.k.div_ceil(splits);
         let partials = ctx.scratch(p.batch_count() * splits * p.n * 4)?;
-        params[33] = params[29];
-        params[34] = params[30];
-        params[29] = 0;
-        params[30] = (splits * p.n) as u32;
-        params[31] = splits as u32;
-        params[32] = chunk as u32;
+        // gemv writes the partial sums to scratch; splitk_reduce writes the
+        // output where the product's view puts it.
+        params.out_base = params.y_base;
+        params.out_batch_stride = params.y_batch_stride;
+        params.y_base = 0;
+        params.y_batch_stride = (splits * p.n) as u32;
+        params.splits = splits as u32;
+        params.split_steps = chunk as u32;
         let groups = [p.n.div_ceil(64) as u32, splits as u32, batch];
         ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &partials)], groups)?;
         let reduce = kernel("matmul", "splitk_reduce");

@@ -8,6 +8,7 @@ use hcal_core::{Error, Result};
 use super::select::{Caps, Problem, texture_layers};
 use super::tiles::{A_BUFFER, Path, TILES, kernel_of, name};
 use crate::memory::StagingSlot;
+use crate::params::MatmulParams;
 use crate::pipeline::{Kernel, kernel};
 use crate::record::{Ctx, Operand};
 
@@ -17,22 +18,22 @@ use crate::record::{Ctx, Operand};
 pub(crate) const STAGE_A_MIN_N: usize = 256;
 
 /// Stage op(B) into staging slot `slot` with `matmul_stage.wgsl`: `params` is
-/// a matmul parameter block ([1] N, [2] K, [3] flag 2 for a transposed B,
-/// batch dims and B strides, [28] B base), `layers` the distinct B matrices;
+/// a matmul parameter block (N, K, flag 2 for a transposed B, batch dims and
+/// B strides, B base), `layers` the distinct B matrices;
 /// `vec4_ok` when N, the base and the strides are multiples of 4 (one vec4
 /// load per texel). Texel [l, p, j] = op(B)[l][p, 4j..4j+4].
 pub(crate) fn stage_b(
     ctx: &mut Ctx<'_>,
     slot: StagingSlot,
-    params: &[u32],
+    params: &MatmulParams,
     b: &wgpu::Buffer,
     layers: usize,
     vec4_ok: bool,
 ) -> Result<Arc<wgpu::TextureView>> {
-    let (n4, k) = (params[1].div_ceil(4), params[2]);
+    let (n4, k) = (params.n.div_ceil(4), params.k);
     let view = ctx.mem.staging(ctx.gpu, slot, [n4, k, layers as u32])?;
     let groups = [n4.div_ceil(16), k.div_ceil(16), layers as u32];
-    let (entry, binding) = if vec4_ok && params[3] & 2 == 0 { ("stage_b4", 3) } else { ("stage_b", 1) };
+    let (entry, binding) = if vec4_ok && params.flags & 2 == 0 { ("stage_b4", 3) } else { ("stage_b", 1) };
     ctx.dispatch_with_views(kernel("matmul_stage", entry), params, &[(binding, b)], &[(2, &view)], groups)?;
     Ok(view)
 }
@@ -44,7 +45,7 @@ pub(crate) fn stage_b(
 /// at half the speed).
 fn stage_a(
     ctx: &mut Ctx<'_>,
-    params: &[u32],
+    params: &MatmulParams,
     a: &wgpu::Buffer,
     m: usize,
     k: usize,
@@ -61,7 +62,7 @@ fn stage_a(
 pub(crate) fn launch_texture(
     ctx: &mut Ctx<'_>,
     p: &Problem<'_>,
-    params: &[u32],
+    params: &MatmulParams,
     v: u16,
     a: &Operand,
     b: &Operand,
