@@ -22,8 +22,15 @@
 //!   does) the device is opened with it, and every compute pass opened between
 //!   `begin_timing` and `end_timing` writes timestamps at its beginning and
 //!   end; the device time is the sum over those passes. `kernel_variant` names
-//!   shader, entry point and a source hash; `run_probe` runs the FMA and copy
+//!   shader, entry point and a hash of every WGSL source the path runs
+//!   (includes and staging kernels too); `run_probe` runs the FMA and copy
 //!   microbenchmarks of `shaders/peak.wgsl`.
+//! - Kernel parameters are one `#[repr(C)]` struct per family (`params.rs`),
+//!   mirrored by a WGSL struct; shared WGSL pieces live in
+//!   `shaders/include/` and are pulled in by `// #include <name>` lines.
+//! - Backend names may carry pin suffixes (`:baseline`, `:smem`, `:fused`,
+//!   `:composed`, `:composedN`, `:split`, `:flash`, `:mm=<kernel>`; see
+//!   [`WgpuBackend::open`]).
 //!
 //! ```no_run
 //! use hcal_core::{Backend, BackendExt, DType, Op, TensorDesc};

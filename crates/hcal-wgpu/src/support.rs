@@ -153,27 +153,41 @@ fn kernels_of(
     })
 }
 
-/// FNV-1a of a shader family's WGSL source, so a kernel's reported name
-/// changes whenever its source does.
-fn source_hash(shader: &str) -> u32 {
-    let source = crate::shader_sources().find(|(n, _)| *n == shader).map_or("", |(_, s)| s);
-    source.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+/// The shader families a kernel name covers: its own, and every other
+/// family the path may dispatch (texture tiles and the flash kernel stage
+/// their operands with `matmul_stage.wgsl`; the composed attention path runs
+/// the matmul kernels and may transpose).
+fn covered(shader: &'static str, entry: &str) -> Vec<&'static str> {
+    match (shader, entry) {
+        ("matmul_texture" | "attention_flash", _) => vec![shader, "matmul_stage"],
+        ("attention", "scores_softmax+matmul") => {
+            vec![shader, "matmul", "matmul_tiled", "matmul_texture", "matmul_smem", "matmul_stage", "transpose"]
+        }
+        _ => vec![shader],
+    }
 }
 
-/// `<shader>.wgsl:<entry>@<fnv1a-32 of the shader source>`, with
-/// `+convert.wgsl@...` when f16/bf16/bool operands are converted around
-/// the kernel: editing a kernel changes the name.
+/// FNV-1a over the WGSL of `families`, each with its `// #include` pieces in
+/// place, so a kernel's reported name changes whenever any source it runs does.
+fn source_hash(families: &[&str]) -> u32 {
+    let text = families.iter().map(|f| crate::pipeline::family_source(f));
+    text.flat_map(str::bytes).fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// `<shader>.wgsl:<entry>@<fnv1a-32 of every source it covers>` (see
+/// [`covered`]), with `+convert.wgsl@...` when f16/bf16/bool operands are
+/// converted around the kernel: editing a kernel changes the name.
 pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<String> {
     let inputs: Vec<Option<&TensorDesc>> = sig.inputs.iter().map(Option::as_ref).collect();
     // Only attention and the products need it; other ops are named even for
     // signatures their geometry would reject, as before.
     let geometry = geometries(&sig.op, &inputs).ok();
     let (shader, entry) = kernels_of(gpu, pipelines, sig, geometry.as_ref())?;
-    let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(shader));
+    let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(&covered(shader, &entry)));
     let converted = sig.inputs.iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
     let plain = !matches!(sig.op, Op::Attention(_) | Op::MatMul | Op::Gemm(_));
     if plain && converted && shader != "convert" && shader != "transpose" {
-        name += &format!("+convert.wgsl@{:08x}", source_hash("convert"));
+        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
     }
     Some(name)
 }
