@@ -1,9 +1,9 @@
 // attention.wgsl: ONNX Attention (opset 23), f32, O(T) memory per query row.
 //
 // Entry `kv_concat` builds present = concat(past, new) as [B, Hkv, T, dim]:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] n = elements of present, [1] B, [2] Hkv, [3] P (past length), [4] S (new length),
-//       [5] dim, [6] 1 = new is [B, S, Hkv*dim] (else [B, Hkv, S, dim])
+//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs): reads
+//       concat_elements (of present), kv_heads, past_len P, concat_new_len S, concat_dim,
+//       concat_new_packed (1 = new is [B, S, Hkv*dim], else [B, Hkv, S, dim])
 //   @group(0) @binding(6) past: array<f32>   (a dummy when P = 0)
 //   @group(0) @binding(7) new_rows: array<f32>
 //   @group(0) @binding(8) present: array<f32>
@@ -11,11 +11,11 @@
 // entry points never share a slot)
 //
 // Entry `attention`, one workgroup of 64 per query row (b, h, i):
-//   @group(0) @binding(0) params: array<u32>
-//       [0] rows = B*Hq*Sq, [1] Hq, [2] Hkv, [3] Sq, [4] T, [5] P, [6] D, [7] Dv,
-//       [8] 1 = Q and Y are 3-D [B, S, H*D], [9] scale (f32 bits), [10] softcap (f32 bits, 0 = off),
-//       [11] 1 = causal, [12] mask kind (0 none, 1 bool as 0/1 floats, 2 additive float),
-//       [13] mask batch extent (1 or B), [14] mask head extent (1 or Hq), [15] mask key extent Tm
+//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs), its head:
+//       rows = B*Hq*Sq, q_heads Hq, kv_heads Hkv, q_len Sq, total_len T, past_len P,
+//       head_dim D, v_head_dim Dv, packed_3d (1 = Q and Y are 3-D [B, S, H*D]), scale,
+//       softcap (0 = off), causal, mask_kind (0 none, 1 bool as 0/1 floats, 2 additive float),
+//       mask_batch (1 or B), mask_heads (1 or Hq), mask_keys Tm
 //   @group(0) @binding(1) q: array<f32>
 //   @group(0) @binding(2) k: array<f32>      present keys [B, Hkv, T, D]
 //   @group(0) @binding(3) v: array<f32>      present values [B, Hkv, T, Dv]
@@ -28,8 +28,8 @@
 // Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
 //
 // Entries `decode_split` and `decode_combine`, flash-decoding for few query
-// rows over many keys (the `attention` block; [16] keys per chunk, [17] chunks
-// per row, D and Dv multiples of 4). `decode_split` runs one invocation per
+// rows over many keys (the `attention` block with split_chunk_keys and
+// split_chunks per row; D and Dv multiples of 4). `decode_split` runs one invocation per
 // (query row, chunk of keys), 256 per workgroup on the 2-D grid, with an
 // online softmax over its chunk, and writes (max, sum, Dv unnormalized
 // outputs) to `partials`; `decode_combine` runs one invocation per output
@@ -44,8 +44,8 @@
 // workgroup of 64 per score row, in place in `scores` (raw dot products in,
 // probabilities out): the score `scale * s`, softcapped, plus the mask, -inf
 // where causal masks it, then the softmax of the row.
-//   @group(0) @binding(0) params: same block as `attention`, with [0] the score rows
-//       B*Hq*rows, [16] i0 (first query row of the block), [17] rows in the block
+//   @group(0) @binding(0) params: as `attention`, with rows = the score rows B*Hq*rows,
+//       total_len = the keys the block sees, block_first_row i0, block_rows
 //   @group(0) @binding(4) mask: array<f32>
 //   @group(0) @binding(10) scores: array<f32>
 // Entry `scores_softmax_rows` does the same with one invocation per score row
@@ -57,7 +57,10 @@
 // workgroup reductions and scalar accesses made it 3x slower than the matmuls
 // around it; here each SIMD lane walks its own row with no barrier.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <AttentionParams>
+// #include <workgroup_reduce>
+
+@group(0) @binding(0) var<storage, read> params: AttentionParams;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
@@ -77,16 +80,15 @@
 
 var<workgroup> q_row: array<f32, 256>;
 var<workgroup> probs: array<f32, 64>;
-var<workgroup> scratch: array<f32, 64>;
 
 @compute @workgroup_size(256)
 fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if i >= params[0] { return; }
-    let hkv = params[2];
-    let p = params[3];
-    let s = params[4];
-    let dim = params[5];
+    if i >= params.concat_elements { return; }
+    let hkv = params.kv_heads;
+    let p = params.past_len;
+    let s = params.concat_new_len;
+    let dim = params.concat_dim;
     let t = p + s;
     let c = i % dim;
     let j = (i / dim) % t;
@@ -94,7 +96,7 @@ fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let b = i / (dim * t * hkv);
     if j < p {
         present[i] = past[((b * hkv + h) * p + j) * dim + c];
-    } else if params[6] == 1u {
+    } else if params.concat_new_packed == 1u {
         present[i] = new_rows[((b * s + (j - p)) * hkv + h) * dim + c];
     } else {
         present[i] = new_rows[((b * hkv + h) * s + (j - p)) * dim + c];
@@ -103,48 +105,32 @@ fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 
 // (b, h, i) of score row `row`, rows ordered by batch, head, query.
 fn query_coords(row: u32) -> vec3<u32> {
-    let sq = params[3];
-    let hq = params[1];
+    let sq = params.q_len;
+    let hq = params.q_heads;
     return vec3<u32>(row / (sq * hq), (row / sq) % hq, row % sq);
 }
 
 // Where score row `row`'s query (and output) row sits in Q and Y: itself for
 // [B, H, S, D], at (b, i, h) for 3-D [B, S, H*D].
 fn qy_row(row: u32) -> u32 {
-    if params[8] != 1u { return row; }
+    if params.packed_3d != 1u { return row; }
     let c = query_coords(row);
-    return (c.x * params[3] + c.z) * params[1] + c.y;
-}
-
-fn reduce(t: u32, value: f32, is_max: bool) -> f32 {
-    scratch[t] = value;
-    workgroupBarrier();
-    for (var s = 32u; s > 0u; s = s / 2u) {
-        if t < s {
-            scratch[t] = select(scratch[t] + scratch[t + s], max(scratch[t], scratch[t + s]), is_max);
-        }
-        workgroupBarrier();
-    }
-    let r = scratch[0];
-    workgroupBarrier();
-    return r;
+    return (c.x * params.q_len + c.z) * params.q_heads + c.y;
 }
 
 @compute @workgroup_size(64)
 fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let row = wid.x + wid.y * nwg.x;
-    if row >= params[0] { return; }
-    let hq = params[1];
-    let hkv = params[2];
-    let sq = params[3];
-    let total = params[4];
-    let past_len = params[5];
-    let d = params[6];
-    let dv = params[7];
-    let scale = bitcast<f32>(params[9]);
-    let softcap = bitcast<f32>(params[10]);
-    let causal = params[11] == 1u;
-    let mask_kind = params[12];
+    if row >= params.rows { return; }
+    let hq = params.q_heads;
+    let hkv = params.kv_heads;
+    let sq = params.q_len;
+    let total = params.total_len;
+    let past_len = params.past_len;
+    let d = params.head_dim;
+    let dv = params.v_head_dim;
+    let causal = params.causal == 1u;
+    let mask_kind = params.mask_kind;
     let coords = query_coords(row);
     let b = coords.x;
     let h = coords.y;
@@ -174,33 +160,15 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
             var dot = 0.0;
             let k_off = (kv_base + j) * d;
             for (var c = 0u; c < d; c++) { dot = fma(q_row[c], k[k_off + c], dot); }
-            s = dot * scale;
-            if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }
-            if mask_kind != 0u {
-                let mb = params[13];
-                let mh = params[14];
-                let tm = params[15];
-                if j >= tm {
-                    s = neg_inf;
-                } else {
-                    let mi = ((select(b, 0u, mb == 1u) * mh + select(h, 0u, mh == 1u)) * sq + i) * tm + j;
-                    let mv = mask[mi];
-                    if mask_kind == 1u {
-                        if mv == 0.0 { s = neg_inf; }
-                    } else {
-                        s = s + mv;
-                    }
-                }
-            }
-            if causal && j > i + past_len { s = neg_inf; }
+            s = prep(dot, b, h, i, j);
         }
-        let m_new = max(m, reduce(t, s, true));
+        let m_new = max(m, reduce_max(t, s));
         // Uniform branch: every invocation sees the same m_new.
         if m_new == neg_inf { continue; }
         let p = exp(s - m_new);
         probs[t] = p;
         let factor = exp(m - m_new);
-        l = l * factor + reduce(t, p, false);
+        l = l * factor + reduce_sum(t, p);
         let count = min(64u, total - tile);
         acc0 = acc0 * factor;
         acc1 = acc1 * factor;
@@ -237,17 +205,17 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 
 // The biased, masked score of raw dot product `raw_s` at (b, h, i, j).
 fn prep(raw_s: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
-    let sq = params[3];
-    let total = params[4];
-    let softcap = bitcast<f32>(params[10]);
-    let mask_kind = params[12];
+    let sq = params.q_len;
+    let total = params.total_len;
+    let softcap = params.softcap;
+    let mask_kind = params.mask_kind;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
-    var s = raw_s * bitcast<f32>(params[9]);
+    var s = raw_s * params.scale;
     if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }
     if mask_kind != 0u {
-        let mb = params[13];
-        let mh = params[14];
-        let tm = params[15];
+        let mb = params.mask_batch;
+        let mh = params.mask_heads;
+        let tm = params.mask_keys;
         if j >= tm {
             s = neg_inf;
         } else {
@@ -259,18 +227,18 @@ fn prep(raw_s: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
             }
         }
     }
-    if params[11] == 1u && j > i + params[5] { s = neg_inf; }
+    if params.causal == 1u && j > i + params.past_len { s = neg_inf; }
     return s;
 }
 
 @compute @workgroup_size(64)
 fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let row = wid.x + wid.y * nwg.x;
-    if row >= params[0] { return; }
-    let hq = params[1];
-    let total = params[4];
-    let rows = params[17];
-    let i = params[16] + row % rows;
+    if row >= params.rows { return; }
+    let hq = params.q_heads;
+    let total = params.total_len;
+    let rows = params.block_rows;
+    let i = params.block_first_row + row % rows;
     let h = (row / rows) % hq;
     let b = row / (rows * hq);
     let base = row * total;
@@ -280,10 +248,10 @@ fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
         scores[base + j] = s;
         m = max(m, s);
     }
-    m = reduce(t, m, true);
+    m = reduce_max(t, m);
     var l = 0.0;
     for (var j = t; j < total; j += 64u) { l += exp(scores[base + j] - m); }
-    l = reduce(t, l, false);
+    l = reduce_sum(t, l);
     for (var j = t; j < total; j += 64u) { scores[base + j] = exp(scores[base + j] - m) / l; }
 }
 
@@ -291,11 +259,11 @@ fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(256)
 fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = gid.x + gid.y * nwg.x * 256u;
-    if row >= params[0] { return; }
-    let hq = params[1];
-    let total = params[4];
-    let rows = params[17];
-    let i = params[16] + row % rows;
+    if row >= params.rows { return; }
+    let hq = params.q_heads;
+    let total = params.total_len;
+    let rows = params.block_rows;
+    let i = params.block_first_row + row % rows;
     let h = (row / rows) % hq;
     let b = row / (rows * hq);
     let t4 = total / 4u;
@@ -319,27 +287,27 @@ fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 @compute @workgroup_size(256)
 fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let item = gid.x + gid.y * nwg.x * 256u;
-    let chunks = params[17];
-    if item >= params[0] * chunks { return; }
+    let chunks = params.split_chunks;
+    if item >= params.rows * chunks { return; }
     let row = item / chunks;
-    let hq = params[1];
-    let total = params[4];
-    let d4 = params[6] / 4u;
-    let dv = params[7];
+    let hq = params.q_heads;
+    let total = params.total_len;
+    let d4 = params.head_dim / 4u;
+    let dv = params.v_head_dim;
     let dv4 = dv / 4u;
     let coords = query_coords(row);
     let b = coords.x;
     let h = coords.y;
     let i = coords.z;
-    let kv_base = (b * params[2] + h / (hq / params[2])) * total;
+    let kv_base = (b * params.kv_heads + h / (hq / params.kv_heads)) * total;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
     let q_off = qy_row(row) * d4;
     var qv: array<vec4<f32>, 64>;
     for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; }
     // Causal without a mask: keys past the diagonal are skipped, not masked.
-    let keys = select(total, min(total, i + params[5] + 1u), params[11] == 1u && params[12] == 0u);
-    let j0 = (item % chunks) * params[16];
-    let j1 = min(keys, j0 + params[16]);
+    let keys = select(total, min(total, i + params.past_len + 1u), params.causal == 1u && params.mask_kind == 0u);
+    let j0 = (item % chunks) * params.split_chunk_keys;
+    let j1 = min(keys, j0 + params.split_chunk_keys);
     var m = neg_inf;
     var l = 0.0;
     var o: array<vec4<f32>, 64>;
@@ -376,11 +344,11 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 @compute @workgroup_size(256)
 fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let item = gid.x + gid.y * nwg.x * 256u;
-    let dv = params[7];
-    if item >= params[0] * dv { return; }
+    let dv = params.v_head_dim;
+    if item >= params.rows * dv { return; }
     let row = item / dv;
     let c = item % dv;
-    let chunks = params[17];
+    let chunks = params.split_chunks;
     let stride = 2u + dv;
     let first = row * chunks * stride;
     var mx = bitcast<f32>(0xff800000u | (chunks & 0u));

@@ -22,7 +22,7 @@
 // textures for K and V took the kernel from 34 to 37.5 GFLOP/s, and keeping Q
 // in registers instead of reloading it for every key block to 41-45.
 //
-// Expanded by crates/hcal-wgpu/src/flash.rs: `$RR` rows, `$CO` output texels
+// Expanded by crates/hcal-wgpu/src/attention_flash.rs: `$RR` rows, `$CO` output texels
 // per lane (Dv = 32 $CO), `$MASKED` 1 where the mask code is compiled in,
 // `$QSEL` the pick of chunk `ch` among a row's query registers;
 // a line holding `$r` / `$c` (0..2) / `$o` (0..$CO) / `$h` (the query chunks)
@@ -31,23 +31,26 @@
 // lane that scored key k, `$kc` its texel and `$kx` its component.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>   the `attention` block of attention.wgsl:
-//       [0] rows, [1] Hq, [2] Hkv, [3] Sq, [4] T, [5] P, [6] D, [7] Dv, [8] 1 = 3-D Q/Y,
-//       [9] scale, [10] softcap, [11] causal
+//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs), the
+//       `attention` block of attention.wgsl: q_heads, kv_heads, q_len, total_len T, past_len,
+//       head_dim, packed_3d (1 = 3-D Q/Y), scale, softcap, causal, and v_fold_shift, v_folds
 //   @group(0) @binding(1) q: array<f32>
 //   @group(0) @binding(2) kt: texture_storage_2d_array<rgba32float, read>   K staged transposed
 //       by matmul_stage.wgsl: texel [b Hkv + h, d, j/4] = K[b, h, j..j+4, d]
 //   @group(0) @binding(3) vt: texture_storage_2d_array<rgba32float, read>
 //       texel [(b Hkv + h) F + j >> s, j & (2^s - 1), c/4] = V[b, h, j, c..c+4], with
-//       params [16] s (31: no folding) and [17] F layers per head, so T may
+//       s = v_fold_shift (31: no folding) and F = v_folds layers per head, so T may
 //       exceed the texture height
 //   @group(0) @binding(4) mask: array<f32>   [mb, mh, Sq, Tm] (a dummy when absent), params
-//       [12] kind (0 none, 1 bool as 0/1 floats, 2 additive), [13] mb, [14] mh, [15] Tm
+//       mask_kind (0 none, 1 bool as 0/1 floats, 2 additive), mask_batch mb, mask_heads mh,
+//       mask_keys Tm
 //   @group(0) @binding(5) y: array<vec4<f32>>
 // Dispatch (ceil(Sq / RR), B Hq, 1). D % 8 == 0 and D <= 8 x (query chunks),
 // Dv = 32 $CO, T >= 1.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <AttentionParams>
+
+@group(0) @binding(0) var<storage, read> params: AttentionParams;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var kt: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(3) var vt: texture_storage_2d_array<rgba32float, read>;
@@ -61,18 +64,18 @@ fn hmax(v: vec4<f32>) -> f32 {
 // Scale, softcap, the mask, and -inf for keys past T or (causal) past row
 // i's diagonal; `j` is the key of component x, (b, h) the batch and head.
 fn prep4(raw: vec4<f32>, b: u32, h: u32, i: u32, j: u32) -> vec4<f32> {
-    let total = params[4];
-    let softcap = bitcast<f32>(params[10]);
-    var s = raw * bitcast<f32>(params[9]);
+    let total = params.total_len;
+    let softcap = params.softcap;
+    var s = raw * params.scale;
     if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, vec4<f32>(-15.0), vec4<f32>(15.0))); }
     let keys = vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u);
     var visible = keys < vec4<u32>(total);
-    if params[11] == 1u { visible = visible & (keys <= vec4<u32>(i + params[5])); }
-    let mask_kind = params[12];
+    if params.causal == 1u { visible = visible & (keys <= vec4<u32>(i + params.past_len)); }
+    let mask_kind = params.mask_kind;
     if $MASKEDu == 1u && mask_kind != 0u {
         // [mb, mh, Sq, Tm], broadcast over batch and heads; keys >= Tm masked.
-        let tm = params[15];
-        let row = ((select(b, 0u, params[13] == 1u) * params[14] + select(h, 0u, params[14] == 1u)) * params[3] + i) * tm;
+        let tm = params.mask_keys;
+        let row = ((select(b, 0u, params.mask_batch == 1u) * params.mask_heads + select(h, 0u, params.mask_heads == 1u)) * params.q_len + i) * tm;
         let inside = keys < vec4<u32>(tm);
         let at = min(keys, vec4<u32>(max(tm, 1u) - 1u));
         let mv = vec4<f32>(mask[row + at.x], mask[row + at.y], mask[row + at.z], mask[row + at.w]);
@@ -84,12 +87,12 @@ fn prep4(raw: vec4<f32>, b: u32, h: u32, i: u32, j: u32) -> vec4<f32> {
 
 @compute @workgroup_size(8, 1)
 fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    let hq = params[1];
-    let hkv = params[2];
-    let sq = params[3];
-    let total = params[4];
-    let d = params[6];
-    let packed = params[8] == 1u;
+    let hq = params.q_heads;
+    let hkv = params.kv_heads;
+    let sq = params.q_len;
+    let total = params.total_len;
+    let d = params.head_dim;
+    let packed = params.packed_3d == 1u;
     let h = wid.y % hq;
     let b = wid.y / hq;
     let layer = b * hkv + h / (hq / hkv);
@@ -104,13 +107,13 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
     var l$r = 0.0;
     var o$r_$o = vec4<f32>(0.0);
     let kt_width = (total + 3u) / 4u;
-    // V's rows fold into layers of 2^vshift keys, params [17] layers per head.
-    let vshift = params[16];
+    // V's rows fold into layers of 2^vshift keys, v_folds layers per head.
+    let vshift = params.v_fold_shift;
     let vmask = (1u << vshift) - 1u;
-    let vlayer = layer * params[17];
+    let vlayer = layer * params.v_folds;
     let last = min(r0 + $RRu, sq) - 1u;
     // Causal: blocks past the tile's last diagonal are skipped.
-    let keys = select(total, min(total, last + params[5] + 1u), params[11] == 1u);
+    let keys = select(total, min(total, last + params.past_len + 1u), params.causal == 1u);
     for (var kb = 0u; kb < keys; kb += 64u) {
         // Scores of keys kb + 8 lane + 4 c + (0..4) for every row.
         let ktex$c = min(kb / 4u + 2u * lane + $cu, kt_width - 1u);

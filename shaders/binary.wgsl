@@ -2,36 +2,35 @@
 // broadcast copy.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] n = output elements, [1] op code (0 Add, 1 Sub, 2 Mul, 3 Div, 4 Max, 5 Min),
-//       [2] rank r (<= 8), [3..11) output shape, [11..19) strides of A, [19..27) strides of B
+//   @group(0) @binding(0) params: BinaryParams
+//       n = output elements, op code (0 Add, 1 Sub, 2 Mul, 3 Div, 4 Max, 5 Min),
+//       rank r (<= 8), the output shape, a_strides and b_strides
 //       (element strides over the output's dims, 0 where broadcast; `expand` ignores B)
 //   @group(0) @binding(1) a:   array<f32>
 //   @group(0) @binding(2) b:   array<f32>
 //   @group(0) @binding(3) out: array<f32>
 // Max/Min propagate NaN like numpy (u + v is NaN when either is). Dispatch: 256 per workgroup, 2-D grid.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <is_nan>
+
+// #include <BinaryParams>
+
+@group(0) @binding(0) var<storage, read> params: BinaryParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn is_nan(v: f32) -> bool {
-    let bits = bitcast<u32>(v);
-    return (bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu) != 0u;
-}
-
 // Offsets of output element i in A and B.
 fn offsets(i: u32) -> vec2<u32> {
-    let rank = params[2];
+    let rank = params.rank;
     var rest = i;
     var off = vec2<u32>(0u, 0u);
     for (var k = 0u; k < rank; k++) {
         let d = rank - 1u - k;
-        let extent = params[3u + d];
+        let extent = params.shape[d];
         let idx = rest % extent;
         rest = rest / extent;
-        off += idx * vec2<u32>(params[11u + d], params[19u + d]);
+        off += idx * vec2<u32>(params.a_strides[d], params.b_strides[d]);
     }
     return off;
 }
@@ -39,12 +38,12 @@ fn offsets(i: u32) -> vec2<u32> {
 @compute @workgroup_size(256)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     let off = offsets(i);
     let u = a[off.x];
     let v = b[off.y];
     var r: f32;
-    switch params[1] {
+    switch params.op {
         case 0u: { r = u + v; }
         case 1u: { r = u - v; }
         case 2u: { r = u * v; }
@@ -59,6 +58,6 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(256)
 fn expand(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     out[i] = a[offsets(i).x];
 }

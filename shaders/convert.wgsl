@@ -1,7 +1,7 @@
 // convert.wgsl: conversions between storage dtypes and f32, on 32-bit words.
 //
 // Bindings (every entry point):
-//   @group(0) @binding(0) params: array<u32>   [0] n = element count
+//   @group(0) @binding(0) params: ConvertParams   n = element count
 //   @group(0) @binding(1) src:    array<u32>   source storage as little-endian 32-bit words
 //   @group(0) @binding(2) dst:    array<u32>   destination storage as 32-bit words
 // f32 data travels as its bit pattern. 2-byte elements pack two per word (element
@@ -11,7 +11,9 @@
 // even and keep inf/NaN, done on bits so nothing depends on the driver's rounding.
 // Dispatch: workgroups of 256 on a 2-D grid; linear id = x + y * 256 * num_workgroups.x.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <ConvertParams>
+
+@group(0) @binding(0) var<storage, read> params: ConvertParams;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 
@@ -84,21 +86,21 @@ fn half_of(word: u32, i: u32) -> u32 {
 @compute @workgroup_size(256)
 fn f16_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_id(gid, nwg);
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     dst[i] = bitcast<u32>(f16_bits_to_f32(half_of(src[i / 2u], i)));
 }
 
 @compute @workgroup_size(256)
 fn bf16_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_id(gid, nwg);
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     dst[i] = half_of(src[i / 2u], i) << 16u;
 }
 
 @compute @workgroup_size(256)
 fn bool_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_id(gid, nwg);
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     let byte = (src[i / 4u] >> ((i & 3u) * 8u)) & 0xffu;
     dst[i] = bitcast<u32>(select(0.0, 1.0, byte != 0u));
 }
@@ -106,7 +108,7 @@ fn bool_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 @compute @workgroup_size(256)
 fn i64_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_id(gid, nwg);
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     var lo = src[2u * i];
     var hi = src[2u * i + 1u];
     // Convert the magnitude (two's complement negated when negative), so a
@@ -124,7 +126,7 @@ fn i64_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 @compute @workgroup_size(256)
 fn f32_to_f16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = linear_id(gid, nwg);
-    let n = params[0];
+    let n = params.n;
     if 2u * w >= n { return; }
     var word = f32_to_f16_bits(bitcast<f32>(src[2u * w]));
     if 2u * w + 1u < n {
@@ -136,7 +138,7 @@ fn f32_to_f16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 @compute @workgroup_size(256)
 fn f32_to_bf16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = linear_id(gid, nwg);
-    let n = params[0];
+    let n = params.n;
     if 2u * w >= n { return; }
     var word = f32_to_bf16_bits(bitcast<f32>(src[2u * w]));
     if 2u * w + 1u < n {
@@ -149,7 +151,7 @@ fn f32_to_bf16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 @compute @workgroup_size(256)
 fn f32_to_bool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = linear_id(gid, nwg);
-    let n = params[0];
+    let n = params.n;
     if 4u * w >= n { return; }
     var word = 0u;
     for (var k = 0u; k < 4u && 4u * w + k < n; k++) {
@@ -164,7 +166,7 @@ fn f32_to_bool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 @compute @workgroup_size(256)
 fn i64_to_bool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = linear_id(gid, nwg);
-    let n = params[0];
+    let n = params.n;
     if 4u * w >= n { return; }
     var word = 0u;
     for (var k = 0u; k < 4u && 4u * w + k < n; k++) {
@@ -178,7 +180,7 @@ fn i64_to_bool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 @compute @workgroup_size(256)
 fn f32_to_i64(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = linear_id(gid, nwg);
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     let x = bitcast<f32>(src[i]);
     let bits = bitcast<u32>(x);
     var lo = 0u;

@@ -1,15 +1,13 @@
 // matmul.wgsl: batched Y = alpha op(A) op(B) + beta C (MatMul and Gemm), f32.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] M, [1] N, [2] K, [3] flags (1 = transA: A is [K, M]; 2 = transB: B is [N, K]; 4 = C present),
-//       [4] alpha (f32 bits), [5] beta (f32 bits), [6] batch rank br (<= 6), [7..13) batch dims,
-//       [13..19) A batch strides, [19..25) B batch strides (elements, 0 where broadcast),
-//       [25] C stride over m, [26] C stride over n (0 where broadcast),
-//       [27] A base offset, [28] B base offset, [29] Y base offset, [30] Y batch stride
-//       (elements; a view into a larger tensor, e.g. a block of query rows),
-//       [31] K splits S of `gemv` (1: no split), [32] K steps per split,
-//       [33] output base and [34] output batch stride of `splitk_reduce`
+//   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k,
+//       flags (1 = transA: A is [K, M]; 2 = transB: B is [N, K]; 4 = C present), alpha, beta,
+//       batch_rank (<= 6), batch_dims, a_batch_strides / b_batch_strides (0 where broadcast),
+//       c_stride_m / c_stride_n (0 where broadcast), a_base, b_base, y_base, y_batch_stride
+//       (a view into a larger tensor, e.g. a block of query rows), splits (K splits S of
+//       `gemv`, 1: none), split_steps (K steps per split), out_base and out_batch_stride
+//       (of `splitk_reduce`)
 //   @group(0) @binding(1) a: array<f32>
 //   @group(0) @binding(2) b: array<f32>
 //   @group(0) @binding(3) c: array<f32>   (a 1-element dummy when C is absent)
@@ -21,14 +19,16 @@
 // workgroup, K split over 4 invocation rows whose partial sums are added in a
 // fixed order through workgroup memory; dispatch (ceil(N/64), S, batch). With
 // S > 1 K splits (small N, long K: attention's P V in decode), workgroup y
-// takes K steps [y*[32], (y+1)*[32]) and writes its raw partial sums to
+// takes K steps [y * split_steps, (y + 1) * split_steps) and writes its raw partial sums to
 // Y[batch][y][n] (a scratch buffer); entry `splitk_reduce` then adds the S
 // partials of each output in order and applies alpha/beta/C, writing the
 // real output through binding 5:
 //   @group(0) @binding(5) out: array<f32>   (splitk_reduce; reads partials from `y`)
 // dispatch (ceil(N/256), 1, batch).
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <matmul_params>
+
+@group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> c: array<f32>;
@@ -36,10 +36,10 @@
 
 @compute @workgroup_size(8, 8)
 fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let m_dim = params[0];
-    let n_dim = params[1];
-    let k_dim = params[2];
-    let flags = params[3];
+    let m_dim = params.m;
+    let n_dim = params.n;
+    let k_dim = params.k;
+    let flags = params.flags;
     let trans_a = (flags & 1u) != 0u;
     let trans_b = (flags & 2u) != 0u;
     let row0 = gid.y * 4u;
@@ -47,17 +47,9 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     if row0 >= m_dim || col0 >= n_dim { return; }
 
     // Offsets of this batch's matrices (broadcast strides may be 0).
-    let br = params[6];
-    var rest = gid.z;
-    var a_off = params[27];
-    var b_off = params[28];
-    for (var k = 0u; k < br; k++) {
-        let d = br - 1u - k;
-        let idx = rest % params[7u + d];
-        rest = rest / params[7u + d];
-        a_off += idx * params[13u + d];
-        b_off += idx * params[19u + d];
-    }
+    let ab = batch_offsets(gid.z);
+    let a_off = ab.x;
+    let b_off = ab.y;
     // Element strides of op(A)[i, p] and op(B)[p, j].
     let a_si = select(k_dim, 1u, trans_a);
     let a_sp = select(1u, m_dim, trans_a);
@@ -78,15 +70,15 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
 
-    let alpha = bitcast<f32>(params[4]);
-    let beta = bitcast<f32>(params[5]);
+    let alpha = params.alpha;
+    let beta = params.beta;
     let has_c = (flags & 4u) != 0u;
-    let y_off = params[29] + gid.z * params[30];
+    let y_off = params.y_base + gid.z * params.y_batch_stride;
     for (var i = 0u; i < rows; i++) {
         for (var j = 0u; j < cols; j++) {
             var v = acc[i][j];
             if alpha != 1.0 { v = alpha * v; }
-            if has_c { v = v + beta * c[(row0 + i) * params[25] + (col0 + j) * params[26]]; }
+            if has_c { v = v + beta * c[(row0 + i) * params.c_stride_m + (col0 + j) * params.c_stride_n]; }
             y[y_off + (row0 + i) * n_dim + col0 + j] = v;
         }
     }
@@ -96,24 +88,16 @@ var<workgroup> partial: array<f32, 256>;
 
 @compute @workgroup_size(64, 4)
 fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let n = params[1];
-    let k = params[2];
-    let br = params[6];
-    var rest = wid.z;
-    var a_off = params[27];
-    var b_off = params[28];
-    for (var i = 0u; i < br; i++) {
-        let d = br - 1u - i;
-        let idx = rest % params[7u + d];
-        rest = rest / params[7u + d];
-        a_off += idx * params[13u + d];
-        b_off += idx * params[19u + d];
-    }
+    let n = params.n;
+    let k = params.k;
+    let ab = batch_offsets(wid.z);
+    let a_off = ab.x;
+    let b_off = ab.y;
     let col = wid.x * 64u + lid.x;
     let col_read = min(col, n - 1u);
-    let splits = params[31];
-    let k_begin = wid.y * params[32];
-    let k_end = min(k, k_begin + params[32]);
+    let splits = params.splits;
+    let k_begin = wid.y * params.split_steps;
+    let k_end = min(k, k_begin + params.split_steps);
     var acc = 0.0;
     for (var p = k_begin + lid.y; p < k_end; p += 4u) {
         acc = fma(a[a_off + p], b[b_off + p * n + col_read], acc);
@@ -123,13 +107,13 @@ fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if lid.y == 0u && col < n {
         var v = (partial[lid.x] + partial[64u + lid.x]) + (partial[128u + lid.x] + partial[192u + lid.x]);
         if splits > 1u {
-            y[params[29] + wid.z * params[30] + wid.y * n + col] = v;
+            y[params.y_base + wid.z * params.y_batch_stride + wid.y * n + col] = v;
             return;
         }
-        let alpha = bitcast<f32>(params[4]);
+        let alpha = params.alpha;
         if alpha != 1.0 { v = alpha * v; }
-        if (params[3] & 4u) != 0u { v = v + bitcast<f32>(params[5]) * c[col * params[26]]; }
-        y[params[29] + wid.z * params[30] + col] = v;
+        if (params.flags & 4u) != 0u { v = v + params.beta * c[col * params.c_stride_n]; }
+        y[params.y_base + wid.z * params.y_batch_stride + col] = v;
     }
 }
 
@@ -137,15 +121,15 @@ fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 
 @compute @workgroup_size(256)
 fn splitk_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n = params[1];
+    let n = params.n;
     let col = gid.x;
     if col >= n { return; }
-    let splits = params[31];
-    let base = params[29] + gid.z * params[30];
+    let splits = params.splits;
+    let base = params.y_base + gid.z * params.y_batch_stride;
     var v = 0.0;
     for (var s = 0u; s < splits; s++) { v += y[base + s * n + col]; }
-    let alpha = bitcast<f32>(params[4]);
+    let alpha = params.alpha;
     if alpha != 1.0 { v = alpha * v; }
-    if (params[3] & 4u) != 0u { v = v + bitcast<f32>(params[5]) * c[col * params[26]]; }
-    out[params[33] + gid.z * params[34] + col] = v;
+    if (params.flags & 4u) != 0u { v = v + params.beta * c[col * params.c_stride_n]; }
+    out[params.out_base + gid.z * params.out_batch_stride + col] = v;
 }

@@ -9,17 +9,18 @@
 // matmul.wgsl and matmul_tiled.wgsl (bit-identical results across kernels).
 //
 // Bindings and parameter block: as matmul_tiled.wgsl
-//   @group(0) @binding(0) params: array<u32>   ([0] M, [1] N, [2] K, [3] flags (4 = C),
-//       [4] alpha, [5] beta, [6] batch rank, [7..13) dims, [13..19) A strides,
-//       [19..25) B strides, [25] C stride m, [26] C stride n, [27] A base, [28] B base,
-//       [29] Y base, [30] Y batch stride)
+//   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k,
+//       flags (4 = C), alpha, beta, batch dims and strides, C strides, bases, y_batch_stride
 //   @group(0) @binding(1) a: array<f32>
 //   @group(0) @binding(2) b: array<vec4<f32>>
 //   @group(0) @binding(3) c: array<f32>
 //   @group(0) @binding(4) y: array<vec4<f32>>
 // Dispatch (ceil(N / 64), ceil(M / 64), batch).
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <matmul_params>
+// #include <matmul_epilogue>
+
+@group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> c: array<f32>;
@@ -28,35 +29,14 @@
 var<workgroup> a_tile: array<f32, 1024>;       // [64 rows][16 k]
 var<workgroup> b_tile: array<vec4<f32>, 256>;  // [16 k][16 vec4 columns]
 
-fn epilogue(v: vec4<f32>, row: u32, col: u32) -> vec4<f32> {
-    var r = v;
-    let alpha = bitcast<f32>(params[4]);
-    if alpha != 1.0 { r = alpha * r; }
-    if (params[3] & 4u) != 0u {
-        let beta = bitcast<f32>(params[5]);
-        let base = row * params[25];
-        let sn = params[26];
-        r = r + beta * vec4<f32>(c[base + col * sn], c[base + (col + 1u) * sn], c[base + (col + 2u) * sn], c[base + (col + 3u) * sn]);
-    }
-    return r;
-}
-
 @compute @workgroup_size(16, 16)
 fn matmul_smem(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let m = params[0];
-    let n4 = params[1] / 4u;
-    let k = params[2];
-    let br = params[6];
-    var rest = wid.z;
-    var a_off = params[27];
-    var b_off = params[28];
-    for (var i = 0u; i < br; i++) {
-        let d = br - 1u - i;
-        let idx = rest % params[7u + d];
-        rest = rest / params[7u + d];
-        a_off += idx * params[13u + d];
-        b_off += idx * params[19u + d];
-    }
+    let m = params.m;
+    let n4 = params.n / 4u;
+    let k = params.k;
+    let ab = batch_offsets(wid.z);
+    let a_off = ab.x;
+    let b_off = ab.y;
     let b_off4 = b_off / 4u;
     let tid = lid.y * 16u + lid.x;
     let row0 = wid.y * 64u;
@@ -92,7 +72,7 @@ fn matmul_smem(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
     }
     let col4 = col4_0 + lid.x;
     if col4 >= n4 { return; }
-    let y_off = (params[29] + wid.z * params[30]) / 4u;
+    let y_off = (params.y_base + wid.z * params.y_batch_stride) / 4u;
     let r = row0 + lid.y * 4u;
     let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
     for (var i = 0u; i < 4u; i++) {

@@ -2,15 +2,15 @@
 // texture arrays for matmul_texture.wgsl, f32: B by rows (`stage_b`,
 // `stage_b4`), A by columns of 4 rows (`stage_a`).
 //
-// Layers: one per distinct B matrix. Of the batch dims (params [6] rank,
-// [7..13) dims, [19..25) B strides), those where B's stride is not 0 number
-// the layers, innermost fastest; layer l's B starts at [28] + sum of idx_d *
+// Layers: one per distinct B matrix. Of the batch dims (params.batch_rank,
+// batch_dims, b_batch_strides), those where B's stride is not 0 number the
+// layers, innermost fastest; layer l's B starts at b_base + sum of idx_d *
 // stride_d over those dims (matmul_texture.wgsl numbers them the same way).
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>   matmul.wgsl's block; reads [1] N, [2] K,
-//                                               [3] flags (2 = B transposed), [6..13) batch
-//                                               dims, [19..25) B strides, [28] B base
+//   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl); reads n, k,
+//                                               flags (2 = B transposed), batch_rank,
+//                                               batch_dims, b_batch_strides, b_base
 //   @group(0) @binding(1) b: array<f32>        B, row-major [K, N], or [N, K] with flag 2
 //                                               (Gemm's transB, attention's keys); entry
 //                                               `stage_b`, any N and base
@@ -21,34 +21,35 @@
 //                                               one vec4 load per texel)
 // Workgroup 16x16 over (texel column, row); dispatch (ceil(N/4 / 16), ceil(K / 16), layers).
 //
-// Entry `stage_a` stages A ([0] M, [2] K, [13..19) A strides, [27] A base,
+// Entry `stage_a` stages A (m, k, a_batch_strides, a_base,
 // layers numbered by the dims where A's stride is not 0) into `bt` as texel
 // [l, i/4, p] = A[l][i..i+4, p] (x = p along K, y = a quad of rows; zero
 // past row M), so the 8 lanes that load steps p..p+8 of 4 rows read 8
 // neighbouring texels. Dispatch (ceil(K / 16), ceil(M/4 / 16), layers).
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <matmul_params>
+
+@group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, write>;
 @group(0) @binding(3) var<storage, read> b4: array<vec4<f32>>;
 
 // Element offset of layer `layer`'s B matrix.
 fn layer_offset(layer: u32) -> u32 {
-    return layer_offset_of(layer, 19u, params[28]);
+    return layer_offset_of(layer, false, params.b_base);
 }
 
-// Element offset of layer `layer` of the operand whose batch strides start at
-// params[strides] and whose base is `base`.
-fn layer_offset_of(layer: u32, strides: u32, base: u32) -> u32 {
-    let br = params[6];
+// Element offset of layer `layer` of A (`of_a`) or B, whose base is `base`.
+fn layer_offset_of(layer: u32, of_a: bool, base: u32) -> u32 {
+    let br = params.batch_rank;
     var rest = layer;
     var off = base;
     for (var i = 0u; i < br; i++) {
         let d = br - 1u - i;
-        let stride = params[strides + d];
+        let stride = select(params.b_batch_strides[d], params.a_batch_strides[d], of_a);
         if stride != 0u {
-            off += (rest % params[7u + d]) * stride;
-            rest = rest / params[7u + d];
+            off += (rest % params.batch_dims[d]) * stride;
+            rest = rest / params.batch_dims[d];
         }
     }
     return off;
@@ -65,13 +66,13 @@ fn gather4(base: u32, stride: u32, count: u32) -> vec4<f32> {
 
 @compute @workgroup_size(16, 16)
 fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n = params[1];
-    let k = params[2];
+    let n = params.n;
+    let k = params.k;
     let j = gid.x;
     let p = gid.y;
     if 4u * j >= n || p >= k { return; }
     // Element (p, col) of op(B): B[p, col] row-major, or B[col, p] when transposed.
-    let transposed = (params[3] & 2u) != 0u;
+    let transposed = (params.flags & 2u) != 0u;
     let step_p = select(n, 1u, transposed);
     let step_col = select(1u, k, transposed);
     let base = layer_offset(gid.z) + p * step_p + 4u * j * step_col;
@@ -80,19 +81,19 @@ fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(16, 16)
 fn stage_b4(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n4 = params[1] / 4u;
-    let k = params[2];
+    let n4 = params.n / 4u;
+    let k = params.k;
     if gid.x >= n4 || gid.y >= k { return; }
     textureStore(bt, gid.xy, gid.z, b4[layer_offset(gid.z) / 4u + gid.y * n4 + gid.x]);
 }
 
 @compute @workgroup_size(16, 16)
 fn stage_a(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let m = params[0];
-    let k = params[2];
+    let m = params.m;
+    let k = params.k;
     let p = gid.x;
     let quad = gid.y;
     if p >= k || 4u * quad >= m { return; }
-    let base = layer_offset_of(gid.z, 13u, params[27]) + 4u * quad * k + p;
+    let base = layer_offset_of(gid.z, true, params.a_base) + 4u * quad * k + p;
     textureStore(bt, vec2<u32>(p, quad), gid.z, gather4(base, k, m - 4u * quad));
 }

@@ -36,11 +36,10 @@
 // clamped and their stores skipped), so every lane is active.
 //
 // Bindings (parameters as matmul.wgsl's block):
-//   @group(0) @binding(0) params: array<u32>
-//       [0] M, [1] N, [2] K, [6] batch rank br, [7..13) batch dims, [13..19) A batch strides,
-//       [19..25) B batch strides (each operand: one texture layer per distinct matrix),
-//       [27] A base, [28] B base (read by matmul_stage.wgsl),
-//       [29] Y base, [30] Y batch stride (multiples of 4; elements)
+//   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k,
+//       batch_rank, batch_dims, a_batch_strides / b_batch_strides (each operand: one texture
+//       layer per distinct matrix), a_base, b_base (read by matmul_stage.wgsl),
+//       y_base, y_batch_stride (multiples of 4)
 //   @group(0) @binding(1) at: texture_storage_2d_array<rgba32float, read>  [layers][M/4][K] texels
 //                     (A:buf: a: array<f32> [batch.., M, K])
 //   @group(0) @binding(2) bt: texture_storage_2d_array<rgba32float, read>  [layers][K][N/4] texels
@@ -53,7 +52,9 @@
 // No `enable subgroups;`: naga does not accept it yet; wgpu exposes the
 // subgroup built-ins when the device has Features::SUBGROUP.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <matmul_params>
+
+@group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var at: texture_storage_2d_array<rgba32float, read>; // A:tex
 @group(0) @binding(1) var<storage, read> a: array<f32>; // A:buf
 @group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, read>;
@@ -65,16 +66,16 @@ fn matmul_texture(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    let m = params[0];
-    let n4 = params[1] / 4u;
-    let k = params[2];
+    let m = params.m;
+    let n4 = params.n / 4u;
+    let k = params.k;
     let c0 = gid.x * $CCu;
     let r0 = wid.y * $RRu;
     // Uniform over the workgroup, so whole subgroups leave together.
     if r0 >= m { return; }
-    let br = params[6];
+    let br = params.batch_rank;
     var rest = gid.z;
-    var a_off = params[27]; // A:buf
+    var a_off = params.a_base; // A:buf
     // The texture layers of A and B: the batch dims where the operand's
     // stride is not 0, innermost fastest (as matmul_stage.wgsl numbers them).
     var alayer = 0u;
@@ -83,16 +84,16 @@ fn matmul_texture(
     var layers_inside = 1u;
     for (var i = 0u; i < br; i++) {
         let d = br - 1u - i;
-        let idx = rest % params[7u + d];
-        rest = rest / params[7u + d];
-        a_off += idx * params[13u + d]; // A:buf
-        if params[13u + d] != 0u {
+        let idx = rest % params.batch_dims[d];
+        rest = rest / params.batch_dims[d];
+        a_off += idx * params.a_batch_strides[d]; // A:buf
+        if params.a_batch_strides[d] != 0u {
             alayer += idx * a_inside;
-            a_inside *= params[7u + d];
+            a_inside *= params.batch_dims[d];
         }
-        if params[19u + d] != 0u {
+        if params.b_batch_strides[d] != 0u {
             layer += idx * layers_inside;
-            layers_inside *= params[7u + d];
+            layers_inside *= params.batch_dims[d];
         }
     }
     // Rows r0 + 4 q + x: texel row q of the staged A holds rows 4 q .. 4 q + 4.
@@ -122,6 +123,6 @@ fn matmul_texture(
         acc$q_$x_$c = fma(vec4<f32>(av$q_$x), b$c, acc$q_$x_$c); // A:buf
         p += 1u;
     }
-    let y_off = (params[29] + gid.z * params[30]) / 4u;
+    let y_off = (params.y_base + gid.z * params.y_batch_stride) / 4u;
     if r0 + 4u * $qu + $xu < m && c0 + $cu < n4 { y[y_off + (r0 + 4u * $qu + $xu) * n4 + c0 + $cu] = acc$q_$x_$c; }
 }

@@ -1,8 +1,8 @@
 // norm.wgsl: LayerNormalization and RMSNormalization over rows of n elements, f32.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] rows, [1] n, [2] epsilon (f32 bits), [3] 1 = B present, [4] 1 = RMS form
+//   @group(0) @binding(0) params: NormParams   rows, n, epsilon, has_bias (1 = B present),
+//       rms (1 = RMS form)
 //   @group(0) @binding(1) x:     array<f32>   [rows, n]
 //   @group(0) @binding(2) scale: array<f32>   [n] (broadcast already expanded)
 //   @group(0) @binding(3) bias:  array<f32>   [n] (a dummy when absent)
@@ -11,34 +11,24 @@
 // mean of squared deviations), which keeps rows with a large mean accurate;
 // RMS uses the mean of squares. Reductions are fixed-order trees.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <workgroup_reduce>
+
+// #include <NormParams>
+
+@group(0) @binding(0) var<storage, read> params: NormParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> scale: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-var<workgroup> scratch: array<f32, 64>;
-
-fn reduce_sum(t: u32, v: f32) -> f32 {
-    scratch[t] = v;
-    workgroupBarrier();
-    for (var s = 32u; s > 0u; s = s / 2u) {
-        if t < s { scratch[t] = scratch[t] + scratch[t + s]; }
-        workgroupBarrier();
-    }
-    let r = scratch[0];
-    workgroupBarrier();
-    return r;
-}
-
 @compute @workgroup_size(64)
 fn norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let row = wid.x + wid.y * nwg.x;
-    if row >= params[0] { return; }
-    let n = params[1];
-    let epsilon = bitcast<f32>(params[2]);
-    let has_bias = params[3] == 1u;
-    let rms = params[4] == 1u;
+    if row >= params.rows { return; }
+    let n = params.n;
+    let epsilon = params.epsilon;
+    let has_bias = params.has_bias == 1u;
+    let rms = params.rms == 1u;
     let base = row * n;
     let inv_n = 1.0 / f32(n);
     var mean = 0.0;

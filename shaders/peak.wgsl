@@ -2,9 +2,9 @@
 // benchmarks divide by a throughput measured on the device itself.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       fma_peak:  [0] iterations, [1] m (f32 bits), [2] c (f32 bits), [3] invocations
-//       copy_peak: [0] n = vec4 count
+//   @group(0) @binding(0) params: PeakParams
+//       fma_peak:  iterations, m, c, invocations
+//       copy_peak: copy_vec4s = vec4 count n
 //   @group(0) @binding(1) src: array<vec4<f32>>   (copy_peak only)
 //   @group(0) @binding(2) dst: array<vec4<f32>>   fma_peak: one vec4 per invocation
 //                                                 copy_peak: n vec4
@@ -17,18 +17,20 @@
 // each). Dispatch: 256 per workgroup, 2-D grid; the linear index is
 // x + y * num_workgroups.x * 256.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <PeakParams>
+
+@group(0) @binding(0) var<storage, read> params: PeakParams;
 @group(0) @binding(1) var<storage, read> src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
 fn fma_peak(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = gid.x + gid.y * groups.x * 256u;
-    if (i >= params[3]) {
+    if (i >= params.invocations) {
         return;
     }
-    let m = vec4<f32>(bitcast<f32>(params[1]));
-    let c = vec4<f32>(bitcast<f32>(params[2]));
+    let m = vec4<f32>(params.m);
+    let c = vec4<f32>(params.c);
     let seed = f32(i & 1023u) * 1e-3;
     var x0 = vec4<f32>(seed, seed + 0.1, seed + 0.2, seed + 0.3);
     var x1 = x0 + 0.01;
@@ -38,7 +40,7 @@ fn fma_peak(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     var x5 = x0 + 0.05;
     var x6 = x0 + 0.06;
     var x7 = x0 + 0.07;
-    for (var t = 0u; t < params[0]; t++) {
+    for (var t = 0u; t < params.iterations; t++) {
         x0 = fma(x0, m, c);
         x1 = fma(x1, m, c);
         x2 = fma(x2, m, c);
@@ -54,7 +56,7 @@ fn fma_peak(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 @compute @workgroup_size(256)
 fn copy_peak(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = gid.x + gid.y * groups.x * 256u;
-    if (i >= params[0]) {
+    if (i >= params.copy_vec4s) {
         return;
     }
     dst[i] = src[i];

@@ -1,38 +1,37 @@
 // reduce.wgsl: ReduceSum / ReduceMean / ReduceMax over any set of axes, f32.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] outputs, [1] op (0 sum, 1 mean, 2 max), [2] rank (<= 8), [3] reduced count n,
-//       [4..12) input shape, [12..20) input strides, [20..28) 1 where the axis is reduced
+//   @group(0) @binding(0) params: ReduceParams
+//       outputs, op (0 sum, 1 mean, 2 max), rank (<= 8), count (inputs per output n),
+//       shape and strides of the input, reduced (1 where the axis is reduced)
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
 // One invocation per output element walks its n inputs in order (deterministic).
 // Empty reductions: sum 0, mean NaN, max -inf. Max propagates NaN.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <is_nan>
+
+// #include <ReduceParams>
+
+@group(0) @binding(0) var<storage, read> params: ReduceParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-fn is_nan(v: f32) -> bool {
-    let b = bitcast<u32>(v);
-    return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) != 0u;
-}
 
 @compute @workgroup_size(256)
 fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let o = gid.x + gid.y * nwg.x * 256u;
-    if o >= params[0] { return; }
-    let op = params[1];
-    let rank = params[2];
-    let n = params[3];
+    if o >= params.outputs { return; }
+    let op = params.op;
+    let rank = params.rank;
+    let n = params.count;
     // Offset of the first input of this output: kept dims take the output index.
     var rest = o;
     var base = 0u;
     for (var k = 0u; k < rank; k++) {
         let d = rank - 1u - k;
-        if params[20u + d] == 0u {
-            base += (rest % params[4u + d]) * params[12u + d];
-            rest = rest / params[4u + d];
+        if params.reduced[d] == 0u {
+            base += (rest % params.shape[d]) * params.strides[d];
+            rest = rest / params.shape[d];
         }
     }
     var acc = select(0.0, bitcast<f32>(0xff800000u | (n & 0u)), op == 2u);
@@ -42,9 +41,9 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         var off = base;
         for (var k = 0u; k < rank; k++) {
             let d = rank - 1u - k;
-            if params[20u + d] == 1u {
-                off += (rr % params[4u + d]) * params[12u + d];
-                rr = rr / params[4u + d];
+            if params.reduced[d] == 1u {
+                off += (rr % params.shape[d]) * params.strides[d];
+                rr = rr / params.shape[d];
             }
         }
         let v = x[off];

@@ -1,10 +1,10 @@
 // rotary.wgsl: RotaryEmbedding, f32; one invocation per output element.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] n = elements, [1] B, [2] H, [3] S, [4] D (head size), [5] R (rotated features),
-//       [6] 1 = interleaved pairs, [7] 1 = X is [B, S, H*D] (else [B, H, S, D]),
-//       [8] 1 = position ids present, [9] cache rows
+//   @group(0) @binding(0) params: RotaryParams
+//       n = elements, batch B, heads H, seq S, head_dim D, rotary_dim R (rotated features),
+//       interleaved (1 = interleaved pairs), packed_3d (1 = X is [B, S, H*D], else
+//       [B, H, S, D]), with_position_ids, cache_rows
 //   @group(0) @binding(1) x:   array<f32>
 //   @group(0) @binding(2) cos: array<f32>   [rows, R/2]
 //   @group(0) @binding(3) sin: array<f32>   [rows, R/2]
@@ -14,7 +14,9 @@
 // adjacent features: y1 = cos x1 - sin x2, y2 = sin x1 + cos x2. Features past R
 // are copied. A position id outside [0, rows) gives NaN for the rotated features.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <RotaryParams>
+
+@group(0) @binding(0) var<storage, read> params: RotaryParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> cos_cache: array<f32>;
 @group(0) @binding(3) var<storage, read> sin_cache: array<f32>;
@@ -24,11 +26,11 @@
 @compute @workgroup_size(256)
 fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if i >= params[0] { return; }
-    let heads = params[2];
-    let seq = params[3];
-    let d = params[4];
-    let r = params[5];
+    if i >= params.n { return; }
+    let heads = params.heads;
+    let seq = params.seq;
+    let d = params.head_dim;
+    let r = params.rotary_dim;
     let f = i % d;
     if f >= r {
         y[i] = x[i];
@@ -38,7 +40,7 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let tok = i / d;
     var b: u32;
     var s: u32;
-    if params[7] == 1u {
+    if params.packed_3d == 1u {
         b = tok / (seq * heads);
         s = (tok / heads) % seq;
     } else {
@@ -48,17 +50,17 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let half = r / 2u;
     var row = b * seq + s;
     var valid = true;
-    if params[8] == 1u {
+    if params.with_position_ids == 1u {
         let lo = ids[2u * row];
         let hi = ids[2u * row + 1u];
-        valid = hi == 0u && lo < params[9];
+        valid = hi == 0u && lo < params.cache_rows;
         row = lo;
     }
     let head_base = i - f;
     var p: u32;
     var first: bool;
     var partner: u32;
-    if params[6] == 1u {
+    if params.interleaved == 1u {
         p = f / 2u;
         first = (f & 1u) == 0u;
         partner = select(head_base + f - 1u, head_base + f + 1u, first);
@@ -68,7 +70,7 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         partner = select(head_base + f - half, head_base + f + half, first);
     }
     if !valid {
-        y[i] = bitcast<f32>(0x7fc00000u | (params[0] & 0u));
+        y[i] = bitcast<f32>(0x7fc00000u | (params.n & 0u));
         return;
     }
     let c = cos_cache[row * half + p];

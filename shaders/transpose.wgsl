@@ -1,27 +1,29 @@
 // transpose.wgsl: permute axes of a tensor of any dtype, moving raw bytes.
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>
-//       [0] n = elements, [1] element bytes (1, 2, 4 or 8), [2] rank (<= 8),
-//       [3..11) output shape, [11..19) input element stride of each output dim
+//   @group(0) @binding(0) params: TransposeParams
+//       n = elements, elem_bytes (1, 2, 4 or 8), rank (<= 8),
+//       the output shape, in_strides (input element stride of each output dim)
 //   @group(0) @binding(1) x: array<u32>   input as 32-bit words
 //   @group(0) @binding(2) y: array<u32>   output as 32-bit words
 // One invocation per output word, so sub-word elements (bool, f16, bf16) are
 // gathered into whole words and no two invocations write the same word.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <TransposeParams>
+
+@group(0) @binding(0) var<storage, read> params: TransposeParams;
 @group(0) @binding(1) var<storage, read> x: array<u32>;
 @group(0) @binding(2) var<storage, read_write> y: array<u32>;
 
 // Input element index of output element e.
 fn source(e: u32) -> u32 {
-    let rank = params[2];
+    let rank = params.rank;
     var rest = e;
     var src = 0u;
     for (var k = 0u; k < rank; k++) {
         let d = rank - 1u - k;
-        src += (rest % params[3u + d]) * params[11u + d];
-        rest = rest / params[3u + d];
+        src += (rest % params.shape[d]) * params.in_strides[d];
+        rest = rest / params.shape[d];
     }
     return src;
 }
@@ -29,8 +31,8 @@ fn source(e: u32) -> u32 {
 @compute @workgroup_size(256)
 fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = gid.x + gid.y * nwg.x * 256u;
-    let n = params[0];
-    let bytes = params[1];
+    let n = params.n;
+    let bytes = params.elem_bytes;
     if bytes >= 4u {
         let words = bytes / 4u;
         if w >= n * words { return; }

@@ -1,7 +1,7 @@
 // unary.wgsl: one-input elementwise functions on f32 (Relu .. Reciprocal, Gelu).
 //
 // Bindings:
-//   @group(0) @binding(0) params: array<u32>   [0] n = element count, [1] op code:
+//   @group(0) @binding(0) params: UnaryParams   n = element count, op code:
 //       0 Relu, 1 Sigmoid, 2 Silu, 3 Exp, 4 Tanh, 5 Neg, 6 Sqrt, 7 Reciprocal,
 //       8 Gelu (erf form), 9 Gelu (tanh form)
 //   @group(0) @binding(1) x: array<f32>
@@ -9,14 +9,13 @@
 // NaN in gives NaN out for every op (WGSL's max/min/clamp may drop NaN, so the
 // kernels test for it). Dispatch: 256 per workgroup, 2-D grid.
 
-@group(0) @binding(0) var<storage, read> params: array<u32>;
+// #include <is_nan>
+
+// #include <UnaryParams>
+
+@group(0) @binding(0) var<storage, read> params: UnaryParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-fn is_nan(v: f32) -> bool {
-    let b = bitcast<u32>(v);
-    return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) != 0u;
-}
 
 // tanh saturates to +-1 in f32 beyond |x| ~ 9.1; clamping keeps drivers that
 // compute (e^2x - 1)/(e^2x + 1) away from inf/inf.
@@ -53,7 +52,7 @@ fn apply(op: u32, v: f32) -> f32 {
 @compute @workgroup_size(256)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
-    if i >= params[0] { return; }
+    if i >= params.n { return; }
     let v = x[i];
-    y[i] = select(apply(params[1], v), v, is_nan(v));
+    y[i] = select(apply(params.op, v), v, is_nan(v));
 }

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use hcal_core::{Attention, Backend, BackendExt, DType, Op, TensorDesc};
+use hcal_core::{Attention, Backend, BackendExt, DType, Instruments, Op, TensorDesc};
 
 fn main() -> hcal_core::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -23,7 +23,7 @@ fn main() -> hcal_core::Result<()> {
         gpu.write(t, bytemuck::cast_slice(&data))?;
     }
     gpu.sync()?;
-    gpu.reset_memory_peak();
+    Instruments::reset_memory_peak(&gpu);
     let start = Instant::now();
     gpu.run(&Op::Attention(Attention::default()), &[&q, &k, &v], &[&y])?;
     gpu.sync()?;

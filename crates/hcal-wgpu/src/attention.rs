@@ -5,8 +5,10 @@ use std::sync::Arc;
 use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
 use crate::matmul::{self, fast_trans_b};
+use crate::memory::StagingSlot;
+use crate::params::AttentionParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, bits};
+use crate::record::{Ctx, Operand};
 use crate::transpose;
 
 /// Largest head size the kernel holds in workgroup memory and registers.
@@ -32,15 +34,15 @@ fn append(
     dst: &wgpu::Buffer,
 ) -> Result<()> {
     let n = g.batch * g.kv_heads * g.total_len() * dim;
-    let params = [
-        n as u32,
-        g.batch as u32,
-        g.kv_heads as u32,
-        g.past_len as u32,
-        g.kv_len as u32,
-        dim as u32,
-        u32::from(g.packed_3d),
-    ];
+    let params = AttentionParams {
+        concat_elements: n as u32,
+        kv_heads: g.kv_heads as u32,
+        past_len: g.past_len as u32,
+        concat_new_len: g.kv_len as u32,
+        concat_dim: dim as u32,
+        concat_new_packed: u32::from(g.packed_3d),
+        ..AttentionParams::default()
+    };
     let past_buf = past.map_or_else(|| ctx.dummy.clone(), |p| (*p.buf).clone());
     ctx.per_item(kernel("attention", "kv_concat"), &params, &[(6, &past_buf), (7, &new.buf), (8, dst)], n)
 }
@@ -81,32 +83,31 @@ pub(crate) fn record(
         _ => (0, [1, 1, 1, 0]),
     };
     let rows = g.batch * g.q_heads * g.q_len;
-    let mut params = [
-        rows as u32,
-        g.q_heads as u32,
-        g.kv_heads as u32,
-        g.q_len as u32,
-        t as u32,
-        g.past_len as u32,
-        g.head_dim as u32,
-        g.v_head_dim as u32,
-        u32::from(g.packed_3d),
-        bits(g.scale as f32),
-        bits(attrs.softcap),
-        u32::from(attrs.is_causal),
+    let mut params = AttentionParams {
+        rows: rows as u32,
+        q_heads: g.q_heads as u32,
+        kv_heads: g.kv_heads as u32,
+        q_len: g.q_len as u32,
+        total_len: t as u32,
+        past_len: g.past_len as u32,
+        head_dim: g.head_dim as u32,
+        v_head_dim: g.v_head_dim as u32,
+        packed_3d: u32::from(g.packed_3d),
+        scale: g.scale as f32,
+        softcap: attrs.softcap,
+        causal: u32::from(attrs.is_causal),
         mask_kind,
-        mb as u32,
-        mh as u32,
-        tm as u32,
-        0,
-        0,
-    ];
+        mask_batch: mb as u32,
+        mask_heads: mh as u32,
+        mask_keys: tm as u32,
+        ..AttentionParams::default()
+    };
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
-    let flash = crate::flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
+    let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
     match choose(ctx, g, flash.is_some()) {
         Path::Flash => {
             let variant = flash.expect("choose() picks Flash only where a variant runs g");
-            crate::flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
+            crate::attention_flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
         }
         Path::Fused => ctx.per_row(
             kernel("attention", "attention"),
@@ -117,8 +118,8 @@ pub(crate) fn record(
         Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, &mask_buf, y),
         Path::Split => {
             let chunks = split_chunks(g);
-            params[16] = t.div_ceil(chunks) as u32;
-            params[17] = chunks as u32;
+            params.split_chunk_keys = t.div_ceil(chunks) as u32;
+            params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
             let split = [(4, &mask_buf), (12, &*partials), (13, &inputs.q.buf), (14, &cache[0]), (15, &cache[1])];
             ctx.per_item(kernel("attention", "decode_split"), &params, &split, rows * chunks)?;
@@ -162,11 +163,6 @@ pub(crate) fn score_bytes_per_row(g: &AttentionGeometry) -> u64 {
 /// (S^2/2 + S x rows/2 computed instead of S^2).
 const CAUSAL_BLOCK_ROWS: usize = 256;
 
-/// Whether the attention parameter block asks for a causal mask.
-fn attrs_causal(params: &[u32; 18]) -> bool {
-    params[11] == 1
-}
-
 /// Most bytes the composed path's score buffer may take.
 pub(crate) const COMPOSED_SCORE_CAP: u64 = 64 << 20;
 
@@ -191,7 +187,7 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// prefill-sized problems, and fused for the rest (and when the composed
 /// path's scores would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
-    path_for(&ctx.pipelines.tuner, Device::new(ctx.gpu, flash_ok), g)
+    path_for(&ctx.pipelines.pins, Device::new(ctx.gpu, flash_ok), g)
 }
 
 /// What the path choice needs to know of the device and call.
@@ -201,7 +197,7 @@ pub(crate) struct Device {
     pub(crate) simd_cpu: bool,
     /// `max_storage_buffer_binding_size`.
     pub(crate) max_binding: u64,
-    /// Whether the flash kernel can run this call (see `flash::variant_for`).
+    /// Whether the flash kernel can run this call (see `attention_flash::variant_for`).
     pub(crate) flash_ok: bool,
 }
 
@@ -213,12 +209,12 @@ impl Device {
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
-pub(crate) fn path_for(tuner: &crate::autotune::Autotuner, device: Device, g: &AttentionGeometry) -> Path {
+pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGeometry) -> Path {
     let Device { simd_cpu, max_binding, flash_ok } = device;
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
     let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
-    match tuner.attention_path() {
+    match pins.attention {
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
         Some(Path::Split) if split_ok => return Path::Split,
@@ -247,7 +243,7 @@ fn composed(
     g: &AttentionGeometry,
     q: &Operand,
     [k_present, v_present]: [&wgpu::Buffer; 2],
-    params: &mut [u32; 18],
+    params: &mut AttentionParams,
     mask: &wgpu::Buffer,
     y: &Operand,
 ) -> Result<()> {
@@ -259,7 +255,7 @@ fn composed(
     let q4 = if g.packed_3d {
         let out = f32_operand(ctx.scratch(b * hq * sq * d * 4)?, &[b, hq, sq, d]);
         let view = f32_operand(q.buf.clone(), &[b, sq, hq, d]);
-        transpose::record(ctx, Some(&[0, 2, 1, 3]), &view, &out)?;
+        transpose::record(ctx, &[0, 2, 1, 3], &view, &out)?;
         out
     } else {
         q.clone()
@@ -276,65 +272,69 @@ fn composed(
         k_present
     } else {
         let kt = f32_operand(ctx.scratch(b * hkv * d * t * 4)?, &[b, hkv, d, t]);
-        transpose::record(ctx, Some(&[0, 1, 3, 2]), &k_present, &kt)?;
+        transpose::record(ctx, &[0, 1, 3, 2], &k_present, &kt)?;
         kt
     };
     // Causal with K read directly: each block of query rows stops at the last
     // key its rows can see, skipping the scores above the diagonal (exactly
     // zero probabilities), in blocks small enough for that to pay off.
-    let trim = direct_k && attrs_causal(params);
+    let trim = direct_k && params.causal == 1;
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
-    let block = ctx.pipelines.tuner.attention_rows().map_or(fit, |r| r.min(fit));
+    let block = ctx.pipelines.pins.attention_rows.map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
     if trim && sq > block {
         // Blocks see more keys as they go: size K's and V's staging textures
-        // (slots 1 and 2, as the flash kernel uses them) for all T up front,
+        // (their own slots, as the flash kernel uses them) for all T up front,
         // so each block reuses them instead of replacing them; each only
         // where it fits the device, as the products then stage it.
         let (max_2d, max_layers) =
             (ctx.gpu.limits.max_texture_dimension_2d as usize, ctx.gpu.limits.max_texture_array_layers as usize);
         let fits = |w: usize, h: usize| w.max(h) <= max_2d && b * hkv <= max_layers;
         if fits(t.div_ceil(4), d) {
-            ctx.mem.staging(ctx.gpu, 1, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
+            ctx.mem.staging(ctx.gpu, StagingSlot::AttentionK, [t.div_ceil(4) as u32, d as u32, (b * hkv) as u32])?;
         }
         if fits(dv.div_ceil(4), t) {
-            ctx.mem.staging(ctx.gpu, 2, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
+            ctx.mem.staging(ctx.gpu, StagingSlot::AttentionV, [dv.div_ceil(4) as u32, t as u32, (b * hkv) as u32])?;
         }
     }
     for i0 in (0..sq).step_by(block) {
         let rows = block.min(sq - i0);
         let seen = if trim { t.min(g.past_len + i0 + rows) } else { t };
         let raw = f32_operand(raw_buf.clone(), &[b, hq, rows, seen]);
-        let q_view = matmul::View { bases: [i0 * d, 0, 0], y_batch_stride: None, trans_b: direct_k, stage_slot: 1 };
+        let q_view = matmul::View {
+            bases: [i0 * d, 0, 0],
+            y_batch_stride: None,
+            trans_b: direct_k,
+            stage_slot: StagingSlot::AttentionK,
+        };
         // K (or K^T) is one [T, D] (or [D, T]) matrix per key/value head.
         let (qs, ks) = ([hq * sq * d, group * sq * d, sq * d], [hkv * t * d, t * d, 0]);
         matmul::batched(ctx, [rows, seen, d], &batch, &qs, &ks, q_view, &q4, &kt, &raw)?;
         // Prep and softmax in place: raw dot products in, probabilities out.
         let score_rows = b * hq * rows;
-        params[0] = score_rows as u32;
-        params[4] = seen as u32;
-        params[16] = i0 as u32;
-        params[17] = rows as u32;
+        params.rows = score_rows as u32;
+        params.total_len = seen as u32;
+        params.block_first_row = i0 as u32;
+        params.block_rows = rows as u32;
         let softmax_rows = if seen == 0 { 0 } else { score_rows };
         if ctx.gpu.simd_cpu && seen % 4 == 0 {
             let bindings = [(4, mask), (11, &*raw.buf)];
-            ctx.per_item(kernel("attention", "scores_softmax_rows"), &params[..], &bindings, softmax_rows)?;
+            ctx.per_item(kernel("attention", "scores_softmax_rows"), &*params, &bindings, softmax_rows)?;
         } else {
-            ctx.per_row(
-                kernel("attention", "scores_softmax"),
-                &params[..],
-                &[(4, mask), (10, &raw.buf)],
-                softmax_rows,
-            )?;
+            ctx.per_row(kernel("attention", "scores_softmax"), &*params, &[(4, mask), (10, &raw.buf)], softmax_rows)?;
         }
-        let y_view =
-            matmul::View { bases: [0, 0, i0 * dv], y_batch_stride: Some(sq * dv), trans_b: false, stage_slot: 2 };
+        let y_view = matmul::View {
+            bases: [0, 0, i0 * dv],
+            y_batch_stride: Some(sq * dv),
+            trans_b: false,
+            stage_slot: StagingSlot::AttentionV,
+        };
         let (ps, vs) = ([hq * rows * seen, group * rows * seen, rows * seen], [hkv * t * dv, t * dv, 0]);
         matmul::batched(ctx, [rows, dv, seen], &batch, &ps, &vs, y_view, &raw, &v, &y4)?;
     }
-    params[4] = t as u32;
+    params.total_len = t as u32;
     if g.packed_3d {
-        transpose::record(ctx, Some(&[0, 2, 1, 3]), &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
+        transpose::record(ctx, &[0, 2, 1, 3], &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
     }
     Ok(())
 }

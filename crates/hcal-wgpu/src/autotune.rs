@@ -15,22 +15,16 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Most wall time the candidates of one shape class may take together.
 pub(crate) const BUDGET: Duration = Duration::from_millis(800);
 
-/// Remembered choices, by shape-class key, per backend name.
+/// Remembered choices, by shape-class key, per backend name. Only what
+/// tuning chose: choices pinned by a backend name live in `crate::pins::Pins`.
 #[derive(Default)]
 pub(crate) struct Autotuner {
     choices: Mutex<HashMap<String, HashMap<String, String>>>,
-    /// A matmul path name every product is pinned to (`:baseline`, `:smem`).
-    pinned_matmul: Mutex<Option<String>>,
-    /// 0: choose; 1: always fused attention; 2: always composed; 3: always split; 4: always flash.
-    attention: std::sync::atomic::AtomicU8,
-    /// Most query rows per composed-attention block (0: as memory allows).
-    attention_rows: std::sync::atomic::AtomicUsize,
 }
 
 /// Whether tuning is enabled (`HCAL_AUTOTUNE` unset or not `0`/`off`).
@@ -48,51 +42,6 @@ fn cache_file(backend: &str) -> Option<PathBuf> {
 }
 
 impl Autotuner {
-    /// Pin every product to the matmul path named `path` when it can run
-    /// the product (`:baseline` pins the simple kernel, `:smem` the
-    /// workgroup-memory one).
-    pub(crate) fn pin_matmul(&self, path: &str) {
-        *self.pinned_matmul.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.to_string());
-    }
-
-    /// The pinned matmul path name, if any.
-    pub(crate) fn pinned_matmul(&self) -> Option<String> {
-        self.pinned_matmul.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Pin attention to one path (`:fused` / `:composed` / `:split` / `:flash` backends).
-    pub(crate) fn set_attention_path(&self, path: crate::attention::Path) {
-        let code = match path {
-            crate::attention::Path::Fused => 1,
-            crate::attention::Path::Composed => 2,
-            crate::attention::Path::Split => 3,
-            crate::attention::Path::Flash => 4,
-        };
-        self.attention.store(code, Ordering::Relaxed);
-    }
-
-    /// Cap the query rows per composed-attention block (`:composedN` backends,
-    /// which exercise the blocking on small problems).
-    pub(crate) fn set_attention_rows(&self, rows: usize) {
-        self.attention_rows.store(rows, Ordering::Relaxed);
-    }
-
-    /// The pinned block size, if any.
-    pub(crate) fn attention_rows(&self) -> Option<usize> {
-        Some(self.attention_rows.load(Ordering::Relaxed)).filter(|&r| r > 0)
-    }
-
-    /// The pinned attention path, if any.
-    pub(crate) fn attention_path(&self) -> Option<crate::attention::Path> {
-        match self.attention.load(Ordering::Relaxed) {
-            1 => Some(crate::attention::Path::Fused),
-            2 => Some(crate::attention::Path::Composed),
-            3 => Some(crate::attention::Path::Split),
-            4 => Some(crate::attention::Path::Flash),
-            _ => None,
-        }
-    }
-
     fn with_choices<T>(&self, backend: &str, f: impl FnOnce(&mut HashMap<String, String>) -> T) -> T {
         let mut all = self.choices.lock().unwrap_or_else(|p| p.into_inner());
         let choices = all.entry(backend.to_string()).or_insert_with(|| {

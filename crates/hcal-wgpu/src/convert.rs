@@ -2,6 +2,7 @@
 
 use hcal_core::{DType, Result};
 
+use crate::params::ConvertParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
@@ -16,7 +17,7 @@ pub(crate) fn to_f32(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
     };
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;
-    ctx.per_item(kernel("convert", entry), &[n as u32], &[(1, &x.buf), (2, &buf)], n)?;
+    ctx.per_item(kernel("convert", entry), &ConvertParams { n: n as u32 }, &[(1, &x.buf), (2, &buf)], n)?;
     Ok(Operand { buf, desc: hcal_core::TensorDesc::new(x.desc.shape.clone(), DType::F32) })
 }
 
@@ -33,7 +34,7 @@ pub(crate) fn from_f32(ctx: &mut Ctx<'_>, src: &wgpu::Buffer, dst: &Operand) -> 
         DType::Bool => ("f32_to_bool", n.div_ceil(4)),
         DType::I64 => ("f32_to_i64", n),
     };
-    ctx.per_item(kernel("convert", entry), &[n as u32], &[(1, src), (2, &dst.buf)], items)
+    ctx.per_item(kernel("convert", entry), &ConvertParams { n: n as u32 }, &[(1, src), (2, &dst.buf)], items)
 }
 
 /// Cast `x` into `y`: a copy for equal dtypes, i64 -> bool on the integer
@@ -45,9 +46,12 @@ pub(crate) fn cast(ctx: &mut Ctx<'_>, x: &Operand, y: &Operand) -> Result<()> {
             ctx.rec.copy(ctx.gpu, &x.buf, &y.buf, (n * a.size_bytes()) as u64);
             Ok(())
         }
-        (DType::I64, DType::Bool) => {
-            ctx.per_item(kernel("convert", "i64_to_bool"), &[n as u32], &[(1, &x.buf), (2, &y.buf)], n.div_ceil(4))
-        }
+        (DType::I64, DType::Bool) => ctx.per_item(
+            kernel("convert", "i64_to_bool"),
+            &ConvertParams { n: n as u32 },
+            &[(1, &x.buf), (2, &y.buf)],
+            n.div_ceil(4),
+        ),
         _ => {
             let f = to_f32(ctx, x)?;
             from_f32(ctx, &f.buf, y)

@@ -22,8 +22,15 @@
 //!   does) the device is opened with it, and every compute pass opened between
 //!   `begin_timing` and `end_timing` writes timestamps at its beginning and
 //!   end; the device time is the sum over those passes. `kernel_variant` names
-//!   shader, entry point and a source hash; `run_probe` runs the FMA and copy
+//!   shader, entry point and a hash of every WGSL source the path runs
+//!   (includes and staging kernels too); `run_probe` runs the FMA and copy
 //!   microbenchmarks of `shaders/peak.wgsl`.
+//! - Kernel parameters are one `#[repr(C)]` struct per family (`params.rs`),
+//!   mirrored by a WGSL struct; shared WGSL pieces live in
+//!   `shaders/include/` and are pulled in by `// #include <name>` lines.
+//! - Backend names may carry pin suffixes (`:baseline`, `:smem`, `:fused`,
+//!   `:composed`, `:composedN`, `:split`, `:flash`, `:mm=<kernel>`; see
+//!   [`WgpuBackend::open`]).
 //!
 //! ```no_run
 //! use hcal_core::{Backend, BackendExt, DType, Op, TensorDesc};
@@ -39,27 +46,31 @@
 
 mod adapter;
 mod attention;
+mod attention_flash;
 mod autotune;
 mod backend;
 mod binary;
 mod convert;
-mod flash;
+mod dispatch;
 mod gpu;
 mod matmul;
 mod memory;
 mod norm;
+mod params;
 mod peak;
+mod pins;
 mod pipeline;
 mod record;
 mod reduce;
 mod rotary;
 mod softmax;
+mod support;
 mod template;
 mod transpose;
 mod unary;
 
 pub use adapter::{AdapterEntry, adapters, resolve};
-pub use backend::{SharedWgpuBackend, WgpuBackend};
+pub use backend::WgpuBackend;
 pub use memory::MemoryReport;
 
 /// Names of every adapter found (`wgpu:vulkan:0`, ...), for registries.
@@ -67,9 +78,11 @@ pub fn adapter_names() -> Vec<String> {
     adapters().into_iter().map(|a| a.name).collect()
 }
 
-/// The WGSL source of every kernel family, by name (for checksums in reports).
+/// The WGSL source of every kernel family, by name, with its
+/// `// #include <...>` pieces in place (for checksums in reports: the text
+/// covers everything the family compiles, templates before expansion).
 pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
-    pipeline::SHADERS.iter().copied()
+    pipeline::family_sources().iter().map(|(name, text)| (*name, text.as_str()))
 }
 
 /// Every template expansion the kernels may compile (`matmul_tiled` and
@@ -77,7 +90,7 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// tests can validate them without an adapter.
 pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
-    all.extend(flash::expansions());
+    all.extend(attention_flash::expansions());
     all
 }
 

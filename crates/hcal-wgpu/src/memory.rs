@@ -26,15 +26,30 @@ pub(crate) struct Memory {
     peak_bytes: u64,
     /// Largest single buffer handed out since the last reset.
     largest: u64,
-    /// Textures operands are staged in (slot 0: matmul's B; 1 and 2:
-    /// attention's K and V, whether the flash kernel or the composed path's
-    /// products stage them; 3: matmul's A, by quads of rows), each kept for
-    /// later calls that fit in it.
-    staging: [Option<Staging>; STAGING_SLOTS],
+    /// Textures operands are staged in, one per [`StagingSlot`], each kept
+    /// for later calls that fit in it.
+    staging: [Option<Staging>; StagingSlot::COUNT],
 }
 
-/// Staging texture slots ([`Memory::staging`]).
-pub(crate) const STAGING_SLOTS: usize = 4;
+/// Which staging texture an operand goes to ([`Memory::staging`]). Operands
+/// that are staged in the same op (or reused across its steps) need slots
+/// of their own, or one would overwrite the other's texture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StagingSlot {
+    /// B of a product (MatMul, Gemm, and composed products unless they name another).
+    MatmulB = 0,
+    /// Attention's keys: the flash kernel's K^T, and B of the composed path's score product.
+    AttentionK = 1,
+    /// Attention's values: the flash kernel's V, and B of the composed path's value product.
+    AttentionV = 2,
+    /// A of a product, by quads of rows (texture tiles from 256 columns).
+    MatmulA = 3,
+}
+
+impl StagingSlot {
+    /// Number of slots.
+    const COUNT: usize = 4;
+}
 
 /// An rgba32float texture array and its 2-D-array view.
 pub(crate) struct Staging {
@@ -54,7 +69,7 @@ pub struct MemoryReport {
     pub pooled_bytes: u64,
     /// Bytes of every device buffer and staging texture hcal holds now (tensors, pool, staging).
     pub device_bytes: u64,
-    /// The most `device_bytes` since the last [`reset_peak`](hcal_core::Instruments::reset_memory_peak).
+    /// The most `device_bytes` since the last [`reset_memory_peak`](hcal_core::Instruments::reset_memory_peak).
     pub peak_device_bytes: u64,
     /// The largest single buffer or staging texture handed out since the last reset.
     pub largest_buffer: u64,
@@ -106,7 +121,7 @@ impl Memory {
         })
     }
 
-    /// Staging slot `slot` as an rgba32float texture array of at least
+    /// The texture of `slot` as an rgba32float texture array of at least
     /// `width` x `height` texels x `layers`, usable as a storage texture
     /// (written by the staging kernels, read by the texture tiles and the
     /// flash kernel) and as a sampled one (callers index their region
@@ -117,7 +132,8 @@ impl Memory {
     /// a replaced texture keeps it alive until that work finishes, so
     /// replacing it on every call (weights of different shapes, attention
     /// blocks of growing key counts) would pile up textures in a batch.
-    pub(crate) fn staging(&mut self, gpu: &Gpu, slot: usize, want: [u32; 3]) -> Result<Arc<wgpu::TextureView>> {
+    pub(crate) fn staging(&mut self, gpu: &Gpu, slot: StagingSlot, want: [u32; 3]) -> Result<Arc<wgpu::TextureView>> {
+        let slot = slot as usize;
         let have = self.staging[slot].as_ref().map(|st| st.size);
         if let Some(st) = self.staging[slot].as_ref().filter(|st| (0..3).all(|i| st.size[i] >= want[i])) {
             return Ok(Arc::clone(&st.view));

@@ -1,37 +1,46 @@
 //! Launcher for `shaders/norm.wgsl`: LayerNormalization and RMSNormalization.
 
-use hcal_core::{Op, Result, norm_split, normalize_axis};
+use hcal_core::{AxisSplit, Op, Result};
 
 use crate::binary::expand;
+use crate::params::NormParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, bits};
+use crate::record::{Ctx, Operand};
 
 /// LayerNormalization `(x - mean) / sqrt(var + eps) * scale + bias` or
 /// RMSNormalization `x / sqrt(mean(x^2) + eps) * scale` over `[axis, rank)`;
-/// Scale and B are broadcast to that shape first.
+/// Scale and B are broadcast to that shape first. `axis` and `split` (`x` as
+/// `[outer, len]` rows) are resolved by the caller.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     op: &Op,
+    axis: usize,
+    split: &AxisSplit,
     x: &Operand,
     scale: &Operand,
     bias: Option<&Operand>,
     y: &Operand,
 ) -> Result<()> {
-    let (axis, epsilon, rms) = match op {
-        Op::LayerNormalization { axis, epsilon } => (*axis, *epsilon, false),
-        Op::RmsNormalization { axis, epsilon } => (*axis, *epsilon, true),
+    let (epsilon, rms) = match op {
+        Op::LayerNormalization { epsilon, .. } => (*epsilon, false),
+        Op::RmsNormalization { epsilon, .. } => (*epsilon, true),
         _ => unreachable!("norm::record is only called for normalizations"),
     };
-    let ax = normalize_axis(op.name(), axis, x.desc.rank())?;
-    let split = norm_split(&x.desc.shape, ax);
     if split.len == 0 || split.outer == 0 {
         return Ok(());
     }
-    let normalized = x.desc.shape[ax..].to_vec();
+    let normalized = x.desc.shape[axis..].to_vec();
     let scale = expand(ctx, scale, &normalized)?;
     let bias = bias.map(|b| expand(ctx, b, &normalized)).transpose()?;
     let bias_buf = bias.as_ref().map(|b| b.buf.clone());
-    let params = [split.outer as u32, split.len as u32, bits(epsilon), u32::from(bias.is_some()), u32::from(rms)];
+    let params = NormParams {
+        rows: split.outer as u32,
+        n: split.len as u32,
+        epsilon,
+        has_bias: u32::from(bias.is_some()),
+        rms: u32::from(rms),
+    };
     let bias_binding: &wgpu::Buffer = bias_buf.as_deref().unwrap_or(&scale.buf);
     ctx.per_row(
         kernel("norm", "norm"),

@@ -3,8 +3,9 @@
 
 use hcal_core::{Probe, ProbeWork, Result};
 
+use crate::params::PeakParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, bits};
+use crate::record::Ctx;
 
 /// FLOPs of one loop iteration of one `fma_peak` invocation: 8 vec4 chains,
 /// 2 FLOPs per lane.
@@ -27,7 +28,13 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, probe: &Probe) -> Result<ProbeWork> {
             let iterations = (flops / (invocations * FLOPS_PER_ITERATION)).clamp(1, u64::from(u32::MAX));
             let out = ctx.scratch(invocations as usize * 16)?;
             // x <- 0.999 x + 0.001 converges to 1: no overflow, no denormals.
-            let params = [iterations as u32, bits(0.999), bits(0.001), invocations as u32];
+            let params = PeakParams {
+                iterations: iterations as u32,
+                m: 0.999,
+                c: 0.001,
+                invocations: invocations as u32,
+                ..PeakParams::default()
+            };
             ctx.per_item(kernel("peak", "fma_peak"), &params, &[(2, &out)], invocations as usize)?;
             Ok(ProbeWork {
                 flops: invocations * iterations * FLOPS_PER_ITERATION,
@@ -42,7 +49,12 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, probe: &Probe) -> Result<ProbeWork> {
             let vec4s = (bytes.min(max) / 16).max(1);
             let src = ctx.scratch(vec4s as usize * 16)?;
             let dst = ctx.scratch(vec4s as usize * 16)?;
-            ctx.per_item(kernel("peak", "copy_peak"), &[vec4s as u32], &[(1, &src), (2, &dst)], vec4s as usize)?;
+            ctx.per_item(
+                kernel("peak", "copy_peak"),
+                &PeakParams { copy_vec4s: vec4s as u32, ..PeakParams::default() },
+                &[(1, &src), (2, &dst)],
+                vec4s as usize,
+            )?;
             Ok(ProbeWork {
                 flops: 0,
                 bytes: 2 * vec4s * 16,

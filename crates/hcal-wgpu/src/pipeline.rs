@@ -27,6 +27,62 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("unary", include_str!("../../../shaders/unary.wgsl")),
 ];
 
+/// The shared WGSL pieces under `shaders/include/`, by name: a kernel line
+/// `// #include <name>` is replaced by the piece (see [`with_includes`]).
+pub(crate) const INCLUDES: &[(&str, &str)] = &[
+    ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
+    ("matmul_epilogue", include_str!("../../../shaders/include/matmul_epilogue.wgsl")),
+    ("matmul_params", include_str!("../../../shaders/include/matmul_params.wgsl")),
+    ("workgroup_reduce", include_str!("../../../shaders/include/workgroup_reduce.wgsl")),
+];
+
+/// `text` with every `// #include <name>` line replaced by the piece `name`:
+/// a file of [`INCLUDES`] or the generated declaration of a params struct
+/// (`// #include <MatmulParams>`, see `params.rs`), each included once per
+/// shader however many pieces ask for it (pieces may include others).
+/// Explicit includes rather than one prelude for all: the pieces refer to
+/// their includer's `params` (whose type differs per family) and bindings,
+/// so each kernel pulls in exactly the pieces that fit it, and its file
+/// still names them.
+pub(crate) fn with_includes(text: &str) -> String {
+    let declarations = crate::params::wgsl_declarations();
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut seen = Vec::new();
+    include_into(text, &declarations, &mut seen, &mut out);
+    out
+}
+
+fn include_into(text: &str, declarations: &[(&'static str, String)], seen: &mut Vec<String>, out: &mut String) {
+    for line in text.lines() {
+        let Some(name) = line.trim().strip_prefix("// #include <").and_then(|r| r.strip_suffix('>')) else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        if seen.iter().any(|s| s == name) {
+            continue;
+        }
+        seen.push(name.to_string());
+        match (INCLUDES.iter().find(|(n, _)| *n == name), declarations.iter().find(|(n, _)| *n == name)) {
+            (Some((_, piece)), _) => include_into(piece, declarations, seen, out),
+            (None, Some((_, declaration))) => out.push_str(declaration),
+            (None, None) => panic!("unknown WGSL include <{name}>"),
+        }
+    }
+}
+
+/// Every kernel family's WGSL with its includes in place (the text a
+/// non-template kernel compiles, and the template a template expands).
+pub(crate) fn family_sources() -> &'static [(&'static str, String)] {
+    static SOURCES: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(|| SHADERS.iter().map(|&(name, text)| (name, with_includes(text))).collect())
+}
+
+/// The included source of family `shader`.
+pub(crate) fn family_source(shader: &str) -> &'static str {
+    family_sources().iter().find(|(n, _)| *n == shader).map(|(_, s)| s.as_str()).expect("a listed shader family")
+}
+
 /// A kernel: shader family, entry point, and for template shaders (first
 /// line `// TEMPLATE`) the variant the template is expanded for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,11 +99,10 @@ pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel 
 
 /// The WGSL a kernel compiles: the shader file, or its template expansion.
 pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
-    let text =
-        SHADERS.iter().find(|(n, _)| *n == kernel.shader).map(|(_, s)| *s).expect("every kernel names a listed shader");
+    let text = family_source(kernel.shader);
     match kernel.shader {
-        "attention_flash" => crate::flash::expand(text, kernel.variant).into(),
-        _ if text.starts_with("// TEMPLATE") => crate::matmul::expand(text, kernel.variant).into(),
+        "attention_flash" => crate::attention_flash::expand(text, kernel.variant).into(),
+        _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(text, kernel.variant).into(),
         _ => text.into(),
     }
 }
@@ -67,6 +122,8 @@ pub(crate) struct Pipelines {
     pipelines: Mutex<HashMap<Kernel, Compiled>>,
     /// Kernel variant choices per shape class.
     pub(crate) tuner: crate::autotune::Autotuner,
+    /// Kernel choices pinned by the backend name's suffixes.
+    pub(crate) pins: crate::pins::Pins,
 }
 
 impl Pipelines {

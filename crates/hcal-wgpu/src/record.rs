@@ -8,6 +8,7 @@
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
+use bytemuck::Pod;
 use hcal_core::{Error, Result};
 
 use crate::gpu::Gpu;
@@ -214,7 +215,7 @@ impl Recorder {
         }
     }
 
-    /// Record one dispatch of `kernel` with `params` at binding 0 and
+    /// Record one dispatch of `kernel` with `params` (its block as words) at binding 0 and
     /// the buffers and texture views at their slots.
     fn dispatch(
         &mut self,
@@ -332,7 +333,7 @@ impl Ctx<'_> {
     pub(crate) fn per_item(
         &mut self,
         kernel: Kernel,
-        params: &[u32],
+        params: &impl Pod,
         bindings: &[(u32, &wgpu::Buffer)],
         items: usize,
     ) -> Result<()> {
@@ -340,14 +341,14 @@ impl Ctx<'_> {
             return Ok(());
         }
         let groups = self.grid(items.div_ceil(256))?;
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, &[]), groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
     }
 
     /// One workgroup per row. Nothing is recorded for 0 rows.
     pub(crate) fn per_row(
         &mut self,
         kernel: Kernel,
-        params: &[u32],
+        params: &impl Pod,
         bindings: &[(u32, &wgpu::Buffer)],
         rows: usize,
     ) -> Result<()> {
@@ -355,14 +356,14 @@ impl Ctx<'_> {
             return Ok(());
         }
         let groups = self.grid(rows)?;
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, &[]), groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
     }
 
     /// An explicit grid.
     pub(crate) fn dispatch(
         &mut self,
         kernel: Kernel,
-        params: &[u32],
+        params: &impl Pod,
         bindings: &[(u32, &wgpu::Buffer)],
         groups: [u32; 3],
     ) -> Result<()> {
@@ -373,7 +374,7 @@ impl Ctx<'_> {
     pub(crate) fn dispatch_with_views(
         &mut self,
         kernel: Kernel,
-        params: &[u32],
+        params: &impl Pod,
         bindings: &[(u32, &wgpu::Buffer)],
         views: &[(u32, &wgpu::TextureView)],
         groups: [u32; 3],
@@ -381,7 +382,7 @@ impl Ctx<'_> {
         if groups.contains(&0) {
             return Ok(());
         }
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, params, (bindings, views), groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, views), groups)
     }
 }
 
@@ -400,7 +401,8 @@ impl Operand {
     }
 }
 
-/// f32 bits of a float parameter.
-pub(crate) fn bits(v: f32) -> u32 {
-    v.to_bits()
+/// A parameter block (a `params.rs` struct: only `u32` and `f32` members)
+/// as the words the params arena holds.
+fn words(params: &impl Pod) -> &[u32] {
+    bytemuck::cast_slice(bytemuck::bytes_of(params))
 }

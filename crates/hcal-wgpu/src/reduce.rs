@@ -1,32 +1,31 @@
 //! Launcher for `shaders/reduce.wgsl`.
 
-use hcal_core::{ReduceOp, Result, contiguous_strides, reduce_axes};
+use hcal_core::{ReduceOp, Result, contiguous_strides};
 
+use crate::params::ReduceParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
 /// Highest rank the kernel's parameter block holds.
-pub(crate) const MAX_RANK: usize = 8;
+pub(crate) const MAX_RANK: usize = crate::params::MAX_DIMS;
 
-/// Reduce `x` over `axes` into `y`.
-pub(crate) fn record(ctx: &mut Ctx<'_>, op: ReduceOp, axes: Option<&[i64]>, x: &Operand, y: &Operand) -> Result<()> {
+/// Reduce `x` over the `reduced` axes (resolved by hcal-core, see
+/// `Geometry::Reduce`) into `y`.
+pub(crate) fn record(ctx: &mut Ctx<'_>, op: ReduceOp, reduced: &[usize], x: &Operand, y: &Operand) -> Result<()> {
     let shape = &x.desc.shape;
-    let reduced = reduce_axes(op.name(), axes, shape.len())?;
     let count: usize = reduced.iter().map(|&d| shape[d]).product();
     let strides = contiguous_strides(shape);
-    let mut p = vec![0u32; 28];
-    p[0] = y.n();
-    p[1] = match op {
+    let op = match op {
         ReduceOp::Sum => 0,
         ReduceOp::Mean => 1,
         ReduceOp::Max => 2,
     };
-    p[2] = shape.len() as u32;
-    p[3] = count as u32;
+    let mut p =
+        ReduceParams { outputs: y.n(), op, rank: shape.len() as u32, count: count as u32, ..ReduceParams::default() };
     for d in 0..shape.len() {
-        p[4 + d] = shape[d] as u32;
-        p[12 + d] = strides[d] as u32;
-        p[20 + d] = u32::from(reduced.contains(&d));
+        p.shape[d] = shape[d] as u32;
+        p.strides[d] = strides[d] as u32;
+        p.reduced[d] = u32::from(reduced.contains(&d));
     }
     ctx.per_item(kernel("reduce", "reduce"), &p, &[(1, &x.buf), (2, &y.buf)], y.desc.numel())
 }

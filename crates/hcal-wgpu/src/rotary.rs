@@ -1,33 +1,33 @@
 //! Launcher for `shaders/rotary.wgsl`.
 
-use hcal_core::{Result, RotaryEmbedding, rotary_geometry};
+use hcal_core::{Result, RotaryEmbedding, RotaryGeometry};
 
+use crate::params::RotaryParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
-/// RotaryEmbedding; `ids` are raw i64 position ids.
+/// RotaryEmbedding of `x` with its caches `cos` and `sin` on the resolved
+/// geometry `g`; `ids` are raw i64 position ids.
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     attrs: &RotaryEmbedding,
-    x: &Operand,
-    cos: &Operand,
-    sin: &Operand,
+    g: &RotaryGeometry,
+    [x, cos, sin]: [&Operand; 3],
     ids: Option<&Operand>,
     y: &Operand,
 ) -> Result<()> {
-    let g = rotary_geometry(attrs, &x.desc, &cos.desc, &sin.desc, ids.map(|i| &i.desc))?;
-    let params = [
-        x.n(),
-        g.batch as u32,
-        g.heads as u32,
-        g.seq as u32,
-        g.head_dim as u32,
-        g.rotary_dim as u32,
-        u32::from(attrs.interleaved),
-        u32::from(g.packed_3d),
-        u32::from(g.with_position_ids),
-        g.cache_rows as u32,
-    ];
+    let params = RotaryParams {
+        n: x.n(),
+        batch: g.batch as u32,
+        heads: g.heads as u32,
+        seq: g.seq as u32,
+        head_dim: g.head_dim as u32,
+        rotary_dim: g.rotary_dim as u32,
+        interleaved: u32::from(attrs.interleaved),
+        packed_3d: u32::from(g.packed_3d),
+        with_position_ids: u32::from(g.with_position_ids),
+        cache_rows: g.cache_rows as u32,
+    };
     let ids_buf = ids.map(|i| i.buf.clone());
     let ids_binding: &wgpu::Buffer = ids_buf.as_deref().unwrap_or(ctx.dummy);
     let ids_binding = ids_binding.clone();

@@ -2,6 +2,7 @@
 
 use hcal_core::{GeluApproximation, Op, Result, UnaryOp};
 
+use crate::params::UnaryParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
 
@@ -26,5 +27,10 @@ fn code(op: &Op) -> u32 {
 
 /// `Y = f(X)` elementwise.
 pub(crate) fn record(ctx: &mut Ctx<'_>, op: &Op, x: &Operand, y: &Operand) -> Result<()> {
-    ctx.per_item(kernel("unary", "unary"), &[x.n(), code(op)], &[(1, &x.buf), (2, &y.buf)], x.desc.numel())
+    ctx.per_item(
+        kernel("unary", "unary"),
+        &UnaryParams { n: x.n(), op: code(op) },
+        &[(1, &x.buf), (2, &y.buf)],
+        x.desc.numel(),
+    )
 }

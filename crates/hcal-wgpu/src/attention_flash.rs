@@ -5,6 +5,8 @@
 use hcal_core::{AttentionGeometry, Result};
 
 use crate::matmul::stage_b;
+use crate::memory::StagingSlot;
+use crate::params::{AttentionParams, MatmulParams};
 use crate::pipeline::Kernel;
 use crate::record::{Ctx, Operand};
 
@@ -79,7 +81,7 @@ fn xyzw(n: u32) -> String {
 
 /// Every expansion, named, for shader validation.
 pub(crate) fn expansions() -> Vec<(String, String)> {
-    let template = crate::pipeline::SHADERS.iter().find(|(n, _)| *n == "attention_flash").map_or("", |(_, s)| *s);
+    let template = crate::pipeline::family_source("attention_flash");
     (0..VARIANTS.len() as u16).map(|v| (format!("attention_flash-v{v}"), expand(template, v))).collect()
 }
 
@@ -126,20 +128,20 @@ fn v_folds(gpu: &crate::gpu::Gpu, t: usize) -> (u32, usize) {
 /// `[rows, cols]` (row-major, one after another from element 0), each cut
 /// into layers of `rows_per_fold` rows (the last one's rows past `rows` read
 /// beyond the matrix: the kernel never uses them).
-fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool, rows_per_fold: usize) -> Vec<u32> {
-    let mut p = vec![0u32; 35];
+fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool, rows_per_fold: usize) -> MatmulParams {
     let folds = rows.div_ceil(rows_per_fold);
     // Staged as op(B) of a product: [K, N] = [rows, cols], or [cols, rows] transposed.
     let (k, n) = if transposed { (cols, rows) } else { (rows_per_fold, cols) };
-    p[1] = n as u32;
-    p[2] = k as u32;
-    p[3] = if transposed { 2 } else { 0 };
-    // Batch dims [layers, folds], strides [one matrix, one fold].
-    p[6] = 2;
-    p[7] = layers as u32;
-    p[8] = folds as u32;
-    p[19] = (rows * cols) as u32;
-    p[20] = (rows_per_fold * cols) as u32;
+    let mut p = MatmulParams {
+        n: n as u32,
+        k: k as u32,
+        flags: if transposed { 2 } else { 0 },
+        // Batch dims [layers, folds], B strides [one matrix, one fold].
+        batch_rank: 2,
+        ..MatmulParams::default()
+    };
+    p.batch_dims[..2].copy_from_slice(&[layers as u32, folds as u32]);
+    p.b_batch_strides[..2].copy_from_slice(&[(rows * cols) as u32, (rows_per_fold * cols) as u32]);
     p
 }
 
@@ -151,18 +153,16 @@ pub(crate) fn record(
     variant: u16,
     q: &Operand,
     [k, v, mask]: [&wgpu::Buffer; 3],
-    params: &[u32; 18],
+    params: &AttentionParams,
     y: &Operand,
 ) -> Result<()> {
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
     let (shift, folds) = v_folds(ctx.gpu, t);
-    let kt = stage_b(ctx, 1, &stage_params(t, d, layers, true, t), k, layers, false)?;
+    let kt = stage_b(ctx, StagingSlot::AttentionK, &stage_params(t, d, layers, true, t), k, layers, false)?;
     let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
-    let vt = stage_b(ctx, 2, &v_params, v, layers * folds, true)?;
-    let mut params = *params;
-    params[16] = shift;
-    params[17] = folds as u32;
+    let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true)?;
+    let params = AttentionParams { v_fold_shift: shift, v_folds: folds as u32, ..*params };
     let rows = VARIANTS[variant as usize].rows as usize;
     let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
     let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];

@@ -1,0 +1,101 @@
+//! Recording one call: operands looked up, f16/bf16/bool operands staged to
+//! f32 views and back, and the op table that hands each op to its launcher
+//! with the geometry hcal-core resolved when it validated the call
+//! ([`Call::geometry`]); no launcher resolves shapes itself.
+
+use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
+
+use crate::record::{Ctx, Operand};
+use crate::{attention, binary, convert, matmul, norm, reduce, rotary, softmax, transpose, unary};
+
+/// A required operand (present: `Call` validated the arity).
+fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
+    slots[i].as_ref().expect("validated by hcal-core")
+}
+
+/// Record `call` (`invalid` names a tensor this backend does not hold).
+pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tensor) -> Error) -> Result<()> {
+    let operand = |t: Option<&Tensor>, ctx: &Ctx<'_>| -> Result<Option<Operand>> {
+        t.map(|t| {
+            let buf = ctx.mem.get(t.id()).cloned().ok_or_else(|| invalid(t))?;
+            Ok(Operand { buf, desc: t.desc().clone() })
+        })
+        .transpose()
+    };
+    let raw_in: Vec<Option<Operand>> = call.inputs().iter().map(|t| operand(*t, ctx)).collect::<Result<_>>()?;
+    let raw_out: Vec<Option<Operand>> = call.outputs().iter().map(|t| operand(*t, ctx)).collect::<Result<_>>()?;
+    match (call.op(), call.geometry()) {
+        (Op::Cast { .. }, _) => return convert::cast(ctx, req(&raw_in, 0), req(&raw_out, 0)),
+        (Op::Transpose { .. }, Geometry::Transpose { perm }) => {
+            return transpose::record(ctx, perm, req(&raw_in, 0), req(&raw_out, 0));
+        }
+        _ => {}
+    }
+    // f32 views: floats and bool masks are converted; i64 position ids stay raw.
+    let mut ins = Vec::with_capacity(raw_in.len());
+    for o in &raw_in {
+        ins.push(match o {
+            Some(o) if o.desc.dtype != DType::I64 => Some(convert::to_f32(ctx, o)?),
+            other => other.clone(),
+        });
+    }
+    let mut outs = Vec::with_capacity(raw_out.len());
+    for o in &raw_out {
+        outs.push(match o {
+            Some(o) if o.desc.dtype != DType::F32 => {
+                let buf = ctx.scratch(o.desc.numel() * 4)?;
+                Some(Operand { buf, desc: TensorDesc::new(o.desc.shape.clone(), DType::F32) })
+            }
+            other => other.clone(),
+        });
+    }
+    let mask_is_bool = raw_in.get(3).and_then(|m| m.as_ref()).is_some_and(|m| m.desc.dtype == DType::Bool);
+    record_f32(ctx, call.op(), call.geometry(), &ins, &outs, mask_is_bool)?;
+    for (raw, view) in raw_out.iter().zip(&outs) {
+        if let (Some(raw), Some(view)) = (raw, view)
+            && raw.desc.dtype != DType::F32
+        {
+            convert::from_f32(ctx, &view.buf, raw)?;
+        }
+    }
+    Ok(())
+}
+
+/// Dispatch an op whose float operands are all f32, with its resolved geometry.
+fn record_f32(
+    ctx: &mut Ctx<'_>,
+    op: &Op,
+    geometry: &Geometry,
+    ins: &[Option<Operand>],
+    outs: &[Option<Operand>],
+    mask_is_bool: bool,
+) -> Result<()> {
+    let opt = |i: usize| ins.get(i).and_then(Option::as_ref);
+    match (op, geometry) {
+        (Op::MatMul, Geometry::MatMul(g)) => matmul::matmul(ctx, g, req(ins, 0), req(ins, 1), req(outs, 0)),
+        (Op::Gemm(attrs), Geometry::Gemm(g)) => {
+            matmul::gemm(ctx, attrs, g, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
+        }
+        (Op::Softmax { .. }, Geometry::Softmax(split)) => softmax::record(ctx, split, req(ins, 0), req(outs, 0)),
+        (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { axis, split }) => {
+            norm::record(ctx, op, *axis, split, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
+        }
+        (Op::Attention(attrs), Geometry::Attention(g)) => {
+            let (q, k, v) = (req(ins, 0), req(ins, 1), req(ins, 2));
+            let inputs =
+                attention::Inputs { q, k, v, mask: opt(3).map(|m| (m, mask_is_bool)), past: opt(4).zip(opt(5)) };
+            let present = [outs.get(1).and_then(Option::as_ref), outs.get(2).and_then(Option::as_ref)];
+            attention::record(ctx, attrs, g, inputs, req(outs, 0), present)
+        }
+        (Op::RotaryEmbedding(attrs), Geometry::RotaryEmbedding(g)) => {
+            rotary::record(ctx, attrs, g, [req(ins, 0), req(ins, 1), req(ins, 2)], opt(3), req(outs, 0))
+        }
+        (Op::Gelu { .. } | Op::Unary(_), _) => unary::record(ctx, op, req(ins, 0), req(outs, 0)),
+        (Op::Binary(b), Geometry::Broadcast { a_strides, b_strides, .. }) => {
+            binary::record(ctx, *b, [a_strides, b_strides], req(ins, 0), req(ins, 1), req(outs, 0))
+        }
+        (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => reduce::record(ctx, *op, axes, req(ins, 0), req(outs, 0)),
+        (Op::Transpose { .. } | Op::Cast { .. }, _) => unreachable!("handled on raw storage"),
+        (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
+    }
+}

@@ -1,0 +1,142 @@
+//! The matmul kernels by name: the register-tile table, the expansion of the
+//! tile templates (`matmul_tiled.wgsl`, `matmul_texture.wgsl`), and the stable
+//! path names that `:mm=` pins, the tuning cache and reports use.
+
+use crate::pipeline::{Kernel, kernel};
+
+/// One expansion of a register-tiled template (`matmul_tiled.wgsl` or
+/// `matmul_texture.wgsl`): `rows` x `4 * cols4` outputs per invocation,
+/// `wgx` x `wgy` invocations per workgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tile {
+    pub(crate) shader: &'static str,
+    pub(crate) rows: u32,
+    pub(crate) cols4: u32,
+    pub(crate) wgx: u32,
+    pub(crate) wgy: u32,
+}
+
+impl Tile {
+    /// Whether this tile reads its operands from staged textures (B always,
+    /// A from [`super::staging::STAGE_A_MIN_N`] columns) and shares A across
+    /// a subgroup (`matmul_texture.wgsl`).
+    pub(crate) fn texture(self) -> bool {
+        self.shader == "matmul_texture"
+    }
+}
+
+/// The tile variants the autotuner chooses from. Large register tiles suit
+/// SIMD CPU drivers (on lavapipe 8x16 and 16x16 outputs per invocation were
+/// fastest among the storage-buffer tiles, 16x8 among the texture ones: 32x8
+/// ran as fast but took 0.9 s to compile); the small ones keep more
+/// invocations busy on GPUs and small shapes. Few on purpose: each candidate
+/// costs a pipeline build (0.1-0.4 s on lavapipe) on the first call of a
+/// shape class.
+pub(crate) const TILES: [Tile; 6] = [
+    Tile { shader: "matmul_texture", rows: 16, cols4: 2, wgx: 64, wgy: 1 },
+    // One 8-wide subgroup per workgroup: 64 columns, for narrow products
+    // (attention's P V with head size 64 left 3/4 of a 64-wide workgroup idle).
+    Tile { shader: "matmul_texture", rows: 16, cols4: 2, wgx: 8, wgy: 1 },
+    Tile { shader: "matmul_tiled", rows: 16, cols4: 4, wgx: 8, wgy: 8 },
+    Tile { shader: "matmul_tiled", rows: 8, cols4: 4, wgx: 8, wgy: 8 },
+    Tile { shader: "matmul_texture", rows: 8, cols4: 2, wgx: 64, wgy: 1 },
+    // Last: `candidates` moves it to the front for small outputs.
+    Tile { shader: "matmul_tiled", rows: 4, cols4: 2, wgx: 16, wgy: 16 },
+];
+
+/// Steps of K one subgroup load covers in `matmul_texture.wgsl` (`$j` lines).
+const CHUNK: u32 = 8;
+
+/// Kernel-variant flag of a texture tile that reads A from its storage
+/// buffer instead of a staged texture (the `A:buf` lines of
+/// `matmul_texture.wgsl`).
+pub(crate) const A_BUFFER: u16 = 0x100;
+
+/// Expand the template of variant `v` (an index into [`TILES`], with
+/// [`A_BUFFER`] for the texture tiles' buffer-A form).
+pub(crate) fn expand(template: &str, v: u16) -> String {
+    let t = TILES[(v & !A_BUFFER) as usize];
+    let drop = if v & A_BUFFER != 0 { "// A:tex" } else { "// A:buf" };
+    let template: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
+    let template = template.as_str();
+    let e = crate::template::Expansion {
+        constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy)],
+        repeats: if t.texture() {
+            // Rows 4 q + x: one staged texel of A holds 4 rows.
+            &[("$q", t.rows / 4), ("$x", 4), ("$c", t.cols4)]
+        } else {
+            &[("$r", t.rows), ("$c", t.cols4)]
+        },
+        blocks: &[("$j", CHUNK)],
+    };
+    crate::template::expand(template, &e, |_, j| vec![("$j", j.to_string())])
+}
+
+/// Every expansion of every template, named, for shader validation.
+pub(crate) fn expansions() -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = (0..TILES.len() as u16)
+        .map(|v| (name(Path::Tiled(v)), crate::pipeline::source(kernel_of(Path::Tiled(v))).into_owned()))
+        .collect();
+    let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
+    all.extend(texture.map(|v| {
+        let kernel = Kernel { variant: v | A_BUFFER, ..kernel_of(Path::Tiled(v)) };
+        (format!("{} (A from its buffer)", name(Path::Tiled(v))), crate::pipeline::source(kernel).into_owned())
+    }));
+    all
+}
+
+/// Which kernel runs a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// `matmul.wgsl`'s `matmul`: any shape, transposes; the `:baseline` kernel.
+    Generic,
+    /// `matmul.wgsl`'s `gemv` (M = 1), with `splitk_reduce` when K is split.
+    Gemv,
+    /// A register tile of [`TILES`] (index).
+    Tiled(u16),
+    /// `matmul_smem.wgsl`: 64x64 workgroup-memory tiles.
+    Smem,
+}
+
+/// The stable name of a path (`tiled-8x16-wg8x8`), used in the tuning cache and reports.
+pub(crate) fn name(path: Path) -> String {
+    match path {
+        Path::Generic => "matmul-4x4".to_string(),
+        Path::Gemv => "gemv".to_string(),
+        Path::Smem => "smem-64x64".to_string(),
+        Path::Tiled(v) => {
+            let t = TILES[v as usize];
+            let family = if t.texture() { "texture" } else { "tiled" };
+            format!("{family}-{}x{}-wg{}x{}", t.rows, 4 * t.cols4, t.wgx, t.wgy)
+        }
+    }
+}
+
+/// Every matmul kernel name, for pins and error messages.
+pub(crate) fn path_names() -> Vec<String> {
+    let fixed = [Path::Generic, Path::Gemv, Path::Smem];
+    fixed.into_iter().chain((0..TILES.len() as u16).map(Path::Tiled)).map(name).collect()
+}
+
+/// The path a name means (the inverse of [`name`]).
+pub(crate) fn parse(name: &str) -> Option<Path> {
+    match name {
+        "matmul-4x4" => Some(Path::Generic),
+        "gemv" => Some(Path::Gemv),
+        "smem-64x64" => Some(Path::Smem),
+        _ => (0..TILES.len() as u16).map(Path::Tiled).find(|p| self::name(*p) == name),
+    }
+}
+
+/// The compiled kernel of a path.
+pub(crate) fn kernel_of(path: Path) -> Kernel {
+    match path {
+        Path::Generic => kernel("matmul", "matmul"),
+        Path::Gemv => kernel("matmul", "gemv"),
+        Path::Tiled(v) => {
+            let shader = TILES[v as usize].shader;
+            Kernel { shader, entry: shader, variant: v }
+        }
+        Path::Smem => kernel("matmul_smem", "matmul_smem"),
+    }
+}

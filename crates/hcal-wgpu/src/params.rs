@@ -1,0 +1,435 @@
+//! The parameter block of every kernel family, one `#[repr(C)]` struct each.
+//!
+//! Each struct is declared once, here, with [`params_struct!`], which also
+//! writes its WGSL declaration from the same field list; a shader pulls it in
+//! with `// #include <XxxParams>` (see `pipeline::with_includes`) and binds
+//! it as `var<storage, read> params: XxxParams` at binding 0 (storage, not
+//! uniform, so `array<u32, N>` members keep a 4-byte stride and the layout is
+//! plain `repr(C)`). Every member is a `u32`, an `f32` or an array of them, so
+//! there is no padding; the test `params_structs_match_their_wgsl_mirrors`
+//! checks each size and member offset against naga's layout of the WGSL
+//! struct as every kernel compiles it. All counts, dims, strides and offsets are in elements (f32 unless
+//! a field says otherwise); flags are 0 or 1 unless a field says otherwise.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Batch dims a matmul parameter block holds.
+pub(crate) const MATMUL_BATCH_RANK: usize = 6;
+/// Dims the elementwise blocks (binary, reduce, transpose) hold.
+pub(crate) const MAX_DIMS: usize = 8;
+
+/// A WGSL type name for a params member type: `u32`, `f32`, or `[T; N]` as
+/// `array<T, N>`.
+macro_rules! wgsl_type {
+    ([$elem:ident; $len:expr]) => {
+        format!("array<{}, {}>", stringify!($elem), $len)
+    };
+    ($elem:ident) => {
+        stringify!($elem).to_string()
+    };
+}
+
+/// Declare a kernel family's parameter block: the `#[repr(C)]` Rust struct
+/// (`Pod`, so it is uploaded as bytes) and, from the same field list, its
+/// WGSL declaration ([`ParamsStruct::wgsl`]), so the two cannot drift apart.
+macro_rules! params_struct {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* pub(crate) $field:ident: $ty:tt,)* }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+        pub(crate) struct $name {
+            $($(#[$fmeta])* pub(crate) $field: $ty,)*
+        }
+
+        impl ParamsStruct for $name {
+            const NAME: &'static str = stringify!($name);
+
+            fn members() -> Vec<Member> {
+                vec![$(Member {
+                    name: stringify!($field),
+                    wgsl_type: wgsl_type!($ty),
+                    offset: std::mem::offset_of!($name, $field),
+                }),*]
+            }
+        }
+    };
+}
+
+/// One member of a params struct.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Member {
+    /// Field name, the same in Rust and WGSL.
+    pub(crate) name: &'static str,
+    /// Its WGSL type (`u32`, `f32`, `array<u32, 8>`).
+    pub(crate) wgsl_type: String,
+    /// Its byte offset in the Rust struct.
+    pub(crate) offset: usize,
+}
+
+/// A parameter block declared with [`params_struct!`].
+pub(crate) trait ParamsStruct: Pod {
+    /// The struct's name in Rust and WGSL.
+    const NAME: &'static str;
+
+    /// Members in declaration order.
+    fn members() -> Vec<Member>;
+
+    /// The WGSL declaration: `struct Name { field: type, ... }`.
+    fn wgsl() -> String {
+        let fields: String = Self::members().iter().map(|m| format!("    {}: {},\n", m.name, m.wgsl_type)).collect();
+        format!(
+            "// Generated from `{}` in crates/hcal-wgpu/src/params.rs.\nstruct {} {{\n{fields}}}\n",
+            Self::NAME,
+            Self::NAME
+        )
+    }
+}
+
+params_struct! {
+    /// `MatmulParams` (with the batch-offset walk in `shaders/include/matmul_params.wgsl`): `matmul.wgsl`, the tile
+    /// templates, `matmul_smem.wgsl` and `matmul_stage.wgsl` (which also stages
+    /// attention's K and V for the flash kernel).
+    MatmulParams {
+        /// Rows of op(A) and Y.
+        pub(crate) m: u32,
+        /// Columns of op(B) and Y.
+        pub(crate) n: u32,
+        /// Shared dim.
+        pub(crate) k: u32,
+        /// 1: A is stored `[K, M]`; 2: B is stored `[N, K]`; 4: C is present.
+        pub(crate) flags: u32,
+        /// Gemm's alpha (1 for MatMul).
+        pub(crate) alpha: f32,
+        /// Gemm's beta.
+        pub(crate) beta: f32,
+        /// Batch dims in use (at most [`MATMUL_BATCH_RANK`]).
+        pub(crate) batch_rank: u32,
+        /// The broadcast batch dims, outermost first.
+        pub(crate) batch_dims: [u32; MATMUL_BATCH_RANK],
+        /// A's stride over each batch dim (0 where broadcast).
+        pub(crate) a_batch_strides: [u32; MATMUL_BATCH_RANK],
+        /// B's stride over each batch dim (0 where broadcast).
+        pub(crate) b_batch_strides: [u32; MATMUL_BATCH_RANK],
+        /// C's stride over rows (0 where broadcast).
+        pub(crate) c_stride_m: u32,
+        /// C's stride over columns (0 where broadcast).
+        pub(crate) c_stride_n: u32,
+        /// Where A starts in its buffer.
+        pub(crate) a_base: u32,
+        /// Where B starts in its buffer.
+        pub(crate) b_base: u32,
+        /// Where Y starts in its buffer (`gemv` with K splits: its partial sums).
+        pub(crate) y_base: u32,
+        /// Elements between consecutive output matrices.
+        pub(crate) y_batch_stride: u32,
+        /// K splits of `gemv` (1: none; more: partial sums, then `splitk_reduce`).
+        pub(crate) splits: u32,
+        /// K steps per split of `gemv`.
+        pub(crate) split_steps: u32,
+        /// Where `splitk_reduce` writes its first output.
+        pub(crate) out_base: u32,
+        /// Elements between `splitk_reduce`'s consecutive output matrices.
+        pub(crate) out_batch_stride: u32,
+    }
+}
+
+params_struct! {
+    /// `AttentionParams`: every entry of `attention.wgsl` and
+    /// `attention_flash.wgsl`. The head (`rows` .. `mask_keys`) is shared; each
+    /// later field belongs to the entry named by its prefix (`split_`:
+    /// `decode_split`/`decode_combine`, `block_`: `scores_softmax(_rows)`,
+    /// `v_fold`: `attention_flash`, `concat_`: `kv_concat`).
+    AttentionParams {
+        /// Query rows `B * Hq * Sq` (the composed path's softmax: score rows of its block).
+        pub(crate) rows: u32,
+        /// Query heads Hq.
+        pub(crate) q_heads: u32,
+        /// Key/value heads Hkv (Hq is a multiple).
+        pub(crate) kv_heads: u32,
+        /// Query length Sq.
+        pub(crate) q_len: u32,
+        /// Keys T = P + S (the composed path's softmax: keys its block sees).
+        pub(crate) total_len: u32,
+        /// Past keys P.
+        pub(crate) past_len: u32,
+        /// Head size D of Q and K.
+        pub(crate) head_dim: u32,
+        /// Head size Dv of V and Y.
+        pub(crate) v_head_dim: u32,
+        /// 1: Q and Y are 3-D `[B, S, H*D]` (else `[B, H, S, D]`).
+        pub(crate) packed_3d: u32,
+        /// Score scale.
+        pub(crate) scale: f32,
+        /// Softcap (0: off).
+        pub(crate) softcap: f32,
+        /// 1: causal.
+        pub(crate) causal: u32,
+        /// 0: no mask; 1: bool mask as 0/1 floats; 2: additive float mask.
+        pub(crate) mask_kind: u32,
+        /// Mask batch extent (1 or B).
+        pub(crate) mask_batch: u32,
+        /// Mask head extent (1 or Hq).
+        pub(crate) mask_heads: u32,
+        /// Mask key extent Tm (keys from Tm on are masked).
+        pub(crate) mask_keys: u32,
+        /// `decode_split`: keys per chunk.
+        pub(crate) split_chunk_keys: u32,
+        /// `decode_split` / `decode_combine`: chunks per query row.
+        pub(crate) split_chunks: u32,
+        /// `scores_softmax(_rows)`: the block's first query row i0.
+        pub(crate) block_first_row: u32,
+        /// `scores_softmax(_rows)`: query rows in the block.
+        pub(crate) block_rows: u32,
+        /// `attention_flash`: log2 of V's keys per texture layer (31: no folding).
+        pub(crate) v_fold_shift: u32,
+        /// `attention_flash`: V's texture layers per head.
+        pub(crate) v_folds: u32,
+        /// `kv_concat`: elements of present `[B, Hkv, T, dim]`.
+        pub(crate) concat_elements: u32,
+        /// `kv_concat`: new keys or values S.
+        pub(crate) concat_new_len: u32,
+        /// `kv_concat`: head size of what it concatenates.
+        pub(crate) concat_dim: u32,
+        /// `kv_concat`: 1 when the new rows are `[B, S, Hkv*dim]` (else `[B, Hkv, S, dim]`).
+        pub(crate) concat_new_packed: u32,
+    }
+}
+
+params_struct! {
+    /// `SoftmaxParams` (`shaders/softmax.wgsl`): the tensor as `[outer, len, inner]`.
+    SoftmaxParams {
+        /// Softmax lanes `outer * inner` (0 when len is 0).
+        pub(crate) lanes: u32,
+        /// Elements per lane.
+        pub(crate) len: u32,
+        /// Stride between a lane's elements.
+        pub(crate) inner: u32,
+    }
+}
+
+params_struct! {
+    /// `NormParams` (`shaders/norm.wgsl`): rows of `n` normalized elements.
+    NormParams {
+        /// Rows.
+        pub(crate) rows: u32,
+        /// Elements per row.
+        pub(crate) n: u32,
+        /// Epsilon.
+        pub(crate) epsilon: f32,
+        /// 1: the bias B is present.
+        pub(crate) has_bias: u32,
+        /// 1: RMSNormalization (else LayerNormalization).
+        pub(crate) rms: u32,
+    }
+}
+
+params_struct! {
+    /// `BinaryParams` (`shaders/binary.wgsl`): broadcasting over the output's dims.
+    BinaryParams {
+        /// Output elements.
+        pub(crate) n: u32,
+        /// 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Max, 5 Min (`expand` ignores it).
+        pub(crate) op: u32,
+        /// Output rank (at most [`MAX_DIMS`]).
+        pub(crate) rank: u32,
+        /// Output shape.
+        pub(crate) shape: [u32; MAX_DIMS],
+        /// A's stride over each output dim (0 where broadcast).
+        pub(crate) a_strides: [u32; MAX_DIMS],
+        /// B's stride over each output dim (0 where broadcast; `expand` ignores them).
+        pub(crate) b_strides: [u32; MAX_DIMS],
+    }
+}
+
+params_struct! {
+    /// `UnaryParams` (`shaders/unary.wgsl`).
+    UnaryParams {
+        /// Elements.
+        pub(crate) n: u32,
+        /// 0 Relu, 1 Sigmoid, 2 Silu, 3 Exp, 4 Tanh, 5 Neg, 6 Sqrt, 7 Reciprocal,
+        /// 8 Gelu (erf form), 9 Gelu (tanh form).
+        pub(crate) op: u32,
+    }
+}
+
+params_struct! {
+    /// `ReduceParams` (`shaders/reduce.wgsl`).
+    ReduceParams {
+        /// Output elements.
+        pub(crate) outputs: u32,
+        /// 0 sum, 1 mean, 2 max.
+        pub(crate) op: u32,
+        /// Input rank (at most [`MAX_DIMS`]).
+        pub(crate) rank: u32,
+        /// Inputs reduced into each output.
+        pub(crate) count: u32,
+        /// Input shape.
+        pub(crate) shape: [u32; MAX_DIMS],
+        /// Input strides.
+        pub(crate) strides: [u32; MAX_DIMS],
+        /// 1 where the axis is reduced.
+        pub(crate) reduced: [u32; MAX_DIMS],
+    }
+}
+
+params_struct! {
+    /// `TransposeParams` (`shaders/transpose.wgsl`).
+    TransposeParams {
+        /// Elements.
+        pub(crate) n: u32,
+        /// Bytes per element (1, 2, 4 or 8).
+        pub(crate) elem_bytes: u32,
+        /// Rank (at most [`MAX_DIMS`]).
+        pub(crate) rank: u32,
+        /// Output shape.
+        pub(crate) shape: [u32; MAX_DIMS],
+        /// Input element stride of each output dim.
+        pub(crate) in_strides: [u32; MAX_DIMS],
+    }
+}
+
+params_struct! {
+    /// `RotaryParams` (`shaders/rotary.wgsl`).
+    RotaryParams {
+        /// Elements.
+        pub(crate) n: u32,
+        /// Batch B.
+        pub(crate) batch: u32,
+        /// Heads H.
+        pub(crate) heads: u32,
+        /// Sequence length S.
+        pub(crate) seq: u32,
+        /// Head size D.
+        pub(crate) head_dim: u32,
+        /// Rotated features R per head.
+        pub(crate) rotary_dim: u32,
+        /// 1: interleaved pairs (else halves).
+        pub(crate) interleaved: u32,
+        /// 1: X is `[B, S, H*D]` (else `[B, H, S, D]`).
+        pub(crate) packed_3d: u32,
+        /// 1: position ids are present.
+        pub(crate) with_position_ids: u32,
+        /// Rows of the cos/sin caches.
+        pub(crate) cache_rows: u32,
+    }
+}
+
+params_struct! {
+    /// `ConvertParams` (`shaders/convert.wgsl`).
+    ConvertParams {
+        /// Elements.
+        pub(crate) n: u32,
+    }
+}
+
+params_struct! {
+    /// `PeakParams` (`shaders/peak.wgsl`).
+    PeakParams {
+        /// `fma_peak`: loop iterations per invocation.
+        pub(crate) iterations: u32,
+        /// `fma_peak`: the multiplier of `x <- fma(x, m, c)`.
+        pub(crate) m: f32,
+        /// `fma_peak`: the addend.
+        pub(crate) c: f32,
+        /// `fma_peak`: invocations.
+        pub(crate) invocations: u32,
+        /// `copy_peak`: vec4s copied.
+        pub(crate) copy_vec4s: u32,
+    }
+}
+
+/// `(name, WGSL declaration)` of every params struct, for the shader loader.
+pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
+    fn decl<T: ParamsStruct>() -> (&'static str, String) {
+        (T::NAME, T::wgsl())
+    }
+    vec![
+        decl::<MatmulParams>(),
+        decl::<AttentionParams>(),
+        decl::<SoftmaxParams>(),
+        decl::<NormParams>(),
+        decl::<BinaryParams>(),
+        decl::<UnaryParams>(),
+        decl::<ReduceParams>(),
+        decl::<TransposeParams>(),
+        decl::<RotaryParams>(),
+        decl::<ConvertParams>(),
+        decl::<PeakParams>(),
+    ]
+}
+
+/// `(name, size, members)` of every params struct, for the layout test.
+#[cfg(test)]
+fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
+    fn layout<T: ParamsStruct>() -> (&'static str, usize, Vec<Member>) {
+        (T::NAME, size_of::<T>(), T::members())
+    }
+    vec![
+        layout::<MatmulParams>(),
+        layout::<AttentionParams>(),
+        layout::<SoftmaxParams>(),
+        layout::<NormParams>(),
+        layout::<BinaryParams>(),
+        layout::<UnaryParams>(),
+        layout::<ReduceParams>(),
+        layout::<TransposeParams>(),
+        layout::<RotaryParams>(),
+        layout::<ConvertParams>(),
+        layout::<PeakParams>(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::family_sources;
+
+    /// Every params struct is bound by some kernel, and naga lays out the
+    /// WGSL declaration each kernel compiles exactly as Rust lays out the
+    /// struct: same size, same members in the same order at the same offsets.
+    #[test]
+    fn params_structs_match_their_wgsl_mirrors() {
+        let layouts = layouts();
+        let mut checked = vec![0usize; layouts.len()];
+        // Plain kernels as compiled, templates in every expansion.
+        let plain = family_sources().iter().filter(|(_, s)| !s.starts_with("// TEMPLATE"));
+        let sources = plain.map(|(n, s)| (n.to_string(), s.clone())).chain(crate::template_expansions());
+        for (shader, text) in sources {
+            let module = naga::front::wgsl::parse_str(&text)
+                .unwrap_or_else(|e| panic!("{shader} does not parse:\n{}", e.emit_to_string(&text)));
+            let mut binds_params = false;
+            for (_, var) in module.global_variables.iter() {
+                if var.name.as_deref() == Some("params") {
+                    binds_params = true;
+                    let name = module.types[var.ty].name.as_deref().unwrap_or_default();
+                    assert!(layouts.iter().any(|l| l.0 == name), "{shader}: params is a {name}, not a params struct");
+                    assert_eq!(var.space, naga::AddressSpace::Storage { access: naga::StorageAccess::LOAD });
+                }
+            }
+            assert!(binds_params, "{shader} binds no params");
+            for (_, ty) in module.types.iter() {
+                let Some(i) = layouts.iter().position(|l| Some(l.0) == ty.name.as_deref()) else { continue };
+                let (name, size, members) = &layouts[i];
+                let naga::TypeInner::Struct { members: wgsl, span } = &ty.inner else {
+                    panic!("{shader}: {name} is no struct")
+                };
+                assert_eq!(*span as usize, *size, "{shader}: size of {name}");
+                let wgsl: Vec<(&str, usize)> =
+                    wgsl.iter().map(|m| (m.name.as_deref().unwrap_or_default(), m.offset as usize)).collect();
+                let rust: Vec<(&str, usize)> = members.iter().map(|m| (m.name, m.offset)).collect();
+                assert_eq!(wgsl, rust, "{shader}: members of {name} (name, byte offset)");
+                checked[i] += 1;
+            }
+        }
+        for (l, n) in layouts.iter().zip(checked) {
+            assert!(n > 0, "no shader binds {}", l.0);
+        }
+    }
+
+    #[test]
+    fn a_declaration_reads_like_hand_written_wgsl() {
+        let text = SoftmaxParams::wgsl();
+        assert!(text.contains("struct SoftmaxParams {\n    lanes: u32,\n    len: u32,\n    inner: u32,\n}"), "{text}");
+        assert!(BinaryParams::wgsl().contains("    shape: array<u32, 8>,\n"));
+    }
+}

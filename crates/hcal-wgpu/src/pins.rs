@@ -1,0 +1,114 @@
+//! Kernel choices pinned by backend-name suffixes, as reference points for
+//! benchmarks and tests.
+//!
+//! | suffix          | pins                                                         |
+//! |-----------------|--------------------------------------------------------------|
+//! | `:baseline`     | every MatMul/Gemm to the simple 4x4 kernel (`matmul-4x4`)    |
+//! | `:smem`         | MatMul/Gemm to the workgroup-memory tiles where they apply   |
+//! | `:mm=<kernel>`  | MatMul/Gemm to one named kernel where it can run the product |
+//! | `:fused`        | attention to the one-pass fused kernel                       |
+//! | `:composed`     | attention to the composed path (matmuls around a softmax)    |
+//! | `:composedN`    | the composed path, with blocks of at most N query rows       |
+//! | `:split`        | attention to flash-decoding (split keys, then a merge)       |
+//! | `:flash`        | attention to the flash kernel (`attention_flash.wgsl`)       |
+//!
+//! Suffixes combine (`wgpu:vulkan:0:composed4:mm=gemv`) and apply left to
+//! right, a later one replacing an earlier pin of the same kind. A pinned
+//! kernel runs only where it can; elsewhere the usual choice is made.
+
+use hcal_core::{Error, Result};
+
+use crate::attention;
+use crate::matmul::tiles::{self, Path};
+
+/// The pins of one backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pins {
+    /// The matmul kernel every product runs where it can.
+    pub(crate) matmul: Option<Path>,
+    /// The attention path every call takes where it can.
+    pub(crate) attention: Option<attention::Path>,
+    /// Most query rows per block of the composed attention path.
+    pub(crate) attention_rows: Option<usize>,
+}
+
+/// Whether `suffix` is a pin suffix (without its colon).
+fn is_pin(suffix: &str) -> bool {
+    let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
+    matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash")
+        || suffix.starts_with("mm=")
+        || matches!(composed_rows, Some(Ok(_)))
+}
+
+/// Split `name` into the adapter name and its pin suffixes, left to right
+/// (`wgpu:vulkan:0:fused` -> `("wgpu:vulkan:0", ["fused"])`).
+pub(crate) fn split(name: &str) -> (&str, Vec<&str>) {
+    let mut adapter = name;
+    let mut suffixes = Vec::new();
+    while let Some((rest, suffix)) = adapter.rsplit_once(':') {
+        if !is_pin(suffix) {
+            break;
+        }
+        suffixes.push(suffix);
+        adapter = rest;
+    }
+    suffixes.reverse();
+    (adapter, suffixes)
+}
+
+impl Pins {
+    /// The pins of `suffixes` (from [`split`] of `name`, on `adapter`).
+    ///
+    /// # Errors
+    /// [`Error::UnknownBackend`] for `:mm=` naming no matmul kernel, listing
+    /// the names that exist.
+    pub(crate) fn parse(name: &str, adapter: &str, suffixes: &[&str]) -> Result<Self> {
+        let mut pins = Self::default();
+        for &suffix in suffixes {
+            match suffix {
+                "baseline" => pins.matmul = Some(Path::Generic),
+                "smem" => pins.matmul = Some(Path::Smem),
+                "fused" => pins.attention = Some(attention::Path::Fused),
+                "split" => pins.attention = Some(attention::Path::Split),
+                "flash" => pins.attention = Some(attention::Path::Flash),
+                mm if mm.starts_with("mm=") => {
+                    let kernel = &mm[3..];
+                    let path = tiles::parse(kernel).ok_or_else(|| Error::UnknownBackend {
+                        name: name.to_string(),
+                        available: tiles::path_names()
+                            .iter()
+                            .map(|n| format!("{adapter}:mm={n}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?;
+                    pins.matmul = Some(path);
+                }
+                composed => {
+                    pins.attention = Some(attention::Path::Composed);
+                    if let Some(Ok(rows)) = composed.strip_prefix("composed").map(str::parse::<usize>) {
+                        pins.attention_rows = Some(rows).filter(|&r| r > 0);
+                    }
+                }
+            }
+        }
+        Ok(pins)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_parse_left_to_right_and_unknown_kernels_are_named() {
+        let (adapter, suffixes) = split("wgpu:vulkan:0:composed4:mm=gemv:fused");
+        assert_eq!((adapter, suffixes.as_slice()), ("wgpu:vulkan:0", ["composed4", "mm=gemv", "fused"].as_slice()));
+        let pins = Pins::parse("n", adapter, &suffixes).unwrap();
+        assert_eq!(pins.matmul, Some(Path::Gemv));
+        assert_eq!(pins.attention, Some(attention::Path::Fused));
+        assert_eq!(pins.attention_rows, Some(4));
+        assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
+        assert_eq!(Pins::parse("n", "wgpu", &["baseline"]).unwrap().matmul, Some(Path::Generic));
+        assert!(matches!(Pins::parse("n", "wgpu", &["mm=nope"]), Err(Error::UnknownBackend { .. })));
+    }
+}

@@ -1,0 +1,177 @@
+//! What a device runs and by which kernels: `supports` (via [`decline`]),
+//! `kernel_variant` and the tier notes of `DeviceInfo`.
+
+use hcal_core::{DType, Geometry, Op, OpSignature};
+
+use crate::gpu::Gpu;
+use crate::pipeline::Pipelines;
+use crate::{attention, binary, matmul, reduce, transpose};
+
+/// Which matmul and attention kernel tiers a device gets, and why the others not.
+pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
+    let subgroup = match gpu.subgroup_max {
+        Some(max) => format!("subgroups of {max}"),
+        None => "none usable".to_string(),
+    };
+    let matmul = if gpu.subgroup_max.is_some() {
+        format!("matmul: texture tiles ({subgroup}), storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned")
+    } else {
+        format!(
+            "matmul: storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned (texture tiles need subgroups of 8 or more; this adapter has {subgroup})"
+        )
+    };
+    let cooperative = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        "cooperative matrix: offered by the adapter, not used (hcal has no cooperative-matrix kernel yet)"
+    } else {
+        "cooperative matrix: not used (the adapter does not offer EXPERIMENTAL_COOPERATIVE_MATRIX)"
+    };
+    let flash = if gpu.subgroup_max == Some(8) {
+        "available for D a multiple of 8 up to 128 and Dv 64 or 128 (else composed or fused)"
+    } else {
+        "not used (needs subgroups of exactly 8; attention takes the composed and fused paths)"
+    };
+    vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}")]
+}
+
+/// Why a (validated) signature cannot run on `gpu`, if it cannot: device
+/// limits and kernel bounds, read off the geometry hcal-core resolved.
+pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
+    let outputs = sig.outputs();
+    let max_binding = gpu.limits.max_storage_buffer_binding_size;
+    for d in sig.inputs().iter().flatten().chain(outputs) {
+        if d.numel() >= u32::MAX as usize {
+            return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
+        }
+        // Float tensors also get an f32 copy; that copy must fit one binding.
+        let bytes = (d.numel() * d.dtype.size_bytes().max(4)) as u64;
+        if bytes > max_binding {
+            return Some(format!("{d} needs a {bytes}-byte binding; max_storage_buffer_binding_size is {max_binding}"));
+        }
+    }
+    match (sig.op(), sig.geometry()) {
+        (Op::Attention(_), Geometry::Attention(g)) => {
+            let fused_ok = g.head_dim <= attention::MAX_HEAD_DIM && g.v_head_dim <= attention::MAX_HEAD_DIM;
+            if !fused_ok && !attention::composed_fits(g, max_binding) {
+                return Some(format!(
+                    "head sizes {}/{} exceed the fused kernel's {} and one query row of the composed path's scores ({} bytes) exceeds {}",
+                    g.head_dim,
+                    g.v_head_dim,
+                    attention::MAX_HEAD_DIM,
+                    attention::score_bytes_per_row(g),
+                    attention::COMPOSED_SCORE_CAP.min(max_binding)
+                ));
+            }
+        }
+        (Op::MatMul, Geometry::MatMul(g)) => {
+            if g.batch.len() > matmul::MAX_BATCH_RANK {
+                return Some(format!("batch rank {} exceeds {}", g.batch.len(), matmul::MAX_BATCH_RANK));
+            }
+            let max = gpu.limits.max_compute_workgroups_per_dimension as usize;
+            if g.batch_count() > max {
+                return Some(format!(
+                    "batch of {} matrices exceeds max_compute_workgroups_per_dimension ({max})",
+                    g.batch_count()
+                ));
+            }
+        }
+        (Op::Binary(_) | Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, _)
+            if outputs[0].rank() > binary::MAX_RANK =>
+        {
+            return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
+        }
+        (Op::Reduce { .. } | Op::Transpose { .. }, _)
+            if sig.input(0)?.rank() > reduce::MAX_RANK.min(transpose::MAX_RANK) =>
+        {
+            return Some(format!("rank {} exceeds the kernel's {}", sig.input(0)?.rank(), reduce::MAX_RANK));
+        }
+        _ => {}
+    }
+    None
+}
+
+/// The shader family and entry point(s) a signature runs, for `kernel_variant`.
+fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'static str, String)> {
+    Some(match (sig.op(), sig.geometry()) {
+        (Op::Attention(_), Geometry::Attention(g)) => {
+            // The path decides the kernels: the fused one, the composed
+            // sequence (matmuls around the in-place score softmax), split, or flash.
+            let masked = sig.input(3).is_some();
+            let flash_ok = crate::attention_flash::variant_for(gpu, g, masked).is_some();
+            let device = attention::Device::new(gpu, flash_ok);
+            let (shader, entry) = match attention::path_for(&pipelines.pins, device, g) {
+                attention::Path::Fused => ("attention", "attention"),
+                attention::Path::Composed => ("attention", "scores_softmax+matmul"),
+                attention::Path::Split => ("attention", "decode_split+decode_combine"),
+                attention::Path::Flash => ("attention_flash", "attention_flash"),
+            };
+            (shader, entry.to_string())
+        }
+        (Op::Attention(_), geometry) => unreachable!("hcal-core pairs Attention with its geometry, not {geometry:?}"),
+        (Op::MatMul | Op::Gemm(_), geometry) => {
+            let product = match (sig.op(), geometry) {
+                (Op::MatMul, Geometry::MatMul(g)) => {
+                    matmul::Product { dims: [g.m, g.n, g.k], batch: g.batch_count(), flags: 0, alpha: 1.0 }
+                }
+                (Op::Gemm(attrs), Geometry::Gemm(g)) => matmul::Product {
+                    dims: [g.m, g.n, g.k],
+                    batch: 1,
+                    flags: matmul::gemm_flags(attrs, g.c_strides.is_some()),
+                    alpha: attrs.alpha,
+                },
+                (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
+            };
+            let caps = matmul::select::Caps::of(gpu);
+            let path = matmul::describe(&pipelines.tuner, pipelines.pins.matmul, &gpu.backend, caps, product);
+            let shader = match path.split('-').next() {
+                Some("tiled") => "matmul_tiled",
+                Some("texture") => "matmul_texture",
+                Some("smem") => "matmul_smem",
+                _ => "matmul",
+            };
+            (shader, path)
+        }
+        (Op::Softmax { .. }, _) => ("softmax", "softmax".to_string()),
+        (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, _) => ("norm", "norm".to_string()),
+        (Op::RotaryEmbedding(_), _) => ("rotary", "rotary".to_string()),
+        (Op::Gelu { .. } | Op::Unary(_), _) => ("unary", "unary".to_string()),
+        (Op::Binary(_), _) => ("binary", "binary".to_string()),
+        (Op::Reduce { .. }, _) => ("reduce", "reduce".to_string()),
+        (Op::Transpose { .. }, _) => ("transpose", "transpose".to_string()),
+        (Op::Cast { .. }, _) => ("convert", "cast".to_string()),
+    })
+}
+
+/// The shader families a kernel name covers: its own, and every other
+/// family the path may dispatch (texture tiles and the flash kernel stage
+/// their operands with `matmul_stage.wgsl`; the composed attention path runs
+/// the matmul kernels and may transpose).
+fn covered(shader: &'static str, entry: &str) -> Vec<&'static str> {
+    match (shader, entry) {
+        ("matmul_texture" | "attention_flash", _) => vec![shader, "matmul_stage"],
+        ("attention", "scores_softmax+matmul") => {
+            vec![shader, "matmul", "matmul_tiled", "matmul_texture", "matmul_smem", "matmul_stage", "transpose"]
+        }
+        _ => vec![shader],
+    }
+}
+
+/// FNV-1a over the WGSL of `families`, each with its `// #include` pieces in
+/// place, so a kernel's reported name changes whenever any source it runs does.
+fn source_hash(families: &[&str]) -> u32 {
+    let text = families.iter().map(|f| crate::pipeline::family_source(f));
+    text.flat_map(str::bytes).fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// `<shader>.wgsl:<entry>@<fnv1a-32 of every source it covers>` (see
+/// [`covered`]), with `+convert.wgsl@...` when f16/bf16/bool operands are
+/// converted around the kernel: editing a kernel changes the name.
+pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<String> {
+    let (shader, entry) = kernels_of(gpu, pipelines, sig)?;
+    let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(&covered(shader, &entry)));
+    let converted = sig.inputs().iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
+    let plain = !matches!(sig.op(), Op::Attention(_) | Op::MatMul | Op::Gemm(_));
+    if plain && converted && shader != "convert" && shader != "transpose" {
+        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
+    }
+    Some(name)
+}
