@@ -57,7 +57,9 @@
 // workgroup reductions and scalar accesses made it 3x slower than the matmuls
 // around it; here each SIMD lane walks its own row with no barrier.
 
+// #include <linear_id>
 // #include <AttentionParams>
+// #include <kv_head>
 // #include <workgroup_reduce>
 
 @group(0) @binding(0) var<storage, read> params: AttentionParams;
@@ -83,7 +85,7 @@ var<workgroup> probs: array<f32, 64>;
 
 @compute @workgroup_size(256)
 fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
+    let i = linear_id(gid, nwg);
     if i >= params.concat_elements { return; }
     let hkv = params.kv_heads;
     let p = params.past_len;
@@ -110,6 +112,13 @@ fn query_coords(row: u32) -> vec3<u32> {
     return vec3<u32>(row / (sq * hq), (row / sq) % hq, row % sq);
 }
 
+// (b, h, i) of row `row` of the composed path's score block: rows ordered by
+// batch, head, then the block's query rows, which start at query block_first_row.
+fn block_coords(row: u32) -> vec3<u32> {
+    let rows = params.block_rows;
+    return vec3<u32>(row / (rows * params.q_heads), (row / rows) % params.q_heads, params.block_first_row + row % rows);
+}
+
 // Where score row `row`'s query (and output) row sits in Q and Y: itself for
 // [B, H, S, D], at (b, i, h) for 3-D [B, S, H*D].
 fn qy_row(row: u32) -> u32 {
@@ -122,9 +131,6 @@ fn qy_row(row: u32) -> u32 {
 fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let row = wid.x + wid.y * nwg.x;
     if row >= params.rows { return; }
-    let hq = params.q_heads;
-    let hkv = params.kv_heads;
-    let sq = params.q_len;
     let total = params.total_len;
     let past_len = params.past_len;
     let d = params.head_dim;
@@ -135,14 +141,14 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let b = coords.x;
     let h = coords.y;
     let i = coords.z;
-    let kh = h / (hq / hkv);
+    let kh = kv_head(h);
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
 
     let q_off = qy_row(row) * d;
     for (var c = t; c < d; c += 64u) { q_row[c] = q[q_off + c]; }
     workgroupBarrier();
 
-    let kv_base = (b * hkv + kh) * total;
+    let kv_base = (b * params.kv_heads + kh) * total;
     var m = neg_inf;
     var l = 0.0;
     // Four named accumulators (output dims t, t+64, t+128, t+192): an array
@@ -235,16 +241,12 @@ fn prep(raw_s: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
 fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let row = wid.x + wid.y * nwg.x;
     if row >= params.rows { return; }
-    let hq = params.q_heads;
     let total = params.total_len;
-    let rows = params.block_rows;
-    let i = params.block_first_row + row % rows;
-    let h = (row / rows) % hq;
-    let b = row / (rows * hq);
+    let c = block_coords(row);
     let base = row * total;
     var m = bitcast<f32>(0xff800000u | (total & 0u));
     for (var j = t; j < total; j += 64u) {
-        let s = prep(scores[base + j], b, h, i, j);
+        let s = prep(scores[base + j], c.x, c.y, c.z, j);
         scores[base + j] = s;
         m = max(m, s);
     }
@@ -258,14 +260,10 @@ fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 
 @compute @workgroup_size(256)
 fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = gid.x + gid.y * nwg.x * 256u;
+    let row = linear_id(gid, nwg);
     if row >= params.rows { return; }
-    let hq = params.q_heads;
     let total = params.total_len;
-    let rows = params.block_rows;
-    let i = params.block_first_row + row % rows;
-    let h = (row / rows) % hq;
-    let b = row / (rows * hq);
+    let c = block_coords(row);
     let t4 = total / 4u;
     let base = row * t4;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
@@ -273,7 +271,7 @@ fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     for (var jj = 0u; jj < t4; jj++) {
         let raw = scores4[base + jj];
         let j = 4u * jj;
-        let s = vec4<f32>(prep(raw.x, b, h, i, j), prep(raw.y, b, h, i, j + 1u), prep(raw.z, b, h, i, j + 2u), prep(raw.w, b, h, i, j + 3u));
+        let s = vec4<f32>(prep(raw.x, c.x, c.y, c.z, j), prep(raw.y, c.x, c.y, c.z, j + 1u), prep(raw.z, c.x, c.y, c.z, j + 2u), prep(raw.w, c.x, c.y, c.z, j + 3u));
         scores4[base + jj] = s;
         m4 = max(m4, s);
     }
@@ -286,11 +284,10 @@ fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 
 @compute @workgroup_size(256)
 fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let item = gid.x + gid.y * nwg.x * 256u;
+    let item = linear_id(gid, nwg);
     let chunks = params.split_chunks;
     if item >= params.rows * chunks { return; }
     let row = item / chunks;
-    let hq = params.q_heads;
     let total = params.total_len;
     let d4 = params.head_dim / 4u;
     let dv = params.v_head_dim;
@@ -299,7 +296,7 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let b = coords.x;
     let h = coords.y;
     let i = coords.z;
-    let kv_base = (b * params.kv_heads + h / (hq / params.kv_heads)) * total;
+    let kv_base = (b * params.kv_heads + kv_head(h)) * total;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
     let q_off = qy_row(row) * d4;
     var qv: array<vec4<f32>, 64>;
@@ -343,7 +340,7 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 
 @compute @workgroup_size(256)
 fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let item = gid.x + gid.y * nwg.x * 256u;
+    let item = linear_id(gid, nwg);
     let dv = params.v_head_dim;
     if item >= params.rows * dv { return; }
     let row = item / dv;

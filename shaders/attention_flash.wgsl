@@ -49,6 +49,7 @@
 // Dv = 32 $CO, T >= 1.
 
 // #include <AttentionParams>
+// #include <kv_head>
 
 @group(0) @binding(0) var<storage, read> params: AttentionParams;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
@@ -88,14 +89,13 @@ fn prep4(raw: vec4<f32>, b: u32, h: u32, i: u32, j: u32) -> vec4<f32> {
 @compute @workgroup_size(8, 1)
 fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let hq = params.q_heads;
-    let hkv = params.kv_heads;
     let sq = params.q_len;
     let total = params.total_len;
     let d = params.head_dim;
     let packed = params.packed_3d == 1u;
     let h = wid.y % hq;
     let b = wid.y / hq;
-    let layer = b * hkv + h / (hq / hkv);
+    let layer = b * params.kv_heads + kv_head(h);
     let r0 = wid.x * $RRu;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
     let i$r = min(r0 + $ru, sq - 1u);

@@ -11,6 +11,7 @@
 //   @group(0) @binding(3) out: array<f32>
 // Max/Min propagate NaN like numpy (u + v is NaN when either is). Dispatch: 256 per workgroup, 2-D grid.
 
+// #include <linear_id>
 // #include <is_nan>
 
 // #include <BinaryParams>
@@ -37,7 +38,7 @@ fn offsets(i: u32) -> vec2<u32> {
 
 @compute @workgroup_size(256)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
+    let i = linear_id(gid, nwg);
     if i >= params.n { return; }
     let off = offsets(i);
     let u = a[off.x];
@@ -57,7 +58,7 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 // out[i] = a[broadcast offset of i]: materializes a broadcast operand.
 @compute @workgroup_size(256)
 fn expand(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
+    let i = linear_id(gid, nwg);
     if i >= params.n { return; }
     out[i] = a[offsets(i).x];
 }

@@ -11,6 +11,7 @@
 // even and keep inf/NaN, done on bits so nothing depends on the driver's rounding.
 // Dispatch: workgroups of 256 on a 2-D grid; linear id = x + y * 256 * num_workgroups.x.
 
+// #include <linear_id>
 // #include <ConvertParams>
 
 @group(0) @binding(0) var<storage, read> params: ConvertParams;
@@ -18,10 +19,6 @@
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 
 const NAN_BITS: u32 = 0x7fc00000u;
-
-fn linear_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
-}
 
 fn f16_bits_to_f32(h: u32) -> f32 {
     let sign = (h & 0x8000u) << 16u;
@@ -122,29 +119,36 @@ fn i64_to_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     dst[i] = bitcast<u32>(select(mag, -mag, negative));
 }
 
+// The 16-bit pattern of `x` as bf16 (`bf16`) or f16.
+fn half_bits(x: f32, bf16: bool) -> u32 {
+    if bf16 { return f32_to_bf16_bits(x); }
+    return f32_to_f16_bits(x);
+}
+
+// Destination word `w` of an f32 -> f16/bf16 conversion of `params.n`
+// elements: element 2w in the low half, 2w + 1 (when there is one) in the high.
+fn pack_halves(w: u32, bf16: bool) -> u32 {
+    var word = half_bits(bitcast<f32>(src[2u * w]), bf16);
+    if 2u * w + 1u < params.n {
+        word = word | (half_bits(bitcast<f32>(src[2u * w + 1u]), bf16) << 16u);
+    }
+    return word;
+}
+
 // One invocation per destination word: two f16 elements.
 @compute @workgroup_size(256)
 fn f32_to_f16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = linear_id(gid, nwg);
-    let n = params.n;
-    if 2u * w >= n { return; }
-    var word = f32_to_f16_bits(bitcast<f32>(src[2u * w]));
-    if 2u * w + 1u < n {
-        word = word | (f32_to_f16_bits(bitcast<f32>(src[2u * w + 1u])) << 16u);
-    }
-    dst[w] = word;
+    if 2u * w >= params.n { return; }
+    dst[w] = pack_halves(w, false);
 }
 
+// One invocation per destination word: two bf16 elements.
 @compute @workgroup_size(256)
 fn f32_to_bf16(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let w = linear_id(gid, nwg);
-    let n = params.n;
-    if 2u * w >= n { return; }
-    var word = f32_to_bf16_bits(bitcast<f32>(src[2u * w]));
-    if 2u * w + 1u < n {
-        word = word | (f32_to_bf16_bits(bitcast<f32>(src[2u * w + 1u])) << 16u);
-    }
-    dst[w] = word;
+    if 2u * w >= params.n { return; }
+    dst[w] = pack_halves(w, true);
 }
 
 // One invocation per destination word: four bools (x != 0; NaN is true).

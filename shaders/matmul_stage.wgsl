@@ -66,17 +66,14 @@ fn gather4(base: u32, stride: u32, count: u32) -> vec4<f32> {
 
 @compute @workgroup_size(16, 16)
 fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n = params.n;
-    let k = params.k;
-    let j = gid.x;
-    let p = gid.y;
-    if 4u * j >= n || p >= k { return; }
-    // Element (p, col) of op(B): B[p, col] row-major, or B[col, p] when transposed.
+    // Texel (j, p) = op(B)[p, 4j..4j+4]; element (p, col) of op(B) is B[p, col]
+    // row-major, or B[col, p] when transposed.
+    if 4u * gid.x >= params.n || gid.y >= params.k { return; }
     let transposed = (params.flags & 2u) != 0u;
-    let step_p = select(n, 1u, transposed);
-    let step_col = select(1u, k, transposed);
-    let base = layer_offset(gid.z) + p * step_p + 4u * j * step_col;
-    textureStore(bt, vec2<u32>(j, p), gid.z, gather4(base, step_col, n - 4u * j));
+    let step_p = select(params.n, 1u, transposed);
+    let step_col = select(1u, params.k, transposed);
+    let base = layer_offset(gid.z) + gid.y * step_p + 4u * gid.x * step_col;
+    textureStore(bt, gid.xy, gid.z, gather4(base, step_col, params.n - 4u * gid.x));
 }
 
 @compute @workgroup_size(16, 16)
@@ -89,11 +86,8 @@ fn stage_b4(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(16, 16)
 fn stage_a(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let m = params.m;
-    let k = params.k;
-    let p = gid.x;
-    let quad = gid.y;
-    if p >= k || 4u * quad >= m { return; }
-    let base = layer_offset_of(gid.z, true, params.a_base) + 4u * quad * k + p;
-    textureStore(bt, vec2<u32>(p, quad), gid.z, gather4(base, k, m - 4u * quad));
+    // Texel (p, quad) = A[4 quad..4 quad+4, p]: x steps along K, y over quads of rows.
+    if gid.x >= params.k || 4u * gid.y >= params.m { return; }
+    let base = layer_offset_of(gid.z, true, params.a_base) + 4u * gid.y * params.k + gid.x;
+    textureStore(bt, gid.xy, gid.z, gather4(base, params.k, params.m - 4u * gid.y));
 }

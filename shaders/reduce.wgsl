@@ -9,6 +9,7 @@
 // One invocation per output element walks its n inputs in order (deterministic).
 // Empty reductions: sum 0, mean NaN, max -inf. Max propagates NaN.
 
+// #include <linear_id>
 // #include <is_nan>
 
 // #include <ReduceParams>
@@ -19,7 +20,7 @@
 
 @compute @workgroup_size(256)
 fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let o = gid.x + gid.y * nwg.x * 256u;
+    let o = linear_id(gid, nwg);
     if o >= params.outputs { return; }
     let op = params.op;
     let rank = params.rank;

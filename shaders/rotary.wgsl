@@ -14,6 +14,7 @@
 // adjacent features: y1 = cos x1 - sin x2, y2 = sin x1 + cos x2. Features past R
 // are copied. A position id outside [0, rows) gives NaN for the rotated features.
 
+// #include <linear_id>
 // #include <RotaryParams>
 
 @group(0) @binding(0) var<storage, read> params: RotaryParams;
@@ -25,7 +26,7 @@
 
 @compute @workgroup_size(256)
 fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
+    let i = linear_id(gid, nwg);
     if i >= params.n { return; }
     let heads = params.heads;
     let seq = params.seq;

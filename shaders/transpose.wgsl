@@ -9,6 +9,7 @@
 // One invocation per output word, so sub-word elements (bool, f16, bf16) are
 // gathered into whole words and no two invocations write the same word.
 
+// #include <linear_id>
 // #include <TransposeParams>
 
 @group(0) @binding(0) var<storage, read> params: TransposeParams;
@@ -30,7 +31,7 @@ fn source(e: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let w = gid.x + gid.y * nwg.x * 256u;
+    let w = linear_id(gid, nwg);
     let n = params.n;
     let bytes = params.elem_bytes;
     if bytes >= 4u {

@@ -9,6 +9,7 @@
 // NaN in gives NaN out for every op (WGSL's max/min/clamp may drop NaN, so the
 // kernels test for it). Dispatch: 256 per workgroup, 2-D grid.
 
+// #include <linear_id>
 // #include <is_nan>
 
 // #include <UnaryParams>
@@ -51,7 +52,7 @@ fn apply(op: u32, v: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
+    let i = linear_id(gid, nwg);
     if i >= params.n { return; }
     let v = x[i];
     y[i] = select(apply(params.op, v), v, is_nan(v));

@@ -31,6 +31,8 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
 /// `// #include <name>` is replaced by the piece (see [`with_includes`]).
 pub(crate) const INCLUDES: &[(&str, &str)] = &[
     ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
+    ("kv_head", include_str!("../../../shaders/include/kv_head.wgsl")),
+    ("linear_id", include_str!("../../../shaders/include/linear_id.wgsl")),
     ("matmul_epilogue", include_str!("../../../shaders/include/matmul_epilogue.wgsl")),
     ("matmul_params", include_str!("../../../shaders/include/matmul_params.wgsl")),
     ("workgroup_reduce", include_str!("../../../shaders/include/workgroup_reduce.wgsl")),
