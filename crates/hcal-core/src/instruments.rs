@@ -3,7 +3,7 @@
 use crate::{OpSignature, Probe, ProbeWork, Result};
 
 /// Optional measurement hooks of a backend, reached through
-/// [`Backend::instruments`]. Every method has a default body, so a backend
+/// [`Backend::instruments`](crate::Backend::instruments). Every method has a default body, so a backend
 /// implements only what its device offers.
 ///
 /// ```
@@ -23,7 +23,7 @@ pub trait Instruments: Send + Sync {
     /// Start measuring the device time of the work enqueued from now on, until
     /// [`Instruments::end_timing`]. Returns `false` (and measures nothing) when the
     /// backend has no device timer; callers then time the wall clock around
-    /// the work and a [`Backend::sync`]. Calling it again while timing restarts
+    /// the work and a [`Backend::sync`](crate::Backend::sync). Calling it again while timing restarts
     /// the measurement.
     ///
     /// # Errors
@@ -55,7 +55,7 @@ pub trait Instruments: Send + Sync {
 
     /// Enqueue the microbenchmark `probe` and return the work it does;
     /// callers time it like any op (between [`Instruments::begin_timing`] and
-    /// [`Instruments::end_timing`], or around a [`Backend::sync`]) and divide, to
+    /// [`Instruments::end_timing`], or around a [`Backend::sync`](crate::Backend::sync)) and divide, to
     /// get the device peak that "% of peak" figures are relative to. `None`
     /// when the backend has no such kernel.
     ///

@@ -121,7 +121,7 @@ impl WgpuBackend {
     }
 
     /// Device memory held now, at peak, and the largest single buffer since
-    /// the last [`Backend::reset_memory_peak`] (e.g. to show that an
+    /// the last [`Instruments::reset_memory_peak`] (e.g. to show that an
     /// attention call never allocated a sequence-squared score buffer).
     pub fn memory_report(&self) -> crate::MemoryReport {
         self.state().mem.report()

@@ -18,7 +18,10 @@
 //!   around every recording and submission, device loss by a callback; all
 //!   become hcal [`hcal_core::Error`]s. Signatures beyond a device limit are
 //!   declined by `supports` with the limit named.
-//! - Benchmark hooks: where the adapter offers `TIMESTAMP_QUERY` (lavapipe
+//! - Launchers receive the geometry hcal-core resolved when it validated the
+//!   call (`Call::geometry`, read in `dispatch.rs`; `OpSignature::geometry`
+//!   in `support.rs`) and never derive shapes themselves.
+//! - Instruments (`Backend::instruments`): where the adapter offers `TIMESTAMP_QUERY` (lavapipe
 //!   does) the device is opened with it, and every compute pass opened between
 //!   `begin_timing` and `end_timing` writes timestamps at its beginning and
 //!   end; the device time is the sum over those passes. `kernel_variant` names
@@ -26,8 +29,9 @@
 //!   (includes and staging kernels too); `run_probe` runs the FMA and copy
 //!   microbenchmarks of `shaders/peak.wgsl`.
 //! - Kernel parameters are one `#[repr(C)]` struct per family (`params.rs`),
-//!   mirrored by a WGSL struct; shared WGSL pieces live in
-//!   `shaders/include/` and are pulled in by `// #include <name>` lines.
+//!   whose WGSL declaration is generated from the same field list; it and
+//!   the shared WGSL pieces of `shaders/include/` are pulled into a kernel
+//!   by `// #include <name>` lines.
 //! - Backend names may carry pin suffixes (`:baseline`, `:smem`, `:fused`,
 //!   `:composed`, `:composedN`, `:split`, `:flash`, `:mm=<kernel>`; see
 //!   [`WgpuBackend::open`]).
