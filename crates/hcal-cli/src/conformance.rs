@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use hcal::Op;
 use hcal_conformance::{CaseResult, Filter};
@@ -17,13 +18,20 @@ enum JsonSink {
     File(String, File),
 }
 
-/// Run `hcal conformance`.
+/// Run `hcal conformance`: the built-in suite on each `--backend` (every
+/// available backend when none is named), one table per backend, and an op x
+/// backend matrix when there are several.
 pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
     if let Some(dir) = &args.onnx {
         return crate::onnx::run(args, dir);
     }
     let ops = canonical_ops(&args.ops)?;
-    let backend = hcal::open(&args.backend)?;
+    let names = if args.backend.is_empty() { hcal::available_backends() } else { args.backend.clone() };
+    // Open each backend before the run, so an unknown name fails fast; the
+    // isolated ones are opened again in their worker.
+    for name in &names {
+        drop(hcal::open(name)?);
+    }
     let sink = match args.json.as_deref() {
         None => None,
         Some("-") => Some(JsonSink::Stdout),
@@ -33,37 +41,76 @@ pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
             Some(JsonSink::File(path.to_string(), file))
         }
     };
+    if args.backend.is_empty() && names.len() == 1 {
+        eprintln!(
+            "note: only the cpu reference is available here, so this checks the reference against itself; \
+             name a backend with --backend (plugin:PATH for a C plugin) or install a GPU driver"
+        );
+    }
 
     let filter = Filter { ops, quick: args.quick };
-    let bar = progress_bar();
-    let mut progress = |case: &CaseResult, done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        bar.set_message(case.name.clone());
-    };
-    let report = hcal_conformance::run_with_progress(&*backend, &filter, &mut progress);
-    bar.finish_and_clear();
+    let timeout = Duration::from_secs_f64(args.case_timeout);
+    let mut reports = Vec::with_capacity(names.len());
+    for name in &names {
+        let bar = progress_bar();
+        let mut progress = |case: &CaseResult, done: usize, total: usize| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{name}: {}", case.name));
+        };
+        let report = if isolated(args, name) {
+            crate::isolate::run(name, &filter, timeout, &mut progress)?
+        } else {
+            let backend = hcal::open(name)?;
+            hcal_conformance::run_with_progress(&*backend, &filter, &mut progress)
+        };
+        bar.finish_and_clear();
+        reports.push(report);
+    }
 
-    if report.summary.total == 0 {
+    if reports.iter().all(|r| r.summary.total == 0) {
         eprintln!("warning: no conformance case matched the filter");
     }
-    let table = report.table();
+    let mut text: String = reports.iter().map(|r| r.table()).collect::<Vec<_>>().join("\n");
+    if reports.len() > 1 {
+        text += "\n";
+        text += &hcal_conformance::report::matrix(&reports);
+    }
     match &sink {
         // Keep stdout pure JSON when it carries the report.
-        Some(JsonSink::Stdout) => eprint!("{table}"),
-        _ => crate::emit_stdout(&table),
+        Some(JsonSink::Stdout) => eprint!("{text}"),
+        _ => crate::emit_stdout(&text),
     }
+    // One backend: its report, as before; several: {"reports": [...]}.
+    let json = match reports.as_slice() {
+        [one] => one.to_json(),
+        all => serde_json::to_string_pretty(&serde_json::json!({ "reports": all }))
+            .map_err(|e| UsageError(format!("cannot encode the reports: {e}")))?,
+    };
     match sink {
         None => {}
-        Some(JsonSink::Stdout) => crate::emit_stdout(&(report.to_json() + "\n")),
+        Some(JsonSink::Stdout) => crate::emit_stdout(&(json + "\n")),
         Some(JsonSink::File(path, mut file)) => {
-            file.write_all(report.to_json().as_bytes())
+            file.write_all(json.as_bytes())
                 .and_then(|()| file.write_all(b"\n"))
                 .map_err(|e| UsageError(format!("cannot write JSON report to {path}: {e}")))?;
             eprintln!("wrote JSON report to {path}");
         }
     }
-    Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILURES })
+    Ok(if reports.iter().all(|r| r.all_passed()) { EXIT_OK } else { EXIT_FAILURES })
+}
+
+/// Whether `name` runs in child processes: `--isolate` / `--no-isolate`,
+/// else by default every backend but hcal's own (plugins and registered
+/// backends run vendor code, which may crash or hang).
+fn isolated(args: &ConformanceArgs, name: &str) -> bool {
+    if args.isolate {
+        return true;
+    }
+    if args.no_isolate {
+        return false;
+    }
+    !(name == "cpu" || name == "wgpu" || name.starts_with("wgpu:"))
 }
 
 /// The standard's spelling of each `--op` (matched case-insensitively against

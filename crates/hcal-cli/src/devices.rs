@@ -44,7 +44,7 @@ impl From<SupportRow> for OpSupport {
 
 /// Run `hcal devices`.
 pub(crate) fn run(args: &DevicesArgs) -> Result<u8, UsageError> {
-    let entries: Vec<DeviceEntry> = hcal::available_backends()
+    let mut entries: Vec<DeviceEntry> = hcal::available_backends()
         .into_iter()
         .map(|name| match hcal::open(&name) {
             Ok(backend) => DeviceEntry {
@@ -58,6 +58,14 @@ pub(crate) fn run(args: &DevicesArgs) -> Result<u8, UsageError> {
             Err(err) => DeviceEntry { backend: name, info: None, error: Some(err.to_string()), ops: None },
         })
         .collect();
+    // Libraries of HCAL_PLUGINS that do not load are listed with the reason,
+    // under the name the user wrote (`plugin:PATH`).
+    for (path, name) in hcal::listed_plugins() {
+        if let Err(err) = name {
+            let backend = format!("plugin:{}", path.display());
+            entries.push(DeviceEntry { backend, info: None, error: Some(err.to_string()), ops: None });
+        }
+    }
     let text = if args.json {
         serde_json::to_string_pretty(&entries)? + "\n"
     } else {

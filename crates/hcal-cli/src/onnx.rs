@@ -43,7 +43,12 @@ pub(crate) fn run(args: &ConformanceArgs, dir: &Path) -> Result<u8, UsageError> 
     if args.json.as_deref() == Some("-") && args.certificate.as_deref() == Some("-") {
         return Err(UsageError("--json - and --certificate - cannot both use stdout".into()));
     }
-    let backend = hcal::open(&args.backend)?;
+    let name = match args.backend.as_slice() {
+        [] => "cpu",
+        [one] => one.as_str(),
+        _ => return Err(UsageError("--onnx runs on one backend; give --backend once".to_string())),
+    };
+    let backend = hcal::open(name)?;
     let json = create(args.json.as_deref(), "JSON report")?;
     let certificate = create(args.certificate.as_deref(), "certificate")?;
     let options = Options { ops: args.ops.clone(), ..Options::default() };

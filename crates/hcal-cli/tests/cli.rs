@@ -56,11 +56,36 @@ fn conformance_writes_the_report_and_exits_zero() {
 
 #[test]
 fn json_to_stdout_keeps_stdout_pure_json() {
-    let out = hcal(&["conformance", "--op", "Relu", "--quick", "--json", "-"]);
+    let out = hcal(&["conformance", "--backend", "cpu", "--op", "Relu", "--quick", "--json", "-"]);
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is only the JSON report");
     assert_eq!(report["filter"]["ops"][0], "Relu");
     assert!(text(&out.stderr).contains("Relu"), "the table goes to stderr");
+}
+
+#[test]
+fn without_a_backend_every_available_one_runs_into_one_matrix() {
+    let out = hcal(&["conformance", "--op", "Relu", "--quick", "--json", "-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    let stderr = text(&out.stderr);
+    match json["reports"].as_array() {
+        // Several backends (a GPU driver is installed): one report each and the matrix.
+        Some(reports) => {
+            let names: Vec<&str> = reports.iter().filter_map(|r| r["device"]["backend"].as_str()).collect();
+            assert_eq!(names[0], "cpu");
+            assert!(names.len() > 1);
+            assert!(
+                stderr.contains("op (pass/fail/skip)") && stderr.lines().any(|l| l.starts_with("Relu")),
+                "{stderr}"
+            );
+        }
+        // The cpu reference alone, and the note that says so.
+        None => {
+            assert_eq!(json["device"]["backend"], "cpu");
+            assert!(stderr.contains("only the cpu reference is available"), "{stderr}");
+        }
+    }
 }
 
 #[test]

@@ -170,3 +170,48 @@ impl Report {
         out
     }
 }
+
+/// An op x backend matrix of several reports: per op and backend,
+/// `passed/failed/skipped` counts (`-` where the backend ran no case of the
+/// op), then one totals line per backend.
+///
+/// ```
+/// use hcal_conformance::{Filter, report::matrix, run};
+/// let cpu = run(&hcal_cpu::CpuBackend::new(), &Filter { ops: vec!["Relu".into()], quick: true });
+/// let text = matrix(&[cpu.clone(), cpu]);
+/// assert!(text.lines().any(|l| l.starts_with("Relu")));
+/// ```
+pub fn matrix(reports: &[Report]) -> String {
+    let mut ops: Vec<&str> = Vec::new();
+    for c in reports.iter().flat_map(|r| &r.cases) {
+        if !ops.contains(&c.op.as_str()) {
+            ops.push(&c.op);
+        }
+    }
+    let width = reports.iter().map(|r| r.device.backend.len()).max().unwrap_or(0).max(14);
+    let mut out = String::new();
+    let _ = write!(out, "{:<20}", "op (pass/fail/skip)");
+    for r in reports {
+        let _ = write!(out, " {:>width$}", r.device.backend);
+    }
+    out.push('\n');
+    for op in ops {
+        let _ = write!(out, "{op:<20}");
+        for r in reports {
+            let cases: Vec<&CaseResult> = r.cases.iter().filter(|c| c.op == op).collect();
+            let s = Summary::of(&cases.into_iter().cloned().collect::<Vec<_>>());
+            let cell = if s.total == 0 { "-".to_string() } else { format!("{}/{}/{}", s.passed, s.failed, s.skipped) };
+            let _ = write!(out, " {cell:>width$}");
+        }
+        out.push('\n');
+    }
+    for r in reports {
+        let s = &r.summary;
+        let _ = writeln!(
+            out,
+            "{}: {} passed, {} failed, {} skipped of {} cases",
+            r.device.backend, s.passed, s.failed, s.skipped, s.total
+        );
+    }
+    out
+}

@@ -159,6 +159,22 @@ pub enum Error {
         /// Driver detail.
         detail: String,
     },
+    /// A C plugin (a shared library implementing `hcal_plugin.h`) that cannot
+    /// be loaded: the file or its entry point is missing, it was built for
+    /// another ABI major version, its function table is incomplete, or its
+    /// device did not open.
+    ///
+    /// ```
+    /// let err = hcal_core::Error::Plugin { path: "libx.so".into(), detail: "no such file".into() };
+    /// assert_eq!(err.to_string(), "plugin libx.so: no such file");
+    /// ```
+    #[error("plugin {path}: {detail}")]
+    Plugin {
+        /// The library path as given.
+        path: String,
+        /// What is wrong and what to do about it.
+        detail: String,
+    },
     /// Text that does not parse (a dtype, a backend name, a shape spec).
     #[error("cannot parse {what} from {input:?}: expected {expected}")]
     Parse {

@@ -3,9 +3,10 @@
 //! The crate users depend on. It re-exports the standard ([`hcal_core`]: [`DType`],
 //! [`TensorDesc`], [`Op`], the [`Backend`] trait, [`Error`], ...) and adds:
 //!
-//! - [`open`] / [`available_backends`]: pick a backend by name at run time
+//! - [`open`] / [`available_backends`] / [`register`]: pick a backend by name at run time
 //!   (`"cpu"`, every wgpu adapter as `"wgpu:vulkan:0"`, `"wgpu:gl:0"`, ...,
-//!   and `"wgpu"` for the best one).
+//!   and `"wgpu"` for the best one; `"plugin:PATH"` loads a vendor's C library
+//!   through hcal's plugin ABI, and a Rust crate adds its own with [`register`]).
 //! - [`Device`] and [`DeviceTensor`]: an owning layer over the handle-based
 //!   [`Backend`] API. A `DeviceTensor` knows its device and frees itself on drop.
 //! - [`ops`]: typed helpers (`ops::matmul(&a, &b)`, `ops::softmax(&x, -1)`, ...)
@@ -53,7 +54,7 @@ mod registry;
 
 pub use device::{Device, DeviceTensor};
 pub use hcal_core::*;
-pub use registry::{available_backends, open};
+pub use registry::{PLUGINS_ENV, available_backends, listed_plugins, open, register};
 
 /// The README's Rust example, compiled and run as a doctest so it cannot rot.
 #[cfg(doctest)]

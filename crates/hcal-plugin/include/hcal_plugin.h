@@ -1,0 +1,311 @@
+/*
+ * hcal_plugin.h: the C ABI through which an operator library plugs into hcal
+ * at run time. A plugin is a shared library (.so, .dylib, .dll) that exports
+ *
+ *     const hcal_plugin_api *hcal_plugin_get_api(void);
+ *
+ * returning a table of function pointers that lives as long as the library
+ * is loaded. hcal loads it with `--backend plugin:PATH` or
+ * `HCAL_PLUGINS=PATH[:PATH]`, certifies it with `hcal conformance` and times
+ * it with `hcal bench`, under the name the plugin gives itself (`name`).
+ *
+ * SEMANTICS. Every op means exactly what hcal's standard says: the rustdoc of
+ * `hcal_core::Op` (crates/hcal-core/src/op.rs), ONNX semantics where ONNX
+ * defines the op (opset 23). Tensors are contiguous, row-major, little-endian;
+ * f16 and bf16 are their 16-bit patterns, bool one byte (0 or 1), i64 two's
+ * complement. hcal validates every call before the plugin sees it (shapes,
+ * dtypes, attributes, output descriptors, no aliasing), so a plugin may index
+ * without re-checking; outputs must be written completely and never read.
+ *
+ * THREADING. hcal serializes all calls into one hcal_device (it holds a lock
+ * around each call); different devices of one plugin may be called from
+ * different threads at once. `execute` may run asynchronously: `read` and
+ * `sync` must observe all work enqueued before them on the device.
+ *
+ * ERRORS. Every call returns an hcal_status. On anything but HCAL_OK the
+ * plugin makes a message available through `last_error(device)` (valid until
+ * the next call into that device; `create` reports through
+ * `last_create_error`). A plugin must never abort the process on bad luck it
+ * can report (out of memory, an unsupported case): hcal turns statuses into
+ * errors its callers handle. hcal runs plugins in a child process during
+ * conformance, so a crash or a hang there is a failed case, not a lost run.
+ *
+ * VERSIONING. HCAL_PLUGIN_ABI_MAJOR changes when a change breaks old plugins
+ * or old hosts; hcal refuses to load a plugin whose `abi_major` differs, with
+ * an error naming both. Within a major version the ABI only grows: new
+ * function pointers and struct fields are appended, and every versioned struct
+ * starts with `struct_size` (set by whoever fills it in) so either side can
+ * tell which fields the other knows. A host reads only the fields inside the
+ * plugin's `struct_size`; a plugin reads only those inside the host's.
+ *
+ * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
+ * a test compiles this header with the system C compiler and checks that
+ * every size and field offset agrees.
+ */
+#ifndef HCAL_PLUGIN_H
+#define HCAL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HCAL_PLUGIN_ABI_MAJOR 1
+#define HCAL_PLUGIN_ABI_MINOR 0
+
+/* The symbol a plugin exports (see hcal_plugin_get_api_fn). */
+#define HCAL_PLUGIN_ENTRY_POINT "hcal_plugin_get_api"
+
+/* ---- status codes ------------------------------------------------------ */
+
+typedef int32_t hcal_status;
+#define HCAL_OK 0
+/* The plugin does not run this op signature (supports) or call (execute);
+ * last_error says why, in words a user can act on. */
+#define HCAL_STATUS_UNSUPPORTED 1
+/* An argument the plugin cannot accept (a wrong byte length, a bad handle). */
+#define HCAL_STATUS_INVALID_ARGUMENT 2
+/* Device or host memory ran out. */
+#define HCAL_STATUS_OUT_OF_MEMORY 3
+/* Anything else the device or library reports. */
+#define HCAL_STATUS_INTERNAL 4
+
+/* ---- dtypes and tensor descriptors ------------------------------------- */
+
+typedef uint32_t hcal_dtype;
+#define HCAL_DTYPE_ABSENT 0 /* an absent optional input or output slot */
+#define HCAL_DTYPE_F32 1
+#define HCAL_DTYPE_F16 2
+#define HCAL_DTYPE_BF16 3
+#define HCAL_DTYPE_BOOL 4
+#define HCAL_DTYPE_I64 5
+
+/* Shape and dtype of a contiguous row-major tensor. `shape` points to `rank`
+ * extents (rank 0: a scalar, `shape` may be NULL), owned by the caller and
+ * valid for the duration of the call. */
+typedef struct hcal_tensor_desc {
+    hcal_dtype dtype;
+    uint32_t rank;
+    const int64_t *shape;
+} hcal_tensor_desc;
+
+/* ---- ops: a tagged union mirroring hcal_core::Op ----------------------- */
+
+typedef uint32_t hcal_op_kind;
+#define HCAL_OP_MATMUL 1
+#define HCAL_OP_GEMM 2
+#define HCAL_OP_SOFTMAX 3
+#define HCAL_OP_LAYER_NORMALIZATION 4
+#define HCAL_OP_RMS_NORMALIZATION 5
+#define HCAL_OP_ATTENTION 6
+#define HCAL_OP_ROTARY_EMBEDDING 7
+#define HCAL_OP_GELU 8
+#define HCAL_OP_UNARY 9
+#define HCAL_OP_BINARY 10
+#define HCAL_OP_REDUCE 11
+#define HCAL_OP_TRANSPOSE 12
+#define HCAL_OP_CAST 13
+
+/* hcal_op_unary.op */
+#define HCAL_UNARY_RELU 0
+#define HCAL_UNARY_SIGMOID 1
+#define HCAL_UNARY_SILU 2
+#define HCAL_UNARY_EXP 3
+#define HCAL_UNARY_TANH 4
+#define HCAL_UNARY_NEG 5
+#define HCAL_UNARY_SQRT 6
+#define HCAL_UNARY_RECIPROCAL 7
+
+/* hcal_op_binary.op */
+#define HCAL_BINARY_ADD 0
+#define HCAL_BINARY_SUB 1
+#define HCAL_BINARY_MUL 2
+#define HCAL_BINARY_DIV 3
+#define HCAL_BINARY_MAX 4
+#define HCAL_BINARY_MIN 5
+
+/* hcal_op_reduce.op */
+#define HCAL_REDUCE_SUM 0
+#define HCAL_REDUCE_MEAN 1
+#define HCAL_REDUCE_MAX 2
+
+/* hcal_op_gelu.approximate */
+#define HCAL_GELU_NONE 0
+#define HCAL_GELU_TANH 1
+
+/* Y = alpha op(A) op(B) + beta C. Inputs (A, B, C?). */
+typedef struct hcal_op_gemm {
+    float alpha;
+    float beta;
+    uint32_t trans_a; /* 0 or 1 */
+    uint32_t trans_b; /* 0 or 1 */
+} hcal_op_gemm;
+
+/* Softmax along `axis` (negative counts from the end). Inputs (X). */
+typedef struct hcal_op_softmax {
+    int64_t axis;
+} hcal_op_softmax;
+
+/* LayerNormalization (X, Scale, B?) and RMSNormalization (X, Scale) over the
+ * dims [axis, rank). */
+typedef struct hcal_op_normalization {
+    int64_t axis;
+    float epsilon;
+    uint32_t reserved; /* 0 */
+} hcal_op_normalization;
+
+/* Attention, inputs (Q, K, V, attn_mask?, past_key?, past_value?), outputs
+ * (Y, present_key?, present_value?). */
+typedef struct hcal_op_attention {
+    uint32_t is_causal;    /* 0 or 1 */
+    uint32_t has_scale;    /* 0: scale is 1/sqrt(head size) */
+    float scale;           /* used when has_scale is 1 */
+    float softcap;         /* 0 disables it */
+    uint64_t q_num_heads;  /* 0: absent */
+    uint64_t kv_num_heads; /* 0: absent */
+} hcal_op_attention;
+
+/* RotaryEmbedding, inputs (X, cos_cache, sin_cache, position_ids?). */
+typedef struct hcal_op_rotary_embedding {
+    uint32_t interleaved;           /* 0 or 1 */
+    uint32_t reserved;              /* 0 */
+    uint64_t rotary_embedding_dim;  /* 0: the head size */
+    uint64_t num_heads;             /* 0: absent */
+} hcal_op_rotary_embedding;
+
+typedef struct hcal_op_gelu {
+    uint32_t approximate; /* HCAL_GELU_* */
+} hcal_op_gelu;
+
+typedef struct hcal_op_unary {
+    uint32_t op; /* HCAL_UNARY_* */
+} hcal_op_unary;
+
+typedef struct hcal_op_binary {
+    uint32_t op; /* HCAL_BINARY_*, numpy broadcasting */
+} hcal_op_binary;
+
+/* Reduce over `axes` (num_axes of them; has_axes 0: every axis). */
+typedef struct hcal_op_reduce {
+    uint32_t op;       /* HCAL_REDUCE_* */
+    uint32_t keepdims; /* 0 or 1 */
+    uint32_t has_axes; /* 0 or 1 */
+    uint32_t num_axes;
+    const int64_t *axes;
+} hcal_op_reduce;
+
+/* Transpose by `perm` (has_perm 0: reversed axes). */
+typedef struct hcal_op_transpose {
+    uint32_t has_perm; /* 0 or 1 */
+    uint32_t num_perm;
+    const uint64_t *perm;
+} hcal_op_transpose;
+
+typedef struct hcal_op_cast {
+    hcal_dtype to;
+} hcal_op_cast;
+
+/* An op and its attributes. Pointers inside are owned by the caller and valid
+ * for the duration of the call. */
+typedef struct hcal_op {
+    uint32_t struct_size; /* sizeof(hcal_op) of whoever filled it in */
+    hcal_op_kind kind;    /* HCAL_OP_* */
+    union {
+        hcal_op_gemm gemm;                 /* HCAL_OP_GEMM (MatMul has no attributes) */
+        hcal_op_softmax softmax;           /* HCAL_OP_SOFTMAX */
+        hcal_op_normalization normalization; /* both normalizations */
+        hcal_op_attention attention;       /* HCAL_OP_ATTENTION */
+        hcal_op_rotary_embedding rotary_embedding;
+        hcal_op_gelu gelu;
+        hcal_op_unary unary;
+        hcal_op_binary binary;
+        hcal_op_reduce reduce;
+        hcal_op_transpose transpose;
+        hcal_op_cast cast;
+        uint64_t reserved[8]; /* room for later attributes within this major */
+    } attrs;
+} hcal_op;
+
+/* ---- devices and tensors ----------------------------------------------- */
+
+/* A device instance of the plugin, and a tensor on it: opaque, owned by the plugin. */
+typedef struct hcal_device hcal_device;
+typedef struct hcal_tensor hcal_tensor;
+
+/* hcal_device_info.device_type */
+#define HCAL_DEVICE_CPU 0
+#define HCAL_DEVICE_DISCRETE_GPU 1
+#define HCAL_DEVICE_INTEGRATED_GPU 2
+#define HCAL_DEVICE_VIRTUAL_GPU 3
+#define HCAL_DEVICE_SOFTWARE_GPU 4
+#define HCAL_DEVICE_OTHER 5
+
+/* Facts for reports. Strings are NUL-terminated UTF-8 owned by the plugin,
+ * valid until the device is destroyed. */
+typedef struct hcal_device_info {
+    uint32_t struct_size;  /* filled by the host: sizeof(hcal_device_info) it knows */
+    uint32_t device_type;  /* HCAL_DEVICE_* */
+    const char *name;      /* the device, as its driver names it */
+    const char *vendor;
+    const char *driver;    /* library name and version */
+} hcal_device_info;
+
+/* ---- the function table ------------------------------------------------ */
+
+typedef struct hcal_plugin_api {
+    uint32_t struct_size; /* sizeof(hcal_plugin_api) the plugin was built with */
+    uint16_t abi_major;   /* HCAL_PLUGIN_ABI_MAJOR the plugin was built with */
+    uint16_t abi_minor;   /* HCAL_PLUGIN_ABI_MINOR the plugin was built with */
+    /* The backend name hcal lists and opens it under ("onednn"): lowercase
+     * ASCII letters, digits, '-' and '_'. Static storage. */
+    const char *name;
+
+    /* Open a device. `options` is a NUL-terminated string the user passed
+     * (empty when none). On failure *out is untouched and the message is
+     * available from last_create_error. */
+    hcal_status (*create)(const char *options, hcal_device **out);
+    /* The message of the last failed create on this thread. */
+    const char *(*last_create_error)(void);
+    /* Close a device; every tensor still allocated on it is freed. */
+    void (*destroy)(hcal_device *device);
+    /* The message of the last failed call into `device`. */
+    const char *(*last_error)(hcal_device *device);
+
+    hcal_status (*get_info)(hcal_device *device, hcal_device_info *out);
+
+    /* Whether the device runs `op` on these inputs: HCAL_OK, or
+     * HCAL_STATUS_UNSUPPORTED with the reason in last_error. `inputs` holds
+     * num_inputs slots, absent ones with dtype HCAL_DTYPE_ABSENT. */
+    hcal_status (*supports)(hcal_device *device, const hcal_op *op, const hcal_tensor_desc *inputs,
+                            uint32_t num_inputs);
+
+    /* An uninitialized tensor of `desc` (contents are written before use). */
+    hcal_status (*alloc)(hcal_device *device, const hcal_tensor_desc *desc, hcal_tensor **out);
+    hcal_status (*free)(hcal_device *device, hcal_tensor *tensor);
+    /* Copy exactly the tensor's byte length in or out (`bytes` = element
+     * count x element size, after all work enqueued before it). */
+    hcal_status (*write)(hcal_device *device, hcal_tensor *tensor, const void *data, uint64_t bytes);
+    hcal_status (*read)(hcal_device *device, hcal_tensor *tensor, void *data, uint64_t bytes);
+
+    /* Run a validated call. Slot i of `inputs` / `outputs` is NULL for an
+     * absent optional input / an output the caller did not ask for; its
+     * descriptor then has dtype HCAL_DTYPE_ABSENT. */
+    hcal_status (*execute)(hcal_device *device, const hcal_op *op, const hcal_tensor_desc *input_descs,
+                           hcal_tensor *const *inputs, uint32_t num_inputs,
+                           const hcal_tensor_desc *output_descs, hcal_tensor *const *outputs,
+                           uint32_t num_outputs);
+    /* Wait for all enqueued work. */
+    hcal_status (*sync)(hcal_device *device);
+} hcal_plugin_api;
+
+/* The one exported symbol: the plugin's table, or NULL if the plugin cannot
+ * serve this process (for example a library it needs is missing). */
+typedef const hcal_plugin_api *(*hcal_plugin_get_api_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HCAL_PLUGIN_H */

@@ -1,0 +1,475 @@
+//! `#[repr(C)]` mirrors of every definition of `include/hcal_plugin.h`.
+//!
+//! Names follow Rust conventions (`hcal_tensor_desc` is [`HcalTensorDesc`]);
+//! constants keep their C names. The layout test (`tests/abi_layout.rs`)
+//! compiles the header with the system C compiler and checks every size,
+//! field offset and constant against this module, so the two cannot drift.
+//!
+//! Function pointers are `Option<unsafe extern "C" fn(..)>`: a NULL pointer in
+//! the plugin's table reads as `None`, which the loader rejects for every
+//! function of the v1 table.
+
+use std::ffi::c_char;
+
+// ---- version -----------------------------------------------------------------
+
+/// `HCAL_PLUGIN_ABI_MAJOR`: the ABI major version this host speaks.
+pub const HCAL_PLUGIN_ABI_MAJOR: u16 = 1;
+/// `HCAL_PLUGIN_ABI_MINOR`: the ABI minor version of this header.
+pub const HCAL_PLUGIN_ABI_MINOR: u16 = 0;
+/// `HCAL_PLUGIN_ENTRY_POINT`: the symbol every plugin exports (without the NUL).
+pub const HCAL_PLUGIN_ENTRY_POINT: &str = "hcal_plugin_get_api";
+
+// ---- status codes -------------------------------------------------------------
+
+/// `hcal_status`: the result of every call into a plugin.
+pub type HcalStatus = i32;
+/// Success.
+pub const HCAL_OK: HcalStatus = 0;
+/// The plugin does not run this op signature or call; `last_error` says why.
+pub const HCAL_STATUS_UNSUPPORTED: HcalStatus = 1;
+/// An argument the plugin cannot accept (a wrong byte length, a bad handle).
+pub const HCAL_STATUS_INVALID_ARGUMENT: HcalStatus = 2;
+/// Device or host memory ran out.
+pub const HCAL_STATUS_OUT_OF_MEMORY: HcalStatus = 3;
+/// Anything else the device or library reports.
+pub const HCAL_STATUS_INTERNAL: HcalStatus = 4;
+
+// ---- dtypes and tensor descriptors -------------------------------------------------
+
+/// `hcal_dtype`: an element type code.
+pub type HcalDtype = u32;
+/// An absent optional input or output slot.
+pub const HCAL_DTYPE_ABSENT: HcalDtype = 0;
+/// IEEE binary32.
+pub const HCAL_DTYPE_F32: HcalDtype = 1;
+/// IEEE binary16.
+pub const HCAL_DTYPE_F16: HcalDtype = 2;
+/// bfloat16.
+pub const HCAL_DTYPE_BF16: HcalDtype = 3;
+/// One byte, 0 or 1.
+pub const HCAL_DTYPE_BOOL: HcalDtype = 4;
+/// Two's complement 64-bit integer.
+pub const HCAL_DTYPE_I64: HcalDtype = 5;
+
+/// `hcal_tensor_desc`: shape and dtype of a contiguous row-major tensor.
+/// `shape` points to `rank` extents owned by the caller for the duration of
+/// the call (NULL allowed for rank 0).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalTensorDesc {
+    /// `HCAL_DTYPE_*`.
+    pub dtype: HcalDtype,
+    /// Number of dimensions.
+    pub rank: u32,
+    /// `rank` extents, outermost first.
+    pub shape: *const i64,
+}
+
+// ---- ops ---------------------------------------------------------------------------
+
+/// `hcal_op_kind`: which op an [`HcalOp`] holds.
+pub type HcalOpKind = u32;
+/// MatMul (no attributes).
+pub const HCAL_OP_MATMUL: HcalOpKind = 1;
+/// Gemm ([`HcalOpGemm`]).
+pub const HCAL_OP_GEMM: HcalOpKind = 2;
+/// Softmax ([`HcalOpSoftmax`]).
+pub const HCAL_OP_SOFTMAX: HcalOpKind = 3;
+/// LayerNormalization ([`HcalOpNormalization`]).
+pub const HCAL_OP_LAYER_NORMALIZATION: HcalOpKind = 4;
+/// RMSNormalization ([`HcalOpNormalization`]).
+pub const HCAL_OP_RMS_NORMALIZATION: HcalOpKind = 5;
+/// Attention ([`HcalOpAttention`]).
+pub const HCAL_OP_ATTENTION: HcalOpKind = 6;
+/// RotaryEmbedding ([`HcalOpRotaryEmbedding`]).
+pub const HCAL_OP_ROTARY_EMBEDDING: HcalOpKind = 7;
+/// Gelu ([`HcalOpGelu`]).
+pub const HCAL_OP_GELU: HcalOpKind = 8;
+/// A unary elementwise op ([`HcalOpUnary`]).
+pub const HCAL_OP_UNARY: HcalOpKind = 9;
+/// A binary elementwise op ([`HcalOpBinary`]).
+pub const HCAL_OP_BINARY: HcalOpKind = 10;
+/// A reduction ([`HcalOpReduce`]).
+pub const HCAL_OP_REDUCE: HcalOpKind = 11;
+/// Transpose ([`HcalOpTranspose`]).
+pub const HCAL_OP_TRANSPOSE: HcalOpKind = 12;
+/// Cast ([`HcalOpCast`]).
+pub const HCAL_OP_CAST: HcalOpKind = 13;
+
+/// `max(x, 0)`.
+pub const HCAL_UNARY_RELU: u32 = 0;
+/// `1 / (1 + exp(-x))`.
+pub const HCAL_UNARY_SIGMOID: u32 = 1;
+/// `x / (1 + exp(-x))`.
+pub const HCAL_UNARY_SILU: u32 = 2;
+/// `exp(x)`.
+pub const HCAL_UNARY_EXP: u32 = 3;
+/// `tanh(x)`.
+pub const HCAL_UNARY_TANH: u32 = 4;
+/// `-x`.
+pub const HCAL_UNARY_NEG: u32 = 5;
+/// `sqrt(x)`.
+pub const HCAL_UNARY_SQRT: u32 = 6;
+/// `1 / x`.
+pub const HCAL_UNARY_RECIPROCAL: u32 = 7;
+
+/// `a + b`.
+pub const HCAL_BINARY_ADD: u32 = 0;
+/// `a - b`.
+pub const HCAL_BINARY_SUB: u32 = 1;
+/// `a * b`.
+pub const HCAL_BINARY_MUL: u32 = 2;
+/// `a / b`.
+pub const HCAL_BINARY_DIV: u32 = 3;
+/// `max(a, b)`.
+pub const HCAL_BINARY_MAX: u32 = 4;
+/// `min(a, b)`.
+pub const HCAL_BINARY_MIN: u32 = 5;
+
+/// ReduceSum.
+pub const HCAL_REDUCE_SUM: u32 = 0;
+/// ReduceMean.
+pub const HCAL_REDUCE_MEAN: u32 = 1;
+/// ReduceMax.
+pub const HCAL_REDUCE_MAX: u32 = 2;
+
+/// Exact (erf) Gelu.
+pub const HCAL_GELU_NONE: u32 = 0;
+/// Tanh-approximated Gelu.
+pub const HCAL_GELU_TANH: u32 = 1;
+
+/// `hcal_op_gemm`: `Y = alpha op(A) op(B) + beta C`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpGemm {
+    /// Multiplier of the product.
+    pub alpha: f32,
+    /// Multiplier of C.
+    pub beta: f32,
+    /// 0 or 1.
+    pub trans_a: u32,
+    /// 0 or 1.
+    pub trans_b: u32,
+}
+
+/// `hcal_op_softmax`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpSoftmax {
+    /// The reduced axis (negative counts from the end).
+    pub axis: i64,
+}
+
+/// `hcal_op_normalization`: LayerNormalization and RMSNormalization.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpNormalization {
+    /// First normalized axis.
+    pub axis: i64,
+    /// Added to the variance / mean square.
+    pub epsilon: f32,
+    /// 0.
+    pub reserved: u32,
+}
+
+/// `hcal_op_attention`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpAttention {
+    /// 0 or 1.
+    pub is_causal: u32,
+    /// 0: the scale is `1/sqrt(head size)`.
+    pub has_scale: u32,
+    /// Used when `has_scale` is 1.
+    pub scale: f32,
+    /// 0 disables it.
+    pub softcap: f32,
+    /// 0: absent.
+    pub q_num_heads: u64,
+    /// 0: absent.
+    pub kv_num_heads: u64,
+}
+
+/// `hcal_op_rotary_embedding`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpRotaryEmbedding {
+    /// 0 or 1.
+    pub interleaved: u32,
+    /// 0.
+    pub reserved: u32,
+    /// 0: the head size.
+    pub rotary_embedding_dim: u64,
+    /// 0: absent.
+    pub num_heads: u64,
+}
+
+/// `hcal_op_gelu`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpGelu {
+    /// `HCAL_GELU_*`.
+    pub approximate: u32,
+}
+
+/// `hcal_op_unary`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpUnary {
+    /// `HCAL_UNARY_*`.
+    pub op: u32,
+}
+
+/// `hcal_op_binary`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpBinary {
+    /// `HCAL_BINARY_*`.
+    pub op: u32,
+}
+
+/// `hcal_op_reduce`: reduce over `num_axes` axes (`has_axes` 0: every axis).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOpReduce {
+    /// `HCAL_REDUCE_*`.
+    pub op: u32,
+    /// 0 or 1.
+    pub keepdims: u32,
+    /// 0 or 1.
+    pub has_axes: u32,
+    /// Number of entries at `axes`.
+    pub num_axes: u32,
+    /// The axes, owned by the caller for the duration of the call.
+    pub axes: *const i64,
+}
+
+/// `hcal_op_transpose`: permute by `perm` (`has_perm` 0: reversed axes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOpTranspose {
+    /// 0 or 1.
+    pub has_perm: u32,
+    /// Number of entries at `perm`.
+    pub num_perm: u32,
+    /// The permutation, owned by the caller for the duration of the call.
+    pub perm: *const u64,
+}
+
+/// `hcal_op_cast`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpCast {
+    /// Target `HCAL_DTYPE_*`.
+    pub to: HcalDtype,
+}
+
+/// The anonymous `attrs` union of `hcal_op`: which member is live follows
+/// [`HcalOp::kind`]. `reserved` makes room for later attributes.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union HcalOpAttrs {
+    /// `HCAL_OP_GEMM`.
+    pub gemm: HcalOpGemm,
+    /// `HCAL_OP_SOFTMAX`.
+    pub softmax: HcalOpSoftmax,
+    /// Both normalizations.
+    pub normalization: HcalOpNormalization,
+    /// `HCAL_OP_ATTENTION`.
+    pub attention: HcalOpAttention,
+    /// `HCAL_OP_ROTARY_EMBEDDING`.
+    pub rotary_embedding: HcalOpRotaryEmbedding,
+    /// `HCAL_OP_GELU`.
+    pub gelu: HcalOpGelu,
+    /// `HCAL_OP_UNARY`.
+    pub unary: HcalOpUnary,
+    /// `HCAL_OP_BINARY`.
+    pub binary: HcalOpBinary,
+    /// `HCAL_OP_REDUCE`.
+    pub reduce: HcalOpReduce,
+    /// `HCAL_OP_TRANSPOSE`.
+    pub transpose: HcalOpTranspose,
+    /// `HCAL_OP_CAST`.
+    pub cast: HcalOpCast,
+    /// Room for later attributes within this major version.
+    pub reserved: [u64; 8],
+}
+
+impl Default for HcalOpAttrs {
+    /// All bytes zero (MatMul's attributes).
+    fn default() -> Self {
+        HcalOpAttrs { reserved: [0; 8] }
+    }
+}
+
+impl std::fmt::Debug for HcalOpAttrs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HcalOpAttrs { .. }")
+    }
+}
+
+/// `hcal_op`: an op kind and its attributes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOp {
+    /// `sizeof(hcal_op)` of whoever filled it in.
+    pub struct_size: u32,
+    /// `HCAL_OP_*`.
+    pub kind: HcalOpKind,
+    /// The attributes of `kind`.
+    pub attrs: HcalOpAttrs,
+}
+
+// ---- devices and tensors ----------------------------------------------------------------
+
+/// `hcal_device`: a plugin's device, opaque to the host.
+#[repr(C)]
+pub struct HcalDevice {
+    _opaque: [u8; 0],
+    _not_send_sync: std::marker::PhantomData<(*mut u8, std::marker::PhantomPinned)>,
+}
+
+/// `hcal_tensor`: a tensor on a plugin's device, opaque to the host.
+#[repr(C)]
+pub struct HcalTensor {
+    _opaque: [u8; 0],
+    _not_send_sync: std::marker::PhantomData<(*mut u8, std::marker::PhantomPinned)>,
+}
+
+/// A CPU.
+pub const HCAL_DEVICE_CPU: u32 = 0;
+/// A discrete GPU or accelerator.
+pub const HCAL_DEVICE_DISCRETE_GPU: u32 = 1;
+/// A GPU sharing memory with the host.
+pub const HCAL_DEVICE_INTEGRATED_GPU: u32 = 2;
+/// A virtualized GPU.
+pub const HCAL_DEVICE_VIRTUAL_GPU: u32 = 3;
+/// A software GPU.
+pub const HCAL_DEVICE_SOFTWARE_GPU: u32 = 4;
+/// Anything else.
+pub const HCAL_DEVICE_OTHER: u32 = 5;
+
+/// `hcal_device_info`: facts for reports. Strings are NUL-terminated UTF-8
+/// owned by the plugin, valid until the device is destroyed (NULL reads as empty).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalDeviceInfo {
+    /// Filled by the host: `sizeof(hcal_device_info)` it knows.
+    pub struct_size: u32,
+    /// `HCAL_DEVICE_*`.
+    pub device_type: u32,
+    /// The device, as its driver names it.
+    pub name: *const c_char,
+    /// Vendor.
+    pub vendor: *const c_char,
+    /// Library name and version.
+    pub driver: *const c_char,
+}
+
+impl Default for HcalDeviceInfo {
+    /// `struct_size` set to this host's size, every pointer NULL.
+    fn default() -> Self {
+        HcalDeviceInfo {
+            struct_size: size_of::<HcalDeviceInfo>() as u32,
+            device_type: HCAL_DEVICE_OTHER,
+            name: std::ptr::null(),
+            vendor: std::ptr::null(),
+            driver: std::ptr::null(),
+        }
+    }
+}
+
+// ---- the function table ------------------------------------------------------------------
+
+/// `create(options, out)`: open a device.
+pub type HcalCreateFn = unsafe extern "C" fn(options: *const c_char, out: *mut *mut HcalDevice) -> HcalStatus;
+/// `last_create_error()`: the message of the last failed create on this thread.
+pub type HcalLastCreateErrorFn = unsafe extern "C" fn() -> *const c_char;
+/// `destroy(device)`: close a device and free its tensors.
+pub type HcalDestroyFn = unsafe extern "C" fn(device: *mut HcalDevice);
+/// `last_error(device)`: the message of the last failed call into `device`.
+pub type HcalLastErrorFn = unsafe extern "C" fn(device: *mut HcalDevice) -> *const c_char;
+/// `get_info(device, out)`.
+pub type HcalGetInfoFn = unsafe extern "C" fn(device: *mut HcalDevice, out: *mut HcalDeviceInfo) -> HcalStatus;
+/// `supports(device, op, inputs, num_inputs)`.
+pub type HcalSupportsFn = unsafe extern "C" fn(
+    device: *mut HcalDevice,
+    op: *const HcalOp,
+    inputs: *const HcalTensorDesc,
+    num_inputs: u32,
+) -> HcalStatus;
+/// `alloc(device, desc, out)`.
+pub type HcalAllocFn =
+    unsafe extern "C" fn(device: *mut HcalDevice, desc: *const HcalTensorDesc, out: *mut *mut HcalTensor) -> HcalStatus;
+/// `free(device, tensor)`.
+pub type HcalFreeFn = unsafe extern "C" fn(device: *mut HcalDevice, tensor: *mut HcalTensor) -> HcalStatus;
+/// `write(device, tensor, data, bytes)`.
+pub type HcalWriteFn = unsafe extern "C" fn(
+    device: *mut HcalDevice,
+    tensor: *mut HcalTensor,
+    data: *const std::ffi::c_void,
+    bytes: u64,
+) -> HcalStatus;
+/// `read(device, tensor, data, bytes)`.
+pub type HcalReadFn = unsafe extern "C" fn(
+    device: *mut HcalDevice,
+    tensor: *mut HcalTensor,
+    data: *mut std::ffi::c_void,
+    bytes: u64,
+) -> HcalStatus;
+/// `execute(device, op, input_descs, inputs, num_inputs, output_descs, outputs, num_outputs)`.
+pub type HcalExecuteFn = unsafe extern "C" fn(
+    device: *mut HcalDevice,
+    op: *const HcalOp,
+    input_descs: *const HcalTensorDesc,
+    inputs: *const *mut HcalTensor,
+    num_inputs: u32,
+    output_descs: *const HcalTensorDesc,
+    outputs: *const *mut HcalTensor,
+    num_outputs: u32,
+) -> HcalStatus;
+/// `sync(device)`.
+pub type HcalSyncFn = unsafe extern "C" fn(device: *mut HcalDevice) -> HcalStatus;
+
+/// `hcal_plugin_api`: the table a plugin's entry point returns. A host reads
+/// only the fields inside the plugin's `struct_size`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalPluginApi {
+    /// `sizeof(hcal_plugin_api)` the plugin was built with.
+    pub struct_size: u32,
+    /// `HCAL_PLUGIN_ABI_MAJOR` the plugin was built with.
+    pub abi_major: u16,
+    /// `HCAL_PLUGIN_ABI_MINOR` the plugin was built with.
+    pub abi_minor: u16,
+    /// The backend name (lowercase ASCII letters, digits, `-`, `_`), static storage.
+    pub name: *const c_char,
+    /// Open a device.
+    pub create: Option<HcalCreateFn>,
+    /// The message of the last failed create on this thread.
+    pub last_create_error: Option<HcalLastCreateErrorFn>,
+    /// Close a device.
+    pub destroy: Option<HcalDestroyFn>,
+    /// The message of the last failed call into a device.
+    pub last_error: Option<HcalLastErrorFn>,
+    /// Device facts.
+    pub get_info: Option<HcalGetInfoFn>,
+    /// Capability query.
+    pub supports: Option<HcalSupportsFn>,
+    /// Allocate a tensor.
+    pub alloc: Option<HcalAllocFn>,
+    /// Free a tensor.
+    pub free: Option<HcalFreeFn>,
+    /// Copy bytes in.
+    pub write: Option<HcalWriteFn>,
+    /// Copy bytes out.
+    pub read: Option<HcalReadFn>,
+    /// Run a validated call.
+    pub execute: Option<HcalExecuteFn>,
+    /// Wait for all enqueued work.
+    pub sync: Option<HcalSyncFn>,
+}
+
+/// `hcal_plugin_get_api_fn`: the type of the exported entry point.
+pub type HcalPluginGetApiFn = unsafe extern "C" fn() -> *const HcalPluginApi;

@@ -1,0 +1,143 @@
+//! The loader's refusals and the backend's plumbing, on the C test plugins
+//! built by build.rs.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use hcal_core::{Backend, BackendExt, DType, DeviceType, Error, Op, OpSignature, Support, TensorDesc, UnaryOp};
+use hcal_plugin::test_plugins;
+
+fn reference(test: &str) -> Option<&'static Path> {
+    common::plugin(test, test_plugins::reference(), "reference (cref)")
+}
+
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+#[test]
+fn abi_2_plugin_is_refused_naming_both_versions() {
+    let Some(path) = common::plugin("abi2", test_plugins::abi2(), "ABI-2") else { return };
+    let err = hcal_plugin::open(path, "").unwrap_err();
+    let text = err.to_string();
+    eprintln!("{text}");
+    assert!(matches!(err, Error::Plugin { .. }), "{err:?}");
+    assert!(text.contains("ABI 2") && text.contains("ABI 1"), "{text}");
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("crates/hcal-plugin/include/hcal_plugin.h"), "{text}");
+    assert!(!text.contains('\n'), "one line: {text}");
+    // Listing refuses it the same way.
+    assert_eq!(hcal_plugin::plugin_name(path).unwrap_err(), err);
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let path = Path::new("/nonexistent/dir/libhcal_nothing.so");
+    let err = hcal_plugin::open(path, "").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Plugin { .. }), "{err:?}");
+    assert!(text.contains("/nonexistent/dir/libhcal_nothing.so") && text.contains("no such file"), "{text}");
+}
+
+#[test]
+fn a_file_that_is_not_a_library_is_a_clear_error() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/include/hcal_plugin.h"));
+    let text = hcal_plugin::open(path, "").unwrap_err().to_string();
+    assert!(text.contains("hcal_plugin.h") && text.contains("cannot load it as a shared library"), "{text}");
+}
+
+#[test]
+fn library_without_the_entry_point_is_refused() {
+    let Some(path) = common::plugin("nosymbol", test_plugins::no_symbol(), "no-symbol") else { return };
+    let text = hcal_plugin::plugin_name(path).unwrap_err().to_string();
+    assert!(text.contains("does not export hcal_plugin_get_api"), "{text}");
+    assert!(text.contains(&path.display().to_string()), "{text}");
+}
+
+#[test]
+fn name_and_device_info() {
+    let Some(path) = reference("name_and_device_info") else { return };
+    assert_eq!(hcal_plugin::plugin_name(path).unwrap(), "cref");
+    let backend = hcal_plugin::open(path, "").unwrap();
+    let info = backend.info();
+    assert_eq!(info.backend, "cref");
+    assert_eq!(info.api, "plugin");
+    assert_eq!(info.name, "cref host device");
+    assert_eq!(info.vendor, "hcal tests");
+    assert!(info.driver.starts_with("cref 1.0"), "{}", info.driver);
+    assert_eq!(info.device_type, DeviceType::Cpu);
+    assert!(info.limits.is_empty() && info.features.is_empty());
+    assert!(info.notes.iter().any(|n| n.contains(&path.display().to_string())), "{:?}", info.notes);
+    assert_eq!(backend.abi_version(), (1, 0));
+    assert_eq!(backend.path(), path);
+    assert!(backend.instruments().is_none());
+}
+
+#[test]
+fn failed_create_reports_the_plugins_message() {
+    let Some(path) = reference("failed_create") else { return };
+    let text = hcal_plugin::open(path, "fail").unwrap_err().to_string();
+    assert!(text.contains("cannot open a device") && text.contains("asked to fail"), "{text}");
+    let text = hcal_plugin::open(path, "a\0b").unwrap_err().to_string();
+    assert!(text.contains("NUL"), "{text}");
+}
+
+#[test]
+fn runs_ops_and_checks_tensors() {
+    let Some(path) = reference("runs_ops") else { return };
+    let backend = hcal_plugin::open(path, "").unwrap();
+    let d = TensorDesc::new([2, 2], DType::F32);
+    let (a, y) = (backend.alloc(&d).unwrap(), backend.alloc(&d).unwrap());
+    backend.write(&a, bytemuck::cast_slice(&[1f32, 2., 3., 4.])).unwrap();
+    backend.run(&Op::MatMul, &[&a, &a], &[&y]).unwrap();
+    backend.sync().unwrap();
+    assert_eq!(f32s(&backend.read(&y).unwrap()), [7., 10., 15., 22.]);
+
+    // Byte lengths are checked before the plugin sees them.
+    let err = backend.write(&a, &[0u8; 3]).unwrap_err();
+    assert!(matches!(err, Error::ByteLength { expected: 16, got: 3, .. }), "{err}");
+
+    // A declined op is Unsupported with the plugin's reason, in both places.
+    let sig = OpSignature::new(Op::Unary(UnaryOp::Sqrt), vec![Some(d.clone())]).unwrap();
+    let Support::Unsupported(reason) = backend.supports(&sig) else { panic!("Sqrt is declined") };
+    assert!(reason.contains("Sqrt"), "{reason}");
+    let err = backend.run(&Op::Unary(UnaryOp::Sqrt), &[&a], &[&y]).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }) && err.to_string().contains("Sqrt"), "{err}");
+    let h = TensorDesc::new([2, 2], DType::F16);
+    let sig = OpSignature::new(Op::MatMul, vec![Some(h.clone()), Some(h)]).unwrap();
+    let Support::Unsupported(reason) = backend.supports(&sig) else { panic!("f16 is declined") };
+    assert!(reason.contains("f32 only") && reason.contains("f16"), "{reason}");
+
+    // Freed handles are invalid afterwards; the rest is freed by destroy on drop.
+    backend.free(&a).unwrap();
+    assert!(matches!(backend.free(&a).unwrap_err(), Error::InvalidTensor { .. }));
+    assert!(matches!(backend.read(&a).unwrap_err(), Error::InvalidTensor { .. }));
+}
+
+#[test]
+fn backend_is_shared_across_threads() {
+    let Some(path) = reference("threads") else { return };
+    let backend = Arc::new(hcal_plugin::open(path, "").unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let backend = Arc::clone(&backend);
+            std::thread::spawn(move || {
+                let d = TensorDesc::new([64], DType::F32);
+                for i in 0..50 {
+                    let (x, y) = (backend.alloc(&d).unwrap(), backend.alloc(&d).unwrap());
+                    let v = (t * 1000 + i) as f32;
+                    backend.write(&x, bytemuck::cast_slice(&[v; 64])).unwrap();
+                    backend.run(&Op::Unary(UnaryOp::Neg), &[&x], &[&y]).unwrap();
+                    assert_eq!(f32s(&backend.read(&y).unwrap()), [-v; 64]);
+                    backend.free(&x).unwrap();
+                    backend.free(&y).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
