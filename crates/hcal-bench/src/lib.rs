@@ -43,6 +43,7 @@
 //! ```
 
 mod compare;
+pub mod host;
 pub mod html;
 mod model;
 pub mod peak;
@@ -54,8 +55,9 @@ mod suite;
 mod table;
 
 pub use compare::{CompareOptions, Comparison, Verdict, compare, has_regression, noise_band};
+pub use host::{host_copy_gbps, host_fma_gflops};
 pub use model::{attention_pairs, bytes, flops, intensity, roofline};
-pub use peak::{Peak, host_copy_gbps, host_fma_gflops};
+pub use peak::Peak;
 pub use runner::{
     Baseline, Measurement, Prepared, PreparedBaseline, TimingMode, check_baseline_differs, kernel_identity, measure,
     measure_pair, time_region,
