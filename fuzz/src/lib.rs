@@ -15,6 +15,11 @@
 //!   initializers decoded -> `mapping::map_node` -> `infer_outputs`.
 //! - [`onnx_tensor`]: bytes -> `TensorProto` -> `tensor::decode` (and as each
 //!   declared 16-bit type) -> values, ints, descriptor.
+//! - [`plugin_abi`]: bytes -> the answers of the C "chaos" plugin (a NULL or
+//!   short function table, NULL entries, bad names, NULL and non-UTF-8
+//!   strings, out-of-range status codes, NULL or reused handles, reads and
+//!   executes that write nothing) and a sequence of calls through
+//!   `hcal_plugin::open`: every malformed answer must come back as an error.
 
 use arbitrary::{Result, Unstructured};
 use hcal_core::{
@@ -276,9 +281,140 @@ pub fn onnx_tensor(data: &[u8]) {
     }
 }
 
+/// The chaos plugin (`hcal_plugin::test_plugins::chaos`), loaded once and
+/// kept loaded, with its script setter. `None` without a C compiler at build time.
+fn chaos() -> Option<&'static (libloading::Library, ChaosSetScript)> {
+    static CHAOS: std::sync::OnceLock<Option<(libloading::Library, ChaosSetScript)>> = std::sync::OnceLock::new();
+    CHAOS
+        .get_or_init(|| {
+            let path = hcal_plugin::test_plugins::chaos()?;
+            // SAFETY: the chaos plugin is this repository's test code; loading
+            // it runs no initializer. Its setter has the C signature
+            // `void hcal_chaos_set_script(const uint8_t *, size_t)`, which
+            // ChaosSetScript mirrors, and is only called while `library`
+            // (kept in this static for the process's life) is loaded.
+            unsafe {
+                let library = libloading::Library::new(path).expect("load the chaos plugin");
+                let set: ChaosSetScript = *library.get(b"hcal_chaos_set_script\0").expect("the chaos setter");
+                Some((library, set))
+            }
+        })
+        .as_ref()
+}
+
+/// `void hcal_chaos_set_script(const uint8_t *bytes, size_t len)`.
+type ChaosSetScript = unsafe extern "C" fn(*const u8, usize);
+
+/// Bytes -> the chaos plugin's script (every answer it gives: its function
+/// table, create, get_info, last_error, status codes, handles, what read and
+/// execute write) and a sequence of host calls through `hcal_plugin::open`
+/// (alloc, write, read, free, supports, run, sync, double and foreign frees).
+/// The loader must turn every malformed answer into an `Err`: the target
+/// returns normally unless something panics or crashes (a host bug), and
+/// checks what an `Ok` promises: an allocated tensor has the asked
+/// descriptor, a read has exactly the tensor's bytes, the name and info are
+/// strings. Skips without the chaos plugin (no C compiler at build time).
+pub fn plugin_abi(data: &[u8]) {
+    let Some((_library, set_script)) = chaos() else { return };
+    let mut u = Unstructured::new(data);
+    let Ok(script) = u.arbitrary::<Vec<u8>>() else { return };
+    // SAFETY: the setter copies `script.len()` bytes from a live slice.
+    unsafe { set_script(script.as_ptr(), script.len()) };
+    let path = hcal_plugin::test_plugins::chaos().expect("loaded above");
+    if u.ratio(1u8, 8).unwrap_or(false) {
+        if let Ok(name) = hcal_plugin::plugin_name(path) {
+            assert!(!name.is_empty() && name.is_ascii(), "a listed name is a valid backend name: {name:?}");
+        }
+        return;
+    }
+    let options = if u.ratio(1u8, 4).unwrap_or(false) { "opt=1" } else { "" };
+    let backend = match hcal_plugin::open(path, options) {
+        Ok(b) => b,
+        Err(e) => {
+            assert!(matches!(e, hcal_core::Error::Plugin { .. }), "open fails with a plugin error: {e:?}");
+            return;
+        }
+    };
+    let info = backend.info();
+    assert_eq!(info.backend, "chaos");
+    let _ = (info.name.len(), info.vendor.len(), info.driver.len());
+    let mut tensors: Vec<Tensor> = Vec::new();
+    for _ in 0..u.int_in_range(0u8..=24).unwrap_or(0) {
+        let Ok(action) = u.int_in_range(0u8..=8) else { break };
+        let pick = |u: &mut Unstructured<'_>, tensors: &[Tensor]| -> Option<Tensor> {
+            if tensors.is_empty() { None } else { u.choose(tensors).ok().cloned() }
+        };
+        match action {
+            0 => {
+                let rank = u.int_in_range(0u8..=3).unwrap_or(1);
+                let shape: Vec<usize> = (0..rank).map(|_| usize::from(u.int_in_range(0u8..=5).unwrap_or(1))).collect();
+                let desc = TensorDesc::new(shape, if u.arbitrary().unwrap_or(false) { DType::F32 } else { DType::F16 });
+                if let Ok(t) = backend.alloc(&desc) {
+                    assert_eq!(t.desc(), &desc, "alloc gives the asked descriptor");
+                    tensors.push(t);
+                }
+            }
+            1 => {
+                if let Some(t) = pick(&mut u, &tensors) {
+                    let len = t.desc().byte_len().unwrap_or(0);
+                    let wrong = u.ratio(1u8, 8).unwrap_or(false);
+                    let bytes = vec![0x3Cu8; if wrong { len + 1 } else { len }];
+                    let r = backend.write(&t, &bytes);
+                    assert!(!wrong || r.is_err(), "a write of the wrong length is refused");
+                }
+            }
+            2 => {
+                if let Some(t) = pick(&mut u, &tensors)
+                    && let Ok(bytes) = backend.read(&t)
+                {
+                    assert_eq!(bytes.len(), t.desc().byte_len().unwrap_or(0), "a read has the tensor's bytes");
+                }
+            }
+            3 => {
+                if let Some(t) = pick(&mut u, &tensors) {
+                    // Twice at times: the second is an InvalidTensor error.
+                    let _ = backend.free(&t);
+                    if u.ratio(1u8, 4).unwrap_or(false) {
+                        assert!(backend.free(&t).is_err(), "a double free is refused");
+                    }
+                    tensors.retain(|x| x.id() != t.id());
+                }
+            }
+            4 => {
+                let desc = TensorDesc::new([4], DType::F32);
+                if let Ok(sig) = hcal_core::OpSignature::new(Op::Unary(UnaryOp::Relu), vec![Some(desc)]) {
+                    let _ = backend.supports(&sig);
+                }
+            }
+            5 | 6 => {
+                let (Some(x), Some(y)) = (pick(&mut u, &tensors), pick(&mut u, &tensors)) else { continue };
+                let op = if action == 5 { Op::Unary(UnaryOp::Relu) } else { Op::Binary(BinaryOp::Add) };
+                let inputs: Vec<&Tensor> = if action == 5 { vec![&x] } else { vec![&x, &x] };
+                let _ = backend.run(&op, &inputs, &[&y]);
+            }
+            7 => {
+                let _ = backend.sync();
+            }
+            _ => {
+                // A handle this backend never gave out.
+                let foreign = Tensor::from_parts(TensorId(u64::MAX - 3), TensorDesc::new([1], DType::F32));
+                assert!(
+                    backend.read(&foreign).is_err() && backend.free(&foreign).is_err(),
+                    "foreign handles are refused"
+                );
+            }
+        }
+    }
+    drop(backend);
+}
+
 /// A fuzz target: one input, returns normally or panics.
 pub type Target = fn(&[u8]);
 
 /// The targets by name, for the stable runner.
-pub const TARGETS: [(&str, Target); 3] =
-    [("op_validation", op_validation), ("onnx_model", onnx_model), ("onnx_tensor", onnx_tensor)];
+pub const TARGETS: [(&str, Target); 4] = [
+    ("op_validation", op_validation),
+    ("onnx_model", onnx_model),
+    ("onnx_tensor", onnx_tensor),
+    ("plugin_abi", plugin_abi),
+];

@@ -23,11 +23,15 @@ use crate::spec::{Shape, Workload};
 /// assert_eq!(flops(&att), 4 * 8 * 64 * (128 * 129 / 2));
 /// # Ok::<(), hcal_bench::SpecError>(())
 /// ```
+///
+/// Shapes too large for a `u64` count saturate at `u64::MAX` (a command line
+/// can ask for any shape; it is refused later, when its operands do not fit).
 pub fn flops(w: &Workload) -> u64 {
+    let product = |factors: &[u64]| factors.iter().fold(1u64, |p, &f| p.saturating_mul(f));
     match w.shape {
-        Shape::Matmul { m, n, k } => 2 * m as u64 * n as u64 * k as u64,
+        Shape::Matmul { m, n, k } => product(&[2, m as u64, n as u64, k as u64]),
         Shape::Attention { batch, heads, q_len, kv_len, head_dim } => {
-            4 * batch as u64 * heads as u64 * head_dim as u64 * attention_pairs(q_len, kv_len, w.causal)
+            product(&[4, batch as u64, heads as u64, head_dim as u64, attention_pairs(q_len, kv_len, w.causal)])
         }
     }
 }
@@ -43,11 +47,13 @@ pub fn flops(w: &Workload) -> u64 {
 pub fn attention_pairs(q_len: usize, kv_len: usize, causal: bool) -> u64 {
     let (sq, skv) = (q_len as u64, kv_len as u64);
     if !causal {
-        return sq * skv;
+        return sq.saturating_mul(skv);
     }
-    // Rows i < Skv see i + 1 keys; the rest see all Skv.
+    // Rows i < Skv see i + 1 keys; the rest see all Skv (saturating, as [`flops`]).
     let full = sq.min(skv);
-    full * (full + 1) / 2 + (sq - full) * skv
+    let triangle =
+        if full % 2 == 0 { (full / 2).saturating_mul(full + 1) } else { full.saturating_mul(full.div_ceil(2)) };
+    triangle.saturating_add((sq - full).saturating_mul(skv))
 }
 
 /// Bytes of one call of `w` if every input is read once and every output
@@ -67,14 +73,15 @@ pub fn attention_pairs(q_len: usize, kv_len: usize, causal: bool) -> u64 {
 /// ```
 pub fn bytes(w: &Workload) -> u64 {
     let size = w.dtype.size_bytes() as u64;
+    let product = |factors: &[usize]| factors.iter().fold(1u64, |p, &f| p.saturating_mul(f as u64));
     let elements = match w.shape {
-        Shape::Matmul { m, n, k } => (m * k + k * n + m * n) as u64,
+        Shape::Matmul { m, n, k } => product(&[m, k]).saturating_add(product(&[k, n])).saturating_add(product(&[m, n])),
         Shape::Attention { batch, heads, q_len, kv_len, head_dim } => {
             let kv = w.kv_heads_or_all();
-            (2 * batch * heads * q_len * head_dim + 2 * batch * kv * kv_len * head_dim) as u64
+            product(&[2, batch, heads, q_len, head_dim]).saturating_add(product(&[2, batch, kv, kv_len, head_dim]))
         }
     };
-    elements * size
+    elements.saturating_mul(size)
 }
 
 /// Arithmetic intensity `flops / bytes` (FLOP per byte): the x axis of a

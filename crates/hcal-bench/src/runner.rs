@@ -90,7 +90,52 @@ pub struct Measurement {
 /// # Errors
 /// Errors of `call` and of the device.
 pub fn measure(device: &Device, policy: &RepPolicy, mut call: impl FnMut() -> Result<()>) -> Result<Measurement> {
-    let mut run = Sampler::start(device, policy, &mut call)?;
+    let first_call_s = first_call(device, &mut call)?;
+    measure_after_first(device, policy, first_call_s, call)
+}
+
+/// The wall seconds of one call and its sync: the first call of a row,
+/// which compiles and tunes (see [`Measurement::first_call_s`]).
+///
+/// # Errors
+/// Errors of `call` and of the device.
+pub fn first_call(device: &Device, call: &mut dyn FnMut() -> Result<()>) -> Result<f64> {
+    let start = Instant::now();
+    call()?;
+    device.sync()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// As [`measure`] when the caller already made the first call (it took
+/// `first_call_s`, see [`first_call`]): warm-up, then samples. Warm-up is
+/// bounded by `policy.max_time_s` like sampling, and skipped when the first
+/// call alone took that long: such a call is warm after one run, and the
+/// policy takes one sample of it. So a row costs its first call plus about
+/// `max_time_s` (at least one more call), however slow the call.
+///
+/// ```
+/// use hcal::{DType, Device};
+/// use hcal_bench::{OpKind, Prepared, RepPolicy, Shape, Workload, first_call, measure_after_first};
+///
+/// let device = Device::open("cpu").unwrap();
+/// let w = Workload::new(Shape::parse(OpKind::Matmul, "16x16x16").unwrap(), DType::F32);
+/// let p = Prepared::new(&device, &w).unwrap();
+/// let first = first_call(&device, &mut || p.call()).unwrap();
+/// // A time cap below the first call: no warm-up, one sample of one call.
+/// let policy = RepPolicy { max_time_s: 1e-9, min_sample_s: 0.0, ..RepPolicy::default() };
+/// let m = measure_after_first(&device, &policy, first, || p.call()).unwrap();
+/// assert_eq!((m.samples_s.len(), m.inner, m.first_call_s), (1, 1, first));
+/// ```
+///
+/// # Errors
+/// Errors of `call` and of the device.
+pub fn measure_after_first(
+    device: &Device,
+    policy: &RepPolicy,
+    first_call_s: f64,
+    mut call: impl FnMut() -> Result<()>,
+) -> Result<Measurement> {
+    let mut run = Sampler::warm(device, policy, first_call_s, &mut call)?;
     let sampling = Instant::now();
     let stop = loop {
         run.sample(&mut call)?;
@@ -164,23 +209,35 @@ struct Sampler<'a> {
 
 impl<'a> Sampler<'a> {
     /// The first call (timed on the wall clock: it includes compilation),
-    /// then warm-up calls, which also size `inner` so a sample lasts at least
-    /// `policy.min_sample_s`.
+    /// then warm-up as [`Sampler::warm`].
     fn start(device: &'a Device, policy: &RepPolicy, call: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
-        let start = Instant::now();
-        call()?;
-        device.sync()?;
-        let first_call_s = start.elapsed().as_secs_f64();
+        let first_call_s = first_call(device, call)?;
+        Self::warm(device, policy, first_call_s, call)
+    }
+
+    /// Warm-up calls after a first call of `first_call_s`, which also size
+    /// `inner` so a sample lasts at least `policy.min_sample_s`. Bounded by
+    /// `policy.max_time_s`: none when the first call alone took that long,
+    /// and no new call once that much warm-up time has passed.
+    fn warm(
+        device: &'a Device,
+        policy: &RepPolicy,
+        first_call_s: f64,
+        call: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Self> {
         let warm = Instant::now();
         let mut warm_calls = 0usize;
-        while warm_calls < policy.warmup_reps
-            || (warm.elapsed().as_secs_f64() < policy.warmup_s && warm.elapsed().as_secs_f64() < policy.max_time_s)
-        {
-            call()?;
-            device.sync()?;
-            warm_calls += 1;
+        if first_call_s < policy.max_time_s {
+            while warm_calls < policy.warmup_reps || warm.elapsed().as_secs_f64() < policy.warmup_s {
+                call()?;
+                device.sync()?;
+                warm_calls += 1;
+                if warm.elapsed().as_secs_f64() >= policy.max_time_s {
+                    break;
+                }
+            }
         }
-        let per_call = warm.elapsed().as_secs_f64() / warm_calls.max(1) as f64;
+        let per_call = if warm_calls == 0 { first_call_s } else { warm.elapsed().as_secs_f64() / warm_calls as f64 };
         let inner = ((policy.min_sample_s / per_call.max(1e-9)).ceil() as usize).clamp(1, 1000);
         Ok(Self {
             device,
@@ -260,10 +317,15 @@ impl Prepared {
         };
         let descs = shapes.iter().map(|s| Some(TensorDesc::new(s.as_slice(), w.dtype))).collect();
         let signature = OpSignature::new(op.clone(), descs)?;
+        let names: &[&str] = if matches!(op, Op::MatMul) { &["A", "B"] } else { &["Q", "K", "V"] };
         let inputs = shapes
             .iter()
+            .zip(names)
             .enumerate()
-            .map(|(i, s)| filled(device, TensorDesc::new(s.as_slice(), w.dtype), i as u64 + 1))
+            .map(|(i, (s, name))| {
+                let what = format!("input {name} of {op}");
+                filled(device, TensorDesc::new(s.as_slice(), w.dtype), i as u64 + 1, &what)
+            })
             .collect::<Result<Vec<_>>>()?;
         let output = device.alloc(&signature.outputs()[0])?;
         Ok(Prepared { op, inputs, output, signature })
@@ -286,15 +348,16 @@ impl Prepared {
 
 /// A tensor of `desc` filled with values in `[-1, 1)` from a fixed LCG seeded
 /// by `seed` (as the criterion benches do), so every backend computes on the
-/// same data.
-fn filled(device: &Device, desc: TensorDesc, seed: u64) -> Result<DeviceTensor> {
+/// same data. The host copy is allocated fallibly: its size comes from the
+/// command line, and one the host cannot hold is [`hcal::Error::OutOfMemory`]
+/// naming `what`, not an abort.
+fn filled(device: &Device, desc: TensorDesc, seed: u64, what: &str) -> Result<DeviceTensor> {
     let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    let data: Vec<f32> = (0..desc.numel())
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect();
+    let mut data: Vec<f32> = hcal::host_vec_with_capacity(desc.numel(), &format!("{what}, {desc}"))?;
+    data.extend((0..desc.numel()).map(|_| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }));
     device.tensor_from_f32(desc, &data)
 }
 
@@ -480,7 +543,9 @@ fn composed_attention(device: &Device, w: &Workload, [b, h, sq, skv, d]: [usize;
     let kv = w.kv_heads_or_all();
     let rows = (h / kv) * sq;
     let dt = w.dtype;
-    let tensor = |shape: [usize; 4], seed: u64| filled(device, TensorDesc::new(shape, dt), seed).map(Arc::new);
+    let tensor = |shape: [usize; 4], seed: u64| {
+        filled(device, TensorDesc::new(shape, dt), seed, "an input of the composed attention").map(Arc::new)
+    };
     let alloc = |shape: &[usize]| device.alloc(&TensorDesc::new(shape, dt)).map(Arc::new);
     let (q, k, v) = (tensor([b, kv, rows, d], 1)?, tensor([b, kv, skv, d], 2)?, tensor([b, kv, skv, d], 3)?);
     let kt = alloc(&[b, kv, d, skv])?;
@@ -495,9 +560,11 @@ fn composed_attention(device: &Device, w: &Workload, [b, h, sq, skv, d]: [usize;
     let mut logits = scaled;
     if w.causal {
         // Row j * Sq + i of the merged rows is query i: it sees keys 0..=i.
-        let mask: Vec<f32> = (0..rows)
-            .flat_map(|row| (0..skv).map(move |key| if key > row % sq { f32::NEG_INFINITY } else { 0.0 }))
-            .collect();
+        let mut mask: Vec<f32> =
+            hcal::host_vec_with_capacity(rows.saturating_mul(skv), &format!("causal mask [{rows}, {skv}]"))?;
+        mask.extend(
+            (0..rows).flat_map(|row| (0..skv).map(move |key| if key > row % sq { f32::NEG_INFINITY } else { 0.0 })),
+        );
         let mask = Arc::new(device.tensor_from_f32(TensorDesc::new([rows, skv], dt), &mask)?);
         let masked = alloc(&[b, kv, rows, skv])?;
         steps.push((Op::Binary(BinaryOp::Add), vec![logits, mask], Arc::clone(&masked)));

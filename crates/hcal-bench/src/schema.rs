@@ -44,6 +44,10 @@ pub struct BenchRun {
     /// Rows that could not run (unsupported, out of memory), with the reason.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// The run was stopped (Ctrl-C) before every row ran: `results` and
+    /// `skipped` hold the rows done by then, the row in progress is left out.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// The host machine of a run.
@@ -324,6 +328,7 @@ impl BenchRun {
             devices: Vec::new(),
             results: Vec::new(),
             skipped: Vec::new(),
+            interrupted: false,
         }
     }
 

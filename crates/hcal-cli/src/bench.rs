@@ -62,7 +62,9 @@ pub(crate) struct BenchArgs {
     /// Samples per row at most.
     #[arg(long, value_name = "N")]
     max_reps: Option<usize>,
-    /// Seconds of sampling per row at most.
+    /// Seconds of warm-up and of sampling per row, each at most (default 2,
+    /// 0.4 with --quick). The first call of a row cannot be cut short; when it
+    /// alone takes longer, the row makes one more call, its only sample.
     #[arg(long, value_name = "S")]
     max_time: Option<f64>,
     /// Write the run as JSON to FILE ("-" for stdout, then the table goes to stderr).
@@ -80,7 +82,12 @@ pub(crate) struct BenchArgs {
     threshold: f64,
 }
 
+/// Rows whose estimated time ([`hcal_bench::estimate`]) exceeds this many
+/// seconds are announced on stderr before they run.
+const ESTIMATE_NOTE_S: f64 = 3.0;
+
 /// One row to run on a backend.
+#[derive(Clone)]
 struct Row {
     suite: String,
     label: String,
@@ -147,10 +154,23 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
 
     let mut run = BenchRun::new(std::env::args().collect(), policy);
     let bar = progress_bar(total + plan.len());
-    for (device, rows) in &plan {
+    // What was in flight when Ctrl-C abandoned it.
+    let mut abandoned: Option<String> = None;
+    'devices: for (device, rows) in &plan {
         let backend = device.info().backend.clone();
         bar.set_message(format!("{backend}: measuring peak"));
-        let peak = if args.no_peak { None } else { Some(hcal_bench::peak::measure(device)?) };
+        let peak = if args.no_peak || crate::interrupt::requested() {
+            None
+        } else {
+            let d = device.clone();
+            match crate::interrupt::finish_unless_interrupted(move || hcal_bench::peak::measure(&d)) {
+                Some(peak) => Some(peak?),
+                None => {
+                    abandoned = Some(format!("the peak measurement of {backend}"));
+                    break 'devices;
+                }
+            }
+        };
         bar.inc(1);
         let timer = match device.backend().instruments() {
             Some(i) => i.begin_timing()? && i.end_timing()?.is_some(),
@@ -160,16 +180,37 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
         run.devices.push(DeviceRecord { backend: backend.clone(), info: device.info().clone(), timing, peak });
         let peak = run.devices.last().and_then(|d| d.peak.clone());
         for row in rows {
+            if crate::interrupt::requested() {
+                break 'devices;
+            }
+            let label = format!("{backend} {}", row.workload.key());
             bar.set_message(format!("{backend} {} {}", row.label, row.workload.key()));
-            match measure_row(device, baseline.as_ref(), baseline_device.as_ref(), row, &policy, peak.as_ref()) {
+            let job = RowJob {
+                device: device.clone(),
+                baseline: baseline.clone(),
+                baseline_device: baseline_device.clone(),
+                row: row.clone(),
+                policy,
+                peak: peak.clone(),
+                bar: bar.clone(),
+                label: label.clone(),
+            };
+            let Some(outcome) = crate::interrupt::finish_unless_interrupted(move || job.measure()) else {
+                abandoned = Some(format!("row {label}"));
+                break 'devices;
+            };
+            match outcome {
                 Ok(record) => {
                     if let Some(reason) = record.baseline_error.as_ref().filter(|r| !r.contains("does not apply")) {
-                        bar.suspend(|| eprintln!("note: no baseline for {backend} {}: {reason}", row.workload.key()));
+                        bar.suspend(|| eprintln!("note: no baseline for {label}: {reason}"));
                     }
                     run.results.push(record);
                 }
                 Err(reason) => {
-                    bar.suspend(|| eprintln!("skipped {backend} {}: {reason}", row.workload.key()));
+                    // A run of one row reports its reason once, as the error below.
+                    if total > 1 {
+                        bar.suspend(|| eprintln!("skipped {label}: {reason}"));
+                    }
                     run.skipped.push(Skipped { backend: backend.clone(), key: row.workload.key(), reason });
                 }
             }
@@ -177,6 +218,19 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
         }
     }
     bar.finish_and_clear();
+    let done = run.results.len() + run.skipped.len();
+    // Ctrl-C after the last row finished leaves a complete run.
+    run.interrupted = crate::interrupt::requested() && done < total;
+    if run.interrupted {
+        let what = abandoned.map(|a| format!("; {a} was abandoned")).unwrap_or_default();
+        eprintln!("interrupted: {done} of {total} rows done{what}");
+    } else if run.results.is_empty() {
+        // Nothing was measured: every row was unsupported or too large.
+        return Err(match run.skipped.as_slice() {
+            [one] => UsageError(format!("{} {}: {}", one.backend, one.key, one.reason)),
+            all => UsageError(format!("no row ran: all {} were skipped (reasons above)", all.len())),
+        });
+    }
 
     let to_stdout = args.json.as_deref() == Some("-");
     let mut text = hcal_bench::results_table(&run);
@@ -206,6 +260,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
     if let Some((path, file)) = csv_file {
         write_output(&path, file, &run.to_csv())?;
         eprintln!("wrote CSV to {path}");
+    }
+    if run.interrupted {
+        return Ok(crate::interrupt::EXIT_INTERRUPTED);
     }
     if let Some(b) = &baseline
         && !run.results.is_empty()
@@ -275,9 +332,34 @@ fn rows(
     Ok(out)
 }
 
+/// Everything one row needs, owned, so it runs on a thread of its own
+/// (see [`crate::interrupt::finish_unless_interrupted`]).
+struct RowJob {
+    device: Device,
+    baseline: Option<Baseline>,
+    baseline_device: Option<Device>,
+    row: Row,
+    policy: RepPolicy,
+    peak: Option<hcal_bench::Peak>,
+    /// For notes printed while the row runs.
+    bar: ProgressBar,
+    /// `backend op/dtype/shape`, as notes name the row.
+    label: String,
+}
+
+impl RowJob {
+    fn measure(self) -> Result<ResultRecord, String> {
+        let (baseline, baseline_device) = (self.baseline.as_ref(), self.baseline_device.as_ref());
+        measure_row(&self.device, baseline, baseline_device, &self.row, &self.policy, self.peak.as_ref(), &|note| {
+            self.bar.suspend(|| eprintln!("row {}: {note}", self.label))
+        })
+    }
+}
+
 /// Measure one row (and its baseline). `Err` is why the row was skipped
 /// (unsupported, out of memory); a baseline that cannot run, or that is the
 /// candidate's own kernel, leaves the row with `baseline_error` instead.
+/// `note` prints a line about the row on stderr.
 fn measure_row(
     device: &Device,
     baseline: Option<&Baseline>,
@@ -285,6 +367,7 @@ fn measure_row(
     row: &Row,
     policy: &RepPolicy,
     peak: Option<&hcal_bench::Peak>,
+    note: &dyn Fn(&str),
 ) -> Result<ResultRecord, String> {
     let skip = |e: hcal::Error| e.to_string();
     let w = &row.workload;
@@ -294,18 +377,43 @@ fn measure_row(
     if let hcal::Support::Unsupported(reason) = device.backend().supports(signature) {
         return Err(reason);
     }
+    // Announce a long row (once its operands exist: a row that cannot even
+    // allocate them says so in one line instead).
+    if let Some(p) = peak
+        && let Some(e) = hcal_bench::estimate(w, p.compute_gflops, policy)
+        && e.total_s > ESTIMATE_NOTE_S
+    {
+        note(&format!(
+            "about {} ({} calls at ~{} each, from the measured peak {:.1} GFLOP/s)",
+            format_duration(e.total_s),
+            e.calls,
+            format_duration(e.per_call_s),
+            p.compute_gflops
+        ));
+    }
     let instruments = device.backend().instruments();
     let variant = instruments.and_then(|i| i.kernel_variant(signature));
     let candidate_kernel = kernel_identity(device.info(), &[(variant.as_deref(), &signature.op().to_string())]);
     // The first call alone (it compiles and tunes), then the peak memory of
-    // one warm call, before any baseline allocates its operands.
-    let start = std::time::Instant::now();
-    prepared.call().and_then(|()| device.sync()).map_err(skip)?;
-    let first_call_s = start.elapsed().as_secs_f64();
+    // one warm call, before any baseline allocates its operands. A first
+    // call that outlasts --max-time is its own memory measurement: the row
+    // then takes one more call, its one sample (see `measure_after_first`).
     if let Some(i) = instruments {
         i.reset_memory_peak();
     }
-    prepared.call().and_then(|()| device.sync()).map_err(skip)?;
+    let first_call_s = hcal_bench::first_call(device, &mut || prepared.call()).map_err(skip)?;
+    if first_call_s >= policy.max_time_s {
+        note(&format!(
+            "the first call took {} (--max-time is {}): no warm-up, one more call for its sample",
+            format_duration(first_call_s),
+            hcal_bench::format_seconds(policy.max_time_s)
+        ));
+    } else {
+        if let Some(i) = instruments {
+            i.reset_memory_peak();
+        }
+        prepared.call().and_then(|()| device.sync()).map_err(skip)?;
+    }
     let peak_bytes = instruments.and_then(|i| i.memory_peak());
     let mut baseline_error = None;
     let prepared_baseline = match baseline {
@@ -330,7 +438,7 @@ fn measure_row(
     };
     // With a baseline, the two are sampled in turn, so host speed drift
     // reaches both alike and their ratio holds (see `measure_pair`).
-    let alone = || hcal_bench::measure(device, policy, || prepared.call()).map_err(skip);
+    let alone = || hcal_bench::measure_after_first(device, policy, first_call_s, || prepared.call()).map_err(skip);
     let (mut m, baseline_m) = match &prepared_baseline {
         Some((_, p)) => {
             let pair =
@@ -367,6 +475,18 @@ fn measure_row(
     Ok(record)
 }
 
+/// Seconds for a person: `hcal_bench::format_seconds` below a minute, then
+/// minutes, hours or days.
+fn format_duration(s: f64) -> String {
+    match s {
+        // NaN and infinities too: format_seconds writes them as "-".
+        s if !s.is_finite() || s < 60.0 => hcal_bench::format_seconds(s),
+        s if s < 3600.0 => format!("{:.1} min", s / 60.0),
+        s if s < 2.0 * 86400.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.0} days", s / 86400.0),
+    }
+}
+
 /// A bench JSON document from `path`.
 pub(crate) fn load_run(path: &str) -> Result<BenchRun, UsageError> {
     let text = std::fs::read_to_string(path).map_err(|e| UsageError(format!("cannot read {path}: {e}")))?;
@@ -394,6 +514,8 @@ fn progress_bar(len: usize) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}") {
         bar.set_style(style.progress_chars("=> "));
     }
+    // Redrawn on a timer, so the clock runs during a row that takes minutes.
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
     bar
 }
 
@@ -411,6 +533,14 @@ mod tests {
 
     fn args(extra: &[&str]) -> BenchArgs {
         Cli::try_parse_from(std::iter::once("bench").chain(extra.iter().copied())).unwrap().args
+    }
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        assert_eq!(format_duration(1.5), "1.500 s");
+        assert_eq!(format_duration(90.0), "1.5 min");
+        assert_eq!(format_duration(5400.0), "1.5 h");
+        assert_eq!(format_duration(1e9), "11574 days");
     }
 
     #[test]

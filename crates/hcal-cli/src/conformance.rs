@@ -2,7 +2,9 @@
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
 
 use hcal::Op;
 use hcal_conformance::{CaseResult, Filter};
@@ -61,11 +63,19 @@ pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
         let report = if isolated(args, name) {
             crate::isolate::run(name, &filter, timeout, &mut progress)?
         } else {
-            let backend = hcal::open(name)?;
-            hcal_conformance::run_with_progress(&*backend, &filter, &mut progress)
+            run_in_process(name, &filter, &mut progress)?
         };
         bar.finish_and_clear();
+        let interrupted = report.interrupted;
         reports.push(report);
+        if interrupted {
+            break;
+        }
+    }
+    let interrupted = reports.iter().any(|r| r.interrupted);
+    if interrupted {
+        let done: usize = reports.iter().map(|r| r.cases.len()).sum();
+        eprintln!("interrupted: {done} cases done; the reports hold them, marked \"interrupted\": true");
     }
 
     if reports.iter().all(|r| r.summary.total == 0) {
@@ -97,7 +107,63 @@ pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
             eprintln!("wrote JSON report to {path}");
         }
     }
+    if interrupted {
+        return Ok(crate::interrupt::EXIT_INTERRUPTED);
+    }
     Ok(if reports.iter().all(|r| r.all_passed()) { EXIT_OK } else { EXIT_FAILURES })
+}
+
+/// The cases `filter` selects on backend `name`, in this process. They run
+/// on a thread of their own, so Ctrl-C stops the run between cases, or
+/// within [`crate::interrupt::GRACE`] of a long case (which is abandoned):
+/// the report then holds the cases done and says `interrupted`.
+fn run_in_process(
+    name: &str,
+    filter: &Filter,
+    progress: &mut dyn FnMut(&CaseResult, usize, usize),
+) -> Result<hcal_conformance::Report, UsageError> {
+    let started = Instant::now();
+    let backend: Arc<dyn hcal::Backend> = Arc::from(hcal::open(name)?);
+    let device = backend.info().clone();
+    let cases = hcal_conformance::cases(filter);
+    let total = cases.len();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for case in &cases {
+            if crate::interrupt::requested() {
+                break;
+            }
+            if tx.send(hcal_conformance::run_case(&*backend, case)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut results: Vec<CaseResult> = Vec::with_capacity(total);
+    let mut deadline: Option<Instant> = None;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(result) => {
+                results.push(result);
+                progress(results.last().expect("just pushed"), results.len(), total);
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if crate::interrupt::requested()
+            && Instant::now() >= *deadline.get_or_insert_with(|| Instant::now() + crate::interrupt::GRACE)
+        {
+            break;
+        }
+    }
+    Ok(hcal_conformance::Report {
+        summary: hcal_conformance::Summary::of(&results),
+        device,
+        hcal_version: env!("CARGO_PKG_VERSION").to_string(),
+        filter: filter.clone(),
+        elapsed_s: started.elapsed().as_secs_f64(),
+        interrupted: results.len() < total,
+        cases: results,
+    })
 }
 
 /// Whether `name` runs in child processes: `--isolate` / `--no-isolate`,

@@ -32,16 +32,40 @@ pub(crate) fn run(
     let total = cases.len();
     let mut results: Vec<CaseResult> = Vec::with_capacity(total);
     let mut device: Option<DeviceInfo> = None;
-    while results.len() < total {
+    let mut interrupted = false;
+    'children: while results.len() < total {
         let mut child = spawn(name, filter, results.len())?;
         let lines = read_lines(&mut child);
         let mut running: Option<usize> = None;
+        // When the last line came, and when Ctrl-C gives up on the case in flight.
+        let mut last_line = Instant::now();
+        let mut give_up: Option<Instant> = None;
         loop {
+            if crate::interrupt::requested() {
+                let deadline = *give_up.get_or_insert_with(|| Instant::now() + crate::interrupt::GRACE);
+                if running.is_none() || Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    interrupted = true;
+                    break 'children;
+                }
+            }
             // Opening a backend (compiling its kernels) may take long: the
             // case timeout applies from the first case on.
             let wait = if running.is_some() { timeout } else { timeout.max(Duration::from_secs(300)) };
-            match lines.recv_timeout(wait) {
+            // Short waits, so Ctrl-C is seen while a case runs.
+            let left = wait.saturating_sub(last_line.elapsed());
+            let next = if left.is_zero() {
+                Err(RecvTimeoutError::Timeout)
+            } else {
+                match lines.recv_timeout(left.min(POLL)) {
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    other => other,
+                }
+            };
+            match next {
                 Ok(line) => {
+                    last_line = Instant::now();
                     let (kind, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
                     match kind {
                         "info" => device = Some(parse(rest, "device info")?),
@@ -75,6 +99,12 @@ pub(crate) fn run(
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let status = child.wait().map_err(|e| UsageError(format!("conformance worker: {e}")))?;
+                    // Ctrl-C in a terminal reaches the worker too (one process
+                    // group): its death then is the interruption, not a crash.
+                    if crate::interrupt::requested() || killed_by_sigint(status) {
+                        interrupted = true;
+                        break 'children;
+                    }
                     match running {
                         Some(i) => {
                             let detail = format!("crash: the backend {} during this case", describe(status));
@@ -94,7 +124,13 @@ pub(crate) fn run(
             }
         }
     }
-    let device = device.ok_or_else(|| UsageError(format!("the conformance worker for {name} sent no device info")))?;
+    let device = match device {
+        Some(device) => device,
+        // Ctrl-C before the worker opened the backend: nothing ran, and the
+        // report still says on which backend.
+        None if interrupted => DeviceInfo::new(name, "(not opened: interrupted)", hcal::DeviceType::Other, "unknown"),
+        None => return Err(UsageError(format!("the conformance worker for {name} sent no device info"))),
+    };
     Ok(Report {
         summary: Summary::of(&results),
         device,
@@ -102,7 +138,25 @@ pub(crate) fn run(
         filter: filter.clone(),
         elapsed_s: started.elapsed().as_secs_f64(),
         cases: results,
+        interrupted,
     })
+}
+
+/// How often the parent looks at the Ctrl-C flag while it waits for a line.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Whether the worker ended by SIGINT (Ctrl-C in its terminal).
+fn killed_by_sigint(status: ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal() == Some(2)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        false
+    }
 }
 
 /// Start `hcal conformance-worker` for the cases from index `from`.

@@ -10,7 +10,10 @@
 //! - 0: success (for `conformance`: no case failed),
 //! - 1: `conformance` ran and at least one case failed, or `bench --compare`
 //!   found a regression,
-//! - 2: usage or input error (bad flags, unknown backend or op, unwritable file).
+//! - 2: usage or input error (bad flags, unknown backend or op, unwritable
+//!   file, a workload the host or device cannot hold),
+//! - 130: `bench` or `conformance` stopped by Ctrl-C; the JSON written holds
+//!   the rows or cases done, marked `"interrupted": true`.
 
 use std::process::ExitCode;
 
@@ -19,6 +22,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 mod bench;
 mod conformance;
 mod devices;
+mod interrupt;
 mod isolate;
 mod onnx;
 mod report;
@@ -34,7 +38,10 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (conformance: no case failed)
   1  conformance ran and at least one case failed, or bench --compare found a regression
-  2  usage or input error (bad flags, unknown backend or op, unwritable file)";
+  2  usage or input error (bad flags, unknown backend or op, unwritable file,
+     a workload the host or device cannot hold)
+  130  bench or conformance stopped by Ctrl-C (the JSON holds the rows or cases
+     done, marked \"interrupted\": true)";
 
 /// hcal: one operator standard for heterogeneous chips, a reference backend,
 /// and a conformance suite any backend can be run against.
@@ -164,6 +171,9 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return clap_exit(err),
     };
+    if matches!(cli.command, Command::Bench(_) | Command::Conformance(_)) {
+        interrupt::install();
+    }
     let result = match cli.command {
         Command::Devices(args) => devices::run(&args),
         Command::Conformance(args) => conformance::run(&args),

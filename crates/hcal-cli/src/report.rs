@@ -131,6 +131,7 @@ mod tests {
             corpus: hcal_onnx::report::Corpus { dir: "node".into(), onnx_version: None, ops: vec![] },
             elapsed_s: 0.0,
             cases: vec![],
+            interrupted: false,
         };
         let path = temp("cert.json", &Certificate::issue(&report).to_json());
         let Document::Certificate(cert) = load(&path).unwrap() else { panic!("expected a certificate") };

@@ -3,15 +3,55 @@
 //! run completes (crash isolation), and a plugin built for another ABI major
 //! version is refused with one clear error line.
 //!
+//! Every run has a hard deadline ([`DEADLINE`]): the hang is shown not to
+//! hang the run by a timeout, not by the test happening to finish.
+//!
 //! The plugins are hcal-plugin's C test plugins, compiled here with the
 //! system C compiler (`cc`); without one the tests say so and skip, unless
 //! `CI` is set.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Hard deadline of one `hcal` run here. The broken plugin hangs on purpose:
+/// the run must survive it through its own case timeout, and a run that
+/// hangs anyway fails the test at this deadline instead of holding it.
+const DEADLINE: Duration = Duration::from_secs(240);
 
 fn hcal(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hcal")).args(args).output().expect("run hcal")
+    output_within(Command::new(env!("CARGO_BIN_EXE_hcal")).args(args), DEADLINE)
+}
+
+/// Run `command` to its end, or kill it and fail the test after `deadline`.
+fn output_within(command: &mut Command, deadline: Duration) -> Output {
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start hcal");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for hcal") {
+            break status;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hcal {:?} did not finish within {deadline:?} (hung); killed", command.get_args());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The pipes close with the process (a worker it left behind would hold
+    // them: the worker's own timeout kills it first).
+    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -123,11 +163,12 @@ fn a_plugin_for_another_abi_major_is_refused_with_one_error_line() {
 #[test]
 fn hcal_plugins_lists_a_plugin_under_its_own_name() {
     let Some(lib) = plugin("reference.c", "cref", &[]) else { return };
-    let out = Command::new(env!("CARGO_BIN_EXE_hcal"))
-        .args(["conformance", "--backend", "cref", "--op", "Softmax", "--quick", "--no-isolate"])
-        .env("HCAL_PLUGINS", &lib)
-        .output()
-        .expect("run hcal");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_hcal"))
+            .args(["conformance", "--backend", "cref", "--op", "Softmax", "--quick", "--no-isolate"])
+            .env("HCAL_PLUGINS", &lib),
+        DEADLINE,
+    );
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert!(text(&out.stdout).contains("conformance of cref"), "{}", text(&out.stdout));
 }

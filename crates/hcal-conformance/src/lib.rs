@@ -101,6 +101,7 @@ pub fn run_with_expectations(
         filter: filter.clone(),
         elapsed_s: start.elapsed().as_secs_f64(),
         cases: results,
+        interrupted: false,
     }
 }
 

@@ -92,6 +92,10 @@ pub struct Report {
     pub elapsed_s: f64,
     /// One record per case, in table order.
     pub cases: Vec<CaseResult>,
+    /// The run was stopped (Ctrl-C) before every selected case ran: `cases`
+    /// holds the ones done by then, `summary` counts them.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -164,8 +168,13 @@ impl Report {
         let s = &self.summary;
         let _ = writeln!(
             out,
-            "conformance: {} passed, {} failed, {} skipped ({} cases, {:.1} s)",
-            s.passed, s.failed, s.skipped, s.total, self.elapsed_s
+            "conformance: {} passed, {} failed, {} skipped ({} cases, {:.1} s){}",
+            s.passed,
+            s.failed,
+            s.skipped,
+            s.total,
+            self.elapsed_s,
+            if self.interrupted { "; interrupted before the other cases ran" } else { "" }
         );
         out
     }

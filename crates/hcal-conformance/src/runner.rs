@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use hcal_core::{Backend, BackendExt, Call, Error, Op, OpSignature, Support, Tensor};
 use hcal_cpu::CpuBackend;
-use hcal_cpu::convert::{from_f64, to_f64};
+use hcal_cpu::convert::{try_from_f64, try_to_f64};
 
 use crate::case::Case;
 use crate::expected::ExpectedFailure;
@@ -124,7 +124,8 @@ fn judge(
         let v = input
             .as_ref()
             .map(|i| i.generator.values(&i.desc, &mut Rng::new(case.seed ^ (slot as u64 + 1).wrapping_mul(0x9E37))));
-        input_bytes.push(v.as_ref().zip(input.as_ref()).map(|(v, i)| from_f64(i.desc.dtype, v)));
+        let bytes = v.as_ref().zip(input.as_ref()).map(|(v, i)| try_from_f64(i.desc.dtype, v, "input bytes"));
+        input_bytes.push(bytes.transpose().map_err(|e| e.to_string())?);
         values.push(v);
     }
     let reference = execute(oracle, case, signature, &input_bytes).map_err(|e| format!("reference failed: {e}"))?;
@@ -137,14 +138,21 @@ fn judge(
     if second.outcome.outputs != first.outcome.outputs {
         return Err("rerun with the same inputs is not bit-identical".into());
     }
-    let ref_values: Vec<Option<Vec<f64>>> =
-        reference.outcome.outputs.iter().zip(out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
+    // Readbacks widened to f64 (8 bytes an element), allocated fallibly.
+    let decode = |outputs: &[Option<Vec<u8>>]| -> Result<Vec<Option<Vec<f64>>>, String> {
+        outputs
+            .iter()
+            .zip(out_descs)
+            .map(|(b, d)| b.as_ref().map(|b| try_to_f64(d.dtype, b, "readback as f64")).transpose())
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())
+    };
+    let ref_values = decode(&reference.outcome.outputs)?;
     let data = CaseData { case, signature, inputs: &values, reference: &ref_values };
     let mut worst: Option<(f64, String)> = None;
     let mut worst_elsewhere: Option<(f64, String)> = None;
     let mut max_abs: f64 = 0.0;
-    *produced =
-        first.outcome.outputs.iter().zip(out_descs).map(|(b, d)| b.as_ref().map(|b| to_f64(d.dtype, b))).collect();
+    *produced = decode(&first.outcome.outputs)?;
     for (slot, desc) in out_descs.iter().enumerate() {
         let (Some(got), Some(want)) = (&produced[slot], &ref_values[slot]) else { continue };
         // Integer and bool outputs, data movement and dtype conversion (which
@@ -245,7 +253,7 @@ fn execute(
             if case.outputs.get(slot).copied().unwrap_or(false) {
                 let t = backend.alloc(desc)?;
                 allocated.push(t.clone());
-                backend.write(&t, &vec![POISON; desc.byte_len()?])?;
+                backend.write(&t, &hcal_core::host_vec(desc.byte_len()?, POISON, &format!("poison for {desc}"))?)?;
                 outputs.push(Some(t));
             } else {
                 outputs.push(None);

@@ -43,6 +43,7 @@ mod call;
 mod dtype;
 mod error;
 mod geometry;
+mod host;
 mod infer;
 mod instruments;
 mod op;
@@ -59,6 +60,7 @@ pub use geometry::{
     broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes,
     rotary_geometry, softmax_split, transpose_perm,
 };
+pub use host::{HOST_BACKEND, host_copy, host_vec, host_vec_with_capacity};
 pub use infer::infer_outputs;
 pub use instruments::Instruments;
 pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};

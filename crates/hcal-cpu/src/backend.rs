@@ -10,7 +10,7 @@ use hcal_core::{
 };
 
 use crate::attention::{AttentionInputs, AttentionProblem};
-use crate::convert::{from_f64, to_f64, to_i64};
+use crate::convert::{to_i64, try_from_f64, try_to_f64};
 use crate::norm::Param;
 use crate::{binary, matmul, norm, reduce, rotary, softmax, transpose, unary};
 
@@ -48,17 +48,26 @@ impl CpuBackend {
         self.storage.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A copy of `t`'s storage, allocated fallibly (the copy is what a
+    /// readback returns and what an op decodes, as large as the tensor).
     fn bytes(&self, t: &Tensor) -> Result<Vec<u8>> {
-        self.storage().get(&t.id()).cloned().ok_or(Error::InvalidTensor { backend: NAME.into(), id: t.id().0 })
+        let storage = self.storage();
+        let bytes = storage.get(&t.id()).ok_or(Error::InvalidTensor { backend: NAME.into(), id: t.id().0 })?;
+        hcal_core::host_copy(bytes, &format!("host copy of {}", t.desc()))
     }
 
     fn values(&self, t: Option<&Tensor>) -> Result<Option<Vec<f64>>> {
-        t.map(|t| Ok(to_f64(t.dtype(), &self.bytes(t)?))).transpose()
+        t.map(|t| self.decode(t)).transpose()
+    }
+
+    /// `t`'s values widened to f64 (8 bytes per element whatever the dtype).
+    fn decode(&self, t: &Tensor) -> Result<Vec<f64>> {
+        try_to_f64(t.dtype(), &self.bytes(t)?, &format!("f64 values of {}", t.desc()))
     }
 
     fn store(&self, t: Option<&Tensor>, values: &[f64]) -> Result<()> {
         let Some(t) = t else { return Ok(()) };
-        self.store_bytes(t, from_f64(t.dtype(), values))
+        self.store_bytes(t, try_from_f64(t.dtype(), values, &format!("result {}", t.desc()))?)
     }
 
     fn store_bytes(&self, t: &Tensor, bytes: Vec<u8>) -> Result<()> {
@@ -113,7 +122,7 @@ impl Backend for CpuBackend {
                 got: bytes.len(),
             });
         }
-        self.store_bytes(tensor, bytes.to_vec())
+        self.store_bytes(tensor, hcal_core::host_copy(bytes, &format!("write to {}", tensor.desc()))?)
     }
 
     fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
@@ -121,11 +130,12 @@ impl Backend for CpuBackend {
     }
 
     fn execute(&self, call: &Call<'_>) -> Result<()> {
+        check_result_memory(call)?;
         let input = |i: usize| self.values(call.input(i));
         // Required inputs are present: `Call` validated the arity.
         let required = |i: usize| -> Result<(Vec<f64>, &Tensor)> {
             let t = call.input(i).expect("validated by hcal-core");
-            Ok((to_f64(t.dtype(), &self.bytes(t)?), t))
+            Ok((self.decode(t)?, t))
         };
         let out = |i: usize| call.output(i);
         // hcal-core resolved the geometry while validating; it always matches the op.
@@ -226,7 +236,7 @@ impl Backend for CpuBackend {
                 if tx.dtype() == DType::I64 && *to == DType::Bool {
                     return self.store_bytes(y, to_i64(&bytes).into_iter().map(|v| u8::from(v != 0)).collect());
                 }
-                self.store(Some(y), &to_f64(tx.dtype(), &bytes))
+                self.store(Some(y), &try_to_f64(tx.dtype(), &bytes, &format!("f64 values of {}", tx.desc()))?)
             }
             (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
         }
@@ -235,4 +245,31 @@ impl Backend for CpuBackend {
     fn sync(&self) -> Result<()> {
         Ok(())
     }
+}
+
+/// Fail with [`Error::OutOfMemory`] when the host cannot hold the f64
+/// results of `call` (and the working copies the op modules make of them),
+/// before any work is done. The op modules allocate their results
+/// infallibly, like any numeric code: this reserves and releases their
+/// size up front, so a call too large for the host is an error instead of
+/// an abort of the process midway. (Inputs and results are converted with
+/// fallible allocations, see `CpuBackend::decode` and `CpuBackend::store`.)
+fn check_result_memory(call: &Call<'_>) -> Result<()> {
+    let f64s = |n: usize| n.saturating_mul(size_of::<f64>());
+    let outputs: usize = call.outputs().iter().flatten().map(|t| t.desc().numel()).fold(0, usize::saturating_add);
+    let bytes = match call.geometry() {
+        // A table of element slices (two words each) and the moved bytes.
+        Geometry::Transpose { .. } => outputs.saturating_mul(4 * size_of::<usize>()),
+        // The per-row results (and their row headers) next to Y, and the
+        // f64 key and value caches, present outputs or not.
+        Geometry::Attention(g) => {
+            let cache = g.batch.saturating_mul(g.kv_heads).saturating_mul(g.total_len());
+            let cache = cache.saturating_mul(g.head_dim.saturating_add(g.v_head_dim));
+            let y = g.batch.saturating_mul(g.q_heads).saturating_mul(g.q_len).saturating_mul(g.v_head_dim);
+            f64s(y).saturating_mul(3).saturating_add(f64s(cache))
+        }
+        _ => f64s(outputs).saturating_mul(2),
+    };
+    drop(hcal_core::host_vec_with_capacity::<u8>(bytes, &format!("results of {}", call.op()))?);
+    Ok(())
 }

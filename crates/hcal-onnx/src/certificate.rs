@@ -387,6 +387,7 @@ mod tests {
             corpus: Corpus { dir: "node".into(), onnx_version: Some("1.18.0".into()), ops: vec![] },
             elapsed_s: 0.1,
             cases,
+            interrupted: false,
         }
     }
 

@@ -46,7 +46,7 @@ pub mod tensor;
 use std::path::{Path, PathBuf};
 
 pub use report::{OnnxCaseResult, OnnxDefault, OnnxReport, OpRow};
-pub use run::{Options, judge_case, run};
+pub use run::{Options, judge_case, run, run_until};
 
 /// Errors reading a corpus. Every message names the file or folder.
 #[derive(Debug, thiserror::Error)]

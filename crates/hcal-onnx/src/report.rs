@@ -138,6 +138,10 @@ pub struct OnnxReport {
     pub elapsed_s: f64,
     /// One record per case folder, sorted by name.
     pub cases: Vec<OnnxCaseResult>,
+    /// The run was stopped (Ctrl-C) before every case ran: `cases` holds the
+    /// ones done by then.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// Per-op totals of a report.

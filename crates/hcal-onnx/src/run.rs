@@ -50,6 +50,35 @@ pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&OnnxCaseResult, usize, usize),
 ) -> Result<OnnxReport, Error> {
+    run_until(backend, dir, options, progress, &|| false)
+}
+
+/// As [`run`], checking `stop` before each case: once it answers true, no
+/// further case runs and the report holds the cases done, with
+/// [`OnnxReport::interrupted`] set (`hcal conformance --onnx` stops so on
+/// Ctrl-C; the case in flight finishes, node tests are small).
+///
+/// ```no_run
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// let stop = AtomicBool::new(false);
+/// let backend = hcal_cpu::CpuBackend::new();
+/// let dir = std::path::Path::new("node");
+/// let report = hcal_onnx::run_until(&backend, dir, &Default::default(), &mut |_, _, _| {}, &|| {
+///     stop.load(Ordering::Relaxed)
+/// })?;
+/// assert!(!report.interrupted);
+/// # Ok::<(), hcal_onnx::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`run`].
+pub fn run_until(
+    backend: &dyn Backend,
+    dir: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(&OnnxCaseResult, usize, usize),
+    stop: &dyn Fn() -> bool,
+) -> Result<OnnxReport, Error> {
     let start = Instant::now();
     let folders = discover(dir)?;
     let mut selected = Vec::new();
@@ -66,7 +95,12 @@ pub fn run(
     }
     let total = selected.len();
     let mut cases = Vec::with_capacity(total);
+    let mut interrupted = false;
     for (i, entry) in selected.into_iter().enumerate() {
+        if stop() {
+            interrupted = true;
+            break;
+        }
         let record = match entry {
             Ok(case) => judge_case(backend, &case, &options.expected),
             Err((folder, e)) => {
@@ -90,6 +124,7 @@ pub fn run(
         },
         elapsed_s: start.elapsed().as_secs_f64(),
         cases,
+        interrupted,
     })
 }
 

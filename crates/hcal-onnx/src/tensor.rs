@@ -120,6 +120,11 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
     let mismatch = |field: &str, got: usize| {
         format!("tensor {:?} ({type_name}{:?}) has {got} {field}, expected {numel}", t.name, t.dims)
     };
+    // The payload is copied into host memory allocated fallibly: its size
+    // comes from the file, and one the host cannot hold is an error of this
+    // tensor (`Error::OutOfMemory` in words), not an abort.
+    let what = format!("payload of tensor {:?} ({type_name}{:?})", t.name, t.dims);
+    let buffer = || hcal_core::host_vec_with_capacity::<u8>(want, &what).map_err(|e| e.to_string());
     let bytes = if !t.raw_data.is_empty() || numel == 0 {
         if t.raw_data.len() != want {
             return Err(format!(
@@ -129,35 +134,39 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
                 t.raw_data.len()
             ));
         }
-        t.raw_data.clone()
+        let mut bytes = buffer()?;
+        bytes.extend_from_slice(&t.raw_data);
+        bytes
     } else {
+        let mut bytes = buffer()?;
         match dtype {
             DType::F32 => {
                 if t.float_data.len() != numel {
                     return Err(mismatch("float_data values", t.float_data.len()));
                 }
-                t.float_data.iter().flat_map(|v| v.to_le_bytes()).collect()
+                bytes.extend(t.float_data.iter().flat_map(|v| v.to_le_bytes()));
             }
             DType::F16 | DType::BF16 => {
                 if t.int32_data.len() != numel {
                     return Err(mismatch("int32_data values", t.int32_data.len()));
                 }
                 // Each int32 holds one 16-bit pattern in its low bits.
-                t.int32_data.iter().flat_map(|&v| (v as u16).to_le_bytes()).collect()
+                bytes.extend(t.int32_data.iter().flat_map(|&v| (v as u16).to_le_bytes()));
             }
             DType::Bool => {
                 if t.int32_data.len() != numel {
                     return Err(mismatch("int32_data values", t.int32_data.len()));
                 }
-                t.int32_data.iter().map(|&v| u8::from(v != 0)).collect()
+                bytes.extend(t.int32_data.iter().map(|&v| u8::from(v != 0)));
             }
             DType::I64 => {
                 if t.int64_data.len() != numel {
                     return Err(mismatch("int64_data values", t.int64_data.len()));
                 }
-                t.int64_data.iter().flat_map(|v| v.to_le_bytes()).collect()
+                bytes.extend(t.int64_data.iter().flat_map(|v| v.to_le_bytes()));
             }
         }
+        bytes
     };
     tensor.bytes = Some(bytes);
     Ok(tensor)

@@ -104,4 +104,14 @@ pub mod test_plugins {
     pub fn no_symbol() -> Option<&'static Path> {
         path(env!("HCAL_TEST_PLUGIN_NOSYMBOL"))
     }
+
+    /// `chaos.c`, plugin `chaos`: every answer (the function table itself,
+    /// create, get_info, last_error, the status codes, alloc's handle, what
+    /// read and execute write) is chosen by a byte script set through its
+    /// exported `void hcal_chaos_set_script(const uint8_t *, size_t)`; an
+    /// exhausted script behaves. The `plugin_abi` fuzz target drives it: the
+    /// loader must turn every malformed answer into an error.
+    pub fn chaos() -> Option<&'static Path> {
+        path(env!("HCAL_TEST_PLUGIN_CHAOS"))
+    }
 }

@@ -90,9 +90,10 @@ impl Device {
     /// ```
     ///
     /// # Errors
-    /// As [`Device::alloc`] and [`Backend::write`].
+    /// As [`Device::alloc`] and [`Backend::write`]; [`Error::OutOfMemory`]
+    /// (backend `host`) when the host cannot hold the zeroed bytes.
     pub fn zeros(&self, desc: &TensorDesc) -> Result<DeviceTensor> {
-        let bytes = vec![0u8; desc.byte_len()?];
+        let bytes = hcal_core::host_vec(desc.byte_len()?, 0u8, &format!("zeros of {desc}"))?;
         self.tensor_from_bytes(desc.clone(), &bytes)
     }
 
@@ -126,10 +127,12 @@ impl Device {
     /// ```
     ///
     /// # Errors
-    /// [`Error::ByteLength`] when `data.len()` differs from `desc.numel()`; as [`Device::alloc`].
+    /// [`Error::ByteLength`] when `data.len()` differs from `desc.numel()`;
+    /// [`Error::OutOfMemory`] (backend `host`) when the host cannot hold the
+    /// converted copy; as [`Device::alloc`].
     pub fn tensor_from_f32(&self, desc: TensorDesc, data: &[f32]) -> Result<DeviceTensor> {
         check_len(&desc, data.len())?;
-        let bytes = encode_f32(desc.dtype, data);
+        let bytes = encode_f32(desc.dtype, data)?;
         self.tensor_from_bytes(desc, &bytes)
     }
 
@@ -149,7 +152,8 @@ impl Device {
     pub fn tensor_i64(&self, shape: &[usize], data: &[i64]) -> Result<DeviceTensor> {
         let desc = TensorDesc::new(shape, DType::I64);
         check_len(&desc, data.len())?;
-        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let mut bytes = hcal_core::host_vec_with_capacity(desc.byte_len()?, &format!("storage of {desc}"))?;
+        bytes.extend(data.iter().flat_map(|x| x.to_le_bytes()));
         self.tensor_from_bytes(desc, &bytes)
     }
 
@@ -397,7 +401,7 @@ impl DeviceTensor {
     /// [`Error::ByteLength`] when `data.len()` differs from the element count; device errors.
     pub fn write_f32(&self, data: &[f32]) -> Result<()> {
         check_len(self.desc(), data.len())?;
-        self.write_bytes(&encode_f32(self.dtype(), data))
+        self.write_bytes(&encode_f32(self.dtype(), data)?)
     }
 
     /// The contents as little-endian bytes, after all enqueued work.
@@ -420,9 +424,10 @@ impl DeviceTensor {
     /// ```
     ///
     /// # Errors
-    /// Device errors.
+    /// Device errors; [`Error::OutOfMemory`] (backend `host`) when the host
+    /// cannot hold the f32 copy.
     pub fn to_f32(&self) -> Result<Vec<f32>> {
-        Ok(decode_f32(self.dtype(), &self.to_bytes()?))
+        decode_f32(self.dtype(), &self.to_bytes()?)
     }
 }
 
@@ -445,19 +450,25 @@ fn check_len(desc: &TensorDesc, len: usize) -> Result<()> {
     })
 }
 
-/// `data` in `dtype`'s little-endian storage format.
-fn encode_f32(dtype: DType, data: &[f32]) -> Vec<u8> {
+/// `data` in `dtype`'s little-endian storage format, allocated fallibly: the
+/// size comes from the caller's data, and a copy the host cannot hold is
+/// [`Error::OutOfMemory`], not an abort.
+fn encode_f32(dtype: DType, data: &[f32]) -> Result<Vec<u8>> {
+    let len = data.len().saturating_mul(dtype.size_bytes());
+    let mut out = hcal_core::host_vec_with_capacity(len, &format!("{} values as {dtype}", data.len()))?;
     match dtype {
-        DType::F32 => data.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        DType::F16 => data.iter().flat_map(|&x| f16::from_f32(x).to_le_bytes()).collect(),
-        DType::BF16 => data.iter().flat_map(|&x| bf16::from_f32(x).to_le_bytes()).collect(),
-        DType::Bool => data.iter().map(|&x| u8::from(x != 0.0)).collect(),
-        DType::I64 => data.iter().flat_map(|&x| (x as i64).to_le_bytes()).collect(),
+        DType::F32 => out.extend(data.iter().flat_map(|x| x.to_le_bytes())),
+        DType::F16 => out.extend(data.iter().flat_map(|&x| f16::from_f32(x).to_le_bytes())),
+        DType::BF16 => out.extend(data.iter().flat_map(|&x| bf16::from_f32(x).to_le_bytes())),
+        DType::Bool => out.extend(data.iter().map(|&x| u8::from(x != 0.0))),
+        DType::I64 => out.extend(data.iter().flat_map(|&x| (x as i64).to_le_bytes())),
     }
+    Ok(out)
 }
 
-/// Elements of `dtype` stored little-endian in `bytes`, widened to f32.
-fn decode_f32(dtype: DType, bytes: &[u8]) -> Vec<f32> {
+/// Elements of `dtype` stored little-endian in `bytes`, widened to f32
+/// (allocated fallibly, as [`encode_f32`]).
+fn decode_f32(dtype: DType, bytes: &[u8]) -> Result<Vec<f32>> {
     fn chunks<const N: usize>(bytes: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
         bytes.chunks_exact(N).map(|c| {
             let mut a = [0u8; N];
@@ -465,13 +476,16 @@ fn decode_f32(dtype: DType, bytes: &[u8]) -> Vec<f32> {
             a
         })
     }
+    let len = bytes.len() / dtype.size_bytes();
+    let mut out = hcal_core::host_vec_with_capacity(len, &format!("{len} {dtype} values as f32"))?;
     match dtype {
-        DType::F32 => chunks::<4>(bytes).map(f32::from_le_bytes).collect(),
-        DType::F16 => chunks::<2>(bytes).map(|b| f16::from_le_bytes(b).to_f32()).collect(),
-        DType::BF16 => chunks::<2>(bytes).map(|b| bf16::from_le_bytes(b).to_f32()).collect(),
-        DType::Bool => bytes.iter().map(|&b| f32::from(u8::from(b != 0))).collect(),
-        DType::I64 => chunks::<8>(bytes).map(|b| i64::from_le_bytes(b) as f32).collect(),
+        DType::F32 => out.extend(chunks::<4>(bytes).map(f32::from_le_bytes)),
+        DType::F16 => out.extend(chunks::<2>(bytes).map(|b| f16::from_le_bytes(b).to_f32())),
+        DType::BF16 => out.extend(chunks::<2>(bytes).map(|b| bf16::from_le_bytes(b).to_f32())),
+        DType::Bool => out.extend(bytes.iter().map(|&b| f32::from(u8::from(b != 0)))),
+        DType::I64 => out.extend(chunks::<8>(bytes).map(|b| i64::from_le_bytes(b) as f32)),
     }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -482,9 +496,9 @@ mod tests {
     fn encode_decode_round_trips_every_dtype() {
         let data = [0.0f32, 1.0, -2.5, 3.0];
         for dtype in DType::ALL {
-            let bytes = encode_f32(dtype, &data);
+            let bytes = encode_f32(dtype, &data).unwrap();
             assert_eq!(bytes.len(), data.len() * dtype.size_bytes(), "{dtype}");
-            let back = decode_f32(dtype, &bytes);
+            let back = decode_f32(dtype, &bytes).unwrap();
             let expected: Vec<f32> = match dtype {
                 DType::Bool => vec![0.0, 1.0, 1.0, 1.0],
                 DType::I64 => vec![0.0, 1.0, -2.0, 3.0],
@@ -497,8 +511,8 @@ mod tests {
     #[test]
     fn half_precision_rounds_to_nearest_even() {
         // 1 + 2^-11 is halfway between two f16 values; ties go to the even one (1.0).
-        let bytes = encode_f32(DType::F16, &[1.0 + 2f32.powi(-11)]);
-        assert_eq!(decode_f32(DType::F16, &bytes), [1.0]);
+        let bytes = encode_f32(DType::F16, &[1.0 + 2f32.powi(-11)]).unwrap();
+        assert_eq!(decode_f32(DType::F16, &bytes).unwrap(), [1.0]);
     }
 
     #[test]

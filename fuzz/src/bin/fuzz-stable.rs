@@ -5,14 +5,16 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path fuzz/Cargo.toml --bin fuzz-stable -- \
-//!     op_validation --seconds 60 [--seed 1] [CORPUS_DIR_OR_FILE ...]
+//!     op_validation --seconds 60 [--seed 1] [--keep-last] [CORPUS_DIR_OR_FILE ...]
 //! ```
 //!
 //! Prints the executions and the panics found; each panicking input is saved
 //! under `fuzz/artifacts/<target>/stable-crash-<n>` (replay it with
 //! `cargo +nightly fuzz run <target> <file>` or this runner with the file's
 //! folder as corpus). Exits 1 when something panicked. An abort (a failed
-//! allocation) ends the run without saving its input; libFuzzer saves those.
+//! allocation) or a crash (a segfault in a plugin the host misled) ends the
+//! run; with `--keep-last` every input is first written to
+//! `fuzz/artifacts/<target>/last-input`, which then holds the one that did it.
 //! The release profile of this crate keeps overflow checks on.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -94,7 +96,8 @@ fn corpus(dirs: &[PathBuf]) -> Vec<Vec<u8>> {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: fuzz-stable <op_validation|onnx_model|onnx_tensor> [--seconds N] [--seed S] [CORPUS_DIR ...]";
+    let usage = "usage: fuzz-stable <op_validation|onnx_model|onnx_tensor|plugin_abi> [--seconds N] [--seed S] \
+                 [--keep-last] [CORPUS_DIR ...]";
     let Some(name) = args.next() else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -103,11 +106,12 @@ fn main() {
         eprintln!("unknown target {name:?}; {usage}");
         std::process::exit(2);
     };
-    let (mut seconds, mut seed, mut dirs) = (60u64, 1u64, Vec::new());
+    let (mut seconds, mut seed, mut dirs, mut keep_last) = (60u64, 1u64, Vec::new(), false);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
             "--seed" => seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(seed),
+            "--keep-last" => keep_last = true,
             _ => dirs.push(PathBuf::from(a)),
         }
     }
@@ -127,6 +131,10 @@ fn main() {
                 mutate(&mut rng, a, b)
             };
             execs += 1;
+            if keep_last {
+                let _ = std::fs::create_dir_all(&artifacts);
+                let _ = std::fs::write(artifacts.join("last-input"), &input);
+            }
             if catch_unwind(AssertUnwindSafe(|| target(&input))).is_err() {
                 crashes += 1;
                 let _ = std::fs::create_dir_all(&artifacts);
