@@ -20,6 +20,8 @@
 //!   strings, out-of-range status codes, NULL or reused handles, reads and
 //!   executes that write nothing) and a sequence of calls through
 //!   `hcal_plugin::open`: every malformed answer must come back as an error.
+//! - [`gguf_reader`]: bytes -> a GGUF file -> the reader, tensor data, the
+//!   Llama config, the tokenizer and the chat template.
 
 use arbitrary::{Result, Unstructured};
 use hcal_core::{
@@ -412,9 +414,45 @@ pub fn plugin_abi(data: &[u8]) {
 pub type Target = fn(&[u8]);
 
 /// The targets by name, for the stable runner.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("op_validation", op_validation),
     ("onnx_model", onnx_model),
     ("onnx_tensor", onnx_tensor),
     ("plugin_abi", plugin_abi),
+    ("gguf_reader", gguf_reader),
 ];
+
+/// Bytes -> a GGUF file -> `Gguf::open`, every metadata entry, every
+/// tensor's bytes (and f32 values where the type has them), the Llama config,
+/// the tokenizer (encoding and decoding a sample) and the chat template:
+/// malformed files are errors, never a panic, an abort or a hang.
+pub fn gguf_reader(data: &[u8]) {
+    // The reader opens paths: one scratch file per process, rewritten per input.
+    thread_local! {
+        static PATH: std::path::PathBuf =
+            std::env::temp_dir().join(format!("hcal-fuzz-gguf-{}.gguf", std::process::id()));
+    }
+    PATH.with(|path| {
+        if std::fs::write(path, data).is_err() {
+            return;
+        }
+        let Ok(gguf) = hcal_gguf::Gguf::open(path) else { return };
+        for (key, value) in gguf.metadata_entries() {
+            std::hint::black_box((key, value));
+        }
+        for info in gguf.tensors() {
+            if let Ok(bytes) = gguf.tensor_bytes(info) {
+                std::hint::black_box(bytes.len());
+                let _ = gguf.tensor_f32(info);
+            }
+        }
+        let _ = hcal_gguf::LlamaConfig::from_gguf(&gguf);
+        if let Ok(tokenizer) = hcal_gguf::Tokenizer::from_gguf(&gguf) {
+            let ids = tokenizer.encode("<|im_start|>user\nWhat is 12 + 30? héllo 🙂<|im_end|>");
+            let _ = tokenizer.decode(&ids);
+        }
+        if let Ok(template) = hcal_gguf::ChatTemplate::from_gguf(&gguf) {
+            let _ = template.format(&[hcal_gguf::Message::new("user", "hi")], true);
+        }
+    });
+}

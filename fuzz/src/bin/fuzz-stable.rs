@@ -96,7 +96,7 @@ fn corpus(dirs: &[PathBuf]) -> Vec<Vec<u8>> {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: fuzz-stable <op_validation|onnx_model|onnx_tensor|plugin_abi> [--seconds N] [--seed S] \
+    let usage = "usage: fuzz-stable <op_validation|onnx_model|onnx_tensor|plugin_abi|gguf_reader> [--seconds N] [--seed S] \
                  [--keep-last] [CORPUS_DIR ...]";
     let Some(name) = args.next() else {
         eprintln!("{usage}");
