@@ -7,7 +7,12 @@
 //       c_stride_m / c_stride_n (0 where broadcast), a_base, b_base, y_base, y_batch_stride
 //       (a view into a larger tensor, e.g. a block of query rows), splits (K splits S of
 //       `gemv`, 1: none), split_steps (K steps per split), out_base and out_batch_stride
-//       (of `splitk_reduce`)
+//       (of `splitk_reduce`), lda / ldb / ldy (elements between stored rows of A, B, Y:
+//       a block of a larger product keeps its operands' full row strides), c_base
+//       (where C starts in its bound window); flags 8 (continue: the accumulators
+//       start from the partial sums Y holds) and 16 (partial: store the raw sums, no
+//       epilogue) chain a product whose B exceeds one storage binding over blocks of K
+//       (see crates/hcal-wgpu/src/matmul/split.rs)
 //   @group(0) @binding(1) a: array<f32>
 //   @group(0) @binding(2) b: array<f32>
 //   @group(0) @binding(3) c: array<f32>   (a 1-element dummy when C is absent)
@@ -51,14 +56,22 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     let a_off = ab.x;
     let b_off = ab.y;
     // Element strides of op(A)[i, p] and op(B)[p, j].
-    let a_si = select(k_dim, 1u, trans_a);
-    let a_sp = select(1u, m_dim, trans_a);
-    let b_sp = select(n_dim, 1u, trans_b);
-    let b_sj = select(1u, k_dim, trans_b);
+    let a_si = select(params.lda, 1u, trans_a);
+    let a_sp = select(1u, params.lda, trans_a);
+    let b_sp = select(params.ldb, 1u, trans_b);
+    let b_sj = select(1u, params.ldb, trans_b);
+    let ldy = params.ldy;
+    let y_off = params.y_base + gid.z * params.y_batch_stride;
 
     var acc: array<vec4<f32>, 4>;
     let rows = min(4u, m_dim - row0);
     let cols = min(4u, n_dim - col0);
+    if (flags & 8u) != 0u {
+        // A later block of K: carry on from the sums the earlier blocks stored.
+        for (var i = 0u; i < rows; i++) {
+            for (var j = 0u; j < cols; j++) { acc[i][j] = y[y_off + (row0 + i) * ldy + col0 + j]; }
+        }
+    }
     for (var p = 0u; p < k_dim; p++) {
         var bv = vec4<f32>(0.0);
         for (var j = 0u; j < cols; j++) {
@@ -73,13 +86,15 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     let alpha = params.alpha;
     let beta = params.beta;
     let has_c = (flags & 4u) != 0u;
-    let y_off = params.y_base + gid.z * params.y_batch_stride;
+    let partial = (flags & 16u) != 0u;
     for (var i = 0u; i < rows; i++) {
         for (var j = 0u; j < cols; j++) {
             var v = acc[i][j];
-            if alpha != 1.0 { v = alpha * v; }
-            if has_c { v = v + beta * c[(row0 + i) * params.c_stride_m + (col0 + j) * params.c_stride_n]; }
-            y[y_off + (row0 + i) * n_dim + col0 + j] = v;
+            if !partial {
+                if alpha != 1.0 { v = alpha * v; }
+                if has_c { v = v + beta * c[params.c_base + (row0 + i) * params.c_stride_m + (col0 + j) * params.c_stride_n]; }
+            }
+            y[y_off + (row0 + i) * ldy + col0 + j] = v;
         }
     }
 }
@@ -100,7 +115,7 @@ fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let k_end = min(k, k_begin + params.split_steps);
     var acc = 0.0;
     for (var p = k_begin + lid.y; p < k_end; p += 4u) {
-        acc = fma(a[a_off + p], b[b_off + p * n + col_read], acc);
+        acc = fma(a[a_off + p], b[b_off + p * params.ldb + col_read], acc);
     }
     partial[lid.y * 64u + lid.x] = acc;
     workgroupBarrier();
@@ -112,7 +127,7 @@ fn gemv(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         }
         let alpha = params.alpha;
         if alpha != 1.0 { v = alpha * v; }
-        if (params.flags & 4u) != 0u { v = v + params.beta * c[col * params.c_stride_n]; }
+        if (params.flags & 4u) != 0u { v = v + params.beta * c[params.c_base + col * params.c_stride_n]; }
         y[params.y_base + wid.z * params.y_batch_stride + col] = v;
     }
 }
@@ -130,6 +145,6 @@ fn splitk_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var s = 0u; s < splits; s++) { v += y[base + s * n + col]; }
     let alpha = params.alpha;
     if alpha != 1.0 { v = alpha * v; }
-    if (params.flags & 4u) != 0u { v = v + params.beta * c[col * params.c_stride_n]; }
+    if (params.flags & 4u) != 0u { v = v + params.beta * c[params.c_base + col * params.c_stride_n]; }
     out[params.out_base + gid.z * params.out_batch_stride + col] = v;
 }

@@ -10,7 +10,9 @@
 //
 // Bindings and parameter block: as matmul_tiled.wgsl
 //   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k,
-//       flags (4 = C), alpha, beta, batch dims and strides, C strides, bases, y_batch_stride
+//       flags (4 = C; 8 / 16 chain blocks of K as in matmul.wgsl), alpha, beta, batch dims
+//       and strides, C strides, bases, y_batch_stride, lda / ldb / ldy (row strides; ldb and
+//       ldy multiples of 4), c_base
 //   @group(0) @binding(1) a: array<f32>
 //   @group(0) @binding(2) b: array<vec4<f32>>
 //   @group(0) @binding(3) c: array<f32>
@@ -50,32 +52,43 @@ fn matmul_smem(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
+    let y_off = (params.y_base + wid.z * params.y_batch_stride) / 4u;
+    let ldy4 = params.ldy / 4u;
+    let r = row0 + lid.y * 4u;
+    let col4 = col4_0 + lid.x;
+    if (params.flags & 8u) != 0u {
+        // A later block of K: carry on from the sums the earlier blocks stored
+        // (clamped reads for edge rows and columns, whose stores are skipped).
+        let yc = y_off + min(col4, n4 - 1u);
+        acc0 = y[yc + min(r, m - 1u) * ldy4];
+        acc1 = y[yc + min(r + 1u, m - 1u) * ldy4];
+        acc2 = y[yc + min(r + 2u, m - 1u) * ldy4];
+        acc3 = y[yc + min(r + 3u, m - 1u) * ldy4];
+    }
     for (var k0 = 0u; k0 < k; k0 += 16u) {
         let ar = row0 + a_row;
         for (var q = 0u; q < 4u; q++) {
             let kk = k0 + a_k + q;
-            a_tile[a_row * 16u + a_k + q] = select(0.0, a[a_off + min(ar, m - 1u) * k + min(kk, k - 1u)], ar < m && kk < k);
+            a_tile[a_row * 16u + a_k + q] = select(0.0, a[a_off + min(ar, m - 1u) * params.lda + min(kk, k - 1u)], ar < m && kk < k);
         }
         let bk = k0 + b_k;
         let bc = col4_0 + b_col;
-        b_tile[tid] = select(vec4<f32>(0.0), b[b_off4 + min(bk, k - 1u) * n4 + min(bc, n4 - 1u)], bk < k && bc < n4);
+        b_tile[tid] = select(vec4<f32>(0.0), b[b_off4 + min(bk, k - 1u) * (params.ldb / 4u) + min(bc, n4 - 1u)], bk < k && bc < n4);
         workgroupBarrier();
-        let r = lid.y * 4u;
+        let lr = lid.y * 4u;
         for (var kk = 0u; kk < 16u; kk++) {
             let bv = b_tile[kk * 16u + lid.x];
-            acc0 = fma(vec4<f32>(a_tile[r * 16u + kk]), bv, acc0);
-            acc1 = fma(vec4<f32>(a_tile[(r + 1u) * 16u + kk]), bv, acc1);
-            acc2 = fma(vec4<f32>(a_tile[(r + 2u) * 16u + kk]), bv, acc2);
-            acc3 = fma(vec4<f32>(a_tile[(r + 3u) * 16u + kk]), bv, acc3);
+            acc0 = fma(vec4<f32>(a_tile[lr * 16u + kk]), bv, acc0);
+            acc1 = fma(vec4<f32>(a_tile[(lr + 1u) * 16u + kk]), bv, acc1);
+            acc2 = fma(vec4<f32>(a_tile[(lr + 2u) * 16u + kk]), bv, acc2);
+            acc3 = fma(vec4<f32>(a_tile[(lr + 3u) * 16u + kk]), bv, acc3);
         }
         workgroupBarrier();
     }
-    let col4 = col4_0 + lid.x;
     if col4 >= n4 { return; }
-    let y_off = (params.y_base + wid.z * params.y_batch_stride) / 4u;
-    let r = row0 + lid.y * 4u;
+    let partial = (params.flags & 16u) != 0u;
     let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
     for (var i = 0u; i < 4u; i++) {
-        if r + i < m { y[y_off + (r + i) * n4 + col4] = epilogue(accs[i], r + i, col4 * 4u); }
+        if r + i < m { y[y_off + (r + i) * ldy4 + col4] = select(epilogue(accs[i], r + i, col4 * 4u), accs[i], partial); }
     }
 }

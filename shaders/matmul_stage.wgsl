@@ -20,6 +20,10 @@
 //                                               multiples of 4 (entry `stage_b4`:
 //                                               one vec4 load per texel)
 // Workgroup 16x16 over (texel column, row); dispatch (ceil(N/4 / 16), ceil(K / 16), layers).
+// ldb is B's row stride (N, or K with flag 2). An operand larger than one storage
+// binding is staged in pieces, each binding a window of it (b_base / a_base relative
+// to the window) and writing its texels from (stage_x0, stage_y0) on; n, k (and m)
+// then count the piece.
 //
 // Entry `stage_a` stages A (m, k, a_batch_strides, a_base,
 // layers numbered by the dims where A's stride is not 0) into `bt` as texel
@@ -70,10 +74,10 @@ fn stage_b(@builtin(global_invocation_id) gid: vec3<u32>) {
     // row-major, or B[col, p] when transposed.
     if 4u * gid.x >= params.n || gid.y >= params.k { return; }
     let transposed = (params.flags & 2u) != 0u;
-    let step_p = select(params.n, 1u, transposed);
-    let step_col = select(1u, params.k, transposed);
+    let step_p = select(params.ldb, 1u, transposed);
+    let step_col = select(1u, params.ldb, transposed);
     let base = layer_offset(gid.z) + gid.y * step_p + 4u * gid.x * step_col;
-    textureStore(bt, gid.xy, gid.z, gather4(base, step_col, params.n - 4u * gid.x));
+    textureStore(bt, gid.xy + vec2<u32>(params.stage_x0, params.stage_y0), gid.z, gather4(base, step_col, params.n - 4u * gid.x));
 }
 
 @compute @workgroup_size(16, 16)
@@ -81,13 +85,15 @@ fn stage_b4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n4 = params.n / 4u;
     let k = params.k;
     if gid.x >= n4 || gid.y >= k { return; }
-    textureStore(bt, gid.xy, gid.z, b4[layer_offset(gid.z) / 4u + gid.y * n4 + gid.x]);
+    let texel = gid.xy + vec2<u32>(params.stage_x0, params.stage_y0);
+    textureStore(bt, texel, gid.z, b4[layer_offset(gid.z) / 4u + gid.y * (params.ldb / 4u) + gid.x]);
 }
 
 @compute @workgroup_size(16, 16)
 fn stage_a(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Texel (p, quad) = A[4 quad..4 quad+4, p]: x steps along K, y over quads of rows.
     if gid.x >= params.k || 4u * gid.y >= params.m { return; }
-    let base = layer_offset_of(gid.z, true, params.a_base) + 4u * gid.y * params.k + gid.x;
-    textureStore(bt, gid.xy, gid.z, gather4(base, params.k, params.m - 4u * gid.y));
+    let base = layer_offset_of(gid.z, true, params.a_base) + 4u * gid.y * params.lda + gid.x;
+    let texel = gid.xy + vec2<u32>(0u, params.stage_y0);
+    textureStore(bt, texel, gid.z, gather4(base, params.lda, params.m - 4u * gid.y));
 }

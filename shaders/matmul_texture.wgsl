@@ -39,7 +39,9 @@
 //   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k,
 //       batch_rank, batch_dims, a_batch_strides / b_batch_strides (each operand: one texture
 //       layer per distinct matrix), a_base, b_base (read by matmul_stage.wgsl),
-//       y_base, y_batch_stride (multiples of 4)
+//       y_base, y_batch_stride (multiples of 4), lda (A:buf) and ldy (a multiple of 4):
+//       row strides, stage_y0 (the staged A's first texel row of this dispatch's rows:
+//       a product whose A or Y exceeds one storage binding runs in blocks of rows)
 //   @group(0) @binding(1) at: texture_storage_2d_array<rgba32float, read>  [layers][M/4][K] texels
 //                     (A:buf: a: array<f32> [batch.., M, K])
 //   @group(0) @binding(2) bt: texture_storage_2d_array<rgba32float, read>  [layers][K][N/4] texels
@@ -98,8 +100,8 @@ fn matmul_texture(
     }
     // Rows r0 + 4 q + x: texel row q of the staged A holds rows 4 q .. 4 q + 4.
     let m4 = (m + 3u) / 4u;
-    let aq$q = min(r0 / 4u + $qu, m4 - 1u); // A:tex
-    let arow$q_$x = a_off + min(r0 + 4u * $qu + $xu, m - 1u) * k; // A:buf
+    let aq$q = params.stage_y0 + min(r0 / 4u + $qu, m4 - 1u); // A:tex
+    let arow$q_$x = a_off + min(r0 + 4u * $qu + $xu, m - 1u) * params.lda; // A:buf
     let bcol$c = min(c0 + $cu, n4 - 1u);
     var acc$q_$x_$c = vec4<f32>(0.0);
     let step = lane % 8u;
@@ -124,5 +126,6 @@ fn matmul_texture(
         p += 1u;
     }
     let y_off = (params.y_base + gid.z * params.y_batch_stride) / 4u;
-    if r0 + 4u * $qu + $xu < m && c0 + $cu < n4 { y[y_off + (r0 + 4u * $qu + $xu) * n4 + c0 + $cu] = acc$q_$x_$c; }
+    let ldy4 = params.ldy / 4u;
+    if r0 + 4u * $qu + $xu < m && c0 + $cu < n4 { y[y_off + (r0 + 4u * $qu + $xu) * ldy4 + c0 + $cu] = acc$q_$x_$c; }
 }

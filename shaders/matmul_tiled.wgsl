@@ -9,7 +9,9 @@
 // Bindings (the parameter block is matmul.wgsl's, so both kernels share a launcher):
 //   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k,
 //       flags (4 = C present; no transposes here), alpha, beta, batch dims and strides,
-//       C strides, a_base, b_base (a multiple of 4), y_base, y_batch_stride (multiples of 4)
+//       C strides, a_base, b_base (a multiple of 4), y_base, y_batch_stride (multiples of 4),
+//       lda, ldb, ldy (row strides of A, B, Y; ldb and ldy multiples of 4), c_base;
+//       flags 8 / 16 chain blocks of K (as matmul.wgsl)
 //   @group(0) @binding(1) a: array<f32>         [batch.., M, K]
 //   @group(0) @binding(2) b: array<vec4<f32>>   [batch.., K, N/4]
 //   @group(0) @binding(3) c: array<f32>         (a dummy when C is absent)
@@ -39,16 +41,24 @@ fn matmul_tiled(@builtin(global_invocation_id) gid: vec3<u32>) {
     let a_off = ab.x;
     let b_off = ab.y;
     // Edge tiles read clamped rows/columns and skip their stores.
-    let arow$r = a_off + min(r0 + $ru, m - 1u) * k;
+    let arow$r = a_off + min(r0 + $ru, m - 1u) * params.lda;
     let bcol$c = min(c0 + $cu, n4 - 1u);
+    let y_off = (params.y_base + gid.z * params.y_batch_stride) / 4u;
+    let ldy4 = params.ldy / 4u;
+    let yrow$r = y_off + min(r0 + $ru, m - 1u) * ldy4;
     var acc$r_$c = vec4<f32>(0.0);
+    if (params.flags & 8u) != 0u {
+        // A later block of K: carry on from the sums the earlier blocks stored.
+        acc$r_$c = y[yrow$r + bcol$c];
+    }
+    let ldb4 = params.ldb / 4u;
     var bi = b_off / 4u;
     for (var p = 0u; p < k; p++) {
         let b$c = b[bi + bcol$c];
         let a$r = vec4<f32>(a[arow$r + p]);
         acc$r_$c = fma(a$r, b$c, acc$r_$c);
-        bi += n4;
+        bi += ldb4;
     }
-    let y_off = (params.y_base + gid.z * params.y_batch_stride) / 4u;
-    if r0 + $ru < m && c0 + $cu < n4 { y[y_off + (r0 + $ru) * n4 + c0 + $cu] = epilogue(acc$r_$c, r0 + $ru, (c0 + $cu) * 4u); }
+    let partial = (params.flags & 16u) != 0u;
+    if r0 + $ru < m && c0 + $cu < n4 { y[yrow$r + c0 + $cu] = select(epilogue(acc$r_$c, r0 + $ru, (c0 + $cu) * 4u), acc$r_$c, partial); }
 }

@@ -2,7 +2,8 @@
 //
 // Bindings:
 //   @group(0) @binding(0) params: NormParams   rows, n, epsilon, has_bias (1 = B present),
-//       rms (1 = RMS form)
+//       rms (1 = RMS form), x_base / y_base (where the dispatch's first row starts in
+//       X's / Y's bound window: tensors larger than one binding run in blocks of rows)
 //   @group(0) @binding(1) x:     array<f32>   [rows, n]
 //   @group(0) @binding(2) scale: array<f32>   [n] (broadcast already expanded)
 //   @group(0) @binding(3) bias:  array<f32>   [n] (a dummy when absent)
@@ -29,23 +30,24 @@ fn norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let epsilon = params.epsilon;
     let has_bias = params.has_bias == 1u;
     let rms = params.rms == 1u;
-    let base = row * n;
+    let xb = params.x_base + row * n;
+    let yb = params.y_base + row * n;
     let inv_n = 1.0 / f32(n);
     var mean = 0.0;
     if !rms {
         var s = 0.0;
-        for (var j = t; j < n; j += 64u) { s += x[base + j]; }
+        for (var j = t; j < n; j += 64u) { s += x[xb + j]; }
         mean = reduce_sum(t, s) * inv_n;
     }
     var q = 0.0;
     for (var j = t; j < n; j += 64u) {
-        let d = x[base + j] - mean;
+        let d = x[xb + j] - mean;
         q += d * d;
     }
     let inv = inverseSqrt(reduce_sum(t, q) * inv_n + epsilon);
     for (var j = t; j < n; j += 64u) {
-        var v = (x[base + j] - mean) * inv * scale[j];
+        var v = (x[xb + j] - mean) * inv * scale[j];
         if has_bias { v += bias[j]; }
-        y[base + j] = v;
+        y[yb + j] = v;
     }
 }

@@ -3,7 +3,10 @@
 // Bindings:
 //   @group(0) @binding(0) params: ReduceParams
 //       outputs, op (0 sum, 1 mean, 2 max), rank (<= 8), count (inputs per output n),
-//       shape and strides of the input, reduced (1 where the axis is reduced)
+//       shape and strides of the input, reduced (1 where the axis is reduced),
+//       first (output index of the dispatch's first output: tensors larger than one
+//       binding run in pieces), x_origin (element where X's bound window starts),
+//       y_base (where output `first` lies in Y's bound window)
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
 // One invocation per output element walks its n inputs in order (deterministic).
@@ -26,7 +29,7 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let rank = params.rank;
     let n = params.count;
     // Offset of the first input of this output: kept dims take the output index.
-    var rest = o;
+    var rest = params.first + o;
     var base = 0u;
     for (var k = 0u; k < rank; k++) {
         let d = rank - 1u - k;
@@ -47,7 +50,7 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
                 rr = rr / params.shape[d];
             }
         }
-        let v = x[off];
+        let v = x[off - params.x_origin];
         if op == 2u {
             saw_nan = saw_nan || is_nan(v);
             acc = max(acc, v);
@@ -57,5 +60,5 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
     if op == 1u { acc = acc * (1.0 / f32(n)); }
     if saw_nan { acc = acc + bitcast<f32>(0x7fc00000u | (n & 0u)); }
-    y[o] = acc;
+    y[params.y_base + o] = acc;
 }

@@ -1,7 +1,9 @@
 // softmax.wgsl: softmax along one axis of an f32 tensor viewed as [outer, len, inner].
 //
 // Bindings:
-//   @group(0) @binding(0) params: SoftmaxParams   lanes = outer * inner, len, inner
+//   @group(0) @binding(0) params: SoftmaxParams   lanes = outer * inner, len, inner,
+//       x_base / y_base (where the dispatch's first lane starts in X's / Y's bound
+//       window: tensors larger than one binding run in blocks of outer slices)
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
 // One workgroup of 64 per lane (2-D grid of lanes): max, then the sum of
@@ -24,14 +26,16 @@ fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let len = params.len;
     let inner = params.inner;
     let base = (lane / inner) * len * inner + lane % inner;
+    let xb = params.x_base + base;
+    let yb = params.y_base + base;
     // -inf as a runtime value: WGSL rejects non-finite constant expressions.
     var m = bitcast<f32>(0xff800000u | (len & 0u));
-    for (var j = t; j < len; j += 64u) { m = max(m, x[base + j * inner]); }
+    for (var j = t; j < len; j += 64u) { m = max(m, x[xb + j * inner]); }
     m = reduce_max(t, m);
     var s = 0.0;
-    for (var j = t; j < len; j += 64u) { s += exp(x[base + j * inner] - m); }
+    for (var j = t; j < len; j += 64u) { s += exp(x[xb + j * inner] - m); }
     s = reduce_sum(t, s);
     for (var j = t; j < len; j += 64u) {
-        y[base + j * inner] = exp(x[base + j * inner] - m) / s;
+        y[yb + j * inner] = exp(x[xb + j * inner] - m) / s;
     }
 }

@@ -3,7 +3,11 @@
 // Bindings:
 //   @group(0) @binding(0) params: TransposeParams
 //       n = elements, elem_bytes (1, 2, 4 or 8), rank (<= 8),
-//       the output shape, in_strides (input element stride of each output dim)
+//       the output shape, in_strides (input element stride of each output dim),
+//       first (output element of the dispatch's first element: tensors larger than one
+//       binding run in pieces starting at word boundaries; n counts the piece),
+//       x_origin (element where X's bound window starts, a word boundary), y_base (the
+//       word of Y's bound window that holds element `first`)
 //   @group(0) @binding(1) x: array<u32>   input as 32-bit words
 //   @group(0) @binding(2) y: array<u32>   output as 32-bit words
 // One invocation per output word, so sub-word elements (bool, f16, bf16) are
@@ -16,17 +20,17 @@
 @group(0) @binding(1) var<storage, read> x: array<u32>;
 @group(0) @binding(2) var<storage, read_write> y: array<u32>;
 
-// Input element index of output element e.
+// Index in X's bound window of the input element of the piece's element e.
 fn source(e: u32) -> u32 {
     let rank = params.rank;
-    var rest = e;
+    var rest = params.first + e;
     var src = 0u;
     for (var k = 0u; k < rank; k++) {
         let d = rank - 1u - k;
         src += (rest % params.shape[d]) * params.in_strides[d];
         rest = rest / params.shape[d];
     }
-    return src;
+    return src - params.x_origin;
 }
 
 @compute @workgroup_size(256)
@@ -37,7 +41,7 @@ fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     if bytes >= 4u {
         let words = bytes / 4u;
         if w >= n * words { return; }
-        y[w] = x[source(w / words) * words + w % words];
+        y[params.y_base + w] = x[source(w / words) * words + w % words];
         return;
     }
     let per_word = 4u / bytes;
@@ -50,5 +54,5 @@ fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         let v = (x[s / per_word] >> ((s % per_word) * bits)) & mask;
         word = word | (v << (k * bits));
     }
-    y[w] = word;
+    y[params.y_base + w] = word;
 }

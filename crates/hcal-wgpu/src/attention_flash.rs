@@ -136,6 +136,8 @@ fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool, rows_
         n: n as u32,
         k: k as u32,
         flags: if transposed { 2 } else { 0 },
+        // Rows of the stored [rows, cols] matrices either way.
+        ldb: cols as u32,
         // Batch dims [layers, folds], B strides [one matrix, one fold].
         batch_rank: 2,
         ..MatmulParams::default()

@@ -49,6 +49,9 @@ impl WgpuBackend {
     /// lists them) where it can run the product; `:fused`, `:composed`,
     /// `:split` (flash-decoding) and `:flash` pin the attention path, and
     /// `:composedN` pins the composed path with blocks of at most N query rows.
+    /// `:bind=<bytes>` plans every op as if storage bindings held at most
+    /// that many bytes, so tests exercise the splitting of tensors larger
+    /// than one binding on small tensors.
     ///
     /// # Errors
     /// [`Error::UnknownBackend`] when no such adapter or matmul kernel
@@ -59,6 +62,13 @@ impl WgpuBackend {
         let pins = Pins::parse(name, adapter, &suffixes)?;
         let mut backend = Self::from_adapter(&entry)?;
         backend.pipelines.pins = pins;
+        if let Some(cap) = pins.max_binding {
+            // Plan as if bindings were this small (a test device); bindings
+            // within it are within the real limit too.
+            let limit = &mut backend.gpu.limits.max_storage_buffer_binding_size;
+            *limit = (*limit).min(cap);
+            backend.info.limits.insert("max_storage_buffer_binding_size".to_string(), *limit);
+        }
         for suffix in suffixes {
             backend.info.backend = format!("{}:{suffix}", backend.info.backend);
         }

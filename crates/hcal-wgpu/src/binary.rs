@@ -1,10 +1,11 @@
 //! Launchers for `shaders/binary.wgsl`: broadcasting binary ops and broadcast copies.
 
-use hcal_core::{BinaryOp, DType, Result, TensorDesc, broadcast_strides};
+use hcal_core::{BinaryOp, DType, Error, Result, TensorDesc, broadcast_strides};
 
 use crate::params::BinaryParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
+use crate::split::{self, Reads};
 
 /// Highest rank the kernel's parameter block holds.
 pub(crate) const MAX_RANK: usize = crate::params::MAX_DIMS;
@@ -41,14 +42,60 @@ pub(crate) fn record(
         BinaryOp::Min => 5,
     };
     let p = params(code, &c.desc.shape, a_strides, b_strides);
-    ctx.per_item(kernel("binary", "binary"), &p, &[(1, &a.buf), (2, &b.buf), (3, &c.buf)], c.desc.numel())
+    launch(ctx, "binary", p, [a, b], [a_strides, b_strides], c)
+}
+
+/// Run `entry` with block `p` over the output `c`, in pieces of at most one
+/// binding each: ranges of output elements, each operand bound as the window
+/// of what the range reads (whole where it fits one binding), the range's
+/// first index and the windows' origins in the block.
+fn launch(
+    ctx: &mut Ctx<'_>,
+    entry: &'static str,
+    mut p: BinaryParams,
+    [a, b]: [&Operand; 2],
+    [a_strides, b_strides]: [&[usize]; 2],
+    c: &Operand,
+) -> Result<()> {
+    let shape = &c.desc.shape;
+    let max = ctx.max_binding();
+    let read = |o: &Operand, strides| Reads { shape, strides, extra: 0, elem_bytes: 4, whole: o.buf.size() <= max };
+    let reads = [read(a, a_strides), read(b, b_strides)];
+    let pieces = split::strided(c.desc.numel(), 4, &reads, max, ctx.align()).ok_or_else(|| too_large(ctx, c))?;
+    for (i0, i1) in pieces {
+        let (a_first, a_count) = reads[0].range(i0, i1);
+        let (b_first, b_count) = reads[1].range(i0, i1);
+        let (aw, a_origin) = ctx.window(&a.buf, a_first, a_count, 4);
+        let (bw, b_origin) = ctx.window(&b.buf, b_first, b_count, 4);
+        let (cw, c_origin) = ctx.window(&c.buf, i0, i1 - i0, 4);
+        p.n = (i1 - i0) as u32;
+        p.first = i0 as u32;
+        (p.a_origin, p.b_origin, p.out_base) = (a_origin as u32, b_origin as u32, (i0 - c_origin) as u32);
+        // `expand` reads no B: its pipeline has no binding 2.
+        let bindings = if entry == "expand" { vec![(1, aw), (3, cw)] } else { vec![(1, aw), (2, bw), (3, cw)] };
+        ctx.per_item_windows(kernel("binary", entry), &p, &bindings, i1 - i0)?;
+    }
+    Ok(())
+}
+
+/// The error of a broadcast no piece of which fits one binding (`supports` declines it first).
+fn too_large(ctx: &Ctx<'_>, c: &Operand) -> Error {
+    Error::DeviceLimit {
+        backend: ctx.gpu.backend.clone(),
+        limit: "max_storage_buffer_binding_size",
+        max: ctx.max_binding(),
+        requested: (c.desc.numel() * 4) as u64,
+    }
 }
 
 /// `x` (f32) broadcast to `shape`, materialized in a scratch buffer.
 pub(crate) fn expand(ctx: &mut Ctx<'_>, x: &Operand, shape: &[usize]) -> Result<Operand> {
     let n: usize = shape.iter().product();
     let buf = ctx.scratch(n * 4)?;
-    let p = params(0, shape, &broadcast_strides(&x.desc.shape, shape), &[]);
-    ctx.per_item(kernel("binary", "expand"), &p, &[(1, &x.buf), (3, &buf)], n)?;
-    Ok(Operand { buf, desc: TensorDesc::new(shape, DType::F32) })
+    let strides = broadcast_strides(&x.desc.shape, shape);
+    let p = params(0, shape, &strides, &[]);
+    let out = Operand { buf, desc: TensorDesc::new(shape, DType::F32) };
+    // `expand` has no B: X stands in (never bound).
+    launch(ctx, "expand", p, [x, x], [&strides, &strides], &out)?;
+    Ok(out)
 }

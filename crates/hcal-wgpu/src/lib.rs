@@ -18,6 +18,13 @@
 //!   around every recording and submission, device loss by a callback; all
 //!   become hcal [`hcal_core::Error`]s. Signatures beyond a device limit are
 //!   declined by `supports` with the limit named.
+//! - Tensors larger than one storage binding (`max_storage_buffer_binding_size`,
+//!   128 MiB on many devices; buffers may be larger) run in pieces that each
+//!   bind windows of their operands (`split.rs`, `matmul/split.rs`): ranges of
+//!   elements, blocks of rows, and for products blocks of K chained through
+//!   the output (bit-identical to the unsplit product) or, for GEMV, partial
+//!   sums added in a fixed order. Only what no piece fits is declined. The
+//!   `:bind=<bytes>` suffix plans with a smaller binding, for tests.
 //! - Launchers receive the geometry hcal-core resolved when it validated the
 //!   call (`Call::geometry`, read in `dispatch.rs`; `OpSignature::geometry`
 //!   in `support.rs`) and never derive shapes themselves.
@@ -68,6 +75,7 @@ mod record;
 mod reduce;
 mod rotary;
 mod softmax;
+mod split;
 mod support;
 mod template;
 mod transpose;

@@ -5,7 +5,8 @@ use hcal_core::{AxisSplit, Op, Result};
 use crate::binary::expand;
 use crate::params::NormParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand};
+use crate::record::{Ctx, Operand, Window};
+use crate::softmax::for_row_blocks;
 
 /// LayerNormalization `(x - mean) / sqrt(var + eps) * scale + bias` or
 /// RMSNormalization `x / sqrt(mean(x^2) + eps) * scale` over `[axis, rank)`;
@@ -40,12 +41,13 @@ pub(crate) fn record(
         epsilon,
         has_bias: u32::from(bias.is_some()),
         rms: u32::from(rms),
+        ..NormParams::default()
     };
     let bias_binding: &wgpu::Buffer = bias_buf.as_deref().unwrap_or(&scale.buf);
-    ctx.per_row(
-        kernel("norm", "norm"),
-        &params,
-        &[(1, &x.buf), (2, &scale.buf), (3, bias_binding), (4, &y.buf)],
-        split.outer,
-    )
+    // Blocks of whole rows whose windows of X and Y fit one binding.
+    for_row_blocks(ctx, split.outer, split.len, [x, y], |ctx, [r0, r1], [xw, yw], [x_base, y_base]| {
+        let params = NormParams { rows: (r1 - r0) as u32, x_base, y_base, ..params };
+        let bindings = [(1, xw), (2, Window::from(&*scale.buf)), (3, Window::from(bias_binding)), (4, yw)];
+        ctx.per_row_windows(kernel("norm", "norm"), &params, &bindings, r1 - r0)
+    })
 }

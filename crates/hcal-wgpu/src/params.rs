@@ -96,7 +96,10 @@ params_struct! {
         pub(crate) n: u32,
         /// Shared dim.
         pub(crate) k: u32,
-        /// 1: A is stored `[K, M]`; 2: B is stored `[N, K]`; 4: C is present.
+        /// 1: A is stored `[K, M]`; 2: B is stored `[N, K]`; 4: C is present;
+        /// 8: continue (accumulators start from the partial sums Y holds);
+        /// 16: partial (store raw sums, no epilogue). 8 and 16 chain a product
+        /// over blocks of K (see `matmul/split.rs`).
         pub(crate) flags: u32,
         /// Gemm's alpha (1 for MatMul).
         pub(crate) alpha: f32,
@@ -130,6 +133,20 @@ params_struct! {
         pub(crate) out_base: u32,
         /// Elements between `splitk_reduce`'s consecutive output matrices.
         pub(crate) out_batch_stride: u32,
+        /// Elements between consecutive stored rows of A (K, or M when transposed):
+        /// a block of a larger product keeps its operand's full row stride.
+        pub(crate) lda: u32,
+        /// Elements between consecutive stored rows of B (N, or K when transposed).
+        pub(crate) ldb: u32,
+        /// Elements between consecutive rows of Y (N).
+        pub(crate) ldy: u32,
+        /// Where C starts in its bound window (Gemm).
+        pub(crate) c_base: u32,
+        /// `matmul_stage.wgsl`: the first texel column a staging dispatch writes.
+        pub(crate) stage_x0: u32,
+        /// `matmul_stage.wgsl`: the first texel row a staging dispatch writes;
+        /// `matmul_texture.wgsl`: the staged A's first texel row of the dispatch's rows.
+        pub(crate) stage_y0: u32,
     }
 }
 
@@ -198,12 +215,17 @@ params_struct! {
 params_struct! {
     /// `SoftmaxParams` (`shaders/softmax.wgsl`): the tensor as `[outer, len, inner]`.
     SoftmaxParams {
-        /// Softmax lanes `outer * inner` (0 when len is 0).
+        /// Softmax lanes `outer * inner` of this dispatch (0 when len is 0).
         pub(crate) lanes: u32,
         /// Elements per lane.
         pub(crate) len: u32,
         /// Stride between a lane's elements.
         pub(crate) inner: u32,
+        /// Where this dispatch's first lane starts in X's bound window (a
+        /// block of outer slices of a tensor larger than one binding).
+        pub(crate) x_base: u32,
+        /// Where it starts in Y's bound window.
+        pub(crate) y_base: u32,
     }
 }
 
@@ -220,6 +242,11 @@ params_struct! {
         pub(crate) has_bias: u32,
         /// 1: RMSNormalization (else LayerNormalization).
         pub(crate) rms: u32,
+        /// Where this dispatch's first row starts in X's bound window (a
+        /// block of rows of a tensor larger than one binding).
+        pub(crate) x_base: u32,
+        /// Where it starts in Y's bound window.
+        pub(crate) y_base: u32,
     }
 }
 
@@ -238,6 +265,15 @@ params_struct! {
         pub(crate) a_strides: [u32; MAX_DIMS],
         /// B's stride over each output dim (0 where broadcast; `expand` ignores them).
         pub(crate) b_strides: [u32; MAX_DIMS],
+        /// Output index of this dispatch's first element (a piece of a tensor
+        /// larger than one binding).
+        pub(crate) first: u32,
+        /// Element of A where A's bound window starts (subtracted from its offsets).
+        pub(crate) a_origin: u32,
+        /// Element of B where B's bound window starts.
+        pub(crate) b_origin: u32,
+        /// Where output element `first` lies in the output's bound window.
+        pub(crate) out_base: u32,
     }
 }
 
@@ -269,6 +305,13 @@ params_struct! {
         pub(crate) strides: [u32; MAX_DIMS],
         /// 1 where the axis is reduced.
         pub(crate) reduced: [u32; MAX_DIMS],
+        /// Output index of this dispatch's first output (a piece of a
+        /// tensor larger than one binding).
+        pub(crate) first: u32,
+        /// Element of X where X's bound window starts (subtracted from its offsets).
+        pub(crate) x_origin: u32,
+        /// Where output `first` lies in Y's bound window.
+        pub(crate) y_base: u32,
     }
 }
 
@@ -285,6 +328,14 @@ params_struct! {
         pub(crate) shape: [u32; MAX_DIMS],
         /// Input element stride of each output dim.
         pub(crate) in_strides: [u32; MAX_DIMS],
+        /// Output element of this dispatch's first element (a piece of a
+        /// tensor larger than one binding; a word boundary).
+        pub(crate) first: u32,
+        /// Element of X where X's bound window starts (a word boundary;
+        /// subtracted from its element indices).
+        pub(crate) x_origin: u32,
+        /// The word of Y's bound window that holds output element `first`.
+        pub(crate) y_base: u32,
     }
 }
 
@@ -429,7 +480,7 @@ mod tests {
     #[test]
     fn a_declaration_reads_like_hand_written_wgsl() {
         let text = SoftmaxParams::wgsl();
-        assert!(text.contains("struct SoftmaxParams {\n    lanes: u32,\n    len: u32,\n    inner: u32,\n}"), "{text}");
+        assert!(text.contains("struct SoftmaxParams {\n    lanes: u32,\n    len: u32,\n    inner: u32,\n"), "{text}");
         assert!(BinaryParams::wgsl().contains("    shape: array<u32, 8>,\n"));
     }
 }

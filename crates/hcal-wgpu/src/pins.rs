@@ -30,13 +30,20 @@ pub(crate) struct Pins {
     pub(crate) attention: Option<attention::Path>,
     /// Most query rows per block of the composed attention path.
     pub(crate) attention_rows: Option<usize>,
+    /// A lower `max_storage_buffer_binding_size` to plan with (`:bind=`).
+    pub(crate) max_binding: Option<u64>,
 }
+
+/// The smallest `:bind=` accepted: every window holds at least a few rows of
+/// the params arena's and staging's alignment.
+pub(crate) const MIN_BINDING_CAP: u64 = 4096;
 
 /// Whether `suffix` is a pin suffix (without its colon).
 fn is_pin(suffix: &str) -> bool {
     let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
     matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash")
         || suffix.starts_with("mm=")
+        || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
         || matches!(composed_rows, Some(Ok(_)))
 }
 
@@ -71,6 +78,10 @@ impl Pins {
                 "fused" => pins.attention = Some(attention::Path::Fused),
                 "split" => pins.attention = Some(attention::Path::Split),
                 "flash" => pins.attention = Some(attention::Path::Flash),
+                bind if bind.starts_with("bind=") => {
+                    let bytes: u64 = bind[5..].parse().expect("checked by is_pin");
+                    pins.max_binding = Some((bytes / 256 * 256).max(MIN_BINDING_CAP));
+                }
                 mm if mm.starts_with("mm=") => {
                     let kernel = &mm[3..];
                     let path = tiles::parse(kernel).ok_or_else(|| Error::UnknownBackend {
@@ -110,5 +121,9 @@ mod tests {
         assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
         assert_eq!(Pins::parse("n", "wgpu", &["baseline"]).unwrap().matmul, Some(Path::Generic));
         assert!(matches!(Pins::parse("n", "wgpu", &["mm=nope"]), Err(Error::UnknownBackend { .. })));
+        let (adapter, suffixes) = split("wgpu:vulkan:0:bind=100000:baseline");
+        assert_eq!(adapter, "wgpu:vulkan:0");
+        let pins = Pins::parse("n", adapter, &suffixes).unwrap();
+        assert_eq!((pins.max_binding, pins.matmul), (Some(99840), Some(Path::Generic)));
     }
 }

@@ -80,8 +80,82 @@ impl TimedRegion {
     }
 }
 
-/// A dispatch's buffers and texture views, each with its binding slot.
-type Resources<'a> = (&'a [(u32, &'a wgpu::Buffer)], &'a [(u32, &'a wgpu::TextureView)]);
+/// A dispatch's buffer windows and texture views, each with its binding slot.
+type Resources<'a> = (&'a [(u32, Window<'a>)], &'a [(u32, &'a wgpu::TextureView)]);
+
+/// Smallest offset alignment windows use: 256 bytes, WebGPU's largest
+/// allowed `min_storage_buffer_offset_alignment`. A coarser alignment than
+/// the device's is always valid, and the same on every device keeps the
+/// remainders kernels see (and so the code paths tests exercise) alike.
+const WINDOW_ALIGN: u64 = 256;
+
+/// A byte range of a buffer, bound as one storage binding: the whole buffer,
+/// or a window into one larger than `max_storage_buffer_binding_size`.
+///
+/// Tensors larger than one binding are worked on in pieces, each piece
+/// binding windows of its operands. A window starts at an offset aligned
+/// to [`Window::align`] (the device's `min_storage_buffer_offset_alignment`),
+/// so it usually starts a little before the first element a piece needs;
+/// [`Window::elements`] returns where it starts (its origin, an element
+/// index), and the launcher passes element indices minus that origin to the
+/// kernel as bases in its parameters.
+#[derive(Clone, Copy)]
+pub(crate) struct Window<'a> {
+    pub(crate) buf: &'a wgpu::Buffer,
+    /// First byte bound (a multiple of the offset alignment).
+    pub(crate) offset: u64,
+    /// Bytes bound (a multiple of 4, non-zero).
+    pub(crate) size: u64,
+}
+
+impl<'a> From<&'a wgpu::Buffer> for Window<'a> {
+    fn from(buf: &'a wgpu::Buffer) -> Self {
+        Window { buf, offset: 0, size: buf.size() }
+    }
+}
+
+impl<'a> Window<'a> {
+    /// The offset alignment of windows on `gpu`: the device's, at least [`WINDOW_ALIGN`].
+    pub(crate) fn align(gpu: &Gpu) -> u64 {
+        u64::from(gpu.limits.min_storage_buffer_offset_alignment).max(WINDOW_ALIGN)
+    }
+
+    /// The window of `buf` that holds elements `[first, first + count)` of
+    /// `elem_bytes` bytes each: the whole buffer when that fits one binding
+    /// of `max_binding` bytes, else the range from `first`'s byte aligned
+    /// down to `align`, to the end of the last element (rounded up to 4 bytes,
+    /// at least 4). Returns it with its origin: the element index where it
+    /// starts, to subtract from element indices.
+    pub(crate) fn elements(
+        buf: &'a wgpu::Buffer,
+        [first, count]: [usize; 2],
+        elem_bytes: usize,
+        max_binding: u64,
+        align: u64,
+    ) -> (Self, usize) {
+        if buf.size() <= max_binding {
+            return (Self::from(buf), 0);
+        }
+        let lo = (first * elem_bytes) as u64 / align * align;
+        let hi = (((first + count) * elem_bytes) as u64).div_ceil(4) * 4;
+        let size = hi.saturating_sub(lo).max(4).min(buf.size() - lo);
+        (Window { buf, offset: lo, size }, (lo / elem_bytes as u64) as usize)
+    }
+
+    /// The window of `buf` from byte `offset` (aligned by the caller) over
+    /// `bytes` bytes (rounded up to 4, at least 4, within the buffer).
+    pub(crate) fn exact(buf: &'a wgpu::Buffer, offset: u64, bytes: u64) -> Self {
+        let size = (bytes.div_ceil(4) * 4).max(4).min(buf.size() - offset);
+        Window { buf, offset, size }
+    }
+
+    /// Bytes of the binding a window of `count` elements of `elem_bytes`
+    /// needs at most, wherever it starts: the elements plus the slack of
+    /// aligning its start down and its end up to a word.
+    pub(crate) fn bytes_needed(count: usize, elem_bytes: usize, align: u64) -> u64 {
+        ((count * elem_bytes) as u64).div_ceil(4) * 4 + align + 4
+    }
+}
 
 /// The open batch.
 pub(crate) struct Recorder {
@@ -254,16 +328,27 @@ impl Recorder {
                 size: NonZeroU64::new((params.len().max(1) * 4) as u64),
             }),
         }];
-        for &(binding, buffer) in bindings {
-            if buffer.size() > max_binding {
+        for &(binding, w) in bindings {
+            // Each window (not the buffer it lies in) must fit one binding:
+            // launchers split larger tensors into pieces (see `Window`).
+            if w.size > max_binding {
                 return Err(Error::DeviceLimit {
                     backend: gpu.backend.clone(),
                     limit: "max_storage_buffer_binding_size",
                     max: max_binding,
-                    requested: buffer.size(),
+                    requested: w.size,
                 });
             }
-            entries.push(wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() });
+            let resource = if w.offset == 0 && w.size == w.buf.size() {
+                w.buf.as_entire_binding()
+            } else {
+                wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: w.buf,
+                    offset: w.offset,
+                    size: NonZeroU64::new(w.size),
+                })
+            };
+            entries.push(wgpu::BindGroupEntry { binding, resource });
         }
         for &(binding, view) in views {
             entries.push(wgpu::BindGroupEntry { binding, resource: wgpu::BindingResource::TextureView(view) });
@@ -337,6 +422,17 @@ impl Ctx<'_> {
         bindings: &[(u32, &wgpu::Buffer)],
         items: usize,
     ) -> Result<()> {
+        self.per_item_windows(kernel, params, &whole(bindings), items)
+    }
+
+    /// [`Ctx::per_item`] on buffer windows.
+    pub(crate) fn per_item_windows(
+        &mut self,
+        kernel: Kernel,
+        params: &impl Pod,
+        bindings: &[(u32, Window<'_>)],
+        items: usize,
+    ) -> Result<()> {
         if items == 0 {
             return Ok(());
         }
@@ -350,6 +446,17 @@ impl Ctx<'_> {
         kernel: Kernel,
         params: &impl Pod,
         bindings: &[(u32, &wgpu::Buffer)],
+        rows: usize,
+    ) -> Result<()> {
+        self.per_row_windows(kernel, params, &whole(bindings), rows)
+    }
+
+    /// [`Ctx::per_row`] on buffer windows.
+    pub(crate) fn per_row_windows(
+        &mut self,
+        kernel: Kernel,
+        params: &impl Pod,
+        bindings: &[(u32, Window<'_>)],
         rows: usize,
     ) -> Result<()> {
         if rows == 0 {
@@ -367,7 +474,7 @@ impl Ctx<'_> {
         bindings: &[(u32, &wgpu::Buffer)],
         groups: [u32; 3],
     ) -> Result<()> {
-        self.dispatch_with_views(kernel, params, bindings, &[], groups)
+        self.dispatch_windows(kernel, params, &whole(bindings), &[], groups)
     }
 
     /// An explicit grid, with texture views bound besides the buffers.
@@ -379,11 +486,56 @@ impl Ctx<'_> {
         views: &[(u32, &wgpu::TextureView)],
         groups: [u32; 3],
     ) -> Result<()> {
+        self.dispatch_windows(kernel, params, &whole(bindings), views, groups)
+    }
+
+    /// An explicit grid on buffer windows and texture views.
+    pub(crate) fn dispatch_windows(
+        &mut self,
+        kernel: Kernel,
+        params: &impl Pod,
+        bindings: &[(u32, Window<'_>)],
+        views: &[(u32, &wgpu::TextureView)],
+        groups: [u32; 3],
+    ) -> Result<()> {
         if groups.contains(&0) {
             return Ok(());
         }
         self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, views), groups)
     }
+
+    /// `max_storage_buffer_binding_size`: the most bytes one window may bind.
+    pub(crate) fn max_binding(&self) -> u64 {
+        self.gpu.limits.max_storage_buffer_binding_size
+    }
+
+    /// The offset alignment of windows (see [`Window::align`]).
+    pub(crate) fn align(&self) -> u64 {
+        Window::align(self.gpu)
+    }
+
+    /// Contiguous elementwise pieces of `n` elements (see
+    /// [`crate::split::contiguous`]) for operands of at most `elem_bytes` each.
+    pub(crate) fn contiguous(&self, n: usize, elem_bytes: usize) -> Vec<(usize, usize)> {
+        crate::split::contiguous(n, elem_bytes, self.max_binding(), self.align())
+    }
+
+    /// The window of `buf` holding `count` elements of `elem_bytes` from
+    /// element `first`, and its origin (see [`Window::elements`]).
+    pub(crate) fn window<'b>(
+        &self,
+        buf: &'b wgpu::Buffer,
+        first: usize,
+        count: usize,
+        elem_bytes: usize,
+    ) -> (Window<'b>, usize) {
+        Window::elements(buf, [first, count], elem_bytes, self.max_binding(), Window::align(self.gpu))
+    }
+}
+
+/// Whole-buffer windows of `bindings`.
+fn whole<'a>(bindings: &[(u32, &'a wgpu::Buffer)]) -> Vec<(u32, Window<'a>)> {
+    bindings.iter().map(|&(slot, buf)| (slot, Window::from(buf))).collect()
 }
 
 /// A tensor as an op module sees it: its buffer and descriptor (float

@@ -1,10 +1,11 @@
 //! Launcher for `shaders/reduce.wgsl`.
 
-use hcal_core::{ReduceOp, Result, contiguous_strides};
+use hcal_core::{Error, ReduceOp, Result, contiguous_strides};
 
 use crate::params::ReduceParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand};
+use crate::split::{self, Reads};
 
 /// Highest rank the kernel's parameter block holds.
 pub(crate) const MAX_RANK: usize = crate::params::MAX_DIMS;
@@ -27,5 +28,37 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, op: ReduceOp, reduced: &[usize], x: &Ope
         p.strides[d] = strides[d] as u32;
         p.reduced[d] = u32::from(reduced.contains(&d));
     }
-    ctx.per_item(kernel("reduce", "reduce"), &p, &[(1, &x.buf), (2, &y.buf)], y.desc.numel())
+    let (kept_shape, kept_strides, extra) = reads(shape, reduced);
+    let max = ctx.max_binding();
+    let read = Reads { shape: &kept_shape, strides: &kept_strides, extra, elem_bytes: 4, whole: x.buf.size() <= max };
+    let too_large = || Error::DeviceLimit {
+        backend: ctx.gpu.backend.clone(),
+        limit: "max_storage_buffer_binding_size",
+        max,
+        requested: x.buf.size(),
+    };
+    let pieces = split::strided(y.desc.numel(), 4, &[read], max, ctx.align()).ok_or_else(too_large)?;
+    // Ranges of outputs, each reading the window of X its outputs reduce.
+    for (o0, o1) in pieces {
+        let (first, count) = read.range(o0, o1);
+        let (xw, origin) = ctx.window(&x.buf, first, count, 4);
+        let (yw, y_origin) = ctx.window(&y.buf, o0, o1 - o0, 4);
+        p.outputs = (o1 - o0) as u32;
+        p.first = o0 as u32;
+        p.x_origin = origin as u32;
+        p.y_base = (o0 - y_origin) as u32;
+        ctx.per_item_windows(kernel("reduce", "reduce"), &p, &[(1, xw), (2, yw)], o1 - o0)?;
+    }
+    Ok(())
+}
+
+/// How outputs read the input of shape `shape` reduced over `reduced`: the
+/// kept dims' shape and strides (output index -> first input read) and how
+/// far past that first input an output reads.
+pub(crate) fn reads(shape: &[usize], reduced: &[usize]) -> (Vec<usize>, Vec<usize>, usize) {
+    let strides = contiguous_strides(shape);
+    let kept = (0..shape.len()).filter(|d| !reduced.contains(d));
+    let (kept_shape, kept_strides) = kept.map(|d| (shape[d], strides[d])).unzip();
+    let extra = reduced.iter().map(|&d| shape[d].saturating_sub(1) * strides[d]).sum();
+    (kept_shape, kept_strides, extra)
 }

@@ -1,11 +1,11 @@
 //! What a device runs and by which kernels: `supports` (via [`decline`]),
 //! `kernel_variant` and the tier notes of `DeviceInfo`.
 
-use hcal_core::{DType, Geometry, Op, OpSignature};
+use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
 
 use crate::gpu::Gpu;
 use crate::pipeline::Pipelines;
-use crate::{attention, binary, matmul, reduce, transpose};
+use crate::{attention, binary, matmul, reduce, split, transpose};
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
@@ -35,18 +35,28 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 
 /// Why a (validated) signature cannot run on `gpu`, if it cannot: device
 /// limits and kernel bounds, read off the geometry hcal-core resolved.
+///
+/// Tensors larger than one storage binding are split into pieces (see
+/// `split.rs`); only what no piece fits, or what a family does not split,
+/// is declined here, by [`split_decline`].
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
     let outputs = sig.outputs();
     let max_binding = gpu.limits.max_storage_buffer_binding_size;
+    let max_buffer = gpu.limits.max_buffer_size;
+    let mut large = false;
     for d in sig.inputs().iter().flatten().chain(outputs) {
         if d.numel() >= u32::MAX as usize {
             return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
         }
-        // Float tensors also get an f32 copy; that copy must fit one binding.
-        let bytes = (d.numel() * d.dtype.size_bytes().max(4)) as u64;
-        if bytes > max_binding {
-            return Some(format!("{d} needs a {bytes}-byte binding; max_storage_buffer_binding_size is {max_binding}"));
+        // Float tensors also get an f32 copy; it must fit one buffer.
+        let bytes = d.numel() * d.dtype.size_bytes().max(4);
+        if crate::memory::buffer_size(bytes) > max_buffer {
+            return Some(format!("{d} needs a {bytes}-byte buffer; max_buffer_size is {max_buffer}"));
         }
+        large |= !split::whole(bytes, max_binding);
+    }
+    if large && let Some(reason) = split_decline(gpu, sig) {
+        return Some(reason);
     }
     match (sig.op(), sig.geometry()) {
         (Op::Attention(_), Geometry::Attention(g)) => {
@@ -87,6 +97,111 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         _ => {}
     }
     None
+}
+
+/// Why a signature with a tensor larger than one storage binding cannot be
+/// split into pieces that each fit one, if it cannot: the same planners the
+/// launchers split with decide.
+fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
+    let max = gpu.limits.max_storage_buffer_binding_size;
+    let align = crate::record::Window::align(gpu);
+    let f32_bytes = |d: &TensorDesc| d.numel() * 4;
+    let whole = |d: &TensorDesc| split::whole(f32_bytes(d), max);
+    let limit = format!("max_storage_buffer_binding_size ({max} bytes)");
+    let input = |i: usize| sig.input(i);
+    let out = &sig.outputs()[0];
+    match (sig.op(), sig.geometry()) {
+        // Contiguous elementwise work splits into ranges of any size.
+        (Op::Gelu { .. } | Op::Unary(_) | Op::Cast { .. }, _) => None,
+        (Op::Binary(_), Geometry::Broadcast { out_shape, a_strides, b_strides }) => {
+            let read = |d: &TensorDesc, strides| split::Reads {
+                shape: out_shape,
+                strides,
+                extra: 0,
+                elem_bytes: 4,
+                whole: whole(d),
+            };
+            let reads = [read(input(0)?, a_strides), read(input(1)?, b_strides)];
+            split::strided(out.numel(), 4, &reads, max, align).is_none().then(|| {
+                format!("an operand broadcast across a range of outputs exceeds {limit}: it would need a broadcast-aware split")
+            })
+        }
+        (Op::Reduce { .. }, Geometry::Reduce { axes }) => {
+            let x = input(0)?;
+            let (shape, strides, extra) = reduce::reads(&x.shape, axes);
+            let read = split::Reads { shape: &shape, strides: &strides, extra, elem_bytes: 4, whole: whole(x) };
+            split::strided(out.numel(), 4, &[read], max, align).is_none().then(|| {
+                format!("reducing {x} over axes {axes:?}: the inputs of one range of outputs span more than {limit} (it would need partial reductions per window, then a combine)")
+            })
+        }
+        (Op::Transpose { .. }, Geometry::Transpose { perm }) => {
+            let x = input(0)?;
+            let elem = x.dtype.size_bytes();
+            let (shape, strides) = transpose::reads(&x.shape, perm);
+            let read = split::Reads {
+                shape: &shape,
+                strides: &strides,
+                extra: 0,
+                elem_bytes: elem,
+                whole: split::whole(x.numel() * elem, max),
+            };
+            split::strided(x.numel(), elem, &[read], max, align).is_none().then(|| {
+                format!("transposing {x} by {perm:?}: a word of output gathers from more than {limit} of input (it would need a tiled transpose over windows)")
+            })
+        }
+        (Op::Softmax { .. }, Geometry::Softmax(s)) => {
+            split::row_blocks(s.outer, s.len * s.inner, max, align).is_none().then(|| {
+                format!(
+                    "softmax over {} elements strided by {}: one outer slice ({} bytes) exceeds {limit}",
+                    s.len,
+                    s.inner,
+                    s.len * s.inner * 4
+                )
+            })
+        }
+        (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { split: s, .. }) => {
+            let row_ok = crate::record::Window::bytes_needed(s.len, 4, align) <= max && split::whole(s.len * 4, max);
+            (!row_ok).then(|| format!("one normalized row of {} elements exceeds {limit}", s.len))
+        }
+        (Op::MatMul, Geometry::MatMul(g)) => {
+            let totals = [input(0)?.numel(), input(1)?.numel(), out.numel(), 0];
+            let item = matmul::split::Item::new([g.m, g.n, g.k], 0, None, totals, matmul::select::Caps::of(gpu));
+            matmul_decline(&item, gpu, &limit)
+        }
+        (Op::Gemm(attrs), Geometry::Gemm(g)) => {
+            let c = input(2).filter(|_| g.c_strides.is_some());
+            let totals = [input(0)?.numel(), input(1)?.numel(), out.numel(), c.map_or(0, TensorDesc::numel)];
+            let flags = matmul::gemm_flags(attrs, c.is_some());
+            let item =
+                matmul::split::Item::new([g.m, g.n, g.k], flags, g.c_strides, totals, matmul::select::Caps::of(gpu));
+            matmul_decline(&item, gpu, &limit)
+        }
+        (Op::Attention(_), _) => {
+            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
+            Some(format!(
+                "attention binds Q, K, V, the mask and the caches whole; {big} exceeds {limit} (it would need windows per batch and head)"
+            ))
+        }
+        (Op::RotaryEmbedding(_), _) => {
+            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
+            Some(format!(
+                "RotaryEmbedding binds its tensors whole; {big} exceeds {limit} (it would need windows of whole rows)"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Why a product with an operand larger than one binding cannot be split
+/// (the simple kernel splits whatever any kernel can).
+fn matmul_decline(item: &matmul::split::Item, gpu: &Gpu, limit: &str) -> Option<String> {
+    let caps = matmul::select::Caps::of(gpu);
+    matmul::split::plan(item, matmul::tiles::Path::Generic, caps).is_none().then(|| {
+        format!(
+            "MatMul {}x{}x{} (M x N x K): a single row of an operand exceeds {limit} (only rows, columns and steps of K are split)",
+            item.m, item.n, item.k
+        )
+    })
 }
 
 /// The shader family and entry point(s) a signature runs, for `kernel_variant`.

@@ -4,7 +4,7 @@ use hcal_core::{GeluApproximation, Op, Result, UnaryOp};
 
 use crate::params::UnaryParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand};
+use crate::record::{Ctx, Operand, Window};
 
 /// The shader's op code of a unary op or Gelu.
 fn code(op: &Op) -> u32 {
@@ -25,12 +25,14 @@ fn code(op: &Op) -> u32 {
     }
 }
 
-/// `Y = f(X)` elementwise.
+/// `Y = f(X)` elementwise, in pieces of at most one binding each (windows
+/// starting exactly at the piece, so the kernel indexes from 0).
 pub(crate) fn record(ctx: &mut Ctx<'_>, op: &Op, x: &Operand, y: &Operand) -> Result<()> {
-    ctx.per_item(
-        kernel("unary", "unary"),
-        &UnaryParams { n: x.n(), op: code(op) },
-        &[(1, &x.buf), (2, &y.buf)],
-        x.desc.numel(),
-    )
+    for (i0, len) in ctx.contiguous(x.desc.numel(), 4) {
+        let (offset, bytes) = ((i0 * 4) as u64, (len * 4) as u64);
+        let bindings = [(1, Window::exact(&x.buf, offset, bytes)), (2, Window::exact(&y.buf, offset, bytes))];
+        let params = UnaryParams { n: len as u32, op: code(op) };
+        ctx.per_item_windows(kernel("unary", "unary"), &params, &bindings, len)?;
+    }
+    Ok(())
 }

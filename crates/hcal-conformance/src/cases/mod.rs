@@ -10,6 +10,7 @@ use crate::case::Case;
 mod attention;
 mod data;
 mod elementwise;
+mod large;
 mod linear;
 mod normalization;
 
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(attention::cases());
     cases.extend(elementwise::cases());
     cases.extend(data::cases());
+    cases.extend(large::cases());
     let mut seen = std::collections::HashSet::new();
     for case in &mut cases {
         assert!(seen.insert(case.name.clone()), "duplicate conformance case name {}", case.name);

@@ -21,6 +21,7 @@
 //! - [`staging`]: texture staging and the texture tiles' launch.
 
 pub(crate) mod select;
+pub(crate) mod split;
 pub(crate) mod staging;
 pub(crate) mod tiles;
 
@@ -55,6 +56,9 @@ fn params(p: &Problem<'_>) -> MatmulParams {
         y_batch_stride: p.y_batch_stride.unwrap_or(p.m * p.n) as u32,
         splits: 1,
         split_steps: p.k as u32,
+        lda: if p.flags & 1 != 0 { p.m } else { p.k } as u32,
+        ldb: if p.flags & 2 != 0 { p.k } else { p.n } as u32,
+        ldy: p.n as u32,
         ..MatmulParams::default()
     };
     for (i, ((&d, &sa), &sb)) in p.batch.iter().zip(&p.a_strides).zip(&p.b_strides).enumerate() {
@@ -72,10 +76,33 @@ fn params(p: &Problem<'_>) -> MatmulParams {
 /// K splits of a GEMV: one per 512 steps of K (at most 64) when few output
 /// columns leave workgroups idle, else 1.
 fn gemv_splits(p: &Problem<'_>) -> usize {
-    if p.n <= 256 && p.k >= 2048 { (p.k / 512).min(64) } else { 1 }
+    gemv_splits_of(p.n, p.k)
 }
 
-/// Record `path` on `p`.
+/// [`gemv_splits`] of a product with `n` columns and `k` steps.
+pub(crate) fn gemv_splits_of(n: usize, k: usize) -> usize {
+    if n <= 256 && k >= 2048 { (k / 512).min(64) } else { 1 }
+}
+
+/// The grid of a buffer kernel (`path` not a texture tile) on `m` x `n`
+/// outputs of `batch` matrices.
+pub(crate) fn groups(path: Path, m: usize, n: usize, batch: usize) -> [u32; 3] {
+    let batch = batch as u32;
+    match path {
+        Path::Generic => [n.div_ceil(32) as u32, m.div_ceil(32) as u32, batch],
+        Path::Gemv => [n.div_ceil(64) as u32, 1, batch],
+        Path::Smem => [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch],
+        Path::Tiled(v) => {
+            let t = TILES[v as usize];
+            let x = (n / 4).div_ceil((t.cols4 * t.wgx) as usize);
+            let y = m.div_ceil((t.rows * t.wgy) as usize);
+            [x as u32, y as u32, batch]
+        }
+    }
+}
+
+/// Record `path` on `p`: with whole buffers when each fits one storage
+/// binding, else in pieces (`split.rs`).
 pub(crate) fn launch(
     ctx: &mut Ctx<'_>,
     p: &Problem<'_>,
@@ -84,6 +111,14 @@ pub(crate) fn launch(
     b: &Operand,
     y: &Operand,
 ) -> Result<()> {
+    let max = ctx.max_binding();
+    let fits = |buf: &wgpu::Buffer| buf.size() <= max;
+    let whole = fits(&a.buf) && fits(&b.buf) && fits(&y.buf) && p.c.is_none_or(|(c, _)| fits(&c.buf));
+    // Steps of K one dispatch takes (a GEMV: per slice).
+    let steps = if path == Path::Gemv { p.k.div_ceil(gemv_splits(p)) } else { p.k };
+    if !whole || steps > split::max_steps(path, Caps::of(ctx.gpu)) {
+        return split::launch(ctx, p, path, a, b, y);
+    }
     let mut params = params(p);
     let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
     let batch = p.batch_count() as u32;
@@ -112,20 +147,10 @@ pub(crate) fn launch(
     }
     if let Path::Tiled(v) = path {
         if TILES[v as usize].texture() {
-            return staging::launch_texture(ctx, p, &params, v, a, b, y);
+            return staging::launch_texture(ctx, p, &params, v, a, b, y, p.m.max(1));
         }
     }
-    let groups = match path {
-        Path::Generic => [p.n.div_ceil(32) as u32, p.m.div_ceil(32) as u32, batch],
-        Path::Gemv => [p.n.div_ceil(64) as u32, 1, batch],
-        Path::Smem => [p.n.div_ceil(64) as u32, p.m.div_ceil(64) as u32, batch],
-        Path::Tiled(v) => {
-            let t = TILES[v as usize];
-            let x = (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize);
-            let y = p.m.div_ceil((t.rows * t.wgy) as usize);
-            [x as u32, y as u32, batch]
-        }
-    };
+    let groups = groups(path, p.m, p.n, p.batch_count());
     ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
 }
 

@@ -37,6 +37,48 @@ impl Problem<'_> {
         self.batch.iter().product()
     }
 
+    /// Item `z` of the batch as a product of its own: no batch dims, the
+    /// item's matrices' offsets as bases (a batched product larger than one
+    /// storage binding runs item by item).
+    pub(crate) fn item(&self, z: usize) -> Self {
+        let [mut a, mut b, mut y] = self.bases;
+        let mut rest = z;
+        for d in (0..self.batch.len()).rev() {
+            let idx = rest % self.batch[d];
+            rest /= self.batch[d];
+            a += idx * self.a_strides[d];
+            b += idx * self.b_strides[d];
+        }
+        y += z * self.y_batch_stride.unwrap_or(self.m * self.n);
+        Problem {
+            batch: Vec::new(),
+            a_strides: Vec::new(),
+            b_strides: Vec::new(),
+            bases: [a, b, y],
+            y_batch_stride: None,
+            ..self.clone()
+        }
+    }
+
+    /// Elements from the start of each of A, B, Y and C's buffers up to the
+    /// last one the product reads or writes, over every batch item (0 for an
+    /// absent C or an empty batch).
+    pub(crate) fn touched(&self) -> [usize; 4] {
+        let count = self.batch_count();
+        if count == 0 {
+            return [0; 4];
+        }
+        let last = |strides: &[usize]| -> usize { self.batch.iter().zip(strides).map(|(d, s)| (d - 1) * s).sum() };
+        let y_stride = self.y_batch_stride.unwrap_or(self.m * self.n);
+        let c = self.c.map_or(0, |(_, [sm, sn])| (self.m.max(1) - 1) * sm + (self.n.max(1) - 1) * sn + 1);
+        [
+            self.bases[0] + last(&self.a_strides) + self.m * self.k,
+            self.bases[1] + last(&self.b_strides) + self.k * self.n,
+            self.bases[2] + (count - 1) * y_stride + self.m * self.n,
+            c,
+        ]
+    }
+
     /// The tuning class: dims rounded up to powers of two, and which operands are transposed.
     pub(crate) fn class(&self) -> String {
         let b = |x: usize| x.max(1).next_power_of_two();
@@ -59,6 +101,10 @@ pub(crate) struct Caps {
     pub(crate) simd_cpu: bool,
     /// `max_compute_workgroups_per_dimension`.
     pub(crate) max_groups: u32,
+    /// `max_storage_buffer_binding_size`: operands beyond it are split (`split.rs`).
+    pub(crate) max_binding: u64,
+    /// The offset alignment of buffer windows (see `record::Window::align`).
+    pub(crate) align: u64,
 }
 
 impl Caps {
@@ -69,6 +115,8 @@ impl Caps {
             max_layers: gpu.limits.max_texture_array_layers,
             simd_cpu: gpu.simd_cpu,
             max_groups: gpu.limits.max_compute_workgroups_per_dimension,
+            max_binding: gpu.limits.max_storage_buffer_binding_size,
+            align: crate::record::Window::align(gpu),
         }
     }
 }
@@ -121,8 +169,23 @@ pub(crate) fn tuning_set(runnable: Vec<Path>, caps: Caps, m: usize) -> Vec<Path>
     order
 }
 
-/// The paths that can run `p`, best guess first.
+/// The paths that can run `p`, best guess first: of [`paths_for`], those
+/// that can split it where an operand exceeds one storage binding (the
+/// simple kernel, last, can split every product `supports` accepts).
 pub(crate) fn candidates(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
+    let item = super::split::Item::of(p, caps);
+    let mut paths = paths_for(p, caps);
+    if !item.whole() {
+        paths.retain(|&path| super::split::plan(&item, path, caps).is_some());
+        if paths.is_empty() {
+            paths.push(Path::Generic);
+        }
+    }
+    paths
+}
+
+/// The paths whose kernels can run `p`, best guess first.
+fn paths_for(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
     let (trans_a, trans_b) = (p.flags & 1 != 0, p.flags & 2 != 0);
     if trans_a {
         return vec![Path::Generic];

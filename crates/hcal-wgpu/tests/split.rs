@@ -1,0 +1,273 @@
+//! Tensors larger than one storage binding run in pieces (`split.rs`,
+//! `matmul/split.rs`). The `:bind=<bytes>` suffix makes the backend plan as
+//! if bindings held only that much, so every splitting path runs here on
+//! small tensors, on every adapter, and each result is compared with the
+//! unsplit run of the same adapter: bit-identical for every op (a block of K
+//! continues each output's fma chain; elementwise, row-wise and strided
+//! pieces compute each element as the whole op does), except the GEMV path,
+//! which splits K into partial sums and is held to a rounding bound instead.
+//! Signatures no piece of which fits are declined, naming the limit.
+//!
+//! Without an adapter each test says so and passes, unless
+//! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
+
+use hcal_core::{
+    Backend, BackendExt, BinaryOp, DType, Gemm, Instruments, Op, OpSignature, ReduceOp, Support, TensorDesc, UnaryOp,
+};
+use hcal_wgpu::WgpuBackend;
+
+mod common;
+use common::open;
+
+/// The binding cap of the split runs: 1024 f32 elements per binding, so
+/// the shapes below split into several pieces along every dim.
+const CAP: &str = "bind=4096";
+
+/// Deterministic values in [-1, 1) with varied low bits.
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// Bytes of `desc` filled from [`values`] (f16/bf16 rounded, bools from the sign).
+fn input_bytes(desc: &TensorDesc, seed: u64) -> Vec<u8> {
+    let v = values(desc.numel(), seed);
+    match desc.dtype {
+        DType::F32 => bytemuck::cast_slice(&v).to_vec(),
+        DType::F16 => v.iter().flat_map(|&x| half::f16::from_f32(x).to_le_bytes()).collect(),
+        DType::BF16 => v.iter().flat_map(|&x| half::bf16::from_f32(x).to_le_bytes()).collect(),
+        DType::Bool => v.iter().map(|&x| u8::from(x > 0.0)).collect(),
+        DType::I64 => v.iter().flat_map(|&x| ((x * 100.0) as i64).to_le_bytes()).collect(),
+    }
+}
+
+/// Run `op` on `inputs` (seeded by position), returning the outputs' bytes,
+/// or `None` when the backend declines the signature (with its reason).
+fn run(backend: &WgpuBackend, op: &Op, inputs: &[TensorDesc]) -> Result<Vec<Vec<u8>>, String> {
+    let sig = OpSignature::new(op.clone(), inputs.iter().cloned().map(Some).collect()).expect("valid case");
+    if let Support::Unsupported(why) = backend.supports(&sig) {
+        return Err(why);
+    }
+    let ins: Vec<_> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let t = backend.alloc(d).unwrap();
+            backend.write(&t, &input_bytes(d, i as u64 + 1)).unwrap();
+            t
+        })
+        .collect();
+    let outs: Vec<_> = sig.outputs().iter().map(|d| backend.alloc(d).unwrap()).collect();
+    let in_refs: Vec<_> = ins.iter().collect();
+    let out_refs: Vec<_> = outs.iter().collect();
+    backend.run(op, &in_refs, &out_refs).unwrap_or_else(|e| panic!("{op:?} on {inputs:?}: {e}"));
+    let bytes = outs.iter().map(|t| backend.read(t).unwrap()).collect();
+    for t in ins.iter().chain(&outs) {
+        backend.free(t).unwrap();
+    }
+    Ok(bytes)
+}
+
+fn f32s(shape: &[usize]) -> TensorDesc {
+    TensorDesc::new(shape.to_vec(), DType::F32)
+}
+
+/// The unsplit and the split backend of every adapter (`suffix` appended to both).
+fn pairs(suffix: &str) -> Vec<(WgpuBackend, WgpuBackend)> {
+    let mut out = Vec::new();
+    for name in hcal_wgpu::adapter_names() {
+        let (Some(whole), Some(split)) = (open(&format!("{name}{suffix}")), open(&format!("{name}{suffix}:{CAP}")))
+        else {
+            continue;
+        };
+        out.push((whole, split));
+    }
+    if out.is_empty() {
+        // Says so (or panics under HCAL_REQUIRE_ADAPTER=1).
+        let _ = open("wgpu");
+    }
+    let names: Vec<_> = out.iter().map(|(_, s)| s.info().backend.clone()).collect();
+    eprintln!("split runs on {names:?}");
+    out
+}
+
+#[test]
+fn the_binding_cap_is_what_the_backend_plans_with() {
+    for (whole, split) in pairs("") {
+        let limit = |b: &WgpuBackend| b.info().limits["max_storage_buffer_binding_size"];
+        assert_eq!(limit(&split), 4096);
+        assert!(limit(&whole) > 4096);
+    }
+}
+
+#[test]
+fn split_elementwise_rowwise_and_strided_ops_are_bit_identical() {
+    let x16 = TensorDesc::new([3000], DType::F16);
+    let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
+        (Op::Unary(UnaryOp::Silu), vec![f32s(&[3001])]),
+        (Op::Unary(UnaryOp::Exp), vec![x16.clone()]),
+        (Op::Cast { to: DType::F16 }, vec![f32s(&[2999])]),
+        (Op::Cast { to: DType::F32 }, vec![x16]),
+        (Op::Cast { to: DType::Bool }, vec![TensorDesc::new([2050], DType::BF16)]),
+        (Op::Cast { to: DType::Bool }, vec![TensorDesc::new([1500], DType::I64)]),
+        (Op::Binary(BinaryOp::Add), vec![f32s(&[3003]), f32s(&[3003])]),
+        (Op::Binary(BinaryOp::Mul), vec![f32s(&[50, 70]), f32s(&[70])]),
+        (Op::Binary(BinaryOp::Sub), vec![f32s(&[40, 1, 30]), f32s(&[1, 50, 30])]),
+        (
+            Op::Binary(BinaryOp::Div),
+            vec![TensorDesc::new([2, 3, 700], DType::BF16), TensorDesc::new([3, 1], DType::BF16)],
+        ),
+        (Op::Transpose { perm: Some(vec![1, 0, 2]) }, vec![f32s(&[40, 50, 3])]),
+        (Op::Transpose { perm: Some(vec![0, 2, 1]) }, vec![TensorDesc::new([30, 20, 7], DType::F16)]),
+        (Op::Transpose { perm: Some(vec![0, 2, 1]) }, vec![TensorDesc::new([30, 20, 7], DType::Bool)]),
+        // Moving the outer axis inward: many short pieces, still exact.
+        (Op::Transpose { perm: Some(vec![1, 0]) }, vec![f32s(&[2000, 3])]),
+        (Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![1]), keepdims: false }, vec![f32s(&[30, 20, 40])]),
+        (Op::Reduce { op: ReduceOp::Max, axes: Some(vec![2]), keepdims: true }, vec![f32s(&[30, 20, 40])]),
+        (Op::Softmax { axis: -1 }, vec![f32s(&[50, 100])]),
+        (Op::Softmax { axis: 1 }, vec![f32s(&[4, 30, 20])]),
+        (Op::LayerNormalization { axis: -1, epsilon: 1e-5 }, vec![f32s(&[40, 64]), f32s(&[64]), f32s(&[64])]),
+        (
+            Op::RmsNormalization { axis: -1, epsilon: 1e-6 },
+            vec![TensorDesc::new([33, 96], DType::F16), TensorDesc::new([96], DType::F16)],
+        ),
+    ];
+    for (whole, split) in pairs("") {
+        for (op, inputs) in &cases {
+            let want = run(&whole, op, inputs).expect("unsplit runs");
+            let got = run(&split, op, inputs).unwrap_or_else(|why| panic!("split declined {op:?} {inputs:?}: {why}"));
+            assert!(got == want, "{}: {op:?} on {inputs:?} differs when split", whole.info().backend);
+        }
+    }
+}
+
+#[test]
+fn what_no_piece_fits_is_declined_naming_the_limit() {
+    let attention = Op::Attention(hcal_core::Attention::default());
+    let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
+        // Each output reduces inputs spread across more than a binding.
+        (Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![0]), keepdims: false }, vec![f32s(&[2000, 3])]),
+        // One softmax lane strides across more than a binding.
+        (Op::Softmax { axis: 0 }, vec![f32s(&[300, 5])]),
+        // One normalized row exceeds a binding.
+        (Op::RmsNormalization { axis: -1, epsilon: 1e-6 }, vec![f32s(&[3, 2000]), f32s(&[2000])]),
+        // Attention binds its tensors whole.
+        (attention, vec![f32s(&[1, 2, 600, 8]), f32s(&[1, 2, 60, 8]), f32s(&[1, 2, 60, 8])]),
+    ];
+    for (_, split) in pairs("") {
+        for (op, inputs) in &cases {
+            let why = run(&split, op, inputs).expect_err("declined");
+            assert!(why.contains("max_storage_buffer_binding_size"), "{op:?}: {why}");
+        }
+    }
+}
+
+/// `(op, A, B, C)` products that split along rows, columns and K.
+fn products() -> Vec<(Op, Vec<TensorDesc>)> {
+    let gemm = |trans_a, trans_b, alpha, beta| Op::Gemm(Gemm { alpha, beta, trans_a, trans_b });
+    vec![
+        (Op::MatMul, vec![f32s(&[37, 29]), f32s(&[29, 36])]),
+        (Op::MatMul, vec![f32s(&[37, 29]), f32s(&[29, 260])]),
+        (Op::MatMul, vec![f32s(&[3, 1, 33, 19]), f32s(&[2, 19, 264])]),
+        (Op::MatMul, vec![f32s(&[130, 67]), f32s(&[67, 132])]),
+        (Op::MatMul, vec![f32s(&[200, 900]), f32s(&[900, 8])]),
+        (Op::MatMul, vec![f32s(&[2, 70, 64]), f32s(&[2, 64, 68])]),
+        (Op::MatMul, vec![TensorDesc::new([20, 50], DType::F16), TensorDesc::new([50, 72], DType::F16)]),
+        (Op::MatMul, vec![f32s(&[5, 0]), f32s(&[0, 300])]),
+        (gemm(false, true, 1.0, 0.0), vec![f32s(&[150, 45]), f32s(&[300, 45])]),
+        (gemm(false, false, 0.5, 2.0), vec![f32s(&[64, 40]), f32s(&[40, 48]), f32s(&[64, 48])]),
+        (gemm(true, false, 1.5, -1.0), vec![f32s(&[50, 70]), f32s(&[50, 33]), f32s(&[33])]),
+        (gemm(true, true, 1.0, 1.0), vec![f32s(&[40, 30]), f32s(&[60, 40]), f32s(&[30, 1])]),
+        // A row of A longer than a binding: blocks of K split it.
+        (Op::MatMul, vec![f32s(&[3, 2000]), f32s(&[2000, 4])]),
+    ]
+}
+
+#[test]
+fn split_products_are_bit_identical_on_every_kernel() {
+    let mut names = vec![String::new()];
+    names.extend(hcal_wgpu::matmul_kernel_names().into_iter().filter(|n| n != "gemv").map(|n| format!(":mm={n}")));
+    let mut ran = std::collections::BTreeSet::new();
+    for suffix in names {
+        for (whole, split) in pairs(&suffix) {
+            for (op, inputs) in &products() {
+                let sig = OpSignature::new(op.clone(), inputs.iter().cloned().map(Some).collect()).unwrap();
+                let kernel = split.kernel_variant(&sig).unwrap_or_default();
+                let name = kernel.split(':').nth(1).unwrap_or_default().split('@').next().unwrap_or_default();
+                ran.insert((split.info().features.iter().any(|f| f == "subgroups"), name.to_string()));
+                let want = run(&whole, op, inputs).expect("unsplit runs");
+                let got = run(&split, op, inputs).unwrap_or_else(|why| panic!("split declined {op:?}: {why}"));
+                let who = &split.info().backend;
+                let diff = bytemuck::cast_slice::<u8, u32>(&got[0])
+                    .iter()
+                    .zip(bytemuck::cast_slice::<u8, u32>(&want[0]))
+                    .position(|(g, w)| g != w);
+                assert!(diff.is_none(), "{who}: {op:?} on {inputs:?}: first differing output {diff:?}");
+            }
+        }
+    }
+    // Split products reached every kernel family: the storage-buffer and
+    // workgroup-memory tiles, and the texture tiles where there are subgroups.
+    let reached = |prefix: &str| ran.iter().any(|(_, k)| k.starts_with(prefix));
+    if !ran.is_empty() {
+        assert!(reached("tiled-") && reached("smem-") && reached("matmul-4x4"), "kernels: {ran:?}");
+    }
+    if ran.iter().any(|(subgroups, _)| *subgroups) {
+        assert!(reached("texture-"), "kernels: {ran:?}");
+    }
+}
+
+/// GEMV splits K into partial sums: deterministic, and within rounding of
+/// the f64 product.
+#[test]
+fn split_gemv_is_deterministic_and_within_rounding() {
+    let (k, n) = (3000, 20);
+    let op = Op::MatMul;
+    let inputs = [f32s(&[1, k]), f32s(&[k, n])];
+    let (a, b) = (values(k, 1), values(k * n, 2));
+    for (_, split) in pairs("") {
+        let first = run(&split, &op, &inputs).unwrap();
+        assert_eq!(first, run(&split, &op, &inputs).unwrap(), "reruns are bit-identical");
+        let got: &[f32] = bytemuck::cast_slice(&first[0]);
+        for j in 0..n {
+            let exact: f64 = (0..k).map(|p| f64::from(a[p]) * f64::from(b[p * n + j])).sum();
+            let scale: f64 = (0..k).map(|p| (f64::from(a[p]) * f64::from(b[p * n + j])).abs()).sum();
+            let bound = scale * k as f64 * f64::from(f32::EPSILON);
+            assert!((f64::from(got[j]) - exact).abs() <= bound, "column {j}: {} vs {exact}", got[j]);
+        }
+    }
+}
+
+/// Mesa's CPU drivers end an invocation's loops after 65535 iterations in
+/// all; long products run there as chained blocks of K (see
+/// `matmul::split::max_steps`), so every kernel finishes them, bit-identical
+/// to the simple kernel.
+#[test]
+fn long_products_finish_on_every_kernel() {
+    let shapes = [
+        (Op::MatMul, vec![f32s(&[3, 9000]), f32s(&[9000, 8])]),
+        (Op::MatMul, vec![f32s(&[5, 40000]), f32s(&[40000, 4])]),
+    ];
+    for adapter in hcal_wgpu::adapter_names() {
+        let Some(simple) = open(&format!("{adapter}:baseline")) else { return };
+        let want: Vec<_> = shapes.iter().map(|(op, inputs)| run(&simple, op, inputs).unwrap()).collect();
+        for (op, inputs) in &shapes {
+            let bits = run(&simple, op, inputs).unwrap();
+            assert!(bytemuck::cast_slice::<u8, f32>(&bits[0]).iter().all(|v| v.is_finite()), "{adapter}: {inputs:?}");
+        }
+        for name in hcal_wgpu::matmul_kernel_names() {
+            let Some(backend) = open(&format!("{adapter}:mm={name}")) else { return };
+            for ((op, inputs), want) in shapes.iter().zip(&want) {
+                let got = run(&backend, op, inputs).unwrap();
+                assert!(got == *want, "{adapter}:mm={name} on {inputs:?} differs from the simple kernel");
+            }
+        }
+    }
+}
