@@ -124,7 +124,12 @@ fn judge(
         let v = input
             .as_ref()
             .map(|i| i.generator.values(&i.desc, &mut Rng::new(case.seed ^ (slot as u64 + 1).wrapping_mul(0x9E37))));
-        input_bytes.push(v.as_ref().zip(input.as_ref()).map(|(v, i)| from_f64(i.desc.dtype, v)));
+        let bytes = v.as_ref().zip(input.as_ref()).map(|(v, i)| from_f64(i.desc.dtype, v));
+        // What the tolerance model sees is what the bytes hold: exact for
+        // element dtypes (generators round), and for block-quantized inputs the
+        // dequantized values (re-quantizing dequantized values can move a scale).
+        let v = bytes.as_ref().zip(input.as_ref()).map(|(b, i)| to_f64(i.desc.dtype, b));
+        input_bytes.push(bytes);
         values.push(v);
     }
     let reference = execute(oracle, case, signature, &input_bytes).map_err(|e| format!("reference failed: {e}"))?;

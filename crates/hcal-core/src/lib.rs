@@ -47,6 +47,7 @@ mod infer;
 mod instruments;
 mod op;
 mod probe;
+pub mod quant;
 mod tensor;
 mod wrapper;
 

@@ -36,6 +36,9 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 /// Why a (validated) signature cannot run on `gpu`, if it cannot: device
 /// limits and kernel bounds, read off the geometry hcal-core resolved.
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
+    if let Some(d) = sig.inputs().iter().flatten().find(|d| d.dtype.is_quantized()) {
+        return Some(format!("{} operands ({d}) have no WGSL kernel yet (the quantized GEMV is not written)", d.dtype));
+    }
     let outputs = sig.outputs();
     let max_binding = gpu.limits.max_storage_buffer_binding_size;
     for d in sig.inputs().iter().flatten().chain(outputs) {

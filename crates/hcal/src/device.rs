@@ -129,6 +129,7 @@ impl Device {
     /// [`Error::ByteLength`] when `data.len()` differs from `desc.numel()`; as [`Device::alloc`].
     pub fn tensor_from_f32(&self, desc: TensorDesc, data: &[f32]) -> Result<DeviceTensor> {
         check_len(&desc, data.len())?;
+        desc.byte_len()?;
         let bytes = encode_f32(desc.dtype, data);
         self.tensor_from_bytes(desc, &bytes)
     }
@@ -397,6 +398,7 @@ impl DeviceTensor {
     /// [`Error::ByteLength`] when `data.len()` differs from the element count; device errors.
     pub fn write_f32(&self, data: &[f32]) -> Result<()> {
         check_len(self.desc(), data.len())?;
+        self.desc().byte_len()?;
         self.write_bytes(&encode_f32(self.dtype(), data))
     }
 
@@ -445,9 +447,14 @@ fn check_len(desc: &TensorDesc, len: usize) -> Result<()> {
     })
 }
 
-/// `data` in `dtype`'s little-endian storage format.
+/// `data` in `dtype`'s little-endian storage format; block-quantized dtypes
+/// are quantized with GGML's reference rounding ([`hcal_core::quant::quantize`];
+/// the caller checked that `data` is whole blocks).
 fn encode_f32(dtype: DType, data: &[f32]) -> Vec<u8> {
     match dtype {
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => {
+            hcal_core::quant::quantize(dtype, data).expect("byte_len checked whole blocks")
+        }
         DType::F32 => data.iter().flat_map(|x| x.to_le_bytes()).collect(),
         DType::F16 => data.iter().flat_map(|&x| f16::from_f32(x).to_le_bytes()).collect(),
         DType::BF16 => data.iter().flat_map(|&x| bf16::from_f32(x).to_le_bytes()).collect(),
@@ -466,6 +473,9 @@ fn decode_f32(dtype: DType, bytes: &[u8]) -> Vec<f32> {
         })
     }
     match dtype {
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => hcal_core::quant::dequantize(dtype, bytes)
+            .map(|v| v.into_iter().map(|x| x as f32).collect())
+            .expect("a tensor holds whole blocks"),
         DType::F32 => chunks::<4>(bytes).map(f32::from_le_bytes).collect(),
         DType::F16 => chunks::<2>(bytes).map(|b| f16::from_le_bytes(b).to_f32()).collect(),
         DType::BF16 => chunks::<2>(bytes).map(|b| bf16::from_le_bytes(b).to_f32()).collect(),

@@ -12,6 +12,7 @@ mod data;
 mod elementwise;
 mod linear;
 mod normalization;
+mod quantized;
 
 /// Every case, each with a seed derived from its name (FNV-1a), so adding a
 /// case never changes another case's inputs.
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(attention::cases());
     cases.extend(elementwise::cases());
     cases.extend(data::cases());
+    cases.extend(quantized::cases());
     let mut seen = std::collections::HashSet::new();
     for case in &mut cases {
         assert!(seen.insert(case.name.clone()), "duplicate conformance case name {}", case.name);
