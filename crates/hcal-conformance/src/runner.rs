@@ -124,8 +124,22 @@ fn judge(
         let v = input
             .as_ref()
             .map(|i| i.generator.values(&i.desc, &mut Rng::new(case.seed ^ (slot as u64 + 1).wrapping_mul(0x9E37))));
-        let bytes = v.as_ref().zip(input.as_ref()).map(|(v, i)| try_from_f64(i.desc.dtype, v, "input bytes"));
-        input_bytes.push(bytes.transpose().map_err(|e| e.to_string())?);
+        let bytes = v
+            .as_ref()
+            .zip(input.as_ref())
+            .map(|(v, i)| try_from_f64(i.desc.dtype, v, "input bytes"))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        // What the tolerance model sees is what the bytes hold: exact for
+        // element dtypes (generators round), and for block-quantized inputs the
+        // dequantized values (re-quantizing dequantized values can move a scale).
+        let v = bytes
+            .as_ref()
+            .zip(input.as_ref())
+            .map(|(b, i)| try_to_f64(i.desc.dtype, b, "input values"))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        input_bytes.push(bytes);
         values.push(v);
     }
     let reference = execute(oracle, case, signature, &input_bytes).map_err(|e| format!("reference failed: {e}"))?;

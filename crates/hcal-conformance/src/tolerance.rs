@@ -92,12 +92,13 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
         (Op::MatMul, Geometry::MatMul(g)) => {
             let (a, b) = (abs(data.required(0)), abs(data.required(1)));
             let magnitude = hcal_cpu::matmul::matmul(g, &a, &b);
-            magnitude.iter().map(|m| gamma(g.k) * m).collect()
+            let k = g.k + dequantize_roundings(data);
+            magnitude.iter().map(|m| gamma(k) * m).collect()
         }
         (Op::Gemm(attrs), Geometry::Gemm(g)) => {
             let (a, b) = (abs(data.required(0)), abs(data.required(1)));
             let product = hcal_cpu::matmul::gemm(g, f64::from(attrs.alpha.abs()), 0.0, &a, &b, None);
-            let (k, n) = (g.k, g.n);
+            let (k, n) = (g.k + dequantize_roundings(data), g.n);
             let c_term = |idx: usize| match (data.input(2), g.c_strides) {
                 (Some(c), Some(s)) => gamma(2) * (attrs.beta as f64 * c[(idx / n) * s[0] + (idx % n) * s[1]]).abs(),
                 _ => 0.0,
@@ -142,6 +143,13 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
         (Op::Transpose { .. } | Op::Cast { .. }, _) => zeros(),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
+}
+
+/// Extra roundings per product term when B is block-quantized: Q4_1's
+/// `q d + m` is one f32 rounding on a device (`q d` is exact in f32, and Q4_0
+/// and Q8_0 have no `+ m`); see `hcal_core::quant`.
+fn dequantize_roundings(data: &CaseData<'_>) -> usize {
+    usize::from(data.signature.input(1).is_some_and(|b| b.dtype == DType::Q4_1))
 }
 
 fn abs(values: &[f64]) -> Vec<f64> {

@@ -2,7 +2,7 @@
 //! case by case, while the ops it does not touch still pass.
 
 use hcal_conformance::{Filter, Report, Verdict, run};
-use hcal_core::{Backend, BackendWrapper, Call, DeviceInfo, Op, Result};
+use hcal_core::{Backend, BackendWrapper, Call, DType, DeviceInfo, Op, Result};
 use hcal_cpu::CpuBackend;
 use hcal_cpu::convert::{from_f64, to_f64};
 
@@ -16,6 +16,9 @@ enum Fault {
     SoftmaxWrongAxis,
     /// Attention ignores `is_causal`.
     AttentionIgnoresCausal,
+    /// 4-bit weights read with the nibbles of a byte as neighbours (element
+    /// 2i low, 2i + 1 high) instead of the two halves of the block.
+    InterleavedNibbles,
 }
 
 /// The reference backend with one fault injected.
@@ -62,6 +65,26 @@ impl BackendWrapper for Faulty {
             (Fault::AttentionIgnoresCausal, Op::Attention(attrs)) => {
                 let wrong = Op::Attention(hcal_core::Attention { is_causal: false, ..*attrs });
                 self.inner.execute(&Call::with_optional(&wrong, call.inputs(), call.outputs())?)
+            }
+            (Fault::InterleavedNibbles, Op::MatMul | Op::Gemm(_))
+                if call.input(1).is_some_and(|b| matches!(b.dtype(), DType::Q4_0 | DType::Q4_1)) =>
+            {
+                // Rewrite B's bytes so the standard's decoding yields what the
+                // interleaved reading would, run, then put B back.
+                let b = call.input(1).expect("B");
+                let original = self.inner.read(b)?;
+                let head = if b.dtype() == DType::Q4_1 { 4 } else { 2 };
+                let mut wrong = original.clone();
+                for block in wrong.chunks_exact_mut(head + 16) {
+                    let q: Vec<u8> = block[head..].iter().flat_map(|&x| [x & 0xF, x >> 4]).collect();
+                    for j in 0..16 {
+                        block[head + j] = q[j] | (q[j + 16] << 4);
+                    }
+                }
+                self.inner.write(b, &wrong)?;
+                let result = self.inner.execute(call);
+                self.inner.write(b, &original)?;
+                result
             }
             _ => self.inner.execute(call),
         }
@@ -117,4 +140,22 @@ fn attention_ignoring_causal_is_caught() {
         let masks_something = causal && !case.name.ends_with("past-decode");
         assert_eq!(case.verdict == Verdict::Fail, masks_something, "{}: {:?} {}", case.name, case.verdict, case.detail);
     }
+}
+
+#[test]
+fn reading_4_bit_weights_with_interleaved_nibbles_is_caught() {
+    let report = run_ops(Fault::InterleavedNibbles, &["Gemm", "MatMul"]);
+    for q in ["q4_0", "q4_1"] {
+        for name in [
+            format!("Gemm/{q}/weights-1x33x64"),
+            format!("Gemm/{q}/weights-64x64x256"),
+            format!("MatMul/{q}/weights-3x64x17"),
+        ] {
+            assert!(failed(&report, &name), "{name} passed with interleaved nibbles");
+        }
+    }
+    // Q8_0 has no nibbles, and Q4_1 blocks of one value decode the same either way.
+    assert!(!failed(&report, "Gemm/q8_0/weights-1x33x64"));
+    assert!(!failed(&report, "Gemm/q4_1/min-only-blocks"));
+    assert!(report.cases.iter().filter(|c| c.name.contains("/f32/")).all(|c| c.verdict == Verdict::Pass));
 }

@@ -32,23 +32,56 @@ pub enum DType {
     Bool,
     /// Signed 64-bit integer (position ids).
     I64,
+    /// GGML Q4_0: blocks of 32 values along the last dim, 18 bytes each: an
+    /// f16 scale `d` and 4-bit `q`, `x = (q - 8) d` (see [`crate::quant`]).
+    #[serde(rename = "q4_0")]
+    Q4_0,
+    /// GGML Q4_1: blocks of 32 values, 20 bytes each: f16 `d` and `m`, 4-bit
+    /// `q`, `x = q d + m` (see [`crate::quant`]).
+    #[serde(rename = "q4_1")]
+    Q4_1,
+    /// GGML Q8_0: blocks of 32 values, 34 bytes each: f16 `d`, 8-bit signed
+    /// `q`, `x = q d` (see [`crate::quant`]).
+    #[serde(rename = "q8_0")]
+    Q8_0,
 }
 
 impl DType {
-    /// Every dtype, in a stable order (for tables and sweeps).
+    /// Every element dtype (one value per element), in a stable order (for
+    /// tables and sweeps); the block-quantized ones are [`DType::QUANTIZED`].
     pub const ALL: [DType; 5] = [DType::F32, DType::F16, DType::BF16, DType::Bool, DType::I64];
+
+    /// The block-quantized storage dtypes (weights): an op on them means
+    /// "dequantize, then the op" ([`crate::quant`]).
+    pub const QUANTIZED: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
 
     /// The floating dtypes.
     pub const FLOATS: [DType; 3] = [DType::F32, DType::F16, DType::BF16];
 
-    /// Bytes per element in the contiguous storage layout.
+    /// Bytes per element in the contiguous storage layout; for a
+    /// block-quantized dtype, bytes per block of [`DType::block_len`] values
+    /// (a tensor's size is [`crate::TensorDesc::byte_len`]).
     pub const fn size_bytes(self) -> usize {
         match self {
             DType::F32 => 4,
             DType::F16 | DType::BF16 => 2,
             DType::Bool => 1,
             DType::I64 => 8,
+            DType::Q4_0 => 18,
+            DType::Q4_1 => 20,
+            DType::Q8_0 => 34,
         }
+    }
+
+    /// Values per storage unit: 1 for element dtypes, 32 for the
+    /// block-quantized ones (blocks run along the last dim).
+    pub const fn block_len(self) -> usize {
+        if self.is_quantized() { crate::quant::BLOCK } else { 1 }
+    }
+
+    /// True for Q4_0, Q4_1 and Q8_0.
+    pub const fn is_quantized(self) -> bool {
+        matches!(self, DType::Q4_0 | DType::Q4_1 | DType::Q8_0)
     }
 
     /// True for f32, f16 and bf16.
@@ -63,7 +96,8 @@ impl DType {
             DType::F32 => 2f64.powi(-24),
             DType::F16 => 2f64.powi(-11),
             DType::BF16 => 2f64.powi(-8),
-            DType::Bool | DType::I64 => 0.0,
+            // Quantized operands are exact values (their blocks define them).
+            DType::Bool | DType::I64 | DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => 0.0,
         }
     }
 
@@ -74,7 +108,7 @@ impl DType {
             DType::F32 => f32::MIN_POSITIVE as f64,
             DType::F16 => half::f16::MIN_POSITIVE.to_f64(),
             DType::BF16 => half::bf16::MIN_POSITIVE.to_f64(),
-            DType::Bool | DType::I64 => 0.0,
+            DType::Bool | DType::I64 | DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => 0.0,
         }
     }
 
@@ -86,6 +120,9 @@ impl DType {
             DType::BF16 => "bf16",
             DType::Bool => "bool",
             DType::I64 => "i64",
+            DType::Q4_0 => "q4_0",
+            DType::Q4_1 => "q4_1",
+            DType::Q8_0 => "q8_0",
         }
     }
 }
@@ -100,10 +137,10 @@ impl FromStr for DType {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DType::ALL.into_iter().find(|d| d.name() == s).ok_or_else(|| Error::Parse {
+        DType::ALL.into_iter().chain(DType::QUANTIZED).find(|d| d.name() == s).ok_or_else(|| Error::Parse {
             what: "dtype",
             input: s.to_string(),
-            expected: "one of f32, f16, bf16, bool, i64".to_string(),
+            expected: "one of f32, f16, bf16, bool, i64, q4_0, q4_1, q8_0".to_string(),
         })
     }
 }

@@ -42,10 +42,17 @@ pub(crate) fn resolve(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Te
         return Err(Error::arity(name, format!("takes {range} inputs, got {}", inputs.len())));
     }
     for (i, d) in inputs.iter().enumerate() {
-        if let Some(d) = d
-            && d.byte_len().is_err()
-        {
-            return Err(Error::shape(name, format!("input {i} {d} is too large to address (bytes overflow usize)")));
+        match d.map(|d| (d, d.byte_len())) {
+            Some((_, Err(Error::Shape { detail, .. }))) => {
+                return Err(Error::shape(name, format!("input {i} {detail}")));
+            }
+            Some((d, Err(_))) => {
+                return Err(Error::shape(
+                    name,
+                    format!("input {i} {d} is too large to address (bytes overflow usize)"),
+                ));
+            }
+            _ => {}
         }
     }
     let (outputs, geometry) = resolve_shapes(op, inputs)?;
@@ -78,18 +85,22 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             Err(Error::dtype(name, format!("{a_name} is {}, {b_name} is {}", a.dtype, b.dtype)))
         }
     };
+    // A product's B may also be block-quantized weights (dequantized by the op).
+    let weight_dtype = |a: &TensorDesc, b: &TensorDesc| {
+        if b.dtype.is_quantized() { Ok(()) } else { same_dtype("A", a, "B", b) }
+    };
     match op {
         Op::MatMul => {
             let (a, b) = (required(0)?, required(1)?);
             float("A", a)?;
-            same_dtype("A", a, "B", b)?;
+            weight_dtype(a, b)?;
             let g = matmul_geometry(&a.shape, &b.shape)?;
             Ok((vec![TensorDesc::new(g.out_shape.clone(), a.dtype)], Geometry::MatMul(g)))
         }
         Op::Gemm(attrs) => {
             let (a, b) = (required(0)?, required(1)?);
             float("A", a)?;
-            same_dtype("A", a, "B", b)?;
+            weight_dtype(a, b)?;
             if let Some(c) = optional(2) {
                 same_dtype("A", a, "C", c)?;
             }
@@ -197,12 +208,30 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
         }
         Op::Transpose { perm } => {
             let x = required(0)?;
+            if x.dtype.is_quantized() {
+                return Err(Error::dtype(
+                    name,
+                    format!(
+                        "X is {}: blocks run along the last dim, so a quantized tensor cannot be permuted",
+                        x.dtype
+                    ),
+                ));
+            }
             let perm = transpose_perm(perm.as_deref(), x.rank())?;
             let y = TensorDesc::new(perm.iter().map(|&p| x.shape[p]).collect::<Vec<_>>(), x.dtype);
             Ok((vec![y], Geometry::Transpose { perm }))
         }
         Op::Cast { to } => {
             let x = required(0)?;
+            if to.is_quantized() {
+                return Err(Error::attribute(
+                    name,
+                    "to",
+                    format!(
+                        "{to} is a block-quantized storage type; Cast dequantizes ({to} to a float) but does not quantize"
+                    ),
+                ));
+            }
             Ok((vec![TensorDesc::new(x.shape.clone(), *to)], Geometry::Elementwise))
         }
     }

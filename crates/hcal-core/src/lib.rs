@@ -48,6 +48,7 @@ mod infer;
 mod instruments;
 mod op;
 mod probe;
+pub mod quant;
 mod tensor;
 mod wrapper;
 

@@ -28,10 +28,14 @@ pub enum Op {
     /// rank-1 `B` a column `[K, 1]` (the added dim is removed from `Y`); the
     /// batch dims (all but the last two) broadcast.
     /// `Y[.., m, n] = sum_k A[.., m, k] * B[.., k, n]`; `K = 0` gives zeros.
+    /// `B` may be block-quantized weights ([`DType::QUANTIZED`]): the product
+    /// of `A` with B's dequantized values ([`crate::quant`]); `Y` has A's dtype.
     /// Inputs `(A, B)`, output `(Y)`.
     MatMul,
     /// `Y = alpha * op(A) @ op(B) + beta * C`, `op(X) = X^T` when the flag is
     /// set; `A`, `B` rank 2; optional `C` unidirectionally broadcast to `[M, N]`.
+    /// `B` may be block-quantized (as for MatMul); with `transB` its blocks
+    /// run along K, the layout GGML stores weights in.
     /// Inputs `(A, B, C?)`, output `(Y)`.
     Gemm(Gemm),
 
@@ -103,7 +107,9 @@ pub enum Op {
     },
     /// Convert every element to `to` (round to nearest even for floats; to
     /// bool: `x != 0`; float to i64 truncates toward zero, NaN/inf to i64 are
-    /// undefined in ONNX and give 0 / saturate here). Inputs `(X)`, output `(Y)`.
+    /// undefined in ONNX and give 0 / saturate here). From a block-quantized
+    /// dtype it dequantizes ([`crate::quant`]) and rounds to `to`; `to` is
+    /// never quantized. Inputs `(X)`, output `(Y)`.
     Cast {
         /// Target dtype.
         to: DType,

@@ -59,13 +59,42 @@ impl TensorDesc {
     /// assert!(TensorDesc::new([usize::MAX, 0], DType::F32).byte_len().is_err());
     /// ```
     ///
+    /// A block-quantized tensor ([`DType::is_quantized`]) holds whole blocks
+    /// along its last dim: that dim must be a multiple of [`DType::block_len`].
+    ///
+    /// ```
+    /// use hcal_core::{DType, TensorDesc};
+    /// assert_eq!(TensorDesc::new([3, 64], DType::Q4_1).byte_len().unwrap(), 3 * 2 * 20);
+    /// assert!(TensorDesc::new([3, 33], DType::Q4_1).byte_len().is_err());
+    /// ```
+    ///
     /// # Errors
-    /// [`Error::TooLarge`] when the tensor is not addressable.
+    /// [`Error::TooLarge`] when the tensor is not addressable; [`Error::Shape`]
+    /// for a quantized tensor of rank 0 or whose last dim is not a whole
+    /// number of blocks.
     pub fn byte_len(&self) -> Result<usize> {
         let too_large = || Error::TooLarge { desc: self.to_string() };
+        let block = self.dtype.block_len();
+        if block > 1 {
+            let last = self.shape.last().copied();
+            if last.is_none_or(|d| d % block != 0) {
+                return Err(Error::Shape {
+                    op: "tensor",
+                    detail: format!(
+                        "{self}: a {} tensor stores its last dim in blocks of {block} values, so it must be a multiple of {block}",
+                        self.dtype
+                    ),
+                });
+            }
+        }
         let size = self.dtype.size_bytes();
-        self.shape.iter().try_fold(size, |acc, &d| acc.checked_mul(d.max(1))).ok_or_else(too_large)?;
-        Ok(if self.shape.contains(&0) { 0 } else { size * self.numel() })
+        // Per block: the last dim counts blocks, so the product stays exact.
+        let mut dims = self.shape.clone();
+        if let Some(last) = dims.last_mut() {
+            *last /= block;
+        }
+        dims.iter().try_fold(size, |acc, &d| acc.checked_mul(d.max(1))).ok_or_else(too_large)?;
+        Ok(if self.shape.contains(&0) { 0 } else { size * dims.iter().product::<usize>() })
     }
 
     /// Row-major element strides.

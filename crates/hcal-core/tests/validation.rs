@@ -167,3 +167,21 @@ fn sizes_that_overflow_are_errors() {
     let huge = d(&[usize::MAX / 2, 4], DType::F32);
     assert!(matches!(huge.byte_len(), Err(Error::TooLarge { .. })));
 }
+
+#[test]
+fn quantized_weights_need_whole_blocks_and_stay_weights() {
+    // Gemm with transB: B [N, K] in blocks along K; K = 33 is not whole blocks.
+    let gemm = Op::Gemm(Gemm { trans_b: true, ..Gemm::default() });
+    let e = err(&gemm, &[d(&[2, 33], DType::F32), d(&[5, 33], DType::Q4_1)]);
+    assert_mentions(&e, &["Gemm", "input 1", "q4_1", "multiple of 32"]);
+    // Whole blocks are fine, the output has A's dtype.
+    let ok = infer_outputs(&gemm, &[Some(&d(&[2, 64], DType::F16)), Some(&d(&[5, 64], DType::Q8_0))]).unwrap();
+    assert_eq!(ok, vec![d(&[2, 5], DType::F16)]);
+    // A quantized A, a permuted or produced quantized tensor: errors naming the dtype.
+    assert_mentions(&err(&Op::MatMul, &[d(&[2, 32], DType::Q4_0), d(&[32, 32], DType::F32)]), &["MatMul", "q4_0"]);
+    assert_mentions(&err(&Op::Transpose { perm: None }, &[d(&[2, 32], DType::Q8_0)]), &["Transpose", "q8_0"]);
+    assert_mentions(&err(&Op::Cast { to: DType::Q4_0 }, &[d(&[2, 32], DType::F32)]), &["Cast", "q4_0", "dequantizes"]);
+    assert_mentions(&err(&Op::Unary(UnaryOp::Relu), &[d(&[32], DType::Q4_1)]), &["Relu", "q4_1"]);
+    let cast = infer_outputs(&Op::Cast { to: DType::F32 }, &[Some(&d(&[3, 64], DType::Q4_1))]).unwrap();
+    assert_eq!(cast, vec![d(&[3, 64], DType::F32)]);
+}

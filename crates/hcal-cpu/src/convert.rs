@@ -11,7 +11,7 @@ use hcal_core::{DType, Result};
 ///
 /// i64 values beyond 2^53 lose low bits; positions and ids never get there.
 pub fn to_f64(dtype: DType, bytes: &[u8]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(bytes.len() / dtype.size_bytes());
+    let mut out = Vec::with_capacity(bytes.len() / dtype.size_bytes() * dtype.block_len());
     extend_f64(dtype, bytes, &mut out);
     out
 }
@@ -29,7 +29,8 @@ pub fn to_f64(dtype: DType, bytes: &[u8]) -> Vec<f64> {
 /// # Errors
 /// [`hcal_core::Error::OutOfMemory`].
 pub fn try_to_f64(dtype: DType, bytes: &[u8], what: &str) -> Result<Vec<f64>> {
-    let mut out = hcal_core::host_vec_with_capacity(bytes.len() / dtype.size_bytes(), what)?;
+    let values = bytes.len() / dtype.size_bytes() * dtype.block_len();
+    let mut out = hcal_core::host_vec_with_capacity(values, what)?;
     extend_f64(dtype, bytes, &mut out);
     Ok(out)
 }
@@ -44,6 +45,10 @@ fn extend_f64(dtype: DType, bytes: &[u8], out: &mut Vec<f64>) {
         DType::I64 => {
             out.extend(bytes.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("chunk of 8")) as f64))
         }
+        // Whole blocks (byte_len checked the last dim): the standard's exact values.
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => {
+            out.extend(hcal_core::quant::dequantize(dtype, bytes).expect("a validated tensor holds whole blocks"))
+        }
     }
 }
 
@@ -55,8 +60,14 @@ pub fn to_i64(bytes: &[u8]) -> Vec<i64> {
 /// Encode f64 values as `dtype` storage, rounding once.
 ///
 /// To bool: `x != 0` (NaN is true). To i64: truncation toward zero, NaN to 0,
-/// out-of-range values saturate (ONNX leaves these undefined).
+/// out-of-range values saturate (ONNX leaves these undefined). To a
+/// block-quantized dtype (test data, never an op's output): GGML's reference
+/// quantizer of [`hcal_core::quant::quantize`] on the values rounded to f32.
 pub fn from_f64(dtype: DType, values: &[f64]) -> Vec<u8> {
+    if dtype.is_quantized() {
+        let f32s: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+        return hcal_core::quant::quantize(dtype, &f32s).expect("whole blocks of a quantized tensor");
+    }
     let mut out = Vec::with_capacity(values.len() * dtype.size_bytes());
     extend_bytes(dtype, values, &mut out);
     out
@@ -72,6 +83,9 @@ pub fn from_f64(dtype: DType, values: &[f64]) -> Vec<u8> {
 /// # Errors
 /// [`hcal_core::Error::OutOfMemory`].
 pub fn try_from_f64(dtype: DType, values: &[f64], what: &str) -> Result<Vec<u8>> {
+    if dtype.is_quantized() {
+        return Ok(from_f64(dtype, values));
+    }
     let mut out = hcal_core::host_vec_with_capacity(values.len().saturating_mul(dtype.size_bytes()), what)?;
     extend_bytes(dtype, values, &mut out);
     Ok(out)
@@ -85,5 +99,6 @@ fn extend_bytes(dtype: DType, values: &[f64], out: &mut Vec<u8>) {
         DType::BF16 => values.iter().for_each(|&v| out.extend_from_slice(&bf16::from_f64(v).to_le_bytes())),
         DType::Bool => values.iter().for_each(|&v| out.push(u8::from(v != 0.0))),
         DType::I64 => values.iter().for_each(|&v| out.extend_from_slice(&(v as i64).to_le_bytes())),
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("quantized above"),
     }
 }

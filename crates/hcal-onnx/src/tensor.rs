@@ -165,6 +165,8 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
                 }
                 bytes.extend(t.int64_data.iter().flat_map(|v| v.to_le_bytes()));
             }
+            // ONNX element types never map to GGML block formats (see `dtype()`).
+            DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("no ONNX type maps to a block-quantized dtype"),
         }
         bytes
     };

@@ -38,6 +38,8 @@
  * tell which fields the other knows. A host reads only the fields inside the
  * plugin's `struct_size`; a plugin reads only those inside the host's.
  *
+ * History: 1.0 the first table; 1.1 adds the block-quantized dtypes.
+ *
  * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
  * a test compiles this header with the system C compiler and checks that
  * every size and field offset agrees.
@@ -53,7 +55,7 @@ extern "C" {
 #endif
 
 #define HCAL_PLUGIN_ABI_MAJOR 1
-#define HCAL_PLUGIN_ABI_MINOR 0
+#define HCAL_PLUGIN_ABI_MINOR 1
 
 /* The symbol a plugin exports (see hcal_plugin_get_api_fn). */
 #define HCAL_PLUGIN_ENTRY_POINT "hcal_plugin_get_api"
@@ -81,6 +83,14 @@ typedef uint32_t hcal_dtype;
 #define HCAL_DTYPE_BF16 3
 #define HCAL_DTYPE_BOOL 4
 #define HCAL_DTYPE_I64 5
+/* Block-quantized weights (ABI 1.1): the tensor's last dim in blocks of 32
+ * values, laid out as GGML's block_q4_0 (18 bytes), block_q4_1 (20) and
+ * block_q8_0 (34); their values are defined in hcal_core::quant. They appear
+ * as B of MatMul/Gemm and as X of Cast. A plugin built against 1.0 sees
+ * unknown dtype codes and must decline them in `supports`. */
+#define HCAL_DTYPE_Q4_0 6
+#define HCAL_DTYPE_Q4_1 7
+#define HCAL_DTYPE_Q8_0 8
 
 /* Shape and dtype of a contiguous row-major tensor. `shape` points to `rank`
  * extents (rank 0: a scalar, `shape` may be NULL), owned by the caller and

@@ -16,7 +16,7 @@ use std::ffi::c_char;
 /// `HCAL_PLUGIN_ABI_MAJOR`: the ABI major version this host speaks.
 pub const HCAL_PLUGIN_ABI_MAJOR: u16 = 1;
 /// `HCAL_PLUGIN_ABI_MINOR`: the ABI minor version of this header.
-pub const HCAL_PLUGIN_ABI_MINOR: u16 = 0;
+pub const HCAL_PLUGIN_ABI_MINOR: u16 = 1;
 /// `HCAL_PLUGIN_ENTRY_POINT`: the symbol every plugin exports (without the NUL).
 pub const HCAL_PLUGIN_ENTRY_POINT: &str = "hcal_plugin_get_api";
 
@@ -51,6 +51,12 @@ pub const HCAL_DTYPE_BF16: HcalDtype = 3;
 pub const HCAL_DTYPE_BOOL: HcalDtype = 4;
 /// Two's complement 64-bit integer.
 pub const HCAL_DTYPE_I64: HcalDtype = 5;
+/// GGML Q4_0 blocks along the last dim (ABI 1.1; see `hcal_core::quant`).
+pub const HCAL_DTYPE_Q4_0: HcalDtype = 6;
+/// GGML Q4_1 blocks along the last dim (ABI 1.1).
+pub const HCAL_DTYPE_Q4_1: HcalDtype = 7;
+/// GGML Q8_0 blocks along the last dim (ABI 1.1).
+pub const HCAL_DTYPE_Q8_0: HcalDtype = 8;
 
 /// `hcal_tensor_desc`: shape and dtype of a contiguous row-major tensor.
 /// `shape` points to `rank` extents owned by the caller for the duration of

@@ -98,6 +98,9 @@ fn dtype_code(dtype: DType) -> HcalDtype {
         DType::BF16 => HCAL_DTYPE_BF16,
         DType::Bool => HCAL_DTYPE_BOOL,
         DType::I64 => HCAL_DTYPE_I64,
+        DType::Q4_0 => HCAL_DTYPE_Q4_0,
+        DType::Q4_1 => HCAL_DTYPE_Q4_1,
+        DType::Q8_0 => HCAL_DTYPE_Q8_0,
     }
 }
 

@@ -70,7 +70,7 @@ fn name_and_device_info() {
     assert_eq!(info.device_type, DeviceType::Cpu);
     assert!(info.limits.is_empty() && info.features.is_empty());
     assert!(info.notes.iter().any(|n| n.contains(&path.display().to_string())), "{:?}", info.notes);
-    assert_eq!(backend.abi_version(), (1, 0));
+    assert_eq!(backend.abi_version(), (1, hcal_plugin::abi::HCAL_PLUGIN_ABI_MINOR), "built against this header");
     assert_eq!(backend.path(), path);
     assert!(backend.instruments().is_none());
 }

@@ -14,6 +14,8 @@ pub(crate) fn to_f32(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
         DType::BF16 => "bf16_to_f32",
         DType::Bool => "bool_to_f32",
         DType::I64 => "i64_to_f32",
+        // support::decline keeps quantized operands away from the f32 staging.
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("quantized operands are declined"),
     };
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;
@@ -54,6 +56,7 @@ pub(crate) fn from_f32(ctx: &mut Ctx<'_>, src: &wgpu::Buffer, dst: &Operand) -> 
         DType::BF16 => ("f32_to_bf16", 2),
         DType::Bool => ("f32_to_bool", 4),
         DType::I64 => ("f32_to_i64", 1),
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("no op outputs a quantized dtype"),
     };
     let dst_bytes = dst.desc.dtype.size_bytes();
     elementwise(ctx, entry, [src, &dst.buf], [4, dst_bytes], n, |len| len.div_ceil(per_item))

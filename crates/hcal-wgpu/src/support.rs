@@ -40,6 +40,9 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 /// `split.rs`); only what no piece fits, or what a family does not split,
 /// is declined here, by [`split_decline`].
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
+    if let Some(d) = sig.inputs().iter().flatten().find(|d| d.dtype.is_quantized()) {
+        return Some(format!("{} operands ({d}) have no WGSL kernel yet (the quantized GEMV is not written)", d.dtype));
+    }
     let outputs = sig.outputs();
     let max_binding = gpu.limits.max_storage_buffer_binding_size;
     let max_buffer = gpu.limits.max_buffer_size;
@@ -93,6 +96,23 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             if sig.input(0)?.rank() > reduce::MAX_RANK.min(transpose::MAX_RANK) =>
         {
             return Some(format!("rank {} exceeds the kernel's {}", sig.input(0)?.rank(), reduce::MAX_RANK));
+        }
+        // One invocation loops over every input of its output, with an inner
+        // loop over the rank per input; Mesa's CPU drivers stop a shader's
+        // loops after 65,535 iterations in all and leave the sum short (40,000
+        // ones summed to 21,845), so longer reductions are declined there
+        // rather than answered wrongly.
+        (Op::Reduce { .. }, Geometry::Reduce { axes }) if gpu.simd_cpu => {
+            let x = sig.input(0)?;
+            let count: usize = axes.iter().map(|&a| x.shape[a]).product();
+            let iterations = count.saturating_mul(x.rank() + 1).saturating_add(x.rank());
+            if iterations > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT {
+                return Some(format!(
+                    "a reduction of {count} elements per output over rank {} takes {iterations} loop iterations, past the {} Mesa's CPU drivers run per invocation",
+                    x.rank(),
+                    crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
+                ));
+            }
         }
         _ => {}
     }

@@ -291,3 +291,27 @@ fn a_device_lost_with_work_pending_fails_every_call_without_hanging() {
         assert_eq!(f32s(&fresh.read(&t).unwrap()), [5., 6.], "[{name}]");
     }
 }
+
+/// Mesa's CPU drivers stop a shader's loops after 65,535 iterations: a long
+/// reduction is declined there with the reason, never answered short; one
+/// within the budget still runs and is exact.
+#[test]
+fn a_reduction_past_the_cpu_drivers_loop_budget_is_declined_not_answered_short() {
+    let Some(gpu) = gpu() else { return };
+    if gpu.info().device_type != hcal_core::DeviceType::SoftwareGpu
+        && gpu.info().device_type != hcal_core::DeviceType::Cpu
+    {
+        return;
+    }
+    let sum = Op::Reduce { op: hcal_core::ReduceOp::Sum, axes: None, keepdims: false };
+    let long = OpSignature::new(sum.clone(), vec![Some(TensorDesc::new([40_000], DType::F32))]).unwrap();
+    match gpu.supports(&long) {
+        Support::Unsupported(reason) => assert!(reason.contains("65535"), "{reason}"),
+        Support::Native => panic!("a 40,000-element reduction was accepted on a CPU driver"),
+    }
+    let x = gpu.alloc(&TensorDesc::new([20_000], DType::F32)).unwrap();
+    gpu.write(&x, bytemuck::cast_slice(&vec![1f32; 20_000])).unwrap();
+    let y = gpu.alloc(&TensorDesc::new(Vec::<usize>::new(), DType::F32)).unwrap();
+    gpu.run(&sum, &[&x], &[&y]).unwrap();
+    assert_eq!(bytemuck::cast_slice::<u8, f32>(&gpu.read(&y).unwrap()), [20_000.0]);
+}

@@ -45,6 +45,7 @@ fn input_bytes(desc: &TensorDesc, seed: u64) -> Vec<u8> {
         DType::BF16 => v.iter().flat_map(|&x| half::bf16::from_f32(x).to_le_bytes()).collect(),
         DType::Bool => v.iter().map(|&x| u8::from(x > 0.0)).collect(),
         DType::I64 => v.iter().flat_map(|&x| ((x * 100.0) as i64).to_le_bytes()).collect(),
+        q => hcal_core::quant::quantize(q, &v).expect("whole blocks"),
     }
 }
 

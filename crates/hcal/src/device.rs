@@ -132,6 +132,7 @@ impl Device {
     /// converted copy; as [`Device::alloc`].
     pub fn tensor_from_f32(&self, desc: TensorDesc, data: &[f32]) -> Result<DeviceTensor> {
         check_len(&desc, data.len())?;
+        desc.byte_len()?;
         let bytes = encode_f32(desc.dtype, data)?;
         self.tensor_from_bytes(desc, &bytes)
     }
@@ -401,6 +402,7 @@ impl DeviceTensor {
     /// [`Error::ByteLength`] when `data.len()` differs from the element count; device errors.
     pub fn write_f32(&self, data: &[f32]) -> Result<()> {
         check_len(self.desc(), data.len())?;
+        self.desc().byte_len()?;
         self.write_bytes(&encode_f32(self.dtype(), data)?)
     }
 
@@ -454,6 +456,11 @@ fn check_len(desc: &TensorDesc, len: usize) -> Result<()> {
 /// size comes from the caller's data, and a copy the host cannot hold is
 /// [`Error::OutOfMemory`], not an abort.
 fn encode_f32(dtype: DType, data: &[f32]) -> Result<Vec<u8>> {
+    if dtype.is_quantized() {
+        // GGML's reference rounding ([`hcal_core::quant::quantize`]); the
+        // caller checked that `data` is whole blocks.
+        return hcal_core::quant::quantize(dtype, data);
+    }
     let len = data.len().saturating_mul(dtype.size_bytes());
     let mut out = hcal_core::host_vec_with_capacity(len, &format!("{} values as {dtype}", data.len()))?;
     match dtype {
@@ -462,6 +469,7 @@ fn encode_f32(dtype: DType, data: &[f32]) -> Result<Vec<u8>> {
         DType::BF16 => out.extend(data.iter().flat_map(|&x| bf16::from_f32(x).to_le_bytes())),
         DType::Bool => out.extend(data.iter().map(|&x| u8::from(x != 0.0))),
         DType::I64 => out.extend(data.iter().flat_map(|&x| (x as i64).to_le_bytes())),
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("quantized above"),
     }
     Ok(out)
 }
@@ -476,6 +484,10 @@ fn decode_f32(dtype: DType, bytes: &[u8]) -> Result<Vec<f32>> {
             a
         })
     }
+    if dtype.is_quantized() {
+        // The standard's exact values, rounded once to f32.
+        return Ok(hcal_core::quant::dequantize(dtype, bytes)?.into_iter().map(|x| x as f32).collect());
+    }
     let len = bytes.len() / dtype.size_bytes();
     let mut out = hcal_core::host_vec_with_capacity(len, &format!("{len} {dtype} values as f32"))?;
     match dtype {
@@ -484,6 +496,7 @@ fn decode_f32(dtype: DType, bytes: &[u8]) -> Result<Vec<f32>> {
         DType::BF16 => out.extend(chunks::<2>(bytes).map(|b| bf16::from_le_bytes(b).to_f32())),
         DType::Bool => out.extend(bytes.iter().map(|&b| f32::from(u8::from(b != 0)))),
         DType::I64 => out.extend(chunks::<8>(bytes).map(|b| i64::from_le_bytes(b) as f32)),
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("quantized above"),
     }
     Ok(out)
 }

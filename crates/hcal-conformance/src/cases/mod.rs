@@ -13,6 +13,7 @@ mod elementwise;
 mod large;
 mod linear;
 mod normalization;
+mod quantized;
 
 /// Every case, each with a seed derived from its name (FNV-1a), so adding a
 /// case never changes another case's inputs.
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(elementwise::cases());
     cases.extend(data::cases());
     cases.extend(large::cases());
+    cases.extend(quantized::cases());
     let mut seen = std::collections::HashSet::new();
     for case in &mut cases {
         assert!(seen.insert(case.name.clone()), "duplicate conformance case name {}", case.name);

@@ -45,6 +45,10 @@ use crate::record::{Ctx, Operand, Window};
 /// holds every row): they stage A by quads of rows.
 pub(crate) const ROW_UNIT: usize = 4;
 
+/// Loop iterations Mesa's SIMD CPU drivers run per shader invocation before
+/// they stop its loops (see [`max_steps`]).
+pub(crate) const CPU_DRIVER_LOOP_LIMIT: usize = 65_535;
+
 /// Steps of K one dispatch of `path` may take on a device with `caps`.
 ///
 /// Mesa's SIMD CPU drivers (lavapipe, llvmpipe) end the loops of an

@@ -1,0 +1,336 @@
+//! # hcal-llm: Llama-architecture models from GGUF files on any hcal backend
+//!
+//! A real model (SmolLM2-135M-Instruct in GGUF, Q4_1 weights and a Q8_0
+//! embedding) run by hcal ops only. The quantized weights stay packed on the
+//! device: every projection is a Gemm whose B is the Q4_1/Q8_0 tensor as
+//! stored (`[out, in]`, blocks along `in`, `transB`), which the standard
+//! defines as "dequantize, then the product" (`hcal_core::quant`); no f32 copy
+//! of a weight matrix is made. Per layer, on the hidden state `x: [S, H]`:
+//!
+//! ```text
+//! a = RMSNorm(x) ; q, k, v = a Wq^T, a Wk^T, a Wv^T       Gemm (transB), quantized B
+//! q, k = RoPE(q), RoPE(k) at positions P..P+S              RotaryEmbedding (interleaved pairs)
+//! y, cache = Attention(q, k, v, past = cache)              causal GQA, past/present KV
+//! x = x + y Wo^T
+//! b = RMSNorm(x) ; x = x + (Silu(b Wg^T) * (b Wu^T)) Wd^T   SwiGLU
+//! ```
+//!
+//! then `logits = RMSNorm(x) E^T` with the (tied) token embedding `E`. RoPE
+//! rotates adjacent pairs: llama.cpp's converter permutes the Q and K weights
+//! of Hugging Face Llama models so that its "normal" RoPE, which pairs
+//! neighbours, computes what Hugging Face's rotate-half does.
+//!
+//! The token embedding is looked up on the host, one row per token, decoded
+//! from its packed blocks (the table itself is never dequantized whole).
+
+use std::path::Path;
+
+use hcal::{Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, RotaryEmbedding, TensorDesc, UnaryOp, ops};
+use hcal_gguf::{GgmlType, Gguf, LlamaConfig, TensorInfo};
+
+/// What can go wrong loading or running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// The GGUF file.
+    #[error(transparent)]
+    Gguf(#[from] hcal_gguf::GgufError),
+    /// hcal (a backend, validation).
+    #[error(transparent)]
+    Hcal(#[from] hcal::Error),
+    /// A model this runner does not handle, or an input it cannot take.
+    #[error("{0}")]
+    Model(String),
+}
+
+/// Result with [`LlmError`].
+pub type Result<T> = std::result::Result<T, LlmError>;
+
+/// The hcal dtype of a GGML tensor type the runner loads.
+fn hcal_dtype(info: &TensorInfo) -> Result<DType> {
+    match info.ggml_type() {
+        GgmlType::F32 => Ok(DType::F32),
+        GgmlType::F16 => Ok(DType::F16),
+        GgmlType::Q4_0 => Ok(DType::Q4_0),
+        GgmlType::Q4_1 => Ok(DType::Q4_1),
+        GgmlType::Q8_0 => Ok(DType::Q8_0),
+        other => Err(LlmError::Model(format!("tensor {} is {other:?}, which hcal does not define", info.name()))),
+    }
+}
+
+struct Layer {
+    attn_norm: DeviceTensor,
+    wq: DeviceTensor,
+    wk: DeviceTensor,
+    wv: DeviceTensor,
+    wo: DeviceTensor,
+    ffn_norm: DeviceTensor,
+    w_gate: DeviceTensor,
+    w_up: DeviceTensor,
+    w_down: DeviceTensor,
+}
+
+/// A Llama-architecture model loaded onto one hcal device.
+pub struct Model {
+    config: LlamaConfig,
+    device: Device,
+    /// The token embedding as stored (row-major `[vocab, hidden]`, packed).
+    embed_host: Vec<u8>,
+    embed_dtype: DType,
+    /// The same table on the device, the B of the tied output projection.
+    embed: DeviceTensor,
+    layers: Vec<Layer>,
+    norm: DeviceTensor,
+    cos: DeviceTensor,
+    sin: DeviceTensor,
+    max_positions: usize,
+}
+
+/// The key/value cache of one sequence: each layer's `present_key` and
+/// `present_value` of the previous step, `[1, Hkv, T, D]`.
+pub struct KvCache {
+    layers: Vec<Option<(DeviceTensor, DeviceTensor)>>,
+    len: usize,
+}
+
+impl KvCache {
+    /// Tokens cached.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True before the first forward pass.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Model {
+    /// Load the model in `gguf` onto `device`, with RoPE tables for
+    /// `max_positions` tokens (prompt plus generated).
+    ///
+    /// # Errors
+    /// A missing or mis-shaped tensor, a GGML type hcal does not define, an
+    /// architecture other than Llama, device errors.
+    pub fn load(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
+        let config = LlamaConfig::from_gguf(gguf)?;
+        let upload = |name: &str, shape: &[usize]| -> Result<DeviceTensor> {
+            let info = gguf.tensor(name).ok_or_else(|| LlmError::Model(format!("the model has no tensor {name}")))?;
+            if info.shape() != shape {
+                return Err(LlmError::Model(format!("{name} is {:?}, expected {shape:?}", info.shape())));
+            }
+            let desc = TensorDesc::new(info.shape(), hcal_dtype(info)?);
+            Ok(device.tensor_from_bytes(desc, &gguf.tensor_bytes(info)?)?)
+        };
+        let (h, d) = (config.embedding_length, config.head_dim());
+        let (hq, hkv, f, vocab) =
+            (config.head_count, config.head_count_kv, config.feed_forward_length, config.vocab_size);
+        let mut layers = Vec::with_capacity(config.block_count);
+        for l in 0..config.block_count {
+            let p = format!("blk.{l}");
+            layers.push(Layer {
+                attn_norm: upload(&format!("{p}.attn_norm.weight"), &[h])?,
+                wq: upload(&format!("{p}.attn_q.weight"), &[hq * d, h])?,
+                wk: upload(&format!("{p}.attn_k.weight"), &[hkv * d, h])?,
+                wv: upload(&format!("{p}.attn_v.weight"), &[hkv * d, h])?,
+                wo: upload(&format!("{p}.attn_output.weight"), &[h, hq * d])?,
+                ffn_norm: upload(&format!("{p}.ffn_norm.weight"), &[h])?,
+                w_gate: upload(&format!("{p}.ffn_gate.weight"), &[f, h])?,
+                w_up: upload(&format!("{p}.ffn_up.weight"), &[f, h])?,
+                w_down: upload(&format!("{p}.ffn_down.weight"), &[h, f])?,
+            });
+        }
+        let embed_info = gguf
+            .tensor("token_embd.weight")
+            .ok_or_else(|| LlmError::Model("the model has no token_embd.weight".into()))?;
+        if gguf.tensor("output.weight").is_some() {
+            return Err(LlmError::Model("an untied output.weight is not supported yet".into()));
+        }
+        let embed = upload("token_embd.weight", &[vocab, h])?;
+        let (cos, sin) = rope_tables(&config, max_positions);
+        let half = config.rope_dimension_count / 2;
+        Ok(Self {
+            embed_host: gguf.tensor_bytes(embed_info)?,
+            embed_dtype: hcal_dtype(embed_info)?,
+            embed,
+            layers,
+            norm: upload("output_norm.weight", &[h])?,
+            cos: device.tensor_f32(&[max_positions, half], &cos)?,
+            sin: device.tensor_f32(&[max_positions, half], &sin)?,
+            device: device.clone(),
+            config,
+            max_positions,
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &LlamaConfig {
+        &self.config
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// An empty cache.
+    pub fn new_cache(&self) -> KvCache {
+        KvCache { layers: (0..self.layers.len()).map(|_| None).collect(), len: 0 }
+    }
+
+    /// Embedding rows of `tokens`, decoded from the packed table on the host.
+    fn embed_rows(&self, tokens: &[u32]) -> Result<Vec<f32>> {
+        let (h, vocab) = (self.config.embedding_length, self.config.vocab_size);
+        let row_bytes = TensorDesc::new([1, h], self.embed_dtype).byte_len()?;
+        let mut rows = Vec::with_capacity(tokens.len() * h);
+        for &t in tokens {
+            let t = t as usize;
+            if t >= vocab {
+                return Err(LlmError::Model(format!("token {t} is outside the vocabulary of {vocab}")));
+            }
+            let bytes = &self.embed_host[t * row_bytes..(t + 1) * row_bytes];
+            rows.extend(decode_row(self.embed_dtype, bytes)?);
+        }
+        Ok(rows)
+    }
+
+    /// Run `tokens` after what `cache` holds; returns the logits `[S, vocab]`.
+    ///
+    /// # Errors
+    /// Tokens beyond the vocabulary or the RoPE tables; device errors.
+    pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Result<DeviceTensor> {
+        let c = &self.config;
+        let (s, h, past) = (tokens.len(), c.embedding_length, cache.len);
+        if s == 0 || past + s > self.max_positions {
+            return Err(LlmError::Model(format!(
+                "{past} cached + {s} new tokens do not fit the {} positions loaded",
+                self.max_positions
+            )));
+        }
+        let mut x = self.device.tensor_f32(&[s, h], &self.embed_rows(tokens)?)?;
+        let positions: Vec<i64> = (past..past + s).map(|p| p as i64).collect();
+        let positions = self.device.tensor_i64(&[1, s], &positions)?;
+        let linear = |a: &DeviceTensor, w: &DeviceTensor| {
+            ops::gemm(a, w, None, Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true })
+        };
+        // [S, heads * D] -> [1, S, heads * D]: a descriptor-only view for RoPE and Attention.
+        let rope = |t: &DeviceTensor, heads: usize| -> Result<DeviceTensor> {
+            let attrs = RotaryEmbedding {
+                interleaved: true,
+                rotary_embedding_dim: c.rope_dimension_count,
+                num_heads: Some(heads),
+            };
+            Ok(ops::rotary_embedding(
+                &t.reshape(&[1, s, t.shape()[1]])?,
+                &self.cos,
+                &self.sin,
+                Some(&positions),
+                attrs,
+            )?)
+        };
+        let attention = Attention {
+            is_causal: true,
+            q_num_heads: Some(c.head_count),
+            kv_num_heads: Some(c.head_count_kv),
+            ..Default::default()
+        };
+        for (layer, slot) in self.layers.iter().zip(&mut cache.layers) {
+            let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
+            let q = rope(&linear(&a, &layer.wq)?, c.head_count)?;
+            let k = rope(&linear(&a, &layer.wk)?, c.head_count_kv)?;
+            let v = linear(&a, &layer.wv)?;
+            let v = v.reshape(&[1, s, v.shape()[1]])?;
+            let past_kv = slot.as_ref().map(|(k, v)| (k, v));
+            let att = ops::attention_with_cache(&q, &k, &v, None, past_kv, attention)?;
+            *slot = Some((att.present_key, att.present_value));
+            let y = att.y.reshape(&[s, att.y.shape()[2]])?;
+            x = ops::binary(&x, &linear(&y, &layer.wo)?, BinaryOp::Add)?;
+
+            let b = ops::rms_norm(&x, &layer.ffn_norm, -1, c.rms_norm_eps)?;
+            let gate = ops::unary(&linear(&b, &layer.w_gate)?, UnaryOp::Silu)?;
+            let up = linear(&b, &layer.w_up)?;
+            let mlp = linear(&ops::binary(&gate, &up, BinaryOp::Mul)?, &layer.w_down)?;
+            x = ops::binary(&x, &mlp, BinaryOp::Add)?;
+        }
+        cache.len += s;
+        Ok(linear(&ops::rms_norm(&x, &self.norm, -1, c.rms_norm_eps)?, &self.embed)?)
+    }
+}
+
+/// One embedding row's values from its stored bytes: the standard's
+/// dequantization for block-quantized tables ([`hcal::quant`]).
+fn decode_row(dtype: DType, bytes: &[u8]) -> Result<Vec<f32>> {
+    Ok(match dtype {
+        DType::F32 => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        q if q.is_quantized() => hcal::quant::dequantize(q, bytes)?.into_iter().map(|v| v as f32).collect(),
+        other => return Err(LlmError::Model(format!("a {other} embedding table is not supported"))),
+    })
+}
+
+/// `cos` and `sin` of `p * base^(-2i / R)` for positions `p` and pairs `i` of
+/// the `R = rope_dimension_count` rotated features.
+fn rope_tables(c: &LlamaConfig, positions: usize) -> (Vec<f32>, Vec<f32>) {
+    let (r, half) = (c.rope_dimension_count as f64, c.rope_dimension_count / 2);
+    let base = f64::from(c.rope_freq_base);
+    let mut cos = Vec::with_capacity(positions * half);
+    let mut sin = Vec::with_capacity(positions * half);
+    for p in 0..positions {
+        for i in 0..half {
+            let angle = p as f64 * base.powf(-2.0 * i as f64 / r);
+            cos.push(angle.cos() as f32);
+            sin.push(angle.sin() as f32);
+        }
+    }
+    (cos, sin)
+}
+
+/// Index of the largest value (the first on ties): greedy decoding.
+pub fn argmax(values: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// Greedy generation: prefill `prompt`, then up to `max_new` tokens, stopping
+/// after `stop` (the end-of-turn token) when given. Returns the new tokens and
+/// the seconds of prefill and of decode.
+///
+/// # Errors
+/// As [`Model::forward`].
+pub fn generate(
+    model: &Model,
+    prompt: &[u32],
+    max_new: usize,
+    stop: Option<u32>,
+    mut on_token: impl FnMut(u32),
+) -> Result<(Vec<u32>, f64, f64)> {
+    let vocab = model.config().vocab_size;
+    let mut cache = model.new_cache();
+    let start = std::time::Instant::now();
+    let logits = model.forward(prompt, &mut cache)?.to_f32()?;
+    let prefill_s = start.elapsed().as_secs_f64();
+    let mut next = argmax(&logits[logits.len() - vocab..]);
+    let mut out = Vec::new();
+    let start = std::time::Instant::now();
+    while out.len() < max_new {
+        out.push(next);
+        on_token(next);
+        if Some(next) == stop || out.len() == max_new {
+            break;
+        }
+        let logits = model.forward(&[next], &mut cache)?.to_f32()?;
+        next = argmax(&logits);
+    }
+    Ok((out, prefill_s, start.elapsed().as_secs_f64()))
+}
+
+/// Open a GGUF file.
+///
+/// # Errors
+/// The reader's.
+pub fn open_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
+    Ok(Gguf::open(path)?)
+}
