@@ -995,6 +995,16 @@ static hcal_status api_get_info(hcal_device *d, hcal_device_info *out) {
 static hcal_status api_supports(hcal_device *d, const hcal_op *op, const hcal_tensor_desc *inputs,
                                 uint32_t num_inputs) {
     d->error[0] = 0;
+    /* Block-quantized weights (ABI 1.1) and any dtype code this plugin does
+     * not map: declined before planning, so no primitive is asked about them. */
+    for (uint32_t i = 0; i < num_inputs; i++) {
+        hcal_dtype t = inputs[i].dtype;
+        if (t == HCAL_DTYPE_Q4_0 || t == HCAL_DTYPE_Q4_1 || t == HCAL_DTYPE_Q8_0)
+            return fail(d, HCAL_STATUS_UNSUPPORTED,
+                        "input %u is GGML block-quantized (dtype %u): the oneDNN plugin does not map GGML blocks to oneDNN", i, t);
+        if (t != HCAL_DTYPE_ABSENT && dtype_size(t) == 0)
+            return fail(d, HCAL_STATUS_UNSUPPORTED, "input %u has dtype code %u, unknown to this plugin", i, t);
+    }
     return dispatch(d, op, inputs, num_inputs, NULL, NULL);
 }
 

@@ -409,6 +409,16 @@ impl Backend for PluginBackend {
     }
 
     fn supports(&self, signature: &OpSignature) -> Support {
+        // A plugin built against ABI 1.0 predates the block-quantized dtype
+        // codes (1.1): it cannot know them, so it is not asked.
+        if self.abi.1 < 1
+            && let Some(d) = signature.inputs().iter().flatten().find(|d| d.dtype.is_quantized())
+        {
+            return Support::Unsupported(format!(
+                "{d}: block-quantized dtypes came with plugin ABI 1.1; this plugin was built for 1.{}",
+                self.abi.1
+            ));
+        }
         let op = encode_op(signature.op());
         let slots = signature.op().input_arity().1;
         let inputs = match Descs::new(signature.inputs().iter().map(Option::as_ref), slots) {
