@@ -31,6 +31,7 @@
 
 mod chat;
 mod error;
+mod header;
 mod llama;
 pub mod quant;
 mod reader;
