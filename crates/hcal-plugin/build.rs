@@ -4,6 +4,7 @@
 //! - `HCAL_TEST_PLUGIN_CREF`: `reference.c`, the correct f32 plugin "cref";
 //! - `HCAL_TEST_PLUGIN_CBROKEN`: `broken.c`, the faulty plugin "cbroken";
 //! - `HCAL_TEST_PLUGIN_ABI2`: `reference.c` reporting ABI major 2;
+//! - `HCAL_TEST_PLUGIN_ABI11`: `reference.c` reporting ABI 1.1;
 //! - `HCAL_TEST_PLUGIN_NOSYMBOL`: `nosymbol.c`, a library without the entry point;
 //! - `HCAL_TEST_PLUGIN_CHAOS`: `chaos.c`, answers chosen by a byte script (the
 //!   `plugin_abi` fuzz target).
@@ -23,10 +24,11 @@ struct Plugin {
     defines: &'static [&'static str],
 }
 
-const PLUGINS: [Plugin; 5] = [
+const PLUGINS: [Plugin; 6] = [
     Plugin { env: "CREF", lib: "cref", source: "reference.c", defines: &[] },
     Plugin { env: "CBROKEN", lib: "cbroken", source: "broken.c", defines: &[] },
     Plugin { env: "ABI2", lib: "abi2", source: "reference.c", defines: &["-DHCAL_TEST_ABI_MAJOR=2"] },
+    Plugin { env: "ABI11", lib: "abi11", source: "reference.c", defines: &["-DHCAL_TEST_ABI_MINOR=1"] },
     Plugin { env: "NOSYMBOL", lib: "nosymbol", source: "nosymbol.c", defines: &[] },
     Plugin { env: "CHAOS", lib: "chaos", source: "chaos.c", defines: &[] },
 ];

@@ -33,6 +33,9 @@ use hcal_cpu::attention::{AttentionInputs, AttentionProblem};
 
 use crate::case::Case;
 
+// along one axis: ReduceProd/L2, LogSoftmax, CumSum
+mod along_axis;
+
 /// Unit roundoff of the f32 arithmetic every device is assumed to compute in.
 pub const U: f64 = 1.0 / 16_777_216.0;
 
@@ -128,7 +131,8 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
             let shape = data.shape(0);
             let n: usize = axes.iter().map(|&d| shape[d]).product();
             match op {
-                ReduceOp::Max => zeros(),
+                ReduceOp::Max | ReduceOp::Min => zeros(),
+                ReduceOp::Prod | ReduceOp::L2 => along_axis::reduce_bound(*op, n, reference),
                 ReduceOp::Sum => {
                     let mag = hcal_cpu::reduce::reduce(ReduceOp::Sum, &abs(data.required(0)), shape, axes);
                     mag.iter().map(|m| gamma(n) * m).collect()
@@ -141,6 +145,12 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
             }
         }
         (Op::Transpose { .. } | Op::Cast { .. }, _) => zeros(),
+        // along one axis (ArgMax/ArgMin give i64, compared exactly by the runner)
+        (Op::ArgMax { .. } | Op::ArgMin { .. }, _) => zeros(),
+        (Op::LogSoftmax { .. }, Geometry::Softmax(split)) => along_axis::log_softmax_bound(data, *split, reference),
+        (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
+            along_axis::cumsum_bound(data, *split, *exclusive, *reverse)
+        }
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }

@@ -221,6 +221,48 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             let y = TensorDesc::new(perm.iter().map(|&p| x.shape[p]).collect::<Vec<_>>(), x.dtype);
             Ok((vec![y], Geometry::Transpose { perm }))
         }
+        // along one axis
+        Op::ArgMax { axis, keepdims, .. } | Op::ArgMin { axis, keepdims, .. } => {
+            let x = required(0)?;
+            float("X", x)?;
+            if x.rank() == 0 {
+                return Err(Error::shape(name, "X must have rank >= 1 (a scalar has no axis to search)"));
+            }
+            let ax = normalize_axis(name, *axis, x.rank())?;
+            if x.shape[ax] == 0 {
+                return Err(Error::shape(
+                    name,
+                    format!("axis {ax} of X {:?} is empty: the index of the extreme of nothing is undefined", x.shape),
+                ));
+            }
+            let shape: Vec<usize> = (0..x.rank())
+                .filter_map(|k| match (k == ax, keepdims) {
+                    (false, _) => Some(x.shape[k]),
+                    (true, true) => Some(1),
+                    (true, false) => None,
+                })
+                .collect();
+            let split = softmax_split(&x.shape, ax);
+            Ok((vec![TensorDesc::new(shape, crate::DType::I64)], Geometry::AlongAxis { axis: ax, split }))
+        }
+        Op::LogSoftmax { axis } => {
+            let x = required(0)?;
+            float("X", x)?;
+            if x.rank() == 0 {
+                return Err(Error::shape(name, "X must have rank >= 1"));
+            }
+            let ax = normalize_axis(name, *axis, x.rank())?;
+            Ok((vec![x.clone()], Geometry::Softmax(softmax_split(&x.shape, ax))))
+        }
+        Op::CumSum { axis, .. } => {
+            let x = required(0)?;
+            float("X", x)?;
+            if x.rank() == 0 {
+                return Err(Error::shape(name, "X must have rank >= 1 (a scalar has no axis to sum along)"));
+            }
+            let ax = normalize_axis(name, *axis, x.rank())?;
+            Ok((vec![x.clone()], Geometry::AlongAxis { axis: ax, split: softmax_split(&x.shape, ax) }))
+        }
         Op::Cast { to } => {
             let x = required(0)?;
             if to.is_quantized() {

@@ -87,11 +87,13 @@ pub enum Op {
     Binary(BinaryOp),
 
     // ---- reductions and data movement ---------------------------------------
-    /// Reduce over `axes` (all axes when `None`); reduced dims are kept as 1
-    /// when `keepdims`. Reducing an empty set gives the identity (0 for sum,
-    /// NaN for the mean of nothing, -inf for max). Inputs `(X)`, output `(Y)`.
+    /// Reduce over `axes` (all axes when `None`; `Some(vec![])` reduces no
+    /// axis and copies X, ONNX's `noop_with_empty_axes`); reduced dims are
+    /// kept as 1 when `keepdims`. Reducing an empty set gives the identity:
+    /// 0 for sum and L2, 1 for prod, -inf for max, +inf for min, and NaN for
+    /// the mean of nothing (ONNX opset 18). Inputs `(X)`, output `(Y)`.
     Reduce {
-        /// Sum, mean or max.
+        /// Sum, mean, max, min, prod or L2 norm.
         op: ReduceOp,
         /// Axes to reduce (negative counts from the end); `None` reduces all.
         axes: Option<Vec<i64>>,
@@ -113,6 +115,54 @@ pub enum Op {
     Cast {
         /// Target dtype.
         to: DType,
+    },
+
+    // ---- along one axis: ArgMax, ArgMin, LogSoftmax, CumSum (ONNX opset 18) ----
+    /// The index of the largest element along `axis`, as i64:
+    /// `Y[o, i] = argmax_j X[o, j, i]`. Ties give the first index, or the last
+    /// with `select_last_index`. NaN counts as larger than every number (as in
+    /// numpy): the first (or last) NaN wins. The axis must not be empty (the
+    /// index of nothing is undefined). X is floating; `Y` is `I64`, with the
+    /// axis kept as 1 when `keepdims`, else removed. Inputs `(X)`, output `(Y)`.
+    ArgMax {
+        /// The reduced axis (negative counts from the end).
+        axis: i64,
+        /// Keep the axis with extent 1.
+        keepdims: bool,
+        /// On ties, the last index instead of the first.
+        select_last_index: bool,
+    },
+    /// The index of the smallest element along `axis`, as [`Op::ArgMax`] with
+    /// the order reversed; NaN still wins (as in numpy's `argmin`).
+    /// Inputs `(X)`, output `(Y)`.
+    ArgMin {
+        /// The reduced axis (negative counts from the end).
+        axis: i64,
+        /// Keep the axis with extent 1.
+        keepdims: bool,
+        /// On ties, the last index instead of the first.
+        select_last_index: bool,
+    },
+    /// `Y_i = X_i - max X - log(sum_j exp(X_j - max X))` along `axis`, the
+    /// logarithm of [`Op::Softmax`] computed without forming the quotient (so
+    /// no probability underflows to `log 0`). A row whose max is -inf gives NaN,
+    /// as Softmax does. Inputs `(X)`, output `(Y)`.
+    LogSoftmax {
+        /// The reduced axis (negative counts from the end).
+        axis: i64,
+    },
+    /// Running sum along `axis`: `Y_i = sum_{j <= i} X_j`; `exclusive` leaves
+    /// out `X_i` (`j < i`, so `Y_0 = 0`), `reverse` sums from the end
+    /// (`j >= i`, or `j > i` when also exclusive). ONNX passes `axis` as a
+    /// scalar input tensor; hcal takes it as an attribute (it shapes the call).
+    /// Inputs `(X)`, output `(Y)` of X's desc.
+    CumSum {
+        /// The summed axis (negative counts from the end).
+        axis: i64,
+        /// Leave out the element itself.
+        exclusive: bool,
+        /// Sum from the end of the axis.
+        reverse: bool,
     },
 }
 
@@ -295,13 +345,20 @@ pub enum ReduceOp {
     Sum,
     /// `sum x / n`.
     Mean,
-    /// `max x` (NaN if any is NaN).
+    /// `max x` (NaN if any is NaN; -inf of nothing).
     Max,
+    /// `min x` (NaN if any is NaN; +inf of nothing).
+    Min,
+    /// `prod x` (1 of nothing; `0 * inf` is NaN).
+    Prod,
+    /// `sqrt(sum x^2)`, the Euclidean norm (0 of nothing).
+    L2,
 }
 
 impl ReduceOp {
     /// Every reduction.
-    pub const ALL: [ReduceOp; 3] = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max];
+    pub const ALL: [ReduceOp; 6] =
+        [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod, ReduceOp::L2];
 
     /// ONNX name (`ReduceSum`, ...).
     pub const fn name(self) -> &'static str {
@@ -309,6 +366,9 @@ impl ReduceOp {
             ReduceOp::Sum => "ReduceSum",
             ReduceOp::Mean => "ReduceMean",
             ReduceOp::Max => "ReduceMax",
+            ReduceOp::Min => "ReduceMin",
+            ReduceOp::Prod => "ReduceProd",
+            ReduceOp::L2 => "ReduceL2",
         }
     }
 }
@@ -330,6 +390,11 @@ impl Op {
             Op::Reduce { op, .. } => op.name(),
             Op::Transpose { .. } => "Transpose",
             Op::Cast { .. } => "Cast",
+            // along one axis
+            Op::ArgMax { .. } => "ArgMax",
+            Op::ArgMin { .. } => "ArgMin",
+            Op::LogSoftmax { .. } => "LogSoftmax",
+            Op::CumSum { .. } => "CumSum",
         }
     }
 
@@ -349,6 +414,8 @@ impl Op {
         names.extend(BinaryOp::ALL.iter().map(|b| b.name()));
         names.extend(ReduceOp::ALL.iter().map(|r| r.name()));
         names.extend(["Transpose", "Cast"]);
+        // along one axis
+        names.extend(["ArgMax", "ArgMin", "LogSoftmax", "CumSum"]);
         names
     }
 
@@ -367,6 +434,8 @@ impl Op {
             | Op::Reduce { .. }
             | Op::Transpose { .. }
             | Op::Cast { .. } => (1, 1),
+            // along one axis
+            Op::ArgMax { .. } | Op::ArgMin { .. } | Op::LogSoftmax { .. } | Op::CumSum { .. } => (1, 1),
         }
     }
 
@@ -429,6 +498,20 @@ impl fmt::Display for Op {
             }
             Op::Transpose { perm } => write!(f, "Transpose(perm={perm:?})"),
             Op::Cast { to } => write!(f, "Cast(to={to})"),
+            // along one axis
+            Op::ArgMax { axis, keepdims, select_last_index } | Op::ArgMin { axis, keepdims, select_last_index } => {
+                write!(
+                    f,
+                    "{}(axis={axis}, keepdims={}, select_last_index={})",
+                    self.name(),
+                    *keepdims as u8,
+                    *select_last_index as u8
+                )
+            }
+            Op::LogSoftmax { axis } => write!(f, "LogSoftmax(axis={axis})"),
+            Op::CumSum { axis, exclusive, reverse } => {
+                write!(f, "CumSum(axis={axis}, exclusive={}, reverse={})", *exclusive as u8, *reverse as u8)
+            }
         }
     }
 }

@@ -109,7 +109,13 @@ fn check_geometry(spec: &Spec) {
         Op::Transpose { perm } => {
             let _ = transpose_perm(perm.as_deref(), get(0).map_or(0, TensorDesc::rank));
         }
-        Op::Softmax { axis } | Op::LayerNormalization { axis, .. } | Op::RmsNormalization { axis, .. } => {
+        Op::Softmax { axis }
+        | Op::LayerNormalization { axis, .. }
+        | Op::RmsNormalization { axis, .. }
+        | Op::LogSoftmax { axis }
+        | Op::ArgMax { axis, .. }
+        | Op::ArgMin { axis, .. }
+        | Op::CumSum { axis, .. } => {
             let _ = normalize_axis("Softmax", *axis, get(0).map_or(0, TensorDesc::rank));
         }
         _ => {}

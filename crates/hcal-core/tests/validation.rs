@@ -185,3 +185,40 @@ fn quantized_weights_need_whole_blocks_and_stay_weights() {
     let cast = infer_outputs(&Op::Cast { to: DType::F32 }, &[Some(&d(&[3, 64], DType::Q4_1))]).unwrap();
     assert_eq!(cast, vec![d(&[3, 64], DType::F32)]);
 }
+
+// ---- along one axis: ArgMax, ArgMin, LogSoftmax, CumSum; ReduceMin/Prod/L2 ----
+
+#[test]
+fn arg_reductions_give_i64_indices_and_reject_an_empty_axis() {
+    let x = d(&[2, 3, 4], DType::F16);
+    let arg = |axis, keepdims| Op::ArgMax { axis, keepdims, select_last_index: false };
+    assert_eq!(infer_outputs(&arg(1, true), &[Some(&x)]).unwrap(), vec![d(&[2, 1, 4], DType::I64)]);
+    assert_eq!(infer_outputs(&arg(-1, false), &[Some(&x)]).unwrap(), vec![d(&[2, 3], DType::I64)]);
+    let e = err(&Op::ArgMin { axis: 1, keepdims: true, select_last_index: true }, &[d(&[2, 0, 4], DType::F32)]);
+    assert_mentions(&e, &["ArgMin", "axis 1", "[2, 0, 4]", "empty"]);
+    assert_mentions(&err(&arg(0, true), &[d(&[], DType::F32)]), &["ArgMax", "rank"]);
+    assert_mentions(&err(&arg(3, true), &[d(&[2, 3, 4], DType::F32)]), &["ArgMax", "axis", "3", "rank 3"]);
+    assert_mentions(&err(&arg(0, true), &[d(&[4], DType::I64)]), &["ArgMax", "i64"]);
+}
+
+#[test]
+fn log_softmax_and_cumsum_keep_the_shape_and_check_the_axis() {
+    let x = d(&[3, 0, 5], DType::BF16);
+    let cumsum = Op::CumSum { axis: -2, exclusive: true, reverse: true };
+    assert_eq!(infer_outputs(&cumsum, &[Some(&x)]).unwrap(), vec![x.clone()]);
+    assert_eq!(infer_outputs(&Op::LogSoftmax { axis: 0 }, &[Some(&x)]).unwrap(), vec![x.clone()]);
+    let bad = Op::CumSum { axis: -4, exclusive: false, reverse: false };
+    assert_mentions(&err(&bad, &[x.clone()]), &["CumSum", "axis", "-4", "rank 3"]);
+    assert_mentions(&err(&Op::LogSoftmax { axis: 0 }, &[d(&[], DType::F32)]), &["LogSoftmax", "rank"]);
+    assert_mentions(&err(&cumsum, &[d(&[2, 2], DType::Bool)]), &["CumSum", "bool"]);
+}
+
+#[test]
+fn new_reductions_follow_the_reduce_rules() {
+    for op in [ReduceOp::Min, ReduceOp::Prod, ReduceOp::L2] {
+        let r = Op::Reduce { op, axes: Some(vec![0, -2]), keepdims: false };
+        assert_mentions(&err(&r, &[d(&[3, 4], DType::F32)]), &[op.name(), "axes", "twice"]);
+        let keep = Op::Reduce { op, axes: Some(vec![-1]), keepdims: true };
+        assert_eq!(infer_outputs(&keep, &[Some(&d(&[3, 0], DType::F32))]).unwrap(), vec![d(&[3, 1], DType::F32)]);
+    }
+}

@@ -12,7 +12,7 @@ use hcal_core::{
 use crate::attention::{AttentionInputs, AttentionProblem};
 use crate::convert::{to_i64, try_from_f64, try_to_f64};
 use crate::norm::Param;
-use crate::{binary, matmul, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{arg, binary, cumsum, matmul, norm, reduce, rotary, softmax, transpose, unary};
 
 const NAME: &str = "cpu";
 
@@ -237,6 +237,25 @@ impl Backend for CpuBackend {
                     return self.store_bytes(y, to_i64(&bytes).into_iter().map(|v| u8::from(v != 0)).collect());
                 }
                 self.store(Some(y), &try_to_f64(tx.dtype(), &bytes, &format!("f64 values of {}", tx.desc()))?)
+            }
+            // along one axis
+            (
+                Op::ArgMax { select_last_index, .. } | Op::ArgMin { select_last_index, .. },
+                Geometry::AlongAxis { split, .. },
+            ) => {
+                let (x, _) = required(0)?;
+                let largest = matches!(call.op(), Op::ArgMax { .. });
+                let indices = arg::arg_extreme(*split, &x, largest, *select_last_index);
+                let bytes = indices.iter().flat_map(|i| i.to_le_bytes()).collect();
+                self.store_bytes(out(0).expect("validated by hcal-core"), bytes)
+            }
+            (Op::LogSoftmax { .. }, Geometry::Softmax(split)) => {
+                let (x, _) = required(0)?;
+                self.store(out(0), &softmax::log_softmax(*split, &x))
+            }
+            (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
+                let (x, _) = required(0)?;
+                self.store(out(0), &cumsum::cumsum(*split, &x, *exclusive, *reverse))
             }
             (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
         }

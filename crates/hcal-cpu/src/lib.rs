@@ -22,9 +22,11 @@
 //! assert_eq!(p, [1. / 3.; 3]);
 //! ```
 
+pub mod arg;
 pub mod attention;
 pub mod binary;
 pub mod convert;
+pub mod cumsum;
 pub mod matmul;
 pub mod norm;
 pub mod reduce;

@@ -38,7 +38,9 @@
  * tell which fields the other knows. A host reads only the fields inside the
  * plugin's `struct_size`; a plugin reads only those inside the host's.
  *
- * History: 1.0 the first table; 1.1 adds the block-quantized dtypes.
+ * History: 1.0 the first table; 1.1 adds the block-quantized dtypes; 1.2 adds
+ * ReduceMin/ReduceProd/ReduceL2 (reduce codes 3-5), ArgMax, ArgMin, LogSoftmax
+ * and CumSum (op kinds 42-45).
  *
  * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
  * a test compiles this header with the system C compiler and checks that
@@ -55,7 +57,7 @@ extern "C" {
 #endif
 
 #define HCAL_PLUGIN_ABI_MAJOR 1
-#define HCAL_PLUGIN_ABI_MINOR 1
+#define HCAL_PLUGIN_ABI_MINOR 2
 
 /* The symbol a plugin exports (see hcal_plugin_get_api_fn). */
 #define HCAL_PLUGIN_ENTRY_POINT "hcal_plugin_get_api"
@@ -117,6 +119,12 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_OP_REDUCE 11
 #define HCAL_OP_TRANSPOSE 12
 #define HCAL_OP_CAST 13
+/* ---- along one axis (ABI 1.2); kinds 42-49 are this family's. A plugin built
+ * against 1.1 or older is not asked about them. ---- */
+#define HCAL_OP_ARG_MAX 42     /* hcal_op_arg_reduce; output I64 */
+#define HCAL_OP_ARG_MIN 43     /* hcal_op_arg_reduce; output I64 */
+#define HCAL_OP_LOG_SOFTMAX 44 /* hcal_op_softmax */
+#define HCAL_OP_CUM_SUM 45     /* hcal_op_cum_sum */
 
 /* hcal_op_unary.op */
 #define HCAL_UNARY_RELU 0
@@ -140,6 +148,10 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_REDUCE_SUM 0
 #define HCAL_REDUCE_MEAN 1
 #define HCAL_REDUCE_MAX 2
+/* ABI 1.2: identities of the empty set +inf, 1 and 0. */
+#define HCAL_REDUCE_MIN 3
+#define HCAL_REDUCE_PROD 4
+#define HCAL_REDUCE_L2 5
 
 /* hcal_op_gelu.approximate */
 #define HCAL_GELU_NONE 0
@@ -217,6 +229,21 @@ typedef struct hcal_op_cast {
     hcal_dtype to;
 } hcal_op_cast;
 
+/* ArgMax / ArgMin along `axis` (ABI 1.2): the I64 index of the extreme, NaN
+ * winning (numpy), ties to the first index unless select_last_index. */
+typedef struct hcal_op_arg_reduce {
+    int64_t axis;
+    uint32_t keepdims;          /* 0 or 1 */
+    uint32_t select_last_index; /* 0 or 1 */
+} hcal_op_arg_reduce;
+
+/* CumSum along `axis` (ABI 1.2). */
+typedef struct hcal_op_cum_sum {
+    int64_t axis;
+    uint32_t exclusive; /* 0 or 1: leave out the element itself */
+    uint32_t reverse;   /* 0 or 1: sum from the end */
+} hcal_op_cum_sum;
+
 /* An op and its attributes. Pointers inside are owned by the caller and valid
  * for the duration of the call. */
 typedef struct hcal_op {
@@ -234,6 +261,8 @@ typedef struct hcal_op {
         hcal_op_reduce reduce;
         hcal_op_transpose transpose;
         hcal_op_cast cast;
+        hcal_op_arg_reduce arg_reduce;     /* HCAL_OP_ARG_MAX, HCAL_OP_ARG_MIN (1.2) */
+        hcal_op_cum_sum cum_sum;           /* HCAL_OP_CUM_SUM (1.2); LogSoftmax uses softmax */
         uint64_t reserved[8]; /* room for later attributes within this major */
     } attrs;
 } hcal_op;

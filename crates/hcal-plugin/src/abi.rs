@@ -16,7 +16,7 @@ use std::ffi::c_char;
 /// `HCAL_PLUGIN_ABI_MAJOR`: the ABI major version this host speaks.
 pub const HCAL_PLUGIN_ABI_MAJOR: u16 = 1;
 /// `HCAL_PLUGIN_ABI_MINOR`: the ABI minor version of this header.
-pub const HCAL_PLUGIN_ABI_MINOR: u16 = 1;
+pub const HCAL_PLUGIN_ABI_MINOR: u16 = 2;
 /// `HCAL_PLUGIN_ENTRY_POINT`: the symbol every plugin exports (without the NUL).
 pub const HCAL_PLUGIN_ENTRY_POINT: &str = "hcal_plugin_get_api";
 
@@ -102,6 +102,15 @@ pub const HCAL_OP_REDUCE: HcalOpKind = 11;
 pub const HCAL_OP_TRANSPOSE: HcalOpKind = 12;
 /// Cast ([`HcalOpCast`]).
 pub const HCAL_OP_CAST: HcalOpKind = 13;
+// ---- along one axis (ABI 1.2; kinds 42-49 are this family's) ----
+/// ArgMax ([`HcalOpArgReduce`]), ABI 1.2.
+pub const HCAL_OP_ARG_MAX: HcalOpKind = 42;
+/// ArgMin ([`HcalOpArgReduce`]), ABI 1.2.
+pub const HCAL_OP_ARG_MIN: HcalOpKind = 43;
+/// LogSoftmax ([`HcalOpSoftmax`]), ABI 1.2.
+pub const HCAL_OP_LOG_SOFTMAX: HcalOpKind = 44;
+/// CumSum ([`HcalOpCumSum`]), ABI 1.2.
+pub const HCAL_OP_CUM_SUM: HcalOpKind = 45;
 
 /// `max(x, 0)`.
 pub const HCAL_UNARY_RELU: u32 = 0;
@@ -139,6 +148,12 @@ pub const HCAL_REDUCE_SUM: u32 = 0;
 pub const HCAL_REDUCE_MEAN: u32 = 1;
 /// ReduceMax.
 pub const HCAL_REDUCE_MAX: u32 = 2;
+/// ReduceMin (ABI 1.2).
+pub const HCAL_REDUCE_MIN: u32 = 3;
+/// ReduceProd (ABI 1.2).
+pub const HCAL_REDUCE_PROD: u32 = 4;
+/// ReduceL2 (ABI 1.2).
+pub const HCAL_REDUCE_L2: u32 = 5;
 
 /// Exact (erf) Gelu.
 pub const HCAL_GELU_NONE: u32 = 0;
@@ -271,6 +286,30 @@ pub struct HcalOpCast {
     pub to: HcalDtype,
 }
 
+/// `hcal_op_arg_reduce`: ArgMax / ArgMin along `axis` (ABI 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpArgReduce {
+    /// The searched axis (negative counts from the end).
+    pub axis: i64,
+    /// 0 or 1.
+    pub keepdims: u32,
+    /// 0 or 1.
+    pub select_last_index: u32,
+}
+
+/// `hcal_op_cum_sum`: CumSum along `axis` (ABI 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpCumSum {
+    /// The summed axis (negative counts from the end).
+    pub axis: i64,
+    /// 0 or 1.
+    pub exclusive: u32,
+    /// 0 or 1.
+    pub reverse: u32,
+}
+
 /// The anonymous `attrs` union of `hcal_op`: which member is live follows
 /// [`HcalOp::kind`]. `reserved` makes room for later attributes.
 #[repr(C)]
@@ -298,6 +337,10 @@ pub union HcalOpAttrs {
     pub transpose: HcalOpTranspose,
     /// `HCAL_OP_CAST`.
     pub cast: HcalOpCast,
+    /// `HCAL_OP_ARG_MAX`, `HCAL_OP_ARG_MIN` (ABI 1.2).
+    pub arg_reduce: HcalOpArgReduce,
+    /// `HCAL_OP_CUM_SUM` (ABI 1.2).
+    pub cum_sum: HcalOpCumSum,
     /// Room for later attributes within this major version.
     pub reserved: [u64; 8],
 }

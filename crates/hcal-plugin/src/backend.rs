@@ -209,6 +209,9 @@ fn encode_op(op: &Op) -> EncodedOp {
                 R::Sum => HCAL_REDUCE_SUM,
                 R::Mean => HCAL_REDUCE_MEAN,
                 R::Max => HCAL_REDUCE_MAX,
+                R::Min => HCAL_REDUCE_MIN,
+                R::Prod => HCAL_REDUCE_PROD,
+                R::L2 => HCAL_REDUCE_L2,
             };
             axes_storage = axes.clone().unwrap_or_default();
             attrs.reduce = HcalOpReduce {
@@ -233,6 +236,20 @@ fn encode_op(op: &Op) -> EncodedOp {
             attrs.cast = HcalOpCast { to: dtype_code(*to) };
             HCAL_OP_CAST
         }
+        // along one axis (ABI 1.2)
+        Op::ArgMax { axis, keepdims, select_last_index } | Op::ArgMin { axis, keepdims, select_last_index } => {
+            attrs.arg_reduce =
+                HcalOpArgReduce { axis: *axis, keepdims: b(*keepdims), select_last_index: b(*select_last_index) };
+            if matches!(op, Op::ArgMax { .. }) { HCAL_OP_ARG_MAX } else { HCAL_OP_ARG_MIN }
+        }
+        Op::LogSoftmax { axis } => {
+            attrs.softmax = HcalOpSoftmax { axis: *axis };
+            HCAL_OP_LOG_SOFTMAX
+        }
+        Op::CumSum { axis, exclusive, reverse } => {
+            attrs.cum_sum = HcalOpCumSum { axis: *axis, exclusive: b(*exclusive), reverse: b(*reverse) };
+            HCAL_OP_CUM_SUM
+        }
     };
     // The pointers above point into the heap buffers of the Vecs, which do not
     // move when the Vecs move into the EncodedOp.
@@ -240,6 +257,20 @@ fn encode_op(op: &Op) -> EncodedOp {
         op: HcalOp { struct_size: size_of::<HcalOp>() as u32, kind, attrs },
         _axes: axes_storage,
         _perm: perm_storage,
+    }
+}
+
+/// The name of an op (or reduction) that ABI 1.2 added, if `op` is one: a
+/// plugin built for an older minor cannot know its code, so it is not asked.
+fn abi_1_2_op(op: &Op) -> Option<&'static str> {
+    use hcal_core::ReduceOp as R;
+    match op {
+        Op::Reduce { op: R::Min | R::Prod | R::L2, .. }
+        | Op::ArgMax { .. }
+        | Op::ArgMin { .. }
+        | Op::LogSoftmax { .. }
+        | Op::CumSum { .. } => Some(op.name()),
+        _ => None,
     }
 }
 
@@ -416,6 +447,14 @@ impl Backend for PluginBackend {
         {
             return Support::Unsupported(format!(
                 "{d}: block-quantized dtypes came with plugin ABI 1.1; this plugin was built for 1.{}",
+                self.abi.1
+            ));
+        }
+        if self.abi.1 < 2
+            && let Some(what) = abi_1_2_op(signature.op())
+        {
+            return Support::Unsupported(format!(
+                "{what} came with plugin ABI 1.2; this plugin was built for 1.{}",
                 self.abi.1
             ));
         }

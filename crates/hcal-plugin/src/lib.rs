@@ -100,6 +100,11 @@ pub mod test_plugins {
         path(env!("HCAL_TEST_PLUGIN_ABI2"))
     }
 
+    /// The reference plugin built to report ABI 1.1 (not asked about the ops of 1.2).
+    pub fn abi_1_1() -> Option<&'static Path> {
+        path(env!("HCAL_TEST_PLUGIN_ABI11"))
+    }
+
     /// A shared library without `hcal_plugin_get_api` (refused by the loader).
     pub fn no_symbol() -> Option<&'static Path> {
         path(env!("HCAL_TEST_PLUGIN_NOSYMBOL"))

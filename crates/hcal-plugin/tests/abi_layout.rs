@@ -47,6 +47,9 @@ fn layouts() -> Vec<Layout> {
         HcalOpReduce => "hcal_op_reduce" { op, keepdims, has_axes, num_axes, axes },
         HcalOpTranspose => "hcal_op_transpose" { has_perm, num_perm, perm },
         HcalOpCast => "hcal_op_cast" { to },
+        // along one axis (ABI 1.2)
+        HcalOpArgReduce => "hcal_op_arg_reduce" { axis, keepdims, select_last_index },
+        HcalOpCumSum => "hcal_op_cum_sum" { axis, exclusive, reverse },
         HcalOp => "hcal_op" { struct_size, kind, attrs },
         HcalDeviceInfo => "hcal_device_info" { struct_size, device_type, name, vendor, driver },
         HcalPluginApi => "hcal_plugin_api" {
@@ -70,6 +73,8 @@ fn union_members() -> Vec<(&'static str, usize)> {
         ("reduce", size_of::<HcalOpReduce>()),
         ("transpose", size_of::<HcalOpTranspose>()),
         ("cast", size_of::<HcalOpCast>()),
+        ("arg_reduce", size_of::<HcalOpArgReduce>()),
+        ("cum_sum", size_of::<HcalOpCumSum>()),
         ("reserved", size_of::<[u64; 8]>()),
     ]
 }
@@ -119,6 +124,10 @@ fn constants() -> Vec<(&'static str, i128)> {
         HCAL_OP_REDUCE,
         HCAL_OP_TRANSPOSE,
         HCAL_OP_CAST,
+        HCAL_OP_ARG_MAX,
+        HCAL_OP_ARG_MIN,
+        HCAL_OP_LOG_SOFTMAX,
+        HCAL_OP_CUM_SUM,
         HCAL_UNARY_RELU,
         HCAL_UNARY_SIGMOID,
         HCAL_UNARY_SILU,
@@ -136,6 +145,9 @@ fn constants() -> Vec<(&'static str, i128)> {
         HCAL_REDUCE_SUM,
         HCAL_REDUCE_MEAN,
         HCAL_REDUCE_MAX,
+        HCAL_REDUCE_MIN,
+        HCAL_REDUCE_PROD,
+        HCAL_REDUCE_L2,
         HCAL_GELU_NONE,
         HCAL_GELU_TANH,
         HCAL_DEVICE_CPU,

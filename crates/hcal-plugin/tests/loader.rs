@@ -141,3 +141,50 @@ fn backend_is_shared_across_threads() {
         t.join().unwrap();
     }
 }
+
+// ---- ABI 1.2: ReduceMin/Prod/L2, ArgMax, ArgMin, LogSoftmax, CumSum ----
+
+#[test]
+fn a_plugin_built_for_abi_1_1_is_not_asked_about_the_ops_of_1_2() {
+    let Some(path) = common::plugin("abi11", test_plugins::abi_1_1(), "ABI-1.1") else { return };
+    let backend = hcal_plugin::open(path, "").unwrap();
+    assert_eq!(backend.abi_version(), (1, 1));
+    let x = TensorDesc::new([2, 3], DType::F32);
+    let new_ops = [
+        Op::Reduce { op: hcal_core::ReduceOp::L2, axes: None, keepdims: false },
+        Op::ArgMax { axis: 1, keepdims: true, select_last_index: false },
+        Op::LogSoftmax { axis: -1 },
+        Op::CumSum { axis: 0, exclusive: false, reverse: true },
+    ];
+    for op in new_ops {
+        let name = op.name();
+        let sig = OpSignature::new(op, vec![Some(x.clone())]).unwrap();
+        match backend.supports(&sig) {
+            Support::Unsupported(why) => {
+                assert!(why.contains(name) && why.contains("ABI 1.2") && why.contains("built for 1.1"), "{why}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // The ops it knows are still asked about (cref runs Softmax on f32).
+    let softmax = OpSignature::new(Op::Softmax { axis: -1 }, vec![Some(x)]).unwrap();
+    assert_eq!(backend.supports(&softmax), Support::Native);
+}
+
+#[test]
+fn the_reference_plugin_declines_the_ops_of_1_2_naming_them() {
+    let Some(path) = reference("the ops of ABI 1.2") else { return };
+    let backend = hcal_plugin::open(path, "").unwrap();
+    let x = TensorDesc::new([2, 3], DType::F32);
+    for op in [
+        Op::ArgMin { axis: 0, keepdims: false, select_last_index: true },
+        Op::CumSum { axis: 1, exclusive: true, reverse: false },
+    ] {
+        let name = op.name();
+        let sig = OpSignature::new(op, vec![Some(x.clone())]).unwrap();
+        match backend.supports(&sig) {
+            Support::Unsupported(why) => assert!(why.contains(name), "{why}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
-use crate::{attention, binary, convert, matmul, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{along_axis, attention, binary, convert, matmul, norm, reduce, rotary, softmax, transpose, unary};
 
 /// A required operand (present: `Call` validated the arity).
 fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
@@ -28,6 +28,15 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         (Op::Cast { .. }, _) => return convert::cast(ctx, req(&raw_in, 0), req(&raw_out, 0)),
         (Op::Transpose { .. }, Geometry::Transpose { perm }) => {
             return transpose::record(ctx, perm, req(&raw_in, 0), req(&raw_out, 0));
+        }
+        // The i64 indices are written raw (an f32 staging would round indices past 2^24).
+        (
+            Op::ArgMax { select_last_index, .. } | Op::ArgMin { select_last_index, .. },
+            Geometry::AlongAxis { split, .. },
+        ) => {
+            let x = convert::to_f32(ctx, req(&raw_in, 0))?;
+            let largest = matches!(call.op(), Op::ArgMax { .. });
+            return along_axis::arg_extreme(ctx, split, largest, *select_last_index, &x, req(&raw_out, 0));
         }
         _ => {}
     }
@@ -95,7 +104,16 @@ fn record_f32(
             binary::record(ctx, *b, [a_strides, b_strides], req(ins, 0), req(ins, 1), req(outs, 0))
         }
         (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => reduce::record(ctx, *op, axes, req(ins, 0), req(outs, 0)),
-        (Op::Transpose { .. } | Op::Cast { .. }, _) => unreachable!("handled on raw storage"),
+        (Op::Transpose { .. } | Op::Cast { .. } | Op::ArgMax { .. } | Op::ArgMin { .. }, _) => {
+            unreachable!("handled on raw storage")
+        }
+        // along one axis
+        (Op::LogSoftmax { .. }, Geometry::Softmax(split)) => {
+            along_axis::log_softmax(ctx, split, req(ins, 0), req(outs, 0))
+        }
+        (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
+            along_axis::cumsum(ctx, split, *exclusive, *reverse, req(ins, 0), req(outs, 0))
+        }
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }

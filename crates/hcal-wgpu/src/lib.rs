@@ -56,6 +56,7 @@
 //! ```
 
 mod adapter;
+mod along_axis;
 mod attention;
 mod attention_flash;
 mod autotune;

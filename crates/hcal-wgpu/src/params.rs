@@ -293,7 +293,7 @@ params_struct! {
     ReduceParams {
         /// Output elements.
         pub(crate) outputs: u32,
-        /// 0 sum, 1 mean, 2 max.
+        /// 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 l2.
         pub(crate) op: u32,
         /// Input rank (at most [`MAX_DIMS`]).
         pub(crate) rank: u32,
@@ -311,6 +311,27 @@ params_struct! {
         /// Element of X where X's bound window starts (subtracted from its offsets).
         pub(crate) x_origin: u32,
         /// Where output `first` lies in Y's bound window.
+        pub(crate) y_base: u32,
+    }
+}
+
+params_struct! {
+    /// `AlongAxisParams` (`shaders/along_axis.wgsl`): ArgMax/ArgMin and
+    /// CumSum over the tensor as `[outer, len, inner]`.
+    AlongAxisParams {
+        /// Lanes (`outer * inner`) of this dispatch.
+        pub(crate) lanes: u32,
+        /// Elements per lane (at least 1 for the arg-reductions).
+        pub(crate) len: u32,
+        /// Stride between a lane's elements.
+        pub(crate) inner: u32,
+        /// `arg_extreme`: 1 largest (ArgMax), 2 select_last_index;
+        /// `cumsum`: 1 exclusive, 2 reverse.
+        pub(crate) flags: u32,
+        /// Where this dispatch's first lane starts in X's bound window.
+        pub(crate) x_base: u32,
+        /// Where it starts in Y's bound window (in Y's elements: i64 indices
+        /// for `arg_extreme`, f32 for `cumsum`).
         pub(crate) y_base: u32,
     }
 }
@@ -402,6 +423,7 @@ pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
         decl::<BinaryParams>(),
         decl::<UnaryParams>(),
         decl::<ReduceParams>(),
+        decl::<AlongAxisParams>(),
         decl::<TransposeParams>(),
         decl::<RotaryParams>(),
         decl::<ConvertParams>(),
@@ -423,6 +445,7 @@ fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
         layout::<BinaryParams>(),
         layout::<UnaryParams>(),
         layout::<ReduceParams>(),
+        layout::<AlongAxisParams>(),
         layout::<TransposeParams>(),
         layout::<RotaryParams>(),
         layout::<ConvertParams>(),

@@ -9,6 +9,7 @@ use crate::gpu::Gpu;
 
 /// Every kernel family: `shaders/<name>.wgsl`, compiled into the binary.
 pub(crate) const SHADERS: &[(&str, &str)] = &[
+    ("along_axis", include_str!("../../../shaders/along_axis.wgsl")),
     ("attention", include_str!("../../../shaders/attention.wgsl")),
     ("attention_flash", include_str!("../../../shaders/attention_flash.wgsl")),
     ("binary", include_str!("../../../shaders/binary.wgsl")),

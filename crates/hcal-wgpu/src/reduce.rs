@@ -20,6 +20,9 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, op: ReduceOp, reduced: &[usize], x: &Ope
         ReduceOp::Sum => 0,
         ReduceOp::Mean => 1,
         ReduceOp::Max => 2,
+        ReduceOp::Min => 3,
+        ReduceOp::Prod => 4,
+        ReduceOp::L2 => 5,
     };
     let mut p =
         ReduceParams { outputs: y.n(), op, rank: shape.len() as u32, count: count as u32, ..ReduceParams::default() };

@@ -5,7 +5,7 @@ use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
 
 use crate::gpu::Gpu;
 use crate::pipeline::Pipelines;
-use crate::{attention, binary, matmul, reduce, split, transpose};
+use crate::{along_axis, attention, binary, matmul, reduce, split, transpose};
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
@@ -102,10 +102,12 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         // loops after 65,535 iterations in all and leave the sum short (40,000
         // ones summed to 21,845), so longer reductions are declined there
         // rather than answered wrongly.
-        (Op::Reduce { .. }, Geometry::Reduce { axes }) if gpu.simd_cpu => {
+        (Op::Reduce { op, .. }, Geometry::Reduce { axes }) if gpu.simd_cpu => {
             let x = sig.input(0)?;
             let count: usize = axes.iter().map(|&a| x.shape[a]).product();
-            let iterations = count.saturating_mul(x.rank() + 1).saturating_add(x.rank());
+            // ReduceL2 walks its inputs twice (the largest magnitude, then the scaled squares).
+            let passes = if *op == hcal_core::ReduceOp::L2 { 2 } else { 1 };
+            let iterations = count.saturating_mul(x.rank() + 1).saturating_mul(passes).saturating_add(x.rank());
             if iterations > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT {
                 return Some(format!(
                     "a reduction of {count} elements per output over rank {} takes {iterations} loop iterations, past the {} Mesa's CPU drivers run per invocation",
@@ -113,6 +115,20 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                     crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
                 ));
             }
+        }
+        // along one axis: the same loop budget, per lane.
+        (Op::ArgMax { .. } | Op::ArgMin { .. } | Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. })
+        | (Op::LogSoftmax { .. }, Geometry::Softmax(s))
+            if gpu.simd_cpu
+                && along_axis::lane_iterations(sig.op(), s.len) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT =>
+        {
+            return Some(format!(
+                "{} along an axis of {} elements takes {} loop iterations per invocation, past the {} Mesa's CPU drivers run",
+                sig.op().name(),
+                s.len,
+                along_axis::lane_iterations(sig.op(), s.len),
+                crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
+            ));
         }
         _ => {}
     }
@@ -176,6 +192,27 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                     s.len,
                     s.inner,
                     s.len * s.inner * 4
+                )
+            })
+        }
+        // along one axis: blocks of outer slices, as Softmax.
+        (Op::LogSoftmax { .. }, Geometry::Softmax(s)) | (Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. }) => {
+            split::row_blocks(s.outer, s.len * s.inner, max, align).is_none().then(|| {
+                format!(
+                    "{} over {} elements strided by {}: one outer slice exceeds {limit}",
+                    sig.op().name(),
+                    s.len,
+                    s.inner
+                )
+            })
+        }
+        (Op::ArgMax { .. } | Op::ArgMin { .. }, Geometry::AlongAxis { split: s, .. }) => {
+            split::row_blocks(s.outer, s.len.max(2) * s.inner, max, align).is_none().then(|| {
+                format!(
+                    "{} over {} elements strided by {}: one outer slice exceeds {limit}",
+                    sig.op().name(),
+                    s.len,
+                    s.inner
                 )
             })
         }
@@ -273,6 +310,10 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         (Op::Reduce { .. }, _) => ("reduce", "reduce".to_string()),
         (Op::Transpose { .. }, _) => ("transpose", "transpose".to_string()),
         (Op::Cast { .. }, _) => ("convert", "cast".to_string()),
+        // along one axis
+        (Op::ArgMax { .. } | Op::ArgMin { .. }, _) => ("along_axis", "arg_extreme".to_string()),
+        (Op::CumSum { .. }, _) => ("along_axis", "cumsum".to_string()),
+        (Op::LogSoftmax { .. }, _) => ("softmax", "log_softmax".to_string()),
     })
 }
 

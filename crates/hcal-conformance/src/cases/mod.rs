@@ -7,6 +7,8 @@
 
 use crate::case::Case;
 
+// along one axis: ReduceMin/Prod/L2 edges, ArgMax/ArgMin, LogSoftmax, CumSum
+mod along_axis;
 mod attention;
 mod data;
 mod elementwise;
@@ -26,6 +28,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(data::cases());
     cases.extend(large::cases());
     cases.extend(quantized::cases());
+    cases.extend(along_axis::cases());
     let mut seen = std::collections::HashSet::new();
     for case in &mut cases {
         assert!(seen.insert(case.name.clone()), "duplicate conformance case name {}", case.name);

@@ -43,7 +43,8 @@ pub enum Geometry {
     MatMul(MatMulGeometry),
     /// [`crate::Op::Gemm`]: M, N, K, the transposes and C's broadcast strides.
     Gemm(GemmGeometry),
-    /// [`crate::Op::Softmax`]: the input as `[outer, len, inner]` around the axis.
+    /// [`crate::Op::Softmax`] and [`crate::Op::LogSoftmax`]: the input as
+    /// `[outer, len, inner]` around the axis.
     Softmax(AxisSplit),
     /// [`crate::Op::LayerNormalization`] and [`crate::Op::RmsNormalization`]:
     /// the input as `[outer, len]`, normalized over the dims `[axis, rank)`.
@@ -78,6 +79,15 @@ pub enum Geometry {
     Transpose {
         /// `Y.shape[k] = X.shape[perm[k]]`.
         perm: Vec<usize>,
+    },
+    /// [`crate::Op::ArgMax`], [`crate::Op::ArgMin`] and [`crate::Op::CumSum`]:
+    /// the input as `[outer, len, inner]` around the resolved axis; the
+    /// arg-reductions' output is `[outer, inner]` in that order.
+    AlongAxis {
+        /// The axis, resolved to `0..rank`.
+        axis: usize,
+        /// `outer` blocks of `len` elements `inner` apart.
+        split: AxisSplit,
     },
 }
 

@@ -136,6 +136,20 @@ pub fn any_op() -> impl Strategy<Value = Op> {
             .prop_map(|(op, axes, keepdims)| Op::Reduce { op, axes, keepdims }),
         prop::option::of(prop::collection::vec(perm_entry(), 0..7)).prop_map(|perm| Op::Transpose { perm }),
         any_dtype().prop_map(|to| Op::Cast { to }),
+        // along one axis
+        (axis(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(axis, keepdims, select_last_index, min)| {
+            if min {
+                Op::ArgMin { axis, keepdims, select_last_index }
+            } else {
+                Op::ArgMax { axis, keepdims, select_last_index }
+            }
+        }),
+        axis().prop_map(|axis| Op::LogSoftmax { axis }),
+        (axis(), any::<bool>(), any::<bool>()).prop_map(|(axis, exclusive, reverse)| Op::CumSum {
+            axis,
+            exclusive,
+            reverse
+        }),
     ]
 }
 
@@ -347,6 +361,29 @@ fn transpose_and_cast() -> impl Strategy<Value = Spec> {
     ]
 }
 
+/// ArgMax/ArgMin (on a non-empty axis), LogSoftmax and CumSum.
+fn along_axis() -> impl Strategy<Value = Spec> {
+    (float_dtype(), shape_and_axis(1), 0u8..4, any::<bool>(), any::<bool>()).prop_map(
+        |(dt, (mut s, axis), which, flag_a, flag_b)| {
+            let op = match which {
+                0 | 1 => {
+                    let ax = if axis < 0 { axis + s.len() as i64 } else { axis } as usize;
+                    s[ax] = s[ax].max(1);
+                    let (keepdims, select_last_index) = (flag_a, flag_b);
+                    if which == 0 {
+                        Op::ArgMax { axis, keepdims, select_last_index }
+                    } else {
+                        Op::ArgMin { axis, keepdims, select_last_index }
+                    }
+                }
+                2 => Op::LogSoftmax { axis },
+                _ => Op::CumSum { axis, exclusive: flag_a, reverse: flag_b },
+            };
+            Spec::new(op, vec![d(s, dt)])
+        },
+    )
+}
+
 /// Small calls valid by construction, covering every op of the standard.
 pub fn valid_spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
@@ -359,6 +396,7 @@ pub fn valid_spec() -> impl Strategy<Value = Spec> {
         2 => elementwise(),
         1 => reduce(),
         1 => transpose_and_cast(),
+        1 => along_axis(),
     ]
 }
 
@@ -492,6 +530,9 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::Reduce { axes, .. } => *axes = Some(vec![*a, *a]),
             Op::Transpose { perm } => *perm = Some(p.clone()),
             Op::Cast { to } => *to = DType::ALL[p.len() % DType::ALL.len()],
+            Op::ArgMax { axis, .. } | Op::ArgMin { axis, .. } | Op::LogSoftmax { axis } | Op::CumSum { axis, .. } => {
+                *axis = *a
+            }
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
         },
         Mutation::Outputs(o) => spec.outputs = o.clone(),

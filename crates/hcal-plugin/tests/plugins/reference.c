@@ -23,6 +23,10 @@
 #ifndef HCAL_TEST_ABI_MAJOR
 #define HCAL_TEST_ABI_MAJOR HCAL_PLUGIN_ABI_MAJOR
 #endif
+/* -DHCAL_TEST_ABI_MINOR=1: a plugin built for an older minor version. */
+#ifndef HCAL_TEST_ABI_MINOR
+#define HCAL_TEST_ABI_MINOR HCAL_PLUGIN_ABI_MINOR
+#endif
 
 #ifdef HCAL_TEST_BROKEN
 #define PLUGIN_NAME "cbroken"
@@ -74,7 +78,7 @@ static const char *dtype_name(hcal_dtype d) {
 static const char *op_name(const hcal_op *op) {
     static const char *unary[] = {"Relu", "Sigmoid", "Silu", "Exp", "Tanh", "Neg", "Sqrt", "Reciprocal"};
     static const char *binary[] = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
-    static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax"};
+    static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"};
     switch (op->kind) {
     case HCAL_OP_MATMUL: return "MatMul";
     case HCAL_OP_GEMM: return "Gemm";
@@ -86,9 +90,14 @@ static const char *op_name(const hcal_op *op) {
     case HCAL_OP_GELU: return "Gelu";
     case HCAL_OP_UNARY: return op->attrs.unary.op < 8 ? unary[op->attrs.unary.op] : "an unknown unary op";
     case HCAL_OP_BINARY: return op->attrs.binary.op < 6 ? binary[op->attrs.binary.op] : "an unknown binary op";
-    case HCAL_OP_REDUCE: return op->attrs.reduce.op < 3 ? reduce[op->attrs.reduce.op] : "an unknown reduction";
+    case HCAL_OP_REDUCE: return op->attrs.reduce.op < 6 ? reduce[op->attrs.reduce.op] : "an unknown reduction";
     case HCAL_OP_TRANSPOSE: return "Transpose";
     case HCAL_OP_CAST: return "Cast";
+    /* ABI 1.2: named in messages, declined by plugin_supports like every op it does not implement. */
+    case HCAL_OP_ARG_MAX: return "ArgMax";
+    case HCAL_OP_ARG_MIN: return "ArgMin";
+    case HCAL_OP_LOG_SOFTMAX: return "LogSoftmax";
+    case HCAL_OP_CUM_SUM: return "CumSum";
     default: return "an unknown op";
     }
 }
@@ -382,7 +391,7 @@ static hcal_status plugin_sync(hcal_device *dev) {
 static const hcal_plugin_api api = {
     .struct_size = sizeof(hcal_plugin_api),
     .abi_major = HCAL_TEST_ABI_MAJOR,
-    .abi_minor = HCAL_PLUGIN_ABI_MINOR,
+    .abi_minor = HCAL_TEST_ABI_MINOR,
     .name = PLUGIN_NAME,
     .create = plugin_create,
     .last_create_error = plugin_last_create_error,
