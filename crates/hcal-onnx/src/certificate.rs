@@ -200,7 +200,7 @@ fn ratio_text(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_string(), |r| format!("{r:.3e}"))
 }
 
-/// `onnx 1.23.2 node tests (opset <= 26)`: the release and opset a certificate speaks for.
+/// `onnx 1.23.2 node tests (opset <= 28)`: the release and opset a certificate speaks for.
 pub fn corpus_text(corpus: &Corpus) -> String {
     format!(
         "onnx {} node tests{}",
@@ -395,7 +395,7 @@ mod tests {
             corpus: Corpus {
                 dir: "node".into(),
                 onnx_version: Some("1.23.2".into()),
-                opset: Some(26),
+                opset: Some(28),
                 expected_failures_of: Some("1.23.2".into()),
                 ops: vec![],
             },
@@ -436,7 +436,7 @@ mod tests {
         let cert = Certificate::issue(&report("cpu"));
         let text = render_text(&cert);
         assert!(text.contains("CONFORMS") && text.contains("test_relu") && text.contains("test_conv"));
-        assert!(text.contains("onnx 1.23.2 node tests (opset <= 26)"), "{text}");
+        assert!(text.contains("onnx 1.23.2 node tests (opset <= 28)"), "{text}");
         let html = render_html(&cert);
         assert!(html.starts_with("<!DOCTYPE html>") && html.contains("op &lt;Conv&gt; &amp; co"));
         assert!(html.contains("class=\"unsupported\""));

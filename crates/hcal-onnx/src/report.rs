@@ -116,7 +116,7 @@ pub struct Corpus {
     /// The `onnx` package version the folder belongs to, when known.
     pub onnx_version: Option<String>,
     /// The newest default-domain opset a case model imports (the opset the
-    /// corpus tests up to; onnx 1.23.2's node tests reach 26 of its 28).
+    /// corpus tests up to; onnx 1.23.2's node tests reach its opset 28).
     #[serde(default)]
     pub opset: Option<i64>,
     /// The onnx release whose expected-failure list was applied
