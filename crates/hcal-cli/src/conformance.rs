@@ -25,7 +25,7 @@ enum JsonSink {
 /// backend matrix when there are several.
 pub(crate) fn run(args: &ConformanceArgs) -> Result<u8, UsageError> {
     if let Some(dir) = &args.onnx {
-        return crate::onnx::run(args, dir);
+        return crate::onnx::run(args, dir.as_deref());
     }
     let ops = canonical_ops(&args.ops)?;
     let names = if args.backend.is_empty() { hcal::available_backends() } else { args.backend.clone() };

@@ -1,8 +1,8 @@
-//! `hcal conformance --onnx DIR`: the official ONNX node tests on one backend.
+//! `hcal conformance --onnx [DIR]`: the official ONNX node tests on one backend.
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hcal_onnx::certificate::Certificate;
 use hcal_onnx::{OnnxCaseResult, Options};
@@ -38,8 +38,36 @@ fn write_out(sink: Option<(String, Option<File>)>, text: &str, what: &str) -> Re
     }
 }
 
-/// Run the ONNX node tests under `dir` on `args.backend`.
-pub(crate) fn run(args: &ConformanceArgs, dir: &Path) -> Result<u8, UsageError> {
+/// The corpus of the onnx package `python3` imports: its data folder, or its
+/// generated cases exported once into the cache (with a progress bar).
+fn installed_corpus() -> Result<PathBuf, UsageError> {
+    let package = hcal_onnx::source::OnnxPackage::find().map_err(|e| UsageError(e.to_string()))?;
+    if let Some(dir) = package.shipped_node_dir() {
+        return Ok(dir);
+    }
+    let fresh = package.cache_dir().is_some_and(|d| {
+        hcal_onnx::source::manifest(&d).is_none_or(|m| m.onnx_version != package.version)
+    });
+    if fresh {
+        eprintln!(
+            "onnx {} generates its node cases: exporting them once to {} (about a minute)",
+            package.version,
+            package.cache_dir().map_or_else(String::new, |d| d.display().to_string())
+        );
+    }
+    let bar = crate::conformance::progress_bar();
+    let mut progress = |done: usize, total: usize, name: &str| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(name.to_string());
+    };
+    let dir = hcal_onnx::source::export(&package, &mut progress).map_err(|e| UsageError(e.to_string()))?;
+    bar.finish_and_clear();
+    Ok(dir)
+}
+
+/// Run the ONNX node tests under `dir` (the installed onnx's when `None`) on `args.backend`.
+pub(crate) fn run(args: &ConformanceArgs, dir: Option<&Path>) -> Result<u8, UsageError> {
     if args.json.as_deref() == Some("-") && args.certificate.as_deref() == Some("-") {
         return Err(UsageError("--json - and --certificate - cannot both use stdout".into()));
     }
@@ -51,7 +79,15 @@ pub(crate) fn run(args: &ConformanceArgs, dir: &Path) -> Result<u8, UsageError> 
     let backend = hcal::open(name)?;
     let json = create(args.json.as_deref(), "JSON report")?;
     let certificate = create(args.certificate.as_deref(), "certificate")?;
-    let options = Options { ops: args.ops.clone(), ..Options::default() };
+    let installed;
+    let dir = match dir {
+        Some(dir) => dir,
+        None => {
+            installed = installed_corpus()?;
+            &installed
+        }
+    };
+    let options = Options::for_corpus(dir, args.ops.clone());
 
     let bar = crate::conformance::progress_bar();
     let mut progress = |case: &OnnxCaseResult, done: usize, total: usize| {
@@ -112,7 +148,7 @@ mod tests {
         ])
         .unwrap();
         let Command::Conformance(args) = cli.command else { panic!("expected conformance") };
-        assert_eq!(args.onnx.as_deref(), Some(std::path::Path::new("node")));
+        assert_eq!(args.onnx.clone().flatten().as_deref(), Some(std::path::Path::new("node")));
         assert_eq!((args.certificate.as_deref(), args.ops.as_slice()), (Some("cert.json"), &["Gemm".to_string()][..]));
         assert!(Cli::try_parse_from(["hcal", "conformance", "--certificate", "c.json"]).is_err());
         assert!(Cli::try_parse_from(["hcal", "conformance", "--onnx", "node", "--quick"]).is_err());
@@ -122,7 +158,15 @@ mod tests {
     fn a_missing_corpus_folder_is_a_usage_error() {
         let cli = Cli::try_parse_from(["hcal", "conformance", "--onnx", "/nonexistent/hcal-onnx-corpus"]).unwrap();
         let Command::Conformance(args) = cli.command else { panic!("expected conformance") };
-        let err = super::run(&args, args.onnx.as_deref().unwrap()).unwrap_err();
+        let err = super::run(&args, args.onnx.clone().flatten().as_deref()).unwrap_err();
         assert!(err.0.contains("/nonexistent/hcal-onnx-corpus"), "{}", err.0);
+    }
+
+    #[test]
+    fn onnx_without_a_folder_means_the_installed_package() {
+        let cli = Cli::try_parse_from(["hcal", "conformance", "--onnx", "--backend", "cpu"]).unwrap();
+        let Command::Conformance(args) = cli.command else { panic!("expected conformance") };
+        assert_eq!(args.onnx, Some(None));
+        assert_eq!(args.backend, ["cpu"]);
     }
 }

@@ -128,7 +128,7 @@ mod tests {
             summary: hcal_conformance::Summary::default(),
             device: hcal::DeviceInfo::new("cpu", "reference", hcal::DeviceType::Cpu, "reference"),
             hcal_version: "0.1.0".into(),
-            corpus: hcal_onnx::report::Corpus { dir: "node".into(), onnx_version: None, ops: vec![] },
+            corpus: hcal_onnx::report::Corpus { dir: "node".into(), onnx_version: None, opset: None, expected_failures_of: None, ops: vec![] },
             elapsed_s: 0.0,
             cases: vec![],
             interrupted: false,

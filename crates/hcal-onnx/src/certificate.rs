@@ -99,7 +99,9 @@ const CRITERIA: &str = "pass: every compared output within hcal's per-element er
 tolerance model) of the f64 reference, ONNX's expected output within the same bound, inputs unmodified, \
 a rerun bit-identical; onnx_default_pass: numpy assert_allclose(expected, got, rtol=1e-3, atol=1e-7); \
 unsupported: outside the hcal standard or declined by the backend, with the reason; expected_failure: \
-a listed known deviation, with the reason";
+a listed known deviation of that onnx release's data, with the reason; imprecise_expected: the backend \
+within hcal's bound of the f64 reference, ONNX's expected output outside it but within the bound of the f16 or \
+bf16 arithmetic ONNX's reference computed it in (both deviations given)";
 
 /// SHA-256 digests of `(name, source)` pairs, in the order given.
 pub fn shader_digests<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<ShaderDigest> {
@@ -151,7 +153,7 @@ impl Certificate {
         Self {
             kind: CERTIFICATE_KIND.to_string(),
             format_version: 1,
-            title: "hcal conformance certificate: ONNX node tests".to_string(),
+            title: format!("hcal conformance certificate: {}", corpus_text(&report.corpus)),
             hcal_version: report.hcal_version.clone(),
             backend: d.backend.clone(),
             adapter: d.name.clone(),
@@ -198,6 +200,15 @@ fn ratio_text(r: Option<f64>) -> String {
     r.map_or_else(|| "-".to_string(), |r| format!("{r:.3e}"))
 }
 
+/// `onnx 1.23.2 node tests (opset <= 28)`: the release and opset a certificate speaks for.
+pub fn corpus_text(corpus: &Corpus) -> String {
+    format!(
+        "onnx {} node tests{}",
+        corpus.onnx_version.as_deref().unwrap_or("(unknown version)"),
+        corpus.opset.map_or_else(String::new, |o| format!(" (opset <= {o})"))
+    )
+}
+
 fn onnx_text(p: Option<bool>) -> &'static str {
     match p {
         Some(true) => "pass",
@@ -223,8 +234,8 @@ pub fn render_text(cert: &Certificate) -> String {
     let _ = writeln!(out, "issued:      {} (unix seconds)", cert.issued_unix_s);
     let _ = writeln!(
         out,
-        "corpus:      onnx {} node tests, {}{}",
-        cert.corpus.onnx_version.as_deref().unwrap_or("(unknown version)"),
+        "corpus:      {}, {}{}",
+        corpus_text(&cert.corpus),
         cert.corpus.dir,
         if cert.corpus.ops.is_empty() { String::new() } else { format!(" (ops: {})", cert.corpus.ops.join(", ")) }
     );
@@ -291,11 +302,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}code{{font-size:12px}}
         ("issued (unix s)", cert.issued_unix_s.to_string()),
         (
             "corpus",
-            format!(
-                "onnx {} node tests, {}",
-                cert.corpus.onnx_version.as_deref().unwrap_or("(unknown version)"),
-                cert.corpus.dir
-            ),
+            format!("{}, {}", corpus_text(&cert.corpus), cert.corpus.dir),
         ),
         (
             "summary",
@@ -327,19 +334,20 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}code{{font-size:12px}}
     }
     out.push_str(
         "<h2>Per op</h2>\n<table><tr><th>op</th><th>found</th><th>pass</th><th>fail</th><th>unsupported</th>\
-<th>expected failures</th><th>ONNX default pass</th><th>worst ratio</th></tr>\n",
+<th>expected failures</th><th>imprecise expected data</th><th>ONNX default pass</th><th>worst ratio</th></tr>\n",
     );
     for r in &cert.per_op {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3e}</td></tr>",
+<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3e}</td></tr>",
             esc(&r.op),
             r.found,
             r.passed,
             r.failed,
             r.unsupported,
             r.expected_failures,
+            r.imprecise_expected,
             r.onnx_default_passed,
             r.worst_ratio
         );
@@ -384,7 +392,13 @@ mod tests {
             summary: Summary::of(&results),
             device: hcal_core::DeviceInfo::new(backend, "dev", DeviceType::Cpu, "reference"),
             hcal_version: "0.1.0".into(),
-            corpus: Corpus { dir: "node".into(), onnx_version: Some("1.18.0".into()), ops: vec![] },
+            corpus: Corpus {
+                dir: "node".into(),
+                onnx_version: Some("1.23.2".into()),
+                opset: Some(28),
+                expected_failures_of: Some("1.23.2".into()),
+                ops: vec![],
+            },
             elapsed_s: 0.1,
             cases,
             interrupted: false,
@@ -422,6 +436,7 @@ mod tests {
         let cert = Certificate::issue(&report("cpu"));
         let text = render_text(&cert);
         assert!(text.contains("CONFORMS") && text.contains("test_relu") && text.contains("test_conv"));
+        assert!(text.contains("onnx 1.23.2 node tests (opset <= 28)"), "{text}");
         let html = render_html(&cert);
         assert!(html.starts_with("<!DOCTYPE html>") && html.contains("op &lt;Conv&gt; &amp; co"));
         assert!(html.contains("class=\"unsupported\""));

@@ -1,4 +1,6 @@
-//! Known deviations on the ONNX corpus, as data (`data/expected_failures.json`).
+//! Known deviations on the ONNX corpus, as data: one list per onnx release
+//! (`data/expected_failures-onnx-<version>.json`), because each release ships
+//! its own expected outputs and fixes some of the previous release's defects.
 //!
 //! Each entry is an [`ExpectedFailure`]: backend-name prefix, device-name
 //! substring, the case folder name and the reason. Unlike the built-in suite,
@@ -8,12 +10,49 @@
 
 pub use hcal_conformance::ExpectedFailure;
 
-/// The list shipped with this crate.
+/// The onnx releases with a list, oldest first, with their list's JSON text.
+pub const LISTS: [(&str, &str); 2] = [
+    ("1.18.0", include_str!("../data/expected_failures-onnx-1.18.0.json")),
+    ("1.23.2", include_str!("../data/expected_failures-onnx-1.23.2.json")),
+];
+
+/// The newest onnx release with a list (the current release when this crate was written).
+pub const CURRENT: &str = LISTS[LISTS.len() - 1].0;
+
+fn parse(version: &str, text: &str) -> Vec<ExpectedFailure> {
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("data/expected_failures-onnx-{version}.json does not parse: {e}"))
+}
+
+/// The list of the newest release ([`CURRENT`]).
 ///
 /// # Panics
-/// Never for the shipped file (a unit test parses it).
+/// Never for the shipped files (a unit test parses them).
 pub fn builtin() -> Vec<ExpectedFailure> {
-    serde_json::from_str(include_str!("../data/expected_failures.json")).expect("data/expected_failures.json parses")
+    parse(CURRENT, LISTS[LISTS.len() - 1].1)
+}
+
+/// The release whose list applies to a corpus of onnx `version`: that release,
+/// else the newest listed release older than it (its data is the closest),
+/// else the oldest; [`CURRENT`] when the version is unknown.
+///
+/// ```
+/// use hcal_onnx::expected::list_version;
+/// assert_eq!(list_version(Some("1.18.0")), "1.18.0");
+/// assert_eq!(list_version(Some("1.20.1")), "1.18.0");
+/// assert_eq!(list_version(Some("1.24.0")), hcal_onnx::expected::CURRENT);
+/// ```
+pub fn list_version(version: Option<&str>) -> &'static str {
+    let Some(version) = version else { return CURRENT };
+    let key = |v: &str| -> Vec<u64> { v.split(['.', 'r', 'a', 'b']).map(|p| p.parse().unwrap_or(0)).collect() };
+    LISTS.iter().rev().map(|(v, _)| *v).find(|v| key(v) <= key(version)).unwrap_or(LISTS[0].0)
+}
+
+/// The list for a corpus of onnx `version` (see [`list_version`]).
+pub fn for_version(version: Option<&str>) -> Vec<ExpectedFailure> {
+    let chosen = list_version(version);
+    let (v, text) = LISTS.iter().find(|(v, _)| *v == chosen).expect("list_version answers a listed release");
+    parse(v, text)
 }
 
 /// The entries of `list` that cover `case` (exact name, or a prefix ending in `*`),
@@ -33,10 +72,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shipped_list_parses_and_every_entry_has_a_reason() {
-        for e in builtin() {
-            assert!(!e.reason.trim().is_empty(), "{e:?}");
-            assert!(e.case.starts_with("test_"), "{e:?}");
+    fn the_shipped_lists_parse_and_every_entry_has_a_reason() {
+        for (version, text) in LISTS {
+            for e in parse(version, text) {
+                assert!(!e.reason.trim().is_empty(), "{version}: {e:?}");
+                assert!(e.case.starts_with("test_"), "{version}: {e:?}");
+            }
         }
     }
 

@@ -36,11 +36,13 @@
 
 pub mod certificate;
 pub mod expected;
+pub mod imprecise;
 pub mod mapping;
 pub mod model;
 pub mod proto;
 pub mod report;
 mod run;
+pub mod source;
 pub mod tensor;
 
 use std::path::{Path, PathBuf};
@@ -75,28 +77,29 @@ pub enum Error {
     },
 }
 
-/// Where the node tests are: `$HCAL_ONNX_NODE_DIR` when set, else the
-/// `backend/test/data/node` folder of the `onnx` package `python3` imports.
-/// `None` when neither exists.
+/// Where the node tests are, without exporting anything: `$HCAL_ONNX_NODE_DIR`
+/// when set, else the `backend/test/data/node` folder of the `onnx` package
+/// `python3` (or `$HCAL_PYTHON`) imports, else that version's cached export
+/// ([`source::node_cases`] makes one). `None` when none exists.
 pub fn node_test_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("HCAL_ONNX_NODE_DIR") {
         return Some(PathBuf::from(dir)).filter(|d| d.is_dir());
     }
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import onnx, os; print(os.path.dirname(onnx.__file__))"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    Some(root.join("backend").join("test").join("data").join("node")).filter(|d| d.is_dir())
+    let package = source::OnnxPackage::find().ok()?;
+    package.shipped_node_dir().or_else(|| {
+        package.cache_dir().filter(|d| source::manifest(d).is_some_and(|m| m.onnx_version == package.version))
+    })
 }
 
-/// The version of the `onnx` package a corpus folder belongs to, read from
-/// the `onnx/version.py` above it (`None` for a corpus outside a package).
+/// The version of the `onnx` package a corpus folder (or one case folder in
+/// it) belongs to: read from the `onnx/version.py` above a wheel's folder, or
+/// from the [`source::MANIFEST`] of an export (`None` for a corpus outside both).
 pub fn onnx_version(dir: &Path) -> Option<String> {
     let dir = dir.canonicalize().ok()?;
     dir.ancestors().take(8).find_map(|d| {
+        if let Some(m) = source::manifest(d) {
+            return Some(m.onnx_version);
+        }
         let text = std::fs::read_to_string(d.join("version.py")).ok()?;
         let line = text.lines().find(|l| l.trim_start().starts_with("version ="))?;
         Some(line.split('"').nth(1)?.to_string())

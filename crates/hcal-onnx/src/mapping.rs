@@ -83,7 +83,8 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
     if !MAPPED_OPS.contains(&op_type) {
         return Err(format!("op {op_type} is not in the hcal standard"));
     }
-    let a = Attrs { op: op_type, list: &node.attribute };
+    let attributes = without_inert_attributes(op_type, opset, &node.attribute)?;
+    let a = Attrs { op: op_type, list: &attributes };
     let n_in = node.input.len();
     let present = |i: usize| node.input.get(i).is_some_and(|n| !n.is_empty());
     let slot = |i: usize| present(i).then_some(i);
@@ -322,6 +323,37 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
     Ok(Mapping { op, inputs: inputs_used, outputs, unchecked })
 }
 
+/// Attributes that opsets after 23 added to ops of the standard without
+/// changing them at the value given (`None`: at any value): `(op, attribute,
+/// opset, value)`. Attention-25's sliding window is off at -1; Cast-24's
+/// `round_mode` only changes conversions to float8e8m0, which hcal lacks.
+const INERT_ATTRIBUTES: [(&str, &str, i64, Option<i64>); 3] = [
+    ("Attention", "left_window_size", 25, Some(-1)),
+    ("Attention", "right_window_size", 25, Some(-1)),
+    ("Cast", "round_mode", 24, None),
+];
+
+/// `attributes` less those [`INERT_ATTRIBUTES`] lists at a value that changes
+/// nothing, so a model of a newer opset maps as its opset-23 equivalent.
+fn without_inert_attributes(op: &str, opset: i64, attributes: &[AttributeProto]) -> Result<Vec<AttributeProto>, String> {
+    let mut kept = Vec::with_capacity(attributes.len());
+    for attr in attributes {
+        let inert = INERT_ATTRIBUTES.iter().find(|(o, name, since, _)| *o == op && *name == attr.name && opset >= *since);
+        match inert {
+            Some((_, _, _, None)) => {}
+            Some((_, _, _, Some(value))) if attr.r#type == attribute_type::INT && attr.i == *value => {}
+            Some((_, name, since, _)) => {
+                return Err(format!(
+                    "{op} {name}={} (opset {since}) is not in the hcal standard; only the default {name}=-1 is",
+                    attr.i
+                ));
+            }
+            None => kept.push(attr.clone()),
+        }
+    }
+    Ok(kept)
+}
+
 /// A node's attributes with typed getters.
 struct Attrs<'a> {
     op: &'a str,
@@ -490,5 +522,31 @@ mod tests {
         assert!(map_node(&n, 23, &[]).unwrap_err().contains("Cast to DOUBLE"));
         let ok = node("Cast", &["x"], &["y"], vec![int("to", i64::from(data_type::FLOAT16)), int("saturate", 1)]);
         assert_eq!(map_node(&ok, 23, &[]).unwrap().op, Op::Cast { to: hcal_core::DType::F16 });
+    }
+
+    #[test]
+    fn newer_opset_attributes_at_their_inert_value_map_as_opset_23() {
+        let int = |name: &str, i: i64| AttributeProto {
+            name: name.into(),
+            i,
+            r#type: attribute_type::INT,
+            ..Default::default()
+        };
+        let node = |attribute: Vec<AttributeProto>| NodeProto {
+            op_type: "Attention".into(),
+            input: vec!["q".into(), "k".into(), "v".into()],
+            output: vec!["y".into()],
+            attribute,
+            ..Default::default()
+        };
+        let plain = map_node(&node(vec![int("is_causal", 1)]), 23, &[]).unwrap();
+        let windowless =
+            node(vec![int("is_causal", 1), int("left_window_size", -1), int("right_window_size", -1)]);
+        assert_eq!(map_node(&windowless, 25, &[]).unwrap(), plain);
+        let window = node(vec![int("left_window_size", 2)]);
+        let err = map_node(&window, 25, &[]).unwrap_err();
+        assert!(err.contains("left_window_size=2 (opset 25)"), "{err}");
+        // Before opset 25 the attribute does not exist: unknown, as any other.
+        assert!(map_node(&windowless, 23, &[]).unwrap_err().contains("not in the hcal standard"));
     }
 }

@@ -1,13 +1,20 @@
 //! The official ONNX node tests for every op hcal defines, on `cpu` and on
 //! every wgpu adapter this machine has.
 //!
-//! The corpus comes from `pip install onnx==1.18.0` (found through `python3`)
-//! or `$HCAL_ONNX_NODE_DIR`. Without it the test says it skipped, unless
-//! `HCAL_REQUIRE_ONNX=1` (CI), where that is a failure. As in the built-in
-//! suite, `HCAL_REQUIRE_ADAPTER=1` makes a missing GPU adapter a failure.
+//! The corpus is that of the onnx package `python3` (or `$HCAL_PYTHON`)
+//! imports (its data folder, or for onnx >= 1.19 its generated cases exported
+//! once to `$HCAL_CACHE_DIR/onnx-VERSION`), or `$HCAL_ONNX_NODE_DIR`; the
+//! folders in `$HCAL_ONNX_EXTRA_NODE_DIRS` (`:`-separated: another release's
+//! corpus, such as onnx 1.18's data folder) run too. Without a corpus the test
+//! says it skipped, unless `HCAL_REQUIRE_ONNX=1` (CI), where that is a
+//! failure. As in the built-in suite, `HCAL_REQUIRE_ADAPTER=1` makes a missing
+//! GPU adapter a failure.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use hcal_conformance::Verdict;
-use hcal_onnx::{OnnxReport, Options, node_test_dir, run};
+use hcal_onnx::{OnnxReport, Options, run};
 
 fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1")
@@ -40,40 +47,61 @@ fn check(report: &OnnxReport) {
     assert!(report.elapsed_s < 60.0, "the corpus took {:.1} s on {}", report.elapsed_s, report.device.backend);
 }
 
-/// The corpus the expected-failure list was written for.
-const ONNX_VERSION: &str = "1.18.0";
+/// Every corpus to run (exported once per test binary), each from an onnx
+/// release with an expected-failure list.
+fn corpora() -> &'static [PathBuf] {
+    static DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    DIRS.get_or_init(|| {
+        let mut dirs = Vec::new();
+        match std::env::var_os("HCAL_ONNX_NODE_DIR") {
+            Some(dir) => dirs.push(PathBuf::from(dir)),
+            None => match hcal_onnx::source::node_cases(&mut |_, _, _| {}) {
+                Ok((_, dir)) => dirs.push(dir),
+                Err(e) => {
+                    assert!(!env_flag("HCAL_REQUIRE_ONNX"), "no ONNX node tests: {e}");
+                    eprintln!("skipped the installed onnx's node tests: {e}");
+                }
+            },
+        }
+        let extra = std::env::var("HCAL_ONNX_EXTRA_NODE_DIRS").unwrap_or_default();
+        dirs.extend(extra.split(':').filter(|d| !d.is_empty()).map(PathBuf::from));
+        dirs.retain(|dir| {
+            let version = hcal_onnx::onnx_version(dir);
+            let listed = version.as_deref().is_some_and(|v| hcal_onnx::expected::LISTS.iter().any(|(l, _)| *l == v));
+            // A folder outside an onnx package (HCAL_ONNX_NODE_DIR) has no version to check.
+            if version.is_some() && !listed {
+                let why = format!(
+                    "{} is from onnx {}; expected-failure lists exist for onnx {:?}",
+                    dir.display(),
+                    version.unwrap_or_default(),
+                    hcal_onnx::expected::LISTS.map(|(v, _)| v)
+                );
+                assert!(!env_flag("HCAL_REQUIRE_ONNX"), "{why}");
+                eprintln!("skipped: {why}");
+            }
+            version.is_none() || listed
+        });
+        dirs
+    })
+}
 
-fn corpus() -> Option<std::path::PathBuf> {
-    let skip = |why: String| {
-        assert!(!env_flag("HCAL_REQUIRE_ONNX"), "{why}");
-        eprintln!("skipped: {why}");
-        None
-    };
-    let Some(dir) = node_test_dir() else {
-        return skip(format!(
-            "ONNX node tests not found (pip install onnx=={ONNX_VERSION}, or set HCAL_ONNX_NODE_DIR)"
-        ));
-    };
-    // A folder outside an onnx package (HCAL_ONNX_NODE_DIR) has no version to check.
-    match hcal_onnx::onnx_version(&dir) {
-        Some(v) if v != ONNX_VERSION => skip(format!(
-            "{} is from onnx {v}; data/expected_failures.json is written for onnx {ONNX_VERSION}",
-            dir.display()
-        )),
-        _ => Some(dir),
-    }
+fn options(dir: &std::path::Path) -> Options {
+    Options::for_corpus(dir, hcal_onnx::mapping::MAPPED_OPS.iter().map(|s| s.to_string()).collect())
 }
 
 #[test]
 fn onnx_node_tests_on_cpu() {
-    let Some(dir) = corpus() else { return };
     let backend = hcal::open("cpu").unwrap();
-    check(&run(&*backend, &dir, &Options::hcal_ops(), &mut |_, _, _| {}).unwrap());
+    for dir in corpora() {
+        check(&run(&*backend, dir, &options(dir), &mut |_, _, _| {}).unwrap());
+    }
 }
 
 #[test]
 fn onnx_node_tests_on_every_wgpu_adapter() {
-    let Some(dir) = corpus() else { return };
+    if corpora().is_empty() {
+        return;
+    }
     let adapters: Vec<String> = hcal::available_backends().into_iter().filter(|n| n.starts_with("wgpu:")).collect();
     if adapters.is_empty() {
         let why = "no wgpu adapter found (on Linux: apt-get install mesa-vulkan-drivers for lavapipe)";
@@ -90,6 +118,8 @@ fn onnx_node_tests_on_every_wgpu_adapter() {
             }
             Err(e) => panic!("cannot open {name}: {e}"),
         };
-        check(&run(&*backend, &dir, &Options::hcal_ops(), &mut |_, _, _| {}).unwrap());
+        for dir in corpora() {
+            check(&run(&*backend, dir, &options(dir), &mut |_, _, _| {}).unwrap());
+        }
     }
 }
