@@ -14,8 +14,8 @@ pub(crate) fn to_f32(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
         DType::BF16 => "bf16_to_f32",
         DType::Bool => "bool_to_f32",
         DType::I64 => "i64_to_f32",
-        // support::decline keeps quantized operands away from the f32 staging.
-        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => unreachable!("quantized operands are declined"),
+        // Cast from packed blocks (products read the blocks themselves).
+        DType::Q4_0 | DType::Q4_1 | DType::Q8_0 => return crate::matmul::quant::dequantize(ctx, x),
     };
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;

@@ -40,11 +40,12 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         }
         _ => {}
     }
-    // f32 views: floats and bool masks are converted; i64 position ids stay raw.
+    // f32 views: floats and bool masks are converted; i64 position ids and
+    // block-quantized weights (read packed by the products' kernels) stay raw.
     let mut ins = Vec::with_capacity(raw_in.len());
     for o in &raw_in {
         ins.push(match o {
-            Some(o) if o.desc.dtype != DType::I64 => Some(convert::to_f32(ctx, o)?),
+            Some(o) if o.desc.dtype != DType::I64 && !o.desc.dtype.is_quantized() => Some(convert::to_f32(ctx, o)?),
             other => other.clone(),
         });
     }

@@ -104,6 +104,7 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
     all.extend(attention_flash::expansions());
+    all.extend(matmul::quant::expansions());
     all
 }
 

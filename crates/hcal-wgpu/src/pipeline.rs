@@ -15,6 +15,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("binary", include_str!("../../../shaders/binary.wgsl")),
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
+    ("matmul_quant", include_str!("../../../shaders/matmul_quant.wgsl")),
     ("matmul_smem", include_str!("../../../shaders/matmul_smem.wgsl")),
     ("matmul_stage", include_str!("../../../shaders/matmul_stage.wgsl")),
     ("matmul_texture", include_str!("../../../shaders/matmul_texture.wgsl")),
@@ -105,6 +106,7 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
     let text = family_source(kernel.shader);
     match kernel.shader {
         "attention_flash" => crate::attention_flash::expand(text, kernel.variant).into(),
+        "matmul_quant" => crate::matmul::quant::expand(text, kernel.variant).into(),
         _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(text, kernel.variant).into(),
         _ => text.into(),
     }

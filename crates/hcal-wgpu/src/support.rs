@@ -40,8 +40,9 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 /// `split.rs`); only what no piece fits, or what a family does not split,
 /// is declined here, by [`split_decline`].
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
-    if let Some(d) = sig.inputs().iter().flatten().find(|d| d.dtype.is_quantized()) {
-        return Some(format!("{} operands ({d}) have no WGSL kernel yet (the quantized GEMV is not written)", d.dtype));
+    // Block-quantized operands: their own kernels and limits.
+    if sig.inputs().iter().flatten().any(|d| d.dtype.is_quantized()) {
+        return matmul::quant::decline(gpu, sig);
     }
     let outputs = sig.outputs();
     let max_binding = gpu.limits.max_storage_buffer_binding_size;
@@ -279,6 +280,17 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             (shader, entry.to_string())
         }
         (Op::Attention(_), geometry) => unreachable!("hcal-core pairs Attention with its geometry, not {geometry:?}"),
+        // Block-quantized weights (B): matmul_quant.wgsl, by shape.
+        (Op::MatMul | Op::Gemm(_), geometry) if sig.input(1).is_some_and(|b| b.dtype.is_quantized()) => {
+            let (m, flags, batch) = match (sig.op(), geometry) {
+                (Op::Gemm(attrs), Geometry::Gemm(g)) => (g.m, matmul::gemm_flags(attrs, g.c_strides.is_some()), 1),
+                (_, Geometry::MatMul(g)) => (g.m, 0, g.batch_count()),
+                (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
+            };
+            let path = matmul::quant::path_for(m, flags, batch, true);
+            ("matmul_quant", matmul::quant::path_name(path, sig.input(1)?.dtype))
+        }
+        (Op::Cast { .. }, _) if sig.input(0)?.dtype.is_quantized() => ("matmul_quant", "dequantize".to_string()),
         (Op::MatMul | Op::Gemm(_), geometry) => {
             let product = match (sig.op(), geometry) {
                 (Op::MatMul, Geometry::MatMul(g)) => {

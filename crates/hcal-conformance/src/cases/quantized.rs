@@ -29,6 +29,20 @@ pub(super) fn cases() -> Vec<Case> {
                 Input::new([5], DType::F32, unit()),
             ],
         ));
+        // Device kernel shapes: a decode GEMV over two workgroups of 64
+        // columns with an odd tail and an odd count of blocks per row (rows
+        // of 18- and 34-byte blocks start on alternating halfwords), and a
+        // prefill past one tile of 8 rows with a ragged last tile.
+        cases.push(Case::new(
+            format!("Gemm/{q}/gemv-1x67x224"),
+            Op::Gemm(weights_t),
+            vec![Input::new([1, 224], DType::F32, unit()), Input::new([67, 224], q, unit())],
+        ));
+        cases.push(Case::new(
+            format!("Gemm/{q}/rows-13x70x160"),
+            Op::Gemm(weights_t),
+            vec![Input::new([13, 160], DType::F32, unit()), Input::new([70, 160], q, unit())],
+        ));
         cases.push(Case::new(
             format!("Gemm/{q}/weights-64x64x256"),
             Op::Gemm(weights_t),
@@ -57,6 +71,16 @@ pub(super) fn cases() -> Vec<Case> {
         vec![
             Input::new([3, 64], DType::F32, unit()),
             Input::new([9, 64], DType::Q4_0, Gen::Uniform { lo: -0.2, hi: 1.0 }),
+        ],
+    ));
+    // The same through the decode GEMV (one row, C as a bias).
+    cases.push(Case::new(
+        "Gemm/q4_0/negative-scales-gemv-C=[N]".to_string(),
+        Op::Gemm(Gemm { beta: 1.0, ..weights_t }),
+        vec![
+            Input::new([1, 96], DType::F32, unit()),
+            Input::new([65, 96], DType::Q4_0, Gen::Uniform { lo: -0.2, hi: 1.0 }),
+            Input::new([65], DType::F32, unit()),
         ],
     ));
     // Q4_1 blocks of one repeated value: d = 0, every element is the minimum m.

@@ -20,6 +20,7 @@
 //! - [`select`]: the candidates for a product and the (autotuned) choice;
 //! - [`staging`]: texture staging and the texture tiles' launch.
 
+pub(crate) mod quant;
 pub(crate) mod select;
 pub(crate) mod split;
 pub(crate) mod staging;
@@ -156,6 +157,10 @@ pub(crate) fn launch(
 
 /// Choose a kernel for `problem` and record it.
 fn run(ctx: &mut Ctx<'_>, problem: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
+    // Block-quantized weights: their own kernels, reading the packed blocks.
+    if b.desc.dtype.is_quantized() {
+        return quant::launch(ctx, problem, a, b, y);
+    }
     let path = choose(ctx, problem, a, b, y)?;
     launch(ctx, problem, path, a, b, y)
 }

@@ -1,0 +1,220 @@
+//! Products with a block-quantized B (GGML Q4_0, Q4_1, Q8_0) and Cast from
+//! one, with `matmul_quant.wgsl`: the kernels read the packed blocks as
+//! stored, so a quantized weight never has an f32 copy in device memory.
+//!
+//! - `matmul_quant` (a template over the dtype and the rows per
+//!   invocation): Gemm with `transB` and no `transA`, B `[N, K]` with its
+//!   blocks along K (every GGUF linear layer). One invocation per output
+//!   column; one row per invocation for M below [`TILE_FROM_ROWS`] (the GEMV
+//!   of decode), [`TILE_ROWS`] rows otherwise (prefill), so each block is
+//!   dequantized once per that many rows.
+//! - `matmul_quant_any`: everything else (MatMul's B `[.., K, N]` with blocks
+//!   along N, `transA`, batches), one output per invocation.
+//! - `dequantize`: Cast from a quantized dtype, one element per invocation.
+//!
+//! Quantized operands are bound whole: `decline` refuses what does not fit
+//! one storage binding (a 4-bit matrix of 128 MiB holds 200 M weights).
+
+use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
+
+use super::select::Problem;
+use crate::gpu::Gpu;
+use crate::pipeline::Kernel;
+use crate::record::{Ctx, Operand};
+
+/// Rows of Y one invocation of the tiled form computes.
+pub(crate) const TILE_ROWS: u32 = 8;
+
+/// Rows from which the tiled form runs (below, one row per invocation and
+/// one workgroup row per row of A: B is read once per row, which costs less
+/// than computing [`TILE_ROWS`] rows for a few).
+pub(crate) const TILE_FROM_ROWS: usize = 4;
+
+/// Index of a quantized dtype in the template variants, its block bytes and
+/// its `$Q` name.
+fn dtype_code(dtype: DType) -> Option<(u16, u32, &'static str)> {
+    match dtype {
+        DType::Q4_0 => Some((0, 18, "q4_0")),
+        DType::Q4_1 => Some((1, 20, "q4_1")),
+        DType::Q8_0 => Some((2, 34, "q8_0")),
+        _ => None,
+    }
+}
+
+/// The dtypes in template order.
+const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
+
+/// The kernel variant of `dtype` with `rows` rows per invocation.
+fn variant(dtype: DType, rows: u32) -> u16 {
+    let (code, _, _) = dtype_code(dtype).expect("a quantized dtype");
+    code | ((rows as u16) << 2)
+}
+
+/// Expand `matmul_quant.wgsl` for `variant` (dtype code in the low 2 bits,
+/// rows per invocation above).
+pub(crate) fn expand(template: &str, variant: u16) -> String {
+    let dtype = DTYPES[(variant & 3) as usize];
+    let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
+    let rows = u32::from(variant >> 2).max(1);
+    let text = template.replace("$Q", name);
+    let e = crate::template::Expansion {
+        constants: &[("$BB", block_bytes), ("$RR", rows)],
+        repeats: &[("$r", rows)],
+        blocks: &[],
+    };
+    crate::template::expand(&text, &e, |_, _| Vec::new())
+}
+
+/// Every expansion the launchers may compile, named, for shader validation.
+pub(crate) fn expansions() -> Vec<(String, String)> {
+    let text = crate::pipeline::family_source("matmul_quant");
+    let mut all = Vec::new();
+    for dtype in DTYPES {
+        for rows in [1, TILE_ROWS] {
+            all.push((format!("matmul_quant-{dtype}-{rows}rows"), expand(text, variant(dtype, rows))));
+        }
+    }
+    all
+}
+
+/// Which entry of `matmul_quant.wgsl` runs a product, with the rows per invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QuantPath {
+    /// `matmul_quant` with this many rows per invocation.
+    Columns(u32),
+    /// `matmul_quant_any`.
+    Any,
+}
+
+/// The entry that runs a product with `[m, n, k]`, `flags` (as
+/// `MatmulParams::flags`) and `batch` matrices, when A's first element and
+/// row stride are multiples of 4 (`a_aligned`).
+pub(crate) fn path_for(m: usize, flags: u32, batch: usize, a_aligned: bool) -> QuantPath {
+    let weights_layout = flags & 3 == 2 && batch == 1 && a_aligned;
+    match (weights_layout, m >= TILE_FROM_ROWS) {
+        (false, _) => QuantPath::Any,
+        (true, false) => QuantPath::Columns(1),
+        (true, true) => QuantPath::Columns(TILE_ROWS),
+    }
+}
+
+/// The name of a path, for `kernel_variant` and reports.
+pub(crate) fn path_name(path: QuantPath, dtype: DType) -> String {
+    match path {
+        QuantPath::Columns(1) => format!("quant-gemv-{dtype}"),
+        QuantPath::Columns(rows) => format!("quant-{rows}rows-{dtype}"),
+        QuantPath::Any => format!("quant-any-{dtype}"),
+    }
+}
+
+/// Record the product `p` whose B is quantized (its blocks as stored).
+pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
+    let dtype = b.desc.dtype;
+    let params = super::params(p);
+    let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
+    let a_aligned = p.bases[0] % 4 == 0 && params.lda % 4 == 0;
+    let path = path_for(p.m, p.flags, p.batch_count(), a_aligned);
+    let (entry, rows) = match path {
+        QuantPath::Columns(rows) => ("matmul_quant", rows),
+        QuantPath::Any => ("matmul_quant_any", 1),
+    };
+    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows) };
+    let groups = match path {
+        QuantPath::Columns(rows) => [p.n.div_ceil(64) as u32, p.m.div_ceil(rows as usize) as u32, 1],
+        QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
+    };
+    ctx.dispatch(kernel, &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
+}
+
+/// An f32 copy of the quantized operand `x` (Cast; products read the blocks directly).
+pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
+    let n = x.desc.numel();
+    let buf = ctx.scratch(n * 4)?;
+    let params = crate::params::MatmulParams { n: n as u32, ..Default::default() };
+    let kernel = Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1) };
+    ctx.per_item(kernel, &params, &[(2, &x.buf), (4, &buf)], n)?;
+    Ok(Operand { buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
+}
+
+/// Why a signature with a block-quantized operand cannot run on `gpu`, if
+/// it cannot: only B of MatMul and Gemm and X of Cast may be quantized, and
+/// every operand (floats as their f32 views) must fit one storage binding
+/// and u32 indexing, the grid the device's workgroup counts.
+pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
+    let quantized_at = |i: usize| sig.input(i).is_some_and(|d| d.dtype.is_quantized());
+    let inputs = sig.inputs().iter().flatten();
+    let others_plain = |slot: usize| sig.inputs().iter().enumerate().all(|(i, _)| i == slot || !quantized_at(i));
+    let allowed = match sig.op() {
+        Op::MatMul | Op::Gemm(_) => quantized_at(1) && others_plain(1),
+        Op::Cast { .. } => quantized_at(0),
+        _ => false,
+    };
+    if !allowed {
+        let d = sig.inputs().iter().flatten().find(|d| d.dtype.is_quantized())?;
+        return Some(format!(
+            "{} with a {} operand ({d}) has no WGSL kernel (only B of MatMul and Gemm and X of Cast may be block-quantized)",
+            sig.op(),
+            d.dtype
+        ));
+    }
+    let max_binding = gpu.limits.max_storage_buffer_binding_size;
+    for d in inputs.chain(sig.outputs()) {
+        if d.numel() >= u32::MAX as usize {
+            return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
+        }
+        let bytes = bound_bytes(d);
+        if crate::memory::buffer_size(bytes) > max_binding {
+            return Some(format!(
+                "{} with a quantized operand binds every operand whole; {d} needs {bytes} bytes, past max_storage_buffer_binding_size ({max_binding})",
+                sig.op()
+            ));
+        }
+    }
+    let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    let (m, n, batch) = match sig.geometry() {
+        Geometry::MatMul(g) => {
+            if g.batch.len() > super::MAX_BATCH_RANK {
+                return Some(format!("batch rank {} exceeds {}", g.batch.len(), super::MAX_BATCH_RANK));
+            }
+            (g.m, g.n, g.batch_count())
+        }
+        Geometry::Gemm(g) => (g.m, g.n, 1),
+        _ => return None,
+    };
+    let groups = [n.div_ceil(8), m.div_ceil(8), batch];
+    if let Some(&g) = groups.iter().find(|&&g| g > max_groups) {
+        return Some(format!(
+            "MatMul {m}x{n} over {batch} matrices needs {g} workgroups along one dimension; max_compute_workgroups_per_dimension is {max_groups}"
+        ));
+    }
+    None
+}
+
+/// Bytes a kernel binds for `d`: its packed blocks, or the f32 view of a float.
+fn bound_bytes(d: &TensorDesc) -> usize {
+    if d.dtype.is_quantized() { d.byte_len().unwrap_or(usize::MAX) } else { d.numel().saturating_mul(4) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_runs_one_row_per_invocation_and_prefill_tiles() {
+        assert_eq!(path_for(1, 2, 1, true), QuantPath::Columns(1));
+        assert_eq!(path_for(256, 2, 1, true), QuantPath::Columns(TILE_ROWS));
+        assert_eq!(path_for(1, 0, 1, true), QuantPath::Any, "blocks along N");
+        assert_eq!(path_for(1, 3, 1, true), QuantPath::Any, "transA");
+        assert_eq!(path_for(1, 2, 1, false), QuantPath::Any, "A not on vec4 boundaries");
+    }
+
+    #[test]
+    fn every_expansion_names_its_dtype_functions_and_no_tokens_remain() {
+        for (name, text) in expansions() {
+            assert!(!text.contains('$'), "{name} keeps a template token");
+        }
+        let q41 = expand(crate::pipeline::family_source("matmul_quant"), variant(DType::Q4_1, TILE_ROWS));
+        assert!(q41.contains("dequant_q4_1(byte)") && q41.contains("const BLOCK_BYTES: u32 = 20u;"));
+        assert!(q41.contains("var acc7 = vec4<f32>(0.0);") && !q41.contains("acc8"));
+    }
+}

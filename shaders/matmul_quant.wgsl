@@ -1,0 +1,255 @@
+// TEMPLATE matmul_quant.wgsl: Y = alpha A dequant(B) + beta C with B block-quantized
+// (GGML Q4_0, Q4_1 or Q8_0, read packed: no dequantized copy of B is ever made), f32 A and Y.
+//
+// A template, expanded by crates/hcal-wgpu/src/matmul/quant.rs per variant: `$Q` is the
+// dtype (q4_0, q4_1, q8_0: which `dequant_*` / `value_*` the kernels call), `$BB` its
+// bytes per block (18, 20, 34), `$RR` the rows of Y one invocation of `matmul_quant`
+// computes, and a line holding `$r` repeats for r in 0..RR (named values, not a
+// loop-indexed array: on SIMD CPU drivers those live in memory).
+//
+// Block layout (hcal_core::quant): 32 values along B's last dim; Q4_0 `d: f16, qs: [u8; 16]`,
+// x = (q - 8) d; Q4_1 `d: f16, m: f16, qs: [u8; 16]`, x = q d + m; Q8_0 `d: f16, qs: [i8; 32]`,
+// x = q d; for the 4-bit types element j < 16 is the low nibble of byte j and element
+// j + 16 its high nibble. Blocks of 18 and 34 bytes start on 2-byte boundaries, so the
+// kernels read the u32 words that cover a block and realign them by 16 bits.
+// Values are formed exactly as the standard says: `fma(q, d, m)` for Q4_1 (one rounding;
+// `q d` is exact), `fma(q, d, -8 d)` for Q4_0 and `q * d` for Q8_0 (both exact).
+//
+// Bindings (the parameter block is matmul.wgsl's):
+//   @group(0) @binding(0) params: MatmulParams (include/matmul_params.wgsl): m, n, k, flags
+//       (1 = transA, 2 = transB: B is [N, K], 4 = C present), alpha, beta, batch dims and
+//       strides, C strides, a_base, b_base (elements, a multiple of 32), y_base,
+//       y_batch_stride, lda, ldb (elements; a multiple of 32), ldy, c_base
+//   @group(0) @binding(1) a: array<vec4<f32>>   (indexed per element by `matmul_quant_any`)
+//   @group(0) @binding(2) b: array<u32>          the packed blocks, as stored
+//   @group(0) @binding(3) c: array<f32>          (a dummy when C is absent)
+//   @group(0) @binding(4) y: array<f32>
+//
+// Entry `matmul_quant` (transB, no transA, no batch: a weight matrix [N, K] with its
+// blocks along K, as every GGUF linear layer stores it): one invocation per output
+// column j and RR rows; it walks row j of B block by block, dequantizes each block once
+// into registers and multiplies it into RR rows of A, whose loads are the same for
+// every invocation of a workgroup (uniform: SIMD CPU drivers load them once, not per
+// lane). Each row keeps a vec4 of partial sums (f32 fma, element p in lane p % 4, K
+// order within a lane), added as (x + y) + (z + w) at the end: deterministic.
+// RR = 1 is the GEMV of decode. A must start and have its rows on multiples of 4
+// elements. Workgroups of 64; dispatch (ceil(N / 64), ceil(M / RR), 1).
+//
+// Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
+// blocks along N): one invocation per output, each value of B decoded on its own
+// (`value_$Q`), f32 fma in K order. Workgroups of 8x8; dispatch (ceil(N/8), ceil(M/8), batch).
+//
+// Entry `dequantize` (Cast from a quantized dtype): y[i] = value of element i, for
+// i < params.n; per-item grid (include/linear_id.wgsl).
+
+// #include <matmul_params>
+// #include <linear_id>
+
+@group(0) @binding(0) var<storage, read> params: MatmulParams;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<u32>;
+@group(0) @binding(3) var<storage, read> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+const BLOCK_BYTES: u32 = $BBu;
+
+// One block's 32 values: v[i] holds elements 4i..4i+3.
+struct Block {
+    v0: vec4<f32>,
+    v1: vec4<f32>,
+    v2: vec4<f32>,
+    v3: vec4<f32>,
+    v4: vec4<f32>,
+    v5: vec4<f32>,
+    v6: vec4<f32>,
+    v7: vec4<f32>,
+}
+
+// Elements 4i..4i+3 of a 4-bit block from its packed word i (bytes 4i..4i+3): the low nibbles.
+fn low_nibbles(w: u32) -> vec4<f32> {
+    return vec4<f32>((vec4<u32>(w) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u));
+}
+
+// Elements 16+4i..16+4i+3 of a 4-bit block from its packed word i: the high nibbles.
+fn high_nibbles(w: u32) -> vec4<f32> {
+    return vec4<f32>((vec4<u32>(w) >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u));
+}
+
+// The four signed bytes of a word, sign-extended, lowest byte first.
+fn signed_bytes(w: u32) -> vec4<f32> {
+    return vec4<f32>((vec4<i32>(bitcast<i32>(w)) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+// The word that starts at byte `2 h + 2` of a block whose first word is x0 (h = 0)
+// or at byte 2 h of a block starting 2 bytes into x0 (h = 1): bytes realigned by 16 bits.
+fn join(lo: u32, hi: u32, odd: bool) -> u32 {
+    return select((lo >> 16u) | (hi << 16u), hi, odd);
+}
+
+fn dequant_q4_0(byte: u32) -> Block {
+    let w = byte >> 2u;
+    let odd = (byte & 2u) != 0u;
+    let x0 = b[w];
+    let x1 = b[w + 1u];
+    let x2 = b[w + 2u];
+    let x3 = b[w + 3u];
+    let x4 = b[w + 4u];
+    let d = unpack2x16float(select(x0, x0 >> 16u, odd)).x;
+    let dv = vec4<f32>(d);
+    let mv = vec4<f32>(-8.0 * d);
+    let q0 = join(x0, x1, odd);
+    let q1 = join(x1, x2, odd);
+    let q2 = join(x2, x3, odd);
+    let q3 = join(x3, x4, odd);
+    return Block(
+        fma(low_nibbles(q0), dv, mv), fma(low_nibbles(q1), dv, mv),
+        fma(low_nibbles(q2), dv, mv), fma(low_nibbles(q3), dv, mv),
+        fma(high_nibbles(q0), dv, mv), fma(high_nibbles(q1), dv, mv),
+        fma(high_nibbles(q2), dv, mv), fma(high_nibbles(q3), dv, mv),
+    );
+}
+
+fn dequant_q4_1(byte: u32) -> Block {
+    // 20-byte blocks always start on a word.
+    let w = byte >> 2u;
+    let dm = unpack2x16float(b[w]);
+    let q0 = b[w + 1u];
+    let q1 = b[w + 2u];
+    let q2 = b[w + 3u];
+    let q3 = b[w + 4u];
+    let dv = vec4<f32>(dm.x);
+    let mv = vec4<f32>(dm.y);
+    return Block(
+        fma(low_nibbles(q0), dv, mv), fma(low_nibbles(q1), dv, mv),
+        fma(low_nibbles(q2), dv, mv), fma(low_nibbles(q3), dv, mv),
+        fma(high_nibbles(q0), dv, mv), fma(high_nibbles(q1), dv, mv),
+        fma(high_nibbles(q2), dv, mv), fma(high_nibbles(q3), dv, mv),
+    );
+}
+
+fn dequant_q8_0(byte: u32) -> Block {
+    let w = byte >> 2u;
+    let odd = (byte & 2u) != 0u;
+    let x0 = b[w];
+    let x1 = b[w + 1u];
+    let x2 = b[w + 2u];
+    let x3 = b[w + 3u];
+    let x4 = b[w + 4u];
+    let x5 = b[w + 5u];
+    let x6 = b[w + 6u];
+    let x7 = b[w + 7u];
+    let x8 = b[w + 8u];
+    let dv = vec4<f32>(unpack2x16float(select(x0, x0 >> 16u, odd)).x);
+    return Block(
+        signed_bytes(join(x0, x1, odd)) * dv, signed_bytes(join(x1, x2, odd)) * dv,
+        signed_bytes(join(x2, x3, odd)) * dv, signed_bytes(join(x3, x4, odd)) * dv,
+        signed_bytes(join(x4, x5, odd)) * dv, signed_bytes(join(x5, x6, odd)) * dv,
+        signed_bytes(join(x6, x7, odd)) * dv, signed_bytes(join(x7, x8, odd)) * dv,
+    );
+}
+
+// The byte at byte offset `at` of B.
+fn byte_at(at: u32) -> u32 {
+    return (b[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu;
+}
+
+// The f16 at (even) byte offset `at` of B, as f32.
+fn half_at(at: u32) -> f32 {
+    return unpack2x16float(b[at >> 2u] >> ((at & 2u) * 8u)).x;
+}
+
+// Value of element `e` of a quantized tensor (its row-major index), one at a time.
+fn value_q4_0(e: u32) -> f32 {
+    let at = (e / 32u) * BLOCK_BYTES;
+    let j = e % 32u;
+    let q = (byte_at(at + 2u + j % 16u) >> ((j / 16u) * 4u)) & 15u;
+    let d = half_at(at);
+    return fma(f32(q), d, -8.0 * d);
+}
+
+fn value_q4_1(e: u32) -> f32 {
+    let at = (e / 32u) * BLOCK_BYTES;
+    let j = e % 32u;
+    let q = (byte_at(at + 4u + j % 16u) >> ((j / 16u) * 4u)) & 15u;
+    return fma(f32(q), half_at(at), half_at(at + 2u));
+}
+
+fn value_q8_0(e: u32) -> f32 {
+    let at = (e / 32u) * BLOCK_BYTES;
+    let q = (bitcast<i32>(byte_at(at + 2u + e % 32u)) << 24u) >> 24u;
+    return f32(q) * half_at(at);
+}
+
+fn a_at(i: u32) -> f32 {
+    return a[i >> 2u][i & 3u];
+}
+
+// Gemm's epilogue on output (row, col) of the product.
+fn finish(v: f32, row: u32, col: u32) -> f32 {
+    var r = v;
+    if params.alpha != 1.0 { r = params.alpha * r; }
+    if (params.flags & 4u) != 0u {
+        r = r + params.beta * c[params.c_base + row * params.c_stride_m + col * params.c_stride_n];
+    }
+    return r;
+}
+
+@compute @workgroup_size(64)
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let m_dim = params.m;
+    let n_dim = params.n;
+    let col = gid.x;
+    // Out-of-range lanes compute on the last column and store nothing, so
+    // every lane runs the same loop.
+    let j = min(col, n_dim - 1u);
+    let row0 = wid.y * $RRu;
+    let lda4 = params.lda / 4u;
+    let a4 = params.a_base / 4u;
+    let arow$r = a4 + min(row0 + $ru, m_dim - 1u) * lda4;
+    var acc$r = vec4<f32>(0.0);
+    let blocks = params.k / 32u;
+    var byte = (params.b_base / 32u + j * (params.ldb / 32u)) * BLOCK_BYTES;
+    for (var blk = 0u; blk < blocks; blk++) {
+        let x = dequant_$Q(byte);
+        let p = blk * 8u;
+        acc$r = fma(x.v0, a[arow$r + p], acc$r);
+        acc$r = fma(x.v1, a[arow$r + p + 1u], acc$r);
+        acc$r = fma(x.v2, a[arow$r + p + 2u], acc$r);
+        acc$r = fma(x.v3, a[arow$r + p + 3u], acc$r);
+        acc$r = fma(x.v4, a[arow$r + p + 4u], acc$r);
+        acc$r = fma(x.v5, a[arow$r + p + 5u], acc$r);
+        acc$r = fma(x.v6, a[arow$r + p + 6u], acc$r);
+        acc$r = fma(x.v7, a[arow$r + p + 7u], acc$r);
+        byte += BLOCK_BYTES;
+    }
+    if col >= n_dim { return; }
+    let ldy = params.ldy;
+    if row0 + $ru < m_dim { y[params.y_base + (row0 + $ru) * ldy + col] = finish((acc$r.x + acc$r.y) + (acc$r.z + acc$r.w), row0 + $ru, col); }
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_quant_any(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let row = gid.y;
+    let col = gid.x;
+    if row >= params.m || col >= params.n { return; }
+    let trans_a = (params.flags & 1u) != 0u;
+    let trans_b = (params.flags & 2u) != 0u;
+    let ab = batch_offsets(gid.z);
+    // Element strides of op(A)[i, p] and op(B)[p, j].
+    let a_si = select(params.lda, 1u, trans_a);
+    let a_sp = select(1u, params.lda, trans_a);
+    let b_sp = select(params.ldb, 1u, trans_b);
+    let b_sj = select(1u, params.ldb, trans_b);
+    var acc = 0.0;
+    for (var p = 0u; p < params.k; p++) {
+        acc = fma(a_at(ab.x + row * a_si + p * a_sp), value_$Q(ab.y + p * b_sp + col * b_sj), acc);
+    }
+    y[params.y_base + gid.z * params.y_batch_stride + row * params.ldy + col] = finish(acc, row, col);
+}
+
+@compute @workgroup_size(256)
+fn dequantize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_id(gid, nwg);
+    if i >= params.n { return; }
+    y[i] = value_$Q(i);
+}
