@@ -1,33 +1,39 @@
 // TEMPLATE attention_flash.wgsl: ONNX Attention (opset 23) in one pass over key
-// blocks, FlashAttention-2 style, f32, for subgroups of exactly 8 (SIMD CPU
-// drivers: lavapipe); scale, softcap, causal (with past keys), grouped heads and 3-D Q/Y are
-// handled, and bool or float masks. Needs the `subgroups` feature.
+// blocks, FlashAttention-2 style, f32, for subgroups of a fixed width $W (any
+// power of two from 4 to 64: lavapipe's 4, 8 or 16, GPUs' 32 or 64); scale,
+// softcap, causal (with past keys), grouped heads and 3-D Q/Y are handled, and
+// bool or float masks. Needs the `subgroups` feature.
 //
-// One workgroup = one subgroup of 8 invocations computes `$RR` query rows of
+// One workgroup = one subgroup of $W invocations computes `$RR` query rows of
 // one head. The query tile is loaded once into registers (lane l holds
-// Q[row, 8 c + l] of each chunk c of 8 dims). Keys stream in blocks of 64:
-// each lane scores 8 of them (2 texels) for all rows, like matmul_texture.wgsl's
-// tiles, `subgroupBroadcast` sharing each query value across the lanes and
-// K^T coming from a texture. The running max and sum per row use subgroupMax /
-// subgroupAdd (no barrier); the output rows (lane l owns dims
-// [4 $CO l, 4 $CO (l + 1))) take each key's probability by broadcast from the
-// lane that scored it and its V row from a texture. No score matrix exists;
-// memory is the staged K and V.
+// Q[row, $W c + l] of each chunk c of $W dims). Keys stream in blocks of
+// $BK = 4 $KT $W: each lane scores 4 $KT of them ($KT texels) for all rows,
+// like matmul_texture.wgsl's tiles, `subgroupBroadcast` sharing each query
+// value across the lanes and K^T coming from a texture. The running max and
+// sum per row use subgroupMax / subgroupAdd (no barrier); the output rows
+// (lane l owns texels [$CO l, $CO (l + 1)) of the Dv / 4, clamped where
+// Dv < 4 $W, those lanes' stores skipped) take each key's probability by
+// broadcast from the lane that scored it and its V row from a texture. No
+// score matrix exists; memory is the staged K and V.
 //
-// Why this shape, measured on lavapipe (Mesa 22.3, B1 H8 S1024 D64): a
+// Why this shape, measured on lavapipe (Mesa 22.3, B1 H8 S1024 D64, 8 lanes): a
 // sampled-texture fetch there is an out-of-line call that recomputes
 // per-lane mip offsets and forces every live register to be saved around it,
 // while a read-only storage-texture load is inlined (about 40 instructions for
 // 8 lanes x 4 floats); a storage-buffer load is a branchy per-lane loop. Storage
 // textures for K and V took the kernel from 34 to 37.5 GFLOP/s, and keeping Q
-// in registers instead of reloading it for every key block to 41-45.
+// in registers instead of reloading it for every key block to 41-45. Blocks
+// of 64 keys at 4 to 16 lanes keep the work per broadcast the same at every
+// width (16, 8, 4 keys per lane); from 32 lanes each lane scores one texel.
 //
-// Expanded by crates/hcal-wgpu/src/attention_flash.rs: `$RR` rows, `$CO` output texels
-// per lane (Dv = 32 $CO), `$MASKED` 1 where the mask code is compiled in,
-// `$QSEL` the pick of chunk `ch` among a row's query registers;
-// a line holding `$r` / `$c` (0..2) / `$o` (0..$CO) / `$h` (the query chunks)
+// Expanded by crates/hcal-wgpu/src/attention_flash.rs: `$W` lanes, `$RR` rows,
+// `$KT` key texels per lane, `$BK` keys per block, `$CO` output texels per
+// lane, `$DV4` texels of a V row (Dv / 4), `$MASKED` 1 where the mask code is
+// compiled in, `$QSEL` the pick of chunk `ch` among a row's query registers,
+// `$SMAX` / `$PSUM` a row's max / sum over its score texels;
+// a line holding `$r` / `$c` (0..$KT) / `$o` (0..$CO) / `$h` (the query chunks)
 // repeats per value (r outer); a run of lines holding `$j` repeats as a block
-// per step j in 0..8, a run holding `$k` per key k in 0..64, with `$kl` = the
+// per step j in 0..$W, a run holding `$k` per key k in 0..$BK, with `$kl` = the
 // lane that scored key k, `$kc` its texel and `$kx` its component.
 //
 // Bindings:
@@ -45,8 +51,8 @@
 //       mask_kind (0 none, 1 bool as 0/1 floats, 2 additive), mask_batch mb, mask_heads mh,
 //       mask_keys Tm
 //   @group(0) @binding(5) y: array<vec4<f32>>
-// Dispatch (ceil(Sq / RR), B Hq, 1). D % 8 == 0 and D <= 8 x (query chunks),
-// Dv = 32 $CO, T >= 1.
+// Dispatch (ceil(Sq / RR), B Hq, 1). D <= $W x (query chunks) (dims past D
+// read as zero), Dv = 4 $DV4, T >= 1.
 
 // #include <AttentionParams>
 // #include <kv_head>
@@ -86,7 +92,7 @@ fn prep4(raw: vec4<f32>, b: u32, h: u32, i: u32, j: u32) -> vec4<f32> {
     return select(vec4<f32>(bitcast<f32>(0xff800000u | (total & 0u))), s, visible);
 }
 
-@compute @workgroup_size(8, 1)
+@compute @workgroup_size($W, 1)
 fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let hq = params.q_heads;
     let sq = params.q_len;
@@ -101,8 +107,9 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
     let i$r = min(r0 + $ru, sq - 1u);
     let qrow$r = select(((b * hq + h) * sq + i$r) * d, ((b * sq + i$r) * hq + h) * d, packed);
     // The query tile, loaded once (a storage-buffer load is a per-lane loop
-    // on lavapipe): lane l holds Q[row, 8 c + l] for each chunk c of 8 dims.
-    let q$r_$h = q[qrow$r + min(8u * $hu + lane, d - 1u)];
+    // on lavapipe): lane l holds Q[row, $W c + l] for each chunk c of $W dims,
+    // zero past D (so a chunk's last steps add nothing where $W does not divide D).
+    let q$r_$h = select(0.0, q[qrow$r + min($Wu * $hu + lane, d - 1u)], $Wu * $hu + lane < d);
     var m$r = neg_inf;
     var l$r = 0.0;
     var o$r_$o = vec4<f32>(0.0);
@@ -114,39 +121,38 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
     let last = min(r0 + $RRu, sq) - 1u;
     // Causal: blocks past the tile's last diagonal are skipped.
     let keys = select(total, min(total, last + params.past_len + 1u), params.causal == 1u);
-    for (var kb = 0u; kb < keys; kb += 64u) {
-        // Scores of keys kb + 8 lane + 4 c + (0..4) for every row.
-        let ktex$c = min(kb / 4u + 2u * lane + $cu, kt_width - 1u);
+    for (var kb = 0u; kb < keys; kb += $BKu) {
+        // Scores of keys kb + 4 $KT lane + 4 c + (0..4) for every row.
+        let ktex$c = min(kb / 4u + $KTu * lane + $cu, kt_width - 1u);
         var s$r_$c = vec4<f32>(0.0);
-        for (var d0 = 0u; d0 < d; d0 += 8u) {
-            // Chunk d0 / 8 of each row, picked from registers (a loop-indexed
+        for (var d0 = 0u; d0 < d; d0 += $Wu) {
+            // Chunk d0 / $W of each row, picked from registers (a loop-indexed
             // private array would live in memory on lavapipe).
-            let ch = d0 / 8u;
+            let ch = d0 / $Wu;
             let av$r = $QSEL;
             let a$r_$j = vec4<f32>(subgroupBroadcast(av$r, $ju));
-            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, d0 + $ju), layer);
+            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, min(d0 + $ju, d - 1u)), layer);
             s$r_$c = fma(a$r_$j, b$c_$j, s$r_$c);
         }
-        s$r_$c = prep4(s$r_$c, b, h, i$r, kb + 8u * lane + 4u * $cu);
+        s$r_$c = prep4(s$r_$c, b, h, i$r, kb + 4u * $KTu * lane + 4u * $cu);
         // Online softmax, per row: the new max over this block, then rescale.
-        let mn$r = max(m$r, subgroupMax(max(hmax(s$r_0), hmax(s$r_1))));
+        let mn$r = max(m$r, subgroupMax($SMAX));
         // A row with no visible key yet keeps l = 0 and o = 0 (no exp(-inf + inf)).
         let f$r = select(exp(m$r - mn$r), 1.0, mn$r == neg_inf);
         let p$r_$c = select(exp(s$r_$c - vec4<f32>(mn$r)), vec4<f32>(0.0), s$r_$c == vec4<f32>(neg_inf));
-        l$r = fma(l$r, f$r, subgroupAdd(dot(p$r_0 + p$r_1, vec4<f32>(1.0))));
+        l$r = fma(l$r, f$r, subgroupAdd(dot($PSUM, vec4<f32>(1.0))));
         o$r_$o = o$r_$o * f$r;
         m$r = mn$r;
         // Values: key k's probability from the lane that scored it; keys past
         // T read a zero row (a clamped texel could hold anything).
         let vrow = min(kb, total - 1u);
-        let vcol$o = $COu * lane + $ou;
+        let vcol$o = min($COu * lane + $ou, $DV4u - 1u);
         let valid = total - kb;
         let vj$k = min(vrow + $ku, total - 1u);
         let pk$r_$k = vec4<f32>(subgroupBroadcast(p$r_$kc.$kx, $klu));
         let v$o_$k = select(vec4<f32>(0.0), textureLoad(vt, vec2<u32>(vcol$o, vj$k & vmask), vlayer + (vj$k >> vshift)), $ku < valid);
         o$r_$o = fma(pk$r_$k, v$o_$k, o$r_$o);
     }
-    let dv4 = $COu * 8u;
     // A row whose keys are all masked has l = 0 and o = 0: NaN, as ONNX defines it.
-    if r0 + $ru < sq { y[select(((b * hq + h) * sq + r0 + $ru) * dv4, ((b * sq + r0 + $ru) * hq + h) * dv4, packed) + $COu * lane + $ou] = o$r_$o / l$r; }
+    if r0 + $ru < sq && $COu * lane + $ou < $DV4u { y[select(((b * hq + h) * sq + r0 + $ru) * $DV4u, ((b * sq + r0 + $ru) * hq + h) * $DV4u, packed) + $COu * lane + $ou] = o$r_$o / l$r; }
 }

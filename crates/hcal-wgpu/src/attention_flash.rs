@@ -10,63 +10,95 @@ use crate::params::{AttentionParams, MatmulParams};
 use crate::pipeline::Kernel;
 use crate::record::{Ctx, Operand};
 
-/// One expansion: `rows` query rows per workgroup, `co` output texels per
-/// lane (head size of V = 32 `co`), `qn` chunks of 8 held of each query row
-/// (head size of Q and K at most 8 `qn`), and whether it reads a mask (compiled out otherwise: the mask code
-/// alone slowed unmasked calls from 35 to 30 GFLOP/s on lavapipe).
+/// One expansion: `lanes` invocations per workgroup (the adapter's fixed
+/// subgroup width), V head size `dv` (64 or 128), Q/K head sizes up to `dmax`
+/// (32, 64, 96 or 128), and whether it reads a mask (compiled out otherwise:
+/// the mask code alone slowed unmasked calls from 35 to 30 GFLOP/s on lavapipe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Variant {
-    rows: u32,
-    co: u32,
-    qn: u32,
+    lanes: u32,
+    dv: u32,
+    dmax: u32,
     masked: bool,
 }
 
-/// The expansions: V head sizes 64 and 128 (`co` 2 and 4) x Q/K head sizes up
-/// to 32, 64, 96 and 128 (`qn` 4 to 16) x unmasked and masked; 16 query rows
-/// per tile for Dv 64 and 8 for Dv 128. On lavapipe (B1 H8 S1024, K and V
-/// read as storage textures, Q held in registers), D64 ran alike with 8 and 16
-/// rows (41-43 GFLOP/s) but 16 rows was faster at S=32768 H1 (8.9-10 s
-/// against 12.8-13 s: half the K/V traffic per query row); D128 ran at 40-44
-/// with 8 rows and 23-25 with 16 (spills). Cold compiles: 3.3 s for D64 with
-/// 16 rows, 4.2 s for D128 with 8.
-pub(crate) const VARIANTS: [Variant; 16] = {
-    let mut all = [Variant { rows: 8, co: 2, qn: 4, masked: false }; 16];
-    let mut i = 0;
-    while i < 16 {
-        all[i] = Variant {
-            rows: 16 - 8 * (i as u32 % 2),
-            co: 2 + 2 * (i as u32 % 2),
-            qn: 4 * (1 + (i as u32 / 2) % 4),
-            masked: i >= 8,
-        };
-        i += 1;
+/// The subgroup widths the kernel is written for (powers of two).
+pub(crate) const WIDTHS: [u32; 5] = [4, 8, 16, 32, 64];
+
+impl Variant {
+    /// The kernel-variant number (`Kernel::variant`): bit 0 masked, bit 1
+    /// Dv 128, bits 2-3 `dmax / 32 - 1`, bits 4-7 log2 of the lanes.
+    fn code(self) -> u16 {
+        u16::from(self.masked) | (u16::from(self.dv == 128) << 1) | (((self.dmax / 32 - 1) as u16) << 2) | ((self.lanes.ilog2() as u16) << 4)
     }
-    all
-};
 
-/// Steps of D per subgroup load (`$j` blocks): one query value per lane of 8.
-const STEPS: u32 = 8;
-/// Keys per block (`$k` blocks).
-const BLOCK_KEYS: u32 = 64;
+    fn of(code: u16) -> Self {
+        Variant {
+            masked: code & 1 != 0,
+            dv: if code & 2 != 0 { 128 } else { 64 },
+            dmax: 32 * (u32::from((code >> 2) & 3) + 1),
+            lanes: 1 << ((code >> 4) & 15),
+        }
+    }
 
-/// Expand the template for variant `v` (an index into [`VARIANTS`]).
+    /// Query rows per workgroup: 16 for Dv 64 and 8 for Dv 128. On lavapipe
+    /// (8 lanes, B1 H8 S1024, K and V read as storage textures, Q held in
+    /// registers), D64 ran alike with 8 and 16 rows (41-43 GFLOP/s) but 16
+    /// rows was faster at S=32768 H1 (8.9-10 s against 12.8-13 s: half the
+    /// K/V traffic per query row); D128 ran at 40-44 with 8 rows and 23-25
+    /// with 16 (spills). Cold compiles: 3.3 s for D64 with 16 rows, 4.2 s for
+    /// D128 with 8.
+    fn rows(self) -> u32 {
+        if self.dv == 128 { 8 } else { 16 }
+    }
+
+    /// Key texels each lane scores per block: 16 keys at 4 lanes, 8 at 8, 4
+    /// from 16 (blocks of 64 keys up to 16 lanes, `4 lanes` keys beyond).
+    fn key_texels(self) -> u32 {
+        (16 / self.lanes).max(1)
+    }
+
+    /// Query chunks of `lanes` dims per row held in registers.
+    fn chunks(self) -> u32 {
+        self.dmax.div_ceil(self.lanes)
+    }
+
+    /// Output texels per lane (Dv / 4 spread over the lanes, at least one).
+    fn out_texels(self) -> u32 {
+        (self.dv / 4 / self.lanes).max(1)
+    }
+}
+
+/// Expand the template for the variant numbered `v` (see [`Variant::code`]).
 pub(crate) fn expand(template: &str, v: u16) -> String {
-    let t = VARIANTS[v as usize];
+    let t = Variant::of(v);
+    let (kt, qn, co) = (t.key_texels(), t.chunks(), t.out_texels());
+    let block_keys = 4 * kt * t.lanes;
     // The chunk `ch` of each row's query values, picked from its registers
     // (a loop-indexed private array would live in memory on lavapipe).
-    let pick = (1..t.qn).fold("q$r_0".to_string(), |acc, c| format!("select({acc}, q$r_{c}, ch == {c}u)"));
-    let template = template.replace("$QSEL", &pick);
+    let pick = (1..qn).fold("q$r_0".to_string(), |acc, c| format!("select({acc}, q$r_{c}, ch == {c}u)"));
+    let smax = (1..kt).fold("hmax(s$r_0)".to_string(), |acc, c| format!("max({acc}, hmax(s$r_{c}))"));
+    let psum = (1..kt).fold("p$r_0".to_string(), |acc, c| format!("{acc} + p$r_{c}"));
+    let template = template.replace("$QSEL", &pick).replace("$SMAX", &smax).replace("$PSUM", &psum);
     let e = crate::template::Expansion {
-        constants: &[("$RR", t.rows), ("$CO", t.co), ("$MASKED", u32::from(t.masked))],
-        repeats: &[("$r", t.rows), ("$c", 2), ("$o", t.co), ("$h", t.qn)],
-        blocks: &[("$j", STEPS), ("$k", BLOCK_KEYS)],
+        constants: &[
+            ("$RR", t.rows()),
+            ("$CO", co),
+            ("$DV4", t.dv / 4),
+            ("$KT", kt),
+            ("$BK", block_keys),
+            ("$MASKED", u32::from(t.masked)),
+            ("$W", t.lanes),
+        ],
+        repeats: &[("$r", t.rows()), ("$c", kt), ("$o", co), ("$h", qn)],
+        blocks: &[("$j", t.lanes), ("$k", block_keys)],
     };
+    let keys_per_lane = 4 * kt;
     crate::template::expand(&template, &e, |token, n| match token {
-        // Key n of a block: scored by lane n / 8, in its texel (n % 8) / 4, component n % 4.
+        // Key n of a block: scored by lane n / (4 kt), in its texel (n % 4 kt) / 4, component n % 4.
         "$k" => vec![
-            ("$kl", (n / 8).to_string()),
-            ("$kc", ((n % 8) / 4).to_string()),
+            ("$kl", (n / keys_per_lane).to_string()),
+            ("$kc", ((n % keys_per_lane) / 4).to_string()),
             ("$kx", xyzw(n)),
             ("$k", n.to_string()),
         ],
@@ -79,16 +111,40 @@ fn xyzw(n: u32) -> String {
     ["x", "y", "z", "w"][(n % 4) as usize].to_string()
 }
 
-/// Every expansion, named, for shader validation.
-pub(crate) fn expansions() -> Vec<(String, String)> {
-    let template = crate::pipeline::family_source("attention_flash");
-    (0..VARIANTS.len() as u16).map(|v| (format!("attention_flash-v{v}"), expand(template, v))).collect()
+/// Every variant of every width.
+fn all_variants() -> impl Iterator<Item = Variant> {
+    WIDTHS.into_iter().flat_map(|lanes| {
+        [64, 128].into_iter().flat_map(move |dv| {
+            [32, 64, 96, 128]
+                .into_iter()
+                .flat_map(move |dmax| [false, true].into_iter().map(move |masked| Variant { lanes, dv, dmax, masked }))
+        })
+    })
 }
 
-/// The variant that runs `g` on this device, if any: subgroups of exactly 8
-/// (one per workgroup), D a multiple of 8 up to 128, Dv 64 or 128, K and V within the
+/// Every expansion at every width in [`WIDTHS`], named, for shader validation.
+pub(crate) fn expansions() -> Vec<(String, String)> {
+    let template = crate::pipeline::family_source("attention_flash");
+    all_variants()
+        .map(|v| {
+            let name = format!("attention_flash-w{}-dv{}-d{}{}", v.lanes, v.dv, v.dmax, if v.masked { "-masked" } else { "" });
+            (name, expand(template, v.code()))
+        })
+        .collect()
+}
+
+/// The adapter's subgroup width when the flash kernel can use it: the
+/// `subgroups` feature, one fixed width (smallest = largest subgroup size,
+/// so the kernel knows every lane's partner) in [`WIDTHS`].
+pub(crate) fn width(gpu: &crate::gpu::Gpu) -> Option<u32> {
+    gpu.subgroup_fixed.filter(|w| WIDTHS.contains(w))
+}
+
+/// The variant that runs `g` on this device, if any: a fixed subgroup width
+/// of 4 to 64 ([`width`]), D up to 128, Dv 64 or 128, K and V within the
 /// device's texture limits, and a dispatch grid within its workgroup limits.
 pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
+    let lanes = width(gpu)?;
     let t = g.total_len();
     let max_2d = gpu.limits.max_texture_dimension_2d as usize;
     let layers = g.batch * g.kv_heads * v_folds(gpu, t).1;
@@ -97,18 +153,12 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: 
         && g.head_dim <= max_2d
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
+    let dv = g.v_head_dim as u32;
+    let variant = Variant { lanes, dv, dmax: 32 * g.head_dim.div_ceil(32).max(1) as u32, masked };
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
-    let groups_fit = g.q_len.div_ceil(8) <= max_groups && g.batch * g.q_heads <= max_groups;
-    let shape_ok = g.head_dim % 8 == 0 && (8..=128).contains(&g.head_dim) && fits && groups_fit;
-    if gpu.subgroup_max != Some(8) || !shape_ok {
-        return None;
-    }
-    VARIANTS
-        .iter()
-        .position(|v| {
-            32 * v.co as usize == g.v_head_dim && v.qn as usize == 4 * g.head_dim.div_ceil(32) && v.masked == masked
-        })
-        .map(|v| v as u16)
+    let groups_fit = g.q_len.div_ceil(variant.rows() as usize) <= max_groups && g.batch * g.q_heads <= max_groups;
+    let shape_ok = (1..=128).contains(&g.head_dim) && (dv == 64 || dv == 128) && fits && groups_fit;
+    shape_ok.then(|| variant.code())
 }
 
 /// How V's `t` rows are folded into texture layers, so more keys than the
@@ -165,7 +215,7 @@ pub(crate) fn record(
     let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
     let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true)?;
     let params = AttentionParams { v_fold_shift: shift, v_folds: folds as u32, ..*params };
-    let rows = VARIANTS[variant as usize].rows as usize;
+    let rows = Variant::of(variant).rows() as usize;
     let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
     let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];
     ctx.dispatch_with_views(flash, &params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)

@@ -14,6 +14,10 @@ pub(crate) struct Gpu {
     /// The adapter's largest subgroup size, when subgroup kernels can run:
     /// the `subgroups` feature is enabled and no subgroup is smaller than 8.
     pub(crate) subgroup_max: Option<u32>,
+    /// The adapter's subgroup width when it has exactly one (smallest =
+    /// largest) and the `subgroups` feature is enabled: kernels that pair
+    /// lanes by number (the flash attention kernel) are expanded for it.
+    pub(crate) subgroup_fixed: Option<u32>,
     /// Whether the adapter is a CPU driver (lavapipe, llvmpipe): SIMD lanes,
     /// where barriers and scattered accesses cost far more than on GPUs.
     pub(crate) simd_cpu: bool,
@@ -54,8 +58,11 @@ impl Gpu {
         let info = adapter.get_info();
         let subgroup_max = (device.features().contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8)
             .then_some(info.subgroup_max_size);
+        let subgroup_fixed = (device.features().contains(wgpu::Features::SUBGROUP)
+            && info.subgroup_min_size == info.subgroup_max_size)
+            .then_some(info.subgroup_max_size);
         let simd_cpu = info.device_type == wgpu::DeviceType::Cpu;
-        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, simd_cpu, lost, uncaptured })
+        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, subgroup_fixed, simd_cpu, lost, uncaptured })
     }
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.
