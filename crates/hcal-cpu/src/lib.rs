@@ -26,6 +26,7 @@ pub mod attention;
 pub mod binary;
 pub mod convert;
 pub mod matmul;
+pub mod movement;
 pub mod norm;
 pub mod reduce;
 pub mod rotary;
