@@ -281,15 +281,24 @@ pub fn unsqueeze_shape(x: &[usize], axes: &[i64]) -> Result<Vec<usize>> {
 /// The shape ONNX `Flatten` gives: `[prod(x[..axis]), prod(x[axis..])]`
 /// (`axis` in `-rank..=rank`). Run it as [`crate::Op::Reshape`].
 ///
+/// A negative axis counts from the end (`-1` flattens all but the last dim).
+///
 /// ```
 /// assert_eq!(hcal_core::flatten_shape(&[2, 3, 4], 1).unwrap(), vec![2, 12]);
 /// assert_eq!(hcal_core::flatten_shape(&[2, 3, 4], 0).unwrap(), vec![1, 24]);
+/// assert_eq!(hcal_core::flatten_shape(&[2, 3, 4], 3).unwrap(), vec![24, 1]);
+/// assert_eq!(hcal_core::flatten_shape(&[2, 3, 4], -1).unwrap(), vec![6, 4]);
+/// assert!(hcal_core::flatten_shape(&[2, 3, 4], -4).is_err());
 /// ```
 ///
 /// # Errors
 /// [`Error::Attribute`] naming `Flatten` for an axis out of range.
 pub fn flatten_shape(x: &[usize], axis: i64) -> Result<Vec<usize>> {
-    let ax = normalize_axis("Flatten", axis, x.len() + 1)?;
+    let r = x.len() as i64;
+    if !(-r..=r).contains(&axis) {
+        return Err(Error::attribute("Flatten", "axis", format!("{axis} is out of range for rank {r} (valid: {} ..= {r})", -r)));
+    }
+    let ax = if axis < 0 { axis + r } else { axis } as usize;
     Ok(vec![x[..ax].iter().product(), x[ax..].iter().product()])
 }
 
