@@ -71,7 +71,12 @@ impl Case {
 
     /// The dtype of the first input (the case's compute dtype).
     pub fn dtype(&self) -> DType {
-        self.inputs.iter().flatten().next().map(|i| i.desc.dtype).unwrap_or(DType::F32)
+        let first = self.inputs.iter().flatten().next().map(|i| i.desc.dtype);
+        first.unwrap_or(match self.op {
+            // An op without inputs makes values of its own dtype.
+            Op::Range { dtype, .. } => dtype,
+            _ => DType::F32,
+        })
     }
 
     /// The capability question this case asks, validated by hcal-core.

@@ -151,6 +151,17 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
         (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
             along_axis::cumsum_bound(data, *split, *exclusive, *reverse)
         }
+        // data movement (issue 18): elements are moved, never computed (Range rounds once, as the reference)
+        (
+            Op::Concat { .. }
+            | Op::Slice { .. }
+            | Op::Split { .. }
+            | Op::Expand { .. }
+            | Op::Reshape { .. }
+            | Op::Range { .. }
+            | Op::Trilu { .. },
+            _,
+        ) => zeros(),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }

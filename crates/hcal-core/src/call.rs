@@ -66,9 +66,10 @@ impl OpSignature {
         &self.geometry
     }
 
-    /// The first input's dtype (the op's compute dtype for every op but Cast's target).
+    /// The first input's dtype (the op's compute dtype for every op but
+    /// Cast's target); for an op without inputs (Range), its output's dtype.
     pub fn dtype(&self) -> Option<crate::DType> {
-        self.input(0).map(|d| d.dtype)
+        self.input(0).or_else(|| self.outputs.first()).map(|d| d.dtype)
     }
 }
 

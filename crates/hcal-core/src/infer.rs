@@ -6,6 +6,9 @@ use crate::geometry::{
     AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry,
     norm_split, normalize_axis, reduce_axes, rotary_geometry, softmax_split, transpose_perm,
 };
+use crate::geometry::{
+    concat_shape, elementwise_dtype, expand_view, range_len, reshape_shape, slice_view, split_sizes, split_views,
+};
 use crate::{Error, Op, Result, TensorDesc};
 
 /// Check `inputs` against `op` and return the descriptor of every output slot
@@ -275,6 +278,71 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
                 ));
             }
             Ok((vec![TensorDesc::new(x.shape.clone(), *to)], Geometry::Elementwise))
+        }
+        // ---- data movement (issue 18) ----
+        Op::Concat { axis } => {
+            let mut xs = Vec::with_capacity(inputs.len());
+            for i in 0..inputs.len() {
+                let x = required(i)?;
+                elementwise_dtype(name, &format!("input {i}"), x.dtype)?;
+                same_dtype("input 0", required(0)?, &format!("input {i}"), x)?;
+                xs.push(x);
+            }
+            let shapes: Vec<&[usize]> = xs.iter().map(|x| x.shape.as_slice()).collect();
+            let (out, ax, offsets) = concat_shape(&shapes, *axis)?;
+            let (outer, inner) = (out[..ax].iter().product(), out[ax + 1..].iter().product());
+            let lens = xs.iter().map(|x| x.shape[ax]).collect();
+            Ok((vec![TensorDesc::new(out, xs[0].dtype)], Geometry::Concat { outer, inner, lens, offsets }))
+        }
+        Op::Slice { starts, ends, axes, steps } => {
+            let x = required(0)?;
+            elementwise_dtype(name, "X", x.dtype)?;
+            let (out, view) = slice_view(&x.shape, starts, ends, axes.as_deref(), steps.as_deref())?;
+            Ok((vec![TensorDesc::new(out, x.dtype)], Geometry::Views(vec![view])))
+        }
+        Op::Split { axis, parts } => {
+            let x = required(0)?;
+            elementwise_dtype(name, "X", x.dtype)?;
+            if x.rank() == 0 {
+                return Err(Error::shape(name, "X is a scalar (rank 0); Split cuts tensors of rank >= 1"));
+            }
+            let ax = normalize_axis(name, *axis, x.rank())?;
+            let sizes = split_sizes(parts, x.shape[ax], ax)?;
+            let outputs = sizes
+                .iter()
+                .map(|&s| {
+                    let mut shape = x.shape.clone();
+                    shape[ax] = s;
+                    TensorDesc::new(shape, x.dtype)
+                })
+                .collect();
+            Ok((outputs, Geometry::Views(split_views(&x.shape, ax, &sizes))))
+        }
+        Op::Expand { shape } => {
+            let x = required(0)?;
+            elementwise_dtype(name, "X", x.dtype)?;
+            let (out, view) = expand_view(&x.shape, shape)?;
+            Ok((vec![TensorDesc::new(out, x.dtype)], Geometry::Views(vec![view])))
+        }
+        Op::Reshape { shape } => {
+            let x = required(0)?;
+            elementwise_dtype(name, "X", x.dtype)?;
+            Ok((vec![TensorDesc::new(reshape_shape(&x.shape, shape)?, x.dtype)], Geometry::Copy))
+        }
+        Op::Range { start, limit, delta, dtype } => {
+            let len = range_len(*start, *limit, *delta, *dtype)?;
+            Ok((vec![TensorDesc::new([len], *dtype)], Geometry::Range { len }))
+        }
+        Op::Trilu { .. } => {
+            let x = required(0)?;
+            elementwise_dtype(name, "X", x.dtype)?;
+            let r = x.rank();
+            if r < 2 {
+                return Err(Error::shape(name, format!("X {:?} has rank {r}; Trilu needs rank >= 2", x.shape)));
+            }
+            let (rows, cols) = (x.shape[r - 2], x.shape[r - 1]);
+            let batch = x.shape[..r - 2].iter().product();
+            Ok((vec![x.clone()], Geometry::Matrices { batch, rows, cols }))
         }
     }
 }

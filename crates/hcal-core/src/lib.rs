@@ -61,10 +61,15 @@ pub use geometry::{
     broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes,
     rotary_geometry, softmax_split, transpose_perm,
 };
+// data movement (issue 18)
+pub use geometry::{
+    StridedView, concat_shape, expand_view, flatten_shape, range_len, reshape_shape, slice_view, split_sizes,
+    squeeze_shape, unsqueeze_shape,
+};
 pub use host::{HOST_BACKEND, host_copy, host_vec, host_vec_with_capacity};
 pub use infer::infer_outputs;
 pub use instruments::Instruments;
-pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};
+pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, UnaryOp};
 pub use probe::{Probe, ProbeWork};
 pub use tensor::{Tensor, TensorDesc, TensorId, contiguous_strides};
 pub use wrapper::BackendWrapper;

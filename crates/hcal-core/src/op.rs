@@ -164,6 +164,109 @@ pub enum Op {
         /// Sum from the end of the axis.
         reverse: bool,
     },
+    // ---- data movement: shapes, views, copies (issue 18) -------------------
+    // Every op here moves or selects whole elements, so results are exact
+    // (bit for bit) in every dtype; none of them accepts block-quantized data.
+    /// Join the inputs along `axis`: all inputs have one rank and equal dims
+    /// except along `axis`; `Y.shape[axis] = sum_i X_i.shape[axis]` and
+    /// `Y[.., o_i + j, ..] = X_i[.., j, ..]` with `o_i` the extents of the
+    /// inputs before `i`. Inputs `(X_0, .., X_{n-1})`, n >= 1, one dtype; output `(Y)`.
+    Concat {
+        /// The joined axis (negative counts from the end).
+        axis: i64,
+    },
+    /// ONNX `Slice` (opset 13) with its `starts`/`ends`/`axes`/`steps` as
+    /// attributes (constant in exported graphs). For each listed axis `a`
+    /// with extent `d`: negative `start`/`end` get `d` added, then with
+    /// `step > 0` both clamp to `[0, d]`, with `step < 0` `start` clamps to
+    /// `[0, d-1]` and `end` to `[-1, d-1]`; `Y.shape[a] = max(0, ceil((end - start) / step))`
+    /// and `Y[.., j, ..] = X[.., start + j * step, ..]`. Unlisted axes are kept whole.
+    /// Inputs `(X)`, output `(Y)`.
+    Slice {
+        /// First index per listed axis.
+        starts: Vec<i64>,
+        /// One past the last index per listed axis (exclusive; clamped).
+        ends: Vec<i64>,
+        /// The axes `starts` refer to (default `0..starts.len()`), distinct,
+        /// negative counting from the end.
+        axes: Option<Vec<i64>>,
+        /// Step per listed axis (default 1), non-zero; negative walks backwards.
+        steps: Option<Vec<i64>>,
+    },
+    /// Cut `X` along `axis` into consecutive parts, one output each:
+    /// output `i` is `X[.., o_i .. o_i + s_i, ..]` with `s_i` the part sizes
+    /// of [`SplitParts`] and `o_i = s_0 + .. + s_{i-1}`.
+    /// Inputs `(X)`, outputs `(Y_0, .., Y_{n-1})`.
+    Split {
+        /// The cut axis (negative counts from the end).
+        axis: i64,
+        /// How many parts and how large.
+        parts: SplitParts,
+    },
+    /// Broadcast `X` against `shape` (numpy rules, both ways: ONNX `Expand`):
+    /// `Y.shape = broadcast(X.shape, shape)`, `Y[j] = X[j']` where `j'` takes
+    /// index 0 on X's extent-1 dims and drops the leading dims X lacks.
+    /// Inputs `(X)`, output `(Y)`.
+    Expand {
+        /// The shape to broadcast to.
+        shape: Vec<usize>,
+    },
+    /// The same elements in the same row-major order under a new shape:
+    /// `Y`'s bytes are `X`'s bytes. One entry of `shape` may be `-1`
+    /// (inferred so the element counts agree); every other entry is the
+    /// extent itself (`0` is a zero extent, as ONNX `allowzero=1`). ONNX
+    /// `Reshape`, `Squeeze`, `Unsqueeze` and `Flatten` are all this op: see
+    /// [`crate::squeeze_shape`], [`crate::unsqueeze_shape`] and
+    /// [`crate::flatten_shape`]. Inputs `(X)`, output `(Y)`.
+    Reshape {
+        /// The new shape (at most one `-1`).
+        shape: Vec<i64>,
+    },
+    /// `Y[i] = start + i * delta` for `i` in `0..max(0, ceil((limit - start) / delta))`,
+    /// computed in f64 and rounded once to `dtype` (ONNX `Range` with its
+    /// scalar inputs as attributes, since they fix the output's length).
+    /// For `i64` every value must be an integer of magnitude <= 2^53 (exact
+    /// in f64). No inputs; output `(Y)`, 1-D.
+    Range {
+        /// First value.
+        start: f64,
+        /// Exclusive bound.
+        limit: f64,
+        /// Step, non-zero and finite.
+        delta: f64,
+        /// Output dtype (float or i64).
+        dtype: DType,
+    },
+    /// Keep the upper (or lower) triangle of the last two dims, zero the
+    /// rest (ONNX `Trilu`): for `X[.., r, c]`, keep when `c - r >= k` if
+    /// `upper`, when `c - r <= k` otherwise; `Y` has X's desc.
+    /// Inputs `(X)` of rank >= 2, output `(Y)`.
+    Trilu {
+        /// Upper (`triu`) or lower (`tril`) triangle.
+        upper: bool,
+        /// Diagonal offset: 0 the main diagonal, positive above it.
+        k: i64,
+    },
+}
+
+/// Part sizes of [`Op::Split`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SplitParts {
+    /// Explicit sizes, summing to the axis extent (zeros allowed).
+    Sizes(Vec<usize>),
+    /// `n >= 1` parts of `ceil(d / n)` elements, the last one smaller
+    /// (`d - (n - 1) * ceil(d / n)`, which must be >= 0): ONNX's `num_outputs`.
+    Equal(usize),
+}
+
+impl SplitParts {
+    /// Number of parts (the op's outputs).
+    pub fn count(&self) -> usize {
+        match self {
+            SplitParts::Sizes(s) => s.len(),
+            SplitParts::Equal(n) => *n,
+        }
+    }
 }
 
 /// Attributes of [`Op::Gemm`].
@@ -395,6 +498,14 @@ impl Op {
             Op::ArgMin { .. } => "ArgMin",
             Op::LogSoftmax { .. } => "LogSoftmax",
             Op::CumSum { .. } => "CumSum",
+            // data movement
+            Op::Concat { .. } => "Concat",
+            Op::Slice { .. } => "Slice",
+            Op::Split { .. } => "Split",
+            Op::Expand { .. } => "Expand",
+            Op::Reshape { .. } => "Reshape",
+            Op::Range { .. } => "Range",
+            Op::Trilu { .. } => "Trilu",
         }
     }
 
@@ -416,6 +527,8 @@ impl Op {
         names.extend(["Transpose", "Cast"]);
         // along one axis
         names.extend(["ArgMax", "ArgMin", "LogSoftmax", "CumSum"]);
+        // data movement
+        names.extend(["Concat", "Slice", "Split", "Expand", "Reshape", "Range", "Trilu"]);
         names
     }
 
@@ -436,6 +549,10 @@ impl Op {
             | Op::Cast { .. } => (1, 1),
             // along one axis
             Op::ArgMax { .. } | Op::ArgMin { .. } | Op::LogSoftmax { .. } | Op::CumSum { .. } => (1, 1),
+            // data movement
+            Op::Concat { .. } => (1, usize::MAX),
+            Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Reshape { .. } | Op::Trilu { .. } => (1, 1),
+            Op::Range { .. } => (0, 0),
         }
     }
 
@@ -443,6 +560,7 @@ impl Op {
     pub fn output_arity(&self) -> usize {
         match self {
             Op::Attention(_) => 3,
+            Op::Split { parts, .. } => parts.count(),
             _ => 1,
         }
     }
@@ -512,6 +630,26 @@ impl fmt::Display for Op {
             Op::CumSum { axis, exclusive, reverse } => {
                 write!(f, "CumSum(axis={axis}, exclusive={}, reverse={})", *exclusive as u8, *reverse as u8)
             }
+            // data movement
+            Op::Concat { axis } => write!(f, "Concat(axis={axis})"),
+            Op::Slice { starts, ends, axes, steps } => {
+                write!(f, "Slice(starts={starts:?}, ends={ends:?}")?;
+                if let Some(a) = axes {
+                    write!(f, ", axes={a:?}")?;
+                }
+                if let Some(s) = steps {
+                    write!(f, ", steps={s:?}")?;
+                }
+                f.write_str(")")
+            }
+            Op::Split { axis, parts: SplitParts::Sizes(s) } => write!(f, "Split(axis={axis}, split={s:?})"),
+            Op::Split { axis, parts: SplitParts::Equal(n) } => write!(f, "Split(axis={axis}, num_outputs={n})"),
+            Op::Expand { shape } => write!(f, "Expand(shape={shape:?})"),
+            Op::Reshape { shape } => write!(f, "Reshape(shape={shape:?})"),
+            Op::Range { start, limit, delta, dtype } => {
+                write!(f, "Range(start={start}, limit={limit}, delta={delta}, dtype={dtype})")
+            }
+            Op::Trilu { upper, k } => write!(f, "Trilu(upper={}, k={k})", *upper as u8),
         }
     }
 }

@@ -12,7 +12,7 @@ use hcal_core::{
 use crate::attention::{AttentionInputs, AttentionProblem};
 use crate::convert::{to_i64, try_from_f64, try_to_f64};
 use crate::norm::Param;
-use crate::{arg, binary, cumsum, matmul, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{arg, binary, cumsum, matmul, movement, norm, reduce, rotary, softmax, transpose, unary};
 
 const NAME: &str = "cpu";
 
@@ -256,6 +256,41 @@ impl Backend for CpuBackend {
             (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
                 let (x, _) = required(0)?;
                 self.store(out(0), &cumsum::cumsum(*split, &x, *exclusive, *reverse))
+            }
+            // ---- data movement (issue 18): raw elements, exact in every dtype ----
+            (Op::Concat { .. }, Geometry::Concat { outer, inner, lens, .. }) => {
+                let xs = call.inputs().iter().flatten().map(|t| self.bytes(t)).collect::<Result<Vec<_>>>()?;
+                let elem = call.input(0).expect("validated by hcal-core").dtype().size_bytes();
+                let y = movement::concat(&xs, elem, *outer, *inner, lens);
+                self.store_bytes(out(0).expect("validated by hcal-core"), y)
+            }
+            (Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. }, Geometry::Views(views)) => {
+                let tx = call.input(0).expect("validated by hcal-core");
+                let x = self.bytes(tx)?;
+                for (i, view) in views.iter().enumerate() {
+                    if let Some(y) = out(i) {
+                        self.store_bytes(y, movement::gather_view(&x, tx.dtype().size_bytes(), y.shape(), view))?;
+                    }
+                }
+                Ok(())
+            }
+            (Op::Reshape { .. }, Geometry::Copy) => {
+                let bytes = self.bytes(call.input(0).expect("validated by hcal-core"))?;
+                self.store_bytes(out(0).expect("validated by hcal-core"), bytes)
+            }
+            (Op::Range { start, delta, dtype, .. }, Geometry::Range { len }) => {
+                let y = out(0).expect("validated by hcal-core");
+                if *dtype == DType::I64 {
+                    // hcal-core checked both are integers within 2^53, exact in f64.
+                    let values = movement::range_i64(*start as i64, *delta as i64, *len);
+                    return self.store_bytes(y, values.iter().flat_map(|v| v.to_le_bytes()).collect());
+                }
+                self.store(Some(y), &movement::range(*start, *delta, *len))
+            }
+            (Op::Trilu { upper, k }, Geometry::Matrices { rows, cols, .. }) => {
+                let tx = call.input(0).expect("validated by hcal-core");
+                let y = movement::trilu(&self.bytes(tx)?, tx.dtype().size_bytes(), (*rows, *cols), *upper, *k);
+                self.store_bytes(out(0).expect("validated by hcal-core"), y)
             }
             (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
         }

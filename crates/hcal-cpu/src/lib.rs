@@ -28,6 +28,7 @@ pub mod binary;
 pub mod convert;
 pub mod cumsum;
 pub mod matmul;
+pub mod movement;
 pub mod norm;
 pub mod reduce;
 pub mod rotary;

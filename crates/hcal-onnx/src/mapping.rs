@@ -10,12 +10,16 @@
 
 use hcal_core::{Attention, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};
 
+// Concat, Slice, Split, Expand, Reshape/Squeeze/Unsqueeze/Flatten, Range, Trilu (issue 18).
+mod movement;
+
 use crate::proto::{AttributeProto, NodeProto, attribute_type, data_type};
 use crate::tensor::{OnnxTensor, hcal_dtype};
 
 /// ONNX op types this crate maps, in the order of [`Op::all_names`] (hcal's
-/// `Silu` has no ONNX operator of that name in opset 23, so it is absent).
-pub const MAPPED_OPS: [&str; 26] = [
+/// `Silu` has no ONNX operator of that name in opset 23, so it is absent;
+/// `Squeeze`, `Unsqueeze` and `Flatten` map to hcal's `Reshape`).
+pub const MAPPED_OPS: [&str; 36] = [
     "MatMul",
     "Gemm",
     "Softmax",
@@ -42,6 +46,17 @@ pub const MAPPED_OPS: [&str; 26] = [
     "ReduceMax",
     "Transpose",
     "Cast",
+    // data movement (issue 18)
+    "Concat",
+    "Slice",
+    "Split",
+    "Expand",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Flatten",
+    "Range",
+    "Trilu",
 ];
 
 /// A node expressed as an hcal op call.
@@ -314,6 +329,12 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             })?;
             (Op::Cast { to }, vec![Some(0)])
         }
+        "Concat" | "Slice" | "Split" | "Expand" | "Reshape" | "Squeeze" | "Unsqueeze" | "Flatten" | "Range"
+        | "Trilu" => {
+            let (op, used, outs) = movement::map_movement(node, opset, inputs, &a)?;
+            outputs = outs;
+            (op, used)
+        }
         _ => unreachable!("MAPPED_OPS is matched above"),
     };
     let handled = if matches!(op, Op::LayerNormalization { .. }) { 3 } else { op.output_arity() };
@@ -355,14 +376,14 @@ fn without_inert_attributes(op: &str, opset: i64, attributes: &[AttributeProto])
 }
 
 /// A node's attributes with typed getters.
-struct Attrs<'a> {
-    op: &'a str,
+pub(crate) struct Attrs<'a> {
+    pub(crate) op: &'a str,
     list: &'a [AttributeProto],
 }
 
 impl Attrs<'_> {
     /// Every attribute must be one the mapping reads.
-    fn allow(&self, names: &[&str]) -> Result<(), String> {
+    pub(crate) fn allow(&self, names: &[&str]) -> Result<(), String> {
         for attr in self.list {
             if !attr.ref_attr_name.is_empty() {
                 return Err(format!("{} attribute {} refers to a function attribute", self.op, attr.name));
@@ -382,19 +403,19 @@ impl Attrs<'_> {
         Ok(Some(attr))
     }
 
-    fn int(&self, name: &str) -> Result<Option<i64>, String> {
+    pub(crate) fn int(&self, name: &str) -> Result<Option<i64>, String> {
         Ok(self.get(name, attribute_type::INT)?.map(|a| a.i))
     }
 
-    fn float(&self, name: &str) -> Result<Option<f32>, String> {
+    pub(crate) fn float(&self, name: &str) -> Result<Option<f32>, String> {
         Ok(self.get(name, attribute_type::FLOAT)?.map(|a| a.f))
     }
 
-    fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
+    pub(crate) fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
         Ok(self.get(name, attribute_type::INTS)?.map(|a| a.ints.clone()))
     }
 
-    fn string(&self, name: &str) -> Result<Option<String>, String> {
+    pub(crate) fn string(&self, name: &str) -> Result<Option<String>, String> {
         self.get(name, attribute_type::STRING)?
             .map(|a| String::from_utf8(a.s.clone()).map_err(|_| format!("{} attribute {name} is not UTF-8", self.op)))
             .transpose()

@@ -41,6 +41,7 @@
  * History: 1.0 the first table; 1.1 adds the block-quantized dtypes; 1.2 adds
  * ReduceMin/ReduceProd/ReduceL2 (reduce codes 3-5), ArgMax, ArgMin, LogSoftmax
  * and CumSum (op kinds 42-45).
+ * the data-movement ops (HCAL_OP_CONCAT .. HCAL_OP_TRILU).
  *
  * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
  * a test compiles this header with the system C compiler and checks that
@@ -125,6 +126,16 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_OP_ARG_MIN 43     /* hcal_op_arg_reduce; output I64 */
 #define HCAL_OP_LOG_SOFTMAX 44 /* hcal_op_softmax */
 #define HCAL_OP_CUM_SUM 45     /* hcal_op_cum_sum */
+/* Data movement (ABI 1.2; codes 30-41 are this family's). Every one moves
+ * whole elements, so results are exact. A plugin built against an older minor
+ * sees unknown kinds and declines them in `supports`. */
+#define HCAL_OP_CONCAT 30
+#define HCAL_OP_SLICE 31
+#define HCAL_OP_SPLIT 32
+#define HCAL_OP_EXPAND 33
+#define HCAL_OP_RESHAPE 34
+#define HCAL_OP_RANGE 35
+#define HCAL_OP_TRILU 36
 
 /* hcal_op_unary.op */
 #define HCAL_UNARY_RELU 0
@@ -243,6 +254,65 @@ typedef struct hcal_op_cum_sum {
     uint32_t exclusive; /* 0 or 1: leave out the element itself */
     uint32_t reverse;   /* 0 or 1: sum from the end */
 } hcal_op_cum_sum;
+/* ---- data movement (ABI 1.2) ---- */
+
+/* Concat along `axis`. Inputs (X_0, .., X_{n-1}): `num_inputs` of supports
+ * and execute says how many. */
+typedef struct hcal_op_concat {
+    int64_t axis;
+} hcal_op_concat;
+
+/* Slice (ONNX opset 13): num_axes entries at starts and ends; axes (when
+ * has_axes, else 0..num_axes) and steps (when has_steps, else all 1) as many. */
+typedef struct hcal_op_slice {
+    uint32_t num_axes;
+    uint32_t has_axes;  /* 0 or 1 */
+    uint32_t has_steps; /* 0 or 1 */
+    uint32_t reserved;  /* 0 */
+    const int64_t *starts;
+    const int64_t *ends;
+    const int64_t *axes;  /* NULL unless has_axes */
+    const int64_t *steps; /* NULL unless has_steps */
+} hcal_op_slice;
+
+/* Split along `axis` into num_parts outputs: sizes at `sizes`, or with
+ * `equal` 1 (sizes NULL) parts of ceil(d / num_parts), the last smaller. */
+typedef struct hcal_op_split {
+    int64_t axis;
+    uint32_t equal;     /* 0 or 1 */
+    uint32_t num_parts;
+    const uint64_t *sizes;
+} hcal_op_split;
+
+/* Expand: numpy broadcast of X against the `rank` extents at `shape`. */
+typedef struct hcal_op_expand {
+    uint32_t rank;
+    uint32_t reserved; /* 0 */
+    const uint64_t *shape;
+} hcal_op_expand;
+
+/* Reshape: Y's bytes are X's; `rank` entries at `shape`, one may be -1. */
+typedef struct hcal_op_reshape {
+    uint32_t rank;
+    uint32_t reserved; /* 0 */
+    const int64_t *shape;
+} hcal_op_reshape;
+
+/* Range: no inputs; Y[i] = start + i * delta of `dtype`, 1-D. */
+typedef struct hcal_op_range {
+    double start;
+    double limit;
+    double delta;
+    hcal_dtype dtype;
+    uint32_t reserved; /* 0 */
+} hcal_op_range;
+
+/* Trilu: keep c - r >= k (upper) or c - r <= k of the last two dims. */
+typedef struct hcal_op_trilu {
+    uint32_t upper;    /* 0 or 1 */
+    uint32_t reserved; /* 0 */
+    int64_t k;
+} hcal_op_trilu;
 
 /* An op and its attributes. Pointers inside are owned by the caller and valid
  * for the duration of the call. */
@@ -263,6 +333,14 @@ typedef struct hcal_op {
         hcal_op_cast cast;
         hcal_op_arg_reduce arg_reduce;     /* HCAL_OP_ARG_MAX, HCAL_OP_ARG_MIN (1.2) */
         hcal_op_cum_sum cum_sum;           /* HCAL_OP_CUM_SUM (1.2); LogSoftmax uses softmax */
+        /* data movement (ABI 1.2) */
+        hcal_op_concat concat;
+        hcal_op_slice slice;
+        hcal_op_split split;
+        hcal_op_expand expand;
+        hcal_op_reshape reshape;
+        hcal_op_range range;
+        hcal_op_trilu trilu;
         uint64_t reserved[8]; /* room for later attributes within this major */
     } attrs;
 } hcal_op;

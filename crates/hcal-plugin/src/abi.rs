@@ -111,6 +111,21 @@ pub const HCAL_OP_ARG_MIN: HcalOpKind = 43;
 pub const HCAL_OP_LOG_SOFTMAX: HcalOpKind = 44;
 /// CumSum ([`HcalOpCumSum`]), ABI 1.2.
 pub const HCAL_OP_CUM_SUM: HcalOpKind = 45;
+// ---- data movement (ABI 1.2; codes 30-41) ----
+/// Concat ([`HcalOpConcat`]).
+pub const HCAL_OP_CONCAT: HcalOpKind = 30;
+/// Slice ([`HcalOpSlice`]).
+pub const HCAL_OP_SLICE: HcalOpKind = 31;
+/// Split ([`HcalOpSplit`]).
+pub const HCAL_OP_SPLIT: HcalOpKind = 32;
+/// Expand ([`HcalOpExpand`]).
+pub const HCAL_OP_EXPAND: HcalOpKind = 33;
+/// Reshape ([`HcalOpReshape`]).
+pub const HCAL_OP_RESHAPE: HcalOpKind = 34;
+/// Range ([`HcalOpRange`]).
+pub const HCAL_OP_RANGE: HcalOpKind = 35;
+/// Trilu ([`HcalOpTrilu`]).
+pub const HCAL_OP_TRILU: HcalOpKind = 36;
 
 /// `max(x, 0)`.
 pub const HCAL_UNARY_RELU: u32 = 0;
@@ -309,6 +324,103 @@ pub struct HcalOpCumSum {
     /// 0 or 1.
     pub reverse: u32,
 }
+// ---- data movement (ABI 1.2) ----
+
+/// `hcal_op_concat`: join the inputs along `axis`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpConcat {
+    /// The joined axis (negative counts from the end).
+    pub axis: i64,
+}
+
+/// `hcal_op_slice`: ONNX Slice with its index lists as attributes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOpSlice {
+    /// Entries at `starts`, `ends` (and `axes`, `steps` when present).
+    pub num_axes: u32,
+    /// 0 or 1.
+    pub has_axes: u32,
+    /// 0 or 1.
+    pub has_steps: u32,
+    /// 0.
+    pub reserved: u32,
+    /// First index per axis.
+    pub starts: *const i64,
+    /// Exclusive end per axis.
+    pub ends: *const i64,
+    /// The axes (null unless `has_axes`).
+    pub axes: *const i64,
+    /// The steps (null unless `has_steps`).
+    pub steps: *const i64,
+}
+
+/// `hcal_op_split`: cut along `axis` into `num_parts` outputs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOpSplit {
+    /// The cut axis.
+    pub axis: i64,
+    /// 1: equal parts of `ceil(d / num_parts)` (the last smaller), `sizes` null.
+    pub equal: u32,
+    /// Number of parts (outputs).
+    pub num_parts: u32,
+    /// Part sizes (null when `equal`).
+    pub sizes: *const u64,
+}
+
+/// `hcal_op_expand`: broadcast X to `shape`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOpExpand {
+    /// Entries at `shape`.
+    pub rank: u32,
+    /// 0.
+    pub reserved: u32,
+    /// The extents.
+    pub shape: *const u64,
+}
+
+/// `hcal_op_reshape`: Y's bytes are X's, under `shape` (one entry may be -1).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HcalOpReshape {
+    /// Entries at `shape`.
+    pub rank: u32,
+    /// 0.
+    pub reserved: u32,
+    /// The new shape.
+    pub shape: *const i64,
+}
+
+/// `hcal_op_range`: `Y[i] = start + i * delta`, no inputs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpRange {
+    /// First value.
+    pub start: f64,
+    /// Exclusive bound.
+    pub limit: f64,
+    /// Step.
+    pub delta: f64,
+    /// Output `HCAL_DTYPE_*`.
+    pub dtype: HcalDtype,
+    /// 0.
+    pub reserved: u32,
+}
+
+/// `hcal_op_trilu`: keep a triangle of the last two dims.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpTrilu {
+    /// 0 or 1.
+    pub upper: u32,
+    /// 0.
+    pub reserved: u32,
+    /// Diagonal offset.
+    pub k: i64,
+}
 
 /// The anonymous `attrs` union of `hcal_op`: which member is live follows
 /// [`HcalOp::kind`]. `reserved` makes room for later attributes.
@@ -341,6 +453,20 @@ pub union HcalOpAttrs {
     pub arg_reduce: HcalOpArgReduce,
     /// `HCAL_OP_CUM_SUM` (ABI 1.2).
     pub cum_sum: HcalOpCumSum,
+    /// `HCAL_OP_CONCAT`.
+    pub concat: HcalOpConcat,
+    /// `HCAL_OP_SLICE`.
+    pub slice: HcalOpSlice,
+    /// `HCAL_OP_SPLIT`.
+    pub split: HcalOpSplit,
+    /// `HCAL_OP_EXPAND`.
+    pub expand: HcalOpExpand,
+    /// `HCAL_OP_RESHAPE`.
+    pub reshape: HcalOpReshape,
+    /// `HCAL_OP_RANGE`.
+    pub range: HcalOpRange,
+    /// `HCAL_OP_TRILU`.
+    pub trilu: HcalOpTrilu,
     /// Room for later attributes within this major version.
     pub reserved: [u64; 8],
 }

@@ -121,6 +121,10 @@ struct EncodedOp {
     op: HcalOp,
     _axes: Vec<i64>,
     _perm: Vec<u64>,
+    /// The index lists of the data-movement ops (Slice's four, Reshape's shape).
+    _lists: Vec<Vec<i64>>,
+    /// Split's sizes, Expand's shape.
+    _extents: Vec<u64>,
 }
 
 fn encode_op(op: &Op) -> EncodedOp {
@@ -129,6 +133,14 @@ fn encode_op(op: &Op) -> EncodedOp {
     let mut attrs = HcalOpAttrs::default();
     let mut axes_storage = Vec::new();
     let mut perm_storage = Vec::new();
+    let mut lists: Vec<Vec<i64>> = Vec::new();
+    let mut extents: Vec<u64> = Vec::new();
+    // A list's pointer (null when empty): the heap buffer does not move when `lists` grows.
+    let mut list = |values: Vec<i64>| {
+        let ptr = if values.is_empty() { std::ptr::null() } else { values.as_ptr() };
+        lists.push(values);
+        ptr
+    };
     let kind = match op {
         Op::MatMul => HCAL_OP_MATMUL,
         Op::Gemm(g) => {
@@ -250,6 +262,55 @@ fn encode_op(op: &Op) -> EncodedOp {
             attrs.cum_sum = HcalOpCumSum { axis: *axis, exclusive: b(*exclusive), reverse: b(*reverse) };
             HCAL_OP_CUM_SUM
         }
+        // ---- data movement (ABI 1.2) ----
+        Op::Concat { axis } => {
+            attrs.concat = HcalOpConcat { axis: *axis };
+            HCAL_OP_CONCAT
+        }
+        Op::Slice { starts, ends, axes, steps } => {
+            attrs.slice = HcalOpSlice {
+                num_axes: starts.len() as u32,
+                has_axes: b(axes.is_some()),
+                has_steps: b(steps.is_some()),
+                reserved: 0,
+                starts: list(starts.clone()),
+                ends: list(ends.clone()),
+                axes: list(axes.clone().unwrap_or_default()),
+                steps: list(steps.clone().unwrap_or_default()),
+            };
+            HCAL_OP_SLICE
+        }
+        Op::Split { axis, parts } => {
+            let (equal, num_parts) = match parts {
+                hcal_core::SplitParts::Sizes(sizes) => {
+                    extents = sizes.iter().map(|&s| s as u64).collect();
+                    (false, sizes.len())
+                }
+                hcal_core::SplitParts::Equal(n) => (true, *n),
+            };
+            let sizes = if extents.is_empty() { std::ptr::null() } else { extents.as_ptr() };
+            attrs.split = HcalOpSplit { axis: *axis, equal: b(equal), num_parts: num_parts as u32, sizes };
+            HCAL_OP_SPLIT
+        }
+        Op::Expand { shape } => {
+            extents = shape.iter().map(|&d| d as u64).collect();
+            let ptr = if extents.is_empty() { std::ptr::null() } else { extents.as_ptr() };
+            attrs.expand = HcalOpExpand { rank: shape.len() as u32, reserved: 0, shape: ptr };
+            HCAL_OP_EXPAND
+        }
+        Op::Reshape { shape } => {
+            attrs.reshape = HcalOpReshape { rank: shape.len() as u32, reserved: 0, shape: list(shape.clone()) };
+            HCAL_OP_RESHAPE
+        }
+        Op::Range { start, limit, delta, dtype } => {
+            attrs.range =
+                HcalOpRange { start: *start, limit: *limit, delta: *delta, dtype: dtype_code(*dtype), reserved: 0 };
+            HCAL_OP_RANGE
+        }
+        Op::Trilu { upper, k } => {
+            attrs.trilu = HcalOpTrilu { upper: b(*upper), reserved: 0, k: *k };
+            HCAL_OP_TRILU
+        }
     };
     // The pointers above point into the heap buffers of the Vecs, which do not
     // move when the Vecs move into the EncodedOp.
@@ -257,6 +318,8 @@ fn encode_op(op: &Op) -> EncodedOp {
         op: HcalOp { struct_size: size_of::<HcalOp>() as u32, kind, attrs },
         _axes: axes_storage,
         _perm: perm_storage,
+        _lists: lists,
+        _extents: extents,
     }
 }
 
@@ -272,6 +335,12 @@ fn abi_1_2_op(op: &Op) -> Option<&'static str> {
         | Op::CumSum { .. } => Some(op.name()),
         _ => None,
     }
+}
+/// Input slots passed to the plugin: every slot of the op (absent ones
+/// padded), or for a variadic op (Concat) exactly the `given` inputs.
+fn input_slots(op: &Op, given: usize) -> usize {
+    let (min, max) = op.input_arity();
+    if max == usize::MAX { given.max(min) } else { max }
 }
 
 /// Descriptor arrays with the shape storage they point to.
@@ -459,7 +528,15 @@ impl Backend for PluginBackend {
             ));
         }
         let op = encode_op(signature.op());
-        let slots = signature.op().input_arity().1;
+        if op.op.kind >= HCAL_OP_CONCAT && self.abi.1 < 2 {
+            // An older plugin would see an unknown kind; answer for it.
+            return Support::Unsupported(format!(
+                "{} came with plugin ABI 1.2; this plugin was built for 1.{}",
+                signature.op().name(),
+                self.abi.1
+            ));
+        }
+        let slots = input_slots(signature.op(), signature.inputs().len());
         let inputs = match Descs::new(signature.inputs().iter().map(Option::as_ref), slots) {
             Ok(d) => d,
             Err(e) => return Support::Unsupported(e.to_string()),
@@ -562,7 +639,7 @@ impl Backend for PluginBackend {
     fn execute(&self, call: &Call<'_>) -> Result<()> {
         let op = call.op();
         let encoded = encode_op(op);
-        let in_slots = op.input_arity().1;
+        let in_slots = input_slots(op, call.inputs().len());
         let out_slots = op.output_arity().max(call.outputs().len());
         let input_descs = Descs::new(call.inputs().iter().map(|t| t.map(Tensor::desc)), in_slots)?;
         let output_descs = Descs::new(call.outputs().iter().map(|t| t.map(Tensor::desc)), out_slots)?;

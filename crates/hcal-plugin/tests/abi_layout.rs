@@ -50,6 +50,14 @@ fn layouts() -> Vec<Layout> {
         // along one axis (ABI 1.2)
         HcalOpArgReduce => "hcal_op_arg_reduce" { axis, keepdims, select_last_index },
         HcalOpCumSum => "hcal_op_cum_sum" { axis, exclusive, reverse },
+        // data movement (ABI 1.2)
+        HcalOpConcat => "hcal_op_concat" { axis },
+        HcalOpSlice => "hcal_op_slice" { num_axes, has_axes, has_steps, reserved, starts, ends, axes, steps },
+        HcalOpSplit => "hcal_op_split" { axis, equal, num_parts, sizes },
+        HcalOpExpand => "hcal_op_expand" { rank, reserved, shape },
+        HcalOpReshape => "hcal_op_reshape" { rank, reserved, shape },
+        HcalOpRange => "hcal_op_range" { start, limit, delta, dtype, reserved },
+        HcalOpTrilu => "hcal_op_trilu" { upper, reserved, k },
         HcalOp => "hcal_op" { struct_size, kind, attrs },
         HcalDeviceInfo => "hcal_device_info" { struct_size, device_type, name, vendor, driver },
         HcalPluginApi => "hcal_plugin_api" {
@@ -75,6 +83,13 @@ fn union_members() -> Vec<(&'static str, usize)> {
         ("cast", size_of::<HcalOpCast>()),
         ("arg_reduce", size_of::<HcalOpArgReduce>()),
         ("cum_sum", size_of::<HcalOpCumSum>()),
+        ("concat", size_of::<HcalOpConcat>()),
+        ("slice", size_of::<HcalOpSlice>()),
+        ("split", size_of::<HcalOpSplit>()),
+        ("expand", size_of::<HcalOpExpand>()),
+        ("reshape", size_of::<HcalOpReshape>()),
+        ("range", size_of::<HcalOpRange>()),
+        ("trilu", size_of::<HcalOpTrilu>()),
         ("reserved", size_of::<[u64; 8]>()),
     ]
 }
@@ -128,6 +143,13 @@ fn constants() -> Vec<(&'static str, i128)> {
         HCAL_OP_ARG_MIN,
         HCAL_OP_LOG_SOFTMAX,
         HCAL_OP_CUM_SUM,
+        HCAL_OP_CONCAT,
+        HCAL_OP_SLICE,
+        HCAL_OP_SPLIT,
+        HCAL_OP_EXPAND,
+        HCAL_OP_RESHAPE,
+        HCAL_OP_RANGE,
+        HCAL_OP_TRILU,
         HCAL_UNARY_RELU,
         HCAL_UNARY_SIGMOID,
         HCAL_UNARY_SILU,

@@ -6,7 +6,7 @@
 use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
-use crate::{along_axis, attention, binary, convert, matmul, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{along_axis, attention, binary, convert, matmul, movement, norm, reduce, rotary, softmax, transpose, unary};
 
 /// A required operand (present: `Call` validated the arity).
 fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
@@ -37,6 +37,30 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
             let x = convert::to_f32(ctx, req(&raw_in, 0))?;
             let largest = matches!(call.op(), Op::ArgMax { .. });
             return along_axis::arg_extreme(ctx, split, largest, *select_last_index, &x, req(&raw_out, 0));
+        }
+        // ---- data movement (issue 18): raw elements, exact in every dtype ----
+        (Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. }, Geometry::Views(views)) => {
+            for (view, y) in views.iter().zip(&raw_out) {
+                if let Some(y) = y {
+                    movement::gather(ctx, view, req(&raw_in, 0), y)?;
+                }
+            }
+            return Ok(());
+        }
+        (Op::Concat { .. }, Geometry::Concat { outer, inner, lens, offsets }) => {
+            let xs: Vec<&Operand> = raw_in.iter().flatten().collect();
+            return movement::concat(ctx, (*outer, *inner), lens, offsets, &xs, req(&raw_out, 0));
+        }
+        (Op::Reshape { .. }, Geometry::Copy) => {
+            movement::copy(ctx, req(&raw_in, 0), req(&raw_out, 0));
+            return Ok(());
+        }
+        (Op::Range { start, delta, .. }, Geometry::Range { .. }) => {
+            movement::range(ctx, (*start, *delta), req(&raw_out, 0));
+            return Ok(());
+        }
+        (Op::Trilu { upper, k }, Geometry::Matrices { .. }) => {
+            return movement::trilu(ctx, *upper, *k, req(&raw_in, 0), req(&raw_out, 0));
         }
         _ => {}
     }
@@ -115,6 +139,17 @@ fn record_f32(
         (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
             along_axis::cumsum(ctx, split, *exclusive, *reverse, req(ins, 0), req(outs, 0))
         }
+        (Op::Transpose { .. } | Op::Cast { .. }, _) => unreachable!("handled on raw storage"),
+        (
+            Op::Concat { .. }
+            | Op::Slice { .. }
+            | Op::Split { .. }
+            | Op::Expand { .. }
+            | Op::Reshape { .. }
+            | Op::Range { .. }
+            | Op::Trilu { .. },
+            _,
+        ) => unreachable!("handled on raw storage"),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }

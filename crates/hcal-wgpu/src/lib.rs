@@ -67,6 +67,7 @@ mod dispatch;
 mod gpu;
 mod matmul;
 mod memory;
+mod movement;
 mod norm;
 mod params;
 mod peak;

@@ -410,6 +410,38 @@ params_struct! {
     }
 }
 
+// ---- data movement (issue 18) ----
+params_struct! {
+    /// `MoveParams` (`shaders/movement.wgsl`).
+    MoveParams {
+        /// Elements of Y (of `shape`).
+        pub(crate) n: u32,
+        /// Bytes per element (1, 2, 4 or 8).
+        pub(crate) elem_bytes: u32,
+        /// Rank of `shape` (at most [`MAX_DIMS`]).
+        pub(crate) rank: u32,
+        /// The index space walked: Y's shape (Concat: `[outer, total, inner]`).
+        pub(crate) shape: [u32; MAX_DIMS],
+        /// X's element step per unit of each dim, as wrapping u32 (two's
+        /// complement for negative steps).
+        pub(crate) src_strides: [u32; MAX_DIMS],
+        /// The element of X at index 0 (wrapping u32).
+        pub(crate) src_base: u32,
+        /// First index written, per dim.
+        pub(crate) band_lo: [u32; MAX_DIMS],
+        /// One past the last index written, per dim.
+        pub(crate) band_hi: [u32; MAX_DIMS],
+        /// 1: words only partly written keep Y's other bits (Concat).
+        pub(crate) keep: u32,
+        /// 0 none, 1 keep `c - r >= k` (upper), 2 keep `c - r <= k` (lower).
+        pub(crate) trilu: u32,
+        /// Trilu's diagonal offset as i32 bits.
+        pub(crate) k: u32,
+        /// The word of Y invocation 0 writes.
+        pub(crate) first_word: u32,
+    }
+}
+
 /// `(name, WGSL declaration)` of every params struct, for the shader loader.
 pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
     fn decl<T: ParamsStruct>() -> (&'static str, String) {
@@ -428,6 +460,7 @@ pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
         decl::<RotaryParams>(),
         decl::<ConvertParams>(),
         decl::<PeakParams>(),
+        decl::<MoveParams>(),
     ]
 }
 
@@ -450,6 +483,7 @@ fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
         layout::<RotaryParams>(),
         layout::<ConvertParams>(),
         layout::<PeakParams>(),
+        layout::<MoveParams>(),
     ]
 }
 

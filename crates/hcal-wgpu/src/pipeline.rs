@@ -20,6 +20,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("matmul_stage", include_str!("../../../shaders/matmul_stage.wgsl")),
     ("matmul_texture", include_str!("../../../shaders/matmul_texture.wgsl")),
     ("matmul_tiled", include_str!("../../../shaders/matmul_tiled.wgsl")),
+    ("movement", include_str!("../../../shaders/movement.wgsl")),
     ("norm", include_str!("../../../shaders/norm.wgsl")),
     ("peak", include_str!("../../../shaders/peak.wgsl")),
     ("reduce", include_str!("../../../shaders/reduce.wgsl")),

@@ -5,7 +5,7 @@ use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
 
 use crate::gpu::Gpu;
 use crate::pipeline::Pipelines;
-use crate::{along_axis, attention, binary, matmul, reduce, split, transpose};
+use crate::{along_axis, attention, binary, matmul, movement, reduce, split, transpose};
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
@@ -97,6 +97,12 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             if sig.input(0)?.rank() > reduce::MAX_RANK.min(transpose::MAX_RANK) =>
         {
             return Some(format!("rank {} exceeds the kernel's {}", sig.input(0)?.rank(), reduce::MAX_RANK));
+        }
+        // ---- data movement (issue 18) ----
+        (Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, _)
+            if outputs[0].rank() > movement::MAX_RANK =>
+        {
+            return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), movement::MAX_RANK));
         }
         // One invocation loops over every input of its output, with an inner
         // loop over the rank per input; Mesa's CPU drivers stop a shader's
@@ -240,6 +246,17 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 "attention binds Q, K, V, the mask and the caches whole; {big} exceeds {limit} (it would need windows per batch and head)"
             ))
         }
+        // ---- data movement (issue 18) ----
+        // Reshape and Range are buffer copies, which bindings do not limit.
+        (Op::Reshape { .. } | Op::Range { .. }, _) => None,
+        (Op::Concat { .. } | Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, _) => {
+            let raw = |d: &TensorDesc| split::whole(d.numel() * d.dtype.size_bytes(), max);
+            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw(d))?;
+            Some(format!(
+                "{} binds its tensors whole; {big} exceeds {limit} (it would need windows like Transpose's)",
+                sig.op().name()
+            ))
+        }
         (Op::RotaryEmbedding(_), _) => {
             let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
             Some(format!(
@@ -326,6 +343,12 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         (Op::ArgMax { .. } | Op::ArgMin { .. }, _) => ("along_axis", "arg_extreme".to_string()),
         (Op::CumSum { .. }, _) => ("along_axis", "cumsum".to_string()),
         (Op::LogSoftmax { .. }, _) => ("softmax", "log_softmax".to_string()),
+        // ---- data movement (issue 18) ----
+        (Op::Concat { .. } | Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, _) => {
+            ("movement", "gather".to_string())
+        }
+        // No kernel: a buffer copy (Range's values come from the host).
+        (Op::Reshape { .. } | Op::Range { .. }, _) => return None,
     })
 }
 
@@ -358,7 +381,7 @@ pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature
     let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(&covered(shader, &entry)));
     let converted = sig.inputs().iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
     let plain = !matches!(sig.op(), Op::Attention(_) | Op::MatMul | Op::Gemm(_));
-    if plain && converted && shader != "convert" && shader != "transpose" {
+    if plain && converted && !matches!(shader, "convert" | "transpose" | "movement") {
         name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
     }
     Some(name)

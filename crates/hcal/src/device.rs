@@ -312,8 +312,10 @@ impl DeviceTensor {
     /// row-major reshape is free for contiguous tensors. Writes through either
     /// are seen by both; the memory lives until the last of them is dropped.
     ///
-    /// hcal has no Reshape op because it needs none: every tensor is
-    /// contiguous row-major, so a reshape only changes the descriptor. A view
+    /// No kernel runs: every tensor is contiguous row-major, so a reshape only
+    /// changes the descriptor (the standard's [`hcal_core::Op::Reshape`] is the
+    /// copying form, for backends and graphs; [`crate::ops::reshape`] takes its
+    /// `-1` and [`crate::ops::squeeze`] and friends build on this). A view
     /// passed as an output while its storage is an input of the same call is
     /// rejected as aliasing, as the same tensor would be.
     ///

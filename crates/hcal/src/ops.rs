@@ -31,6 +31,10 @@ use hcal_core::{
 
 use crate::DeviceTensor;
 
+// Concat, Slice, Split, Expand, Range, Trilu; Reshape/Squeeze/Unsqueeze/Flatten as views (issue 18).
+mod movement;
+pub use movement::{concat, expand, flatten, range, reshape, slice, split, squeeze, trilu, unsqueeze};
+
 /// Run `op` on `inputs` (positional as ONNX lists them, `None` for an absent
 /// optional input) and return its first output, leaving optional outputs out.
 ///

@@ -14,6 +14,8 @@ mod data;
 mod elementwise;
 mod large;
 mod linear;
+// Concat, Slice, Split, Expand, Reshape, Range, Trilu (issue 18)
+mod movement;
 mod normalization;
 mod quantized;
 
@@ -26,6 +28,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(attention::cases());
     cases.extend(elementwise::cases());
     cases.extend(data::cases());
+    cases.extend(movement::cases());
     cases.extend(large::cases());
     cases.extend(quantized::cases());
     cases.extend(along_axis::cases());

@@ -6,16 +6,23 @@
 //! it with [`crate::Call::geometry`] / [`crate::OpSignature::geometry`] and
 //! index tensors with it, so a rule lives in exactly one place and runs once.
 //! One file per op family: `matmul.rs` (MatMul, Gemm), `attention.rs`,
-//! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose).
+//! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose),
+//! `movement.rs` (Concat, Slice, Split, Expand, Reshape, Range, Trilu).
 
 mod attention;
 mod axes;
 mod matmul;
+mod movement;
 mod rotary;
 
 pub use attention::{AttentionGeometry, attention_geometry};
 pub use axes::{AxisSplit, norm_split, reduce_axes, softmax_split, transpose_perm};
 pub use matmul::{GemmGeometry, MatMulGeometry, gemm_geometry, matmul_geometry};
+pub(crate) use movement::{elementwise_dtype, split_views};
+pub use movement::{
+    StridedView, concat_shape, expand_view, flatten_shape, range_len, reshape_shape, slice_view, split_sizes,
+    squeeze_shape, unsqueeze_shape,
+};
 pub use rotary::{RotaryGeometry, rotary_geometry};
 
 use crate::{Error, Result};
@@ -88,6 +95,38 @@ pub enum Geometry {
         axis: usize,
         /// `outer` blocks of `len` elements `inner` apart.
         split: AxisSplit,
+    },
+    // ---- data movement (issue 18) ----
+    /// [`crate::Op::Slice`], [`crate::Op::Expand`] and [`crate::Op::Split`]:
+    /// output `i` (of its inferred shape) reads X through `views[i]`.
+    Views(Vec<StridedView>),
+    /// [`crate::Op::Concat`]: input `i` is `[outer, lens[i], inner]`, Y is
+    /// `[outer, sum lens, inner]` and input `i` lands at `offsets[i]` along the middle dim.
+    Concat {
+        /// Product of the dims before the axis.
+        outer: usize,
+        /// Product of the dims after the axis.
+        inner: usize,
+        /// Each input's extent along the axis.
+        lens: Vec<usize>,
+        /// Where each input starts along the axis of Y.
+        offsets: Vec<usize>,
+    },
+    /// [`crate::Op::Reshape`]: Y's bytes are X's bytes.
+    Copy,
+    /// [`crate::Op::Range`]: the output's length.
+    Range {
+        /// Number of values.
+        len: usize,
+    },
+    /// [`crate::Op::Trilu`]: X as `batch` matrices of `rows x cols`.
+    Matrices {
+        /// Product of the dims before the last two.
+        batch: usize,
+        /// Second-to-last dim.
+        rows: usize,
+        /// Last dim.
+        cols: usize,
     },
 }
 
