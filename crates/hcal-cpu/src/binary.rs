@@ -3,8 +3,11 @@
 use hcal_core::BinaryOp;
 use rayon::prelude::*;
 
-/// A binary function of two values (Max/Min propagate NaN, as numpy's maximum).
+/// A binary function of two values (Max/Min propagate NaN, as numpy's maximum;
+/// Pow is C's `pow`, which numpy's `power` and ONNX follow). Comparisons and
+/// the logical ops give 1 for true and 0 for false; bool inputs are 0 or 1.
 pub fn binary(op: BinaryOp, a: f64, b: f64) -> f64 {
+    let truth = |t: bool| f64::from(u8::from(t));
     match op {
         BinaryOp::Add => a + b,
         BinaryOp::Sub => a - b,
@@ -13,6 +16,14 @@ pub fn binary(op: BinaryOp, a: f64, b: f64) -> f64 {
         BinaryOp::Max | BinaryOp::Min if a.is_nan() || b.is_nan() => f64::NAN,
         BinaryOp::Max => a.max(b),
         BinaryOp::Min => a.min(b),
+        BinaryOp::Pow => a.powf(b),
+        BinaryOp::Equal => truth(a == b),
+        BinaryOp::Less => truth(a < b),
+        BinaryOp::Greater => truth(a > b),
+        BinaryOp::LessOrEqual => truth(a <= b),
+        BinaryOp::GreaterOrEqual => truth(a >= b),
+        BinaryOp::And => truth(a != 0.0 && b != 0.0),
+        BinaryOp::Or => truth(a != 0.0 || b != 0.0),
     }
 }
 

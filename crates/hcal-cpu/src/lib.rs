@@ -29,6 +29,7 @@ pub mod matmul;
 pub mod norm;
 pub mod reduce;
 pub mod rotary;
+pub mod select;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
