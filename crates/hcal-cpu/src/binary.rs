@@ -27,6 +27,30 @@ pub fn binary(op: BinaryOp, a: f64, b: f64) -> f64 {
     }
 }
 
+/// The `(a, b)` operand pair of every output element of a broadcast (for
+/// tolerance models that need both operands per element).
+pub fn broadcast_pairs(a: &[f64], sa: &[usize], b: &[f64], sb: &[usize], out_shape: &[usize]) -> Vec<(f64, f64)> {
+    let n: usize = out_shape.iter().product();
+    (0..n)
+        .map(|flat| {
+            let (ia, ib) = offsets(flat, sa, sb, out_shape);
+            (a[ia], b[ib])
+        })
+        .collect()
+}
+
+/// The offsets in A and B of output element `flat`.
+fn offsets(flat: usize, sa: &[usize], sb: &[usize], out_shape: &[usize]) -> (usize, usize) {
+    let (mut rest, mut ia, mut ib) = (flat, 0, 0);
+    for d in (0..out_shape.len()).rev() {
+        let idx = rest % out_shape[d];
+        rest /= out_shape[d];
+        ia += idx * sa[d];
+        ib += idx * sb[d];
+    }
+    (ia, ib)
+}
+
 /// `C = op(A, B)` with numpy broadcasting to `out_shape`: `sa`, `sb` are the
 /// element strides of A and B walked over `out_shape`, 0 on broadcast dims
 /// (see [`hcal_core::Geometry::Broadcast`]).
@@ -42,13 +66,7 @@ pub fn broadcast_binary(
     (0..n)
         .into_par_iter()
         .map(|flat| {
-            let (mut rest, mut ia, mut ib) = (flat, 0, 0);
-            for d in (0..out_shape.len()).rev() {
-                let idx = rest % out_shape[d];
-                rest /= out_shape[d];
-                ia += idx * sa[d];
-                ib += idx * sb[d];
-            }
+            let (ia, ib) = offsets(flat, sa, sb, out_shape);
             binary(op, a[ia], b[ib])
         })
         .collect()

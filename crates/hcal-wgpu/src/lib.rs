@@ -74,6 +74,7 @@ mod pipeline;
 mod record;
 mod reduce;
 mod rotary;
+mod select;
 mod softmax;
 mod split;
 mod support;

@@ -10,6 +10,7 @@ use crate::case::Case;
 mod attention;
 mod data;
 mod elementwise;
+mod elementwise_edges;
 mod large;
 mod linear;
 mod normalization;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(normalization::cases());
     cases.extend(attention::cases());
     cases.extend(elementwise::cases());
+    cases.extend(elementwise_edges::cases());
     cases.extend(data::cases());
     cases.extend(large::cases());
     cases.extend(quantized::cases());
