@@ -1,9 +1,13 @@
-// unary.wgsl: one-input elementwise functions on f32 (Relu .. Reciprocal, Gelu).
+// unary.wgsl: one-input elementwise functions on f32 (Relu .. Reciprocal, Gelu,
+// Abs .. Not, LeakyRelu, HardSigmoid).
 //
 // Bindings:
 //   @group(0) @binding(0) params: UnaryParams   n = element count, op code:
 //       0 Relu, 1 Sigmoid, 2 Silu, 3 Exp, 4 Tanh, 5 Neg, 6 Sqrt, 7 Reciprocal,
-//       8 Gelu (erf form), 9 Gelu (tanh form)
+//       8 Gelu (erf form), 9 Gelu (tanh form),
+//       10 Abs, 11 Erf, 12 Floor, 13 Ceil, 14 Round, 15 Not (bools as 0/1),
+//       16 LeakyRelu (alpha), 17 HardSigmoid (alpha, beta); alpha and beta are
+//       unused by the other ops
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
 // NaN in gives NaN out for every op (WGSL's max/min/clamp may drop NaN, so the
@@ -32,6 +36,28 @@ fn erf(v: f32) -> f32 {
     return select(r, -r, v < 0.0);
 }
 
+// erf(v) as x P(x^2) / Q(x^2) on x = clamp(v, -4, 4) (Eigen's float erf,
+// Cephes coefficients); erf(4) rounds to 1 in f32. The rational is within
+// 1.4U of erf (relative, measured on 2e6 points) and its f32 evaluation
+// error is bounded in hcal-conformance's tolerance model (`erf_bound`).
+fn erf_rational(v: f32) -> f32 {
+    let x = clamp(v, -4.0, 4.0);
+    let t = x * x;
+    var p = -2.72614225801306e-10;
+    p = p * t + 2.77068142495902e-08;
+    p = p * t - 2.10102402082508e-06;
+    p = p * t - 5.69250639462346e-05;
+    p = p * t - 7.34990630326855e-04;
+    p = p * t - 2.95459980854025e-03;
+    p = p * t - 1.60960333262415e-02;
+    var q = -1.45660718464996e-05;
+    q = q * t - 2.13374055278905e-04;
+    q = q * t - 1.68282697438203e-03;
+    q = q * t - 7.37332916720468e-03;
+    q = q * t - 1.42647390514189e-02;
+    return x * p / q;
+}
+
 fn apply(op: u32, v: f32) -> f32 {
     switch op {
         case 0u: { return max(v, 0.0); }
@@ -43,9 +69,22 @@ fn apply(op: u32, v: f32) -> f32 {
         case 6u: { return sqrt(v); }
         case 7u: { return 1.0 / v; }
         case 8u: { return 0.5 * v * (1.0 + erf(v * 0.70710678118654752)); }
-        default: {
+        case 9u: {
             let inner = 0.79788456080286536 * (v + 0.044715 * v * v * v);
             return 0.5 * v * (1.0 + safe_tanh(inner));
+        }
+        case 10u: { return abs(v); }
+        case 11u: { return erf_rational(v); }
+        case 12u: { return floor(v); }
+        case 13u: { return ceil(v); }
+        // WGSL's round takes halves to the even integer, as ONNX Round does.
+        case 14u: { return round(v); }
+        case 15u: { return select(0.0, 1.0, v == 0.0); }
+        case 16u: { return select(params.alpha * v, v, v >= 0.0); }
+        default: {
+            // alpha * inf + beta is NaN for alpha = 0; clamp may drop it.
+            let t = params.alpha * v + params.beta;
+            return select(clamp(t, 0.0, 1.0), t, is_nan(t));
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::geometry::{
     concat_shape, elementwise_dtype, expand_view, range_len, reshape_shape, slice_view, split_sizes, split_views,
 };
 use crate::{Error, Op, Result, TensorDesc};
+use crate::{DType, Error, Op, Result, TensorDesc};
 
 /// Check `inputs` against `op` and return the descriptor of every output slot
 /// (optional outputs included: callers may leave those out).
@@ -80,6 +81,20 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
     let optional = |i: usize| inputs.get(i).copied().flatten();
     let float = |operand: &str, d: &TensorDesc| {
         if d.dtype.is_float() { Ok(()) } else { Err(Error::float_only(name, operand, d.dtype)) }
+    };
+    let boolean = |operand: &str, d: &TensorDesc| {
+        if d.dtype == DType::Bool {
+            Ok(())
+        } else {
+            Err(Error::dtype(name, format!("{operand} is {}, expected bool", d.dtype)))
+        }
+    };
+    let finite_attribute = |attribute: &'static str, value: f32| {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::attribute(name, attribute, format!("{value} must be finite")))
+        }
     };
     let same_dtype = |a_name: &str, a: &TensorDesc, b_name: &str, b: &TensorDesc| {
         if a.dtype == b.dtype {
@@ -181,20 +196,75 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             let g = rotary_geometry(attrs, x, required(1)?, required(2)?, optional(3))?;
             Ok((vec![x.clone()], Geometry::RotaryEmbedding(g)))
         }
+        Op::Unary(u) if u.is_logical() => {
+            let x = required(0)?;
+            boolean("X", x)?;
+            Ok((vec![x.clone()], Geometry::Elementwise))
+        }
         Op::Gelu { .. } | Op::Unary(_) => {
             let x = required(0)?;
             float("X", x)?;
             Ok((vec![x.clone()], Geometry::Elementwise))
         }
-        Op::Binary(_) => {
+        Op::Binary(bop) => {
             let (a, b) = (required(0)?, required(1)?);
-            float("A", a)?;
+            if bop.is_logical() { boolean("A", a)? } else { float("A", a)? }
             same_dtype("A", a, "B", b)?;
             let out_shape = broadcast_shapes(name, &a.shape, &b.shape)?;
             let (a_strides, b_strides) =
                 (broadcast_strides(&a.shape, &out_shape), broadcast_strides(&b.shape, &out_shape));
-            let y = TensorDesc::new(out_shape.clone(), a.dtype);
+            let y = TensorDesc::new(out_shape.clone(), bop.output_dtype(a.dtype));
             Ok((vec![y], Geometry::Broadcast { out_shape, a_strides, b_strides }))
+        }
+        // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+        Op::LeakyRelu { alpha } => {
+            let x = required(0)?;
+            float("X", x)?;
+            finite_attribute("alpha", *alpha)?;
+            Ok((vec![x.clone()], Geometry::Elementwise))
+        }
+        Op::HardSigmoid { alpha, beta } => {
+            let x = required(0)?;
+            float("X", x)?;
+            finite_attribute("alpha", *alpha)?;
+            finite_attribute("beta", *beta)?;
+            Ok((vec![x.clone()], Geometry::Elementwise))
+        }
+        Op::Clip => {
+            let x = required(0)?;
+            float("X", x)?;
+            for (i, operand) in [(1, "min"), (2, "max")] {
+                let Some(bound) = optional(i) else { continue };
+                same_dtype("X", x, operand, bound)?;
+                if bound.rank() != 0 {
+                    return Err(Error::shape(
+                        name,
+                        format!("{operand} must be a scalar (rank 0), got shape {:?}", bound.shape),
+                    ));
+                }
+            }
+            Ok((vec![x.clone()], Geometry::Elementwise))
+        }
+        Op::Where => {
+            let (c, x, y) = (required(0)?, required(1)?, required(2)?);
+            boolean("condition", c)?;
+            same_dtype("X", x, "Y", y)?;
+            if x.dtype.is_quantized() {
+                return Err(Error::dtype(name, format!("X and Y are {}: a block-quantized dtype is not selected from elementwise", x.dtype)));
+            }
+            let out_shape = broadcast_shapes(name, &c.shape, &x.shape)
+                .and_then(|s| broadcast_shapes(name, &s, &y.shape))
+                .map_err(|_| {
+                    Error::shape(
+                        name,
+                        format!(
+                            "condition {:?}, X {:?} and Y {:?} do not broadcast to one shape",
+                            c.shape, x.shape, y.shape
+                        ),
+                    )
+                })?;
+            let strides = [c, x, y].map(|t| broadcast_strides(&t.shape, &out_shape));
+            Ok((vec![TensorDesc::new(out_shape.clone(), x.dtype)], Geometry::Where { out_shape, strides }))
         }
         Op::Reduce { axes, keepdims, .. } => {
             let x = required(0)?;

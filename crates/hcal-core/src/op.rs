@@ -83,8 +83,32 @@ pub enum Op {
     },
     /// A one-input elementwise function. Inputs `(X)`, output `(Y)` of the same desc.
     Unary(UnaryOp),
-    /// A two-input elementwise function with numpy broadcasting. Inputs `(A, B)`, output `(C)`.
+    /// A two-input elementwise function with numpy broadcasting. Inputs `(A, B)`,
+    /// output `(C)`: A's dtype, or bool for the comparisons.
     Binary(BinaryOp),
+
+    // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+    /// `Y = x` where `x >= 0`, else `alpha x` (NaN stays NaN). Inputs `(X)`, output `(Y)`.
+    LeakyRelu {
+        /// Slope for negative inputs (ONNX default 0.01); must be finite.
+        alpha: f32,
+    },
+    /// `Y = max(0, min(1, alpha x + beta))` (NaN stays NaN). Inputs `(X)`, output `(Y)`.
+    HardSigmoid {
+        /// Slope (ONNX default 0.2); must be finite.
+        alpha: f32,
+        /// Offset (ONNX default 0.5); must be finite.
+        beta: f32,
+    },
+    /// `Y = min(max(x, lo), hi)` with `lo = min` (default -inf) and `hi = max`
+    /// (default +inf), both rank-0 tensors of X's dtype (ONNX opset 13). When
+    /// `lo > hi` every element is `hi`, as ONNX specifies; a NaN in X or in a
+    /// bound gives NaN. Inputs `(X, min?, max?)`, output `(Y)`.
+    Clip,
+    /// `Y = X` where `condition`, else `Y`, with numpy broadcasting of all three
+    /// inputs. `condition` is bool; X and Y share any element dtype, which Y
+    /// keeps. Inputs `(condition, X, Y)`, output `(output)`.
+    Where,
 
     // ---- reductions and data movement ---------------------------------------
     /// Reduce over `axes` (all axes when `None`; `Some(vec![])` reduces no
@@ -357,7 +381,8 @@ pub enum GeluApproximation {
     Tanh,
 }
 
-/// One-input elementwise functions (floating dtypes).
+/// One-input elementwise functions: floating dtypes, except [`UnaryOp::Not`]
+/// on bool. Every function maps NaN to NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UnaryOp {
     /// `max(x, 0)`.
@@ -376,11 +401,25 @@ pub enum UnaryOp {
     Sqrt,
     /// `1 / x`.
     Reciprocal,
+    // ---- added with the transformer-graph ops (ops-elementwise) ----
+    /// `|x|`.
+    Abs,
+    /// `erf x = 2/sqrt(pi) integral_0^x exp(-t^2) dt`.
+    Erf,
+    /// The largest integer `<= x` (`-0` and infinities stay).
+    Floor,
+    /// The smallest integer `>= x`.
+    Ceil,
+    /// The nearest integer, halves to the even one (`round(2.5) = 2`,
+    /// `round(-0.5) = -0`), as ONNX `Round`.
+    Round,
+    /// Logical negation of a bool tensor (the one unary op on bool).
+    Not,
 }
 
 impl UnaryOp {
     /// Every unary op.
-    pub const ALL: [UnaryOp; 8] = [
+    pub const ALL: [UnaryOp; 14] = [
         UnaryOp::Relu,
         UnaryOp::Sigmoid,
         UnaryOp::Silu,
@@ -389,7 +428,18 @@ impl UnaryOp {
         UnaryOp::Neg,
         UnaryOp::Sqrt,
         UnaryOp::Reciprocal,
+        UnaryOp::Abs,
+        UnaryOp::Erf,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Round,
+        UnaryOp::Not,
     ];
+
+    /// Whether the op takes and returns bool ([`UnaryOp::Not`]) rather than floats.
+    pub const fn is_logical(self) -> bool {
+        matches!(self, UnaryOp::Not)
+    }
 
     /// ONNX-style name.
     pub const fn name(self) -> &'static str {
@@ -402,11 +452,19 @@ impl UnaryOp {
             UnaryOp::Neg => "Neg",
             UnaryOp::Sqrt => "Sqrt",
             UnaryOp::Reciprocal => "Reciprocal",
+            UnaryOp::Abs => "Abs",
+            UnaryOp::Erf => "Erf",
+            UnaryOp::Floor => "Floor",
+            UnaryOp::Ceil => "Ceil",
+            UnaryOp::Round => "Round",
+            UnaryOp::Not => "Not",
         }
     }
 }
 
-/// Two-input elementwise functions with numpy broadcasting (floating dtypes).
+/// Two-input elementwise functions with numpy broadcasting. Both inputs
+/// share one dtype: floating for the arithmetic ops and the comparisons (which
+/// output bool), bool for [`BinaryOp::And`] and [`BinaryOp::Or`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BinaryOp {
     /// `a + b`.
@@ -421,12 +479,64 @@ pub enum BinaryOp {
     Max,
     /// `min(a, b)`, NaN if either is NaN.
     Min,
+    // ---- added with the transformer-graph ops (ops-elementwise) ----
+    /// `a^b` as C's `pow` (numpy `power` on floats): `a^0 = 1` and `1^b = 1`
+    /// even for NaN; a negative `a` with an integer `b` gives `(-1)^b |a|^b`,
+    /// with a non-integer `b` NaN; `0^b` is `+-0` for `b > 0`, `+-inf` for
+    /// `b < 0` (the sign kept for odd integer `b`). Float inputs only.
+    Pow,
+    /// `a == b` (bool; false when either is NaN, `-0 == 0`).
+    Equal,
+    /// `a < b` (bool; false when either is NaN).
+    Less,
+    /// `a > b` (bool; false when either is NaN).
+    Greater,
+    /// `a <= b` (bool; false when either is NaN).
+    LessOrEqual,
+    /// `a >= b` (bool; false when either is NaN).
+    GreaterOrEqual,
+    /// `a and b` on bool inputs.
+    And,
+    /// `a or b` on bool inputs.
+    Or,
 }
 
 impl BinaryOp {
     /// Every binary op.
-    pub const ALL: [BinaryOp; 6] =
-        [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Max, BinaryOp::Min];
+    pub const ALL: [BinaryOp; 14] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Max,
+        BinaryOp::Min,
+        BinaryOp::Pow,
+        BinaryOp::Equal,
+        BinaryOp::Less,
+        BinaryOp::Greater,
+        BinaryOp::LessOrEqual,
+        BinaryOp::GreaterOrEqual,
+        BinaryOp::And,
+        BinaryOp::Or,
+    ];
+
+    /// Whether the op compares floats and outputs bool.
+    pub const fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Equal | BinaryOp::Less | BinaryOp::Greater | BinaryOp::LessOrEqual | BinaryOp::GreaterOrEqual
+        )
+    }
+
+    /// Whether the op takes and returns bool ([`BinaryOp::And`], [`BinaryOp::Or`]).
+    pub const fn is_logical(self) -> bool {
+        matches!(self, BinaryOp::And | BinaryOp::Or)
+    }
+
+    /// The output dtype for inputs of `input` dtype: bool for comparisons, else `input`.
+    pub const fn output_dtype(self, input: DType) -> DType {
+        if self.is_comparison() { DType::Bool } else { input }
+    }
 
     /// ONNX-style name.
     pub const fn name(self) -> &'static str {
@@ -437,6 +547,14 @@ impl BinaryOp {
             BinaryOp::Div => "Div",
             BinaryOp::Max => "Max",
             BinaryOp::Min => "Min",
+            BinaryOp::Pow => "Pow",
+            BinaryOp::Equal => "Equal",
+            BinaryOp::Less => "Less",
+            BinaryOp::Greater => "Greater",
+            BinaryOp::LessOrEqual => "LessOrEqual",
+            BinaryOp::GreaterOrEqual => "GreaterOrEqual",
+            BinaryOp::And => "And",
+            BinaryOp::Or => "Or",
         }
     }
 }
@@ -490,6 +608,10 @@ impl Op {
             Op::Gelu { .. } => "Gelu",
             Op::Unary(u) => u.name(),
             Op::Binary(b) => b.name(),
+            Op::LeakyRelu { .. } => "LeakyRelu",
+            Op::HardSigmoid { .. } => "HardSigmoid",
+            Op::Clip => "Clip",
+            Op::Where => "Where",
             Op::Reduce { op, .. } => op.name(),
             Op::Transpose { .. } => "Transpose",
             Op::Cast { .. } => "Cast",
@@ -523,6 +645,7 @@ impl Op {
         ];
         names.extend(UnaryOp::ALL.iter().map(|u| u.name()));
         names.extend(BinaryOp::ALL.iter().map(|b| b.name()));
+        names.extend(["LeakyRelu", "HardSigmoid", "Clip", "Where"]);
         names.extend(ReduceOp::ALL.iter().map(|r| r.name()));
         names.extend(["Transpose", "Cast"]);
         // along one axis
@@ -541,9 +664,13 @@ impl Op {
             Op::RmsNormalization { .. } => (2, 2),
             Op::Attention(_) => (3, 6),
             Op::RotaryEmbedding(_) => (3, 4),
+            Op::Clip => (1, 3),
+            Op::Where => (3, 3),
             Op::Softmax { .. }
             | Op::Gelu { .. }
             | Op::Unary(_)
+            | Op::LeakyRelu { .. }
+            | Op::HardSigmoid { .. }
             | Op::Reduce { .. }
             | Op::Transpose { .. }
             | Op::Cast { .. } => (1, 1),
@@ -574,7 +701,9 @@ impl Op {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Op::MatMul | Op::Unary(_) | Op::Binary(_) => f.write_str(self.name()),
+            Op::MatMul | Op::Unary(_) | Op::Binary(_) | Op::Clip | Op::Where => f.write_str(self.name()),
+            Op::LeakyRelu { alpha } => write!(f, "LeakyRelu(alpha={alpha})"),
+            Op::HardSigmoid { alpha, beta } => write!(f, "HardSigmoid(alpha={alpha}, beta={beta})"),
             Op::Gemm(g) => write!(
                 f,
                 "Gemm(alpha={}, beta={}, transA={}, transB={})",

@@ -12,7 +12,7 @@ use hcal_core::{
 use crate::attention::{AttentionInputs, AttentionProblem};
 use crate::convert::{to_i64, try_from_f64, try_to_f64};
 use crate::norm::Param;
-use crate::{arg, binary, cumsum, matmul, movement, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{arg, binary, cumsum, matmul, movement, norm, reduce, rotary, select, softmax, transpose, unary};
 
 const NAME: &str = "cpu";
 
@@ -214,6 +214,32 @@ impl Backend for CpuBackend {
                 let ((a, _), (b, _)) = (required(0)?, required(1)?);
                 self.store(out(0), &binary::broadcast_binary(*bop, &a, a_strides, &b, b_strides, out_shape))
             }
+            // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+            (Op::LeakyRelu { alpha }, Geometry::Elementwise) => {
+                let (x, _) = required(0)?;
+                self.store(out(0), &unary::map(&x, |v| unary::leaky_relu(f64::from(*alpha), v)))
+            }
+            (Op::HardSigmoid { alpha, beta }, Geometry::Elementwise) => {
+                let (x, _) = required(0)?;
+                let (alpha, beta) = (f64::from(*alpha), f64::from(*beta));
+                self.store(out(0), &unary::map(&x, |v| unary::hard_sigmoid(alpha, beta, v)))
+            }
+            (Op::Clip, Geometry::Elementwise) => {
+                let (x, _) = required(0)?;
+                let lo = input(1)?.map_or(f64::NEG_INFINITY, |v| v[0]);
+                let hi = input(2)?.map_or(f64::INFINITY, |v| v[0]);
+                self.store(out(0), &unary::map(&x, |v| select::clip(v, lo, hi)))
+            }
+            (Op::Where, Geometry::Where { out_shape, strides }) => {
+                // Moves raw elements, so every dtype (i64 included) is exact.
+                let input_bytes = |i: usize| self.bytes(call.input(i).expect("validated by hcal-core"));
+                let cond: Vec<bool> = input_bytes(0)?.iter().map(|&b| b != 0).collect();
+                let (x, y) = (input_bytes(1)?, input_bytes(2)?);
+                let size = call.input(1).expect("validated by hcal-core").dtype().size_bytes();
+                let (xs, ys): (Vec<&[u8]>, Vec<&[u8]>) = (x.chunks_exact(size).collect(), y.chunks_exact(size).collect());
+                let chosen = select::select(&cond, &xs, &ys, strides, out_shape).concat();
+                self.store_bytes(out(0).expect("validated by hcal-core"), chosen)
+            }
             (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => {
                 let (x, tx) = required(0)?;
                 self.store(out(0), &reduce::reduce(*op, &x, tx.shape(), axes))
@@ -314,6 +340,9 @@ fn check_result_memory(call: &Call<'_>) -> Result<()> {
     let bytes = match call.geometry() {
         // A table of element slices (two words each) and the moved bytes.
         Geometry::Transpose { .. } => outputs.saturating_mul(4 * size_of::<usize>()),
+        // Tables of X's and Y's element slices (at most one entry per output
+        // each), the condition and the moved bytes.
+        Geometry::Where { .. } => outputs.saturating_mul(5 * size_of::<usize>()),
         // The per-row results (and their row headers) next to Y, and the
         // f64 key and value caches, present outputs or not.
         Geometry::Attention(g) => {

@@ -32,6 +32,7 @@ pub mod movement;
 pub mod norm;
 pub mod reduce;
 pub mod rotary;
+pub mod select;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;

@@ -1,4 +1,4 @@
-//! Gelu and the one-input elementwise functions ([`hcal_core::UnaryOp`]).
+//! Gelu, LeakyRelu, HardSigmoid and the one-input elementwise functions ([`hcal_core::UnaryOp`]).
 
 use hcal_core::{GeluApproximation, UnaryOp};
 use rayon::prelude::*;
@@ -59,7 +59,25 @@ pub fn unary(op: UnaryOp, x: f64) -> f64 {
         UnaryOp::Neg => -x,
         UnaryOp::Sqrt => x.sqrt(),
         UnaryOp::Reciprocal => 1.0 / x,
+        UnaryOp::Abs => x.abs(),
+        UnaryOp::Erf => erf(x),
+        UnaryOp::Floor => x.floor(),
+        UnaryOp::Ceil => x.ceil(),
+        UnaryOp::Round => x.round_ties_even(),
+        // Bool storage decodes to 0 or 1.
+        UnaryOp::Not => f64::from(u8::from(x == 0.0)),
     }
+}
+
+/// LeakyRelu of one value: `x` for `x >= 0`, else `alpha x` (NaN stays NaN).
+pub fn leaky_relu(alpha: f64, x: f64) -> f64 {
+    if x >= 0.0 || x.is_nan() { x } else { alpha * x }
+}
+
+/// HardSigmoid of one value: `max(0, min(1, alpha x + beta))` (NaN stays NaN).
+pub fn hard_sigmoid(alpha: f64, beta: f64, x: f64) -> f64 {
+    let t = alpha * x + beta;
+    if t.is_nan() { t } else { t.clamp(0.0, 1.0) }
 }
 
 /// Apply `f` to every element.

@@ -40,6 +40,14 @@ pub(crate) fn record(
         BinaryOp::Div => 3,
         BinaryOp::Max => 4,
         BinaryOp::Min => 5,
+        BinaryOp::Pow => 6,
+        BinaryOp::Equal => 7,
+        BinaryOp::Less => 8,
+        BinaryOp::Greater => 9,
+        BinaryOp::LessOrEqual => 10,
+        BinaryOp::GreaterOrEqual => 11,
+        BinaryOp::And => 12,
+        BinaryOp::Or => 13,
     };
     let p = params(code, &c.desc.shape, a_strides, b_strides);
     launch(ctx, "binary", p, [a, b], [a_strides, b_strides], c)

@@ -6,7 +6,7 @@
 use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
-use crate::{along_axis, attention, binary, convert, matmul, movement, norm, reduce, rotary, softmax, transpose, unary};
+use crate::{along_axis, attention, binary, convert, matmul, movement, norm, reduce, rotary, select, softmax, transpose, unary};
 
 /// A required operand (present: `Call` validated the arity).
 fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
@@ -127,6 +127,12 @@ fn record_f32(
         (Op::Gelu { .. } | Op::Unary(_), _) => unary::record(ctx, op, req(ins, 0), req(outs, 0)),
         (Op::Binary(b), Geometry::Broadcast { a_strides, b_strides, .. }) => {
             binary::record(ctx, *b, [a_strides, b_strides], req(ins, 0), req(ins, 1), req(outs, 0))
+        }
+        // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+        (Op::LeakyRelu { .. } | Op::HardSigmoid { .. }, _) => unary::record(ctx, op, req(ins, 0), req(outs, 0)),
+        (Op::Clip, _) => select::record_clip(ctx, req(ins, 0), opt(1), opt(2), req(outs, 0)),
+        (Op::Where, Geometry::Where { strides, .. }) => {
+            select::record_where(ctx, strides, [req(ins, 0), req(ins, 1), req(ins, 2)], req(outs, 0))
         }
         (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => reduce::record(ctx, *op, axes, req(ins, 0), req(outs, 0)),
         (Op::Transpose { .. } | Op::Cast { .. } | Op::ArgMax { .. } | Op::ArgMin { .. }, _) => {

@@ -76,6 +76,7 @@ mod pipeline;
 mod record;
 mod reduce;
 mod rotary;
+mod select;
 mod softmax;
 mod split;
 mod support;

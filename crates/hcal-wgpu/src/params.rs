@@ -255,7 +255,9 @@ params_struct! {
     BinaryParams {
         /// Output elements.
         pub(crate) n: u32,
-        /// 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Max, 5 Min (`expand` ignores it).
+        /// 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Max, 5 Min, 6 Pow, 7 Equal, 8 Less,
+        /// 9 Greater, 10 LessOrEqual, 11 GreaterOrEqual, 12 And, 13 Or
+        /// (`expand` ignores it).
         pub(crate) op: u32,
         /// Output rank (at most [`MAX_DIMS`]).
         pub(crate) rank: u32,
@@ -278,13 +280,46 @@ params_struct! {
 }
 
 params_struct! {
+    /// `WhereParams` (`shaders/select.wgsl`): broadcasting of three operands over the output's dims.
+    WhereParams {
+        /// Output elements of this dispatch.
+        pub(crate) n: u32,
+        /// Output rank (at most [`MAX_DIMS`]).
+        pub(crate) rank: u32,
+        /// Output shape.
+        pub(crate) shape: [u32; MAX_DIMS],
+        /// The condition's stride over each output dim (0 where broadcast).
+        pub(crate) c_strides: [u32; MAX_DIMS],
+        /// X's stride over each output dim.
+        pub(crate) x_strides: [u32; MAX_DIMS],
+        /// Y's stride over each output dim.
+        pub(crate) y_strides: [u32; MAX_DIMS],
+        /// Output index of this dispatch's first element.
+        pub(crate) first: u32,
+        /// Element of the condition where its bound window starts.
+        pub(crate) c_origin: u32,
+        /// Element of X where its bound window starts.
+        pub(crate) x_origin: u32,
+        /// Element of Y where its bound window starts.
+        pub(crate) y_origin: u32,
+        /// Where output element `first` lies in the output's bound window.
+        pub(crate) out_base: u32,
+    }
+}
+
+params_struct! {
     /// `UnaryParams` (`shaders/unary.wgsl`).
     UnaryParams {
         /// Elements.
         pub(crate) n: u32,
         /// 0 Relu, 1 Sigmoid, 2 Silu, 3 Exp, 4 Tanh, 5 Neg, 6 Sqrt, 7 Reciprocal,
-        /// 8 Gelu (erf form), 9 Gelu (tanh form).
+        /// 8 Gelu (erf form), 9 Gelu (tanh form), 10 Abs, 11 Erf, 12 Floor,
+        /// 13 Ceil, 14 Round, 15 Not, 16 LeakyRelu, 17 HardSigmoid.
         pub(crate) op: u32,
+        /// LeakyRelu's and HardSigmoid's alpha (0 for the other ops).
+        pub(crate) alpha: f32,
+        /// HardSigmoid's beta (0 for the other ops).
+        pub(crate) beta: f32,
     }
 }
 
@@ -454,6 +489,7 @@ pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
         decl::<NormParams>(),
         decl::<BinaryParams>(),
         decl::<UnaryParams>(),
+        decl::<WhereParams>(),
         decl::<ReduceParams>(),
         decl::<AlongAxisParams>(),
         decl::<TransposeParams>(),
@@ -477,6 +513,7 @@ fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
         layout::<NormParams>(),
         layout::<BinaryParams>(),
         layout::<UnaryParams>(),
+        layout::<WhereParams>(),
         layout::<ReduceParams>(),
         layout::<AlongAxisParams>(),
         layout::<TransposeParams>(),

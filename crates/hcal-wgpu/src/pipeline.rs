@@ -25,6 +25,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("peak", include_str!("../../../shaders/peak.wgsl")),
     ("reduce", include_str!("../../../shaders/reduce.wgsl")),
     ("rotary", include_str!("../../../shaders/rotary.wgsl")),
+    ("select", include_str!("../../../shaders/select.wgsl")),
     ("softmax", include_str!("../../../shaders/softmax.wgsl")),
     ("transpose", include_str!("../../../shaders/transpose.wgsl")),
     ("unary", include_str!("../../../shaders/unary.wgsl")),

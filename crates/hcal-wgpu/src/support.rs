@@ -5,7 +5,7 @@ use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
 
 use crate::gpu::Gpu;
 use crate::pipeline::Pipelines;
-use crate::{along_axis, attention, binary, matmul, movement, reduce, split, transpose};
+use crate::{along_axis, attention, binary, matmul, movement, reduce, select, split, transpose};
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
@@ -93,6 +93,19 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
         }
+        // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+        (Op::Where, _) if sig.input(1)?.dtype == DType::I64 => {
+            return Some(
+                "Where on i64 X and Y: the kernel selects staged f32 values, which hold integers only up to 2^24"
+                    .to_string(),
+            );
+        }
+        (Op::Where, _) if outputs[0].rank() > select::MAX_RANK => {
+            return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), select::MAX_RANK));
+        }
+        (Op::Clip, _) if outputs[0].rank() > binary::MAX_RANK => {
+            return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
+        }
         (Op::Reduce { .. } | Op::Transpose { .. }, _)
             if sig.input(0)?.rank() > reduce::MAX_RANK.min(transpose::MAX_RANK) =>
         {
@@ -154,8 +167,21 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
     let input = |i: usize| sig.input(i);
     let out = &sig.outputs()[0];
     match (sig.op(), sig.geometry()) {
-        // Contiguous elementwise work splits into ranges of any size.
+        // Contiguous elementwise work splits into ranges of any size (Clip's
+        // bounds are scalars, read whole by every range).
         (Op::Gelu { .. } | Op::Unary(_) | Op::Cast { .. }, _) => None,
+        (Op::LeakyRelu { .. } | Op::HardSigmoid { .. } | Op::Clip, _) => None,
+        (Op::Where, Geometry::Where { out_shape, strides }) => {
+            let operands = [input(0)?, input(1)?, input(2)?];
+            let reads: Vec<split::Reads<'_>> = operands
+                .iter()
+                .zip(strides)
+                .map(|(d, strides)| split::Reads { shape: out_shape, strides, extra: 0, elem_bytes: 4, whole: whole(d) })
+                .collect();
+            split::strided(out.numel(), 4, &reads, max, align).is_none().then(|| {
+                format!("an operand broadcast across a range of outputs exceeds {limit}: it would need a broadcast-aware split")
+            })
+        }
         (Op::Binary(_), Geometry::Broadcast { out_shape, a_strides, b_strides }) => {
             let read = |d: &TensorDesc, strides| split::Reads {
                 shape: out_shape,
@@ -336,6 +362,9 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         (Op::RotaryEmbedding(_), _) => ("rotary", "rotary".to_string()),
         (Op::Gelu { .. } | Op::Unary(_), _) => ("unary", "unary".to_string()),
         (Op::Binary(_), _) => ("binary", "binary".to_string()),
+        (Op::LeakyRelu { .. } | Op::HardSigmoid { .. }, _) => ("unary", "unary".to_string()),
+        (Op::Clip, _) => ("binary", "binary(Max)+binary(Min)".to_string()),
+        (Op::Where, _) => ("select", "select_where".to_string()),
         (Op::Reduce { .. }, _) => ("reduce", "reduce".to_string()),
         (Op::Transpose { .. }, _) => ("transpose", "transpose".to_string()),
         (Op::Cast { .. }, _) => ("convert", "cast".to_string()),

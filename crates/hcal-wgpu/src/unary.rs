@@ -1,4 +1,4 @@
-//! Launcher for `shaders/unary.wgsl`: Relu .. Reciprocal and Gelu.
+//! Launcher for `shaders/unary.wgsl`: the unary ops, Gelu, LeakyRelu and HardSigmoid.
 
 use hcal_core::{GeluApproximation, Op, Result, UnaryOp};
 
@@ -6,7 +6,7 @@ use crate::params::UnaryParams;
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, Window};
 
-/// The shader's op code of a unary op or Gelu.
+/// The shader's op code of a unary op, Gelu, LeakyRelu or HardSigmoid.
 fn code(op: &Op) -> u32 {
     match op {
         Op::Unary(u) => match u {
@@ -18,10 +18,27 @@ fn code(op: &Op) -> u32 {
             UnaryOp::Neg => 5,
             UnaryOp::Sqrt => 6,
             UnaryOp::Reciprocal => 7,
+            UnaryOp::Abs => 10,
+            UnaryOp::Erf => 11,
+            UnaryOp::Floor => 12,
+            UnaryOp::Ceil => 13,
+            UnaryOp::Round => 14,
+            UnaryOp::Not => 15,
         },
         Op::Gelu { approximate: GeluApproximation::None } => 8,
         Op::Gelu { approximate: GeluApproximation::Tanh } => 9,
-        _ => unreachable!("unary::record is only called for unary ops and Gelu"),
+        Op::LeakyRelu { .. } => 16,
+        Op::HardSigmoid { .. } => 17,
+        _ => unreachable!("unary::record is only called for unary ops, Gelu, LeakyRelu and HardSigmoid"),
+    }
+}
+
+/// The shader's `(alpha, beta)` of `op` (zeros where the op has none).
+fn attributes(op: &Op) -> (f32, f32) {
+    match op {
+        Op::LeakyRelu { alpha } => (*alpha, 0.0),
+        Op::HardSigmoid { alpha, beta } => (*alpha, *beta),
+        _ => (0.0, 0.0),
     }
 }
 
@@ -31,7 +48,8 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, op: &Op, x: &Operand, y: &Operand) -> Re
     for (i0, len) in ctx.contiguous(x.desc.numel(), 4) {
         let (offset, bytes) = ((i0 * 4) as u64, (len * 4) as u64);
         let bindings = [(1, Window::exact(&x.buf, offset, bytes)), (2, Window::exact(&y.buf, offset, bytes))];
-        let params = UnaryParams { n: len as u32, op: code(op) };
+        let (alpha, beta) = attributes(op);
+        let params = UnaryParams { n: len as u32, op: code(op), alpha, beta };
         ctx.per_item_windows(kernel("unary", "unary"), &params, &bindings, len)?;
     }
     Ok(())

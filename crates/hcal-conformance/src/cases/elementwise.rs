@@ -1,8 +1,8 @@
-//! Gelu, unary and binary cases.
+//! Gelu, unary and binary cases over shapes and dtypes (the edges of the
+//! ops added for transformer graphs are in `elementwise_edges.rs`).
 
 use hcal_core::{BinaryOp, DType, GeluApproximation, Op, UnaryOp};
 
-use super::ranges::unit;
 use crate::case::{Case, Input};
 use crate::generate::Gen;
 
@@ -15,6 +15,23 @@ fn unary_domain(op: UnaryOp) -> Gen {
         UnaryOp::Exp => Gen::Uniform { lo: -20.0, hi: 20.0 },
         UnaryOp::Sqrt => Gen::Uniform { lo: 0.0, hi: 100.0 },
         UnaryOp::Reciprocal => Gen::SignedRange { lo: 0.01, hi: 100.0 },
+        UnaryOp::Abs | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round => Gen::Uniform { lo: -10.0, hi: 10.0 },
+        UnaryOp::Erf => Gen::Uniform { lo: -5.0, hi: 5.0 },
+        UnaryOp::Not => Gen::Bool { p_true: 0.5 },
+    }
+}
+
+/// The input domain of A and of B for each binary op.
+fn binary_domains(op: BinaryOp) -> (Gen, Gen) {
+    let ten = Gen::Uniform { lo: -10.0, hi: 10.0 };
+    match op {
+        BinaryOp::Div => (ten, Gen::SignedRange { lo: 0.1, hi: 10.0 }),
+        // Positive bases (negative ones are edge cases): |t| = |b log2 a| <= 10.
+        BinaryOp::Pow => (Gen::Uniform { lo: 0.01, hi: 10.0 }, Gen::Uniform { lo: -1.5, hi: 1.5 }),
+        // Small integers, so ties are common.
+        op if op.is_comparison() => (Gen::Index { max: 5 }, Gen::Index { max: 5 }),
+        BinaryOp::And | BinaryOp::Or => (Gen::Bool { p_true: 0.5 }, Gen::Bool { p_true: 0.5 }),
+        _ => (ten.clone(), ten),
     }
 }
 
@@ -32,6 +49,8 @@ pub(super) fn cases() -> Vec<Case> {
         }
     }
     for op in UnaryOp::ALL {
+        // Not takes bool: one dtype, so the f16/bf16 rows are left out.
+        let float_dtype = |dtype: DType| if op.is_logical() { DType::Bool } else { dtype };
         for (dtype, shape) in [
             (DType::F32, vec![1]),
             (DType::F32, vec![17]),
@@ -39,6 +58,10 @@ pub(super) fn cases() -> Vec<Case> {
             (DType::F16, vec![257]),
             (DType::BF16, vec![257]),
         ] {
+            if op.is_logical() && dtype != DType::F32 {
+                continue;
+            }
+            let dtype = float_dtype(dtype);
             let case = Case::new(
                 format!("{}/{dtype}/{shape:?}", op.name()),
                 Op::Unary(op),
@@ -46,10 +69,11 @@ pub(super) fn cases() -> Vec<Case> {
             );
             cases.push(case);
         }
+        let dtype = float_dtype(DType::F32);
         cases.push(Case::new(
-            format!("{}/f32/empty", op.name()),
+            format!("{}/{dtype}/empty", op.name()),
             Op::Unary(op),
-            vec![Input::new([0, 3], DType::F32, unit())],
+            vec![Input::new([0, 3], dtype, unary_domain(op))],
         ));
     }
     // NaN propagation from outside the domain, and special values.
@@ -85,35 +109,28 @@ pub(super) fn cases() -> Vec<Case> {
         ("3way", vec![2, 1, 5], vec![3, 1]),
     ];
     for op in BinaryOp::ALL {
-        let b_gen = if op == BinaryOp::Div {
-            Gen::SignedRange { lo: 0.1, hi: 10.0 }
-        } else {
-            Gen::Uniform { lo: -10.0, hi: 10.0 }
-        };
+        let (a_gen, b_gen) = binary_domains(op);
+        // And and Or take bool: one dtype, so the f16/bf16 rows are left out.
+        let base = if op.is_logical() { DType::Bool } else { DType::F32 };
         for (what, a, b) in &shapes {
             cases.push(Case::new(
-                format!("{}/f32/{what}", op.name()),
+                format!("{}/{base}/{what}", op.name()),
                 Op::Binary(op),
-                vec![
-                    Input::new(a.clone(), DType::F32, Gen::Uniform { lo: -10.0, hi: 10.0 }),
-                    Input::new(b.clone(), DType::F32, b_gen.clone()),
-                ],
+                vec![Input::new(a.clone(), base, a_gen.clone()), Input::new(b.clone(), base, b_gen.clone())],
             ));
         }
-        for dtype in [DType::F16, DType::BF16] {
+        let halves = if op.is_logical() { vec![] } else { vec![DType::F16, DType::BF16] };
+        for dtype in halves {
             cases.push(Case::new(
                 format!("{}/{dtype}/row", op.name()),
                 Op::Binary(op),
-                vec![
-                    Input::new([5, 40], dtype, Gen::Uniform { lo: -10.0, hi: 10.0 }),
-                    Input::new([40], dtype, b_gen.clone()),
-                ],
+                vec![Input::new([5, 40], dtype, a_gen.clone()), Input::new([40], dtype, b_gen.clone())],
             ));
         }
         cases.push(Case::new(
-            format!("{}/f32/empty", op.name()),
+            format!("{}/{base}/empty", op.name()),
             Op::Binary(op),
-            vec![Input::new([0, 4], DType::F32, unit()), Input::new([4], DType::F32, b_gen.clone())],
+            vec![Input::new([0, 4], base, a_gen.clone()), Input::new([4], base, b_gen.clone())],
         ));
     }
     cases.push(Case::new(

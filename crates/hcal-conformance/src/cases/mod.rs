@@ -12,6 +12,7 @@ mod along_axis;
 mod attention;
 mod data;
 mod elementwise;
+mod elementwise_edges;
 mod large;
 mod linear;
 // Concat, Slice, Split, Expand, Reshape, Range, Trilu (issue 18)
@@ -27,6 +28,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(normalization::cases());
     cases.extend(attention::cases());
     cases.extend(elementwise::cases());
+    cases.extend(elementwise_edges::cases());
     cases.extend(data::cases());
     cases.extend(movement::cases());
     cases.extend(large::cases());

@@ -65,8 +65,10 @@ pub enum Geometry {
     Attention(AttentionGeometry),
     /// [`crate::Op::RotaryEmbedding`]: heads, rotated features, cache rows.
     RotaryEmbedding(RotaryGeometry),
-    /// [`crate::Op::Gelu`], [`crate::Op::Unary`] and [`crate::Op::Cast`]:
-    /// one element out per element in, same shape.
+    /// [`crate::Op::Gelu`], [`crate::Op::Unary`], [`crate::Op::Cast`],
+    /// [`crate::Op::LeakyRelu`], [`crate::Op::HardSigmoid`] and
+    /// [`crate::Op::Clip`] (whose bounds are scalars): one element out per
+    /// element of X, same shape.
     Elementwise,
     /// [`crate::Op::Binary`]: numpy broadcasting of both inputs.
     Broadcast {
@@ -76,6 +78,13 @@ pub enum Geometry {
         a_strides: Vec<usize>,
         /// Element strides of B walked over `out_shape` (0 on broadcast dims).
         b_strides: Vec<usize>,
+    },
+    /// [`crate::Op::Where`]: numpy broadcasting of condition, X and Y.
+    Where {
+        /// The output shape.
+        out_shape: Vec<usize>,
+        /// Element strides of condition, X and Y walked over `out_shape` (0 on broadcast dims).
+        strides: [Vec<usize>; 3],
     },
     /// [`crate::Op::Reduce`]: the reduced axes, sorted, resolved to `0..rank`.
     Reduce {
