@@ -3,8 +3,9 @@
 //! descriptors and the [`Geometry`] backends index with.
 
 use crate::geometry::{
-    AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry,
-    norm_split, normalize_axis, reduce_axes, rotary_geometry, softmax_split, transpose_perm,
+    AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gather_elements_geometry,
+    gather_geometry, gemm_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes, rotary_geometry,
+    scatter_geometry, softmax_split, transpose_perm,
 };
 use crate::{Error, Op, Result, TensorDesc};
 
@@ -153,7 +154,7 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
                 (None, None) => None,
                 _ => return Err(Error::arity(name, "past_key and past_value must be given together")),
             };
-            let g = attention_geometry(attrs, q, k, v, optional(3), past)?;
+            let g = attention_geometry(attrs, q, k, v, optional(3), past, optional(6))?;
             let y = if g.packed_3d {
                 // Hq * Dv can exceed both Q's and V's hidden sizes (Hq / Hkv times V's).
                 let hidden = g.q_heads.checked_mul(g.v_head_dim).ok_or_else(|| {
@@ -233,6 +234,20 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
                 ));
             }
             Ok((vec![TensorDesc::new(x.shape.clone(), *to)], Geometry::Elementwise))
+        }
+        // Indexing and KV caches.
+        Op::Gather { axis } => {
+            let (y, g) = gather_geometry(*axis, required(0)?, required(1)?)?;
+            Ok((vec![y], Geometry::Gather(g)))
+        }
+        Op::GatherElements { axis } => {
+            let (y, g) = gather_elements_geometry(*axis, required(0)?, required(1)?)?;
+            Ok((vec![y], Geometry::GatherElements(g)))
+        }
+        Op::TensorScatter { axis, mode } => {
+            let cache = required(0)?;
+            let g = scatter_geometry(*axis, *mode, cache, required(1)?, optional(2))?;
+            Ok((vec![cache.clone()], Geometry::TensorScatter(g)))
         }
     }
 }

@@ -6,10 +6,12 @@
 //! it with [`crate::Call::geometry`] / [`crate::OpSignature::geometry`] and
 //! index tensors with it, so a rule lives in exactly one place and runs once.
 //! One file per op family: `matmul.rs` (MatMul, Gemm), `attention.rs`,
-//! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose).
+//! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose),
+//! `indexing.rs` (Gather, GatherElements, TensorScatter).
 
 mod attention;
 mod axes;
+mod indexing;
 mod matmul;
 mod rotary;
 
@@ -17,6 +19,11 @@ pub use attention::{AttentionGeometry, attention_geometry};
 pub use axes::{AxisSplit, norm_split, reduce_axes, softmax_split, transpose_perm};
 pub use matmul::{GemmGeometry, MatMulGeometry, gemm_geometry, matmul_geometry};
 pub use rotary::{RotaryGeometry, rotary_geometry};
+// Indexing and KV caches.
+pub use indexing::{
+    GatherElementsGeometry, GatherGeometry, ScatterGeometry, gather_elements_geometry, gather_geometry,
+    out_of_range_fill, resolve_index, scatter_geometry,
+};
 
 use crate::{Error, Result};
 
@@ -79,6 +86,13 @@ pub enum Geometry {
         /// `Y.shape[k] = X.shape[perm[k]]`.
         perm: Vec<usize>,
     },
+    // Indexing and KV caches.
+    /// [`crate::Op::Gather`]: data as `[outer, axis_len, inner]`, the index count.
+    Gather(GatherGeometry),
+    /// [`crate::Op::GatherElements`]: the axis and data's strides.
+    GatherElements(GatherElementsGeometry),
+    /// [`crate::Op::TensorScatter`]: cache and update around the sequence axis.
+    TensorScatter(ScatterGeometry),
 }
 
 /// Resolve a possibly negative `axis` against `rank` (ONNX: `-rank <= axis < rank`).
