@@ -25,6 +25,7 @@
 pub mod attention;
 pub mod binary;
 pub mod convert;
+pub mod indexing;
 pub mod matmul;
 pub mod norm;
 pub mod reduce;

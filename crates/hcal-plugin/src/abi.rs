@@ -16,7 +16,7 @@ use std::ffi::c_char;
 /// `HCAL_PLUGIN_ABI_MAJOR`: the ABI major version this host speaks.
 pub const HCAL_PLUGIN_ABI_MAJOR: u16 = 1;
 /// `HCAL_PLUGIN_ABI_MINOR`: the ABI minor version of this header.
-pub const HCAL_PLUGIN_ABI_MINOR: u16 = 1;
+pub const HCAL_PLUGIN_ABI_MINOR: u16 = 2;
 /// `HCAL_PLUGIN_ENTRY_POINT`: the symbol every plugin exports (without the NUL).
 pub const HCAL_PLUGIN_ENTRY_POINT: &str = "hcal_plugin_get_api";
 
@@ -102,6 +102,13 @@ pub const HCAL_OP_REDUCE: HcalOpKind = 11;
 pub const HCAL_OP_TRANSPOSE: HcalOpKind = 12;
 /// Cast ([`HcalOpCast`]).
 pub const HCAL_OP_CAST: HcalOpKind = 13;
+// Indexing and KV caches (ABI 1.2).
+/// Gather.
+pub const HCAL_OP_GATHER: HcalOpKind = 14;
+/// GatherElements.
+pub const HCAL_OP_GATHER_ELEMENTS: HcalOpKind = 15;
+/// TensorScatter.
+pub const HCAL_OP_TENSOR_SCATTER: HcalOpKind = 16;
 
 /// `max(x, 0)`.
 pub const HCAL_UNARY_RELU: u32 = 0;
@@ -139,6 +146,11 @@ pub const HCAL_REDUCE_SUM: u32 = 0;
 pub const HCAL_REDUCE_MEAN: u32 = 1;
 /// ReduceMax.
 pub const HCAL_REDUCE_MAX: u32 = 2;
+
+/// TensorScatter writes at `w + s`, dropping positions past the cache (ABI 1.2).
+pub const HCAL_SCATTER_LINEAR: u32 = 0;
+/// TensorScatter writes at `(w + s) mod M` (ABI 1.2).
+pub const HCAL_SCATTER_CIRCULAR: u32 = 1;
 
 /// Exact (erf) Gelu.
 pub const HCAL_GELU_NONE: u32 = 0;
@@ -271,6 +283,27 @@ pub struct HcalOpCast {
     pub to: HcalDtype,
 }
 
+// Indexing and KV caches (ABI 1.2).
+/// `hcal_op_gather`: Gather and GatherElements.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpGather {
+    /// The indexed axis (negative counts from the end).
+    pub axis: i64,
+}
+
+/// `hcal_op_tensor_scatter`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpTensorScatter {
+    /// The sequence axis (negative counts from the end).
+    pub axis: i64,
+    /// `HCAL_SCATTER_*`.
+    pub mode: u32,
+    /// 0.
+    pub reserved: u32,
+}
+
 /// The anonymous `attrs` union of `hcal_op`: which member is live follows
 /// [`HcalOp::kind`]. `reserved` makes room for later attributes.
 #[repr(C)]
@@ -298,6 +331,10 @@ pub union HcalOpAttrs {
     pub transpose: HcalOpTranspose,
     /// `HCAL_OP_CAST`.
     pub cast: HcalOpCast,
+    /// `HCAL_OP_GATHER`, `HCAL_OP_GATHER_ELEMENTS` (ABI 1.2).
+    pub gather: HcalOpGather,
+    /// `HCAL_OP_TENSOR_SCATTER` (ABI 1.2).
+    pub tensor_scatter: HcalOpTensorScatter,
     /// Room for later attributes within this major version.
     pub reserved: [u64; 8],
 }

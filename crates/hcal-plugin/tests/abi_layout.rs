@@ -47,6 +47,8 @@ fn layouts() -> Vec<Layout> {
         HcalOpReduce => "hcal_op_reduce" { op, keepdims, has_axes, num_axes, axes },
         HcalOpTranspose => "hcal_op_transpose" { has_perm, num_perm, perm },
         HcalOpCast => "hcal_op_cast" { to },
+        HcalOpGather => "hcal_op_gather" { axis },
+        HcalOpTensorScatter => "hcal_op_tensor_scatter" { axis, mode, reserved },
         HcalOp => "hcal_op" { struct_size, kind, attrs },
         HcalDeviceInfo => "hcal_device_info" { struct_size, device_type, name, vendor, driver },
         HcalPluginApi => "hcal_plugin_api" {
@@ -70,6 +72,8 @@ fn union_members() -> Vec<(&'static str, usize)> {
         ("reduce", size_of::<HcalOpReduce>()),
         ("transpose", size_of::<HcalOpTranspose>()),
         ("cast", size_of::<HcalOpCast>()),
+        ("gather", size_of::<HcalOpGather>()),
+        ("tensor_scatter", size_of::<HcalOpTensorScatter>()),
         ("reserved", size_of::<[u64; 8]>()),
     ]
 }
@@ -119,6 +123,11 @@ fn constants() -> Vec<(&'static str, i128)> {
         HCAL_OP_REDUCE,
         HCAL_OP_TRANSPOSE,
         HCAL_OP_CAST,
+        HCAL_OP_GATHER,
+        HCAL_OP_GATHER_ELEMENTS,
+        HCAL_OP_TENSOR_SCATTER,
+        HCAL_SCATTER_LINEAR,
+        HCAL_SCATTER_CIRCULAR,
         HCAL_UNARY_RELU,
         HCAL_UNARY_SIGMOID,
         HCAL_UNARY_SILU,
