@@ -1,4 +1,4 @@
-// attention.wgsl: ONNX Attention (opset 23), f32, O(T) memory per query row.
+// attention.wgsl: ONNX Attention (opset 24), f32, O(T) memory per query row.
 //
 // Entry `kv_concat` builds present = concat(past, new) as [B, Hkv, T, dim]:
 //   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs): reads
@@ -21,10 +21,16 @@
 //   @group(0) @binding(3) v: array<f32>      present values [B, Hkv, T, Dv]
 //   @group(0) @binding(4) mask: array<f32>   [mb, mh, Sq, Tm] (a dummy when absent)
 //   @group(0) @binding(5) y: array<f32>
+//   @group(0) @binding(9) kv_valid: array<u32>   nonpad_kv_seqlen, i64 [B] as (low, high)
+//       word pairs, read when params.nonpad is 1 (a dummy otherwise); every entry that
+//       masks (attention, scores_softmax(_rows), decode_split) binds it
 // Keys stream in tiles of 64 with an online softmax (running max and sum,
 // rescaled per tile), so no Sq x T score matrix exists. Query head h reads key
 // head h / (Hq / Hkv). Keys j > i + P are masked when causal; keys j >= Tm are
-// masked when a mask is given. A fully masked row is NaN, as ONNX defines it.
+// masked when a mask is given; with nonpad_kv_seqlen (n_b clamped to [0, T])
+// keys j >= n_b are masked and, causal, j > i + n_b - Sq instead of j > i + P
+// (and the key loops stop at the last key a row can see). A fully masked row
+// is NaN, as ONNX (opset 23 as released) defines it.
 // Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
 //
 // Entries `decode_split` and `decode_combine`, flash-decoding for few query
@@ -75,6 +81,8 @@
 @group(0) @binding(13) var<storage, read> q4: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read> k4: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read> v4: array<vec4<f32>>;
+
+@group(0) @binding(9) var<storage, read> kv_valid: array<u32>;
 
 @group(0) @binding(6) var<storage, read> past: array<f32>;
 @group(0) @binding(7) var<storage, read> new_rows: array<f32>;
@@ -127,6 +135,39 @@ fn qy_row(row: u32) -> u32 {
     return (c.x * params.q_len + c.z) * params.q_heads + c.y;
 }
 
+// nonpad_kv_seqlen of batch b clamped to [0, T]: the keys of its static cache that hold data.
+fn valid_keys(b: u32) -> u32 {
+    let lo = kv_valid[2u * b];
+    let hi = kv_valid[2u * b + 1u];
+    if hi >= 0x80000000u { return 0u; }
+    if hi != 0u { return params.total_len; }
+    return min(lo, params.total_len);
+}
+
+// Whether key j is hidden from query row i of batch b by the causal frontier or
+// the valid length (hcal_core::AttentionGeometry::key_hidden).
+fn key_hidden(b: u32, i: u32, j: u32) -> bool {
+    let causal = params.causal == 1u;
+    if params.nonpad == 1u {
+        let n = valid_keys(b);
+        return j >= n || (causal && j + params.q_len > i + n);
+    }
+    return causal && j > i + params.past_len;
+}
+
+// Keys [0, limit) a row (b, i) loops over: every key it may see (later ones are masked).
+fn key_limit(b: u32, i: u32) -> u32 {
+    let total = params.total_len;
+    let causal = params.causal == 1u;
+    if params.nonpad == 1u {
+        let n = valid_keys(b);
+        // Causal: j <= i + n - Sq, so i + n + 1 - Sq keys (none when i + n < Sq).
+        let frontier = select(n, select(0u, i + n + 1u - params.q_len, i + n + 1u > params.q_len), causal);
+        return min(n, frontier);
+    }
+    return select(total, min(total, i + params.past_len + 1u), causal && params.mask_kind == 0u);
+}
+
 @compute @workgroup_size(64)
 fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let row = wid.x + wid.y * nwg.x;
@@ -157,8 +198,8 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     var acc1 = 0.0;
     var acc2 = 0.0;
     var acc3 = 0.0;
-    // Causal: keys past i + P are masked for this row, so tiles beyond it are skipped.
-    let keys = select(total, min(total, i + past_len + 1u), causal && mask_kind == 0u);
+    // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
+    let keys = key_limit(b, i);
     for (var tile = 0u; tile < keys; tile += 64u) {
         let j = tile + t;
         var s = neg_inf;
@@ -233,7 +274,7 @@ fn prep(raw_s: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
             }
         }
     }
-    if params.causal == 1u && j > i + params.past_len { s = neg_inf; }
+    if key_hidden(b, i, j) { s = neg_inf; }
     return s;
 }
 
@@ -301,8 +342,8 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let q_off = qy_row(row) * d4;
     var qv: array<vec4<f32>, 64>;
     for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; }
-    // Causal without a mask: keys past the diagonal are skipped, not masked.
-    let keys = select(total, min(total, i + params.past_len + 1u), params.causal == 1u && params.mask_kind == 0u);
+    // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
+    let keys = key_limit(b, i);
     let j0 = (item % chunks) * params.split_chunk_keys;
     let j1 = min(keys, j0 + params.split_chunk_keys);
     var m = neg_inf;

@@ -184,6 +184,9 @@ fn judge(
                     | Op::Reshape { .. }
                     | Op::Range { .. }
                     | Op::Trilu { .. }
+                    | Op::Gather { .. }
+                    | Op::GatherElements { .. }
+                    | Op::TensorScatter { .. }
             );
         let core = if exact { vec![0.0; want.len()] } else { core_bound(&data, slot) };
         let other = elsewhere.and_then(|e| e.get(slot)).and_then(Option::as_ref);

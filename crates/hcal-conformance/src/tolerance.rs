@@ -196,6 +196,8 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
             | Op::Trilu { .. },
             _,
         ) => zeros(),
+        // Indexing and KV caches move storage units: exact.
+        (Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. }, _) => zeros(),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }
@@ -318,6 +320,8 @@ fn attention_bound(data: &CaseData<'_>, g: &AttentionGeometry) -> Vec<f64> {
     let Op::Attention(attrs) = &data.case.op else { unreachable!("attention_bound is only called for Attention") };
     let desc = |i: usize| data.case.inputs.get(i).and_then(|x| x.as_ref()).map(|x| &x.desc);
     let mask_dtype = desc(3).map(|d| d.dtype);
+    // Valid lengths are small integers: exact as f64.
+    let nonpad: Option<Vec<i64>> = data.input(6).map(|n| n.iter().map(|&v| v as i64).collect());
     let inputs = AttentionInputs {
         q: data.required(0),
         k: data.required(1),
@@ -325,6 +329,7 @@ fn attention_bound(data: &CaseData<'_>, g: &AttentionGeometry) -> Vec<f64> {
         mask: data.input(3).zip(mask_dtype),
         past_key: data.input(4),
         past_value: data.input(5),
+        nonpad_kv_seqlen: nonpad.as_deref(),
     };
     let problem = AttentionProblem::new(attrs, g, &inputs);
     // |scale| sum |q k|: the same problem on magnitudes, unmasked and uncapped.
@@ -339,6 +344,7 @@ fn attention_bound(data: &CaseData<'_>, g: &AttentionGeometry) -> Vec<f64> {
         mask: None,
         past_key: past_abs.as_deref(),
         past_value: inputs.past_value,
+        nonpad_kv_seqlen: None,
     };
     let magnitude = AttentionProblem::new(&magnitude_attrs, &magnitude_geometry, &magnitude_inputs);
     // Pre-cap scores `scale <q, k>` (softcap's derivative depends on them).

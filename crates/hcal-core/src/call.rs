@@ -3,6 +3,7 @@
 use crate::infer::resolve;
 use crate::{Error, Geometry, Op, Result, Tensor, TensorDesc};
 
+
 /// A validated op together with the descriptors of its inputs: the question a
 /// backend answers in [`Backend::supports`](crate::Backend::supports).
 ///
@@ -94,7 +95,19 @@ impl std::fmt::Display for OpSignature {
 /// The only constructor validates, so a [`Backend`](crate::Backend) that
 /// receives a `Call` may index its tensors without re-checking shapes: input
 /// arity, dtypes and shapes follow the op's rules, every required output is
-/// present with exactly the inferred descriptor, and no output aliases an input.
+/// present with exactly the inferred descriptor, and no output aliases an
+/// input, except the one alias an op may declare ([`Op::output_may_alias`]:
+/// TensorScatter's `present_cache` may be its `past_cache`, updated in place).
+///
+/// ```
+/// use hcal_core::{Call, DType, Op, ScatterMode, Tensor, TensorDesc, TensorId};
+/// let t = |id, shape: &[usize]| Tensor::from_parts(TensorId(id), TensorDesc::new(shape, DType::F32));
+/// let (cache, update) = (t(1, &[1, 2, 8, 4]), t(2, &[1, 2, 1, 4]));
+/// let scatter = Op::TensorScatter { axis: -2, mode: ScatterMode::Linear };
+/// assert!(Call::new(&scatter, &[&cache, &update], &[&cache]).is_ok(), "in place");
+/// let x = t(3, &[4]);
+/// assert!(Call::new(&Op::Softmax { axis: 0 }, &[&x], &[&x]).is_err(), "no other op aliases");
+/// ```
 ///
 /// ```
 /// use hcal_core::{Call, DType, Op, Tensor, TensorDesc, TensorId};
@@ -152,7 +165,8 @@ impl<'a> Call<'a> {
     /// descriptors), an output count beyond the op's or a missing required
     /// output; [`Error::OutputMismatch`] for an output whose descriptor
     /// differs from the inferred one; [`Error::Aliasing`] for an output that
-    /// is also an input (or another output).
+    /// is also an input (or another output), other than the alias the op
+    /// declares ([`Op::output_may_alias`]).
     pub fn from_signature(
         signature: OpSignature,
         inputs: &[Option<&'a Tensor>],
@@ -199,7 +213,11 @@ impl<'a> Call<'a> {
                     });
                 }
                 Some(t) => {
-                    if let Some(input) = inputs.iter().position(|i| i.map(Tensor::id) == Some(t.id())) {
+                    let allowed = op.output_may_alias(index);
+                    let aliased = |(i, input): (usize, &Option<&Tensor>)| {
+                        input.map(Tensor::id) == Some(t.id()) && allowed != Some(i)
+                    };
+                    if let Some(input) = inputs.iter().enumerate().position(aliased) {
                         return Err(Error::Aliasing { op: name, id: t.id().0, input, output: index });
                     }
                     if let Some(other) = outputs[..index].iter().position(|o| o.map(Tensor::id) == Some(t.id())) {

@@ -3,8 +3,9 @@
 //! descriptors and the [`Geometry`] backends index with.
 
 use crate::geometry::{
-    AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gemm_geometry, matmul_geometry,
-    norm_split, normalize_axis, reduce_axes, rotary_geometry, softmax_split, transpose_perm,
+    AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gather_elements_geometry,
+    gather_geometry, gemm_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes, rotary_geometry,
+    scatter_geometry, softmax_split, transpose_perm,
 };
 use crate::geometry::{
     concat_shape, elementwise_dtype, expand_view, range_len, reshape_shape, slice_view, split_sizes, split_views,
@@ -171,7 +172,7 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
                 (None, None) => None,
                 _ => return Err(Error::arity(name, "past_key and past_value must be given together")),
             };
-            let g = attention_geometry(attrs, q, k, v, optional(3), past)?;
+            let g = attention_geometry(attrs, q, k, v, optional(3), past, optional(6))?;
             let y = if g.packed_3d {
                 // Hq * Dv can exceed both Q's and V's hidden sizes (Hq / Hkv times V's).
                 let hidden = g.q_heads.checked_mul(g.v_head_dim).ok_or_else(|| {
@@ -413,6 +414,20 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             let (rows, cols) = (x.shape[r - 2], x.shape[r - 1]);
             let batch = x.shape[..r - 2].iter().product();
             Ok((vec![x.clone()], Geometry::Matrices { batch, rows, cols }))
+        }
+        // Indexing and KV caches.
+        Op::Gather { axis } => {
+            let (y, g) = gather_geometry(*axis, required(0)?, required(1)?)?;
+            Ok((vec![y], Geometry::Gather(g)))
+        }
+        Op::GatherElements { axis } => {
+            let (y, g) = gather_elements_geometry(*axis, required(0)?, required(1)?)?;
+            Ok((vec![y], Geometry::GatherElements(g)))
+        }
+        Op::TensorScatter { axis, mode } => {
+            let cache = required(0)?;
+            let g = scatter_geometry(*axis, *mode, cache, required(1)?, optional(2))?;
+            Ok((vec![cache.clone()], Geometry::TensorScatter(g)))
         }
     }
 }

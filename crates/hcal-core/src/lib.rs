@@ -3,8 +3,9 @@
 //! Everything a backend and its users agree on, and nothing device specific:
 //!
 //! - [`DType`] and [`TensorDesc`]: element types and contiguous row-major shapes.
-//! - [`Op`]: one variant per operator, ONNX (opset 23) semantics where ONNX
-//!   defines the op; ops are plain data (`Clone`, `PartialEq`, serde).
+//! - [`Op`]: one variant per operator, ONNX semantics where ONNX defines the
+//!   op (opset 23; Attention and TensorScatter opset 24, Gather and
+//!   GatherElements 13); ops are plain data (`Clone`, `PartialEq`, serde).
 //! - [`OpSignature`] and [`Call`]: validation and shape inference, run once per
 //!   call. This is the only place shape rules live; a signature or a call can
 //!   only be built by validating, and it keeps the resolved [`Geometry`]
@@ -26,7 +27,10 @@
 //! - Inputs and outputs are positional as in ONNX, with `None` for an absent
 //!   optional slot, so ONNX models map onto calls one to one.
 //! - Outputs are allocated by the caller and must have exactly the inferred
-//!   descriptor; they never alias inputs, and kernels never read them.
+//!   descriptor; they never alias inputs, and kernels never read them, except
+//!   where an op declares an in-place update ([`Op::output_may_alias`]:
+//!   TensorScatter's `present_cache` may be its `past_cache`, so a KV cache
+//!   grows without copies).
 //! - Floating dtypes are storage formats; accumulation precision is the
 //!   backend's (f32 on devices, f64 in the reference) and the conformance
 //!   tolerance model accounts for it.
@@ -66,10 +70,16 @@ pub use geometry::{
     StridedView, concat_shape, expand_view, flatten_shape, range_len, reshape_shape, slice_view, split_sizes,
     squeeze_shape, unsqueeze_shape,
 };
+// Indexing and KV caches.
+pub use geometry::{
+    GatherElementsGeometry, GatherGeometry, ScatterGeometry, gather_elements_geometry, gather_geometry,
+    out_of_range_fill, resolve_index, scatter_geometry,
+};
 pub use host::{HOST_BACKEND, host_copy, host_vec, host_vec_with_capacity};
 pub use infer::infer_outputs;
 pub use instruments::Instruments;
 pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, UnaryOp};
+pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, UnaryOp};
 pub use probe::{Probe, ProbeWork};
 pub use tensor::{Tensor, TensorDesc, TensorId, contiguous_strides};
 pub use wrapper::BackendWrapper;

@@ -1,7 +1,8 @@
 //! Operators as data.
 //!
-//! One variant per operator of the standard, with ONNX (opset 23) semantics
-//! where ONNX defines the op. Because an op is a plain value, the same value is
+//! One variant per operator of the standard, with ONNX semantics where ONNX
+//! defines the op (opset 23; Attention and TensorScatter opset 24, Gather and
+//! GatherElements opset 13). Because an op is a plain value, the same value is
 //! a conformance case, a benchmark row, a log line and a capability query.
 //!
 //! Inputs and outputs are positional, exactly as ONNX lists them; optional ones
@@ -66,8 +67,8 @@ pub enum Op {
     },
 
     // ---- attention ----------------------------------------------------------
-    /// Scaled dot-product attention as ONNX `Attention` (opset 23); see [`Attention`].
-    /// Inputs `(Q, K, V, attn_mask?, past_key?, past_value?)`,
+    /// Scaled dot-product attention as ONNX `Attention` (opset 24); see [`Attention`].
+    /// Inputs `(Q, K, V, attn_mask?, past_key?, past_value?, nonpad_kv_seqlen?)`,
     /// outputs `(Y, present_key?, present_value?)`.
     Attention(Attention),
     /// Rotary position embedding as ONNX `RotaryEmbedding`; see [`RotaryEmbedding`].
@@ -291,6 +292,93 @@ impl SplitParts {
             SplitParts::Equal(n) => *n,
         }
     }
+    // ---- indexing and KV caches (Gather, GatherElements, TensorScatter) ----
+    /// Rows of `data` picked by `indices` along `axis`, as ONNX `Gather`
+    /// (opset 13): with `data` `[P.., s, Q..]` (`s` at `axis`) and `indices`
+    /// of any shape `I`, `output` is `[P.., I.., Q..]` and
+    /// `output[p, i, q] = data[p, indices[i], q]`. An index `k` in `[-s, s)`
+    /// picks row `k` (negative counts from the end, `k + s`).
+    ///
+    /// Indices are data, not checked at validation (ONNX calls an index
+    /// outside `[-s, s)` an error): such an index gives a row of NaN for
+    /// floating data (as RotaryEmbedding's position ids do), of `false` / 0
+    /// for bool and i64 data, and of blocks with NaN scales (values NaN) for
+    /// block-quantized data; [`crate::out_of_range_fill`] gives those bytes.
+    ///
+    /// `data` may be a block-quantized table ([`DType::QUANTIZED`], an LLM's
+    /// token embeddings) when `axis` is not its last dim: blocks run along the
+    /// last dim, so whole blocks move and `output` keeps the quantized dtype
+    /// (a following [`Op::Cast`] dequantizes). Inputs `(data, indices: i64)`,
+    /// output `(output)`.
+    ///
+    /// ```
+    /// use hcal_core::{infer_outputs, DType, Op, TensorDesc};
+    /// let table = TensorDesc::new([49152, 576], DType::Q8_0);
+    /// let ids = TensorDesc::new([1, 7], DType::I64);
+    /// let rows = infer_outputs(&Op::Gather { axis: 0 }, &[Some(&table), Some(&ids)]).unwrap();
+    /// assert_eq!(rows[0], TensorDesc::new([1, 7, 576], DType::Q8_0));
+    /// ```
+    Gather {
+        /// The indexed axis (negative counts from the end).
+        axis: i64,
+    },
+    /// One element of `data` per element of `indices`, as ONNX
+    /// `GatherElements` (opset 13): `indices` has `data`'s rank, each of its
+    /// dims no larger than `data`'s except at `axis`, and `output` (shaped like
+    /// `indices`) is `output[i] = data[i with i[axis] replaced by
+    /// indices[i]]`. Indices in `[-s, s)` (`s = data.shape[axis]`) as for
+    /// [`Op::Gather`], and one outside gives the same fill (NaN, `false`, 0).
+    /// Element dtypes only. Inputs `(data, indices: i64)`, output `(output)`.
+    GatherElements {
+        /// The indexed axis (negative counts from the end).
+        axis: i64,
+    },
+    /// Write `update` into a fixed-size cache at given positions, as ONNX
+    /// `TensorScatter` (opset 24), the in-place KV-cache update of a decode
+    /// step. `past_cache` is `[B, D1.., M, ..Dn]` with the sequence dim `M`
+    /// at `axis` (not 0, the batch dim), `update` the same with `S <= M` at
+    /// `axis`, and optional `write_indices: i64 [B]` (zeros when absent).
+    /// `present_cache` is `past_cache` with, for every prefix `p` (the dims
+    /// before `axis`, batch `b = p[0]`) and `s < S`:
+    ///
+    /// ```text
+    /// present[p, w_b + s, ..] = update[p, s, ..]        (linear)
+    /// present[p, (w_b + s) mod M, ..] = update[p, s, ..] (circular; mod is Euclidean)
+    /// ```
+    ///
+    /// ONNX requires `w_b + S <= M` in linear mode; the indices are data, so
+    /// here a linear write to a position outside `[0, M)` is dropped (that
+    /// row of `update` is not written anywhere).
+    ///
+    /// `present_cache` may be the `past_cache` tensor itself
+    /// ([`Op::output_may_alias`]): the update then happens in place and
+    /// nothing proportional to `M` is copied. Element dtypes only.
+    /// Inputs `(past_cache, update, write_indices?)`, output `(present_cache)`.
+    TensorScatter {
+        /// The sequence dim (negative counts from the end; ONNX's default is -2).
+        axis: i64,
+        /// Linear or circular (wrap-around) writes.
+        mode: ScatterMode,
+    },
+}
+
+/// How [`Op::TensorScatter`] maps write positions onto the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ScatterMode {
+    /// Position `w + s`; positions outside the cache are dropped.
+    Linear,
+    /// Position `(w + s) mod M` (a ring buffer of `M` positions).
+    Circular,
+}
+
+impl ScatterMode {
+    /// The ONNX attribute value (`"linear"`, `"circular"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ScatterMode::Linear => "linear",
+            ScatterMode::Circular => "circular",
+        }
+    }
 }
 
 /// Attributes of [`Op::Gemm`].
@@ -312,7 +400,7 @@ impl Default for Gemm {
     }
 }
 
-/// Attributes of [`Op::Attention`] (ONNX `Attention`, opset 23).
+/// Attributes of [`Op::Attention`] (ONNX `Attention`, opset 24).
 ///
 /// With 4-D inputs `Q: [B, Hq, Sq, D]`, `K: [B, Hkv, Skv, D]`,
 /// `V: [B, Hkv, Skv, Dv]`; 3-D inputs `[B, S, H*D]` are split into heads using
@@ -330,8 +418,19 @@ impl Default for Gemm {
 /// p   = softmax(s);   y_i = sum_j p_j v_j
 /// ```
 ///
+/// `nonpad_kv_seqlen` (input 6, i64 `[B]`, opset 24) marks a static-size
+/// cache that holds `n_b` valid keys in batch `b` (the K and V inputs are the
+/// whole cache, written by [`Op::TensorScatter`]; it cannot be combined with
+/// `past_key`/`past_value`): keys `j >= n_b` are masked, and the causal
+/// frontier is aligned to the valid keys, `j > i + n_b - Sq` masked (ONNX's
+/// `offset = nonpad_kv_seqlen - q_sequence_length`). The lengths are data:
+/// `n_b` is clamped to `[0, T]`, and query rows left with no key (`n_b = 0`,
+/// or `i + n_b < Sq` when causal) are fully masked.
+///
 /// A row whose every key is masked has `max s = -inf`, so softmax is `0/0`
-/// and the row is NaN, as in the ONNX reference implementation.
+/// and the row is NaN, as in the released opset-23 reference implementation
+/// (ONNX 1.23's errata makes such rows zero; hcal keeps NaN until the
+/// standard changes it for every path at once).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Attention {
     /// Mask keys after the query's position (offset by the past length).
@@ -628,6 +727,9 @@ impl Op {
             Op::Reshape { .. } => "Reshape",
             Op::Range { .. } => "Range",
             Op::Trilu { .. } => "Trilu",
+            Op::Gather { .. } => "Gather",
+            Op::GatherElements { .. } => "GatherElements",
+            Op::TensorScatter { .. } => "TensorScatter",
         }
     }
 
@@ -652,6 +754,8 @@ impl Op {
         names.extend(["ArgMax", "ArgMin", "LogSoftmax", "CumSum"]);
         // data movement
         names.extend(["Concat", "Slice", "Split", "Expand", "Reshape", "Range", "Trilu"]);
+        // Indexing and KV caches.
+        names.extend(["Gather", "GatherElements", "TensorScatter"]);
         names
     }
 
@@ -662,7 +766,7 @@ impl Op {
             Op::Gemm(_) => (2, 3),
             Op::LayerNormalization { .. } => (2, 3),
             Op::RmsNormalization { .. } => (2, 2),
-            Op::Attention(_) => (3, 6),
+            Op::Attention(_) => (3, 7),
             Op::RotaryEmbedding(_) => (3, 4),
             Op::Clip => (1, 3),
             Op::Where => (3, 3),
@@ -680,6 +784,8 @@ impl Op {
             Op::Concat { .. } => (1, usize::MAX),
             Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Reshape { .. } | Op::Trilu { .. } => (1, 1),
             Op::Range { .. } => (0, 0),
+            Op::Gather { .. } | Op::GatherElements { .. } => (2, 2),
+            Op::TensorScatter { .. } => (2, 3),
         }
     }
 
@@ -695,6 +801,25 @@ impl Op {
     /// Whether output slot `index` may be left out (`None`).
     pub fn output_is_optional(&self, index: usize) -> bool {
         matches!(self, Op::Attention(_)) && index > 0
+    }
+
+    /// The input slot that output slot `output` may be the very same tensor
+    /// as, for ops defined to update in place; `None` for every other
+    /// output. Only [`Op::TensorScatter`] declares one: its `present_cache`
+    /// (output 0) may be its `past_cache` (input 0), so a decode step writes
+    /// its new keys into the cache without copying the cache.
+    /// [`crate::Call`] accepts exactly these aliases and rejects all others.
+    ///
+    /// ```
+    /// use hcal_core::{Op, ScatterMode};
+    /// assert_eq!(Op::TensorScatter { axis: -2, mode: ScatterMode::Linear }.output_may_alias(0), Some(0));
+    /// assert_eq!(Op::MatMul.output_may_alias(0), None);
+    /// ```
+    pub fn output_may_alias(&self, output: usize) -> Option<usize> {
+        match (self, output) {
+            (Op::TensorScatter { .. }, 0) => Some(0),
+            _ => None,
+        }
     }
 }
 
@@ -779,6 +904,9 @@ impl fmt::Display for Op {
                 write!(f, "Range(start={start}, limit={limit}, delta={delta}, dtype={dtype})")
             }
             Op::Trilu { upper, k } => write!(f, "Trilu(upper={}, k={k})", *upper as u8),
+            Op::Gather { axis } => write!(f, "Gather(axis={axis})"),
+            Op::GatherElements { axis } => write!(f, "GatherElements(axis={axis})"),
+            Op::TensorScatter { axis, mode } => write!(f, "TensorScatter(axis={axis}, mode={})", mode.name()),
         }
     }
 }

@@ -1,9 +1,10 @@
-//! Attention as ONNX defines it (opset 23), written as the formula reads.
+//! Attention as ONNX defines it (opset 24), written as the formula reads.
 //!
 //! For query row `i` of head `h` in batch `b` (key head `h / group`):
 //! `s_j = scale <q_i, k_j>`; softcap `c tanh(s_j / c)`; plus the mask bias
 //! (bool false or past a short mask: -inf; float: added); causal: `-inf` for
-//! `j > i + past_len`; `p = softmax(s)`; `y_i = sum_j p_j v_j`.
+//! `j > i + past_len`; with `nonpad_kv_seqlen` `n_b`: `-inf` for `j >= n_b`
+//! and, causal, for `j > i + n_b - Sq`; `p = softmax(s)`; `y_i = sum_j p_j v_j`.
 
 use hcal_core::{AttentionGeometry, DType};
 use rayon::prelude::*;
@@ -24,6 +25,8 @@ pub struct AttentionInputs<'a> {
     pub past_key: Option<&'a [f64]>,
     /// Cached values `[B, Hkv, P, Dv]`.
     pub past_value: Option<&'a [f64]>,
+    /// Valid keys per batch entry (`nonpad_kv_seqlen`, `[B]`).
+    pub nonpad_kv_seqlen: Option<&'a [i64]>,
 }
 
 /// One attention problem with the KV cache already appended: what every row needs.
@@ -33,6 +36,7 @@ pub struct AttentionProblem<'a> {
     is_causal: bool,
     q: &'a [f64],
     mask: Option<(&'a [f64], DType)>,
+    nonpad_kv_seqlen: Option<&'a [i64]>,
     /// `[B, Hkv, T, D]`: past keys followed by the new ones.
     pub present_key: Vec<f64>,
     /// `[B, Hkv, T, Dv]`.
@@ -50,6 +54,7 @@ impl<'a> AttentionProblem<'a> {
             is_causal: attrs.is_causal,
             q: inputs.q,
             mask: inputs.mask,
+            nonpad_kv_seqlen: inputs.nonpad_kv_seqlen,
             present_key,
             present_value,
         }
@@ -62,6 +67,7 @@ impl<'a> AttentionProblem<'a> {
         let kv_h = h / g.group_size();
         let q_off = g.offset(b, h, i, g.q_heads, g.q_len, d);
         let q_row = &self.q[q_off..q_off + d];
+        let valid = self.nonpad_kv_seqlen.map(|n| g.valid_keys(n[b]));
         (0..t)
             .map(|j| {
                 let k_off = ((b * g.kv_heads + kv_h) * t + j) * d;
@@ -71,7 +77,7 @@ impl<'a> AttentionProblem<'a> {
                     s = self.softcap * (s / self.softcap).tanh();
                 }
                 s += self.mask_bias(b, h, i, j);
-                if self.is_causal && j > i + g.past_len {
+                if g.key_hidden(self.is_causal, valid, i, j) {
                     s = f64::NEG_INFINITY;
                 }
                 s

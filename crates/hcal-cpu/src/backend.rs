@@ -12,7 +12,7 @@ use hcal_core::{
 use crate::attention::{AttentionInputs, AttentionProblem};
 use crate::convert::{to_i64, try_from_f64, try_to_f64};
 use crate::norm::Param;
-use crate::{arg, binary, cumsum, matmul, movement, norm, reduce, rotary, select, softmax, transpose, unary};
+use crate::{arg, binary, cumsum, indexing, matmul, movement, norm, reduce, rotary, select, softmax, transpose, unary};
 
 const NAME: &str = "cpu";
 
@@ -184,6 +184,7 @@ impl Backend for CpuBackend {
             (Op::Attention(attrs), Geometry::Attention(g)) => {
                 let ((q, _), (k, _), (v, _)) = (required(0)?, required(1)?, required(2)?);
                 let (mask, past_key, past_value) = (input(3)?, input(4)?, input(5)?);
+                let nonpad = call.input(6).map(|t| self.bytes(t).map(|b| to_i64(&b))).transpose()?;
                 let inputs = AttentionInputs {
                     q: &q,
                     k: &k,
@@ -191,6 +192,7 @@ impl Backend for CpuBackend {
                     mask: mask.as_deref().zip(call.input(3).map(Tensor::dtype)),
                     past_key: past_key.as_deref(),
                     past_value: past_value.as_deref(),
+                    nonpad_kv_seqlen: nonpad.as_deref(),
                 };
                 let problem = AttentionProblem::new(attrs, g, &inputs);
                 self.store(out(0), &problem.output())?;
@@ -317,6 +319,32 @@ impl Backend for CpuBackend {
                 let tx = call.input(0).expect("validated by hcal-core");
                 let y = movement::trilu(&self.bytes(tx)?, tx.dtype().size_bytes(), (*rows, *cols), *upper, *k);
                 self.store_bytes(out(0).expect("validated by hcal-core"), y)
+            }
+            // Indexing and KV caches: raw storage units moved, every dtype exact.
+            (Op::Gather { .. }, Geometry::Gather(g)) => {
+                let data = call.input(0).expect("validated by hcal-core");
+                let indices = to_i64(&self.bytes(call.input(1).expect("validated by hcal-core"))?);
+                let fill = hcal_core::out_of_range_fill(data.dtype());
+                let rows = indexing::gather(g, g.inner_bytes(data.dtype()), &self.bytes(data)?, &indices, &fill);
+                self.store_bytes(out(0).expect("validated by hcal-core"), rows)
+            }
+            (Op::GatherElements { .. }, Geometry::GatherElements(g)) => {
+                let (data, ti) = (call.input(0).expect("validated by hcal-core"), call.input(1).expect("validated by hcal-core"));
+                let indices = to_i64(&self.bytes(ti)?);
+                let fill = hcal_core::out_of_range_fill(data.dtype());
+                let elem = data.dtype().size_bytes();
+                let y = indexing::gather_elements(g, elem, &self.bytes(data)?, &indices, ti.shape(), &fill);
+                self.store_bytes(out(0).expect("validated by hcal-core"), y)
+            }
+            (Op::TensorScatter { .. }, Geometry::TensorScatter(g)) => {
+                // Reads the whole past before writing the present, so the
+                // in-place call (present is past) needs nothing else.
+                let cache = call.input(0).expect("validated by hcal-core");
+                let mut present = self.bytes(cache)?;
+                let update = self.bytes(call.input(1).expect("validated by hcal-core"))?;
+                let w = call.input(2).map(|t| self.bytes(t).map(|b| to_i64(&b))).transpose()?;
+                indexing::tensor_scatter(g, cache.dtype().size_bytes(), &mut present, &update, w.as_deref());
+                self.store_bytes(out(0).expect("validated by hcal-core"), present)
             }
             (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
         }

@@ -27,6 +27,7 @@ pub mod attention;
 pub mod binary;
 pub mod convert;
 pub mod cumsum;
+pub mod indexing;
 pub mod matmul;
 pub mod movement;
 pub mod norm;

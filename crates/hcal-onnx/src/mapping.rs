@@ -8,7 +8,7 @@
 //! op, an attribute, an attribute value, an extra output) is an `Err` carrying
 //! the reason, which the runner reports as `unsupported`.
 
-use hcal_core::{Attention, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, UnaryOp};
+use hcal_core::{Attention, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, UnaryOp};
 
 // Concat, Slice, Split, Expand, Reshape/Squeeze/Unsqueeze/Flatten, Range, Trilu (issue 18).
 mod movement;
@@ -19,7 +19,7 @@ use crate::tensor::{OnnxTensor, hcal_dtype};
 /// ONNX op types this crate maps, in the order of [`Op::all_names`] (hcal's
 /// `Silu` has no ONNX operator of that name in opset 23, so it is absent;
 /// `Squeeze`, `Unsqueeze` and `Flatten` map to hcal's `Reshape`).
-pub const MAPPED_OPS: [&str; 36] = [
+pub const MAPPED_OPS: [&str; 39] = [
     "MatMul",
     "Gemm",
     "Softmax",
@@ -57,6 +57,10 @@ pub const MAPPED_OPS: [&str; 36] = [
     "Flatten",
     "Range",
     "Trilu",
+    // Indexing and KV caches.
+    "Gather",
+    "GatherElements",
+    "TensorScatter",
 ];
 
 /// A node expressed as an hcal op call.
@@ -196,7 +200,8 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
                 "softcap",
                 "softmax_precision",
             ])?;
-            arity(3, 6)?;
+            // Input 6, nonpad_kv_seqlen, came with opset 24.
+            arity(3, if opset >= 24 { 7 } else { 6 })?;
             if node.output.get(3).is_some_and(|n| !n.is_empty()) {
                 return Err(format!(
                     "output 3 (qk_matmul_output, qk_matmul_output_mode={}) is not in the hcal standard",
@@ -228,7 +233,7 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             for i in 1..3 {
                 outputs.push(node.output.get(i).is_some_and(|n| !n.is_empty()).then_some(i));
             }
-            (Op::Attention(attention), (0..6).map(|i| if i < 3 { Some(i) } else { slot(i) }).collect())
+            (Op::Attention(attention), (0..7).map(|i| if i < 3 { Some(i) } else { slot(i) }).collect())
         }
         "RotaryEmbedding" => {
             a.allow(&["interleaved", "rotary_embedding_dim", "num_heads"])?;
@@ -334,6 +339,26 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             let (op, used, outs) = movement::map_movement(node, opset, inputs, &a)?;
             outputs = outs;
             (op, used)
+        }
+        // Indexing and KV caches.
+        "Gather" | "GatherElements" => {
+            a.allow(&["axis"])?;
+            arity(2, 2)?;
+            let axis = a.int("axis")?.unwrap_or(0);
+            let op = if op_type == "Gather" { Op::Gather { axis } } else { Op::GatherElements { axis } };
+            (op, vec![Some(0), Some(1)])
+        }
+        "TensorScatter" => {
+            a.allow(&["axis", "mode"])?;
+            arity(2, 3)?;
+            let mode = match a.string("mode")?.as_deref().unwrap_or("linear") {
+                "linear" => ScatterMode::Linear,
+                "circular" => ScatterMode::Circular,
+                other => {
+                    return Err(format!("TensorScatter mode={other:?} is not in the hcal standard (linear, circular)"));
+                }
+            };
+            (Op::TensorScatter { axis: a.int("axis")?.unwrap_or(-2), mode }, vec![Some(0), Some(1), slot(2)])
         }
         _ => unreachable!("MAPPED_OPS is matched above"),
     };
@@ -507,6 +532,25 @@ mod tests {
     fn qk_matmul_output_is_unsupported_with_the_reason() {
         let n = node("Attention", &["q", "k", "v"], &["y", "", "", "qk"], vec![]);
         assert!(map_node(&n, 23, &[]).unwrap_err().contains("qk_matmul_output"));
+    }
+
+    #[test]
+    fn nonpad_kv_seqlen_is_input_6_from_opset_24() {
+        let n = node("Attention", &["q", "k", "v", "", "", "", "n"], &["y"], vec![int("is_causal", 1)]);
+        let m = map_node(&n, 24, &[]).unwrap();
+        assert_eq!(m.inputs, [Some(0), Some(1), Some(2), None, None, None, Some(6)]);
+        assert!(map_node(&n, 23, &[]).unwrap_err().contains("takes 3 to 6"));
+    }
+
+    #[test]
+    fn gather_and_tensor_scatter_defaults() {
+        let m = map_node(&node("Gather", &["d", "i"], &["y"], vec![]), 13, &[]).unwrap();
+        assert_eq!(m.op, Op::Gather { axis: 0 });
+        let m = map_node(&node("GatherElements", &["d", "i"], &["y"], vec![int("axis", -1)]), 13, &[]).unwrap();
+        assert_eq!(m.op, Op::GatherElements { axis: -1 });
+        let m = map_node(&node("TensorScatter", &["p", "u"], &["y"], vec![]), 24, &[]).unwrap();
+        assert_eq!(m.op, Op::TensorScatter { axis: -2, mode: ScatterMode::Linear });
+        assert_eq!(m.inputs, [Some(0), Some(1), None]);
     }
 
     #[test]

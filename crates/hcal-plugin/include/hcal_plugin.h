@@ -11,11 +11,14 @@
  *
  * SEMANTICS. Every op means exactly what hcal's standard says: the rustdoc of
  * `hcal_core::Op` (crates/hcal-core/src/op.rs), ONNX semantics where ONNX
- * defines the op (opset 23). Tensors are contiguous, row-major, little-endian;
+ * defines the op (opset 23; Attention and TensorScatter opset 24). Tensors are contiguous, row-major, little-endian;
  * f16 and bf16 are their 16-bit patterns, bool one byte (0 or 1), i64 two's
  * complement. hcal validates every call before the plugin sees it (shapes,
  * dtypes, attributes, output descriptors, no aliasing), so a plugin may index
- * without re-checking; outputs must be written completely and never read.
+ * without re-checking; outputs must be written completely and never read. The
+ * one exception to "no aliasing" is TensorScatter (ABI 1.2): its output 0
+ * (present_cache) may be the very tensor of its input 0 (past_cache), an
+ * in-place cache update; a plugin that runs TensorScatter must handle that.
  *
  * THREADING. hcal serializes all calls into one hcal_device (it holds a lock
  * around each call); different devices of one plugin may be called from
@@ -42,6 +45,11 @@
  * ReduceMin/ReduceProd/ReduceL2 (reduce codes 3-5), ArgMax, ArgMin, LogSoftmax
  * and CumSum (op kinds 42-45).
  * the data-movement ops (HCAL_OP_CONCAT .. HCAL_OP_TRILU).
+ * Gather, GatherElements and TensorScatter (op kinds 14 to 16, their
+ * attribute structs) and Attention's input slot 6, nonpad_kv_seqlen. hcal
+ * does not ask a plugin built for an older minor about what came later: it
+ * declines those signatures itself and passes such a plugin Attention's
+ * first 6 input slots only.
  *
  * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
  * a test compiles this header with the system C compiler and checks that
@@ -136,6 +144,10 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_OP_RESHAPE 34
 #define HCAL_OP_RANGE 35
 #define HCAL_OP_TRILU 36
+/* Indexing and KV caches (ABI 1.2). */
+#define HCAL_OP_GATHER 14
+#define HCAL_OP_GATHER_ELEMENTS 15
+#define HCAL_OP_TENSOR_SCATTER 16
 
 /* hcal_op_unary.op */
 #define HCAL_UNARY_RELU 0
@@ -164,6 +176,10 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_REDUCE_PROD 4
 #define HCAL_REDUCE_L2 5
 
+/* hcal_op_tensor_scatter.mode (ABI 1.2) */
+#define HCAL_SCATTER_LINEAR 0
+#define HCAL_SCATTER_CIRCULAR 1
+
 /* hcal_op_gelu.approximate */
 #define HCAL_GELU_NONE 0
 #define HCAL_GELU_TANH 1
@@ -189,8 +205,9 @@ typedef struct hcal_op_normalization {
     uint32_t reserved; /* 0 */
 } hcal_op_normalization;
 
-/* Attention, inputs (Q, K, V, attn_mask?, past_key?, past_value?), outputs
- * (Y, present_key?, present_value?). */
+/* Attention, inputs (Q, K, V, attn_mask?, past_key?, past_value?,
+ * nonpad_kv_seqlen?), outputs (Y, present_key?, present_value?). Slot 6
+ * (i64 [B], ABI 1.2) is passed only to plugins built for 1.2 or later. */
 typedef struct hcal_op_attention {
     uint32_t is_causal;    /* 0 or 1 */
     uint32_t has_scale;    /* 0: scale is 1/sqrt(head size) */
@@ -313,6 +330,21 @@ typedef struct hcal_op_trilu {
     uint32_t reserved; /* 0 */
     int64_t k;
 } hcal_op_trilu;
+/* Indexing and KV caches (ABI 1.2). */
+/* Gather (data, indices: i64) and GatherElements (data, indices: i64) along
+ * `axis` (negative counts from the end). Out-of-range indices are data: see
+ * hcal_core::Op::Gather for the rows they give. */
+typedef struct hcal_op_gather {
+    int64_t axis;
+} hcal_op_gather;
+
+/* TensorScatter (past_cache, update, write_indices?: i64 [B]) along the
+ * sequence `axis`; output 0 may be input 0 itself (see SEMANTICS). */
+typedef struct hcal_op_tensor_scatter {
+    int64_t axis;
+    uint32_t mode;     /* HCAL_SCATTER_* */
+    uint32_t reserved; /* 0 */
+} hcal_op_tensor_scatter;
 
 /* An op and its attributes. Pointers inside are owned by the caller and valid
  * for the duration of the call. */
@@ -341,6 +373,8 @@ typedef struct hcal_op {
         hcal_op_reshape reshape;
         hcal_op_range range;
         hcal_op_trilu trilu;
+        hcal_op_gather gather;                 /* HCAL_OP_GATHER, HCAL_OP_GATHER_ELEMENTS (1.2) */
+        hcal_op_tensor_scatter tensor_scatter; /* HCAL_OP_TENSOR_SCATTER (1.2) */
         uint64_t reserved[8]; /* room for later attributes within this major */
     } attrs;
 } hcal_op;

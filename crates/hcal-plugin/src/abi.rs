@@ -126,6 +126,13 @@ pub const HCAL_OP_RESHAPE: HcalOpKind = 34;
 pub const HCAL_OP_RANGE: HcalOpKind = 35;
 /// Trilu ([`HcalOpTrilu`]).
 pub const HCAL_OP_TRILU: HcalOpKind = 36;
+// Indexing and KV caches (ABI 1.2).
+/// Gather.
+pub const HCAL_OP_GATHER: HcalOpKind = 14;
+/// GatherElements.
+pub const HCAL_OP_GATHER_ELEMENTS: HcalOpKind = 15;
+/// TensorScatter.
+pub const HCAL_OP_TENSOR_SCATTER: HcalOpKind = 16;
 
 /// `max(x, 0)`.
 pub const HCAL_UNARY_RELU: u32 = 0;
@@ -169,6 +176,11 @@ pub const HCAL_REDUCE_MIN: u32 = 3;
 pub const HCAL_REDUCE_PROD: u32 = 4;
 /// ReduceL2 (ABI 1.2).
 pub const HCAL_REDUCE_L2: u32 = 5;
+
+/// TensorScatter writes at `w + s`, dropping positions past the cache (ABI 1.2).
+pub const HCAL_SCATTER_LINEAR: u32 = 0;
+/// TensorScatter writes at `(w + s) mod M` (ABI 1.2).
+pub const HCAL_SCATTER_CIRCULAR: u32 = 1;
 
 /// Exact (erf) Gelu.
 pub const HCAL_GELU_NONE: u32 = 0;
@@ -409,6 +421,26 @@ pub struct HcalOpRange {
     /// 0.
     pub reserved: u32,
 }
+// Indexing and KV caches (ABI 1.2).
+/// `hcal_op_gather`: Gather and GatherElements.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpGather {
+    /// The indexed axis (negative counts from the end).
+    pub axis: i64,
+}
+
+/// `hcal_op_tensor_scatter`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpTensorScatter {
+    /// The sequence axis (negative counts from the end).
+    pub axis: i64,
+    /// `HCAL_SCATTER_*`.
+    pub mode: u32,
+    /// 0.
+    pub reserved: u32,
+}
 
 /// `hcal_op_trilu`: keep a triangle of the last two dims.
 #[repr(C)]
@@ -467,6 +499,10 @@ pub union HcalOpAttrs {
     pub range: HcalOpRange,
     /// `HCAL_OP_TRILU`.
     pub trilu: HcalOpTrilu,
+    /// `HCAL_OP_GATHER`, `HCAL_OP_GATHER_ELEMENTS` (ABI 1.2).
+    pub gather: HcalOpGather,
+    /// `HCAL_OP_TENSOR_SCATTER` (ABI 1.2).
+    pub tensor_scatter: HcalOpTensorScatter,
     /// Room for later attributes within this major version.
     pub reserved: [u64; 8],
 }

@@ -115,6 +115,9 @@ fn device_type(code: u32) -> DeviceType {
     }
 }
 
+/// Attention's input slot of `nonpad_kv_seqlen` (ABI 1.2).
+const ATTENTION_NONPAD_SLOT: usize = 6;
+
 /// An [`HcalOp`] with the storage its pointers refer to (reduce axes,
 /// transpose permutation), alive as long as this value.
 struct EncodedOp {
@@ -311,6 +314,23 @@ fn encode_op(op: &Op) -> EncodedOp {
             attrs.trilu = HcalOpTrilu { upper: b(*upper), reserved: 0, k: *k };
             HCAL_OP_TRILU
         }
+        // Indexing and KV caches (ABI 1.2).
+        Op::Gather { axis } => {
+            attrs.gather = HcalOpGather { axis: *axis };
+            HCAL_OP_GATHER
+        }
+        Op::GatherElements { axis } => {
+            attrs.gather = HcalOpGather { axis: *axis };
+            HCAL_OP_GATHER_ELEMENTS
+        }
+        Op::TensorScatter { axis, mode } => {
+            let mode = match mode {
+                hcal_core::ScatterMode::Linear => HCAL_SCATTER_LINEAR,
+                hcal_core::ScatterMode::Circular => HCAL_SCATTER_CIRCULAR,
+            };
+            attrs.tensor_scatter = HcalOpTensorScatter { axis: *axis, mode, reserved: 0 };
+            HCAL_OP_TENSOR_SCATTER
+        }
     };
     // The pointers above point into the heap buffers of the Vecs, which do not
     // move when the Vecs move into the EncodedOp.
@@ -464,6 +484,14 @@ impl PluginBackend {
         self.abi
     }
 
+    /// Input slots the plugin is passed for `op`: all of the op's, except
+    /// that a plugin built before ABI 1.2 gets Attention's first 6 (slot 6,
+    /// `nonpad_kv_seqlen`, came with 1.2; signatures using it are declined).
+    fn input_slots(&self, op: &Op) -> usize {
+        let slots = op.input_arity().1;
+        if self.abi.1 < 2 && matches!(op, Op::Attention(_)) { slots.min(ATTENTION_NONPAD_SLOT) } else { slots }
+    }
+
     fn backend_name(&self) -> &str {
         &self.info.backend
     }
@@ -538,6 +566,25 @@ impl Backend for PluginBackend {
         }
         let slots = input_slots(signature.op(), signature.inputs().len());
         let inputs = match Descs::new(signature.inputs().iter().map(Option::as_ref), slots) {
+            Ok(d) => d,
+            Err(e) => return Support::Unsupported(e.to_string()),
+        };
+        // Nor does a plugin built before 1.2 know Gather, GatherElements,
+        // TensorScatter or Attention's nonpad_kv_seqlen.
+        if self.abi.1 < 2 {
+            let op = signature.op();
+            let newer = matches!(op, Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. });
+            if newer || signature.input(ATTENTION_NONPAD_SLOT).is_some() {
+                let what = if newer { op.name() } else { "Attention's nonpad_kv_seqlen" };
+                return Support::Unsupported(format!(
+                    "{what} came with plugin ABI 1.2; this plugin was built for 1.{}",
+                    self.abi.1
+                ));
+            }
+        }
+        let op = encode_op(signature.op());
+        let slots = self.input_slots(signature.op());
+        let inputs = match Descs::new(signature.inputs().iter().take(slots).map(Option::as_ref), slots) {
             Ok(d) => d,
             Err(e) => return Support::Unsupported(e.to_string()),
         };
@@ -640,8 +687,16 @@ impl Backend for PluginBackend {
         let op = call.op();
         let encoded = encode_op(op);
         let in_slots = input_slots(op, call.inputs().len());
+        let in_slots = self.input_slots(op);
+        if call.inputs().iter().skip(in_slots).any(Option::is_some) {
+            return Err(Error::Unsupported {
+                op: op.to_string(),
+                backend: self.backend_name().to_string(),
+                reason: format!("input slot {in_slots} and later came after plugin ABI 1.{}", self.abi.1),
+            });
+        }
         let out_slots = op.output_arity().max(call.outputs().len());
-        let input_descs = Descs::new(call.inputs().iter().map(|t| t.map(Tensor::desc)), in_slots)?;
+        let input_descs = Descs::new(call.inputs().iter().take(in_slots).map(|t| t.map(Tensor::desc)), in_slots)?;
         let output_descs = Descs::new(call.outputs().iter().map(|t| t.map(Tensor::desc)), out_slots)?;
         let state = self.lock();
         let handles = |slots: &[Option<&Tensor>], n: usize| -> Result<Vec<*mut HcalTensor>> {
@@ -655,7 +710,7 @@ impl Backend for PluginBackend {
             v.resize(n, std::ptr::null_mut());
             Ok(v)
         };
-        let inputs = handles(call.inputs(), in_slots)?;
+        let inputs = handles(&call.inputs()[..call.inputs().len().min(in_slots)], in_slots)?;
         let outputs = handles(call.outputs(), out_slots)?;
         // SAFETY: a live device of this table, under the lock. `encoded.op`
         // (with its axes/perm storage), both descriptor arrays (with their
@@ -663,7 +718,8 @@ impl Backend for PluginBackend {
         // handle array has as many entries as its descriptor array (the counts
         // passed), every non-NULL handle is a live tensor of this device whose
         // descriptor matches, and hcal-core validated the call (shapes, no
-        // aliasing between outputs and inputs).
+        // aliasing between outputs and inputs but TensorScatter's in-place
+        // present_cache, which the header tells plugins of 1.2 to expect).
         let status = unsafe {
             (self.table.execute)(
                 state.device,

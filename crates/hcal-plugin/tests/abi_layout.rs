@@ -58,6 +58,8 @@ fn layouts() -> Vec<Layout> {
         HcalOpReshape => "hcal_op_reshape" { rank, reserved, shape },
         HcalOpRange => "hcal_op_range" { start, limit, delta, dtype, reserved },
         HcalOpTrilu => "hcal_op_trilu" { upper, reserved, k },
+        HcalOpGather => "hcal_op_gather" { axis },
+        HcalOpTensorScatter => "hcal_op_tensor_scatter" { axis, mode, reserved },
         HcalOp => "hcal_op" { struct_size, kind, attrs },
         HcalDeviceInfo => "hcal_device_info" { struct_size, device_type, name, vendor, driver },
         HcalPluginApi => "hcal_plugin_api" {
@@ -90,6 +92,8 @@ fn union_members() -> Vec<(&'static str, usize)> {
         ("reshape", size_of::<HcalOpReshape>()),
         ("range", size_of::<HcalOpRange>()),
         ("trilu", size_of::<HcalOpTrilu>()),
+        ("gather", size_of::<HcalOpGather>()),
+        ("tensor_scatter", size_of::<HcalOpTensorScatter>()),
         ("reserved", size_of::<[u64; 8]>()),
     ]
 }
@@ -150,6 +154,11 @@ fn constants() -> Vec<(&'static str, i128)> {
         HCAL_OP_RESHAPE,
         HCAL_OP_RANGE,
         HCAL_OP_TRILU,
+        HCAL_OP_GATHER,
+        HCAL_OP_GATHER_ELEMENTS,
+        HCAL_OP_TENSOR_SCATTER,
+        HCAL_SCATTER_LINEAR,
+        HCAL_SCATTER_CIRCULAR,
         HCAL_UNARY_RELU,
         HCAL_UNARY_SIGMOID,
         HCAL_UNARY_SILU,

@@ -22,6 +22,8 @@ pub(crate) struct Inputs<'a> {
     /// The mask and whether it was boolean (now 0/1 floats).
     pub(crate) mask: Option<(&'a Operand, bool)>,
     pub(crate) past: Option<(&'a Operand, &'a Operand)>,
+    /// `nonpad_kv_seqlen`, raw i64 `[B]`.
+    pub(crate) nonpad: Option<&'a Operand>,
 }
 
 /// Write `present = concat(past, new)` as `[B, Hkv, T, dim]` into `dst`.
@@ -100,9 +102,12 @@ pub(crate) fn record(
         mask_batch: mb as u32,
         mask_heads: mh as u32,
         mask_keys: tm as u32,
+        nonpad: u32::from(inputs.nonpad.is_some()),
         ..AttentionParams::default()
     };
     let mask_buf = inputs.mask.map_or_else(|| ctx.dummy.clone(), |(m, _)| (*m.buf).clone());
+    // Every entry that masks reads the valid lengths at slot 9 (a dummy without them).
+    let nonpad_buf = inputs.nonpad.map_or_else(|| ctx.dummy.clone(), |n| (*n.buf).clone());
     let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
     match choose(ctx, g, flash.is_some()) {
         Path::Flash => {
@@ -112,16 +117,25 @@ pub(crate) fn record(
         Path::Fused => ctx.per_row(
             kernel("attention", "attention"),
             &params,
-            &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf)],
+            &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf), (9, &nonpad_buf)],
             rows,
         ),
-        Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, &mask_buf, y),
+        Path::Composed => {
+            composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y)
+        }
         Path::Split => {
             let chunks = split_chunks(g);
             params.split_chunk_keys = t.div_ceil(chunks) as u32;
             params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
-            let split = [(4, &mask_buf), (12, &*partials), (13, &inputs.q.buf), (14, &cache[0]), (15, &cache[1])];
+            let split = [
+                (4, &mask_buf),
+                (9, &nonpad_buf),
+                (12, &*partials),
+                (13, &inputs.q.buf),
+                (14, &cache[0]),
+                (15, &cache[1]),
+            ];
             ctx.per_item(kernel("attention", "decode_split"), &params, &split, rows * chunks)?;
             let combine = [(5, &*y.buf), (12, &*partials)];
             ctx.per_item(kernel("attention", "decode_combine"), &params, &combine, rows * g.v_head_dim)
@@ -211,6 +225,8 @@ impl Device {
 /// [`choose`] from its parts (also what `kernel_variant` reports).
 pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGeometry) -> Path {
     let Device { simd_cpu, max_binding, flash_ok } = device;
+    // The flash kernel does not read `nonpad_kv_seqlen`: those calls take the others.
+    let flash_ok = flash_ok && !g.nonpad_kv_seqlen;
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
     let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
@@ -244,7 +260,7 @@ fn composed(
     q: &Operand,
     [k_present, v_present]: [&wgpu::Buffer; 2],
     params: &mut AttentionParams,
-    mask: &wgpu::Buffer,
+    [mask, nonpad]: [&wgpu::Buffer; 2],
     y: &Operand,
 ) -> Result<()> {
     let (b, hq, hkv, sq, t, d, dv) = (g.batch, g.q_heads, g.kv_heads, g.q_len, g.total_len(), g.head_dim, g.v_head_dim);
@@ -278,7 +294,8 @@ fn composed(
     // Causal with K read directly: each block of query rows stops at the last
     // key its rows can see, skipping the scores above the diagonal (exactly
     // zero probabilities), in blocks small enough for that to pay off.
-    let trim = direct_k && params.causal == 1;
+    // (With valid lengths the frontier moves with each batch entry's length: no trim.)
+    let trim = direct_k && params.causal == 1 && params.nonpad == 0;
     let fit = if trim { fit.min(CAUSAL_BLOCK_ROWS) } else { fit };
     let block = ctx.pipelines.pins.attention_rows.map_or(fit, |r| r.min(fit));
     let raw_buf = ctx.scratch(b * hq * block * t * 4)?;
@@ -318,10 +335,11 @@ fn composed(
         params.block_rows = rows as u32;
         let softmax_rows = if seen == 0 { 0 } else { score_rows };
         if ctx.gpu.simd_cpu && seen % 4 == 0 {
-            let bindings = [(4, mask), (11, &*raw.buf)];
+            let bindings = [(4, mask), (9, nonpad), (11, &*raw.buf)];
             ctx.per_item(kernel("attention", "scores_softmax_rows"), &*params, &bindings, softmax_rows)?;
         } else {
-            ctx.per_row(kernel("attention", "scores_softmax"), &*params, &[(4, mask), (10, &raw.buf)], softmax_rows)?;
+            let bindings = [(4, mask), (9, nonpad), (10, &*raw.buf)];
+            ctx.per_row(kernel("attention", "scores_softmax"), &*params, &bindings, softmax_rows)?;
         }
         let y_view = matmul::View {
             bases: [0, 0, i0 * dv],

@@ -6,7 +6,7 @@
 use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
-use crate::{along_axis, attention, binary, convert, matmul, movement, norm, reduce, rotary, select, softmax, transpose, unary};
+use crate::{along_axis, attention, binary, convert, gather, matmul, movement, norm, reduce, rotary, scatter, select, softmax, transpose, unary};
 
 /// A required operand (present: `Call` validated the arity).
 fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
@@ -62,6 +62,20 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         (Op::Trilu { upper, k }, Geometry::Matrices { .. }) => {
             return movement::trilu(ctx, *upper, *k, req(&raw_in, 0), req(&raw_out, 0));
         }
+        // Indexing and KV caches move raw storage units (any dtype, exactly).
+        (Op::Gather { .. }, Geometry::Gather(g)) => {
+            return gather::gather(ctx, g, req(&raw_in, 0), req(&raw_in, 1), req(&raw_out, 0));
+        }
+        (Op::GatherElements { .. }, Geometry::GatherElements(g)) => {
+            return gather::gather_elements(ctx, g, req(&raw_in, 0), req(&raw_in, 1), req(&raw_out, 0));
+        }
+        (Op::TensorScatter { .. }, Geometry::TensorScatter(g)) => {
+            // hcal-core allows exactly this alias: the present cache is the past one.
+            let in_place = call.input(0).map(Tensor::id) == call.output(0).map(Tensor::id);
+            let past = (!in_place).then(|| req(&raw_in, 0));
+            let w = raw_in.get(2).and_then(Option::as_ref);
+            return scatter::record(ctx, g, past, req(&raw_in, 1), w, req(&raw_out, 0));
+        }
         _ => {}
     }
     // f32 views: floats and bool masks are converted; i64 position ids and
@@ -116,8 +130,14 @@ fn record_f32(
         }
         (Op::Attention(attrs), Geometry::Attention(g)) => {
             let (q, k, v) = (req(ins, 0), req(ins, 1), req(ins, 2));
-            let inputs =
-                attention::Inputs { q, k, v, mask: opt(3).map(|m| (m, mask_is_bool)), past: opt(4).zip(opt(5)) };
+            let inputs = attention::Inputs {
+                q,
+                k,
+                v,
+                mask: opt(3).map(|m| (m, mask_is_bool)),
+                past: opt(4).zip(opt(5)),
+                nonpad: opt(6),
+            };
             let present = [outs.get(1).and_then(Option::as_ref), outs.get(2).and_then(Option::as_ref)];
             attention::record(ctx, attrs, g, inputs, req(outs, 0), present)
         }
@@ -154,6 +174,14 @@ fn record_f32(
             | Op::Reshape { .. }
             | Op::Range { .. }
             | Op::Trilu { .. },
+            _,
+        ) => unreachable!("handled on raw storage"),
+        (
+            Op::Transpose { .. }
+            | Op::Cast { .. }
+            | Op::Gather { .. }
+            | Op::GatherElements { .. }
+            | Op::TensorScatter { .. },
             _,
         ) => unreachable!("handled on raw storage"),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),

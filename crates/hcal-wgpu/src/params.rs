@@ -209,6 +209,9 @@ params_struct! {
         pub(crate) concat_dim: u32,
         /// `kv_concat`: 1 when the new rows are `[B, S, Hkv*dim]` (else `[B, Hkv, S, dim]`).
         pub(crate) concat_new_packed: u32,
+        /// 1: `nonpad_kv_seqlen` is bound at slot 9 (keys past each batch entry's
+        /// valid length are masked, the causal frontier aligned to it).
+        pub(crate) nonpad: u32,
     }
 }
 
@@ -421,6 +424,57 @@ params_struct! {
     }
 }
 
+// Indexing and KV caches.
+params_struct! {
+    /// `GatherParams` (`shaders/gather.wgsl`): `gather` and `gather_elements`, on bytes.
+    GatherParams {
+        /// Bytes of the output.
+        pub(crate) out_bytes: u32,
+        /// `gather`: bytes of one gathered row; `gather_elements`: bytes per element.
+        pub(crate) unit_bytes: u32,
+        /// Extent of the indexed axis.
+        pub(crate) axis_len: u32,
+        /// `gather`: number of indices.
+        pub(crate) count: u32,
+        /// Period in bytes of the out-of-range fill (a storage unit: element or block).
+        pub(crate) fill_period: u32,
+        /// Leading bytes of each period that take `fill_pattern` (at most 4; the rest are 0).
+        pub(crate) fill_prefix: u32,
+        /// Those bytes, little-endian.
+        pub(crate) fill_pattern: u32,
+        /// `gather_elements`: rank of indices and data (at most [`MAX_DIMS`]).
+        pub(crate) rank: u32,
+        /// `gather_elements`: the indexed axis.
+        pub(crate) axis: u32,
+        /// `gather_elements`: the indices' (and output's) shape.
+        pub(crate) shape: [u32; MAX_DIMS],
+        /// `gather_elements`: data's element strides.
+        pub(crate) strides: [u32; MAX_DIMS],
+    }
+}
+
+params_struct! {
+    /// `ScatterParams` (`shaders/scatter.wgsl`).
+    ScatterParams {
+        /// Elements of the update.
+        pub(crate) elements: u32,
+        /// Bytes per element (1, 2, 4 or 8).
+        pub(crate) elem_bytes: u32,
+        /// Prefixes (dims before the sequence axis) per batch entry.
+        pub(crate) per_batch: u32,
+        /// The cache's sequence extent M.
+        pub(crate) max_len: u32,
+        /// The update's sequence extent S.
+        pub(crate) seq_len: u32,
+        /// Elements after the sequence axis.
+        pub(crate) inner: u32,
+        /// 1: write indices are bound.
+        pub(crate) with_write_indices: u32,
+        /// 1: circular positions (mod M); 0: linear, positions outside the cache dropped.
+        pub(crate) circular: u32,
+    }
+}
+
 params_struct! {
     /// `ConvertParams` (`shaders/convert.wgsl`).
     ConvertParams {
@@ -497,6 +551,9 @@ pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
         decl::<ConvertParams>(),
         decl::<PeakParams>(),
         decl::<MoveParams>(),
+        // Indexing and KV caches.
+        decl::<GatherParams>(),
+        decl::<ScatterParams>(),
     ]
 }
 
@@ -521,6 +578,9 @@ fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
         layout::<ConvertParams>(),
         layout::<PeakParams>(),
         layout::<MoveParams>(),
+        // Indexing and KV caches.
+        layout::<GatherParams>(),
+        layout::<ScatterParams>(),
     ]
 }
 

@@ -29,6 +29,9 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("softmax", include_str!("../../../shaders/softmax.wgsl")),
     ("transpose", include_str!("../../../shaders/transpose.wgsl")),
     ("unary", include_str!("../../../shaders/unary.wgsl")),
+    // Indexing and KV caches.
+    ("gather", include_str!("../../../shaders/gather.wgsl")),
+    ("scatter", include_str!("../../../shaders/scatter.wgsl")),
 ];
 
 /// The shared WGSL pieces under `shaders/include/`, by name: a kernel line

@@ -5,7 +5,7 @@ use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
 
 use crate::gpu::Gpu;
 use crate::pipeline::Pipelines;
-use crate::{along_axis, attention, binary, matmul, movement, reduce, select, split, transpose};
+use crate::{along_axis, attention, binary, gather, matmul, movement, reduce, select, split, transpose};
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
@@ -53,7 +53,12 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
         }
         // Float tensors also get an f32 copy; it must fit one buffer.
-        let bytes = d.numel() * d.dtype.size_bytes().max(4);
+        // (Block-quantized tables are only moved, by Gather: their own bytes.)
+        let bytes = if d.dtype.is_quantized() {
+            d.byte_len().unwrap_or(usize::MAX)
+        } else {
+            d.numel() * d.dtype.size_bytes().max(4)
+        };
         if crate::memory::buffer_size(bytes) > max_buffer {
             return Some(format!("{d} needs a {bytes}-byte buffer; max_buffer_size is {max_buffer}"));
         }
@@ -105,6 +110,9 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         }
         (Op::Clip, _) if outputs[0].rank() > binary::MAX_RANK => {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
+        }
+        (Op::GatherElements { .. }, _) if sig.input(1)?.rank() > gather::MAX_RANK => {
+            return Some(format!("rank {} exceeds the kernel's {}", sig.input(1)?.rank(), gather::MAX_RANK));
         }
         (Op::Reduce { .. } | Op::Transpose { .. }, _)
             if sig.input(0)?.rank() > reduce::MAX_RANK.min(transpose::MAX_RANK) =>
@@ -283,6 +291,15 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 sig.op().name()
             ))
         }
+        // Indexing and KV caches bind their tensors whole, on raw bytes.
+        (Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. }, _) => {
+            let raw_whole = |d: &TensorDesc| d.byte_len().is_ok_and(|bytes| split::whole(bytes, max));
+            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw_whole(d))?;
+            Some(format!(
+                "{} binds its tensors whole; {big} exceeds {limit} (it would need windows of whole rows)",
+                sig.op().name()
+            ))
+        }
         (Op::RotaryEmbedding(_), _) => {
             let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
             Some(format!(
@@ -378,6 +395,10 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         }
         // No kernel: a buffer copy (Range's values come from the host).
         (Op::Reshape { .. } | Op::Range { .. }, _) => return None,
+        // Indexing and KV caches.
+        (Op::Gather { .. }, _) => ("gather", "gather".to_string()),
+        (Op::GatherElements { .. }, _) => ("gather", "gather_elements".to_string()),
+        (Op::TensorScatter { .. }, _) => ("scatter", "tensor_scatter".to_string()),
     })
 }
 
@@ -411,6 +432,10 @@ pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature
     let converted = sig.inputs().iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
     let plain = !matches!(sig.op(), Op::Attention(_) | Op::MatMul | Op::Gemm(_));
     if plain && converted && !matches!(shader, "convert" | "transpose" | "movement") {
+        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
+    }
+    let raw = matches!(shader, "convert" | "transpose" | "gather" | "scatter");
+    if plain && converted && !raw {
         name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
     }
     Some(name)

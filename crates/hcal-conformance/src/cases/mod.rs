@@ -19,6 +19,9 @@ mod linear;
 mod movement;
 mod normalization;
 mod quantized;
+// Indexing and KV caches.
+mod indexing;
+mod kv_cache;
 
 /// Every case, each with a seed derived from its name (FNV-1a), so adding a
 /// case never changes another case's inputs.
@@ -34,6 +37,9 @@ pub fn all() -> Vec<Case> {
     cases.extend(large::cases());
     cases.extend(quantized::cases());
     cases.extend(along_axis::cases());
+    // Indexing and KV caches.
+    cases.extend(indexing::cases());
+    cases.extend(kv_cache::cases());
     let mut seen = std::collections::HashSet::new();
     for case in &mut cases {
         assert!(seen.insert(case.name.clone()), "duplicate conformance case name {}", case.name);

@@ -30,12 +30,47 @@ pub struct AttentionGeometry {
     pub mask: Option<(DType, [usize; 4])>,
     /// The effective scale (attribute or `1/sqrt(D)`).
     pub scale: f64,
+    /// `nonpad_kv_seqlen` (i64 `[B]`, input 6) is given: K and V are a
+    /// static cache of which the first `n_b` keys are valid (see [`crate::Attention`]).
+    pub nonpad_kv_seqlen: bool,
 }
 
 impl AttentionGeometry {
     /// Total keys attended, `T = P + Skv`.
     pub fn total_len(&self) -> usize {
         self.past_len + self.kv_len
+    }
+
+    /// The valid keys of batch `b` given its `nonpad_kv_seqlen` value `n`:
+    /// `n` clamped to `[0, T]`.
+    pub fn valid_keys(&self, n: i64) -> usize {
+        usize::try_from(n.max(0)).unwrap_or(usize::MAX).min(self.total_len())
+    }
+
+    /// Whether key `j` is hidden from query row `i` by the causal mask and
+    /// the valid length: with `nonpad_kv_seqlen` (`valid = Some(n_b)`, from
+    /// [`AttentionGeometry::valid_keys`]) keys `j >= n_b` and, when causal,
+    /// `j > i + n_b - Sq`; without it, when causal, `j > i + P`.
+    ///
+    /// ```
+    /// use hcal_core::{Attention, DType, Geometry, Op, OpSignature, TensorDesc};
+    /// let q = TensorDesc::new([1, 1, 2, 4], DType::F32);
+    /// let kv = TensorDesc::new([1, 1, 8, 4], DType::F32);
+    /// let n = TensorDesc::new([1], DType::I64);
+    /// let op = Op::Attention(Attention { is_causal: true, ..Default::default() });
+    /// let inputs = vec![Some(q), Some(kv.clone()), Some(kv), None, None, None, Some(n)];
+    /// let sig = OpSignature::new(op, inputs).unwrap();
+    /// let Geometry::Attention(g) = sig.geometry() else { unreachable!() };
+    /// // Five valid keys, two queries: query 0 sees keys 0..=3, query 1 keys 0..=4.
+    /// assert!(!g.key_hidden(true, Some(5), 0, 3) && g.key_hidden(true, Some(5), 0, 4));
+    /// assert!(!g.key_hidden(true, Some(5), 1, 4) && g.key_hidden(true, Some(5), 1, 5));
+    /// ```
+    pub fn key_hidden(&self, is_causal: bool, valid: Option<usize>, i: usize, j: usize) -> bool {
+        match valid {
+            // j > i + n - Sq, without going below zero.
+            Some(n) => j >= n || (is_causal && j + self.q_len > i + n),
+            None => is_causal && j > i + self.past_len,
+        }
     }
 
     /// Query heads sharing one key/value head.
@@ -55,7 +90,8 @@ impl AttentionGeometry {
 /// # Errors
 /// Naming the operand and dims: rank mismatches, head counts that are missing,
 /// inconsistent or not dividing, head-size mismatches, bad mask shape or dtype,
-/// past tensors that do not match the new keys.
+/// past tensors that do not match the new keys, a `nonpad_kv_seqlen` that is
+/// not i64 `[B]` or comes with a past.
 pub fn attention_geometry(
     attrs: &crate::Attention,
     q: &TensorDesc,
@@ -63,6 +99,7 @@ pub fn attention_geometry(
     v: &TensorDesc,
     mask: Option<&TensorDesc>,
     past: Option<(&TensorDesc, &TensorDesc)>,
+    nonpad_kv_seqlen: Option<&TensorDesc>,
 ) -> Result<AttentionGeometry> {
     const OP: &str = "Attention";
     let (rq, rk, rv) = (q.rank(), k.rank(), v.rank());
@@ -211,6 +248,17 @@ pub fn attention_geometry(
     ] {
         addressable_view(OP, name, &view)?;
     }
+    if let Some(n) = nonpad_kv_seqlen {
+        if n.dtype != DType::I64 || n.shape != [batch] {
+            return Err(Error::shape(OP, format!("nonpad_kv_seqlen {n} must be i64[B={batch}]")));
+        }
+        if past.is_some() {
+            return Err(Error::arity(
+                OP,
+                "nonpad_kv_seqlen (a static cache given as K and V) cannot be used with past_key/past_value",
+            ));
+        }
+    }
     let scale = attrs.scale.map(f64::from).unwrap_or_else(|| 1.0 / (head_dim as f64).sqrt());
     Ok(AttentionGeometry {
         batch,
@@ -224,5 +272,6 @@ pub fn attention_geometry(
         packed_3d,
         mask,
         scale,
+        nonpad_kv_seqlen: nonpad_kv_seqlen.is_some(),
     })
 }

@@ -8,9 +8,11 @@
 //! One file per op family: `matmul.rs` (MatMul, Gemm), `attention.rs`,
 //! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose),
 //! `movement.rs` (Concat, Slice, Split, Expand, Reshape, Range, Trilu).
+//! `indexing.rs` (Gather, GatherElements, TensorScatter).
 
 mod attention;
 mod axes;
+mod indexing;
 mod matmul;
 mod movement;
 mod rotary;
@@ -24,6 +26,11 @@ pub use movement::{
     squeeze_shape, unsqueeze_shape,
 };
 pub use rotary::{RotaryGeometry, rotary_geometry};
+// Indexing and KV caches.
+pub use indexing::{
+    GatherElementsGeometry, GatherGeometry, ScatterGeometry, gather_elements_geometry, gather_geometry,
+    out_of_range_fill, resolve_index, scatter_geometry,
+};
 
 use crate::{Error, Result};
 
@@ -137,6 +144,13 @@ pub enum Geometry {
         /// Last dim.
         cols: usize,
     },
+    // Indexing and KV caches.
+    /// [`crate::Op::Gather`]: data as `[outer, axis_len, inner]`, the index count.
+    Gather(GatherGeometry),
+    /// [`crate::Op::GatherElements`]: the axis and data's strides.
+    GatherElements(GatherElementsGeometry),
+    /// [`crate::Op::TensorScatter`]: cache and update around the sequence axis.
+    TensorScatter(ScatterGeometry),
 }
 
 /// Resolve a possibly negative `axis` against `rank` (ONNX: `-rank <= axis < rank`).

@@ -1,0 +1,118 @@
+// gather.wgsl: Gather and GatherElements on raw storage (any dtype, blocks of
+// a block-quantized table included), one invocation per output word.
+//
+// Bindings (both entries):
+//   @group(0) @binding(0) params: GatherParams (generated from crates/hcal-wgpu/src/params.rs):
+//       out_bytes (bytes of the output), unit_bytes (Gather: bytes of one gathered row;
+//       GatherElements: bytes per element), axis_len (extent s of the indexed axis),
+//       count (Gather: number of indices), fill_period / fill_prefix / fill_pattern
+//       (the bytes an index outside [-s, s) writes: byte c of a unit is
+//       (fill_pattern >> 8 (c % fill_period)) & 0xFF when c % fill_period < fill_prefix,
+//       else 0; see hcal_core::out_of_range_fill), rank / axis / shape (GatherElements:
+//       the indices' rank, the axis and the indices' shape = the output's),
+//       strides (GatherElements: data's element strides)
+//   @group(0) @binding(1) data: array<u32>      data as 32-bit words
+//   @group(0) @binding(2) indices: array<u32>   i64 indices as (low, high) word pairs
+//   @group(0) @binding(3) out: array<u32>       output as 32-bit words
+// Each output byte is looked up on its own (rows and elements need not be
+// word aligned), so no two invocations write the same word; whole words are
+// copied when units are word multiples.
+
+// #include <linear_id>
+// #include <GatherParams>
+
+@group(0) @binding(0) var<storage, read> params: GatherParams;
+@group(0) @binding(1) var<storage, read> data: array<u32>;
+@group(0) @binding(2) var<storage, read> indices: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+
+const INVALID: u32 = 0xffffffffu;
+
+// The row index k = indices[p] picks on the axis, or INVALID outside [-s, s).
+fn resolve(p: u32) -> u32 {
+    let lo = indices[2u * p];
+    let hi = indices[2u * p + 1u];
+    let s = params.axis_len;
+    if hi == 0u && lo < s { return lo; }
+    // Negative: k = lo - 2^32 with -s <= k, i.e. 2^32 - lo <= s.
+    if hi == 0xffffffffu && lo != 0u && 0u - lo <= s { return lo + s; }
+    return INVALID;
+}
+
+fn data_byte(at: u32) -> u32 {
+    return (data[at / 4u] >> (8u * (at % 4u))) & 0xffu;
+}
+
+// Byte c of the fill unit.
+fn fill_byte(c: u32) -> u32 {
+    let k = c % params.fill_period;
+    if k >= params.fill_prefix { return 0u; }
+    return (params.fill_pattern >> (8u * k)) & 0xffu;
+}
+
+// Gather: output byte e of [outer, count, row] comes from data [outer, s, row].
+fn gather_byte(e: u32) -> u32 {
+    let row = params.unit_bytes;
+    let r = e / row;
+    let c = e % row;
+    let k = resolve(r % params.count);
+    if k == INVALID { return fill_byte(c); }
+    return data_byte(((r / params.count) * params.axis_len + k) * row + c);
+}
+
+@compute @workgroup_size(256)
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let w = linear_id(gid, nwg);
+    let e0 = 4u * w;
+    if e0 >= params.out_bytes { return; }
+    let row = params.unit_bytes;
+    if row % 4u == 0u {
+        let r = e0 / row;
+        let k = resolve(r % params.count);
+        if k == INVALID {
+            let c = e0 % row;
+            out[w] = fill_byte(c) | (fill_byte(c + 1u) << 8u) | (fill_byte(c + 2u) << 16u) | (fill_byte(c + 3u) << 24u);
+        } else {
+            out[w] = data[(((r / params.count) * params.axis_len + k) * row + e0 % row) / 4u];
+        }
+        return;
+    }
+    var word = 0u;
+    for (var b = 0u; b < 4u && e0 + b < params.out_bytes; b++) {
+        word = word | (gather_byte(e0 + b) << (8u * b));
+    }
+    out[w] = word;
+}
+
+// GatherElements: output byte e of element i comes from data at i with
+// i[axis] replaced by indices[i].
+fn gather_elements_byte(e: u32) -> u32 {
+    let elem = params.unit_bytes;
+    let i = e / elem;
+    let c = e % elem;
+    let k = resolve(i);
+    if k == INVALID { return fill_byte(c); }
+    var rest = i;
+    var src = 0u;
+    for (var d = params.rank; d > 0u; d--) {
+        let dim = d - 1u;
+        let extent = params.shape[dim];
+        var at = rest % extent;
+        if dim == params.axis { at = k; }
+        src += at * params.strides[dim];
+        rest = rest / extent;
+    }
+    return data_byte(src * elem + c);
+}
+
+@compute @workgroup_size(256)
+fn gather_elements(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let w = linear_id(gid, nwg);
+    let e0 = 4u * w;
+    if e0 >= params.out_bytes { return; }
+    var word = 0u;
+    for (var b = 0u; b < 4u && e0 + b < params.out_bytes; b++) {
+        word = word | (gather_elements_byte(e0 + b) << (8u * b));
+    }
+    out[w] = word;
+}
