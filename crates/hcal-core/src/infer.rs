@@ -10,7 +10,6 @@ use crate::geometry::{
 use crate::geometry::{
     concat_shape, elementwise_dtype, expand_view, range_len, reshape_shape, slice_view, split_sizes, split_views,
 };
-use crate::{Error, Op, Result, TensorDesc};
 use crate::{DType, Error, Op, Result, TensorDesc};
 
 /// Check `inputs` against `op` and return the descriptor of every output slot

@@ -78,8 +78,9 @@ pub use geometry::{
 pub use host::{HOST_BACKEND, host_copy, host_vec, host_vec_with_capacity};
 pub use infer::infer_outputs;
 pub use instruments::Instruments;
-pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, UnaryOp};
-pub use op::{Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, UnaryOp};
+pub use op::{
+    Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, SplitParts, UnaryOp,
+};
 pub use probe::{Probe, ProbeWork};
 pub use tensor::{Tensor, TensorDesc, TensorId, contiguous_strides};
 pub use wrapper::BackendWrapper;

@@ -272,26 +272,6 @@ pub enum Op {
         /// Diagonal offset: 0 the main diagonal, positive above it.
         k: i64,
     },
-}
-
-/// Part sizes of [`Op::Split`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SplitParts {
-    /// Explicit sizes, summing to the axis extent (zeros allowed).
-    Sizes(Vec<usize>),
-    /// `n >= 1` parts of `ceil(d / n)` elements, the last one smaller
-    /// (`d - (n - 1) * ceil(d / n)`, which must be >= 0): ONNX's `num_outputs`.
-    Equal(usize),
-}
-
-impl SplitParts {
-    /// Number of parts (the op's outputs).
-    pub fn count(&self) -> usize {
-        match self {
-            SplitParts::Sizes(s) => s.len(),
-            SplitParts::Equal(n) => *n,
-        }
-    }
     // ---- indexing and KV caches (Gather, GatherElements, TensorScatter) ----
     /// Rows of `data` picked by `indices` along `axis`, as ONNX `Gather`
     /// (opset 13): with `data` `[P.., s, Q..]` (`s` at `axis`) and `indices`
@@ -360,6 +340,26 @@ impl SplitParts {
         /// Linear or circular (wrap-around) writes.
         mode: ScatterMode,
     },
+}
+
+/// Part sizes of [`Op::Split`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SplitParts {
+    /// Explicit sizes, summing to the axis extent (zeros allowed).
+    Sizes(Vec<usize>),
+    /// `n >= 1` parts of `ceil(d / n)` elements, the last one smaller
+    /// (`d - (n - 1) * ceil(d / n)`, which must be >= 0): ONNX's `num_outputs`.
+    Equal(usize),
+}
+
+impl SplitParts {
+    /// Number of parts (the op's outputs).
+    pub fn count(&self) -> usize {
+        match self {
+            SplitParts::Sizes(s) => s.len(),
+            SplitParts::Equal(n) => *n,
+        }
+    }
 }
 
 /// How [`Op::TensorScatter`] maps write positions onto the cache.

@@ -155,9 +155,6 @@ fn record_f32(
             select::record_where(ctx, strides, [req(ins, 0), req(ins, 1), req(ins, 2)], req(outs, 0))
         }
         (Op::Reduce { op, .. }, Geometry::Reduce { axes }) => reduce::record(ctx, *op, axes, req(ins, 0), req(outs, 0)),
-        (Op::Transpose { .. } | Op::Cast { .. } | Op::ArgMax { .. } | Op::ArgMin { .. }, _) => {
-            unreachable!("handled on raw storage")
-        }
         // along one axis
         (Op::LogSoftmax { .. }, Geometry::Softmax(split)) => {
             along_axis::log_softmax(ctx, split, req(ins, 0), req(outs, 0))
@@ -165,20 +162,19 @@ fn record_f32(
         (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
             along_axis::cumsum(ctx, split, *exclusive, *reverse, req(ins, 0), req(outs, 0))
         }
-        (Op::Transpose { .. } | Op::Cast { .. }, _) => unreachable!("handled on raw storage"),
+        // ops that run on raw storage, before this match
         (
-            Op::Concat { .. }
+            Op::Transpose { .. }
+            | Op::Cast { .. }
+            | Op::ArgMax { .. }
+            | Op::ArgMin { .. }
+            | Op::Concat { .. }
             | Op::Slice { .. }
             | Op::Split { .. }
             | Op::Expand { .. }
             | Op::Reshape { .. }
             | Op::Range { .. }
-            | Op::Trilu { .. },
-            _,
-        ) => unreachable!("handled on raw storage"),
-        (
-            Op::Transpose { .. }
-            | Op::Cast { .. }
+            | Op::Trilu { .. }
             | Op::Gather { .. }
             | Op::GatherElements { .. }
             | Op::TensorScatter { .. },
