@@ -3,7 +3,8 @@
 //! [`map_node`] reads the node's attributes with their ONNX defaults, handles
 //! the opset differences that change meaning (ReduceSum's `axes` became an
 //! input in opset 13, ReduceMean's and ReduceMax's in opset 18; Softmax before
-//! opset 13 flattened to 2-D), and lines the node's inputs and outputs up with
+//! opset 13 flattened to 2-D, LogSoftmax likewise; ReduceMin/Prod/L2 took
+//! `axes` as an input in opset 18; CumSum's axis is always an input), and lines the node's inputs and outputs up with
 //! the op's positional slots. Anything the hcal standard does not define (an
 //! op, an attribute, an attribute value, an extra output) is an `Err` carrying
 //! the reason, which the runner reports as `unsupported`.
@@ -16,10 +17,13 @@ mod movement;
 use crate::proto::{AttributeProto, NodeProto, attribute_type, data_type};
 use crate::tensor::{OnnxTensor, hcal_dtype};
 
+// along one axis: ArgMax, ArgMin, CumSum
+mod along_axis;
+
 /// ONNX op types this crate maps, in the order of [`Op::all_names`] (hcal's
 /// `Silu` has no ONNX operator of that name in opset 23, so it is absent;
 /// `Squeeze`, `Unsqueeze` and `Flatten` map to hcal's `Reshape`).
-pub const MAPPED_OPS: [&str; 39] = [
+pub const MAPPED_OPS: [&str; 46] = [
     "MatMul",
     "Gemm",
     "Softmax",
@@ -44,8 +48,16 @@ pub const MAPPED_OPS: [&str; 39] = [
     "ReduceSum",
     "ReduceMean",
     "ReduceMax",
+    "ReduceMin",
+    "ReduceProd",
+    "ReduceL2",
     "Transpose",
     "Cast",
+    // along one axis
+    "ArgMax",
+    "ArgMin",
+    "LogSoftmax",
+    "CumSum",
     // data movement (issue 18)
     "Concat",
     "Slice",
@@ -138,23 +150,24 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             };
             (Op::Gemm(gemm), vec![Some(0), Some(1), slot(2)])
         }
-        "Softmax" => {
+        "Softmax" | "LogSoftmax" => {
             a.allow(&["axis"])?;
             arity(1, 1)?;
             let axis = a.int("axis")?;
+            let op = |axis| if op_type == "Softmax" { Op::Softmax { axis } } else { Op::LogSoftmax { axis } };
             if opset >= 13 {
-                (Op::Softmax { axis: axis.unwrap_or(-1) }, vec![Some(0)])
+                (op(axis.unwrap_or(-1)), vec![Some(0)])
             } else {
                 // Softmax-1/11 flattens [axis..] into one dim; that is hcal's Softmax
                 // only when `axis` is the last dim.
                 let axis = axis.unwrap_or(1);
                 let rank = inputs.first().copied().flatten().map(|t| t.dims.len() as i64);
                 match rank {
-                    Some(r) if axis == r - 1 || axis == -1 => (Op::Softmax { axis: -1 }, vec![Some(0)]),
+                    Some(r) if axis == r - 1 || axis == -1 => (op(-1), vec![Some(0)]),
                     _ => {
                         return Err(format!(
-                            "Softmax-{opset} with axis={axis} flattens the dims from axis on into one; \
-                             hcal's Softmax (opset 13) normalizes a single axis"
+                            "{op_type}-{opset} with axis={axis} flattens the dims from axis on into one; \
+                             hcal's {op_type} (opset 13) normalizes a single axis"
                         ));
                     }
                 }
@@ -279,9 +292,9 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             let binary = hcal_core::BinaryOp::ALL.into_iter().find(|b| b.name() == op_type).expect("listed binary op");
             (Op::Binary(binary), vec![Some(0), Some(1)])
         }
-        "ReduceSum" | "ReduceMean" | "ReduceMax" => {
+        "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL2" => {
             let reduce = ReduceOp::ALL.into_iter().find(|r| r.name() == op_type).expect("listed reduction");
-            // ReduceSum-13 and ReduceMean/ReduceMax-18 take `axes` as an optional input.
+            // ReduceSum-13 and the others from opset 18 take `axes` as an optional input.
             let axes_input = opset >= if reduce == ReduceOp::Sum { 13 } else { 18 };
             let axes = if axes_input {
                 a.allow(&["keepdims", "noop_with_empty_axes"])?;
@@ -360,6 +373,8 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             };
             (Op::TensorScatter { axis: a.int("axis")?.unwrap_or(-2), mode }, vec![Some(0), Some(1), slot(2)])
         }
+        // along one axis
+        "ArgMax" | "ArgMin" | "CumSum" => along_axis::map(op_type, opset, &a, node, inputs)?,
         _ => unreachable!("MAPPED_OPS is matched above"),
     };
     let handled = if matches!(op, Op::LayerNormalization { .. }) { 3 } else { op.output_arity() };

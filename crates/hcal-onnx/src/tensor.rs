@@ -38,7 +38,9 @@ pub struct OnnxTensor {
     pub dims: Vec<usize>,
     /// The ONNX element type code.
     pub elem_type: i32,
-    /// hcal storage bytes, when hcal defines the element type.
+    /// hcal storage bytes, when hcal defines the element type; for INT32
+    /// (which hcal does not define, but CumSum's axis may be) the
+    /// little-endian i32 values.
     pub bytes: Option<Vec<u8>>,
 }
 
@@ -114,6 +116,10 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
     }
     let numel: usize = dims.iter().product();
     let mut tensor = OnnxTensor { name: t.name.clone(), dims, elem_type: t.data_type, bytes: None };
+    if t.data_type == data_type::INT32 {
+        tensor.bytes = Some(int32_payload(t, numel)?);
+        return Ok(tensor);
+    }
     let Some(dtype) = tensor.dtype() else { return Ok(tensor) };
     let want = numel * dtype.size_bytes();
     let type_name = data_type::name(t.data_type);
@@ -172,6 +178,36 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
     };
     tensor.bytes = Some(bytes);
     Ok(tensor)
+}
+
+/// The little-endian i32 values of an INT32 tensor of `numel` elements
+/// (from `raw_data` or `int32_data`).
+fn int32_payload(t: &TensorProto, numel: usize) -> Result<Vec<u8>, String> {
+    let want = numel * 4;
+    if !t.raw_data.is_empty() || numel == 0 {
+        if t.raw_data.len() != want {
+            return Err(format!(
+                "tensor {:?} (INT32{:?}) has {} bytes of raw_data, expected {want}",
+                t.name,
+                t.dims,
+                t.raw_data.len()
+            ));
+        }
+        let mut bytes = hcal_core::host_vec_with_capacity::<u8>(want, "INT32 payload").map_err(|e| e.to_string())?;
+        bytes.extend_from_slice(&t.raw_data);
+        return Ok(bytes);
+    }
+    if t.int32_data.len() != numel {
+        return Err(format!(
+            "tensor {:?} (INT32{:?}) has {} int32_data values, expected {numel}",
+            t.name,
+            t.dims,
+            t.int32_data.len()
+        ));
+    }
+    let mut bytes = hcal_core::host_vec_with_capacity::<u8>(want, "INT32 payload").map_err(|e| e.to_string())?;
+    bytes.extend(t.int32_data.iter().flat_map(|v| v.to_le_bytes()));
+    Ok(bytes)
 }
 
 #[cfg(test)]
