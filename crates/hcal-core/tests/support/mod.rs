@@ -13,8 +13,7 @@
 #![allow(dead_code)]
 
 use hcal_core::{
-    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, TensorDesc,
-    UnaryOp,
+    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, TensorDesc, UnaryOp,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -395,14 +394,15 @@ fn movement() -> impl Strategy<Value = Spec> {
                 let inputs = lens.iter().map(|&l| d([&s[..a], &[l], &s[a + 1..]].concat(), dt)).collect();
                 Spec::new(Op::Concat { axis: signed(a, s.len(), neg) }, inputs)
             }),
-        (element_dtype(), shape(0..=4), prop::collection::vec((-7i64..7, -7i64..7, -3i64..4), 0..=4))
-            .prop_map(|(dt, s, entries)| {
+        (element_dtype(), shape(0..=4), prop::collection::vec((-7i64..7, -7i64..7, -3i64..4), 0..=4)).prop_map(
+            |(dt, s, entries)| {
                 let entries: Vec<_> = entries.into_iter().take(s.len()).collect();
                 let starts = entries.iter().map(|e| e.0).collect();
                 let ends = entries.iter().map(|e| e.1).collect();
                 let steps = entries.iter().map(|e| if e.2 == 0 { 1 } else { e.2 }).collect();
                 Spec::new(Op::Slice { starts, ends, axes: None, steps: Some(steps) }, vec![d(s, dt)])
-            }),
+            }
+        ),
         (element_dtype(), shape(1..=4), any::<Index>(), 1usize..4, any::<bool>()).prop_map(
             move |(dt, s, ax, n, neg)| {
                 let a = ax.index(s.len());
@@ -423,7 +423,15 @@ fn movement() -> impl Strategy<Value = Spec> {
                 let tail = s
                     .iter()
                     .enumerate()
-                    .map(|(k, &e)| if e == 1 { (mask as usize >> k) % 4 } else if mask >> k & 1 == 1 { 1 } else { e })
+                    .map(|(k, &e)| {
+                        if e == 1 {
+                            (mask as usize >> k) % 4
+                        } else if mask >> k & 1 == 1 {
+                            1
+                        } else {
+                            e
+                        }
+                    })
                     .collect::<Vec<_>>();
                 Spec::new(Op::Expand { shape: [prefix, tail].concat() }, vec![d(s, dt)])
             }
