@@ -596,6 +596,60 @@ mod tests {
         assert!(map_node(&max3, 13, &[]).unwrap_err().contains("variadic"));
     }
 
+    fn ints_input(values: &[i64], dims: &[i64]) -> OnnxTensor {
+        let proto = TensorProto {
+            dims: dims.to_vec(),
+            data_type: data_type::INT64,
+            int64_data: values.to_vec(),
+            ..Default::default()
+        };
+        crate::tensor::decode(&proto).unwrap()
+    }
+
+    fn float_x(dims: &[usize]) -> OnnxTensor {
+        OnnxTensor { name: "x".into(), dims: dims.to_vec(), elem_type: data_type::FLOAT, bytes: None }
+    }
+
+    #[test]
+    fn movement_lists_come_from_constant_inputs() {
+        let (starts, ends, axes, steps) =
+            (ints_input(&[0], &[1]), ints_input(&[-1], &[1]), ints_input(&[1], &[1]), ints_input(&[2], &[1]));
+        let n = node("Slice", &["x", "s", "e", "a", "t"], &["y"], vec![]);
+        let m = map_node(&n, 13, &[None, Some(&starts), Some(&ends), Some(&axes), Some(&steps)]).unwrap();
+        assert_eq!(m.op, Op::Slice { starts: vec![0], ends: vec![-1], axes: Some(vec![1]), steps: Some(vec![2]) });
+        assert_eq!(m.inputs, [Some(0)]);
+        // A list that is not a known constant is unsupported with the reason.
+        assert!(map_node(&n, 13, &[None, None, None, None, None]).unwrap_err().contains("not a known constant"));
+    }
+
+    #[test]
+    fn reshape_family_maps_to_reshape() {
+        let x = float_x(&[2, 1, 3]);
+        // allowzero=0: a 0 copies X's extent.
+        let shape = ints_input(&[0, -1], &[2]);
+        let m = map_node(&node("Reshape", &["x", "s"], &["y"], vec![]), 14, &[Some(&x), Some(&shape)]).unwrap();
+        assert_eq!(m.op, Op::Reshape { shape: vec![2, -1] });
+        let m = map_node(&node("Squeeze", &["x"], &["y"], vec![]), 13, &[Some(&x)]).unwrap();
+        assert_eq!(m.op, Op::Reshape { shape: vec![2, 3] });
+        let axes = ints_input(&[0], &[1]);
+        let e = map_node(&node("Squeeze", &["x", "a"], &["y"], vec![]), 13, &[Some(&x), Some(&axes)]).unwrap_err();
+        assert!(e.contains("Squeeze") && e.contains("extent 2"), "{e}");
+        let m = map_node(&node("Flatten", &["x"], &["y"], vec![int("axis", -1)]), 13, &[Some(&x)]).unwrap();
+        assert_eq!(m.op, Op::Reshape { shape: vec![2, 3] });
+    }
+
+    #[test]
+    fn split_parts_follow_the_opset() {
+        let x = float_x(&[7]);
+        let n = node("Split", &["x"], &["a", "b", "c"], vec![int("num_outputs", 3)]);
+        let m = map_node(&n, 18, &[Some(&x)]).unwrap();
+        assert_eq!(m.op, Op::Split { axis: 0, parts: hcal_core::SplitParts::Equal(3) });
+        assert_eq!(m.outputs, [Some(0), Some(1), Some(2)]);
+        // Split-13 without sizes needs equal parts: 7 is not a multiple of 3.
+        let n13 = node("Split", &["x"], &["a", "b", "c"], vec![]);
+        assert!(map_node(&n13, 13, &[Some(&x)]).unwrap_err().contains("not a multiple"));
+    }
+
     #[test]
     fn cast_targets_outside_the_standard_are_unsupported() {
         let n = node("Cast", &["x"], &["y"], vec![int("to", i64::from(data_type::DOUBLE))]);

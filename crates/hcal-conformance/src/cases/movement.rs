@@ -114,7 +114,11 @@ pub(super) fn cases() -> Vec<Case> {
             ("empty", vec![0, 3], true, 0),
         ];
         for (what, shape, upper, k) in trilus {
-            cases.push(Case::new(format!("Trilu/{dtype}/{what}"), Op::Trilu { upper, k }, vec![input(&shape, dtype, &g)]));
+            cases.push(Case::new(
+                format!("Trilu/{dtype}/{what}"),
+                Op::Trilu { upper, k },
+                vec![input(&shape, dtype, &g)],
+            ));
         }
     }
 

@@ -20,11 +20,11 @@ mod rotary;
 pub use attention::{AttentionGeometry, attention_geometry};
 pub use axes::{AxisSplit, norm_split, reduce_axes, softmax_split, transpose_perm};
 pub use matmul::{GemmGeometry, MatMulGeometry, gemm_geometry, matmul_geometry};
-pub(crate) use movement::{elementwise_dtype, split_views};
 pub use movement::{
     StridedView, concat_shape, expand_view, flatten_shape, range_len, reshape_shape, slice_view, split_sizes,
     squeeze_shape, unsqueeze_shape,
 };
+pub(crate) use movement::{elementwise_dtype, split_views};
 pub use rotary::{RotaryGeometry, rotary_geometry};
 // Indexing and KV caches.
 pub use indexing::{

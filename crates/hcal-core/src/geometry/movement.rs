@@ -99,7 +99,9 @@ pub fn slice_view(
 ) -> Result<(Vec<usize>, StridedView)> {
     const OP: &str = "Slice";
     let n = starts.len();
-    for (name, len) in [("ends", Some(ends.len())), ("axes", axes.map(<[i64]>::len)), ("steps", steps.map(<[i64]>::len))] {
+    for (name, len) in
+        [("ends", Some(ends.len())), ("axes", axes.map(<[i64]>::len)), ("steps", steps.map(<[i64]>::len))]
+    {
         if let Some(len) = len.filter(|&l| l != n) {
             return Err(Error::attribute(OP, name, format!("has {len} entries but starts has {n}")));
         }
@@ -296,7 +298,11 @@ pub fn unsqueeze_shape(x: &[usize], axes: &[i64]) -> Result<Vec<usize>> {
 pub fn flatten_shape(x: &[usize], axis: i64) -> Result<Vec<usize>> {
     let r = x.len() as i64;
     if !(-r..=r).contains(&axis) {
-        return Err(Error::attribute("Flatten", "axis", format!("{axis} is out of range for rank {r} (valid: {} ..= {r})", -r)));
+        return Err(Error::attribute(
+            "Flatten",
+            "axis",
+            format!("{axis} is out of range for rank {r} (valid: {} ..= {r})", -r),
+        ));
     }
     let ax = if axis < 0 { axis + r } else { axis } as usize;
     Ok(vec![x[..ax].iter().product(), x[ax..].iter().product()])

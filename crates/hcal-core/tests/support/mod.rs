@@ -13,7 +13,7 @@
 #![allow(dead_code)]
 
 use hcal_core::{
-    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, TensorDesc, UnaryOp,
+    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, TensorDesc, UnaryOp,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -150,6 +150,37 @@ pub fn any_op() -> impl Strategy<Value = Op> {
             exclusive,
             reverse
         }),
+        // data movement (issue 18)
+        movement_op(),
+    ]
+}
+
+/// An i64 attribute entry: mostly small, sometimes at the ends of i64.
+fn index_entry() -> impl Strategy<Value = i64> {
+    prop_oneof![6 => -7i64..7, 1 => select(ODD_AXES.to_vec())]
+}
+
+/// Any data-movement op with any attribute values (lists of mismatched
+/// lengths, zero steps, sizes that do not sum, huge shapes, NaN ranges).
+fn movement_op() -> impl Strategy<Value = Op> {
+    let list = || prop::collection::vec(index_entry(), 0..5);
+    prop_oneof![
+        axis().prop_map(|axis| Op::Concat { axis }),
+        (list(), list(), prop::option::of(list()), prop::option::of(list()))
+            .prop_map(|(starts, ends, axes, steps)| Op::Slice { starts, ends, axes, steps }),
+        (axis(), prop::collection::vec(dim(), 0..4), any::<bool>(), count()).prop_map(|(axis, sizes, equal, n)| {
+            let parts = if equal { SplitParts::Equal(n.unwrap_or(0).min(8)) } else { SplitParts::Sizes(sizes) };
+            Op::Split { axis, parts }
+        }),
+        prop::collection::vec(dim(), 0..5).prop_map(|shape| Op::Expand { shape }),
+        list().prop_map(|shape| Op::Reshape { shape }),
+        (odd_float(), odd_float(), odd_float(), any_dtype()).prop_map(|(start, limit, delta, dtype)| Op::Range {
+            start: f64::from(start),
+            limit: f64::from(limit),
+            delta: f64::from(delta),
+            dtype
+        }),
+        (any::<bool>(), index_entry()).prop_map(|(upper, k)| Op::Trilu { upper, k }),
     ]
 }
 
@@ -383,6 +414,81 @@ fn along_axis() -> impl Strategy<Value = Spec> {
         },
     )
 }
+/// Dtypes whose elements the movement ops move (every one but the block-quantized).
+fn element_dtype() -> impl Strategy<Value = DType> {
+    select(DType::ALL.iter().copied().filter(|d| !d.is_quantized()).collect::<Vec<_>>())
+}
+
+/// Valid data-movement calls (issue 18): Concat, Slice, Split, Expand,
+/// Reshape, Range, Trilu, zero dims and negative axes and steps included.
+fn movement() -> impl Strategy<Value = Spec> {
+    let signed = |a: usize, r: usize, neg: bool| if neg { a as i64 - r as i64 } else { a as i64 };
+    prop_oneof![
+        (element_dtype(), shape(1..=4), any::<Index>(), prop::collection::vec(ext(true), 1..4), any::<bool>())
+            .prop_map(move |(dt, s, ax, lens, neg)| {
+                let a = ax.index(s.len());
+                let inputs = lens.iter().map(|&l| d([&s[..a], &[l], &s[a + 1..]].concat(), dt)).collect();
+                Spec::new(Op::Concat { axis: signed(a, s.len(), neg) }, inputs)
+            }),
+        (element_dtype(), shape(0..=4), prop::collection::vec((-7i64..7, -7i64..7, -3i64..4), 0..=4)).prop_map(
+            |(dt, s, entries)| {
+                let entries: Vec<_> = entries.into_iter().take(s.len()).collect();
+                let starts = entries.iter().map(|e| e.0).collect();
+                let ends = entries.iter().map(|e| e.1).collect();
+                let steps = entries.iter().map(|e| if e.2 == 0 { 1 } else { e.2 }).collect();
+                Spec::new(Op::Slice { starts, ends, axes: None, steps: Some(steps) }, vec![d(s, dt)])
+            }
+        ),
+        (element_dtype(), shape(1..=4), any::<Index>(), 1usize..4, any::<bool>()).prop_map(
+            move |(dt, s, ax, n, neg)| {
+                let a = ax.index(s.len());
+                // Equal parts need ceil(d / n) * (n - 1) <= d; explicit sizes always work.
+                let parts = if s[a].div_ceil(n) * (n - 1) <= s[a] && neg {
+                    SplitParts::Equal(n)
+                } else {
+                    let mut sizes = vec![s[a] / n; n];
+                    sizes[0] += s[a] % n;
+                    SplitParts::Sizes(sizes)
+                };
+                Spec::new(Op::Split { axis: signed(a, s.len(), neg), parts }, vec![d(s, dt)])
+            }
+        ),
+        (element_dtype(), shape(0..=3), prop::collection::vec(ext(true), 0..2), any::<u8>()).prop_map(
+            |(dt, s, prefix, mask)| {
+                // Extent-1 dims of X take any extent; others keep theirs or become 1.
+                let tail = s
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &e)| {
+                        if e == 1 {
+                            (mask as usize >> k) % 4
+                        } else if mask >> k & 1 == 1 {
+                            1
+                        } else {
+                            e
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                Spec::new(Op::Expand { shape: [prefix, tail].concat() }, vec![d(s, dt)])
+            }
+        ),
+        (element_dtype(), shape(0..=4), any::<bool>()).prop_map(|(dt, s, infer)| {
+            let mut to: Vec<i64> = s.iter().rev().map(|&e| e as i64).collect();
+            if infer && !s.contains(&0) && !to.is_empty() {
+                to[0] = -1;
+            }
+            Spec::new(Op::Reshape { shape: to }, vec![d(s, dt)])
+        }),
+        (select(vec![DType::F32, DType::F16, DType::BF16, DType::I64]), -20i64..20, -20i64..20, -4i64..5).prop_map(
+            |(dtype, start, limit, delta)| {
+                let delta = if delta == 0 { 1.0 } else { delta as f64 };
+                Spec::new(Op::Range { start: start as f64, limit: limit as f64, delta, dtype }, vec![])
+            }
+        ),
+        (element_dtype(), shape(2..=4), any::<bool>(), -6i64..6)
+            .prop_map(|(dt, s, upper, k)| Spec::new(Op::Trilu { upper, k }, vec![d(s, dt)])),
+    ]
+}
 
 /// Small calls valid by construction, covering every op of the standard.
 pub fn valid_spec() -> impl Strategy<Value = Spec> {
@@ -397,6 +503,7 @@ pub fn valid_spec() -> impl Strategy<Value = Spec> {
         1 => reduce(),
         1 => transpose_and_cast(),
         1 => along_axis(),
+        2 => movement(),
     ]
 }
 
@@ -533,6 +640,13 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::ArgMax { axis, .. } | Op::ArgMin { axis, .. } | Op::LogSoftmax { axis } | Op::CumSum { axis, .. } => {
                 *axis = *a
             }
+            // data movement (issue 18)
+            Op::Concat { axis } | Op::Split { axis, .. } => *axis = *a,
+            Op::Slice { steps, axes, .. } => (*steps, *axes) = (Some(vec![0]), Some(vec![*a, *a])),
+            Op::Expand { shape } => *shape = p.clone(),
+            Op::Reshape { shape } => *shape = p.iter().map(|&v| v as i64).chain([-1, -1]).collect(),
+            Op::Range { delta, limit, .. } => (*delta, *limit) = (f64::from(*f), f64::from(-*f)),
+            Op::Trilu { k, .. } => *k = *a,
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
         },
         Mutation::Outputs(o) => spec.outputs = o.clone(),

@@ -42,9 +42,14 @@ pub(super) fn map_movement(
             return Ok(None);
         }
         let t = inputs.get(i).copied().flatten().ok_or_else(|| {
-            format!("{op_type}: the {what} input {:?} is not a known constant; hcal takes it as an attribute", node.input[i])
+            format!(
+                "{op_type}: the {what} input {:?} is not a known constant; hcal takes it as an attribute",
+                node.input[i]
+            )
         })?;
-        t.ints().map(Some).ok_or_else(|| format!("{op_type}: {what} must be INT64, got {}", data_type::name(t.elem_type)))
+        t.ints()
+            .map(Some)
+            .ok_or_else(|| format!("{op_type}: {what} must be INT64, got {}", data_type::name(t.elem_type)))
     };
     // X's extents, which Squeeze, Unsqueeze, Flatten and Reshape's zeros need.
     let x_dims = || -> Result<&[usize], String> {
@@ -140,9 +145,10 @@ pub(super) fn map_movement(
             a.allow(&[])?;
             arity(3, 3)?;
             let scalar = |i: usize, what: &str| -> Result<(f64, DType), String> {
-                let t = inputs.get(i).copied().flatten().ok_or_else(|| {
-                    format!("Range: the {what} input {:?} is not a known constant", node.input[i])
-                })?;
+                let t =
+                    inputs.get(i).copied().flatten().ok_or_else(|| {
+                        format!("Range: the {what} input {:?} is not a known constant", node.input[i])
+                    })?;
                 let dtype = t.dtype().filter(|d| d.is_float() || *d == DType::I64).ok_or_else(|| {
                     format!("Range of {}: hcal's Range makes float or INT64 values", data_type::name(t.elem_type))
                 })?;
@@ -151,7 +157,8 @@ pub(super) fn map_movement(
                     _ => Err(format!("Range: {what} must be a scalar, got {}", t.type_string())),
                 }
             };
-            let ((start, dtype), (limit, _), (delta, _)) = (scalar(0, "start")?, scalar(1, "limit")?, scalar(2, "delta")?);
+            let ((start, dtype), (limit, _), (delta, _)) =
+                (scalar(0, "start")?, scalar(1, "limit")?, scalar(2, "delta")?);
             return Ok((Op::Range { start, limit, delta, dtype }, Vec::new(), first_output));
         }
         "Trilu" => {
@@ -182,7 +189,10 @@ fn map_split(
     let sizes = if opset < 13 {
         a.allow(&["axis", "split"])?;
         if node.input.len() != 1 {
-            return Err(format!("Split-{opset} with {} inputs: hcal maps Split-{opset} with its split attribute", node.input.len()));
+            return Err(format!(
+                "Split-{opset} with {} inputs: hcal maps Split-{opset} with its split attribute",
+                node.input.len()
+            ));
         }
         a.ints("split")?
     } else {
@@ -200,7 +210,9 @@ fn map_split(
                 .map(|&s| usize::try_from(s).map_err(|_| format!("Split sizes {sizes:?} have a negative entry")))
                 .collect::<Result<_, _>>()?,
         ),
-        (None, Some(n)) => SplitParts::Equal(usize::try_from(n).map_err(|_| format!("Split num_outputs={n} is negative"))?),
+        (None, Some(n)) => {
+            SplitParts::Equal(usize::try_from(n).map_err(|_| format!("Split num_outputs={n} is negative"))?)
+        }
         (None, None) => {
             // Before opset 18 the parts must be equal: ceil-sized parts differ only when they are not.
             let dims = inputs.first().copied().flatten().map(|t| t.dims.clone());
