@@ -175,7 +175,9 @@ fn clip_edges(cases: &mut Vec<Case>) {
 fn where_edges(cases: &mut Vec<Case>) {
     let cond = |shape: &[usize]| Input::new(shape.to_vec(), DType::Bool, Gen::Bool { p_true: 0.5 });
     let data = |shape: &[usize], dtype| Input::new(shape.to_vec(), dtype, Gen::Uniform { lo: -10.0, hi: 10.0 });
-    let shapes: [(&str, Vec<usize>, Vec<usize>, Vec<usize>); 6] = [
+    /// (what, condition shape, X shape, Y shape).
+    type Shapes = (&'static str, Vec<usize>, Vec<usize>, Vec<usize>);
+    let shapes: [Shapes; 6] = [
         ("same", vec![266, 265], vec![266, 265], vec![266, 265]),
         ("3way", vec![2, 1, 5], vec![3, 1], vec![5]),
         ("scalar-values", vec![4, 9], vec![], vec![]),
