@@ -73,7 +73,7 @@ fn count(u: &mut Unstructured<'_>) -> Result<Option<usize>> {
 }
 
 fn op(u: &mut Unstructured<'_>) -> Result<Op> {
-    Ok(match u.int_in_range(0u8..=12)? {
+    Ok(match u.int_in_range(0u8..=16)? {
         0 => Op::MatMul,
         1 => Op::Gemm(Gemm { alpha: float(u)?, beta: float(u)?, trans_a: u.arbitrary()?, trans_b: u.arbitrary()? }),
         2 => Op::Softmax { axis: axis(u)? },
@@ -116,6 +116,11 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
                 None
             },
         },
+        // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+        13 => Op::LeakyRelu { alpha: float(u)? },
+        14 => Op::HardSigmoid { alpha: float(u)?, beta: float(u)? },
+        15 => Op::Clip,
+        16 => Op::Where,
         _ => Op::Cast { to: dtype(u)? },
     })
 }

@@ -7,10 +7,11 @@
 //! ordinary f32 implementation needs. The worst ratios are printed, so the
 //! headroom of each op is visible.
 
+use hcal_conformance::tolerance::{ERF_P, ERF_Q};
 use hcal_conformance::{Filter, Verdict, run};
 use hcal_core::{
-    Backend, BackendWrapper, Call, DeviceInfo, GeluApproximation, Geometry, Op, ReduceOp, Result, Tensor, TensorDesc,
-    UnaryOp,
+    Backend, BackendWrapper, BinaryOp, Call, DeviceInfo, GeluApproximation, Geometry, Op, ReduceOp, Result, Tensor,
+    TensorDesc, UnaryOp,
 };
 use hcal_cpu::CpuBackend;
 use hcal_cpu::convert::{from_f64, to_f64};
@@ -28,6 +29,14 @@ impl F32Device {
         let Some(t) = t else { return Ok(()) };
         self.inner.write(t, &from_f64(t.dtype(), &v.iter().map(|&x| x as f64).collect::<Vec<_>>()))
     }
+}
+
+/// The `Erf` op's rational (`hcal_conformance::tolerance::ERF_P`), evaluated in f32.
+fn erf_rational_f32(v: f32) -> f32 {
+    let x = v.clamp(-4.0, 4.0);
+    let t = x * x;
+    let horner = |c: &[f32]| c.iter().fold(0.0f32, |acc, &k| acc * t + k);
+    x * horner(&ERF_P) / horner(&ERF_Q)
 }
 
 /// Abramowitz-Stegun 7.1.26, evaluated in f32 (|error| <= 1.5e-7 + rounding).
@@ -240,6 +249,30 @@ impl BackendWrapper for F32Device {
                         UnaryOp::Neg => -t,
                         UnaryOp::Sqrt => t.sqrt(),
                         UnaryOp::Reciprocal => 1.0 / t,
+                        UnaryOp::Abs => t.abs(),
+                        UnaryOp::Erf => erf_rational_f32(t),
+                        UnaryOp::Floor => t.floor(),
+                        UnaryOp::Ceil => t.ceil(),
+                        UnaryOp::Round => t.round_ties_even(),
+                        UnaryOp::Not => f32::from(u8::from(t == 0.0)),
+                    })
+                    .collect();
+                self.store(call.output(0), &y)
+            }
+            (Op::Binary(BinaryOp::Pow), Geometry::Broadcast { out_shape, a_strides, b_strides }) => {
+                let widen = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<_>>();
+                let (a, b) = (widen(x(0)?.unwrap()), widen(x(1)?.unwrap()));
+                let pairs = hcal_cpu::binary::broadcast_pairs(&a, a_strides, &b, b_strides, out_shape);
+                let y: Vec<f32> = pairs.iter().map(|&(a, b)| (a as f32).powf(b as f32)).collect();
+                self.store(call.output(0), &y)
+            }
+            (Op::HardSigmoid { alpha, beta }, _) => {
+                let y: Vec<f32> = x(0)?
+                    .unwrap()
+                    .iter()
+                    .map(|&t| {
+                        let v = alpha * t + beta;
+                        if v.is_nan() { v } else { v.clamp(0.0, 1.0) }
                     })
                     .collect();
                 self.store(call.output(0), &y)

@@ -208,7 +208,11 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
         }
         Op::Binary(bop) => {
             let (a, b) = (required(0)?, required(1)?);
-            if bop.is_logical() { boolean("A", a)? } else { float("A", a)? }
+            if bop.is_logical() {
+                boolean("A", a)?
+            } else {
+                float("A", a)?
+            }
             same_dtype("A", a, "B", b)?;
             let out_shape = broadcast_shapes(name, &a.shape, &b.shape)?;
             let (a_strides, b_strides) =
@@ -250,7 +254,10 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             boolean("condition", c)?;
             same_dtype("X", x, "Y", y)?;
             if x.dtype.is_quantized() {
-                return Err(Error::dtype(name, format!("X and Y are {}: a block-quantized dtype is not selected from elementwise", x.dtype)));
+                return Err(Error::dtype(
+                    name,
+                    format!("X and Y are {}: a block-quantized dtype is not selected from elementwise", x.dtype),
+                ));
             }
             let out_shape = broadcast_shapes(name, &c.shape, &x.shape)
                 .and_then(|s| broadcast_shapes(name, &s, &y.shape))

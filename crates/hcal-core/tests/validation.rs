@@ -222,3 +222,52 @@ fn new_reductions_follow_the_reduce_rules() {
         assert_eq!(infer_outputs(&keep, &[Some(&d(&[3, 0], DType::F32))]).unwrap(), vec![d(&[3, 1], DType::F32)]);
     }
 }
+// ---- elementwise ops of exported transformer graphs (ops-elementwise) ----
+
+#[test]
+fn logical_ops_take_bool_and_comparisons_output_bool() {
+    assert_mentions(&err(&Op::Unary(UnaryOp::Not), &[d(&[3], DType::F32)]), &["Not", "f32", "bool"]);
+    assert_mentions(
+        &err(&Op::Binary(BinaryOp::And), &[d(&[3], DType::F16), d(&[3], DType::F16)]),
+        &["And", "f16", "bool"],
+    );
+    assert_mentions(&err(&Op::Unary(UnaryOp::Erf), &[d(&[3], DType::Bool)]), &["Erf", "bool"]);
+    let (a, b) = (d(&[2, 1], DType::F16), d(&[3], DType::F16));
+    let out = infer_outputs(&Op::Binary(BinaryOp::LessOrEqual), &[Some(&a), Some(&b)]).unwrap();
+    assert_eq!(out, [d(&[2, 3], DType::Bool)]);
+    let e = err(&Op::Binary(BinaryOp::Pow), &[d(&[2], DType::I64), d(&[2], DType::I64)]);
+    assert_mentions(&e, &["Pow", "i64"]);
+}
+
+#[test]
+fn clip_bounds_are_scalars_of_x_dtype() {
+    let x = d(&[4, 5], DType::F32);
+    let e = infer_outputs(&Op::Clip, &[Some(&x), Some(&d(&[1], DType::F32))]).unwrap_err().to_string();
+    assert_mentions(&e, &["Clip", "min", "rank 0", "[1]"]);
+    let e = infer_outputs(&Op::Clip, &[Some(&x), None, Some(&d(&[], DType::F16))]).unwrap_err().to_string();
+    assert_mentions(&e, &["Clip", "max", "f16", "f32"]);
+    assert_eq!(infer_outputs(&Op::Clip, &[Some(&x), None, None]).unwrap(), [x]);
+}
+
+#[test]
+fn where_needs_a_bool_condition_and_three_shapes_that_broadcast() {
+    let e = err(&Op::Where, &[d(&[3], DType::F32), d(&[3], DType::F32), d(&[3], DType::F32)]);
+    assert_mentions(&e, &["Where", "condition", "f32", "bool"]);
+    let e = err(&Op::Where, &[d(&[2, 1], DType::Bool), d(&[3], DType::F32), d(&[4], DType::F32)]);
+    assert_mentions(&e, &["Where", "[2, 1]", "[3]", "[4]"]);
+    let e = err(&Op::Where, &[d(&[3], DType::Bool), d(&[3], DType::F32), d(&[3], DType::I64)]);
+    assert_mentions(&e, &["Where", "f32", "i64"]);
+    let out = infer_outputs(
+        &Op::Where,
+        &[Some(&d(&[2, 1, 1], DType::Bool)), Some(&d(&[3, 1], DType::I64)), Some(&d(&[4], DType::I64))],
+    );
+    assert_eq!(out.unwrap(), [d(&[2, 3, 4], DType::I64)]);
+}
+
+#[test]
+fn activation_attributes_must_be_finite() {
+    let e = err(&Op::LeakyRelu { alpha: f32::NAN }, &[d(&[3], DType::F32)]);
+    assert_mentions(&e, &["LeakyRelu", "alpha", "NaN"]);
+    let e = err(&Op::HardSigmoid { alpha: 0.2, beta: f32::INFINITY }, &[d(&[3], DType::F32)]);
+    assert_mentions(&e, &["HardSigmoid", "beta", "inf"]);
+}

@@ -238,7 +238,8 @@ impl Backend for CpuBackend {
                 let cond: Vec<bool> = input_bytes(0)?.iter().map(|&b| b != 0).collect();
                 let (x, y) = (input_bytes(1)?, input_bytes(2)?);
                 let size = call.input(1).expect("validated by hcal-core").dtype().size_bytes();
-                let (xs, ys): (Vec<&[u8]>, Vec<&[u8]>) = (x.chunks_exact(size).collect(), y.chunks_exact(size).collect());
+                let (xs, ys): (Vec<&[u8]>, Vec<&[u8]>) =
+                    (x.chunks_exact(size).collect(), y.chunks_exact(size).collect());
                 let chosen = select::select(&cond, &xs, &ys, strides, out_shape).concat();
                 self.store_bytes(out(0).expect("validated by hcal-core"), chosen)
             }

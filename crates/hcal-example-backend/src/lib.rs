@@ -85,7 +85,10 @@ fn decline(signature: &OpSignature) -> Option<String> {
         return Some(format!("the example backend computes in f32 only, not {}", d.dtype));
     }
     match signature.op() {
-        Op::MatMul | Op::Softmax { .. } | Op::Binary(_) => None,
+        Op::MatMul | Op::Softmax { .. } => None,
+        Op::Binary(BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Max | BinaryOp::Min) => {
+            None
+        }
         Op::Unary(UnaryOp::Relu | UnaryOp::Sigmoid | UnaryOp::Tanh | UnaryOp::Exp | UnaryOp::Neg) => None,
         op => Some(format!("{op} is not implemented in the example backend")),
     }
@@ -234,5 +237,6 @@ fn binary(op: BinaryOp, a: f32, b: f32) -> f32 {
         BinaryOp::Max | BinaryOp::Min if a.is_nan() || b.is_nan() => f32::NAN,
         BinaryOp::Max => a.max(b),
         BinaryOp::Min => a.min(b),
+        other => unreachable!("declined: {other:?}"),
     }
 }

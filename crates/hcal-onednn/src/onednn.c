@@ -623,14 +623,18 @@ static hcal_status op_unary(hcal_device *d, dnnl_alg_kind_t alg, float alpha, fl
 }
 
 static const char *binary_name(uint32_t op) {
-    static const char *names[] = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
-    return op < 6 ? names[op] : "Binary";
+    static const char *names[] = {"Add",  "Sub",     "Mul",         "Div",            "Max", "Min", "Pow",
+                                  "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or"};
+    return op < 14 ? names[op] : "Binary";
 }
 
 static hcal_status op_binary(hcal_device *d, uint32_t op, const hcal_tensor_desc *in, void *const *x, void *y) {
     const char *what = binary_name(op);
     static const dnnl_alg_kind_t algs[] = {dnnl_binary_add, dnnl_binary_sub, dnnl_binary_mul,
                                            dnnl_binary_div, dnnl_binary_max, dnnl_binary_min};
+    /* ABI 1.2's Pow, comparisons (bool output) and And/Or are not mapped to oneDNN primitives here. */
+    if (op >= 6 && op < 14)
+        return fail(d, HCAL_STATUS_UNSUPPORTED, "%s: not implemented by the oneDNN plugin (an ABI 1.2 op)", what);
     if (op >= 6) return fail(d, HCAL_STATUS_UNSUPPORTED, "Binary: unknown binary op %u", op);
     hcal_dtype t = in[0].dtype;
     hcal_status st = need_float(d, what, t);
@@ -881,12 +885,26 @@ static hcal_status dispatch(hcal_device *d, const hcal_op *op, const hcal_tensor
         case HCAL_UNARY_NEG: return op_unary(d, dnnl_eltwise_linear, -1.0f, -0.0f, "Neg", in, x, y);
         case HCAL_UNARY_SQRT: return op_unary(d, dnnl_eltwise_sqrt, 0.0f, 0.0f, "Sqrt", in, x, y);
         case HCAL_UNARY_RECIPROCAL: return op_unary(d, dnnl_eltwise_pow, 1.0f, -1.0f, "Reciprocal", in, x, y);
+        /* ABI 1.2 (ops-elementwise): not mapped to oneDNN primitives here. */
+        case HCAL_UNARY_ABS: return fail(d, HCAL_STATUS_UNSUPPORTED, "Abs: not implemented by the oneDNN plugin");
+        case HCAL_UNARY_ERF: return fail(d, HCAL_STATUS_UNSUPPORTED, "Erf: not implemented by the oneDNN plugin");
+        case HCAL_UNARY_FLOOR: return fail(d, HCAL_STATUS_UNSUPPORTED, "Floor: not implemented by the oneDNN plugin");
+        case HCAL_UNARY_CEIL: return fail(d, HCAL_STATUS_UNSUPPORTED, "Ceil: not implemented by the oneDNN plugin");
+        case HCAL_UNARY_ROUND: return fail(d, HCAL_STATUS_UNSUPPORTED, "Round: not implemented by the oneDNN plugin");
+        case HCAL_UNARY_NOT: return fail(d, HCAL_STATUS_UNSUPPORTED, "Not: not implemented by the oneDNN plugin");
         default: return fail(d, HCAL_STATUS_UNSUPPORTED, "Unary: unknown unary op %u", op->attrs.unary.op);
         }
     case HCAL_OP_BINARY: return op_binary(d, op->attrs.binary.op, in, x, y);
     case HCAL_OP_REDUCE: return op_reduce(d, &op->attrs.reduce, in, x, y);
     case HCAL_OP_TRANSPOSE: return op_transpose(d, &op->attrs.transpose, in, x, y);
     case HCAL_OP_CAST: return op_cast(d, op->attrs.cast.to, in, x, y);
+    /* ABI 1.2 (ops-elementwise): not mapped to oneDNN primitives here. */
+    case HCAL_OP_LEAKY_RELU:
+        return fail(d, HCAL_STATUS_UNSUPPORTED, "LeakyRelu: not implemented by the oneDNN plugin");
+    case HCAL_OP_HARD_SIGMOID:
+        return fail(d, HCAL_STATUS_UNSUPPORTED, "HardSigmoid: not implemented by the oneDNN plugin");
+    case HCAL_OP_CLIP: return fail(d, HCAL_STATUS_UNSUPPORTED, "Clip: not implemented by the oneDNN plugin");
+    case HCAL_OP_WHERE: return fail(d, HCAL_STATUS_UNSUPPORTED, "Where: not implemented by the oneDNN plugin");
     default: return fail(d, HCAL_STATUS_UNSUPPORTED, "op kind %u is unknown to the oneDNN plugin", op->kind);
     }
 }

@@ -20,10 +20,10 @@ use crate::tensor::{OnnxTensor, hcal_dtype};
 // along one axis: ArgMax, ArgMin, CumSum
 mod along_axis;
 
-/// ONNX op types this crate maps, in the order of [`Op::all_names`] (hcal's
+/// ONNX op types this crate maps, in blocks as the standard grew (hcal's
 /// `Silu` has no ONNX operator of that name in opset 23, so it is absent;
 /// `Squeeze`, `Unsqueeze` and `Flatten` map to hcal's `Reshape`).
-pub const MAPPED_OPS: [&str; 46] = [
+pub const MAPPED_OPS: [&str; 64] = [
     "MatMul",
     "Gemm",
     "Softmax",
@@ -73,6 +73,25 @@ pub const MAPPED_OPS: [&str; 46] = [
     "Gather",
     "GatherElements",
     "TensorScatter",
+    // elementwise ops of exported transformer graphs
+    "Abs",
+    "Erf",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Not",
+    "Pow",
+    "Equal",
+    "Less",
+    "Greater",
+    "LessOrEqual",
+    "GreaterOrEqual",
+    "And",
+    "Or",
+    "LeakyRelu",
+    "HardSigmoid",
+    "Clip",
+    "Where",
 ];
 
 /// A node expressed as an hcal op call.
@@ -275,13 +294,15 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             };
             (Op::Gelu { approximate }, vec![Some(0)])
         }
-        "Relu" | "Sigmoid" | "Exp" | "Tanh" | "Neg" | "Sqrt" | "Reciprocal" => {
+        "Relu" | "Sigmoid" | "Exp" | "Tanh" | "Neg" | "Sqrt" | "Reciprocal" | "Abs" | "Erf" | "Floor" | "Ceil"
+        | "Round" | "Not" => {
             a.allow(&[])?;
             arity(1, 1)?;
             let unary = UnaryOp::ALL.into_iter().find(|u| u.name() == op_type).expect("listed unary op");
             (Op::Unary(unary), vec![Some(0)])
         }
-        "Add" | "Sub" | "Mul" | "Div" | "Max" | "Min" => {
+        "Add" | "Sub" | "Mul" | "Div" | "Max" | "Min" | "Pow" | "Equal" | "Less" | "Greater" | "LessOrEqual"
+        | "GreaterOrEqual" | "And" | "Or" => {
             a.allow(&[])?;
             if matches!(op_type, "Max" | "Min") && n_in != 2 {
                 return Err(format!(
@@ -375,6 +396,33 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
         }
         // along one axis
         "ArgMax" | "ArgMin" | "CumSum" => along_axis::map(op_type, opset, &a, node, inputs)?,
+        // ---- elementwise ops of exported transformer graphs (ops-elementwise) ----
+        "LeakyRelu" => {
+            a.allow(&["alpha"])?;
+            arity(1, 1)?;
+            (Op::LeakyRelu { alpha: a.float("alpha")?.unwrap_or(0.01) }, vec![Some(0)])
+        }
+        "HardSigmoid" => {
+            a.allow(&["alpha", "beta"])?;
+            arity(1, 1)?;
+            let (alpha, beta) = (a.float("alpha")?.unwrap_or(0.2), a.float("beta")?.unwrap_or(0.5));
+            (Op::HardSigmoid { alpha, beta }, vec![Some(0)])
+        }
+        "Clip" => {
+            if opset < 11 {
+                return Err(format!(
+                    "Clip-{opset} takes min and max as attributes; hcal's Clip (opset 13) takes them as inputs"
+                ));
+            }
+            a.allow(&[])?;
+            arity(1, 3)?;
+            (Op::Clip, vec![Some(0), slot(1), slot(2)])
+        }
+        "Where" => {
+            a.allow(&[])?;
+            arity(3, 3)?;
+            (Op::Where, vec![Some(0), Some(1), Some(2)])
+        }
         _ => unreachable!("MAPPED_OPS is matched above"),
     };
     let handled = if matches!(op, Op::LayerNormalization { .. }) { 3 } else { op.output_arity() };
@@ -648,6 +696,24 @@ mod tests {
         // Split-13 without sizes needs equal parts: 7 is not a multiple of 3.
         let n13 = node("Split", &["x"], &["a", "b", "c"], vec![]);
         assert!(map_node(&n13, 13, &[Some(&x)]).unwrap_err().contains("not a multiple"));
+    }
+
+    #[test]
+    fn clip_bounds_are_optional_inputs_and_old_clip_is_unsupported() {
+        let n = node("Clip", &["x", "", "hi"], &["y"], vec![]);
+        let m = map_node(&n, 13, &[]).unwrap();
+        assert_eq!((m.op, m.inputs), (Op::Clip, vec![Some(0), None, Some(2)]));
+        assert!(map_node(&node("Clip", &["x"], &["y"], vec![]), 6, &[]).unwrap_err().contains("attributes"));
+    }
+
+    #[test]
+    fn activation_defaults_follow_onnx() {
+        let m = map_node(&node("HardSigmoid", &["x"], &["y"], vec![]), 6, &[None]).unwrap();
+        assert_eq!(m.op, Op::HardSigmoid { alpha: 0.2, beta: 0.5 });
+        let m = map_node(&node("LeakyRelu", &["x"], &["y"], vec![]), 16, &[None]).unwrap();
+        assert_eq!(m.op, Op::LeakyRelu { alpha: 0.01 });
+        let m = map_node(&node("LessOrEqual", &["a", "b"], &["c"], vec![]), 16, &[]).unwrap();
+        assert_eq!(m.op, Op::Binary(hcal_core::BinaryOp::LessOrEqual));
     }
 
     #[test]

@@ -50,6 +50,9 @@
  * does not ask a plugin built for an older minor about what came later: it
  * declines those signatures itself and passes such a plugin Attention's
  * first 6 input slots only.
+ * the elementwise ops of exported transformer graphs (unary codes 8-13, binary
+ * codes 6-13, op kinds 18-21). hcal does not ask a plugin built against an
+ * older minor about codes it cannot know: it declines them itself.
  *
  * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
  * a test compiles this header with the system C compiler and checks that
@@ -148,6 +151,11 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_OP_GATHER 14
 #define HCAL_OP_GATHER_ELEMENTS 15
 #define HCAL_OP_TENSOR_SCATTER 16
+/* ABI 1.2, elementwise with attributes, clipping and selection (ops-elementwise) */
+#define HCAL_OP_LEAKY_RELU 18   /* Inputs (X); attrs.leaky_relu */
+#define HCAL_OP_HARD_SIGMOID 19 /* Inputs (X); attrs.hard_sigmoid */
+#define HCAL_OP_CLIP 20         /* Y = min(max(X, min), max); inputs (X, min?, max?), rank-0 bounds */
+#define HCAL_OP_WHERE 21        /* Y = condition ? X : Y, numpy broadcasting; inputs (condition bool, X, Y) */
 
 /* hcal_op_unary.op */
 #define HCAL_UNARY_RELU 0
@@ -158,6 +166,13 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_UNARY_NEG 5
 #define HCAL_UNARY_SQRT 6
 #define HCAL_UNARY_RECIPROCAL 7
+/* ABI 1.2 (ops-elementwise); Not takes and returns bool */
+#define HCAL_UNARY_ABS 8
+#define HCAL_UNARY_ERF 9
+#define HCAL_UNARY_FLOOR 10
+#define HCAL_UNARY_CEIL 11
+#define HCAL_UNARY_ROUND 12 /* halves to even */
+#define HCAL_UNARY_NOT 13
 
 /* hcal_op_binary.op */
 #define HCAL_BINARY_ADD 0
@@ -166,6 +181,15 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_BINARY_DIV 3
 #define HCAL_BINARY_MAX 4
 #define HCAL_BINARY_MIN 5
+/* ABI 1.2 (ops-elementwise): C's pow; comparisons output bool; And/Or take bool */
+#define HCAL_BINARY_POW 6
+#define HCAL_BINARY_EQUAL 7
+#define HCAL_BINARY_LESS 8
+#define HCAL_BINARY_GREATER 9
+#define HCAL_BINARY_LESS_OR_EQUAL 10
+#define HCAL_BINARY_GREATER_OR_EQUAL 11
+#define HCAL_BINARY_AND 12
+#define HCAL_BINARY_OR 13
 
 /* hcal_op_reduce.op */
 #define HCAL_REDUCE_SUM 0
@@ -345,6 +369,16 @@ typedef struct hcal_op_tensor_scatter {
     uint32_t mode;     /* HCAL_SCATTER_* */
     uint32_t reserved; /* 0 */
 } hcal_op_tensor_scatter;
+/* ABI 1.2: Y = x for x >= 0, else alpha x. */
+typedef struct hcal_op_leaky_relu {
+    float alpha;
+} hcal_op_leaky_relu;
+
+/* ABI 1.2: Y = max(0, min(1, alpha x + beta)). */
+typedef struct hcal_op_hard_sigmoid {
+    float alpha;
+    float beta;
+} hcal_op_hard_sigmoid;
 
 /* An op and its attributes. Pointers inside are owned by the caller and valid
  * for the duration of the call. */
@@ -375,6 +409,8 @@ typedef struct hcal_op {
         hcal_op_trilu trilu;
         hcal_op_gather gather;                 /* HCAL_OP_GATHER, HCAL_OP_GATHER_ELEMENTS (1.2) */
         hcal_op_tensor_scatter tensor_scatter; /* HCAL_OP_TENSOR_SCATTER (1.2) */
+        hcal_op_leaky_relu leaky_relu;     /* HCAL_OP_LEAKY_RELU (1.2) */
+        hcal_op_hard_sigmoid hard_sigmoid; /* HCAL_OP_HARD_SIGMOID (1.2) */
         uint64_t reserved[8]; /* room for later attributes within this major */
     } attrs;
 } hcal_op;

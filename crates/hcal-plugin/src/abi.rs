@@ -133,6 +133,15 @@ pub const HCAL_OP_GATHER: HcalOpKind = 14;
 pub const HCAL_OP_GATHER_ELEMENTS: HcalOpKind = 15;
 /// TensorScatter.
 pub const HCAL_OP_TENSOR_SCATTER: HcalOpKind = 16;
+// ---- ABI 1.2, elementwise with attributes, clipping and selection (ops-elementwise) ----
+/// LeakyRelu (ABI 1.2), attributes in [`HcalOpAttrs::leaky_relu`].
+pub const HCAL_OP_LEAKY_RELU: HcalOpKind = 18;
+/// HardSigmoid (ABI 1.2), attributes in [`HcalOpAttrs::hard_sigmoid`].
+pub const HCAL_OP_HARD_SIGMOID: HcalOpKind = 19;
+/// Clip (ABI 1.2): inputs (X, min?, max?), no attributes.
+pub const HCAL_OP_CLIP: HcalOpKind = 20;
+/// Where (ABI 1.2): inputs (condition, X, Y), no attributes.
+pub const HCAL_OP_WHERE: HcalOpKind = 21;
 
 /// `max(x, 0)`.
 pub const HCAL_UNARY_RELU: u32 = 0;
@@ -150,6 +159,18 @@ pub const HCAL_UNARY_NEG: u32 = 5;
 pub const HCAL_UNARY_SQRT: u32 = 6;
 /// `1 / x`.
 pub const HCAL_UNARY_RECIPROCAL: u32 = 7;
+/// `|x|` (ABI 1.2).
+pub const HCAL_UNARY_ABS: u32 = 8;
+/// `erf x` (ABI 1.2).
+pub const HCAL_UNARY_ERF: u32 = 9;
+/// Floor (ABI 1.2).
+pub const HCAL_UNARY_FLOOR: u32 = 10;
+/// Ceil (ABI 1.2).
+pub const HCAL_UNARY_CEIL: u32 = 11;
+/// Round, halves to even (ABI 1.2).
+pub const HCAL_UNARY_ROUND: u32 = 12;
+/// Logical not (bool) (ABI 1.2).
+pub const HCAL_UNARY_NOT: u32 = 13;
 
 /// `a + b`.
 pub const HCAL_BINARY_ADD: u32 = 0;
@@ -163,6 +184,22 @@ pub const HCAL_BINARY_DIV: u32 = 3;
 pub const HCAL_BINARY_MAX: u32 = 4;
 /// `min(a, b)`.
 pub const HCAL_BINARY_MIN: u32 = 5;
+/// C's `pow` (ABI 1.2).
+pub const HCAL_BINARY_POW: u32 = 6;
+/// `a == b` (bool output) (ABI 1.2).
+pub const HCAL_BINARY_EQUAL: u32 = 7;
+/// `a < b` (bool output) (ABI 1.2).
+pub const HCAL_BINARY_LESS: u32 = 8;
+/// `a > b` (bool output) (ABI 1.2).
+pub const HCAL_BINARY_GREATER: u32 = 9;
+/// `a <= b` (bool output) (ABI 1.2).
+pub const HCAL_BINARY_LESS_OR_EQUAL: u32 = 10;
+/// `a >= b` (bool output) (ABI 1.2).
+pub const HCAL_BINARY_GREATER_OR_EQUAL: u32 = 11;
+/// `a and b` (bool) (ABI 1.2).
+pub const HCAL_BINARY_AND: u32 = 12;
+/// `a or b` (bool) (ABI 1.2).
+pub const HCAL_BINARY_OR: u32 = 13;
 
 /// ReduceSum.
 pub const HCAL_REDUCE_SUM: u32 = 0;
@@ -453,6 +490,23 @@ pub struct HcalOpTrilu {
     /// Diagonal offset.
     pub k: i64,
 }
+/// `hcal_op_leaky_relu` (ABI 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpLeakyRelu {
+    /// Slope for negative inputs.
+    pub alpha: f32,
+}
+
+/// `hcal_op_hard_sigmoid` (ABI 1.2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpHardSigmoid {
+    /// Slope.
+    pub alpha: f32,
+    /// Offset.
+    pub beta: f32,
+}
 
 /// The anonymous `attrs` union of `hcal_op`: which member is live follows
 /// [`HcalOp::kind`]. `reserved` makes room for later attributes.
@@ -503,6 +557,10 @@ pub union HcalOpAttrs {
     pub gather: HcalOpGather,
     /// `HCAL_OP_TENSOR_SCATTER` (ABI 1.2).
     pub tensor_scatter: HcalOpTensorScatter,
+    /// `HCAL_OP_LEAKY_RELU` (ABI 1.2).
+    pub leaky_relu: HcalOpLeakyRelu,
+    /// `HCAL_OP_HARD_SIGMOID` (ABI 1.2).
+    pub hard_sigmoid: HcalOpHardSigmoid,
     /// Room for later attributes within this major version.
     pub reserved: [u64; 8],
 }

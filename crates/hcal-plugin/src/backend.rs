@@ -201,6 +201,12 @@ fn encode_op(op: &Op) -> EncodedOp {
                 U::Neg => HCAL_UNARY_NEG,
                 U::Sqrt => HCAL_UNARY_SQRT,
                 U::Reciprocal => HCAL_UNARY_RECIPROCAL,
+                U::Abs => HCAL_UNARY_ABS,
+                U::Erf => HCAL_UNARY_ERF,
+                U::Floor => HCAL_UNARY_FLOOR,
+                U::Ceil => HCAL_UNARY_CEIL,
+                U::Round => HCAL_UNARY_ROUND,
+                U::Not => HCAL_UNARY_NOT,
             };
             attrs.unary = HcalOpUnary { op };
             HCAL_OP_UNARY
@@ -214,6 +220,14 @@ fn encode_op(op: &Op) -> EncodedOp {
                 B::Div => HCAL_BINARY_DIV,
                 B::Max => HCAL_BINARY_MAX,
                 B::Min => HCAL_BINARY_MIN,
+                B::Pow => HCAL_BINARY_POW,
+                B::Equal => HCAL_BINARY_EQUAL,
+                B::Less => HCAL_BINARY_LESS,
+                B::Greater => HCAL_BINARY_GREATER,
+                B::LessOrEqual => HCAL_BINARY_LESS_OR_EQUAL,
+                B::GreaterOrEqual => HCAL_BINARY_GREATER_OR_EQUAL,
+                B::And => HCAL_BINARY_AND,
+                B::Or => HCAL_BINARY_OR,
             };
             attrs.binary = HcalOpBinary { op };
             HCAL_OP_BINARY
@@ -331,6 +345,17 @@ fn encode_op(op: &Op) -> EncodedOp {
             attrs.tensor_scatter = HcalOpTensorScatter { axis: *axis, mode, reserved: 0 };
             HCAL_OP_TENSOR_SCATTER
         }
+        // ---- ABI 1.2, elementwise with attributes, clipping and selection (ops-elementwise) ----
+        Op::LeakyRelu { alpha } => {
+            attrs.leaky_relu = HcalOpLeakyRelu { alpha: *alpha };
+            HCAL_OP_LEAKY_RELU
+        }
+        Op::HardSigmoid { alpha, beta } => {
+            attrs.hard_sigmoid = HcalOpHardSigmoid { alpha: *alpha, beta: *beta };
+            HCAL_OP_HARD_SIGMOID
+        }
+        Op::Clip => HCAL_OP_CLIP,
+        Op::Where => HCAL_OP_WHERE,
     };
     // The pointers above point into the heap buffers of the Vecs, which do not
     // move when the Vecs move into the EncodedOp.
@@ -361,6 +386,17 @@ fn abi_1_2_op(op: &Op) -> Option<&'static str> {
 fn input_slots(op: &Op, given: usize) -> usize {
     let (min, max) = op.input_arity();
     if max == usize::MAX { given.max(min) } else { max }
+}
+/// Whether `op` is encoded with a code of ABI 1.2 (ops-elementwise): new op
+/// kinds, unary codes from 8 and binary codes from 6.
+fn introduced_in_minor_2(op: &Op) -> bool {
+    use hcal_core::{BinaryOp as B, UnaryOp as U};
+    match op {
+        Op::LeakyRelu { .. } | Op::HardSigmoid { .. } | Op::Clip | Op::Where => true,
+        Op::Unary(u) => matches!(u, U::Abs | U::Erf | U::Floor | U::Ceil | U::Round | U::Not),
+        Op::Binary(b) => !matches!(b, B::Add | B::Sub | B::Mul | B::Div | B::Max | B::Min),
+        _ => false,
+    }
 }
 
 /// Descriptor arrays with the shape storage they point to.
@@ -552,6 +588,14 @@ impl Backend for PluginBackend {
         {
             return Support::Unsupported(format!(
                 "{what} came with plugin ABI 1.2; this plugin was built for 1.{}",
+                self.abi.1
+            ));
+        }
+        // Nor about the elementwise op codes of ABI 1.2.
+        if self.abi.1 < 2 && introduced_in_minor_2(signature.op()) {
+            return Support::Unsupported(format!(
+                "{}: this op came with plugin ABI 1.2; this plugin was built for 1.{}",
+                signature.op(),
                 self.abi.1
             ));
         }

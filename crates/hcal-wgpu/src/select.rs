@@ -81,7 +81,10 @@ pub(crate) fn record_clip(
         (Some(lo), None) => pass(ctx, BinaryOp::Max, x, lo, y),
         (None, Some(hi)) => pass(ctx, BinaryOp::Min, x, hi, y),
         (Some(lo), Some(hi)) => {
-            let raised = Operand { buf: ctx.scratch(x.desc.numel() * 4)?, desc: TensorDesc::new(x.desc.shape.clone(), x.desc.dtype) };
+            let raised = Operand {
+                buf: ctx.scratch(x.desc.numel() * 4)?,
+                desc: TensorDesc::new(x.desc.shape.clone(), x.desc.dtype),
+            };
             pass(ctx, BinaryOp::Max, x, lo, &raised)?;
             pass(ctx, BinaryOp::Min, &raised, hi, y)
         }

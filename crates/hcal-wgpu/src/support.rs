@@ -184,7 +184,13 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             let reads: Vec<split::Reads<'_>> = operands
                 .iter()
                 .zip(strides)
-                .map(|(d, strides)| split::Reads { shape: out_shape, strides, extra: 0, elem_bytes: 4, whole: whole(d) })
+                .map(|(d, strides)| split::Reads {
+                    shape: out_shape,
+                    strides,
+                    extra: 0,
+                    elem_bytes: 4,
+                    whole: whole(d),
+                })
                 .collect();
             split::strided(out.numel(), 4, &reads, max, align).is_none().then(|| {
                 format!("an operand broadcast across a range of outputs exceeds {limit}: it would need a broadcast-aware split")

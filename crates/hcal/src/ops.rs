@@ -354,7 +354,7 @@ pub fn gelu(x: &DeviceTensor, approximate: GeluApproximation) -> Result<DeviceTe
 }
 
 /// `Y = f(X)` elementwise for a [`UnaryOp`] `f` (relu, sigmoid, silu, exp, tanh,
-/// neg, sqrt, reciprocal).
+/// neg, sqrt, reciprocal, abs, erf, floor, ceil, round half to even; not on bool).
 ///
 /// ```
 /// use hcal::UnaryOp;
@@ -371,7 +371,9 @@ pub fn unary(x: &DeviceTensor, op: UnaryOp) -> Result<DeviceTensor> {
 }
 
 /// `C = f(A, B)` elementwise for a [`BinaryOp`] `f`, with numpy broadcasting
-/// (`C.shape = broadcast(A.shape, B.shape)`).
+/// (`C.shape = broadcast(A.shape, B.shape)`): arithmetic, max/min and pow keep
+/// A's dtype, the comparisons (equal, less, greater, less-or-equal,
+/// greater-or-equal) output bool, and and/or take bool.
 ///
 /// ```
 /// use hcal::BinaryOp;
@@ -387,6 +389,77 @@ pub fn unary(x: &DeviceTensor, op: UnaryOp) -> Result<DeviceTensor> {
 /// See the [module documentation](self).
 pub fn binary(a: &DeviceTensor, b: &DeviceTensor, op: BinaryOp) -> Result<DeviceTensor> {
     apply(&Op::Binary(op), &[Some(a), Some(b)])
+}
+
+/// `Y = x` where `x >= 0`, else `alpha x` ([`Op::LeakyRelu`]; ONNX's default alpha is 0.01).
+///
+/// ```
+/// let dev = hcal::Device::open("cpu")?;
+/// let x = dev.tensor_f32(&[3], &[-2., 0., 3.])?;
+/// assert_eq!(hcal::ops::leaky_relu(&x, 0.5)?.to_f32()?, [-1., 0., 3.]);
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self); `alpha` must be finite.
+pub fn leaky_relu(x: &DeviceTensor, alpha: f32) -> Result<DeviceTensor> {
+    apply(&Op::LeakyRelu { alpha }, &[Some(x)])
+}
+
+/// `Y = max(0, min(1, alpha x + beta))` ([`Op::HardSigmoid`]; ONNX's defaults
+/// are alpha 0.2, beta 0.5).
+///
+/// ```
+/// let dev = hcal::Device::open("cpu")?;
+/// let x = dev.tensor_f32(&[3], &[-5., 0., 5.])?;
+/// assert_eq!(hcal::ops::hard_sigmoid(&x, 0.2, 0.5)?.to_f32()?, [0., 0.5, 1.]);
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self); `alpha` and `beta` must be finite.
+pub fn hard_sigmoid(x: &DeviceTensor, alpha: f32, beta: f32) -> Result<DeviceTensor> {
+    apply(&Op::HardSigmoid { alpha, beta }, &[Some(x)])
+}
+
+/// `Y = min(max(x, min), max)` ([`Op::Clip`]); an absent bound does not
+/// bound. The bounds are rank-0 tensors of X's dtype; when `min > max` every
+/// element is `max`, as ONNX specifies.
+///
+/// ```
+/// use hcal::{DType, TensorDesc};
+/// let dev = hcal::Device::open("cpu")?;
+/// let x = dev.tensor_f32(&[4], &[-3., -0.5, 0.5, 3.])?;
+/// let hi = dev.tensor_from_f32(TensorDesc::new([], DType::F32), &[1.])?;
+/// assert_eq!(hcal::ops::clip(&x, None, Some(&hi))?.to_f32()?, [-3., -0.5, 0.5, 1.]);
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self).
+pub fn clip(x: &DeviceTensor, min: Option<&DeviceTensor>, max: Option<&DeviceTensor>) -> Result<DeviceTensor> {
+    apply(&Op::Clip, &[Some(x), min, max])
+}
+
+/// `Y = condition ? x : y` elementwise with numpy broadcasting of all three
+/// (ONNX `Where`, [`Op::Where`]); `condition` is bool, `x` and `y` share a dtype.
+///
+/// ```
+/// use hcal::{DType, TensorDesc};
+/// let dev = hcal::Device::open("cpu")?;
+/// let keep = dev.tensor_from_f32(TensorDesc::new([1, 3], DType::Bool), &[1., 0., 1.])?;
+/// let x = dev.tensor_f32(&[2, 3], &[1., 2., 3., 4., 5., 6.])?;
+/// let masked = dev.tensor_f32(&[], &[f32::NEG_INFINITY])?;
+/// let y = hcal::ops::select(&keep, &x, &masked)?;
+/// assert_eq!(y.to_f32()?, [1., f32::NEG_INFINITY, 3., 4., f32::NEG_INFINITY, 6.]);
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self).
+#[doc(alias = "where")]
+pub fn select(condition: &DeviceTensor, x: &DeviceTensor, y: &DeviceTensor) -> Result<DeviceTensor> {
+    apply(&Op::Where, &[Some(condition), Some(x), Some(y)])
 }
 
 /// Reduce over `axes` (all axes when `None`; negative axes count from the end)

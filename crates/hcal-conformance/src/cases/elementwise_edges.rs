@@ -55,7 +55,8 @@ fn pow_edges(cases: &mut Vec<Case>) {
     // negative bases, non-integer ones (NaN), signed zeros, infinities, NaN
     // ignored by x^0 and 1^y, overflow and underflow.
     let a = vec![-2.0, -2.0, -2.0, -8.0, 0.0, -0.0, -0.0, 0.0, INF, -INF, -INF, NAN, 1.0, -1.0, 0.5, 2.0, 2.0, 3.0];
-    let b = vec![3.0, -2.0, 0.5, 1.0 / 3.0, 2.0, 3.0, -3.0, -1.0, -1.0, 3.0, 0.5, 0.0, NAN, INF, -INF, 200.0, -200.0, NAN];
+    let b =
+        vec![3.0, -2.0, 0.5, 1.0 / 3.0, 2.0, 3.0, -3.0, -1.0, -1.0, 3.0, 0.5, 0.0, NAN, INF, -INF, 200.0, -200.0, NAN];
     cases.push(Case::new(
         "Pow/f32/special-values",
         Op::Binary(BinaryOp::Pow),
@@ -150,7 +151,11 @@ fn clip_edges(cases: &mut Vec<Case>) {
         ("infinite-bounds", Some(-INF), Some(INF)),
     ];
     for (what, lo, hi) in clips {
-        let inputs = vec![x(vec![7, 33], DType::F32), lo.and_then(|v| scalar(v, DType::F32)), hi.and_then(|v| scalar(v, DType::F32))];
+        let inputs = vec![
+            x(vec![7, 33], DType::F32),
+            lo.and_then(|v| scalar(v, DType::F32)),
+            hi.and_then(|v| scalar(v, DType::F32)),
+        ];
         let case = Case::new(format!("Clip/f32/{what}"), Op::Clip, vec![]).with_optional_inputs(inputs);
         cases.push(case);
     }
@@ -161,7 +166,11 @@ fn clip_edges(cases: &mut Vec<Case>) {
     cases.push(Case::new(
         "Clip/f32/special-values",
         Op::Clip,
-        vec![values([specials(), vec![-3.0, 3.0]].concat(), DType::F32), Input::new([], DType::F32, Gen::Values(vec![-1.0])), Input::new([], DType::F32, Gen::Values(vec![1.0]))],
+        vec![
+            values([specials(), vec![-3.0, 3.0]].concat(), DType::F32),
+            Input::new([], DType::F32, Gen::Values(vec![-1.0])),
+            Input::new([], DType::F32, Gen::Values(vec![1.0])),
+        ],
     ));
     let empty = vec![x(vec![0, 4], DType::F32), scalar(0.0, DType::F32), scalar(1.0, DType::F32)];
     cases.push(Case::new("Clip/f32/empty", Op::Clip, vec![]).with_optional_inputs(empty));
@@ -175,7 +184,9 @@ fn clip_edges(cases: &mut Vec<Case>) {
 fn where_edges(cases: &mut Vec<Case>) {
     let cond = |shape: &[usize]| Input::new(shape.to_vec(), DType::Bool, Gen::Bool { p_true: 0.5 });
     let data = |shape: &[usize], dtype| Input::new(shape.to_vec(), dtype, Gen::Uniform { lo: -10.0, hi: 10.0 });
-    let shapes: [(&str, Vec<usize>, Vec<usize>, Vec<usize>); 6] = [
+    /// (what, condition shape, X shape, Y shape).
+    type Shapes = (&'static str, Vec<usize>, Vec<usize>, Vec<usize>);
+    let shapes: [Shapes; 6] = [
         ("same", vec![266, 265], vec![266, 265], vec![266, 265]),
         ("3way", vec![2, 1, 5], vec![3, 1], vec![5]),
         ("scalar-values", vec![4, 9], vec![], vec![]),
@@ -184,7 +195,11 @@ fn where_edges(cases: &mut Vec<Case>) {
         ("empty", vec![0, 3], vec![1, 3], vec![3]),
     ];
     for (what, c, x, y) in &shapes {
-        cases.push(Case::new(format!("Where/f32/{what}"), Op::Where, vec![cond(c), data(x, DType::F32), data(y, DType::F32)]));
+        cases.push(Case::new(
+            format!("Where/f32/{what}"),
+            Op::Where,
+            vec![cond(c), data(x, DType::F32), data(y, DType::F32)],
+        ));
     }
     for dtype in [DType::F16, DType::BF16] {
         cases.push(Case::new(
@@ -196,19 +211,31 @@ fn where_edges(cases: &mut Vec<Case>) {
     cases.push(Case::new(
         "Where/bool/values",
         Op::Where,
-        vec![cond(&[6, 5]), Input::new([5], DType::Bool, Gen::Bool { p_true: 0.5 }), Input::new([6, 1], DType::Bool, Gen::Bool { p_true: 0.5 })],
+        vec![
+            cond(&[6, 5]),
+            Input::new([5], DType::Bool, Gen::Bool { p_true: 0.5 }),
+            Input::new([6, 1], DType::Bool, Gen::Bool { p_true: 0.5 }),
+        ],
     ));
     // Large integers: Where moves i64 elements, never converts them (a device
     // that stages through f32, which holds integers only to 2^24, declines).
     cases.push(Case::new(
         "Where/i64/values",
         Op::Where,
-        vec![cond(&[4]), Input::new([4], DType::I64, Gen::Index { max: 1 << 40 }), Input::new([1], DType::I64, Gen::Values(vec![-7.0]))],
+        vec![
+            cond(&[4]),
+            Input::new([4], DType::I64, Gen::Index { max: 1 << 40 }),
+            Input::new([1], DType::I64, Gen::Values(vec![-7.0])),
+        ],
     ));
     cases.push(Case::new(
         "Where/f32/special-values",
         Op::Where,
-        vec![values(vec![1.0, 1.0, 1.0, 0.0, 0.0], DType::Bool), values(specials(), DType::F32), values(vec![0.0, -0.0, NAN, INF, -INF], DType::F32)],
+        vec![
+            values(vec![1.0, 1.0, 1.0, 0.0, 0.0], DType::Bool),
+            values(specials(), DType::F32),
+            values(vec![0.0, -0.0, NAN, INF, -INF], DType::F32),
+        ],
     ));
 }
 

@@ -132,6 +132,11 @@ pub fn any_op() -> impl Strategy<Value = Op> {
         gelu().prop_map(|approximate| Op::Gelu { approximate }),
         select(UnaryOp::ALL.to_vec()).prop_map(Op::Unary),
         select(BinaryOp::ALL.to_vec()).prop_map(Op::Binary),
+        // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
+        odd_float().prop_map(|alpha| Op::LeakyRelu { alpha }),
+        (odd_float(), odd_float()).prop_map(|(alpha, beta)| Op::HardSigmoid { alpha, beta }),
+        Just(Op::Clip),
+        Just(Op::Where),
         (select(ReduceOp::ALL.to_vec()), prop::option::of(prop::collection::vec(axis(), 0..7)), any::<bool>())
             .prop_map(|(op, axes, keepdims)| Op::Reduce { op, axes, keepdims }),
         prop::option::of(prop::collection::vec(perm_entry(), 0..7)).prop_map(|perm| Op::Transpose { perm }),
@@ -342,14 +347,49 @@ fn rotary() -> impl Strategy<Value = Spec> {
     )
 }
 
+/// The dtype a unary op takes: bool for Not, else `float`.
+fn unary_dtype(op: UnaryOp, float: DType) -> DType {
+    if op.is_logical() { DType::Bool } else { float }
+}
+
+/// The dtype a binary op takes: bool for And and Or, else `float`.
+fn binary_dtype(op: BinaryOp, float: DType) -> DType {
+    if op.is_logical() { DType::Bool } else { float }
+}
+
 fn elementwise() -> impl Strategy<Value = Spec> {
     prop_oneof![
         (float_dtype(), shape(0..=4), gelu())
             .prop_map(|(dt, s, approximate)| Spec::new(Op::Gelu { approximate }, vec![d(s, dt)])),
         (float_dtype(), shape(0..=4), select(UnaryOp::ALL.to_vec()))
-            .prop_map(|(dt, s, u)| Spec::new(Op::Unary(u), vec![d(s, dt)])),
-        (float_dtype(), broadcast_pair(4), select(BinaryOp::ALL.to_vec()))
-            .prop_map(|(dt, (a, b), op)| Spec::new(Op::Binary(op), vec![d(a, dt), d(b, dt)])),
+            .prop_map(|(dt, s, u)| Spec::new(Op::Unary(u), vec![d(s, unary_dtype(u, dt))])),
+        (float_dtype(), broadcast_pair(4), select(BinaryOp::ALL.to_vec())).prop_map(|(dt, (a, b), op)| {
+            let dt = binary_dtype(op, dt);
+            Spec::new(Op::Binary(op), vec![d(a, dt), d(b, dt)])
+        }),
+        elementwise_with_attributes(),
+    ]
+}
+
+/// LeakyRelu, HardSigmoid, Clip (bounds present or not) and Where (three-way broadcasting).
+fn elementwise_with_attributes() -> impl Strategy<Value = Spec> {
+    prop_oneof![
+        (float_dtype(), shape(0..=4), -2f32..2.0)
+            .prop_map(|(dt, s, alpha)| Spec::new(Op::LeakyRelu { alpha }, vec![d(s, dt)])),
+        (float_dtype(), shape(0..=4), -2f32..2.0, -2f32..2.0)
+            .prop_map(|(dt, s, alpha, beta)| Spec::new(Op::HardSigmoid { alpha, beta }, vec![d(s, dt)])),
+        (float_dtype(), shape(0..=4), any::<bool>(), any::<bool>()).prop_map(|(dt, s, lo, hi)| {
+            let bound = |present: bool| if present { d(vec![], dt) } else { None };
+            Spec::new(Op::Clip, vec![d(s, dt), bound(lo), bound(hi)])
+        }),
+        (any_dtype(), broadcast_pair(4), 0u8..3).prop_map(|(dt, (a, b), y)| {
+            let y = match y {
+                0 => a.clone(),
+                1 => b.clone(),
+                _ => vec![],
+            };
+            Spec::new(Op::Where, vec![d(a, DType::Bool), d(b, dt), d(y, dt)])
+        }),
     ]
 }
 
@@ -543,8 +583,10 @@ pub fn medium_spec() -> impl Strategy<Value = Spec> {
                 spec.outputs = vec![true, false, false];
                 spec
             });
-    let binary = (float_dtype(), 1usize..64, 1usize..64, select(BinaryOp::ALL.to_vec()))
-        .prop_map(|(dt, r, c, op)| Spec::new(Op::Binary(op), vec![d(vec![r, c], dt), d(vec![1, c], dt)]));
+    let binary = (float_dtype(), 1usize..64, 1usize..64, select(BinaryOp::ALL.to_vec())).prop_map(|(dt, r, c, op)| {
+        let dt = binary_dtype(op, dt);
+        Spec::new(Op::Binary(op), vec![d(vec![r, c], dt), d(vec![1, c], dt)])
+    });
     prop_oneof![3 => matmul, 1 => gemm, 2 => rows, 2 => attention, 1 => binary]
 }
 
@@ -647,6 +689,9 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::Reshape { shape } => *shape = p.iter().map(|&v| v as i64).chain([-1, -1]).collect(),
             Op::Range { delta, limit, .. } => (*delta, *limit) = (f64::from(*f), f64::from(-*f)),
             Op::Trilu { k, .. } => *k = *a,
+            Op::LeakyRelu { alpha } => *alpha = *f,
+            Op::HardSigmoid { alpha, beta } => (*alpha, *beta) = (*f, -*f),
+            Op::Clip | Op::Where => {}
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
         },
         Mutation::Outputs(o) => spec.outputs = o.clone(),

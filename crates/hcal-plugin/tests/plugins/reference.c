@@ -79,6 +79,11 @@ static const char *op_name(const hcal_op *op) {
     static const char *unary[] = {"Relu", "Sigmoid", "Silu", "Exp", "Tanh", "Neg", "Sqrt", "Reciprocal"};
     static const char *binary[] = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
     static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"};
+    static const char *unary[] = {"Relu", "Sigmoid", "Silu", "Exp",   "Tanh",  "Neg",   "Sqrt",
+                                  "Reciprocal", "Abs", "Erf", "Floor", "Ceil", "Round", "Not"};
+    static const char *binary[] = {"Add",  "Sub",     "Mul",         "Div",            "Max", "Min", "Pow",
+                                   "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or"};
+    static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax"};
     switch (op->kind) {
     case HCAL_OP_MATMUL: return "MatMul";
     case HCAL_OP_GEMM: return "Gemm";
@@ -98,6 +103,15 @@ static const char *op_name(const hcal_op *op) {
     case HCAL_OP_ARG_MIN: return "ArgMin";
     case HCAL_OP_LOG_SOFTMAX: return "LogSoftmax";
     case HCAL_OP_CUM_SUM: return "CumSum";
+    case HCAL_OP_UNARY: return op->attrs.unary.op < 14 ? unary[op->attrs.unary.op] : "an unknown unary op";
+    case HCAL_OP_BINARY: return op->attrs.binary.op < 14 ? binary[op->attrs.binary.op] : "an unknown binary op";
+    case HCAL_OP_REDUCE: return op->attrs.reduce.op < 3 ? reduce[op->attrs.reduce.op] : "an unknown reduction";
+    case HCAL_OP_TRANSPOSE: return "Transpose";
+    case HCAL_OP_CAST: return "Cast";
+    case HCAL_OP_LEAKY_RELU: return "LeakyRelu";
+    case HCAL_OP_HARD_SIGMOID: return "HardSigmoid";
+    case HCAL_OP_CLIP: return "Clip";
+    case HCAL_OP_WHERE: return "Where";
     default: return "an unknown op";
     }
 }
@@ -139,10 +153,16 @@ static hcal_status plugin_supports(hcal_device *dev, const hcal_op *op, const hc
         case HCAL_UNARY_TANH:
         case HCAL_UNARY_EXP:
         case HCAL_UNARY_NEG:
+        case HCAL_UNARY_ABS:
+        case HCAL_UNARY_ERF:
+        case HCAL_UNARY_FLOOR:
+        case HCAL_UNARY_CEIL:
+        case HCAL_UNARY_ROUND:
             return HCAL_OK;
         default:
             return fail(dev, HCAL_STATUS_UNSUPPORTED,
-                        PLUGIN_NAME " does not implement %s (only Relu, Sigmoid, Tanh, Exp, Neg)", name);
+                        PLUGIN_NAME " does not implement %s (only Relu, Sigmoid, Tanh, Exp, Neg, Abs, Erf, Floor, Ceil, Round)",
+                        name);
         }
     case HCAL_OP_SOFTMAX: {
         int64_t rank = inputs[0].rank, axis = op->attrs.softmax.axis;
@@ -241,6 +261,11 @@ static void unary(uint32_t op, const float *X, float *Y, size_t n) {
         case HCAL_UNARY_SIGMOID: Y[i] = (float)(1.0 / (1.0 + exp(-(double)x))); break;
         case HCAL_UNARY_TANH: Y[i] = tanhf(x); break;
         case HCAL_UNARY_EXP: Y[i] = expf(x); break;
+        case HCAL_UNARY_ABS: Y[i] = fabsf(x); break;
+        case HCAL_UNARY_ERF: Y[i] = erff(x); break;
+        case HCAL_UNARY_FLOOR: Y[i] = floorf(x); break;
+        case HCAL_UNARY_CEIL: Y[i] = ceilf(x); break;
+        case HCAL_UNARY_ROUND: Y[i] = nearbyintf(x); break; /* the default rounding mode: halves to even */
         default: Y[i] = -x; break;
         }
     }
