@@ -40,7 +40,9 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 /// `split.rs`); only what no piece fits, or what a family does not split,
 /// is declined here, by [`split_decline`].
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
-    if let Some(d) = sig.inputs().iter().flatten().find(|d| d.dtype.is_quantized()) {
+    // Gather moves whole blocks of a quantized table (no arithmetic on them).
+    let moves_blocks = matches!(sig.op(), Op::Gather { .. });
+    if let Some(d) = sig.inputs().iter().flatten().find(|d| d.dtype.is_quantized()).filter(|_| !moves_blocks) {
         return Some(format!("{} operands ({d}) have no WGSL kernel yet (the quantized GEMV is not written)", d.dtype));
     }
     let outputs = sig.outputs();
