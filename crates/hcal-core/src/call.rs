@@ -3,7 +3,6 @@
 use crate::infer::resolve;
 use crate::{Error, Geometry, Op, Result, Tensor, TensorDesc};
 
-
 /// A validated op together with the descriptors of its inputs: the question a
 /// backend answers in [`Backend::supports`](crate::Backend::supports).
 ///

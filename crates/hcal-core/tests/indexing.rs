@@ -26,7 +26,8 @@ const LINEAR: Op = Op::TensorScatter { axis: -2, mode: ScatterMode::Linear };
 
 #[test]
 fn gather_shapes_and_rules() {
-    let out = infer_outputs(&Op::Gather { axis: 1 }, &[Some(&d(&[2, 5, 3], DType::F16)), Some(&d(&[4, 2], DType::I64))]);
+    let out =
+        infer_outputs(&Op::Gather { axis: 1 }, &[Some(&d(&[2, 5, 3], DType::F16)), Some(&d(&[4, 2], DType::I64))]);
     assert_eq!(out.unwrap(), [d(&[2, 4, 2, 3], DType::F16)]);
     let scalar = infer_outputs(&Op::Gather { axis: 0 }, &[Some(&d(&[5, 3], DType::Bool)), Some(&d(&[], DType::I64))]);
     assert_eq!(scalar.unwrap(), [d(&[3], DType::Bool)]);

@@ -330,7 +330,8 @@ impl Backend for CpuBackend {
                 self.store_bytes(out(0).expect("validated by hcal-core"), rows)
             }
             (Op::GatherElements { .. }, Geometry::GatherElements(g)) => {
-                let (data, ti) = (call.input(0).expect("validated by hcal-core"), call.input(1).expect("validated by hcal-core"));
+                let (data, ti) =
+                    (call.input(0).expect("validated by hcal-core"), call.input(1).expect("validated by hcal-core"));
                 let indices = to_i64(&self.bytes(ti)?);
                 let fill = hcal_core::out_of_range_fill(data.dtype());
                 let elem = data.dtype().size_bytes();

@@ -55,7 +55,13 @@ pub fn gather_elements(
 /// Write `update` into `cache` (updated in place: the present cache) at the
 /// positions [`ScatterGeometry::position`] gives, rows of `inner` elements of
 /// `elem` bytes; `write_indices` per batch entry (zeros when absent).
-pub fn tensor_scatter(g: &ScatterGeometry, elem: usize, cache: &mut [u8], update: &[u8], write_indices: Option<&[i64]>) {
+pub fn tensor_scatter(
+    g: &ScatterGeometry,
+    elem: usize,
+    cache: &mut [u8],
+    update: &[u8],
+    write_indices: Option<&[i64]>,
+) {
     let row = g.inner * elem;
     for p in 0..g.prefix {
         let w = write_indices.map_or(0, |w| w[p / g.per_batch.max(1)]);

@@ -120,9 +120,7 @@ pub(crate) fn record(
             &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf), (9, &nonpad_buf)],
             rows,
         ),
-        Path::Composed => {
-            composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y)
-        }
+        Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y),
         Path::Split => {
             let chunks = split_chunks(g);
             params.split_chunk_keys = t.div_ceil(chunks) as u32;

@@ -65,12 +65,7 @@ pub(crate) fn gather_elements(
         p.strides[d] = stride as u32;
     }
     let words = (p.out_bytes as usize).div_ceil(4);
-    ctx.per_item(
-        kernel("gather", "gather_elements"),
-        &p,
-        &[(1, &data.buf), (2, &indices.buf), (3, &out.buf)],
-        words,
-    )
+    ctx.per_item(kernel("gather", "gather_elements"), &p, &[(1, &data.buf), (2, &indices.buf), (3, &out.buf)], words)
 }
 
 #[cfg(test)]

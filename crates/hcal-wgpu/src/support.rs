@@ -40,8 +40,10 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 /// `split.rs`); only what no piece fits, or what a family does not split,
 /// is declined here, by [`split_decline`].
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
-    // Block-quantized operands: their own kernels and limits.
-    if sig.inputs().iter().flatten().any(|d| d.dtype.is_quantized()) {
+    // Block-quantized operands: their own kernels and limits. Gather moves
+    // whole blocks of a quantized table (no arithmetic on them).
+    let moves_blocks = matches!(sig.op(), Op::Gather { .. });
+    if !moves_blocks && sig.inputs().iter().flatten().any(|d| d.dtype.is_quantized()) {
         return matmul::quant::decline(gpu, sig);
     }
     let outputs = sig.outputs();

@@ -65,12 +65,16 @@ fn scatter_cases() -> Vec<Case> {
             ]),
         );
         cases.push(
-            Case::new(format!("TensorScatter/{dtype}/single-elements"), Op::TensorScatter { axis: -1, mode: Linear }, vec![])
-                .with_optional_inputs(vec![
-                    Some(Input::new([3, 7], dtype, data(dtype))),
-                    Some(Input::new([3, 1], dtype, data(dtype))),
-                    Some(Input::new([3], DType::I64, ints(&[0, 3, 6]))),
-                ]),
+            Case::new(
+                format!("TensorScatter/{dtype}/single-elements"),
+                Op::TensorScatter { axis: -1, mode: Linear },
+                vec![],
+            )
+            .with_optional_inputs(vec![
+                Some(Input::new([3, 7], dtype, data(dtype))),
+                Some(Input::new([3, 1], dtype, data(dtype))),
+                Some(Input::new([3], DType::I64, ints(&[0, 3, 6]))),
+            ]),
         );
     }
     cases

@@ -199,7 +199,10 @@ pub fn gather_elements_geometry(
     let ax = normalize_axis(OP, axis, data.rank())?;
     indices_dtype(OP, indices)?;
     if data.dtype.is_quantized() {
-        return Err(Error::dtype(OP, format!("data is {}: GatherElements moves single elements, not blocks", data.dtype)));
+        return Err(Error::dtype(
+            OP,
+            format!("data is {}: GatherElements moves single elements, not blocks", data.dtype),
+        ));
     }
     let fits = indices.rank() == data.rank()
         && indices.shape.iter().zip(&data.shape).enumerate().all(|(d, (&i, &x))| d == ax || i <= x);
@@ -232,7 +235,10 @@ pub fn scatter_geometry(
 ) -> Result<ScatterGeometry> {
     const OP: &str = "TensorScatter";
     if cache.rank() < 2 {
-        return Err(Error::shape(OP, format!("past_cache {cache} must have rank >= 2 (a batch dim and a sequence dim)")));
+        return Err(Error::shape(
+            OP,
+            format!("past_cache {cache} must have rank >= 2 (a batch dim and a sequence dim)"),
+        ));
     }
     let ax = normalize_axis(OP, axis, cache.rank())?;
     if ax == 0 {
