@@ -45,9 +45,9 @@ fn installed_corpus() -> Result<PathBuf, UsageError> {
     if let Some(dir) = package.shipped_node_dir() {
         return Ok(dir);
     }
-    let fresh = package.cache_dir().is_some_and(|d| {
-        hcal_onnx::source::manifest(&d).is_none_or(|m| m.onnx_version != package.version)
-    });
+    let fresh = package
+        .cache_dir()
+        .is_some_and(|d| hcal_onnx::source::manifest(&d).is_none_or(|m| m.onnx_version != package.version));
     if fresh {
         eprintln!(
             "onnx {} generates its node cases: exporting them once to {} (about a minute)",

@@ -300,10 +300,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}code{{font-size:12px}}
         ("driver", cert.driver.clone()),
         ("hcal version", cert.hcal_version.clone()),
         ("issued (unix s)", cert.issued_unix_s.to_string()),
-        (
-            "corpus",
-            format!("{}, {}", corpus_text(&cert.corpus), cert.corpus.dir),
-        ),
+        ("corpus", format!("{}, {}", corpus_text(&cert.corpus), cert.corpus.dir)),
         (
             "summary",
             format!(

@@ -1,10 +1,12 @@
 //! # hcal-onnx: the official ONNX node tests against any hcal backend
 //!
-//! The `onnx` Python package (`pip install onnx==1.18.0`) ships the operator
-//! conformance corpus under `onnx/backend/test/data/node/`: about 1450 case
-//! folders, each a single-node (or, for `_expanded` cases, a function-body)
-//! `model.onnx` with `test_data_set_N/input_K.pb` and `output_K.pb` tensors
-//! computed by ONNX's reference implementation. This crate
+//! ONNX's operator conformance corpus is a set of case folders, each a
+//! single-node (or, for `_expanded` cases, a function-body) `model.onnx` with
+//! `test_data_set_N/input_K.pb` and `output_K.pb` tensors computed by ONNX's
+//! reference implementation. The `onnx` Python package up to 1.18 ships them
+//! under `onnx/backend/test/data/node/` (1450 cases); later releases generate
+//! them in memory (1884 in onnx 1.23.2), and [`source`] exports those once into
+//! a cache folder of the same layout. This crate
 //!
 //! - parses the protobufs with prost and message structs written by hand for
 //!   the subset of `onnx.proto` it reads ([`proto`]; no `protoc` at build time),
@@ -22,14 +24,17 @@
 //! Verdicts: `pass`; `fail` (with the error ratio and where); `unsupported`
 //! (an op, attribute, dtype or output the hcal standard does not define, or a
 //! signature the backend declines, each with the reason); `expected_failure`
-//! (listed in `data/expected_failures.json` with its reason). A malformed file
+//! (listed in `data/expected_failures-onnx-<version>.json` with its reason);
+//! `imprecise_expected` (ONNX's f16 or bf16 expected output within the bound
+//! of the arithmetic it was computed in but not hcal's, the backend agreeing
+//! with the f64 reference: [`imprecise`]). A malformed file
 //! fails its case with an error naming the file; a run never panics on input.
 //!
 //! ```no_run
 //! use hcal_onnx::{Options, run};
 //! let backend = hcal_cpu::CpuBackend::new();
-//! let dir = hcal_onnx::node_test_dir().expect("pip install onnx==1.18.0");
-//! let report = run(&backend, &dir, &Options::default(), &mut |_, _, _| {})?;
+//! let (_package, dir) = hcal_onnx::source::node_cases(&mut |_, _, _| {}).expect("pip install onnx");
+//! let report = run(&backend, &dir, &Options::for_corpus(&dir, Vec::new()), &mut |_, _, _| {})?;
 //! print!("{}", report.table());
 //! # Ok::<(), hcal_onnx::Error>(())
 //! ```

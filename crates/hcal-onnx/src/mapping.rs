@@ -444,10 +444,15 @@ const INERT_ATTRIBUTES: [(&str, &str, i64, Option<i64>); 3] = [
 
 /// `attributes` less those [`INERT_ATTRIBUTES`] lists at a value that changes
 /// nothing, so a model of a newer opset maps as its opset-23 equivalent.
-fn without_inert_attributes(op: &str, opset: i64, attributes: &[AttributeProto]) -> Result<Vec<AttributeProto>, String> {
+fn without_inert_attributes(
+    op: &str,
+    opset: i64,
+    attributes: &[AttributeProto],
+) -> Result<Vec<AttributeProto>, String> {
     let mut kept = Vec::with_capacity(attributes.len());
     for attr in attributes {
-        let inert = INERT_ATTRIBUTES.iter().find(|(o, name, since, _)| *o == op && *name == attr.name && opset >= *since);
+        let inert =
+            INERT_ATTRIBUTES.iter().find(|(o, name, since, _)| *o == op && *name == attr.name && opset >= *since);
         match inert {
             Some((_, _, _, None)) => {}
             Some((_, _, _, Some(value))) if attr.r#type == attribute_type::INT && attr.i == *value => {}
@@ -740,8 +745,7 @@ mod tests {
             ..Default::default()
         };
         let plain = map_node(&node(vec![int("is_causal", 1)]), 23, &[]).unwrap();
-        let windowless =
-            node(vec![int("is_causal", 1), int("left_window_size", -1), int("right_window_size", -1)]);
+        let windowless = node(vec![int("is_causal", 1), int("left_window_size", -1), int("right_window_size", -1)]);
         assert_eq!(map_node(&windowless, 25, &[]).unwrap(), plain);
         let window = node(vec![int("left_window_size", 2)]);
         let err = map_node(&window, 25, &[]).unwrap_err();

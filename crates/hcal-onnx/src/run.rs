@@ -357,11 +357,7 @@ fn judge_set(
 /// ([`crate::imprecise`]): the record's detail, with both deviations. `None`
 /// whenever the backend itself disagrees with hcal's f64 reference (judged
 /// here without ONNX's data), so the verdict never hides a backend failure.
-fn imprecise_expected_data(
-    backend: &dyn Backend,
-    case: &Case,
-    expected_values: &[Option<Vec<f64>>],
-) -> Option<String> {
+fn imprecise_expected_data(backend: &dyn Backend, case: &Case, expected_values: &[Option<Vec<f64>>]) -> Option<String> {
     let oracle = crate::imprecise::within_oracle_arithmetic(case, expected_values)?;
     let alone = judge_values(backend, case, &vec![None; expected_values.len()], &[]);
     if alone.result.verdict != Verdict::Pass {

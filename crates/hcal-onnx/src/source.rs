@@ -131,10 +131,10 @@ impl OnnxPackage {
         let mut lines = stdout.lines().map(str::trim);
         let no_onnx = |detail: String| SourceError::NoOnnx { python: shown.clone(), detail };
         if !out.status.success() {
-            let why = lines.next().filter(|l| !l.is_empty()).map_or_else(
-                || last_lines(&String::from_utf8_lossy(&out.stderr), 1),
-                std::string::ToString::to_string,
-            );
+            let why = lines
+                .next()
+                .filter(|l| !l.is_empty())
+                .map_or_else(|| last_lines(&String::from_utf8_lossy(&out.stderr), 1), std::string::ToString::to_string);
             return Err(no_onnx(why));
         }
         let (Some(version), Some(opset), Some(dir)) = (lines.next(), lines.next(), lines.next()) else {
@@ -200,7 +200,8 @@ pub fn export(package: &OnnxPackage, progress: &mut ExportProgress<'_>) -> Resul
         return Ok(target);
     }
     let python = package.python.to_string_lossy().into_owned();
-    let failed = |detail: String| SourceError::Export { python: python.clone(), version: package.version.clone(), detail };
+    let failed =
+        |detail: String| SourceError::Export { python: python.clone(), version: package.version.clone(), detail };
     let root = target.parent().expect("cache_dir has a parent");
     std::fs::create_dir_all(root).map_err(|e| failed(format!("cannot create {}: {e}", root.display())))?;
     // Unique per process and call: two exports at once (two test threads, two

@@ -73,7 +73,7 @@ fn corpora() -> &'static [PathBuf] {
                 let why = format!(
                     "{} is from onnx {}; expected-failure lists exist for onnx {:?}",
                     dir.display(),
-                    version.unwrap_or_default(),
+                    version.clone().unwrap_or_default(),
                     hcal_onnx::expected::LISTS.map(|(v, _)| v)
                 );
                 assert!(!env_flag("HCAL_REQUIRE_ONNX"), "{why}");

@@ -76,9 +76,13 @@ fn heads_to_sequence(x: &[f64], shape: &[usize]) -> Vec<f64> {
 fn listed_attention_deviations_are_exactly_onnx_1_18_reference_defects() {
     // onnx 1.18's folder: the installed one, or one of HCAL_ONNX_EXTRA_NODE_DIRS (as CI gives it).
     let extra = std::env::var("HCAL_ONNX_EXTRA_NODE_DIRS").unwrap_or_default();
-    let candidates = hcal_onnx::node_test_dir().into_iter().chain(extra.split(':').filter(|d| !d.is_empty()).map(Into::into));
-    let Some(node_dir) = candidates.into_iter().find(|d| hcal_onnx::onnx_version(d).as_deref() == Some("1.18.0")) else {
-        eprintln!("skipped: no onnx 1.18.0 node tests (pip install onnx==1.18.0, or name its data/node folder in HCAL_ONNX_EXTRA_NODE_DIRS)");
+    let candidates =
+        hcal_onnx::node_test_dir().into_iter().chain(extra.split(':').filter(|d| !d.is_empty()).map(Into::into));
+    let Some(node_dir) = candidates.into_iter().find(|d| hcal_onnx::onnx_version(d).as_deref() == Some("1.18.0"))
+    else {
+        eprintln!(
+            "skipped: no onnx 1.18.0 node tests (pip install onnx==1.18.0, or name its data/node folder in HCAL_ONNX_EXTRA_NODE_DIRS)"
+        );
         return;
     };
     let listed: Vec<String> = hcal_onnx::expected::for_version(Some("1.18.0"))
