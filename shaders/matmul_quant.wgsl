@@ -32,7 +32,10 @@
 // every invocation of a workgroup (uniform: SIMD CPU drivers load them once, not per
 // lane). Each row keeps a vec4 of partial sums (f32 fma, element p in lane p % 4, K
 // order within a lane), added as (x + y) + (z + w) at the end: deterministic.
-// RR = 1 is the GEMV of decode. A must start and have its rows on multiples of 4
+// RR = 1 is the GEMV of decode. Where subgroups are exactly 8 wide (the `// SG` lines;
+// `// NOSG` lines otherwise) the 8 lanes of a subgroup load one vec4 each of a row's
+// 32 values of A for the block and share them with `subgroupBroadcast` (a constant
+// lane: cheap), since storage loads on SIMD CPU drivers cost a loop over the lanes. A must start and have its rows on multiples of 4
 // elements. Workgroups of 64; dispatch (ceil(N / 64), ceil(M / RR), 1).
 //
 // Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
@@ -195,7 +198,8 @@ fn finish(v: f32, row: u32, col: u32) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) { // SG
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) { // NOSG
     let m_dim = params.m;
     let n_dim = params.n;
     let col = gid.x;
@@ -212,14 +216,23 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     for (var blk = 0u; blk < blocks; blk++) {
         let x = dequant_$Q(byte);
         let p = blk * 8u;
-        acc$r = fma(x.v0, a[arow$r + p], acc$r);
-        acc$r = fma(x.v1, a[arow$r + p + 1u], acc$r);
-        acc$r = fma(x.v2, a[arow$r + p + 2u], acc$r);
-        acc$r = fma(x.v3, a[arow$r + p + 3u], acc$r);
-        acc$r = fma(x.v4, a[arow$r + p + 4u], acc$r);
-        acc$r = fma(x.v5, a[arow$r + p + 5u], acc$r);
-        acc$r = fma(x.v6, a[arow$r + p + 6u], acc$r);
-        acc$r = fma(x.v7, a[arow$r + p + 7u], acc$r);
+        acc$r = fma(x.v0, a[arow$r + p], acc$r); // NOSG
+        acc$r = fma(x.v1, a[arow$r + p + 1u], acc$r); // NOSG
+        acc$r = fma(x.v2, a[arow$r + p + 2u], acc$r); // NOSG
+        acc$r = fma(x.v3, a[arow$r + p + 3u], acc$r); // NOSG
+        acc$r = fma(x.v4, a[arow$r + p + 4u], acc$r); // NOSG
+        acc$r = fma(x.v5, a[arow$r + p + 5u], acc$r); // NOSG
+        acc$r = fma(x.v6, a[arow$r + p + 6u], acc$r); // NOSG
+        acc$r = fma(x.v7, a[arow$r + p + 7u], acc$r); // NOSG
+        let al$r = a[arow$r + p + lane]; // SG
+        acc$r = fma(x.v0, subgroupBroadcast(al$r, 0u), acc$r); // SG
+        acc$r = fma(x.v1, subgroupBroadcast(al$r, 1u), acc$r); // SG
+        acc$r = fma(x.v2, subgroupBroadcast(al$r, 2u), acc$r); // SG
+        acc$r = fma(x.v3, subgroupBroadcast(al$r, 3u), acc$r); // SG
+        acc$r = fma(x.v4, subgroupBroadcast(al$r, 4u), acc$r); // SG
+        acc$r = fma(x.v5, subgroupBroadcast(al$r, 5u), acc$r); // SG
+        acc$r = fma(x.v6, subgroupBroadcast(al$r, 6u), acc$r); // SG
+        acc$r = fma(x.v7, subgroupBroadcast(al$r, 7u), acc$r); // SG
         byte += BLOCK_BYTES;
     }
     if col >= n_dim { return; }

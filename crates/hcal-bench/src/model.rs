@@ -60,7 +60,9 @@ pub fn attention_pairs(q_len: usize, kv_len: usize, causal: bool) -> u64 {
 /// written once (the minimum any kernel moves), at the storage dtype's size:
 ///
 /// - matmul: `(M K + K N + M N) * size`;
-/// - attention: `(2 B H Sq D + 2 B Hkv Skv D) * size` (Q and Y; K and V).
+/// - attention: `(2 B H Sq D + 2 B Hkv Skv D) * size` (Q and Y; K and V);
+/// - matmul with quantized weights: `N K / 32` blocks of B as stored, plus
+///   `(M K + M N) * 4` for the f32 A and Y.
 ///
 /// ```
 /// use hcal_bench::{bytes, OpKind, Shape, Workload};
@@ -69,11 +71,18 @@ pub fn attention_pairs(q_len: usize, kv_len: usize, causal: bool) -> u64 {
 /// let mut att = Workload::new(Shape::parse(OpKind::Attention, "1x8x16x4")?, hcal::DType::F32);
 /// att.kv_heads = Some(2);
 /// assert_eq!(bytes(&att), (2 * 8 * 16 * 4 + 2 * 2 * 16 * 4) * 4);
+/// let q = Workload::new(Shape::parse(OpKind::Matmul, "1x576x1536")?, hcal::DType::Q4_1);
+/// assert_eq!(bytes(&q), 576 * 1536 / 32 * 20 + (1536 + 576) * 4);
 /// # Ok::<(), hcal_bench::SpecError>(())
 /// ```
 pub fn bytes(w: &Workload) -> u64 {
     let size = w.dtype.size_bytes() as u64;
     let product = |factors: &[usize]| factors.iter().fold(1u64, |p, &f| p.saturating_mul(f as u64));
+    if let (true, Shape::Matmul { m, n, k }) = (w.dtype.is_quantized(), w.shape) {
+        // Packed weights as stored, f32 A and Y.
+        let blocks = product(&[n, k]) / w.dtype.block_len() as u64;
+        return blocks.saturating_mul(size).saturating_add(product(&[m, k]).saturating_add(product(&[m, n])) * 4);
+    }
     let elements = match w.shape {
         Shape::Matmul { m, n, k } => product(&[m, k]).saturating_add(product(&[k, n])).saturating_add(product(&[m, n])),
         Shape::Attention { batch, heads, q_len, kv_len, head_dim } => {

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hcal::{Attention, BinaryOp, Device, DeviceTensor, Gemm, Op, OpSignature, Result, TensorDesc};
+use hcal::{Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, Op, OpSignature, Result, TensorDesc};
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{OpKind, Shape, SpecError, Workload};
@@ -306,7 +306,10 @@ impl Prepared {
     /// # Errors
     /// Allocation errors.
     pub fn new(device: &Device, w: &Workload) -> Result<Prepared> {
+        let weights_t = Op::Gemm(Gemm { trans_b: true, ..Gemm::default() });
         let (op, shapes) = match w.shape {
+            // Quantized weights: B [N, K] with blocks along K, Gemm transB.
+            Shape::Matmul { m, n, k } if w.dtype.is_quantized() => (weights_t, vec![vec![m, k], vec![n, k]]),
             Shape::Matmul { m, n, k } => (Op::MatMul, vec![vec![m, k], vec![k, n]]),
             Shape::Attention { batch, heads, q_len, kv_len, head_dim } => {
                 let kv = w.kv_heads_or_all();
@@ -315,16 +318,18 @@ impl Prepared {
                 (op, vec![vec![batch, heads, q_len, head_dim], kv_shape.clone(), kv_shape])
             }
         };
-        let descs = shapes.iter().map(|s| Some(TensorDesc::new(s.as_slice(), w.dtype))).collect();
+        // A quantized dtype is B's; A (and so Y) stay f32.
+        let dtype_of = |i: usize| if w.dtype.is_quantized() && i == 0 { DType::F32 } else { w.dtype };
+        let descs = shapes.iter().enumerate().map(|(i, s)| Some(TensorDesc::new(s.as_slice(), dtype_of(i)))).collect();
         let signature = OpSignature::new(op.clone(), descs)?;
-        let names: &[&str] = if matches!(op, Op::MatMul) { &["A", "B"] } else { &["Q", "K", "V"] };
+        let names: &[&str] = if matches!(op, Op::MatMul | Op::Gemm(_)) { &["A", "B"] } else { &["Q", "K", "V"] };
         let inputs = shapes
             .iter()
             .zip(names)
             .enumerate()
             .map(|(i, (s, name))| {
                 let what = format!("input {name} of {op}");
-                filled(device, TensorDesc::new(s.as_slice(), w.dtype), i as u64 + 1, &what)
+                filled(device, TensorDesc::new(s.as_slice(), dtype_of(i)), i as u64 + 1, &what)
             })
             .collect::<Result<Vec<_>>>()?;
         let output = device.alloc(&signature.outputs()[0])?;

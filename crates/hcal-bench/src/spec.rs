@@ -150,10 +150,14 @@ impl fmt::Display for Shape {
     }
 }
 
-/// Parse `f32` or `f16` (the dtypes `hcal bench` measures).
+/// Parse `f32`, `f16`, or a block-quantized `q4_0`, `q4_1`, `q8_0` (the
+/// dtypes `hcal bench` measures). A quantized matmul row is the weights case
+/// of a model: B `[N, K]` in that dtype with its blocks along K (as GGUF
+/// stores a linear layer), run as ONNX Gemm with `transB`; A and Y are f32.
 ///
 /// ```
 /// assert_eq!(hcal_bench::parse_dtype("F16")?, hcal::DType::F16);
+/// assert_eq!(hcal_bench::parse_dtype("q4_1")?, hcal::DType::Q4_1);
 /// assert!(hcal_bench::parse_dtype("bf16").is_err());
 /// # Ok::<(), hcal_bench::SpecError>(())
 /// ```
@@ -164,7 +168,10 @@ pub fn parse_dtype(s: &str) -> Result<DType, SpecError> {
     match s.trim().to_ascii_lowercase().as_str() {
         "f32" => Ok(DType::F32),
         "f16" => Ok(DType::F16),
-        _ => Err(SpecError(format!("unknown dtype {s:?} (expected f32 or f16)"))),
+        "q4_0" => Ok(DType::Q4_0),
+        "q4_1" => Ok(DType::Q4_1),
+        "q8_0" => Ok(DType::Q8_0),
+        _ => Err(SpecError(format!("unknown dtype {s:?} (expected f32, f16, q4_0, q4_1 or q8_0)"))),
     }
 }
 
@@ -180,7 +187,8 @@ pub fn parse_dtype(s: &str) -> Result<DType, SpecError> {
 pub struct Workload {
     /// Problem size (and so the op).
     pub shape: Shape,
-    /// Storage dtype of every operand.
+    /// Storage dtype of every operand (a quantized one: of matmul's B only,
+    /// see [`parse_dtype`]).
     pub dtype: DType,
     /// Attention only: causal mask (query `i` sees keys `j <= i`, hcal/ONNX
     /// top-left alignment without past).
@@ -201,12 +209,24 @@ impl Workload {
         self.shape.op()
     }
 
-    /// Check the attention options against the shape.
+    /// Check the attention options against the shape, and a quantized dtype
+    /// (matmul only, K a whole number of blocks).
     ///
     /// # Errors
-    /// [`SpecError`] for `--causal`/`--kv-heads` on matmul, or `kv_heads`
-    /// that does not divide the query heads.
+    /// [`SpecError`] for `--causal`/`--kv-heads` on matmul, `kv_heads`
+    /// that does not divide the query heads, or a quantized dtype elsewhere.
     pub fn validate(&self) -> Result<(), SpecError> {
+        if self.dtype.is_quantized() {
+            return match self.shape {
+                Shape::Matmul { k, .. } if k % hcal::quant::BLOCK == 0 => Ok(()),
+                Shape::Matmul { k, .. } => Err(SpecError(format!(
+                    "{} weights hold blocks of {} along K; K = {k} is not a multiple",
+                    self.dtype,
+                    hcal::quant::BLOCK
+                ))),
+                Shape::Attention { .. } => Err(SpecError(format!("{} applies to matmul (weights) only", self.dtype))),
+            };
+        }
         match self.shape {
             Shape::Matmul { .. } if self.causal || self.kv_heads.is_some() => {
                 Err(SpecError("--causal and --kv-heads apply to attention only".into()))

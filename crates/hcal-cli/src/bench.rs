@@ -321,12 +321,16 @@ fn rows(
     let mut out = Vec::new();
     for &dtype in dtypes {
         for (suite, label, scale, w) in &base {
-            out.push(Row {
-                suite: suite.clone(),
-                label: label.clone(),
-                scale: *scale,
-                workload: Workload { dtype, ..w.clone() },
-            });
+            let workload = Workload { dtype, ..w.clone() };
+            // A quantized dtype applies to matmul weights: suites keep their
+            // rows it fits, a --shape it does not fit is an error.
+            if let Err(e) = workload.validate() {
+                if suite == "cli" {
+                    return Err(e.into());
+                }
+                continue;
+            }
+            out.push(Row { suite: suite.clone(), label: label.clone(), scale: *scale, workload });
         }
     }
     Ok(out)

@@ -83,6 +83,7 @@ pub struct Model {
     cos: DeviceTensor,
     sin: DeviceTensor,
     max_positions: usize,
+    weight_bytes: usize,
 }
 
 /// The key/value cache of one sequence: each layer's `present_key` and
@@ -113,13 +114,16 @@ impl Model {
     /// architecture other than Llama, device errors.
     pub fn load(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
         let config = LlamaConfig::from_gguf(gguf)?;
+        let weight_bytes = std::cell::Cell::new(0);
         let upload = |name: &str, shape: &[usize]| -> Result<DeviceTensor> {
             let info = gguf.tensor(name).ok_or_else(|| LlmError::Model(format!("the model has no tensor {name}")))?;
             if info.shape() != shape {
                 return Err(LlmError::Model(format!("{name} is {:?}, expected {shape:?}", info.shape())));
             }
             let desc = TensorDesc::new(info.shape(), hcal_dtype(info)?);
-            Ok(device.tensor_from_bytes(desc, &gguf.tensor_bytes(info)?)?)
+            let bytes = gguf.tensor_bytes(info)?;
+            weight_bytes.set(weight_bytes.get() + bytes.len());
+            Ok(device.tensor_from_bytes(desc, &bytes)?)
         };
         let (h, d) = (config.embedding_length, config.head_dim());
         let (hq, hkv, f, vocab) =
@@ -148,12 +152,14 @@ impl Model {
         let embed = upload("token_embd.weight", &[vocab, h])?;
         let (cos, sin) = rope_tables(&config, max_positions);
         let half = config.rope_dimension_count / 2;
+        let norm = upload("output_norm.weight", &[h])?;
         Ok(Self {
+            weight_bytes: weight_bytes.get(),
             embed_host: gguf.tensor_bytes(embed_info)?,
             embed_dtype: hcal_dtype(embed_info)?,
             embed,
             layers,
-            norm: upload("output_norm.weight", &[h])?,
+            norm,
             cos: device.tensor_f32(&[max_positions, half], &cos)?,
             sin: device.tensor_f32(&[max_positions, half], &sin)?,
             device: device.clone(),
@@ -165,6 +171,18 @@ impl Model {
     /// The hyperparameters.
     pub fn config(&self) -> &LlamaConfig {
         &self.config
+    }
+
+    /// Bytes of the weights on the device, as stored in the file (packed).
+    pub fn weight_bytes(&self) -> usize {
+        self.weight_bytes
+    }
+
+    /// Bytes of the key/value cache for `tokens` positions (f32 keys and
+    /// values of every layer).
+    pub fn kv_cache_bytes(&self, tokens: usize) -> usize {
+        let c = &self.config;
+        2 * c.block_count * c.head_count_kv * c.head_dim() * tokens * 4
     }
 
     /// The device the model runs on.
@@ -294,6 +312,73 @@ pub fn argmax(values: &[f32]) -> u32 {
     best as u32
 }
 
+/// What a [`run`] did: the tokens it fed or chose after the prompt, the
+/// model's own greedy choice at each step, and the seconds it spent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Generation {
+    /// Tokens after the prompt: the forced continuation, or the greedy reply.
+    pub tokens: Vec<u32>,
+    /// The model's argmax after the prompt and after each token of `tokens`
+    /// but the last: `argmax[i]` is its prediction for `tokens[i]`.
+    pub argmax: Vec<u32>,
+    /// Seconds of the prompt's forward pass, logits read back included.
+    pub prefill_s: f64,
+    /// Seconds of the later steps, each with its logits read back.
+    pub decode_s: f64,
+}
+
+/// What to run after the prompt: up to `max_new` greedy tokens, stopping
+/// after `stop`; or, with `forced`, exactly that continuation (teacher
+/// forcing), recording the model's own choices.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Steps<'a> {
+    /// Most tokens to generate (ignored with `forced`).
+    pub max_new: usize,
+    /// The end-of-turn token, after which generation stops.
+    pub stop: Option<u32>,
+    /// A continuation to feed instead of the model's choices.
+    pub forced: Option<&'a [u32]>,
+}
+
+/// Prefill `prompt`, then the steps `steps` asks for, calling `on_token`
+/// with each token after the prompt as it is fed or chosen, and `on_logits`
+/// with each step's logits (`[S, vocab]` for the prompt, `[1, vocab]` after).
+///
+/// # Errors
+/// As [`Model::forward`].
+pub fn run(
+    model: &Model,
+    prompt: &[u32],
+    steps: Steps<'_>,
+    mut on_token: impl FnMut(u32),
+    mut on_logits: impl FnMut(&[f32]),
+) -> Result<Generation> {
+    let vocab = model.config().vocab_size;
+    let mut cache = model.new_cache();
+    let start = std::time::Instant::now();
+    let logits = model.forward(prompt, &mut cache)?.to_f32()?;
+    let mut out = Generation { prefill_s: start.elapsed().as_secs_f64(), ..Generation::default() };
+    on_logits(&logits);
+    out.argmax.push(argmax(&logits[logits.len() - vocab..]));
+    let total = steps.forced.map_or(steps.max_new, <[u32]>::len);
+    let start = std::time::Instant::now();
+    while out.tokens.len() < total {
+        let i = out.tokens.len();
+        let next = steps.forced.map_or(out.argmax[i], |f| f[i]);
+        out.tokens.push(next);
+        on_token(next);
+        let stopped = steps.forced.is_none() && Some(next) == steps.stop;
+        if stopped || out.tokens.len() == total {
+            break;
+        }
+        let logits = model.forward(&[next], &mut cache)?.to_f32()?;
+        on_logits(&logits);
+        out.argmax.push(argmax(&logits));
+    }
+    out.decode_s = start.elapsed().as_secs_f64();
+    Ok(out)
+}
+
 /// Greedy generation: prefill `prompt`, then up to `max_new` tokens, stopping
 /// after `stop` (the end-of-turn token) when given. Returns the new tokens and
 /// the seconds of prefill and of decode.
@@ -305,26 +390,10 @@ pub fn generate(
     prompt: &[u32],
     max_new: usize,
     stop: Option<u32>,
-    mut on_token: impl FnMut(u32),
+    on_token: impl FnMut(u32),
 ) -> Result<(Vec<u32>, f64, f64)> {
-    let vocab = model.config().vocab_size;
-    let mut cache = model.new_cache();
-    let start = std::time::Instant::now();
-    let logits = model.forward(prompt, &mut cache)?.to_f32()?;
-    let prefill_s = start.elapsed().as_secs_f64();
-    let mut next = argmax(&logits[logits.len() - vocab..]);
-    let mut out = Vec::new();
-    let start = std::time::Instant::now();
-    while out.len() < max_new {
-        out.push(next);
-        on_token(next);
-        if Some(next) == stop || out.len() == max_new {
-            break;
-        }
-        let logits = model.forward(&[next], &mut cache)?.to_f32()?;
-        next = argmax(&logits);
-    }
-    Ok((out, prefill_s, start.elapsed().as_secs_f64()))
+    let g = run(model, prompt, Steps { max_new, stop, forced: None }, on_token, |_| {})?;
+    Ok((g.tokens, g.prefill_s, g.decode_s))
 }
 
 /// Open a GGUF file.

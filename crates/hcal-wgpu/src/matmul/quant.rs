@@ -44,19 +44,31 @@ fn dtype_code(dtype: DType) -> Option<(u16, u32, &'static str)> {
 /// The dtypes in template order.
 const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
 
-/// The kernel variant of `dtype` with `rows` rows per invocation.
-fn variant(dtype: DType, rows: u32) -> u16 {
+/// Kernel-variant flag of the form that shares A across a subgroup of 8.
+const SUBGROUP: u16 = 4;
+
+/// The kernel variant of `dtype` with `rows` rows per invocation, sharing A
+/// across subgroups of 8 when `subgroups`.
+fn variant(dtype: DType, rows: u32, subgroups: bool) -> u16 {
     let (code, _, _) = dtype_code(dtype).expect("a quantized dtype");
-    code | ((rows as u16) << 2)
+    code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3)
+}
+
+/// Whether the subgroup form runs on `gpu`: subgroups of exactly 8 lanes
+/// (one vec4 each of a block's 32 values).
+fn subgroups_of_8(gpu: &Gpu) -> bool {
+    gpu.subgroup_max == Some(8)
 }
 
 /// Expand `matmul_quant.wgsl` for `variant` (dtype code in the low 2 bits,
-/// rows per invocation above).
+/// [`SUBGROUP`], rows per invocation above).
 pub(crate) fn expand(template: &str, variant: u16) -> String {
     let dtype = DTYPES[(variant & 3) as usize];
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
-    let rows = u32::from(variant >> 2).max(1);
-    let text = template.replace("$Q", name);
+    let rows = u32::from(variant >> 3).max(1);
+    let drop = if variant & SUBGROUP != 0 { "// NOSG" } else { "// SG" };
+    let text: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
+    let text = text.replace("$Q", name);
     let e = crate::template::Expansion {
         constants: &[("$BB", block_bytes), ("$RR", rows)],
         repeats: &[("$r", rows)],
@@ -71,7 +83,10 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     let mut all = Vec::new();
     for dtype in DTYPES {
         for rows in [1, TILE_ROWS] {
-            all.push((format!("matmul_quant-{dtype}-{rows}rows"), expand(text, variant(dtype, rows))));
+            for sg in [false, true] {
+                let name = format!("matmul_quant-{dtype}-{rows}rows{}", if sg { "-subgroups" } else { "" });
+                all.push((name, expand(text, variant(dtype, rows, sg))));
+            }
         }
     }
     all
@@ -118,7 +133,8 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
         QuantPath::Columns(rows) => ("matmul_quant", rows),
         QuantPath::Any => ("matmul_quant_any", 1),
     };
-    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows) };
+    let sg = entry == "matmul_quant" && subgroups_of_8(ctx.gpu);
+    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, sg) };
     let groups = match path {
         QuantPath::Columns(rows) => [p.n.div_ceil(64) as u32, p.m.div_ceil(rows as usize) as u32, 1],
         QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
@@ -131,7 +147,7 @@ pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;
     let params = crate::params::MatmulParams { n: n as u32, ..Default::default() };
-    let kernel = Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1) };
+    let kernel = Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, false) };
     ctx.per_item(kernel, &params, &[(2, &x.buf), (4, &buf)], n)?;
     Ok(Operand { buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
 }
@@ -213,8 +229,12 @@ mod tests {
         for (name, text) in expansions() {
             assert!(!text.contains('$'), "{name} keeps a template token");
         }
-        let q41 = expand(crate::pipeline::family_source("matmul_quant"), variant(DType::Q4_1, TILE_ROWS));
+        let template = crate::pipeline::family_source("matmul_quant");
+        let q41 = expand(template, variant(DType::Q4_1, TILE_ROWS, false));
         assert!(q41.contains("dequant_q4_1(byte)") && q41.contains("const BLOCK_BYTES: u32 = 20u;"));
         assert!(q41.contains("var acc7 = vec4<f32>(0.0);") && !q41.contains("acc8"));
+        assert!(!q41.contains("subgroupBroadcast("), "the plain form runs where subgroups do not (GL)");
+        let sg = expand(template, variant(DType::Q4_1, 1, true));
+        assert!(sg.contains("subgroupBroadcast(al0, 7u)") && !sg.contains("a[arow0 + p + 7u]"));
     }
 }
