@@ -231,13 +231,16 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             // The path decides the kernels: the fused one, the composed
             // sequence (matmuls around the in-place score softmax), split, or flash.
             let masked = sig.input(3).is_some();
-            let flash_ok = crate::attention_flash::variant_for(gpu, g, masked).is_some();
-            let device = attention::Device::new(gpu, flash_ok);
+            let flash = crate::attention_flash::variant_for(gpu, g, masked);
+            let device = attention::Device::new(gpu, flash.is_some());
             let (shader, entry) = match attention::path_for(&pipelines.pins, device, g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
-                attention::Path::Flash => ("attention_flash", "attention_flash"),
+                attention::Path::Flash => {
+                    let kernel = crate::attention_flash::kernel(flash.expect("the flash path runs only with a variant")).0;
+                    (kernel.shader, kernel.entry)
+                }
             };
             (shader, entry.to_string())
         }
