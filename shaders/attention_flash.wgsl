@@ -30,7 +30,8 @@
 // `$KT` key texels per lane, `$BK` keys per block, `$CO` output texels per
 // lane, `$DV4` texels of a V row (Dv / 4), `$MASKED` 1 where the mask code is
 // compiled in, `$QSEL` the pick of chunk `ch` among a row's query registers,
-// `$SMAX` / `$PSUM` a row's max / sum over its score texels;
+// `$SMAX` / `$PSUM` a row's max / sum over its score texels, `$DSTEP` the K
+// row of step j (clamped to D - 1 only where $W does not divide D);
 // a line holding `$r` / `$c` (0..$KT) / `$o` (0..$CO) / `$h` (the query chunks)
 // repeats per value (r outer); a run of lines holding `$j` repeats as a block
 // per step j in 0..$W, a run holding `$k` per key k in 0..$BK, with `$kl` = the
@@ -109,7 +110,7 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
             let ch = d0 / $Wu;
             let av$r = $QSEL;
             let a$r_$j = vec4<f32>(subgroupBroadcast(av$r, $ju));
-            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, min(d0 + $ju, d - 1u)), layer);
+            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, $DSTEP), layer);
             s$r_$c = fma(a$r_$j, b$c_$j, s$r_$c);
         }
         s$r_$c = prep4(s$r_$c, b, h, i$r, kb + 4u * $KTu * lane + 4u * $cu);

@@ -22,6 +22,9 @@ pub(crate) struct Variant {
     dv: u32,
     dmax: u32,
     masked: bool,
+    /// D is not a multiple of the lanes: a chunk's steps past D read K's
+    /// last row (clamped), against a zero query value.
+    ragged: bool,
 }
 
 /// The subgroup widths the kernel is written for (powers of two).
@@ -29,9 +32,13 @@ pub(crate) const WIDTHS: [u32; 5] = [4, 8, 16, 32, 64];
 
 impl Variant {
     /// The kernel-variant number (`Kernel::variant`): bit 0 masked, bit 1
-    /// Dv 128, bits 2-3 `dmax / 32 - 1`, bits 4-7 log2 of the lanes.
+    /// Dv 128, bits 2-3 `dmax / 32 - 1`, bits 4-7 log2 of the lanes, bit 8 ragged.
     fn code(self) -> u16 {
-        u16::from(self.masked) | (u16::from(self.dv == 128) << 1) | (((self.dmax / 32 - 1) as u16) << 2) | ((self.lanes.ilog2() as u16) << 4)
+        u16::from(self.masked)
+            | (u16::from(self.dv == 128) << 1)
+            | (((self.dmax / 32 - 1) as u16) << 2)
+            | ((self.lanes.ilog2() as u16) << 4)
+            | (u16::from(self.ragged) << 8)
     }
 
     fn of(code: u16) -> Self {
@@ -40,10 +47,13 @@ impl Variant {
             dv: if code & 2 != 0 { 128 } else { 64 },
             dmax: 32 * (u32::from((code >> 2) & 3) + 1),
             lanes: 1 << ((code >> 4) & 15),
+            ragged: code & 0x100 != 0,
         }
     }
 
-    /// Query rows per workgroup: 16 for Dv 64 and 8 for Dv 128. On lavapipe
+    /// Query rows per workgroup: 16 for Dv 64 and 8 for Dv 128, halved at 4
+    /// lanes (there 16 rows held 3 x 256 live values per lane: lavapipe took
+    /// minutes to compile it). On lavapipe
     /// (8 lanes, B1 H8 S1024, K and V read as storage textures, Q held in
     /// registers), D64 ran alike with 8 and 16 rows (41-43 GFLOP/s) but 16
     /// rows was faster at S=32768 H1 (8.9-10 s against 12.8-13 s: half the
@@ -51,7 +61,8 @@ impl Variant {
     /// with 16 (spills). Cold compiles: 3.3 s for D64 with 16 rows, 4.2 s for
     /// D128 with 8.
     fn rows(self) -> u32 {
-        if self.dv == 128 { 8 } else { 16 }
+        let rows = if self.dv == 128 { 8 } else { 16 };
+        if self.lanes <= 4 { rows / 2 } else { rows }
     }
 
     /// Key texels each lane scores per block: 16 keys at 4 lanes, 8 at 8, 4
@@ -81,7 +92,9 @@ pub(crate) fn expand(template: &str, v: u16) -> String {
     let pick = (1..qn).fold("q$r_0".to_string(), |acc, c| format!("select({acc}, q$r_{c}, ch == {c}u)"));
     let smax = (1..kt).fold("hmax(s$r_0)".to_string(), |acc, c| format!("max({acc}, hmax(s$r_{c}))"));
     let psum = (1..kt).fold("p$r_0".to_string(), |acc, c| format!("{acc} + p$r_{c}"));
-    let template = template.replace("$QSEL", &pick).replace("$SMAX", &smax).replace("$PSUM", &psum);
+    let step = if t.ragged { "min(d0 + $ju, d - 1u)" } else { "d0 + $ju" };
+    let template =
+        template.replace("$QSEL", &pick).replace("$SMAX", &smax).replace("$PSUM", &psum).replace("$DSTEP", step);
     let e = crate::template::Expansion {
         constants: &[
             ("$RR", t.rows()),
@@ -160,7 +173,10 @@ fn all_variants() -> impl Iterator<Item = Variant> {
         [64, 128].into_iter().flat_map(move |dv| {
             [32, 64, 96, 128]
                 .into_iter()
-                .flat_map(move |dmax| [false, true].into_iter().map(move |masked| Variant { lanes, dv, dmax, masked }))
+                .flat_map(move |dmax| [false, true].into_iter().map(move |masked| (dmax, masked)))
+                .flat_map(move |(dmax, masked)| {
+                    [false, true].into_iter().map(move |ragged| Variant { lanes, dv, dmax, masked, ragged })
+                })
         })
     })
 }
@@ -170,12 +186,13 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     let template = crate::pipeline::family_source("attention_flash");
     let mut all: Vec<(String, String)> = all_variants()
         .map(|v| {
-            let name = format!("attention_flash-w{}-dv{}-d{}{}", v.lanes, v.dv, v.dmax, if v.masked { "-masked" } else { "" });
+            let (masked, ragged) = (if v.masked { "-masked" } else { "" }, if v.ragged { "-ragged" } else { "" });
+            let name = format!("attention_flash-w{}-dv{}-d{}{masked}{ragged}", v.lanes, v.dv, v.dmax);
             (name, expand(template, v.code()))
         })
         .collect();
     let rows = crate::pipeline::family_source("attention_flash_rows");
-    all.extend(all_variants().filter(|v| v.lanes == 4).map(|v| {
+    all.extend(all_variants().filter(|v| v.lanes == 4 && !v.ragged).map(|v| {
         let name = format!("attention_flash_rows-dv{}-d{}{}", v.dv, v.dmax, if v.masked { "-masked" } else { "" });
         (name, expand_rows(rows, v.code() | ROWS_KERNEL))
     }));
@@ -200,7 +217,7 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: 
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
     let heads_fit = g.batch * g.q_heads <= max_groups && g.total_len() >= 1 && (dv == 64 || dv == 128);
     let Some(lanes) = width(gpu) else {
-        let code = Variant { lanes: 1, dv, dmax, masked }.code() | ROWS_KERNEL;
+        let code = Variant { lanes: 1, dv, dmax, masked, ragged: false }.code() | ROWS_KERNEL;
         let rows_fit = g.q_len.div_ceil(kernel(code).1 as usize) <= max_groups;
         let ok = heads_fit && rows_fit && g.head_dim % 4 == 0 && (4..=128).contains(&g.head_dim);
         return ok.then_some(code);
@@ -212,7 +229,7 @@ pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: 
         && g.head_dim <= max_2d
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
-    let variant = Variant { lanes, dv, dmax, masked };
+    let variant = Variant { lanes, dv, dmax, masked, ragged: g.head_dim % lanes as usize != 0 };
     let rows_fit = g.q_len.div_ceil(variant.rows() as usize) <= max_groups;
     let ok = (1..=128).contains(&g.head_dim) && fits && heads_fit && rows_fit;
     ok.then(|| variant.code())
