@@ -30,7 +30,8 @@
 // `$KT` key texels per lane, `$BK` keys per block, `$CO` output texels per
 // lane, `$DV4` texels of a V row (Dv / 4), `$MASKED` 1 where the mask code is
 // compiled in, `$QSEL` the pick of chunk `ch` among a row's query registers,
-// `$SMAX` / `$PSUM` a row's max / sum over its score texels;
+// `$SMAX` / `$PSUM` a row's max / sum over its score texels, `$DSTEP` the K
+// row of step j (clamped to D - 1 only where $W does not divide D);
 // a line holding `$r` / `$c` (0..$KT) / `$o` (0..$CO) / `$h` (the query chunks)
 // repeats per value (r outer); a run of lines holding `$j` repeats as a block
 // per step j in 0..$W, a run holding `$k` per key k in 0..$BK, with `$kl` = the
@@ -68,29 +69,7 @@ fn hmax(v: vec4<f32>) -> f32 {
     return max(max(v.x, v.y), max(v.z, v.w));
 }
 
-// Scale, softcap, the mask, and -inf for keys past T or (causal) past row
-// i's diagonal; `j` is the key of component x, (b, h) the batch and head.
-fn prep4(raw: vec4<f32>, b: u32, h: u32, i: u32, j: u32) -> vec4<f32> {
-    let total = params.total_len;
-    let softcap = params.softcap;
-    var s = raw * params.scale;
-    if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, vec4<f32>(-15.0), vec4<f32>(15.0))); }
-    let keys = vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u);
-    var visible = keys < vec4<u32>(total);
-    if params.causal == 1u { visible = visible & (keys <= vec4<u32>(i + params.past_len)); }
-    let mask_kind = params.mask_kind;
-    if $MASKEDu == 1u && mask_kind != 0u {
-        // [mb, mh, Sq, Tm], broadcast over batch and heads; keys >= Tm masked.
-        let tm = params.mask_keys;
-        let row = ((select(b, 0u, params.mask_batch == 1u) * params.mask_heads + select(h, 0u, params.mask_heads == 1u)) * params.q_len + i) * tm;
-        let inside = keys < vec4<u32>(tm);
-        let at = min(keys, vec4<u32>(max(tm, 1u) - 1u));
-        let mv = vec4<f32>(mask[row + at.x], mask[row + at.y], mask[row + at.z], mask[row + at.w]);
-        visible = visible & inside;
-        if mask_kind == 1u { visible = visible & (mv != vec4<f32>(0.0)); } else { s = s + mv; }
-    }
-    return select(vec4<f32>(bitcast<f32>(0xff800000u | (total & 0u))), s, visible);
-}
+// #include <attention_prep4>
 
 @compute @workgroup_size($W, 1)
 fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
@@ -131,7 +110,7 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
             let ch = d0 / $Wu;
             let av$r = $QSEL;
             let a$r_$j = vec4<f32>(subgroupBroadcast(av$r, $ju));
-            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, min(d0 + $ju, d - 1u)), layer);
+            let b$c_$j = textureLoad(kt, vec2<u32>(ktex$c, $DSTEP), layer);
             s$r_$c = fma(a$r_$j, b$c_$j, s$r_$c);
         }
         s$r_$c = prep4(s$r_$c, b, h, i$r, kb + 4u * $KTu * lane + 4u * $cu);

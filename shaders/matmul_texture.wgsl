@@ -1,7 +1,8 @@
 // TEMPLATE matmul_texture.wgsl: register-tiled Y = A op(B) (MatMul, and Gemm without
 // alpha, beta or C) for N % 4 == 0, f32, with both operands read from
 // textures and A shared across a subgroup. Needs the `subgroups` feature,
-// subgroups of at least 8 invocations, and the operands staged by
+// subgroups of at least $CHUNK invocations (4, 8 or 16: the expansion picks
+// the adapter's smallest subgroup, at most 8), and the operands staged by
 // matmul_stage.wgsl into rgba32float texture arrays: B by rows (texel
 // [layer, p, j] = op(B)[layer][p, 4j..4j+4]; a transposed B is transposed by
 // the staging), A by columns of 4 rows (texel [layer, i/4, p] = A[i..i+4, p]).
@@ -15,7 +16,7 @@
 // operands as storage textures took it to 47-57 GFLOP/s at 512-2048^3, about
 // 90% of lavapipe's measured fma peak. All invocations of a workgroup compute
 // the same `$RR` rows: lane l loads the texel of A at (step p + l, 4 rows)
-// for 8 steps of K at once, and `subgroupBroadcast` hands step j's value of
+// for $CHUNK steps of K at once, and `subgroupBroadcast` hands step j's value of
 // each row to every lane (one load per 4 rows and 8 steps). On GPUs the same
 // structure uses the texture path for both operands and removes redundant
 // loads of A.
@@ -30,7 +31,7 @@
 // `$CC` vec4 columns per invocation, `$WGX` invocations per workgroup, all
 // along N; a line holding `$q` / `$x` / `$c` repeats per quad of rows (0..RR/4)
 // / row in the quad (0..4) / column, and a run of lines holding `$j` repeats
-// as a block for each j in 0..8 (the steps of one chunk). `$WGX` is a multiple
+// as a block for each j in 0..$CHUNK (the steps of one chunk). `$WGX` is a multiple
 // of the adapter's largest subgroup, so a subgroup never mixes workgroups,
 // and no invocation returns before the broadcasts (edge rows and columns are
 // clamped and their stores skipped), so every lane is active.
@@ -104,8 +105,8 @@ fn matmul_texture(
     let arow$q_$x = a_off + min(r0 + 4u * $qu + $xu, m - 1u) * params.lda; // A:buf
     let bcol$c = min(c0 + $cu, n4 - 1u);
     var acc$q_$x_$c = vec4<f32>(0.0);
-    let step = lane % 8u;
-    let k8 = k - k % 8u;
+    let step = lane % $CHUNKu;
+    let k8 = k - k % $CHUNKu;
     var p = 0u;
     while p < k8 {
         // Lane l holds A[rows, p + l]; step j's value comes by broadcast from lane j.
@@ -115,7 +116,7 @@ fn matmul_texture(
         let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q_$x, $ju)); // A:buf
         let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer);
         acc$q_$x_$c = fma(a$q_$x_$j, b$c_$j, acc$q_$x_$c);
-        p += 8u;
+        p += $CHUNKu;
     }
     while p < k {
         let av$q = textureLoad(at, vec2<u32>(p, aq$q), alayer); // A:tex

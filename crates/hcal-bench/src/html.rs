@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
 
 use crate::schema::{BenchRun, ResultRecord};
@@ -71,6 +72,20 @@ fn log_range(values: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> 
     (lo <= hi).then(|| lo / 2.0..hi * 2.0)
 }
 
+/// The 1-2-5 ticks of a log axis over `range` (`0.1, 0.2, 0.5, 1, 2, 5, 10`),
+/// so every decade has three labelled values to read a point against.
+fn ticks_125(range: &std::ops::Range<f64>) -> Vec<f64> {
+    let (lo, hi) = (range.start, range.end);
+    if !(lo > 0.0 && hi > lo && lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    (first..=last)
+        .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
 /// A tick label with about three significant digits (`0.25`, `12.5`, `340`).
 fn tick(v: f64) -> String {
     if v >= 100.0 {
@@ -121,7 +136,10 @@ fn throughput_chart(
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d(xr.log_scale(), yr.log_scale())
+            .build_cartesian_2d(
+                xr.clone().log_scale().with_key_points(ticks_125(&xr)),
+                yr.clone().log_scale().with_key_points(ticks_125(&yr)),
+            )
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -183,7 +201,10 @@ fn roofline_chart(series: &[Series<'_>]) -> Result<String, String> {
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d(xr.log_scale(), yr.clone().log_scale())
+            .build_cartesian_2d(
+                xr.clone().log_scale().with_key_points(ticks_125(&xr)),
+                yr.clone().log_scale().with_key_points(ticks_125(&yr)),
+            )
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -374,4 +395,16 @@ Peaks are measured on each device by hcal's own microbenchmarks (see Runs).</p><
     }
     html += "</table></body></html>\n";
     Ok(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks_125;
+
+    #[test]
+    fn log_ticks_step_1_2_5_inside_the_range() {
+        assert_eq!(ticks_125(&(0.15..60.0)), vec![0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]);
+        assert_eq!(ticks_125(&(3.0..4.0)), Vec::<f64>::new());
+        assert!(ticks_125(&(0.0..1.0)).is_empty());
+    }
 }

@@ -24,6 +24,13 @@ pub struct Peak {
     /// Whether the device probes were timed with device timestamps or the
     /// wall clock (host loops are always wall clock).
     pub timing: TimingMode,
+    /// Timed FMA probe runs the best was taken from (before the rows and
+    /// between them, see [`reprobe`]); 0 in runs written before this field.
+    #[serde(default)]
+    pub fma_probes: u32,
+    /// FLOPs of one FMA probe run (the size [`reprobe`] repeats; 0 with host loops).
+    #[serde(default)]
+    pub fma_probe_flops: u64,
 }
 
 /// Repetitions of each probe; the peak is the best one.
@@ -77,7 +84,7 @@ pub fn measure(device: &Device) -> Result<Peak> {
                 for _ in 2..PROBE_REPS {
                     best = best.max(work.flops as f64 / timed(flops)?.0);
                 }
-                break Some((best, work.method, timing));
+                break Some((best, work.method, timing, flops));
             }
             let grow = (MIN_PROBE_S / a.min(b).max(1e-9)).clamp(2.0, 64.0);
             flops = (flops as f64 * grow) as u64;
@@ -100,11 +107,11 @@ pub fn measure(device: &Device) -> Result<Peak> {
         };
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (compute_gflops, compute_method, compute_timing) = match fma {
-        Some((rate, method, timing)) => (rate / 1e9, method, timing),
+    let (compute_gflops, compute_method, compute_timing, fma_probe_flops) = match fma {
+        Some((rate, method, timing, flops)) => (rate / 1e9, method, timing, flops),
         None => {
             let rate = (0..PROBE_REPS).map(|_| host_fma_gflops(threads)).fold(0.0, f64::max);
-            (rate, crate::host::host_fma_method(threads), TimingMode::Wall)
+            (rate, crate::host::host_fma_method(threads), TimingMode::Wall, 0)
         }
     };
     let (bandwidth_gbps, bandwidth_method) = match copy {
@@ -120,5 +127,62 @@ pub fn measure(device: &Device) -> Result<Peak> {
             )
         }
     };
-    Ok(Peak { compute_gflops, compute_method, bandwidth_gbps, bandwidth_method, timing: compute_timing })
+    let fma_probes = if fma_probe_flops > 0 { PROBE_REPS as u32 } else { 0 };
+    Ok(Peak {
+        compute_gflops,
+        compute_method,
+        bandwidth_gbps,
+        bandwidth_method,
+        timing: compute_timing,
+        fma_probes,
+        fma_probe_flops,
+    })
+}
+
+/// FMA probe runs per [`reprobe`].
+const REPROBE_REPS: usize = 2;
+
+/// Probe `device` again between benchmark rows and keep the better peaks:
+/// the host under a software driver drifts up to 2x within minutes, so a
+/// peak probed once before the rows is no ceiling for rows measured in a
+/// faster minute. Runs the FMA probe [`REPROBE_REPS`] times at the size
+/// [`measure`] grew it to, and the copy probe once; a no-op for host-loop
+/// peaks (no device probe).
+///
+/// # Errors
+/// Device errors of the probes.
+pub fn reprobe(device: &Device, peak: &mut Peak) -> Result<()> {
+    let Some(instruments) = device.backend().instruments() else { return Ok(()) };
+    if peak.fma_probe_flops == 0 {
+        return Ok(());
+    }
+    for _ in 0..REPROBE_REPS {
+        let mut work = None;
+        let (seconds, _) = time_region(device, || {
+            work = instruments.run_probe(&Probe::Fma { flops: peak.fma_probe_flops })?;
+            Ok(())
+        })?;
+        if let Some(work) = work {
+            peak.compute_gflops = peak.compute_gflops.max(work.flops as f64 / seconds / 1e9);
+            peak.fma_probes += 1;
+        }
+    }
+    let mut work = None;
+    let (seconds, _) = time_region(device, || {
+        work = instruments.run_probe(&Probe::Copy { bytes: COPY_BYTES })?;
+        Ok(())
+    })?;
+    if let Some(work) = work.filter(|w| w.bytes > 0) {
+        peak.bandwidth_gbps = peak.bandwidth_gbps.max(work.bytes as f64 / seconds / 1e9);
+    }
+    Ok(())
+}
+
+/// How the FMA peak was taken, for tables: `best of N probes, before and between the rows`.
+pub fn how_taken(peak: &Peak) -> String {
+    match peak.fma_probes {
+        0 => "host loops, best of 7 before the rows".to_string(),
+        n if n as usize <= PROBE_REPS => format!("best of {n} probe runs, all before the rows"),
+        n => format!("best of {n} probe runs, {PROBE_REPS} before the rows and {REPROBE_REPS} after each row"),
+    }
 }

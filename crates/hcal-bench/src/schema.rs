@@ -221,6 +221,8 @@ impl ResultRecord {
     ///     bandwidth_gbps: 1.0,
     ///     bandwidth_method: "test".into(),
     ///     timing: TimingMode::Wall,
+    ///     fma_probes: 7,
+    ///     fma_probe_flops: 1 << 26,
     /// };
     /// let r = ResultRecord::new(&w, "cpu", "cli", "", 1.0, None, &m, Some(&peak));
     /// assert_eq!(r.gflops, 2.0); // 2e6 FLOPs in 1 ms
@@ -289,6 +291,23 @@ impl ResultRecord {
             baseline_error: None,
             peak_device_bytes: None,
         }
+    }
+
+    /// Recompute the "% of peak" and roofline fields against `peak` (the
+    /// device's final peak, once probes between rows may have raised it).
+    pub fn set_peak(&mut self, peak: &Peak) {
+        let roof = roofline(peak.compute_gflops, peak.bandwidth_gbps, self.intensity);
+        self.pct_peak_compute = Some(100.0 * self.gflops / peak.compute_gflops);
+        self.pct_peak_bandwidth = Some(100.0 * self.gbps / peak.bandwidth_gbps);
+        self.roofline_gflops = Some(roof);
+        self.pct_roofline = Some(100.0 * self.gflops / roof);
+    }
+
+    /// Whether the result reads above its device's measured FMA peak (the
+    /// probe was no ceiling for this kernel: a faster instruction form, or
+    /// the host ran faster during the row than during every probe).
+    pub fn above_peak(&self) -> bool {
+        self.pct_peak_compute.is_some_and(|p| p > 100.0)
     }
 
     /// The comparison key: `backend` then the workload key

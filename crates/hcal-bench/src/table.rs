@@ -159,6 +159,7 @@ pub fn results_table(run: &BenchRun) -> String {
             }
             let peak = run.device(&r.backend).and_then(|d| d.peak.as_ref());
             let pct = match (r.pct_peak_compute, peak) {
+                (Some(p), Some(peak)) if p > 100.0 => format!("{p:.1}% of {} ABOVE", num(peak.compute_gflops)),
                 (Some(p), Some(peak)) => format!("{p:.1}% of {}", num(peak.compute_gflops)),
                 _ => "-".into(),
             };
@@ -196,16 +197,23 @@ pub fn results_table(run: &BenchRun) -> String {
         match &d.peak {
             Some(p) => {
                 out += &format!(
-                    "  {}: {} GFLOP/s  [{}, {} timer]\n",
+                    "  {}: {} GFLOP/s  [{}, {} timer; {}]\n",
                     d.backend,
                     num(p.compute_gflops),
                     p.compute_method,
-                    p.timing
+                    p.timing,
+                    crate::peak::how_taken(p)
                 );
                 out += &format!("  {}: {} GB/s  [{}]\n", d.backend, num(p.bandwidth_gbps), p.bandwidth_method);
             }
             None => out += &format!("  {}: not measured (--no-peak)\n", d.backend),
         }
+    }
+    let above: Vec<String> = run.results.iter().filter(|r| r.above_peak()).map(|r| format!("  {}\n", r.key())).collect();
+    if !above.is_empty() {
+        out += "results ABOVE their device's measured FMA peak (the probe is no ceiling for them: a faster \
+instruction form than the probe's, or a faster host during the row than during every probe):\n";
+        out += &above.concat();
     }
     out += &attention_vs_matmul(run);
     let mut baselines: Vec<String> = run

@@ -214,6 +214,8 @@ fn sample_run() -> BenchRun {
         bandwidth_gbps: 10.0,
         bandwidth_method: "host memcpy".into(),
         timing: TimingMode::Wall,
+        fma_probes: 0,
+        fma_probe_flops: 0,
     };
     run.devices.push(DeviceRecord { backend: "cpu".into(), info, timing: TimingMode::Wall, peak: Some(peak.clone()) });
     let w = att("1x8x64x64", true, Some(2));

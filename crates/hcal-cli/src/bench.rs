@@ -178,7 +178,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
         };
         let timing = if timer { TimingMode::Device } else { TimingMode::Wall };
         run.devices.push(DeviceRecord { backend: backend.clone(), info: device.info().clone(), timing, peak });
-        let peak = run.devices.last().and_then(|d| d.peak.clone());
+        let mut peak = run.devices.last().and_then(|d| d.peak.clone());
+        let first_result = run.results.len();
         for row in rows {
             if crate::interrupt::requested() {
                 break 'devices;
@@ -214,7 +215,18 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
                     run.skipped.push(Skipped { backend: backend.clone(), key: row.workload.key(), reason });
                 }
             }
+            // Probe again after each row: the best of all probes is the
+            // ceiling every row of this device is divided by (below).
+            if let Some(p) = peak.as_mut() {
+                hcal_bench::peak::reprobe(device, p)?;
+            }
             bar.inc(1);
+        }
+        if let Some(p) = peak {
+            run.results[first_result..].iter_mut().filter(|r| r.backend == backend).for_each(|r| r.set_peak(&p));
+            if let Some(d) = run.devices.last_mut() {
+                d.peak = Some(p);
+            }
         }
     }
     bar.finish_and_clear();

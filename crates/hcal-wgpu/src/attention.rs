@@ -194,8 +194,8 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// The path for `g`: forced by the backend name (`:fused`, `:composed`,
 /// `:split`, `:flash`) where that path can run it; else split
 /// (flash-decoding) for decode on SIMD CPU drivers (Sq <= 4, T >= 256), flash
-/// for prefill where its kernel runs (8-wide subgroups, D % 8 == 0 up to 128, Dv 64 or
-/// 128), composed for heads the fused kernel cannot hold and for other
+/// for prefill where its kernel runs and is preferred (a fixed subgroup width of
+/// 4 to 64, D up to 128, Dv 64 or 128; without subgroups not on CPU drivers), composed for heads the fused kernel cannot hold and for other
 /// prefill-sized problems, and fused for the rest (and when the composed
 /// path's scores would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
@@ -211,19 +211,24 @@ pub(crate) struct Device {
     pub(crate) max_binding: u64,
     /// Whether the flash kernel can run this call (see `attention_flash::variant_for`).
     pub(crate) flash_ok: bool,
+    /// Whether the flash kernel is chosen unpinned: not the row kernel
+    /// (no subgroups) on a SIMD CPU driver, where it ran at 1.3 GFLOP/s
+    /// against the composed path's 7.9 (llvmpipe, B1 H8 S1024 D64).
+    pub(crate) flash_auto: bool,
 }
 
 impl Device {
     /// What `gpu` offers a call (`flash_ok`: whether the flash kernel runs it).
     pub(crate) fn new(gpu: &crate::gpu::Gpu, flash_ok: bool) -> Self {
-        Device { simd_cpu: gpu.simd_cpu, max_binding: gpu.limits.max_storage_buffer_binding_size, flash_ok }
+        let flash_auto = flash_ok && (!gpu.simd_cpu || crate::attention_flash::width(gpu).is_some());
+        Device { simd_cpu: gpu.simd_cpu, max_binding: gpu.limits.max_storage_buffer_binding_size, flash_ok, flash_auto }
     }
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
 pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGeometry) -> Path {
-    let Device { simd_cpu, max_binding, flash_ok } = device;
-    // The flash kernel does not read `nonpad_kv_seqlen`: those calls take the others.
+    let Device { simd_cpu, max_binding, flash_ok, flash_auto } = device;
+    // The flash kernels do not read `nonpad_kv_seqlen`: those calls take the others.
     let flash_ok = flash_ok && !g.nonpad_kv_seqlen;
     let fits = composed_fits(g, max_binding);
     let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
@@ -242,7 +247,7 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
     }
     // Prefill where the tiled one-pass kernel runs: 1.4-1.8x the composed
     // path on lavapipe, with O(T) memory.
-    if flash_ok && g.q_len >= 8 && g.q_len * g.total_len() >= 4096 {
+    if flash_auto && g.q_len >= 8 && g.q_len * g.total_len() >= 4096 {
         return Path::Flash;
     }
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }

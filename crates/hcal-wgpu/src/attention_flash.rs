@@ -1,6 +1,8 @@
-//! Launcher and template expansion for `shaders/attention_flash.wgsl`: one
-//! pass over key blocks with K and V staged in textures and the rows of a
-//! query tile shared across a subgroup (see the shader's header).
+//! Launchers and template expansion for the flash attention kernels: one pass
+//! over key blocks with an online softmax. `shaders/attention_flash.wgsl`
+//! stages K and V in textures and shares a query tile across a subgroup of
+//! any fixed width from 4 to 64; `shaders/attention_flash_rows.wgsl` is the
+//! form for adapters without subgroups (each invocation owns query rows).
 
 use hcal_core::{AttentionGeometry, Result};
 
@@ -20,6 +22,9 @@ pub(crate) struct Variant {
     dv: u32,
     dmax: u32,
     masked: bool,
+    /// D is not a multiple of the lanes: a chunk's steps past D read K's
+    /// last row (clamped), against a zero query value.
+    ragged: bool,
 }
 
 /// The subgroup widths the kernel is written for (powers of two).
@@ -27,9 +32,13 @@ pub(crate) const WIDTHS: [u32; 5] = [4, 8, 16, 32, 64];
 
 impl Variant {
     /// The kernel-variant number (`Kernel::variant`): bit 0 masked, bit 1
-    /// Dv 128, bits 2-3 `dmax / 32 - 1`, bits 4-7 log2 of the lanes.
+    /// Dv 128, bits 2-3 `dmax / 32 - 1`, bits 4-7 log2 of the lanes, bit 8 ragged.
     fn code(self) -> u16 {
-        u16::from(self.masked) | (u16::from(self.dv == 128) << 1) | (((self.dmax / 32 - 1) as u16) << 2) | ((self.lanes.ilog2() as u16) << 4)
+        u16::from(self.masked)
+            | (u16::from(self.dv == 128) << 1)
+            | (((self.dmax / 32 - 1) as u16) << 2)
+            | ((self.lanes.ilog2() as u16) << 4)
+            | (u16::from(self.ragged) << 8)
     }
 
     fn of(code: u16) -> Self {
@@ -38,10 +47,13 @@ impl Variant {
             dv: if code & 2 != 0 { 128 } else { 64 },
             dmax: 32 * (u32::from((code >> 2) & 3) + 1),
             lanes: 1 << ((code >> 4) & 15),
+            ragged: code & 0x100 != 0,
         }
     }
 
-    /// Query rows per workgroup: 16 for Dv 64 and 8 for Dv 128. On lavapipe
+    /// Query rows per workgroup: 16 for Dv 64 and 8 for Dv 128, halved at 4
+    /// lanes (there 16 rows held 3 x 256 live values per lane: lavapipe took
+    /// minutes to compile it). On lavapipe
     /// (8 lanes, B1 H8 S1024, K and V read as storage textures, Q held in
     /// registers), D64 ran alike with 8 and 16 rows (41-43 GFLOP/s) but 16
     /// rows was faster at S=32768 H1 (8.9-10 s against 12.8-13 s: half the
@@ -49,7 +61,8 @@ impl Variant {
     /// with 16 (spills). Cold compiles: 3.3 s for D64 with 16 rows, 4.2 s for
     /// D128 with 8.
     fn rows(self) -> u32 {
-        if self.dv == 128 { 8 } else { 16 }
+        let rows = if self.dv == 128 { 8 } else { 16 };
+        if self.lanes <= 4 { rows / 2 } else { rows }
     }
 
     /// Key texels each lane scores per block: 16 keys at 4 lanes, 8 at 8, 4
@@ -79,7 +92,9 @@ pub(crate) fn expand(template: &str, v: u16) -> String {
     let pick = (1..qn).fold("q$r_0".to_string(), |acc, c| format!("select({acc}, q$r_{c}, ch == {c}u)"));
     let smax = (1..kt).fold("hmax(s$r_0)".to_string(), |acc, c| format!("max({acc}, hmax(s$r_{c}))"));
     let psum = (1..kt).fold("p$r_0".to_string(), |acc, c| format!("{acc} + p$r_{c}"));
-    let template = template.replace("$QSEL", &pick).replace("$SMAX", &smax).replace("$PSUM", &psum);
+    let step = if t.ragged { "min(d0 + $ju, d - 1u)" } else { "d0 + $ju" };
+    let template =
+        template.replace("$QSEL", &pick).replace("$SMAX", &smax).replace("$PSUM", &psum).replace("$DSTEP", step);
     let e = crate::template::Expansion {
         constants: &[
             ("$RR", t.rows()),
@@ -111,13 +126,57 @@ fn xyzw(n: u32) -> String {
     ["x", "y", "z", "w"][(n % 4) as usize].to_string()
 }
 
+/// Variant-number bit of the kernel without subgroups (`attention_flash_rows.wgsl`).
+const ROWS_KERNEL: u16 = 0x8000;
+
+/// Invocations per workgroup of `attention_flash_rows.wgsl`.
+const ROWS_WG: u32 = 16;
+
+/// Query rows per invocation of `attention_flash_rows.wgsl`: each K and V
+/// load serves this many rows.
+const ROWS_PER_LANE: u32 = 4;
+
+/// Expand `attention_flash_rows.wgsl` for the variant numbered `v` (the lanes
+/// field unused).
+pub(crate) fn expand_rows(template: &str, v: u16) -> String {
+    let t = Variant::of(v & !ROWS_KERNEL);
+    let e = crate::template::Expansion {
+        constants: &[
+            ("$RR", ROWS_PER_LANE),
+            ("$WG", ROWS_WG),
+            ("$D4", t.dmax / 4),
+            ("$E4", t.dv / 4),
+            ("$MASKED", u32::from(t.masked)),
+        ],
+        repeats: &[("$r", ROWS_PER_LANE), ("$d", t.dmax / 4), ("$e", t.dv / 4)],
+        blocks: &[("$k", 8)],
+    };
+    crate::template::expand(template, &e, |token, n| {
+        let group = if n < 4 { "pa" } else { "pb" };
+        vec![("$kp", format!("{group}$r.{}", xyzw(n))), (token, n.to_string())]
+    })
+}
+
+/// The kernel of a variant number from [`variant_for`], and its query rows per workgroup.
+pub(crate) fn kernel(variant: u16) -> (Kernel, u32) {
+    if variant & ROWS_KERNEL != 0 {
+        let k = Kernel { shader: "attention_flash_rows", entry: "attention_flash_rows", variant };
+        (k, ROWS_WG * ROWS_PER_LANE)
+    } else {
+        (Kernel { shader: "attention_flash", entry: "attention_flash", variant }, Variant::of(variant).rows())
+    }
+}
+
 /// Every variant of every width.
 fn all_variants() -> impl Iterator<Item = Variant> {
     WIDTHS.into_iter().flat_map(|lanes| {
         [64, 128].into_iter().flat_map(move |dv| {
             [32, 64, 96, 128]
                 .into_iter()
-                .flat_map(move |dmax| [false, true].into_iter().map(move |masked| Variant { lanes, dv, dmax, masked }))
+                .flat_map(move |dmax| [false, true].into_iter().map(move |masked| (dmax, masked)))
+                .flat_map(move |(dmax, masked)| {
+                    [false, true].into_iter().map(move |ragged| Variant { lanes, dv, dmax, masked, ragged })
+                })
         })
     })
 }
@@ -125,12 +184,19 @@ fn all_variants() -> impl Iterator<Item = Variant> {
 /// Every expansion at every width in [`WIDTHS`], named, for shader validation.
 pub(crate) fn expansions() -> Vec<(String, String)> {
     let template = crate::pipeline::family_source("attention_flash");
-    all_variants()
+    let mut all: Vec<(String, String)> = all_variants()
         .map(|v| {
-            let name = format!("attention_flash-w{}-dv{}-d{}{}", v.lanes, v.dv, v.dmax, if v.masked { "-masked" } else { "" });
+            let (masked, ragged) = (if v.masked { "-masked" } else { "" }, if v.ragged { "-ragged" } else { "" });
+            let name = format!("attention_flash-w{}-dv{}-d{}{masked}{ragged}", v.lanes, v.dv, v.dmax);
             (name, expand(template, v.code()))
         })
-        .collect()
+        .collect();
+    let rows = crate::pipeline::family_source("attention_flash_rows");
+    all.extend(all_variants().filter(|v| v.lanes == 4 && !v.ragged).map(|v| {
+        let name = format!("attention_flash_rows-dv{}-d{}{}", v.dv, v.dmax, if v.masked { "-masked" } else { "" });
+        (name, expand_rows(rows, v.code() | ROWS_KERNEL))
+    }));
+    all
 }
 
 /// The adapter's subgroup width when the flash kernel can use it: the
@@ -140,25 +206,33 @@ pub(crate) fn width(gpu: &crate::gpu::Gpu) -> Option<u32> {
     gpu.subgroup_fixed.filter(|w| WIDTHS.contains(w))
 }
 
-/// The variant that runs `g` on this device, if any: a fixed subgroup width
-/// of 4 to 64 ([`width`]), D up to 128, Dv 64 or 128, K and V within the
-/// device's texture limits, and a dispatch grid within its workgroup limits.
+/// The variant that runs `g` on this device, if any. With a fixed subgroup
+/// width of 4 to 64 ([`width`]): the subgroup kernel, for D up to 128, Dv 64
+/// or 128, K and V within the device's texture limits. Without one: the
+/// row kernel, for D a multiple of 4 up to 128 and Dv 64 or 128. Either way a
+/// dispatch grid within the device's workgroup limits.
 pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
-    let lanes = width(gpu)?;
+    let dv = g.v_head_dim as u32;
+    let dmax = 32 * g.head_dim.div_ceil(32).max(1) as u32;
+    let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
+    let heads_fit = g.batch * g.q_heads <= max_groups && g.total_len() >= 1 && (dv == 64 || dv == 128);
+    let Some(lanes) = width(gpu) else {
+        let code = Variant { lanes: 1, dv, dmax, masked, ragged: false }.code() | ROWS_KERNEL;
+        let rows_fit = g.q_len.div_ceil(kernel(code).1 as usize) <= max_groups;
+        let ok = heads_fit && rows_fit && g.head_dim % 4 == 0 && (4..=128).contains(&g.head_dim);
+        return ok.then_some(code);
+    };
     let t = g.total_len();
     let max_2d = gpu.limits.max_texture_dimension_2d as usize;
     let layers = g.batch * g.kv_heads * v_folds(gpu, t).1;
-    let fits = t >= 1
-        && t.div_ceil(4) <= max_2d
+    let fits = t.div_ceil(4) <= max_2d
         && g.head_dim <= max_2d
         && layers >= 1
         && layers <= gpu.limits.max_texture_array_layers as usize;
-    let dv = g.v_head_dim as u32;
-    let variant = Variant { lanes, dv, dmax: 32 * g.head_dim.div_ceil(32).max(1) as u32, masked };
-    let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
-    let groups_fit = g.q_len.div_ceil(variant.rows() as usize) <= max_groups && g.batch * g.q_heads <= max_groups;
-    let shape_ok = (1..=128).contains(&g.head_dim) && (dv == 64 || dv == 128) && fits && groups_fit;
-    shape_ok.then(|| variant.code())
+    let variant = Variant { lanes, dv, dmax, masked, ragged: g.head_dim % lanes as usize != 0 };
+    let rows_fit = g.q_len.div_ceil(variant.rows() as usize) <= max_groups;
+    let ok = (1..=128).contains(&g.head_dim) && fits && heads_fit && rows_fit;
+    ok.then(|| variant.code())
 }
 
 /// How V's `t` rows are folded into texture layers, so more keys than the
@@ -208,6 +282,12 @@ pub(crate) fn record(
     params: &AttentionParams,
     y: &Operand,
 ) -> Result<()> {
+    let (kernel, rows) = kernel(variant);
+    let groups = [g.q_len.div_ceil(rows as usize) as u32, (g.batch * g.q_heads) as u32, 1];
+    if variant & ROWS_KERNEL != 0 {
+        let buffers = [(1, &*q.buf), (2, k), (3, v), (4, mask), (5, &*y.buf)];
+        return ctx.dispatch_with_views(kernel, params, &buffers, &[], groups);
+    }
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
     let (shift, folds) = v_folds(ctx.gpu, t);
@@ -215,8 +295,5 @@ pub(crate) fn record(
     let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
     let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true)?;
     let params = AttentionParams { v_fold_shift: shift, v_folds: folds as u32, ..*params };
-    let rows = Variant::of(variant).rows() as usize;
-    let flash = Kernel { shader: "attention_flash", entry: "attention_flash", variant };
-    let groups = [g.q_len.div_ceil(rows) as u32, (g.batch * g.q_heads) as u32, 1];
-    ctx.dispatch_with_views(flash, &params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
+    ctx.dispatch_with_views(kernel, &params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
 }

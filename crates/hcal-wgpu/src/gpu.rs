@@ -12,8 +12,11 @@ pub(crate) struct Gpu {
     pub(crate) limits: wgpu::Limits,
     pub(crate) backend: String,
     /// The adapter's largest subgroup size, when subgroup kernels can run:
-    /// the `subgroups` feature is enabled and no subgroup is smaller than 8.
+    /// the `subgroups` feature is enabled and no subgroup is smaller than 4.
     pub(crate) subgroup_max: Option<u32>,
+    /// The adapter's smallest subgroup size (what the texture matmul tiles
+    /// broadcast within).
+    pub(crate) subgroup_min: u32,
     /// The adapter's subgroup width when it has exactly one (smallest =
     /// largest) and the `subgroups` feature is enabled: kernels that pair
     /// lanes by number (the flash attention kernel) are expanded for it.
@@ -56,13 +59,14 @@ impl Gpu {
             slot.get_or_insert_with(|| error.to_string());
         }));
         let info = adapter.get_info();
-        let subgroup_max = (device.features().contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 8)
+        let subgroup_max = (device.features().contains(wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 4)
             .then_some(info.subgroup_max_size);
+        let subgroup_min = info.subgroup_min_size;
         let subgroup_fixed = (device.features().contains(wgpu::Features::SUBGROUP)
             && info.subgroup_min_size == info.subgroup_max_size)
             .then_some(info.subgroup_max_size);
         let simd_cpu = info.device_type == wgpu::DeviceType::Cpu;
-        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, subgroup_fixed, simd_cpu, lost, uncaptured })
+        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, subgroup_min, subgroup_fixed, simd_cpu, lost, uncaptured })
     }
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.

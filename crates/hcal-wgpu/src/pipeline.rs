@@ -12,6 +12,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("along_axis", include_str!("../../../shaders/along_axis.wgsl")),
     ("attention", include_str!("../../../shaders/attention.wgsl")),
     ("attention_flash", include_str!("../../../shaders/attention_flash.wgsl")),
+    ("attention_flash_rows", include_str!("../../../shaders/attention_flash_rows.wgsl")),
     ("binary", include_str!("../../../shaders/binary.wgsl")),
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
@@ -37,6 +38,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
 /// The shared WGSL pieces under `shaders/include/`, by name: a kernel line
 /// `// #include <name>` is replaced by the piece (see [`with_includes`]).
 pub(crate) const INCLUDES: &[(&str, &str)] = &[
+    ("attention_prep4", include_str!("../../../shaders/include/attention_prep4.wgsl")),
     ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
     ("kv_head", include_str!("../../../shaders/include/kv_head.wgsl")),
     ("linear_id", include_str!("../../../shaders/include/linear_id.wgsl")),
@@ -112,6 +114,7 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
     match kernel.shader {
         "attention_flash" => crate::attention_flash::expand(text, kernel.variant).into(),
         "matmul_quant" => crate::matmul::quant::expand(text, kernel.variant).into(),
+        "attention_flash_rows" => crate::attention_flash::expand_rows(text, kernel.variant).into(),
         _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(text, kernel.variant).into(),
         _ => text.into(),
     }

@@ -9,15 +9,19 @@ use crate::{along_axis, attention, binary, gather, matmul, movement, reduce, sel
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
-    let subgroup = match gpu.subgroup_max {
-        Some(max) => format!("subgroups of {max}"),
-        None => "none usable".to_string(),
+    let subgroup = match (gpu.subgroup_max, gpu.subgroup_fixed) {
+        (Some(max), Some(_)) => format!("subgroups of {max}"),
+        (Some(max), None) => format!("subgroups of {} to {max}", gpu.subgroup_min),
+        (None, _) => "none usable".to_string(),
     };
     let matmul = if gpu.subgroup_max.is_some() {
-        format!("matmul: texture tiles ({subgroup}), storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned")
+        let chunk = crate::matmul::tiles::chunk(gpu.subgroup_min);
+        format!(
+            "matmul: texture tiles ({subgroup}, A shared in chunks of {chunk} steps), storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned"
+        )
     } else {
         format!(
-            "matmul: storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned (texture tiles need subgroups of 8 or more; this adapter has {subgroup})"
+            "matmul: storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned (texture tiles need subgroups of 4 or more; this adapter has {subgroup})"
         )
     };
     let cooperative = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
@@ -25,10 +29,17 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
     } else {
         "cooperative matrix: not used (the adapter does not offer EXPERIMENTAL_COOPERATIVE_MATRIX)"
     };
-    let flash = if gpu.subgroup_max == Some(8) {
-        "available for D a multiple of 8 up to 128 and Dv 64 or 128 (else composed or fused)"
-    } else {
-        "not used (needs subgroups of exactly 8; attention takes the composed and fused paths)"
+    let flash = match crate::attention_flash::width(gpu) {
+        Some(w) => format!(
+            "subgroup kernel expanded for {w} lanes, for D up to 128 and Dv 64 or 128 (else composed or fused)"
+        ),
+        None if gpu.simd_cpu => format!(
+            "no fixed subgroup width ({subgroup}): the row kernel (no subgroups) runs only when pinned with :flash \
+             (slower than the composed path on CPU drivers); attention takes the composed and fused paths"
+        ),
+        None => format!(
+            "row kernel without subgroups ({subgroup}), for D a multiple of 4 up to 128 and Dv 64 or 128 (else composed or fused)"
+        ),
     };
     vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}")]
 }
@@ -337,13 +348,16 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             // The path decides the kernels: the fused one, the composed
             // sequence (matmuls around the in-place score softmax), split, or flash.
             let masked = sig.input(3).is_some();
-            let flash_ok = crate::attention_flash::variant_for(gpu, g, masked).is_some();
-            let device = attention::Device::new(gpu, flash_ok);
+            let flash = crate::attention_flash::variant_for(gpu, g, masked);
+            let device = attention::Device::new(gpu, flash.is_some());
             let (shader, entry) = match attention::path_for(&pipelines.pins, device, g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
-                attention::Path::Flash => ("attention_flash", "attention_flash"),
+                attention::Path::Flash => {
+                    let kernel = crate::attention_flash::kernel(flash.expect("the flash path runs only with a variant")).0;
+                    (kernel.shader, kernel.entry)
+                }
             };
             (shader, entry.to_string())
         }

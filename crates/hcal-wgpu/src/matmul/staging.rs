@@ -152,11 +152,9 @@ pub(crate) fn launch_texture(
     let buffer_a = p.n < STAGE_A_MIN_N;
     let a_view = if buffer_a { None } else { Some(stage_a(ctx, params, &a.buf, p.m, p.k, a_layers)?) };
     let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned)?;
-    let kernel = if buffer_a {
-        Kernel { variant: v | A_BUFFER, ..kernel_of(Path::Tiled(v)) }
-    } else {
-        kernel_of(Path::Tiled(v))
-    };
+    let chunk = super::tiles::chunk(ctx.gpu.subgroup_min);
+    let a_flag = if buffer_a { A_BUFFER } else { 0 };
+    let kernel = Kernel { variant: super::tiles::with_chunk(v | a_flag, chunk), ..kernel_of(Path::Tiled(v)) };
     let (lda, ldy) = (params.lda as usize, params.ldy as usize);
     for m0 in (0..p.m.max(1)).step_by(rows.max(1)) {
         let m1 = (m0 + rows).min(p.m);

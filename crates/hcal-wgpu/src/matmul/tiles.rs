@@ -44,8 +44,23 @@ pub(crate) const TILES: [Tile; 6] = [
     Tile { shader: "matmul_tiled", rows: 4, cols4: 2, wgx: 16, wgy: 16 },
 ];
 
-/// Steps of K one subgroup load covers in `matmul_texture.wgsl` (`$j` lines).
-const CHUNK: u32 = 8;
+/// Steps of K one subgroup load covers in `matmul_texture.wgsl` (`$j`
+/// lines) on an adapter whose smallest subgroup has `subgroup_min` lanes:
+/// 8, or 4 where subgroups are 4 wide (lavapipe with
+/// `LP_NATIVE_VECTOR_WIDTH=128`). Wider subgroups keep 8: lanes past 8 load
+/// the same texels as lanes 0..8 (`lane % 8`).
+pub(crate) fn chunk(subgroup_min: u32) -> u32 {
+    subgroup_min.clamp(4, 8)
+}
+
+/// Kernel-variant field of the texture tiles: `log2(chunk) - 2` in bits 9-10
+/// (0: 4 steps, 1: 8 steps).
+const CHUNK_SHIFT: u16 = 9;
+
+/// The kernel variant of texture tile `v` with `chunk` steps per subgroup load.
+pub(crate) fn with_chunk(v: u16, chunk: u32) -> u16 {
+    v | (((chunk.ilog2() - 2) as u16) << CHUNK_SHIFT)
+}
 
 /// Kernel-variant flag of a texture tile that reads A from its storage
 /// buffer instead of a staged texture (the `A:buf` lines of
@@ -55,19 +70,20 @@ pub(crate) const A_BUFFER: u16 = 0x100;
 /// Expand the template of variant `v` (an index into [`TILES`], with
 /// [`A_BUFFER`] for the texture tiles' buffer-A form).
 pub(crate) fn expand(template: &str, v: u16) -> String {
-    let t = TILES[(v & !A_BUFFER) as usize];
+    let t = TILES[(v & 0xff) as usize];
+    let chunk = 4u32 << ((v >> CHUNK_SHIFT) & 3);
     let drop = if v & A_BUFFER != 0 { "// A:tex" } else { "// A:buf" };
     let template: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
     let template = template.as_str();
     let e = crate::template::Expansion {
-        constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy)],
+        constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy), ("$CHUNK", chunk)],
         repeats: if t.texture() {
             // Rows 4 q + x: one staged texel of A holds 4 rows.
             &[("$q", t.rows / 4), ("$x", 4), ("$c", t.cols4)]
         } else {
             &[("$r", t.rows), ("$c", t.cols4)]
         },
-        blocks: &[("$j", CHUNK)],
+        blocks: &[("$j", chunk)],
     };
     crate::template::expand(template, &e, |_, j| vec![("$j", j.to_string())])
 }
@@ -78,10 +94,15 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
         .map(|v| (name(Path::Tiled(v)), crate::pipeline::source(kernel_of(Path::Tiled(v))).into_owned()))
         .collect();
     let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
-    all.extend(texture.map(|v| {
-        let kernel = Kernel { variant: v | A_BUFFER, ..kernel_of(Path::Tiled(v)) };
-        (format!("{} (A from its buffer)", name(Path::Tiled(v))), crate::pipeline::source(kernel).into_owned())
-    }));
+    for v in texture {
+        for chunk in [4, 8] {
+            for (a, how) in [(0, "A staged"), (A_BUFFER, "A from its buffer")] {
+                let kernel = Kernel { variant: with_chunk(v | a, chunk), ..kernel_of(Path::Tiled(v)) };
+                let label = format!("{} ({how}, chunks of {chunk})", name(Path::Tiled(v)));
+                all.push((label, crate::pipeline::source(kernel).into_owned()));
+            }
+        }
+    }
     all
 }
 
