@@ -368,34 +368,42 @@ fn encode_op(op: &Op) -> EncodedOp {
     }
 }
 
-/// The name of an op (or reduction) that ABI 1.2 added, if `op` is one: a
-/// plugin built for an older minor cannot know its code, so it is not asked.
-fn abi_1_2_op(op: &Op) -> Option<&'static str> {
-    use hcal_core::ReduceOp as R;
-    match op {
+/// The name of an op, op code or input that ABI 1.2 added, if `signature`
+/// uses one: a plugin built for an older minor cannot know its code, so it is
+/// not asked.
+fn abi_1_2_feature(signature: &OpSignature) -> Option<&'static str> {
+    use hcal_core::{BinaryOp as B, ReduceOp as R, UnaryOp as U};
+    let op = signature.op();
+    let new_op = match op {
         Op::Reduce { op: R::Min | R::Prod | R::L2, .. }
         | Op::ArgMax { .. }
         | Op::ArgMin { .. }
         | Op::LogSoftmax { .. }
-        | Op::CumSum { .. } => Some(op.name()),
-        _ => None,
-    }
-}
-/// Input slots passed to the plugin: every slot of the op (absent ones
-/// padded), or for a variadic op (Concat) exactly the `given` inputs.
-fn input_slots(op: &Op, given: usize) -> usize {
-    let (min, max) = op.input_arity();
-    if max == usize::MAX { given.max(min) } else { max }
-}
-/// Whether `op` is encoded with a code of ABI 1.2 (ops-elementwise): new op
-/// kinds, unary codes from 8 and binary codes from 6.
-fn introduced_in_minor_2(op: &Op) -> bool {
-    use hcal_core::{BinaryOp as B, UnaryOp as U};
-    match op {
-        Op::LeakyRelu { .. } | Op::HardSigmoid { .. } | Op::Clip | Op::Where => true,
+        | Op::CumSum { .. }
+        | Op::LeakyRelu { .. }
+        | Op::HardSigmoid { .. }
+        | Op::Clip
+        | Op::Where
+        | Op::Gather { .. }
+        | Op::GatherElements { .. }
+        | Op::TensorScatter { .. }
+        | Op::Concat { .. }
+        | Op::Slice { .. }
+        | Op::Split { .. }
+        | Op::Expand { .. }
+        | Op::Reshape { .. }
+        | Op::Range { .. }
+        | Op::Trilu { .. } => true,
         Op::Unary(u) => matches!(u, U::Abs | U::Erf | U::Floor | U::Ceil | U::Round | U::Not),
         Op::Binary(b) => !matches!(b, B::Add | B::Sub | B::Mul | B::Div | B::Max | B::Min),
         _ => false,
+    };
+    if new_op {
+        Some(op.name())
+    } else if matches!(op, Op::Attention(_)) && signature.input(ATTENTION_NONPAD_SLOT).is_some() {
+        Some("Attention's nonpad_kv_seqlen")
+    } else {
+        None
     }
 }
 
@@ -523,8 +531,10 @@ impl PluginBackend {
     /// Input slots the plugin is passed for `op`: all of the op's, except
     /// that a plugin built before ABI 1.2 gets Attention's first 6 (slot 6,
     /// `nonpad_kv_seqlen`, came with 1.2; signatures using it are declined).
-    fn input_slots(&self, op: &Op) -> usize {
-        let slots = op.input_arity().1;
+    fn input_slots(&self, op: &Op, given: usize) -> usize {
+        let (min, max) = op.input_arity();
+        // A variadic op (Concat) passes exactly the given inputs.
+        let slots = if max == usize::MAX { given.max(min) } else { max };
         if self.abi.1 < 2 && matches!(op, Op::Attention(_)) { slots.min(ATTENTION_NONPAD_SLOT) } else { slots }
     }
 
@@ -584,50 +594,15 @@ impl Backend for PluginBackend {
             ));
         }
         if self.abi.1 < 2
-            && let Some(what) = abi_1_2_op(signature.op())
+            && let Some(what) = abi_1_2_feature(signature)
         {
             return Support::Unsupported(format!(
                 "{what} came with plugin ABI 1.2; this plugin was built for 1.{}",
                 self.abi.1
             ));
         }
-        // Nor about the elementwise op codes of ABI 1.2.
-        if self.abi.1 < 2 && introduced_in_minor_2(signature.op()) {
-            return Support::Unsupported(format!(
-                "{}: this op came with plugin ABI 1.2; this plugin was built for 1.{}",
-                signature.op(),
-                self.abi.1
-            ));
-        }
         let op = encode_op(signature.op());
-        if op.op.kind >= HCAL_OP_CONCAT && self.abi.1 < 2 {
-            // An older plugin would see an unknown kind; answer for it.
-            return Support::Unsupported(format!(
-                "{} came with plugin ABI 1.2; this plugin was built for 1.{}",
-                signature.op().name(),
-                self.abi.1
-            ));
-        }
-        let slots = input_slots(signature.op(), signature.inputs().len());
-        let inputs = match Descs::new(signature.inputs().iter().map(Option::as_ref), slots) {
-            Ok(d) => d,
-            Err(e) => return Support::Unsupported(e.to_string()),
-        };
-        // Nor does a plugin built before 1.2 know Gather, GatherElements,
-        // TensorScatter or Attention's nonpad_kv_seqlen.
-        if self.abi.1 < 2 {
-            let op = signature.op();
-            let newer = matches!(op, Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. });
-            if newer || signature.input(ATTENTION_NONPAD_SLOT).is_some() {
-                let what = if newer { op.name() } else { "Attention's nonpad_kv_seqlen" };
-                return Support::Unsupported(format!(
-                    "{what} came with plugin ABI 1.2; this plugin was built for 1.{}",
-                    self.abi.1
-                ));
-            }
-        }
-        let op = encode_op(signature.op());
-        let slots = self.input_slots(signature.op());
+        let slots = self.input_slots(signature.op(), signature.inputs().len());
         let inputs = match Descs::new(signature.inputs().iter().take(slots).map(Option::as_ref), slots) {
             Ok(d) => d,
             Err(e) => return Support::Unsupported(e.to_string()),
@@ -730,8 +705,7 @@ impl Backend for PluginBackend {
     fn execute(&self, call: &Call<'_>) -> Result<()> {
         let op = call.op();
         let encoded = encode_op(op);
-        let in_slots = input_slots(op, call.inputs().len());
-        let in_slots = self.input_slots(op);
+        let in_slots = self.input_slots(op, call.inputs().len());
         if call.inputs().iter().skip(in_slots).any(Option::is_some) {
             return Err(Error::Unsupported {
                 op: op.to_string(),

@@ -76,14 +76,11 @@ static const char *dtype_name(hcal_dtype d) {
 }
 
 static const char *op_name(const hcal_op *op) {
-    static const char *unary[] = {"Relu", "Sigmoid", "Silu", "Exp", "Tanh", "Neg", "Sqrt", "Reciprocal"};
-    static const char *binary[] = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
-    static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"};
     static const char *unary[] = {"Relu", "Sigmoid", "Silu", "Exp",   "Tanh",  "Neg",   "Sqrt",
                                   "Reciprocal", "Abs", "Erf", "Floor", "Ceil", "Round", "Not"};
     static const char *binary[] = {"Add",  "Sub",     "Mul",         "Div",            "Max", "Min", "Pow",
                                    "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or"};
-    static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax"};
+    static const char *reduce[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"};
     switch (op->kind) {
     case HCAL_OP_MATMUL: return "MatMul";
     case HCAL_OP_GEMM: return "Gemm";
@@ -93,8 +90,8 @@ static const char *op_name(const hcal_op *op) {
     case HCAL_OP_ATTENTION: return "Attention";
     case HCAL_OP_ROTARY_EMBEDDING: return "RotaryEmbedding";
     case HCAL_OP_GELU: return "Gelu";
-    case HCAL_OP_UNARY: return op->attrs.unary.op < 8 ? unary[op->attrs.unary.op] : "an unknown unary op";
-    case HCAL_OP_BINARY: return op->attrs.binary.op < 6 ? binary[op->attrs.binary.op] : "an unknown binary op";
+    case HCAL_OP_UNARY: return op->attrs.unary.op < 14 ? unary[op->attrs.unary.op] : "an unknown unary op";
+    case HCAL_OP_BINARY: return op->attrs.binary.op < 14 ? binary[op->attrs.binary.op] : "an unknown binary op";
     case HCAL_OP_REDUCE: return op->attrs.reduce.op < 6 ? reduce[op->attrs.reduce.op] : "an unknown reduction";
     case HCAL_OP_TRANSPOSE: return "Transpose";
     case HCAL_OP_CAST: return "Cast";
@@ -103,15 +100,20 @@ static const char *op_name(const hcal_op *op) {
     case HCAL_OP_ARG_MIN: return "ArgMin";
     case HCAL_OP_LOG_SOFTMAX: return "LogSoftmax";
     case HCAL_OP_CUM_SUM: return "CumSum";
-    case HCAL_OP_UNARY: return op->attrs.unary.op < 14 ? unary[op->attrs.unary.op] : "an unknown unary op";
-    case HCAL_OP_BINARY: return op->attrs.binary.op < 14 ? binary[op->attrs.binary.op] : "an unknown binary op";
-    case HCAL_OP_REDUCE: return op->attrs.reduce.op < 3 ? reduce[op->attrs.reduce.op] : "an unknown reduction";
-    case HCAL_OP_TRANSPOSE: return "Transpose";
-    case HCAL_OP_CAST: return "Cast";
     case HCAL_OP_LEAKY_RELU: return "LeakyRelu";
     case HCAL_OP_HARD_SIGMOID: return "HardSigmoid";
     case HCAL_OP_CLIP: return "Clip";
     case HCAL_OP_WHERE: return "Where";
+    case HCAL_OP_GATHER: return "Gather";
+    case HCAL_OP_GATHER_ELEMENTS: return "GatherElements";
+    case HCAL_OP_TENSOR_SCATTER: return "TensorScatter";
+    case HCAL_OP_CONCAT: return "Concat";
+    case HCAL_OP_SLICE: return "Slice";
+    case HCAL_OP_SPLIT: return "Split";
+    case HCAL_OP_EXPAND: return "Expand";
+    case HCAL_OP_RESHAPE: return "Reshape";
+    case HCAL_OP_RANGE: return "Range";
+    case HCAL_OP_TRILU: return "Trilu";
     default: return "an unknown op";
     }
 }
