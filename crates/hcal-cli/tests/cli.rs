@@ -166,3 +166,17 @@ fn a_malformed_onnx_model_fails_its_case_naming_the_file() {
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("malformed ONNX file") && stdout.contains("model.onnx"), "{stdout}");
 }
+
+/// `--onnx` without a folder asks the Python that `HCAL_PYTHON` names; with
+/// none there, a usage error (exit 2) that says how to install onnx.
+#[test]
+fn onnx_without_python_says_how_to_install_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hcal"))
+        .args(["conformance", "--onnx", "--backend", "cpu"])
+        .env("HCAL_PYTHON", "/nonexistent/hcal-python3")
+        .output()
+        .expect("run hcal");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent/hcal-python3") && stderr.contains("python3 -m pip install onnx"), "{stderr}");
+}
