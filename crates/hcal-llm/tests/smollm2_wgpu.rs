@@ -15,8 +15,10 @@
 //!   decoder test shows the check's teeth).
 //!
 //! The model file and adapters as `common::model_path` and
-//! `HCAL_REQUIRE_ADAPTER=1` say. Slow on the cpu reference (about a minute
-//! per probe run on a loaded 2-core host), so the logits prompt is 4 tokens.
+//! `HCAL_REQUIRE_ADAPTER=1` say. The logits test is slow on the f64 cpu
+//! reference (14.4 minutes for a 4-token prompt and two steps on a loaded
+//! 2-core host: 0 of 294,912 logits outside their bound on lavapipe and GL),
+//! so it runs with `--ignored`.
 
 #[path = "../../hcal/examples/decoder/tolerance.rs"]
 #[allow(dead_code)]
@@ -87,6 +89,7 @@ fn the_wgpu_adapters_answer_paris_token_for_token() {
 }
 
 #[test]
+#[ignore = "about 15 minutes: 17 runs of the f64 cpu reference; run with --ignored"]
 fn wgpu_logits_agree_with_the_reference_within_the_tolerance_model() {
     let Some(path) = common::model_path() else { return };
     let adapters = wgpu_adapters();
@@ -122,10 +125,11 @@ fn wgpu_logits_agree_with_the_reference_within_the_tolerance_model() {
     for name in adapters {
         let got = logits(&hcal::Device::open(&name).unwrap(), &gguf, prompt, &forced);
         assert_eq!(got.len(), reference.len(), "{name}: steps");
-        let (mut worst, mut at, mut violations) = (0.0f64, (0, 0), 0);
+        let (mut worst, mut at, mut violations, mut max_err) = (0.0f64, (0, 0), 0, 0.0f64);
         for (step, ((want, got), bound)) in reference.iter().zip(&got).zip(&bounds).enumerate() {
             for (i, ((&w, &g), &b)) in want.iter().zip(got).zip(bound).enumerate() {
                 let err = (f64::from(g) - f64::from(w)).abs();
+                max_err = max_err.max(err);
                 let ratio = if err == 0.0 { 0.0 } else { err / b };
                 let ratio = if ratio.is_nan() { f64::INFINITY } else { ratio };
                 violations += usize::from(ratio > 1.0);
@@ -135,8 +139,9 @@ fn wgpu_logits_agree_with_the_reference_within_the_tolerance_model() {
             }
         }
         let logits: usize = reference.iter().map(Vec::len).sum();
+        let bound_at = bounds[at.0][at.1];
         eprintln!(
-            "{name}: {violations} of {logits} logits outside their bound; max err/bound {worst:.3} at step {} index {}",
+            "{name}: {violations} of {logits} logits outside their bound; max |err| {max_err:.3e}; max err/bound {worst:.3e} at step {} index {} (bound there {bound_at:.3e})",
             at.0, at.1
         );
         assert_eq!(violations, 0, "{name}: max err/bound {worst:.3} at step {} index {}", at.0, at.1);
