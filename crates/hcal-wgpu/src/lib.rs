@@ -10,6 +10,10 @@
 //! - Kernels compute in f32. f16 and bf16 tensors keep their storage and are
 //!   converted by bit-exact conversion kernels around an op (round to nearest
 //!   even, inf and NaN kept), so no optional shader feature is needed.
+//! - Block-quantized weights (GGML Q4_0, Q4_1, Q8_0) keep their packed
+//!   bytes on the device: the products and Cast read the blocks directly
+//!   (`shaders/matmul_quant.wgsl`, `matmul/quant.rs`); no f32 copy of a
+//!   quantized weight is made.
 //! - Pipelines are compiled once per (shader, entry point) and cached;
 //!   buffers come from a pool; ops are recorded into one command encoder and
 //!   submitted in batches, with all kernel parameters of a batch in one
