@@ -93,14 +93,13 @@ impl BackendWrapper for Faulty {
                 self.inner.write(b, &original)?;
                 result
             }
-            (Fault::ErfAbsoluteOnly, Op::Unary(hcal_core::UnaryOp::Erf)) => {
-                self.map_output(call, |x| {
-                    let x = x as f32;
-                    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-                    let p = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
-                    f64::from((1.0 - p * (-x * x).exp()).copysign(x))
-                })
-            }
+            (Fault::ErfAbsoluteOnly, Op::Unary(hcal_core::UnaryOp::Erf)) => self.map_output(call, |x| {
+                let x = x as f32;
+                let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+                let p =
+                    t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+                f64::from((1.0 - p * (-x * x).exp()).copysign(x))
+            }),
             (Fault::RoundHalfAway, Op::Unary(hcal_core::UnaryOp::Round)) => self.map_output(call, f64::round),
             (Fault::PowDropsSign, Op::Binary(hcal_core::BinaryOp::Pow)) => {
                 let a = call.input(0).expect("A");
