@@ -19,6 +19,13 @@ enum Fault {
     /// 4-bit weights read with the nibbles of a byte as neighbours (element
     /// 2i low, 2i + 1 high) instead of the two halves of the block.
     InterleavedNibbles,
+    /// Erf from Abramowitz-Stegun 7.1.26 in f32 (Gelu's budgeted erf):
+    /// within 1.5e-7 absolute, but nearly all relative precision is lost near 0.
+    ErfAbsoluteOnly,
+    /// Round with halves away from zero (C's `round`), not to even.
+    RoundHalfAway,
+    /// Pow on |base| (a kernel that calls WGSL's `pow`, undefined for negative bases, and keeps what it gives).
+    PowDropsSign,
 }
 
 /// The reference backend with one fault injected.
@@ -86,8 +93,34 @@ impl BackendWrapper for Faulty {
                 self.inner.write(b, &original)?;
                 result
             }
+            (Fault::ErfAbsoluteOnly, Op::Unary(hcal_core::UnaryOp::Erf)) => self.map_output(call, |x| {
+                let x = x as f32;
+                let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+                let p =
+                    t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+                f64::from((1.0 - p * (-x * x).exp()).copysign(x))
+            }),
+            (Fault::RoundHalfAway, Op::Unary(hcal_core::UnaryOp::Round)) => self.map_output(call, f64::round),
+            (Fault::PowDropsSign, Op::Binary(hcal_core::BinaryOp::Pow)) => {
+                let a = call.input(0).expect("A");
+                let original = self.inner.read(a)?;
+                let magnitudes: Vec<f64> = to_f64(a.dtype(), &original).iter().map(|v| v.abs()).collect();
+                self.inner.write(a, &from_f64(a.dtype(), &magnitudes))?;
+                let result = self.inner.execute(call);
+                self.inner.write(a, &original)?;
+                result
+            }
             _ => self.inner.execute(call),
         }
+    }
+}
+
+impl Faulty {
+    /// Y = f(X) elementwise for a one-input op, in place of the op.
+    fn map_output(&self, call: &Call<'_>, f: impl Fn(f64) -> f64) -> Result<()> {
+        let (x, y) = (call.input(0).expect("X"), call.output(0).expect("Y"));
+        let values: Vec<f64> = to_f64(x.dtype(), &self.inner.read(x)?).into_iter().map(f).collect();
+        self.inner.write(y, &from_f64(y.dtype(), &values))
     }
 }
 
@@ -158,4 +191,26 @@ fn reading_4_bit_weights_with_interleaved_nibbles_is_caught() {
     assert!(!failed(&report, "Gemm/q8_0/weights-1x33x64"));
     assert!(!failed(&report, "Gemm/q4_1/min-only-blocks"));
     assert!(report.cases.iter().filter(|c| c.name.contains("/f32/")).all(|c| c.verdict == Verdict::Pass));
+}
+
+#[test]
+fn erf_with_only_an_absolute_error_bound_is_caught() {
+    let report = run_ops(Fault::ErfAbsoluteOnly, &["Erf"]);
+    assert!(failed(&report, "Erf/f32/tiny"), "A-S 7.1.26 passed on tiny arguments");
+}
+
+#[test]
+fn round_half_away_from_zero_is_caught() {
+    let report = run_ops(Fault::RoundHalfAway, &["Round"]);
+    assert!(failed(&report, "Round/f32/halves-to-even"));
+    assert!(failed(&report, "Round/f16/halves-to-even"));
+}
+
+#[test]
+fn pow_that_drops_the_sign_of_negative_bases_is_caught() {
+    let report = run_ops(Fault::PowDropsSign, &["Pow"]);
+    assert!(failed(&report, "Pow/f32/special-values"));
+    assert!(failed(&report, "Pow/f32/negative-base-integer-exponents"));
+    // Positive bases are unaffected.
+    assert!(!failed(&report, "Pow/f32/same"));
 }
