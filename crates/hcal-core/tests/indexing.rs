@@ -132,7 +132,7 @@ fn only_tensor_scatter_may_write_its_past_cache_in_place() {
     // Other ops still reject every alias.
     let x = t(4, &[2, 3], DType::F32);
     assert!(matches!(Call::new(&Op::Softmax { axis: -1 }, &[&x], &[&x]), Err(Error::Aliasing { .. })));
-    let b = t(6, &[2, 3], DType::F32);
-    let gather = Call::new(&Op::GatherElements { axis: 0 }, &[&b, &t(7, &[2, 3], DType::I64)], &[&b]);
+    let (b, ids) = (t(6, &[2, 3], DType::F32), t(7, &[2, 3], DType::I64));
+    let gather = Call::new(&Op::GatherElements { axis: 0 }, &[&b, &ids], &[&b]);
     assert!(matches!(gather, Err(Error::Aliasing { .. })));
 }
