@@ -21,9 +21,9 @@ fn f16_bytes(v: &[f32]) -> Vec<u8> {
 fn expected(cache: &[u8], update: &[u8], [b, m, s, inner, elem]: [usize; 5], w: &[i64], mode: ScatterMode) -> Vec<u8> {
     let mut out = cache.to_vec();
     let row = inner * elem;
-    for bi in 0..b {
+    for (bi, &wb) in w.iter().enumerate().take(b) {
         for si in 0..s {
-            let target = w[bi] + si as i64;
+            let target = wb + si as i64;
             let pos = match mode {
                 ScatterMode::Linear if (0..m as i64).contains(&target) => target as usize,
                 ScatterMode::Linear => continue,

@@ -493,6 +493,8 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::Transpose { perm } => *perm = Some(p.clone()),
             Op::Cast { to } => *to = DType::ALL[p.len() % DType::ALL.len()],
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
+            // Indexing and KV caches.
+            Op::Gather { axis } | Op::GatherElements { axis } | Op::TensorScatter { axis, .. } => *axis = *a,
         },
         Mutation::Outputs(o) => spec.outputs = o.clone(),
     }
