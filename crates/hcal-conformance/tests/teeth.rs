@@ -16,6 +16,9 @@ enum Fault {
     SoftmaxWrongAxis,
     /// Attention ignores `is_causal`.
     AttentionIgnoresCausal,
+    /// Attention over a static cache ignores `nonpad_kv_seqlen` (attends the
+    /// whole cache, padding included).
+    AttentionIgnoresValidLengths,
     /// 4-bit weights read with the nibbles of a byte as neighbours (element
     /// 2i low, 2i + 1 high) instead of the two halves of the block.
     InterleavedNibbles,
@@ -72,6 +75,9 @@ impl BackendWrapper for Faulty {
             (Fault::AttentionIgnoresCausal, Op::Attention(attrs)) => {
                 let wrong = Op::Attention(hcal_core::Attention { is_causal: false, ..*attrs });
                 self.inner.execute(&Call::with_optional(&wrong, call.inputs(), call.outputs())?)
+            }
+            (Fault::AttentionIgnoresValidLengths, Op::Attention(_)) if call.input(6).is_some() => {
+                self.inner.execute(&Call::with_optional(call.op(), &call.inputs()[..6], call.outputs())?)
             }
             (Fault::InterleavedNibbles, Op::MatMul | Op::Gemm(_))
                 if call.input(1).is_some_and(|b| matches!(b.dtype(), DType::Q4_0 | DType::Q4_1)) =>
@@ -169,9 +175,22 @@ fn attention_ignoring_causal_is_caught() {
     let report = run_ops(Fault::AttentionIgnoresCausal, &["Attention"]);
     for case in &report.cases {
         let causal = case.signature.contains("causal=1");
-        // A decode step over its whole cache (Sq = Skv = 1 with past) masks nothing: it must pass.
-        let masks_something = causal && !case.name.ends_with("past-decode");
+        // A decode step over its whole cache (Sq = Skv = 1 with past) masks
+        // nothing, nor does one over a static cache (Sq = 1: the frontier
+        // n - 1 is the valid length's own): those must pass.
+        let decode = case.name.ends_with("past-decode") || case.name.contains("/nonpad-decode");
+        let masks_something = causal && !decode;
         assert_eq!(case.verdict == Verdict::Fail, masks_something, "{}: {:?} {}", case.name, case.verdict, case.detail);
+    }
+}
+
+#[test]
+fn attention_ignoring_valid_lengths_is_caught() {
+    let report = run_ops(Fault::AttentionIgnoresValidLengths, &["Attention"]);
+    for case in &report.cases {
+        // Every static-cache case has a batch entry with fewer valid keys than T.
+        let static_cache = case.name.contains("/nonpad-");
+        assert_eq!(case.verdict == Verdict::Fail, static_cache, "{}: {:?} {}", case.name, case.verdict, case.detail);
     }
 }
 

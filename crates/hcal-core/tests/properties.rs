@@ -93,7 +93,7 @@ fn check_geometry(spec: &Spec) {
     match &spec.op {
         Op::Attention(attrs) => {
             if let (Some(q), Some(k), Some(v)) = (get(0), get(1), get(2))
-                && let Ok(g) = attention_geometry(attrs, q, k, v, get(3), get(4).zip(get(5)))
+                && let Ok(g) = attention_geometry(attrs, q, k, v, get(3), get(4).zip(get(5)), get(6))
             {
                 let _ = (g.total_len(), g.group_size());
             }

@@ -590,7 +590,7 @@ mod tests {
     fn empty_input_names_are_absent_optional_inputs() {
         let n = node("Attention", &["q", "k", "v", "", "pk", "pv"], &["y", "pk2", "pv2"], vec![int("is_causal", 1)]);
         let m = map_node(&n, 23, &[]).unwrap();
-        assert_eq!(m.inputs, [Some(0), Some(1), Some(2), None, Some(4), Some(5)]);
+        assert_eq!(m.inputs, [Some(0), Some(1), Some(2), None, Some(4), Some(5), None]);
         assert_eq!(m.outputs, [Some(0), Some(1), Some(2)]);
         let Op::Attention(a) = m.op else { panic!() };
         assert!(a.is_causal && a.scale.is_none());

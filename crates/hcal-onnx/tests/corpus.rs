@@ -41,7 +41,8 @@ fn check(report: &OnnxReport) {
     assert!(failures.is_empty(), "{} failed on {}:\n{}", failures.len(), report.device.backend, failures.join("\n"));
     assert!(report.summary.total >= 250, "only {} cases found", report.summary.total);
     let rows = report.per_op();
-    for op in &KEY_OPS {
+    // TensorScatter came with opset 24: onnx 1.18's corpus has no case of it.
+    for op in KEY_OPS.iter().filter(|op| **op != "TensorScatter") {
         let row = rows.iter().find(|r| r.op == *op).unwrap_or_else(|| panic!("no {op} case in the corpus"));
         if let Some((_, why)) = NO_CASE_IN_STANDARD_DTYPES.iter().find(|(name, _)| name == op) {
             assert_eq!(row.unsupported, row.found, "{op} ({why}): {row:?}");

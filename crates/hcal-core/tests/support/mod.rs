@@ -693,6 +693,8 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::HardSigmoid { alpha, beta } => (*alpha, *beta) = (*f, -*f),
             Op::Clip | Op::Where => {}
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
+            // Indexing and KV caches.
+            Op::Gather { axis } | Op::GatherElements { axis } | Op::TensorScatter { axis, .. } => *axis = *a,
         },
         Mutation::Outputs(o) => spec.outputs = o.clone(),
     }
