@@ -1,7 +1,7 @@
 // TEMPLATE matmul_texture.wgsl: register-tiled Y = A op(B) (MatMul, and Gemm without
 // alpha, beta or C) for N % 4 == 0, f32, with both operands read from
 // textures and A shared across a subgroup. Needs the `subgroups` feature,
-// subgroups of at least $CHUNK invocations (4, 8 or 16: the expansion picks
+// subgroups of at least $CHUNK invocations (4 or 8: the expansion picks
 // the adapter's smallest subgroup, at most 8), and the operands staged by
 // matmul_stage.wgsl into rgba32float texture arrays: B by rows (texel
 // [layer, p, j] = op(B)[layer][p, 4j..4j+4]; a transposed B is transposed by
@@ -17,7 +17,7 @@
 // 90% of lavapipe's measured fma peak. All invocations of a workgroup compute
 // the same `$RR` rows: lane l loads the texel of A at (step p + l, 4 rows)
 // for $CHUNK steps of K at once, and `subgroupBroadcast` hands step j's value of
-// each row to every lane (one load per 4 rows and 8 steps). On GPUs the same
+// each row to every lane (one load per 4 rows and $CHUNK steps). On GPUs the same
 // structure uses the texture path for both operands and removes redundant
 // loads of A.
 //

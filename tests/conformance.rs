@@ -10,6 +10,12 @@
 //! `:composed`, `:composed3` (blocks of 3 query rows), `:split`
 //! (flash-decoding) and `:flash` (the tiled one-pass kernel) for Attention.
 //!
+//! With `HCAL_CONFORMANCE_SUBGROUP_ONLY=1` only the kernels that depend on
+//! the adapter's subgroup width run: MatMul and Attention on the Vulkan
+//! adapters, unpinned, pinned to the flash kernel and to the texture tiles
+//! (CI's extra runs at lavapipe's widths 4 and 16, `LP_NATIVE_VECTOR_WIDTH`,
+//! see `.ci/run`).
+//!
 //! A backend that cannot start (no GPU adapter on this machine) is reported
 //! as skipped with its reason; with `HCAL_REQUIRE_ADAPTER=1` (CI) that is a
 //! failure instead.
@@ -50,6 +56,21 @@ fn main() {
         runs.push((format!("{name}:composed3"), vec!["Attention"]));
         runs.push((format!("{name}:split"), vec!["Attention"]));
         runs.push((format!("{name}:flash"), vec!["Attention"]));
+    }
+    // The subgroup-width runs: the families whose kernels change with the
+    // width, on the adapters that have subgroups.
+    if std::env::var("HCAL_CONFORMANCE_SUBGROUP_ONLY").is_ok_and(|v| v == "1") {
+        let width_dependent = |name: &str| {
+            let pin = name.splitn(4, ':').nth(3).unwrap_or("");
+            name.starts_with("wgpu:vulkan:") && (pin.is_empty() || pin == "flash" || pin.starts_with("mm=texture"))
+        };
+        runs.retain(|(name, _)| width_dependent(name));
+        for (_, ops) in &mut runs {
+            if ops.is_empty() {
+                *ops = vec!["MatMul", "Attention"];
+            }
+            ops.retain(|op| *op == "MatMul" || *op == "Attention");
+        }
     }
     for (name, ops) in runs {
         let backend: Arc<dyn Backend> = match hcal::open(&name) {

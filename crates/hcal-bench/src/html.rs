@@ -80,10 +80,7 @@ fn ticks_125(range: &std::ops::Range<f64>) -> Vec<f64> {
         return Vec::new();
     }
     let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
-    (first..=last)
-        .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
-        .filter(|v| (lo..=hi).contains(v))
-        .collect()
+    (first..=last).flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e))).filter(|v| (lo..=hi).contains(v)).collect()
 }
 
 /// A tick label with about three significant digits (`0.25`, `12.5`, `340`).

@@ -209,7 +209,8 @@ pub fn results_table(run: &BenchRun) -> String {
             None => out += &format!("  {}: not measured (--no-peak)\n", d.backend),
         }
     }
-    let above: Vec<String> = run.results.iter().filter(|r| r.above_peak()).map(|r| format!("  {}\n", r.key())).collect();
+    let above: Vec<String> =
+        run.results.iter().filter(|r| r.above_peak()).map(|r| format!("  {}\n", r.key())).collect();
     if !above.is_empty() {
         out += "results ABOVE their device's measured FMA peak (the probe is no ceiling for them: a faster \
 instruction form than the probe's, or a faster host during the row than during every probe):\n";

@@ -66,7 +66,18 @@ impl Gpu {
             && info.subgroup_min_size == info.subgroup_max_size)
             .then_some(info.subgroup_max_size);
         let simd_cpu = info.device_type == wgpu::DeviceType::Cpu;
-        Ok(Self { device, queue, limits, backend: backend.to_string(), subgroup_max, subgroup_min, subgroup_fixed, simd_cpu, lost, uncaptured })
+        Ok(Self {
+            device,
+            queue,
+            limits,
+            backend: backend.to_string(),
+            subgroup_max,
+            subgroup_min,
+            subgroup_fixed,
+            simd_cpu,
+            lost,
+            uncaptured,
+        })
     }
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.

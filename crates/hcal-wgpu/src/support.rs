@@ -30,9 +30,9 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
         "cooperative matrix: not used (the adapter does not offer EXPERIMENTAL_COOPERATIVE_MATRIX)"
     };
     let flash = match crate::attention_flash::width(gpu) {
-        Some(w) => format!(
-            "subgroup kernel expanded for {w} lanes, for D up to 128 and Dv 64 or 128 (else composed or fused)"
-        ),
+        Some(w) => {
+            format!("subgroup kernel expanded for {w} lanes, for D up to 128 and Dv 64 or 128 (else composed or fused)")
+        }
         None if gpu.simd_cpu => format!(
             "no fixed subgroup width ({subgroup}): the row kernel (no subgroups) runs only when pinned with :flash \
              (slower than the composed path on CPU drivers); attention takes the composed and fused paths"
@@ -355,7 +355,8 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => {
-                    let kernel = crate::attention_flash::kernel(flash.expect("the flash path runs only with a variant")).0;
+                    let kernel =
+                        crate::attention_flash::kernel(flash.expect("the flash path runs only with a variant")).0;
                     (kernel.shader, kernel.entry)
                 }
             };

@@ -61,11 +61,3 @@ fn every_template_expansion_parses_and_validates() {
         validate(&name, &source);
     }
 }
-#[test]
-fn tmp_sizes() {
-    for (name, source) in hcal_wgpu::template_expansions() {
-        let t = std::time::Instant::now();
-        validate(&name, &source);
-        eprintln!("{name} {} lines {:.2}s", source.lines().count(), t.elapsed().as_secs_f64());
-    }
-}
