@@ -18,6 +18,10 @@ fn env_flag(name: &str) -> bool {
 /// has no ONNX operator).
 const KEY_OPS: [&str; hcal_onnx::mapping::MAPPED_OPS.len()] = hcal_onnx::mapping::MAPPED_OPS;
 
+/// Mapped ops none of whose cases in the corpus lies inside the standard, with why.
+const NO_CASE_IN_THE_STANDARD: [(&str, &str); 1] =
+    [("CumSum", "all 7 CumSum cases of onnx 1.18 are DOUBLE, a dtype the hcal standard does not define")];
+
 fn check(report: &OnnxReport) {
     print!("{}", report.table());
     let failures: Vec<String> = report
@@ -31,6 +35,11 @@ fn check(report: &OnnxReport) {
     let rows = report.per_op();
     for op in &KEY_OPS {
         let row = rows.iter().find(|r| r.op == *op).unwrap_or_else(|| panic!("no {op} case in the corpus"));
+        if let Some((_, why)) = NO_CASE_IN_THE_STANDARD.iter().find(|(o, _)| o == op) {
+            // Every case is skipped with its reason; one that runs means the entry is stale.
+            assert_eq!(row.unsupported, row.found, "{op}: {why}, yet some case ran: {row:?}");
+            continue;
+        }
         assert!(row.passed > 0, "no {op} case passed: {row:?}");
     }
     for c in report.cases.iter().filter(|c| c.result.verdict.is_skip()) {
