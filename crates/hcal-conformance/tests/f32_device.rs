@@ -283,6 +283,36 @@ impl BackendWrapper for F32Device {
                 let mean = matches!(call.op(), Op::Reduce { op: ReduceOp::Mean, .. });
                 self.store(call.output(0), &[if mean { sum * (1.0 / v.len() as f32) } else { sum }])
             }
+            // along one axis: LogSoftmax and CumSum as sequential f32 loops
+            (Op::LogSoftmax { .. }, Geometry::Softmax(s)) => {
+                let v = x(0)?.unwrap();
+                let mut y = v.clone();
+                for lane in 0..s.outer * s.inner {
+                    let idx = |j: usize| ((lane / s.inner) * s.len + j) * s.inner + lane % s.inner;
+                    let max = (0..s.len).map(|j| v[idx(j)]).fold(f32::NEG_INFINITY, f32::max);
+                    let sum = (0..s.len).map(|j| (v[idx(j)] - max).exp()).fold(0.0f32, |a, b| a + b);
+                    let log_sum = sum.ln();
+                    for j in 0..s.len {
+                        y[idx(j)] = (v[idx(j)] - max) - log_sum;
+                    }
+                }
+                self.store(call.output(0), &y)
+            }
+            (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split: s, .. }) => {
+                let v = x(0)?.unwrap();
+                let mut y = vec![0.0f32; v.len()];
+                for lane in 0..s.outer * s.inner {
+                    let idx = |j: usize| ((lane / s.inner) * s.len + j) * s.inner + lane % s.inner;
+                    let mut sum = 0.0f32;
+                    for step in 0..s.len {
+                        let i = idx(if *reverse { s.len - 1 - step } else { step });
+                        let before = sum;
+                        sum += v[i];
+                        y[i] = if *exclusive { before } else { sum };
+                    }
+                }
+                self.store(call.output(0), &y)
+            }
             _ => self.inner.execute(call),
         }
     }

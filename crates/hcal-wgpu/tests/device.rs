@@ -315,3 +315,34 @@ fn a_reduction_past_the_cpu_drivers_loop_budget_is_declined_not_answered_short()
     gpu.run(&sum, &[&x], &[&y]).unwrap();
     assert_eq!(bytemuck::cast_slice::<u8, f32>(&gpu.read(&y).unwrap()), [20_000.0]);
 }
+
+/// The loop budget per op along one axis: one iteration per element of a
+/// lane for ArgMax/CumSum, two passes for ReduceL2; past it the op is
+/// declined with the reason, within it the answer is exact.
+#[test]
+fn ops_along_an_axis_past_the_cpu_drivers_loop_budget_are_declined() {
+    let Some(gpu) = gpu() else { return };
+    if gpu.info().device_type != hcal_core::DeviceType::SoftwareGpu
+        && gpu.info().device_type != hcal_core::DeviceType::Cpu
+    {
+        return;
+    }
+    let declined = |op: Op, len: usize| {
+        let sig = OpSignature::new(op.clone(), vec![Some(TensorDesc::new([2, len], DType::F32))]).unwrap();
+        matches!(gpu.supports(&sig), Support::Unsupported(reason) if reason.contains("65535"))
+    };
+    let argmax = Op::ArgMax { axis: 1, keepdims: false, select_last_index: false };
+    let cumsum = Op::CumSum { axis: 1, exclusive: false, reverse: false };
+    let l2 = Op::Reduce { op: hcal_core::ReduceOp::L2, axes: Some(vec![1]), keepdims: false };
+    let sum = Op::Reduce { op: hcal_core::ReduceOp::Sum, axes: Some(vec![1]), keepdims: false };
+    assert!(declined(argmax.clone(), 70_000) && declined(cumsum.clone(), 70_000));
+    assert!(!declined(argmax, 60_000) && !declined(cumsum.clone(), 60_000));
+    // 20,000 inputs over rank 2: 60,002 iterations for a sum, twice that for L2.
+    assert!(declined(l2, 20_000) && !declined(sum, 20_000));
+    let x = gpu.alloc(&TensorDesc::new([1, 60_000], DType::F32)).unwrap();
+    gpu.write(&x, bytemuck::cast_slice(&vec![1f32; 60_000])).unwrap();
+    let y = gpu.alloc(x.desc()).unwrap();
+    gpu.run(&cumsum, &[&x], &[&y]).unwrap();
+    let sums = f32s(&gpu.read(&y).unwrap());
+    assert!(sums.iter().enumerate().all(|(i, &s)| s == (i + 1) as f32), "last {}", sums[59_999]);
+}
