@@ -29,7 +29,10 @@ const KEY_OPS: [&str; hcal_onnx::mapping::MAPPED_OPS.len()] = hcal_onnx::mapping
 /// why: they must be found and be unsupported with a reason, as none can pass
 /// (one that runs means the entry is stale).
 const NO_CASE_IN_STANDARD_DTYPES: [(&str, &str); 2] = [
-    ("Equal", "onnx's Equal cases compare INT32, small-integer and STRING tensors, dtypes the standard does not define"),
+    (
+        "Equal",
+        "onnx's Equal cases compare INT32, small-integer and STRING tensors, dtypes the standard does not define",
+    ),
     ("CumSum", "onnx's CumSum cases are DOUBLE or INT32, dtypes the hcal standard does not define"),
 ];
 

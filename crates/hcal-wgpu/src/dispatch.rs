@@ -6,7 +6,10 @@
 use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
-use crate::{along_axis, attention, binary, convert, gather, matmul, movement, norm, reduce, rotary, scatter, select, softmax, transpose, unary};
+use crate::{
+    along_axis, attention, binary, convert, gather, matmul, movement, norm, reduce, rotary, scatter, select, softmax,
+    transpose, unary,
+};
 
 /// A required operand (present: `Call` validated the arity).
 fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
