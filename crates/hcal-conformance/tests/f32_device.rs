@@ -142,6 +142,8 @@ impl BackendWrapper for F32Device {
                 // The cache copy and masks are data movement; reuse the reference for them.
                 self.inner.execute(call)?;
                 let (q, mask) = (x(0)?.unwrap(), x(3)?);
+                // nonpad_kv_seqlen (i64, small: exact through f32).
+                let nonpad = x(6)?;
                 let (kt, vt) = (call.output(1), call.output(2));
                 let (k, v) = if let (Some(kt), Some(vt)) = (kt, vt) {
                     (self.load(Some(kt))?.unwrap(), self.load(Some(vt))?.unwrap())
@@ -173,6 +175,7 @@ impl BackendWrapper for F32Device {
                 for b in 0..g.batch {
                     for h in 0..g.q_heads {
                         let kh = h / g.group_size();
+                        let valid = nonpad.as_ref().map(|n| g.valid_keys(n[b] as i64));
                         for i in 0..g.q_len {
                             let qo = g.offset(b, h, i, g.q_heads, g.q_len, d);
                             let mut s: Vec<f32> = (0..t)
@@ -200,7 +203,7 @@ impl BackendWrapper for F32Device {
                                             };
                                         }
                                     }
-                                    if attrs.is_causal && j > i + g.past_len {
+                                    if g.key_hidden(attrs.is_causal, valid, i, j) {
                                         sc = f32::NEG_INFINITY;
                                     }
                                     sc
