@@ -145,7 +145,7 @@ const REPROBE_REPS: usize = 2;
 /// Probe `device` again between benchmark rows and keep the better peaks:
 /// the host under a software driver drifts up to 2x within minutes, so a
 /// peak probed once before the rows is no ceiling for rows measured in a
-/// faster minute. Runs the FMA probe [`REPROBE_REPS`] times at the size
+/// faster minute. Runs the FMA probe twice (`REPROBE_REPS`) at the size
 /// [`measure`] grew it to, and the copy probe once, timed by the wall clock
 /// (see the body); a no-op for host-loop peaks (no device probe).
 ///
