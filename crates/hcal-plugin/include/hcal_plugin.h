@@ -42,17 +42,15 @@
  * plugin's `struct_size`; a plugin reads only those inside the host's.
  *
  * History: 1.0 the first table; 1.1 adds the block-quantized dtypes; 1.2 adds
- * ReduceMin/ReduceProd/ReduceL2 (reduce codes 3-5), ArgMax, ArgMin, LogSoftmax
- * and CumSum (op kinds 42-45).
- * the data-movement ops (HCAL_OP_CONCAT .. HCAL_OP_TRILU).
- * Gather, GatherElements and TensorScatter (op kinds 14 to 16, their
- * attribute structs) and Attention's input slot 6, nonpad_kv_seqlen. hcal
- * does not ask a plugin built for an older minor about what came later: it
- * declines those signatures itself and passes such a plugin Attention's
- * first 6 input slots only.
- * the elementwise ops of exported transformer graphs (unary codes 8-13, binary
- * codes 6-13, op kinds 18-21). hcal does not ask a plugin built against an
- * older minor about codes it cannot know: it declines them itself.
+ * the ops of exported transformer graphs: Gather, GatherElements and
+ * TensorScatter (op kinds 14-16) and Attention's input slot 6,
+ * nonpad_kv_seqlen; LeakyRelu, HardSigmoid, Clip and Where (op kinds 18-21),
+ * unary codes 8-13 and binary codes 6-13; the data-movement ops
+ * (HCAL_OP_CONCAT .. HCAL_OP_TRILU, kinds 30-36); ReduceMin/ReduceProd/
+ * ReduceL2 (reduce codes 3-5), ArgMax, ArgMin, LogSoftmax and CumSum (op
+ * kinds 42-45). hcal does not ask a plugin built for an older minor about
+ * what came later: it declines those signatures itself and passes such a
+ * plugin Attention's first 6 input slots only.
  *
  * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
  * a test compiles this header with the system C compiler and checks that
