@@ -178,26 +178,14 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
                 }
             }
         }
-        (Op::Transpose { .. } | Op::Cast { .. }, _) => zeros(),
+        // Moved, selected or rounded once by the standard's rule (`Op::is_exact`).
+        (op, _) if op.is_exact() => zeros(),
         // along one axis (ArgMax/ArgMin give i64, compared exactly by the runner)
         (Op::ArgMax { .. } | Op::ArgMin { .. }, _) => zeros(),
         (Op::LogSoftmax { .. }, Geometry::Softmax(split)) => along_axis::log_softmax_bound(data, *split, reference),
         (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
             along_axis::cumsum_bound(data, *split, *exclusive, *reverse)
         }
-        // data movement (issue 18): elements are moved, never computed (Range rounds once, as the reference)
-        (
-            Op::Concat { .. }
-            | Op::Slice { .. }
-            | Op::Split { .. }
-            | Op::Expand { .. }
-            | Op::Reshape { .. }
-            | Op::Range { .. }
-            | Op::Trilu { .. },
-            _,
-        ) => zeros(),
-        // Indexing and KV caches move storage units: exact.
-        (Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. }, _) => zeros(),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
     }
 }

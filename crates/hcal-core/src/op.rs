@@ -803,6 +803,35 @@ impl Op {
         matches!(self, Op::Attention(_)) && index > 0
     }
 
+    /// Whether every output element is an input element moved or selected
+    /// (Transpose, data movement, indexing) or rounded once by a rule the
+    /// standard fixes (Cast: round to nearest even; Range: one rounding of an
+    /// f64 value): results are then exact, bit for bit, on every backend, and
+    /// conformance compares them exactly.
+    ///
+    /// ```
+    /// use hcal_core::Op;
+    /// assert!(Op::Concat { axis: 0 }.is_exact());
+    /// assert!(!Op::MatMul.is_exact());
+    /// ```
+    pub fn is_exact(&self) -> bool {
+        matches!(
+            self,
+            Op::Transpose { .. }
+                | Op::Cast { .. }
+                | Op::Concat { .. }
+                | Op::Slice { .. }
+                | Op::Split { .. }
+                | Op::Expand { .. }
+                | Op::Reshape { .. }
+                | Op::Range { .. }
+                | Op::Trilu { .. }
+                | Op::Gather { .. }
+                | Op::GatherElements { .. }
+                | Op::TensorScatter { .. }
+        )
+    }
+
     /// The input slot that output slot `output` may be the very same tensor
     /// as, for ops defined to update in place; `None` for every other
     /// output. Only [`Op::TensorScatter`] declares one: its `present_cache`
