@@ -20,12 +20,21 @@
 //! of Hugging Face Llama models so that its "normal" RoPE, which pairs
 //! neighbours, computes what Hugging Face's rotate-half does.
 //!
-//! The token embedding is looked up on the host, one row per token, decoded
-//! from its packed blocks (the table itself is never dequantized whole).
+//! The token embedding is looked up on the device: `Gather` moves the rows of
+//! the packed table (whole blocks), `Cast` dequantizes just those rows.
+//!
+//! The key/value cache is static: each layer holds `[1, Hkv, T, D]` keys and
+//! values for all `T = max_positions` positions, allocated once. A step
+//! writes its new keys and values into it in place (`TensorScatter` at the
+//! step's position) and attends over the first `n` positions
+//! (`nonpad_kv_seqlen = n`), so a decode step copies nothing proportional to
+//! the context. A first prompt attends over its own keys (no cache to read).
 
 use std::path::Path;
 
-use hcal::{Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, RotaryEmbedding, TensorDesc, UnaryOp, ops};
+use hcal::{
+    Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, RotaryEmbedding, ScatterMode, TensorDesc, UnaryOp, ops,
+};
 use hcal_gguf::{GgmlType, Gguf, LlamaConfig, TensorInfo};
 
 /// What can go wrong loading or running a model.
@@ -73,10 +82,8 @@ struct Layer {
 pub struct Model {
     config: LlamaConfig,
     device: Device,
-    /// The token embedding as stored (row-major `[vocab, hidden]`, packed).
-    embed_host: Vec<u8>,
-    embed_dtype: DType,
-    /// The same table on the device, the B of the tied output projection.
+    /// The token embedding as stored (row-major `[vocab, hidden]`, packed):
+    /// the table `Gather` reads and the B of the tied output projection.
     embed: DeviceTensor,
     layers: Vec<Layer>,
     norm: DeviceTensor,
@@ -86,10 +93,11 @@ pub struct Model {
     weight_bytes: usize,
 }
 
-/// The key/value cache of one sequence: each layer's `present_key` and
-/// `present_value` of the previous step, `[1, Hkv, T, D]`.
+/// The key/value cache of one sequence: each layer's keys and values for
+/// every position the model was loaded for, `[1, Hkv, max_positions, D]`, of
+/// which the first [`KvCache::len`] hold data.
 pub struct KvCache {
-    layers: Vec<Option<(DeviceTensor, DeviceTensor)>>,
+    layers: Vec<(DeviceTensor, DeviceTensor)>,
     len: usize,
 }
 
@@ -97,6 +105,11 @@ impl KvCache {
     /// Tokens cached.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Positions the cache holds (valid or not).
+    pub fn capacity(&self) -> usize {
+        self.layers.first().map_or(0, |(k, _)| k.shape()[2])
     }
 
     /// True before the first forward pass.
@@ -143,9 +156,6 @@ impl Model {
                 w_down: upload(&format!("{p}.ffn_down.weight"), &[h, f])?,
             });
         }
-        let embed_info = gguf
-            .tensor("token_embd.weight")
-            .ok_or_else(|| LlmError::Model("the model has no token_embd.weight".into()))?;
         if gguf.tensor("output.weight").is_some() {
             return Err(LlmError::Model("an untied output.weight is not supported yet".into()));
         }
@@ -155,8 +165,6 @@ impl Model {
         let norm = upload("output_norm.weight", &[h])?;
         Ok(Self {
             weight_bytes: weight_bytes.get(),
-            embed_host: gguf.tensor_bytes(embed_info)?,
-            embed_dtype: hcal_dtype(embed_info)?,
             embed,
             layers,
             norm,
@@ -190,25 +198,29 @@ impl Model {
         &self.device
     }
 
-    /// An empty cache.
-    pub fn new_cache(&self) -> KvCache {
-        KvCache { layers: (0..self.layers.len()).map(|_| None).collect(), len: 0 }
+    /// An empty cache for `max_positions` tokens, allocated (zeroed) on the device.
+    ///
+    /// # Errors
+    /// Device errors (out of memory).
+    pub fn new_cache(&self) -> Result<KvCache> {
+        let c = &self.config;
+        let desc = TensorDesc::new([1, c.head_count_kv, self.max_positions, c.head_dim()], DType::F32);
+        let layers = (0..self.layers.len())
+            .map(|_| Ok((self.device.zeros(&desc)?, self.device.zeros(&desc)?)))
+            .collect::<Result<_>>()?;
+        Ok(KvCache { layers, len: 0 })
     }
 
-    /// Embedding rows of `tokens`, decoded from the packed table on the host.
-    fn embed_rows(&self, tokens: &[u32]) -> Result<Vec<f32>> {
-        let (h, vocab) = (self.config.embedding_length, self.config.vocab_size);
-        let row_bytes = TensorDesc::new([1, h], self.embed_dtype).byte_len()?;
-        let mut rows = Vec::with_capacity(tokens.len() * h);
-        for &t in tokens {
-            let t = t as usize;
-            if t >= vocab {
-                return Err(LlmError::Model(format!("token {t} is outside the vocabulary of {vocab}")));
-            }
-            let bytes = &self.embed_host[t * row_bytes..(t + 1) * row_bytes];
-            rows.extend(decode_row(self.embed_dtype, bytes)?);
+    /// Embedding rows `[S, hidden]` of `tokens`: the packed rows gathered on
+    /// the device, then dequantized.
+    fn embed_rows(&self, tokens: &[u32]) -> Result<DeviceTensor> {
+        let vocab = self.config.vocab_size;
+        if let Some(t) = tokens.iter().find(|&&t| t as usize >= vocab) {
+            return Err(LlmError::Model(format!("token {t} is outside the vocabulary of {vocab}")));
         }
-        Ok(rows)
+        let ids: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
+        let rows = ops::gather(&self.embed, &self.device.tensor_i64(&[ids.len()], &ids)?, 0)?;
+        Ok(if rows.dtype() == DType::F32 { rows } else { ops::cast(&rows, DType::F32)? })
     }
 
     /// Run `tokens` after what `cache` holds; returns the logits `[S, vocab]`.
@@ -217,16 +229,30 @@ impl Model {
     /// Tokens beyond the vocabulary or the RoPE tables; device errors.
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Result<DeviceTensor> {
         let c = &self.config;
-        let (s, h, past) = (tokens.len(), c.embedding_length, cache.len);
+        let (s, past) = (tokens.len(), cache.len);
         if s == 0 || past + s > self.max_positions {
             return Err(LlmError::Model(format!(
                 "{past} cached + {s} new tokens do not fit the {} positions loaded",
                 self.max_positions
             )));
         }
-        let mut x = self.device.tensor_f32(&[s, h], &self.embed_rows(tokens)?)?;
+        if cache.capacity() != self.max_positions || cache.layers.len() != self.layers.len() {
+            return Err(LlmError::Model("the cache was made by another model".into()));
+        }
+        let mut x = self.embed_rows(tokens)?;
         let positions: Vec<i64> = (past..past + s).map(|p| p as i64).collect();
         let positions = self.device.tensor_i64(&[1, s], &positions)?;
+        // Where this step's keys go in the cache, and how many it then holds.
+        let write_at = self.device.tensor_i64(&[1], &[past as i64])?;
+        let valid = self.device.tensor_i64(&[1], &[(past + s) as i64])?;
+        let d = c.head_dim();
+        // [1, S, heads * D] -> [1, heads, S, D]: a view for one token, else a transpose.
+        let heads_first = |t: &DeviceTensor, heads: usize| -> Result<DeviceTensor> {
+            if s == 1 {
+                return Ok(t.reshape(&[1, heads, 1, d])?);
+            }
+            Ok(ops::transpose(&t.reshape(&[1, s, heads, d])?, Some(&[0, 2, 1, 3]))?)
+        };
         let linear = |a: &DeviceTensor, w: &DeviceTensor| {
             ops::gemm(a, w, None, Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true })
         };
@@ -251,16 +277,34 @@ impl Model {
             kv_num_heads: Some(c.head_count_kv),
             ..Default::default()
         };
-        for (layer, slot) in self.layers.iter().zip(&mut cache.layers) {
+        for (layer, (k_cache, v_cache)) in self.layers.iter().zip(&cache.layers) {
             let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
             let q = rope(&linear(&a, &layer.wq)?, c.head_count)?;
             let k = rope(&linear(&a, &layer.wk)?, c.head_count_kv)?;
             let v = linear(&a, &layer.wv)?;
             let v = v.reshape(&[1, s, v.shape()[1]])?;
-            let past_kv = slot.as_ref().map(|(k, v)| (k, v));
-            let att = ops::attention_with_cache(&q, &k, &v, None, past_kv, attention)?;
-            *slot = Some((att.present_key, att.present_value));
-            let y = att.y.reshape(&[s, att.y.shape()[2]])?;
+            for (new, cached) in [(&k, k_cache), (&v, v_cache)] {
+                let new = heads_first(new, c.head_count_kv)?;
+                ops::tensor_scatter_in_place(cached, &new, Some(&write_at), 2, ScatterMode::Linear)?;
+            }
+            let y = if past == 0 {
+                // A first prompt sees only its own keys: attend over them directly.
+                ops::attention(&q, &k, &v, attention)?.reshape(&[s, c.head_count * d])?
+            } else {
+                let static_cache = Attention { q_num_heads: None, kv_num_heads: None, ..attention };
+                let y = ops::attention_static_cache(
+                    &heads_first(&q, c.head_count)?,
+                    k_cache,
+                    v_cache,
+                    &valid,
+                    static_cache,
+                )?;
+                if s == 1 {
+                    y.reshape(&[1, c.head_count * d])?
+                } else {
+                    ops::transpose(&y, Some(&[0, 2, 1, 3]))?.reshape(&[s, c.head_count * d])?
+                }
+            };
             x = ops::binary(&x, &linear(&y, &layer.wo)?, BinaryOp::Add)?;
 
             let b = ops::rms_norm(&x, &layer.ffn_norm, -1, c.rms_norm_eps)?;
@@ -272,16 +316,6 @@ impl Model {
         cache.len += s;
         Ok(linear(&ops::rms_norm(&x, &self.norm, -1, c.rms_norm_eps)?, &self.embed)?)
     }
-}
-
-/// One embedding row's values from its stored bytes: the standard's
-/// dequantization for block-quantized tables ([`hcal::quant`]).
-fn decode_row(dtype: DType, bytes: &[u8]) -> Result<Vec<f32>> {
-    Ok(match dtype {
-        DType::F32 => bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-        q if q.is_quantized() => hcal::quant::dequantize(q, bytes)?.into_iter().map(|v| v as f32).collect(),
-        other => return Err(LlmError::Model(format!("a {other} embedding table is not supported"))),
-    })
 }
 
 /// `cos` and `sin` of `p * base^(-2i / R)` for positions `p` and pairs `i` of
@@ -354,7 +388,7 @@ pub fn run(
     mut on_logits: impl FnMut(&[f32]),
 ) -> Result<Generation> {
     let vocab = model.config().vocab_size;
-    let mut cache = model.new_cache();
+    let mut cache = model.new_cache()?;
     let start = std::time::Instant::now();
     let logits = model.forward(prompt, &mut cache)?.to_f32()?;
     let mut out = Generation { prefill_s: start.elapsed().as_secs_f64(), ..Generation::default() };
