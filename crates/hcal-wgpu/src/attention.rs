@@ -193,11 +193,12 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 
 /// The path for `g`: forced by the backend name (`:fused`, `:composed`,
 /// `:split`, `:flash`) where that path can run it; else split
-/// (flash-decoding) for decode on SIMD CPU drivers (Sq <= 4, T >= 256), flash
+/// (flash-decoding) for decode on SIMD CPU drivers (Sq <= 4), flash
 /// for prefill where its kernel runs and is preferred (a fixed subgroup width of
 /// 4 to 64, D up to 128, Dv 64 or 128; without subgroups not on CPU drivers), composed for heads the fused kernel cannot hold and for other
-/// prefill-sized problems, and fused for the rest (and when the composed
-/// path's scores would not fit).
+/// prefill-sized problems (4096 scores or more), and for the rest split on
+/// SIMD CPU drivers and fused elsewhere (and when the composed path's scores
+/// would not fit).
 pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
     path_for(&ctx.pipelines.pins, Device::new(ctx.gpu, flash_ok), g)
 }
@@ -240,17 +241,27 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
         Some(Path::Flash) if flash_ok => return Path::Flash,
         _ => {}
     }
-    // Decode on SIMD CPU drivers: the one-workgroup-per-row fused kernel
-    // leaves most of a long key sequence to one thread.
-    if simd_cpu && split_ok && g.q_len <= 4 && g.total_len() >= 256 {
+    // SIMD CPU drivers (lavapipe, llvmpipe), measured with `hcal bench
+    // --baseline` at Hq 9, Hkv 3, D 64, causal: the fused kernel's workgroup
+    // barriers cost more than its work at every size tried (5-12x slower
+    // than split for decode over 48-400 keys on Vulkan, 11x on GL; 4-11x at
+    // Sq 16-37 prefill), so decode (Sq <= 4; split 1.9x flash at Sq 4) and
+    // small problems take split there.
+    if simd_cpu && split_ok && g.q_len <= 4 {
         return Path::Split;
     }
     // Prefill where the tiled one-pass kernel runs: 1.4-1.8x the composed
-    // path on lavapipe, with O(T) memory.
-    if flash_auto && g.q_len >= 8 && g.q_len * g.total_len() >= 4096 {
+    // path on lavapipe (B1 H8 S1024 D64) and 2.6-6x split at Sq 16-64, with
+    // O(T) memory. Elsewhere only from 4096 scores, where its tiles fill.
+    if flash_auto && g.q_len >= 8 && (simd_cpu || g.q_len * g.total_len() >= 4096) {
         return Path::Flash;
     }
-    if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
+    let large = fits && g.q_len * g.total_len() >= 4096;
+    if simd_cpu && split_ok && !large {
+        // Split 2x composed at Sq 37 on both drivers.
+        return Path::Split;
+    }
+    if !fused_ok || large { Path::Composed } else { Path::Fused }
 }
 
 /// Scores by the matmul kernels, then prep and softmax in place, then the value product,
