@@ -49,6 +49,24 @@ pub enum LlmError {
     /// A model this runner does not handle, or an input it cannot take.
     #[error("{0}")]
     Model(String),
+    /// Any of the above while opening or loading the GGUF file `path`.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The GGUF file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: Box<LlmError>,
+    },
+}
+
+impl LlmError {
+    /// This error as one that names the GGUF file it came from.
+    fn in_file(self, path: &Path) -> Self {
+        match self {
+            already @ LlmError::File { .. } => already,
+            other => LlmError::File { path: path.to_path_buf(), source: Box::new(other) },
+        }
+    }
 }
 
 /// Result with [`LlmError`].
@@ -126,14 +144,20 @@ impl Model {
     /// A missing or mis-shaped tensor, a GGML type hcal does not define, an
     /// architecture other than Llama, device errors.
     pub fn load(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
+        Self::load_from(device, gguf, max_positions).map_err(|e| e.in_file(gguf.path()))
+    }
+
+    fn load_from(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
         let config = LlamaConfig::from_gguf(gguf)?;
         let weight_bytes = std::cell::Cell::new(0);
         let upload = |name: &str, shape: &[usize]| -> Result<DeviceTensor> {
             let info = gguf.tensor(name).ok_or_else(|| LlmError::Model(format!("the model has no tensor {name}")))?;
+            // The type first: a tensor of a type hcal lacks may also have another shape (Q6_K's 256-value blocks).
+            let dtype = hcal_dtype(info)?;
             if info.shape() != shape {
                 return Err(LlmError::Model(format!("{name} is {:?}, expected {shape:?}", info.shape())));
             }
-            let desc = TensorDesc::new(info.shape(), hcal_dtype(info)?);
+            let desc = TensorDesc::new(info.shape(), dtype);
             let bytes = gguf.tensor_bytes(info)?;
             weight_bytes.set(weight_bytes.get() + bytes.len());
             Ok(device.tensor_from_bytes(desc, &bytes)?)
@@ -433,7 +457,8 @@ pub fn generate(
 /// Open a GGUF file.
 ///
 /// # Errors
-/// The reader's.
+/// The reader's, naming the file ([`LlmError::File`]).
 pub fn open_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
-    Ok(Gguf::open(path)?)
+    let path = path.as_ref();
+    Gguf::open(path).map_err(|e| LlmError::from(e).in_file(path))
 }

@@ -57,12 +57,24 @@ struct Args {
     profile: bool,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+/// Bad input (a corrupt GGUF, an unknown backend, a device error) is one
+/// `error:` line and exit status 2.
+fn main() -> std::process::ExitCode {
+    match chat(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let gguf = hcal_llm::open_gguf(&args.gguf)?;
-    let tokenizer = Tokenizer::from_gguf(&gguf)?;
+    let in_file = |e: hcal_gguf::GgufError| format!("{}: {e}", args.gguf.display());
+    let tokenizer = Tokenizer::from_gguf(&gguf).map_err(in_file)?;
     let text = if args.chat {
-        ChatTemplate::from_gguf(&gguf)?.format(&[Message::new("user", args.prompt.clone())], true)
+        ChatTemplate::from_gguf(&gguf).map_err(in_file)?.format(&[Message::new("user", args.prompt.clone())], true)
     } else {
         args.prompt.clone()
     };
