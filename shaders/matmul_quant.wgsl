@@ -29,8 +29,10 @@
 // blocks along K, as every GGUF linear layer stores it): one invocation per output
 // column j and RR rows; it walks row j of B block by block, dequantizes each block once
 // into registers and multiplies it into RR rows of A, whose loads are the same for
-// every invocation of a workgroup (uniform: SIMD CPU drivers load them once, not per
-// lane). Each row keeps a vec4 of partial sums (f32 fma, element p in lane p % 4, K
+// every invocation of a workgroup. (Uniform, but inside the block loop lavapipe 22.3
+// still loads them lane by lane: its one-load fast path needs no active exec mask, and
+// a loop has one. A GEMV built on uniform loads of B's blocks, 8 lanes sharing each
+// block, ran 5-9x slower than this one.) Each row keeps a vec4 of partial sums (f32 fma, element p in lane p % 4, K
 // order within a lane), added as (x + y) + (z + w) at the end: deterministic.
 // RR = 1 is the GEMV of decode. Where subgroups are exactly 8 wide (the `// SG` lines;
 // `// NOSG` lines otherwise) the 8 lanes of a subgroup load one vec4 each of a row's
