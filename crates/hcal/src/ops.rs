@@ -26,7 +26,7 @@
 
 use hcal_core::{
     Attention, BinaryOp, DType, Error, GeluApproximation, Gemm, Op, OpSignature, ReduceOp, Result, RotaryEmbedding,
-    ScatterMode, UnaryOp,
+    UnaryOp,
 };
 
 use crate::DeviceTensor;
@@ -34,6 +34,12 @@ use crate::DeviceTensor;
 // Concat, Slice, Split, Expand, Range, Trilu; Reshape/Squeeze/Unsqueeze/Flatten as views (issue 18).
 mod movement;
 pub use movement::{concat, expand, flatten, range, reshape, slice, split, squeeze, trilu, unsqueeze};
+// Gather, GatherElements, TensorScatter, Attention over a static cache.
+mod indexing;
+pub use indexing::{attention_static_cache, gather, gather_elements, tensor_scatter, tensor_scatter_in_place};
+// ArgMax, ArgMin, LogSoftmax, CumSum.
+mod along_axis;
+pub use along_axis::{argmax, argmin, cumsum, log_softmax};
 
 /// Run `op` on `inputs` (positional as ONNX lists them, `None` for an absent
 /// optional input) and return its first output, leaving optional outputs out.
@@ -513,200 +519,4 @@ pub fn transpose(x: &DeviceTensor, perm: Option<&[usize]>) -> Result<DeviceTenso
 /// See the [module documentation](self).
 pub fn cast(x: &DeviceTensor, to: DType) -> Result<DeviceTensor> {
     apply(&Op::Cast { to }, &[Some(x)])
-}
-
-// ---- indexing and KV caches ------------------------------------------------------
-
-/// Rows of `data` along `axis` picked by i64 `indices` ([`Op::Gather`]):
-/// `output[p, i, q] = data[p, indices[i], q]`, negative indices counting from
-/// the end; an index outside the axis gives a NaN row (zeros for bool and
-/// i64). A block-quantized table (token embeddings) gathers whole rows of
-/// blocks, keeping its dtype: [`cast`] the rows to dequantize them.
-///
-/// ```
-/// let dev = hcal::Device::open("cpu")?;
-/// let table = dev.tensor_f32(&[3, 2], &[0., 1., 10., 11., 20., 21.])?;
-/// let ids = dev.tensor_i64(&[2], &[2, -3])?;
-/// let rows = hcal::ops::gather(&table, &ids, 0)?;
-/// assert_eq!((rows.shape(), rows.to_f32()?), (&[2usize, 2][..], vec![20., 21., 0., 1.]));
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn gather(data: &DeviceTensor, indices: &DeviceTensor, axis: i64) -> Result<DeviceTensor> {
-    apply(&Op::Gather { axis }, &[Some(data), Some(indices)])
-}
-
-/// One element of `data` per element of i64 `indices` (same rank) along
-/// `axis` ([`Op::GatherElements`]): `output[i] = data[i with i[axis] =
-/// indices[i]]`, shaped like `indices`.
-///
-/// ```
-/// let dev = hcal::Device::open("cpu")?;
-/// let x = dev.tensor_f32(&[2, 2], &[1., 2., 3., 4.])?;
-/// let ids = dev.tensor_i64(&[2, 2], &[0, 0, 1, 0])?;
-/// assert_eq!(hcal::ops::gather_elements(&x, &ids, 1)?.to_f32()?, [1., 1., 4., 3.]);
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn gather_elements(data: &DeviceTensor, indices: &DeviceTensor, axis: i64) -> Result<DeviceTensor> {
-    apply(&Op::GatherElements { axis }, &[Some(data), Some(indices)])
-}
-
-/// A new cache: `cache` with `update` written at `write_indices` (i64 `[B]`,
-/// zeros when `None`) along the sequence `axis` ([`Op::TensorScatter`]).
-/// This copies the cache; [`tensor_scatter_in_place`] does not.
-///
-/// ```
-/// use hcal::ScatterMode;
-/// let dev = hcal::Device::open("cpu")?;
-/// let cache = dev.tensor_f32(&[1, 4, 1], &[0., 0., 0., 0.])?;
-/// let update = dev.tensor_f32(&[1, 2, 1], &[7., 8.])?;
-/// let at = dev.tensor_i64(&[1], &[3])?;
-/// let y = hcal::ops::tensor_scatter(&cache, &update, Some(&at), 1, ScatterMode::Circular)?;
-/// assert_eq!(y.to_f32()?, [8., 0., 0., 7.]); // positions 3 and (3 + 1) mod 4
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn tensor_scatter(
-    cache: &DeviceTensor,
-    update: &DeviceTensor,
-    write_indices: Option<&DeviceTensor>,
-    axis: i64,
-    mode: ScatterMode,
-) -> Result<DeviceTensor> {
-    apply(&Op::TensorScatter { axis, mode }, &[Some(cache), Some(update), write_indices])
-}
-
-/// Write `update` into `cache` itself at `write_indices` ([`Op::TensorScatter`]
-/// with its present cache being its past cache, the one alias the standard
-/// allows): a decode step appends its keys without copying the cache.
-///
-/// ```
-/// use hcal::ScatterMode;
-/// let dev = hcal::Device::open("cpu")?;
-/// let cache = dev.tensor_f32(&[1, 4, 2], &[0.; 8])?;
-/// let k = dev.tensor_f32(&[1, 1, 2], &[5., 6.])?;
-/// let at = dev.tensor_i64(&[1], &[2])?;
-/// hcal::ops::tensor_scatter_in_place(&cache, &k, Some(&at), 1, ScatterMode::Linear)?;
-/// assert_eq!(cache.to_f32()?, [0., 0., 0., 0., 5., 6., 0., 0.]);
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn tensor_scatter_in_place(
-    cache: &DeviceTensor,
-    update: &DeviceTensor,
-    write_indices: Option<&DeviceTensor>,
-    axis: i64,
-    mode: ScatterMode,
-) -> Result<()> {
-    cache.device().run(&Op::TensorScatter { axis, mode }, &[Some(cache), Some(update), write_indices], &[Some(cache)])
-}
-
-/// [`attention`] over a static cache: `k` and `v` hold `T` positions of which
-/// the first `nonpad_kv_seqlen[b]` (i64 `[B]`) are valid in batch `b`; later
-/// keys are masked and the causal frontier is `j <= i + n_b - Sq` (ONNX
-/// opset 24's `nonpad_kv_seqlen`, see [`Attention`]).
-///
-/// ```
-/// use hcal::Attention;
-/// let dev = hcal::Device::open("cpu")?;
-/// let q = dev.tensor_f32(&[1, 1, 1, 1], &[1.])?;
-/// let k = dev.tensor_f32(&[1, 1, 4, 1], &[0.; 4])?; // equal scores
-/// let v = dev.tensor_f32(&[1, 1, 4, 1], &[2., 4., 100., 100.])?;
-/// let valid = dev.tensor_i64(&[1], &[2])?;
-/// let y = hcal::ops::attention_static_cache(&q, &k, &v, &valid, Attention { is_causal: true, ..Default::default() })?;
-/// assert_eq!(y.to_f32()?, [3.]); // only the 2 valid keys
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn attention_static_cache(
-    q: &DeviceTensor,
-    k: &DeviceTensor,
-    v: &DeviceTensor,
-    nonpad_kv_seqlen: &DeviceTensor,
-    attrs: Attention,
-) -> Result<DeviceTensor> {
-    apply(&Op::Attention(attrs), &[Some(q), Some(k), Some(v), None, None, None, Some(nonpad_kv_seqlen)])
-}
-
-// ---- along one axis: ArgMax, ArgMin, LogSoftmax, CumSum ----
-
-/// The i64 index of the largest element along `axis` ([`Op::ArgMax`]): ties
-/// go to the first index, or the last with `select_last_index`; NaN counts
-/// as the largest (numpy's rule). The axis is removed unless `keepdims`.
-///
-/// ```
-/// let dev = hcal::Device::open("cpu")?;
-/// let x = dev.tensor_f32(&[2, 3], &[1., 5., 5., f32::NAN, 0., 9.])?;
-/// let first = hcal::ops::argmax(&x, -1, false, false)?;
-/// assert_eq!((first.dtype(), first.to_f32()?), (hcal::DType::I64, vec![1., 0.]));
-/// assert_eq!(hcal::ops::argmax(&x, 1, true, true)?.to_f32()?, [2., 0.]);
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self); an empty axis has no index and is rejected.
-pub fn argmax(x: &DeviceTensor, axis: i64, keepdims: bool, select_last_index: bool) -> Result<DeviceTensor> {
-    apply(&Op::ArgMax { axis, keepdims, select_last_index }, &[Some(x)])
-}
-
-/// The i64 index of the smallest element along `axis` ([`Op::ArgMin`]), with
-/// the rules of [`argmax`] (NaN still wins).
-///
-/// ```
-/// let dev = hcal::Device::open("cpu")?;
-/// let x = dev.tensor_f32(&[4], &[2., -1., 3., -1.])?;
-/// assert_eq!(hcal::ops::argmin(&x, 0, false, false)?.to_f32()?, [1.]);
-/// assert_eq!(hcal::ops::argmin(&x, 0, false, true)?.to_f32()?, [3.]);
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self); an empty axis has no index and is rejected.
-pub fn argmin(x: &DeviceTensor, axis: i64, keepdims: bool, select_last_index: bool) -> Result<DeviceTensor> {
-    apply(&Op::ArgMin { axis, keepdims, select_last_index }, &[Some(x)])
-}
-
-/// `Y_i = X_i - max X - log(sum_j exp(X_j - max X))` along `axis`
-/// ([`Op::LogSoftmax`]): the log of [`softmax`] without forming the
-/// probabilities, so tiny ones stay finite.
-///
-/// ```
-/// let dev = hcal::Device::open("cpu")?;
-/// let x = dev.tensor_f32(&[2], &[0., 200.])?;
-/// assert_eq!(hcal::ops::log_softmax(&x, -1)?.to_f32()?, [-200., 0.]);
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn log_softmax(x: &DeviceTensor, axis: i64) -> Result<DeviceTensor> {
-    apply(&Op::LogSoftmax { axis }, &[Some(x)])
-}
-
-/// Running sums along `axis` ([`Op::CumSum`]): `Y_i = sum_{j <= i} X_j`,
-/// leaving out `X_i` when `exclusive` and summing from the end when `reverse`.
-///
-/// ```
-/// let dev = hcal::Device::open("cpu")?;
-/// let x = dev.tensor_f32(&[4], &[1., 2., 3., 4.])?;
-/// assert_eq!(hcal::ops::cumsum(&x, 0, false, false)?.to_f32()?, [1., 3., 6., 10.]);
-/// assert_eq!(hcal::ops::cumsum(&x, -1, true, true)?.to_f32()?, [9., 7., 4., 0.]);
-/// # Ok::<(), hcal::Error>(())
-/// ```
-///
-/// # Errors
-/// See the [module documentation](self).
-pub fn cumsum(x: &DeviceTensor, axis: i64, exclusive: bool, reverse: bool) -> Result<DeviceTensor> {
-    apply(&Op::CumSum { axis, exclusive, reverse }, &[Some(x)])
 }
