@@ -51,6 +51,7 @@
 
 pub mod abi;
 mod backend;
+mod encode;
 mod loader;
 
 pub use backend::PluginBackend;
