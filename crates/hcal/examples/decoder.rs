@@ -27,8 +27,6 @@ use hcal::Device;
 mod check;
 #[path = "decoder/model.rs"]
 mod model;
-#[path = "decoder/profile.rs"]
-mod profile;
 #[path = "decoder/tolerance.rs"]
 mod tolerance;
 
@@ -155,7 +153,7 @@ fn run(args: Args) -> Result<bool> {
     );
     for name in &names {
         let (device, profile) = if args.profile {
-            let (backend, profile) = profile::Profiled::new(hcal::open(name)?);
+            let (backend, profile) = hcal::profile::Profiled::new(hcal::open(name)?);
             (Device::new(Box::new(backend)), Some(profile))
         } else {
             (Device::open(name)?, None)

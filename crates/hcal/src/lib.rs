@@ -50,6 +50,7 @@
 
 mod device;
 pub mod ops;
+pub mod profile;
 mod registry;
 
 pub use device::{Device, DeviceTensor};

@@ -12,9 +12,8 @@
 //! the model's own argmax at each step; `--prompt-tokens N` repeats the
 //! prompt's tokens to exactly N (a long prompt for prefill throughput);
 //! `--json FILE` writes the run (`-` for stdout); `--profile` prints where
-//! the time went, op by op (prefill and decode apart).
-
-mod profile;
+//! the time went, op by op (prefill and decode apart); `--warmup` runs the
+//! prompt once untimed first, so kernel compilation is not timed.
 
 use std::io::Write;
 use std::time::Instant;
@@ -55,6 +54,11 @@ struct Args {
     /// Time every op (synced one by one) and print the table.
     #[arg(long)]
     profile: bool,
+    /// Run the prompt and two decode steps once, untimed, first: the timed
+    /// run then excludes one-time costs (the driver compiling each kernel
+    /// on first use, buffer pools filling).
+    #[arg(long)]
+    warmup: bool,
 }
 
 /// Bad input (a corrupt GGUF, an unknown backend, a device error) is one
@@ -86,7 +90,7 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         prompt = prompt.iter().copied().cycle().take(n).collect();
     }
     let (device, profile) = if args.profile {
-        let (wrapped, profile) = profile::Profiled::new(hcal::open(&args.backend)?);
+        let (wrapped, profile) = hcal::profile::Profiled::new(hcal::open(&args.backend)?);
         (hcal::Device::new(Box::new(wrapped)), Some(profile))
     } else {
         (hcal::Device::open(&args.backend)?, None)
@@ -98,6 +102,12 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     device.sync()?;
     let load_s = start.elapsed().as_secs_f64();
     let stop = tokenizer.token_id("<|im_end|>");
+    if args.warmup {
+        hcal_llm::run(&model, &prompt, Steps { max_new: 3, stop: None, forced: None }, |_| {}, |_| {})?;
+        if let Some(p) = &profile {
+            p.clear();
+        }
+    }
     let mut stream = tokenizer.stream_decoder();
     // The profile of the prompt's pass is taken when its logits arrive.
     let mut prefill_table = None;
@@ -147,6 +157,7 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "generated_tokens": generation.tokens,
             "argmax": generation.argmax,
             "teacher_forced": forced.is_some(),
+            "warmup": args.warmup,
             "text": tokenizer.decode(&generation.tokens.iter().copied().filter(|&t| Some(t) != stop).collect::<Vec<_>>()),
             "load_s": load_s,
             "prefill_s": generation.prefill_s,

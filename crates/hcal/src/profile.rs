@@ -1,30 +1,44 @@
-//! `--profile`: where a run's time goes, op by op. A backend wrapper waits
-//! for every op and adds its wall time to a table keyed by op and the shapes
-//! of its first two inputs (Attention by its query only: its cache grows).
+//! Where a run's time goes, op by op: [`Profiled`] wraps a backend, waits
+//! for every op it runs and adds the op's wall time to a table keyed by the
+//! op and the dtypes and shapes of its first two inputs (Attention by its
+//! query only, so a growing key/value cache keeps one row).
 //!
-//! Waiting after each op removes the overlap batching gives, so the total is
-//! above the unprofiled run; the split is what it is for.
+//! Waiting after each op removes the overlap a backend gets from batching,
+//! so the total is above the unprofiled run's time; the split between ops is
+//! what the table is for.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use hcal::{Backend, BackendWrapper, Call, Op};
+use hcal_core::{Backend, BackendWrapper, Call, Op, Result};
 
 type Table = HashMap<String, (usize, f64)>;
 
-/// Runs every op on `inner`, then syncs and records the elapsed time.
+/// A backend that runs every op on the wrapped one, then syncs and records
+/// the elapsed time in its [`Profile`].
+///
+/// ```
+/// use hcal::{Device, profile::Profiled};
+/// let (backend, profile) = Profiled::new(hcal::open("cpu")?);
+/// let dev = Device::new(Box::new(backend));
+/// let x = dev.tensor_f32(&[2], &[1., -1.])?;
+/// hcal::ops::unary(&x, hcal::UnaryOp::Relu)?;
+/// let rows = profile.rows();
+/// assert_eq!((rows[0].0.as_str(), rows[0].1), ("Relu(f32[2])", 1));
+/// # Ok::<(), hcal::Error>(())
+/// ```
 pub struct Profiled {
     inner: Box<dyn Backend>,
     table: Arc<Mutex<Table>>,
 }
 
-/// The table a [`Profiled`] backend fills.
+/// The table a [`Profiled`] backend fills; clones share it.
 #[derive(Clone)]
 pub struct Profile(Arc<Mutex<Table>>);
 
 impl Profiled {
-    /// Wrap `inner`.
+    /// Wrap `inner`; the [`Profile`] reads what it records.
     pub fn new(inner: Box<dyn Backend>) -> (Self, Profile) {
         let table = Arc::new(Mutex::new(HashMap::new()));
         (Self { inner, table: table.clone() }, Profile(table))
@@ -32,16 +46,23 @@ impl Profiled {
 }
 
 impl Profile {
-    /// Forget what was recorded (after the prefill).
+    /// Forget what was recorded (after a warm-up or a prefill).
     pub fn clear(&self) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    /// The table, most expensive first, as lines: seconds, share, calls, key.
-    pub fn report(&self) -> String {
+    /// The rows, most expensive first: `(key, calls, seconds)`.
+    pub fn rows(&self) -> Vec<(String, usize, f64)> {
         let table = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let mut rows: Vec<_> = table.iter().map(|(k, &(n, s))| (k.clone(), n, s)).collect();
         rows.sort_by(|a, b| b.2.total_cmp(&a.2));
+        rows
+    }
+
+    /// The rows as text, one line each after a total: seconds, share of the
+    /// total, calls, key.
+    pub fn report(&self) -> String {
+        let rows = self.rows();
         let total: f64 = rows.iter().map(|r| r.2).sum();
         let mut out = format!("{total:8.3} s  100.0%  all ops\n");
         for (key, calls, secs) in rows {
@@ -56,7 +77,7 @@ impl BackendWrapper for Profiled {
         &*self.inner
     }
 
-    fn execute(&self, call: &Call<'_>) -> hcal::Result<()> {
+    fn execute(&self, call: &Call<'_>) -> Result<()> {
         let start = Instant::now();
         self.inner.execute(call)?;
         self.inner.sync()?;
