@@ -50,7 +50,9 @@ fn append(
 }
 
 /// Attention with present keys/values written to `present` (or to scratch
-/// buffers when the caller did not ask for them).
+/// buffers when the caller did not ask for them). Calls with a tensor larger
+/// than one storage binding run in pieces of whole (batch item, KV head
+/// group) slices (`attention_pieces.rs`).
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     attrs: &Attention,
@@ -58,6 +60,50 @@ pub(crate) fn record(
     inputs: Inputs<'_>,
     y: &Operand,
     present: [Option<&Operand>; 2],
+) -> Result<()> {
+    if !crate::attention_pieces::fits_whole(g, ctx.max_binding()) {
+        return crate::attention_pieces::record(ctx, attrs, g, inputs, y, present);
+    }
+    record_with(ctx, attrs, g, inputs, y, present, None)
+}
+
+/// The decisions of a whole call that its pieces keep, so that every query
+/// row is computed as the whole call computes it: the path, the split path's
+/// chunks of keys and the composed path's block of query rows (each depends
+/// on the number of rows, which a piece has fewer of).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fixed {
+    pub(crate) path: Path,
+    pub(crate) split_chunks: usize,
+    pub(crate) composed_rows: usize,
+}
+
+impl Fixed {
+    /// The decisions for `piece` of the whole call `g` (`masked`: a mask is
+    /// given): the path the piece takes (the whole call's, except that the
+    /// composed path's scores need only fit for the piece's rows), the whole
+    /// call's chunks of keys and blocks of query rows (where the piece's fit).
+    pub(crate) fn of(ctx: &Ctx<'_>, g: &AttentionGeometry, piece: &AttentionGeometry, masked: bool) -> Self {
+        let flash = crate::attention_flash::variant_for(ctx.gpu, piece, masked);
+        let max = ctx.max_binding();
+        Fixed {
+            path: choose(ctx, piece, flash.is_some()),
+            split_chunks: split_chunks(g),
+            composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
+        }
+    }
+}
+
+/// [`record`] on tensors that each fit one binding, with the decisions of
+/// a whole call when `g` is a piece of one.
+pub(crate) fn record_with(
+    ctx: &mut Ctx<'_>,
+    attrs: &Attention,
+    g: &AttentionGeometry,
+    inputs: Inputs<'_>,
+    y: &Operand,
+    present: [Option<&Operand>; 2],
+    fixed: Option<Fixed>,
 ) -> Result<()> {
     let t = g.total_len();
     let mut cache = Vec::with_capacity(2);
@@ -109,7 +155,11 @@ pub(crate) fn record(
     // Every entry that masks reads the valid lengths at slot 9 (a dummy without them).
     let nonpad_buf = inputs.nonpad.map_or_else(|| ctx.dummy.clone(), |n| (*n.buf).clone());
     let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
-    match choose(ctx, g, flash.is_some()) {
+    let path = match fixed {
+        Some(f) if f.path != Path::Flash || flash.is_some() => f.path,
+        _ => choose(ctx, g, flash.is_some()),
+    };
+    match path {
         Path::Flash => {
             let variant = flash.expect("choose() picks Flash only where a variant runs g");
             crate::attention_flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
@@ -120,9 +170,12 @@ pub(crate) fn record(
             &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf), (9, &nonpad_buf)],
             rows,
         ),
-        Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y),
+        Path::Composed => {
+            let fit = fixed.map_or_else(|| composed_rows(g, ctx.max_binding()).max(1), |f| f.composed_rows);
+            composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y, fit)
+        }
         Path::Split => {
-            let chunks = split_chunks(g);
+            let chunks = fixed.map_or_else(|| split_chunks(g), |f| f.split_chunks);
             params.split_chunk_keys = t.div_ceil(chunks) as u32;
             params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
@@ -254,9 +307,10 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
 }
 
 /// Scores by the matmul kernels, then prep and softmax in place, then the value product,
-/// over blocks of query rows so memory stays `O(rows * T)`. Grouped heads are
+/// over blocks of at most `fit` query rows so memory stays `O(rows * T)`. Grouped heads are
 /// a broadcast batch dim: Q is `[B, Hkv, G, Sq, D]`, and the key/value batch
 /// stride over G is 0.
+#[allow(clippy::too_many_arguments)]
 fn composed(
     ctx: &mut Ctx<'_>,
     g: &AttentionGeometry,
@@ -265,6 +319,7 @@ fn composed(
     params: &mut AttentionParams,
     [mask, nonpad]: [&wgpu::Buffer; 2],
     y: &Operand,
+    fit: usize,
 ) -> Result<()> {
     let (b, hq, hkv, sq, t, d, dv) = (g.batch, g.q_heads, g.kv_heads, g.q_len, g.total_len(), g.head_dim, g.v_head_dim);
     let group = hq / hkv;
@@ -282,7 +337,6 @@ fn composed(
     let k_present = f32_operand(Arc::new(k_present.clone()), &[b, hkv, t, d]);
     let v = f32_operand(Arc::new(v_present.clone()), &[b, hkv, t, dv]);
     let y4 = if g.packed_3d { f32_operand(ctx.scratch(b * hq * sq * dv * 4)?, &[b, hq, sq, dv]) } else { y.clone() };
-    let fit = composed_rows(g, ctx.gpu.limits.max_storage_buffer_binding_size).max(1);
     let batch = [b, hkv, group];
     // The score product reads K as stored ([T, D] per head, transposed while
     // the texture kernels stage it) where that is fast; else from a K^T copy.

@@ -63,6 +63,7 @@ mod adapter;
 mod along_axis;
 mod attention;
 mod attention_flash;
+mod attention_pieces;
 mod autotune;
 mod backend;
 mod binary;

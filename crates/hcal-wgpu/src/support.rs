@@ -82,6 +82,9 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
     }
     match (sig.op(), sig.geometry()) {
         (Op::Attention(_), Geometry::Attention(g)) => {
+            if let Some(reason) = crate::attention_pieces::decline(g, max_binding) {
+                return Some(reason);
+            }
             let fused_ok = g.head_dim <= attention::MAX_HEAD_DIM && g.v_head_dim <= attention::MAX_HEAD_DIM;
             if !fused_ok && !attention::composed_fits(g, max_binding) {
                 return Some(format!(
@@ -293,12 +296,9 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 matmul::split::Item::new([g.m, g.n, g.k], flags, g.c_strides, totals, matmul::select::Caps::of(gpu));
             matmul_decline(&item, gpu, &limit)
         }
-        (Op::Attention(_), _) => {
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
-            Some(format!(
-                "attention binds Q, K, V, the mask and the caches whole; {big} exceeds {limit} (it would need windows per batch and head)"
-            ))
-        }
+        // Pieces of (batch item, KV head group): declined in `decline`, which
+        // also sees the caches the call writes without returning them.
+        (Op::Attention(_), _) => None,
         // ---- data movement (issue 18) ----
         // Reshape and Range are buffer copies, which bindings do not limit.
         (Op::Reshape { .. } | Op::Range { .. }, _) => None,
@@ -310,8 +310,32 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 sig.op().name()
             ))
         }
-        // Indexing and KV caches bind their tensors whole, on raw bytes.
-        (Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. }, _) => {
+        // Indexing: ranges of output words times windows of the table (rows or elements).
+        (Op::Gather { .. }, Geometry::Gather(g)) => {
+            let (data, row) = (input(0)?, g.inner_bytes(input(0)?.dtype));
+            let sizes = gather::Sizes {
+                out_bytes: out.byte_len().ok()?,
+                units: g.outer * g.axis_len,
+                unit_bytes: row,
+                indices: g.count,
+            };
+            let plan = gather::plan(&sizes, |b0, b1| gather::gather_indices(row, g.count, b0, b1), max, align);
+            plan.is_none().then(|| gather_decline(data, out, row, &limit))
+        }
+        (Op::GatherElements { .. }, _) => {
+            let data = input(0)?;
+            let elem = data.dtype.size_bytes();
+            let sizes = gather::Sizes {
+                out_bytes: out.byte_len().ok()?,
+                units: data.numel(),
+                unit_bytes: elem,
+                indices: input(1)?.numel(),
+            };
+            let plan = gather::plan(&sizes, |b0, b1| gather::element_indices(elem, b0, b1), max, align);
+            plan.is_none().then(|| gather_decline(data, out, elem, &limit))
+        }
+        // KV caches bind their tensors whole, on raw bytes.
+        (Op::TensorScatter { .. }, _) => {
             let raw_whole = |d: &TensorDesc| d.byte_len().is_ok_and(|bytes| split::whole(bytes, max));
             let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw_whole(d))?;
             Some(format!(
@@ -319,13 +343,37 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 sig.op().name()
             ))
         }
-        (Op::RotaryEmbedding(_), _) => {
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
-            Some(format!(
-                "RotaryEmbedding binds its tensors whole; {big} exceeds {limit} (it would need windows of whole rows)"
-            ))
+        // X and Y in blocks of whole rows; the caches and ids are read at
+        // any row, bound whole.
+        (Op::RotaryEmbedding(_), Geometry::RotaryEmbedding(g)) => {
+            let tables = sig
+                .inputs()
+                .iter()
+                .skip(1)
+                .flatten()
+                .find(|d| !split::whole(d.numel() * d.dtype.size_bytes().max(4), max));
+            if let Some(big) = tables {
+                return Some(format!(
+                    "RotaryEmbedding binds its cos/sin caches and position ids whole; {big} exceeds {limit}"
+                ));
+            }
+            let d = g.head_dim.max(1);
+            crate::rotary::row_blocks(input(0)?.numel() / d, d, max, align)
+                .is_none()
+                .then(|| format!("one row of {} features exceeds {limit}", g.head_dim))
         }
         _ => None,
+    }
+}
+
+/// Why a gather of `data` into `out` (units of `unit` bytes) has no plan.
+fn gather_decline(data: &TensorDesc, out: &TensorDesc, unit: usize, limit: &str) -> String {
+    if data.byte_len().unwrap_or(usize::MAX) > u32::MAX as usize
+        || out.byte_len().unwrap_or(usize::MAX) > u32::MAX as usize - 4
+    {
+        format!("{data} or {out} has 4 GiB or more (the kernel addresses bytes with u32)")
+    } else {
+        format!("one unit of {data} ({unit} bytes) exceeds {limit}: the table is read in windows of whole rows")
     }
 }
 

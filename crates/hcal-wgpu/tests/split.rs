@@ -52,7 +52,12 @@ fn input_bytes(desc: &TensorDesc, seed: u64) -> Vec<u8> {
 /// Run `op` on `inputs` (seeded by position), returning the outputs' bytes,
 /// or `None` when the backend declines the signature (with its reason).
 fn run(backend: &WgpuBackend, op: &Op, inputs: &[TensorDesc]) -> Result<Vec<Vec<u8>>, String> {
-    let sig = OpSignature::new(op.clone(), inputs.iter().cloned().map(Some).collect()).expect("valid case");
+    run_optional(backend, op, &inputs.iter().cloned().map(Some).collect::<Vec<_>>())
+}
+
+/// [`run`] with optional inputs left out (`None`), as Attention's.
+fn run_optional(backend: &WgpuBackend, op: &Op, inputs: &[Option<TensorDesc>]) -> Result<Vec<Vec<u8>>, String> {
+    let sig = OpSignature::new(op.clone(), inputs.to_vec()).expect("valid case");
     if let Support::Unsupported(why) = backend.supports(&sig) {
         return Err(why);
     }
@@ -60,17 +65,19 @@ fn run(backend: &WgpuBackend, op: &Op, inputs: &[TensorDesc]) -> Result<Vec<Vec<
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let t = backend.alloc(d).unwrap();
-            backend.write(&t, &input_bytes(d, i as u64 + 1)).unwrap();
-            t
+            d.as_ref().map(|d| {
+                let t = backend.alloc(d).unwrap();
+                backend.write(&t, &input_bytes(d, i as u64 + 1)).unwrap();
+                t
+            })
         })
         .collect();
     let outs: Vec<_> = sig.outputs().iter().map(|d| backend.alloc(d).unwrap()).collect();
-    let in_refs: Vec<_> = ins.iter().collect();
-    let out_refs: Vec<_> = outs.iter().collect();
-    backend.run(op, &in_refs, &out_refs).unwrap_or_else(|e| panic!("{op:?} on {inputs:?}: {e}"));
+    let in_refs: Vec<_> = ins.iter().map(Option::as_ref).collect();
+    let out_refs: Vec<_> = outs.iter().map(Some).collect();
+    backend.run_optional(op, &in_refs, &out_refs).unwrap_or_else(|e| panic!("{op:?} on {inputs:?}: {e}"));
     let bytes = outs.iter().map(|t| backend.read(t).unwrap()).collect();
-    for t in ins.iter().chain(&outs) {
+    for t in ins.iter().flatten().chain(&outs) {
         backend.free(t).unwrap();
     }
     Ok(bytes)
@@ -82,9 +89,14 @@ fn f32s(shape: &[usize]) -> TensorDesc {
 
 /// The unsplit and the split backend of every adapter (`suffix` appended to both).
 fn pairs(suffix: &str) -> Vec<(WgpuBackend, WgpuBackend)> {
+    pairs_capped(suffix, CAP)
+}
+
+/// [`pairs`] with the split backends capped by `cap` (`bind=<bytes>`).
+fn pairs_capped(suffix: &str, cap: &str) -> Vec<(WgpuBackend, WgpuBackend)> {
     let mut out = Vec::new();
     for name in hcal_wgpu::adapter_names() {
-        let (Some(whole), Some(split)) = (open(&format!("{name}{suffix}")), open(&format!("{name}{suffix}:{CAP}")))
+        let (Some(whole), Some(split)) = (open(&format!("{name}{suffix}")), open(&format!("{name}{suffix}:{cap}")))
         else {
             continue;
         };
@@ -159,13 +171,105 @@ fn what_no_piece_fits_is_declined_naming_the_limit() {
         (Op::Softmax { axis: 0 }, vec![f32s(&[300, 5])]),
         // One normalized row exceeds a binding.
         (Op::RmsNormalization { axis: -1, epsilon: 1e-6 }, vec![f32s(&[3, 2000]), f32s(&[2000])]),
-        // Attention binds its tensors whole.
-        (attention, vec![f32s(&[1, 2, 600, 8]), f32s(&[1, 2, 60, 8]), f32s(&[1, 2, 60, 8])]),
+        // One KV head's keys exceed a binding (pieces are whole heads).
+        (attention, vec![f32s(&[1, 2, 6, 8]), f32s(&[1, 2, 600, 8]), f32s(&[1, 2, 600, 8])]),
+        // One row of a Gather table exceeds a binding (windows hold whole rows).
+        (Op::Gather { axis: 0 }, vec![f32s(&[3, 2000]), TensorDesc::new([2], DType::I64)]),
     ];
     for (_, split) in pairs("") {
         for (op, inputs) in &cases {
             let why = run(&split, op, inputs).expect_err("declined");
             assert!(why.contains("max_storage_buffer_binding_size"), "{op:?}: {why}");
+        }
+    }
+}
+
+/// Attention in pieces of (batch item, KV head group) on every path, with
+/// grouped heads, a past and present cache, masks (bool, float, per head or
+/// shared), valid lengths and packed 3-D inputs: bit-identical to unsplit.
+#[test]
+fn split_attention_is_bit_identical_on_every_path() {
+    use hcal_core::Attention;
+    let packed = Attention { q_num_heads: Some(4), kv_num_heads: Some(2), ..Attention::default() };
+    let causal = Attention { is_causal: true, ..Attention::default() };
+    let (q, kv) = (f32s(&[2, 4, 6, 8]), f32s(&[2, 2, 40, 8]));
+    let past = f32s(&[2, 2, 30, 8]);
+    let bool_mask = TensorDesc::new([2, 4, 6, 70], DType::Bool);
+    let cases: Vec<(Attention, Vec<Option<TensorDesc>>)> = vec![
+        (Attention::default(), vec![Some(q.clone()), Some(kv.clone()), Some(kv.clone())]),
+        (
+            causal.clone(),
+            vec![Some(q.clone()), Some(kv.clone()), Some(kv.clone()), None, Some(past.clone()), Some(past.clone())],
+        ),
+        (
+            Attention::default(),
+            vec![Some(q.clone()), Some(kv.clone()), Some(kv.clone()), Some(bool_mask), Some(past.clone()), Some(past)],
+        ),
+        (Attention::default(), vec![Some(q.clone()), Some(kv.clone()), Some(kv.clone()), Some(f32s(&[6, 40]))]),
+        (causal, vec![Some(q), Some(kv.clone()), Some(kv), None, None, None, Some(TensorDesc::new([2], DType::I64))]),
+        (packed, vec![Some(f32s(&[2, 6, 32])), Some(f32s(&[2, 40, 16])), Some(f32s(&[2, 40, 16]))]),
+        // Decode: one query row over a long cache.
+        (
+            Attention::default(),
+            vec![Some(f32s(&[1, 8, 1, 4])), Some(f32s(&[1, 4, 200, 4])), Some(f32s(&[1, 4, 200, 4]))],
+        ),
+    ];
+    // The composed path's blocks of query rows follow the binding size (one
+    // row under the cap here): pinned to one-row blocks, the unsplit run
+    // takes the blocks the pieces take.
+    for path in ["", ":fused", ":composed1", ":split"] {
+        for (whole, split) in pairs(path) {
+            for (attrs, inputs) in &cases {
+                let op = Op::Attention(attrs.clone());
+                let want = run_optional(&whole, &op, inputs).expect("unsplit runs");
+                let got =
+                    run_optional(&split, &op, inputs).unwrap_or_else(|why| panic!("split declined {inputs:?}: {why}"));
+                assert!(got == want, "{}{path}: attention on {inputs:?} differs when split", whole.info().backend);
+            }
+        }
+    }
+}
+
+/// RotaryEmbedding in blocks of rows, Gather / GatherElements over windows
+/// of the table and ranges of the output (quantized rows, rows and elements
+/// narrower than a word, indices outside the axis), and products with a
+/// quantized weight in blocks of its rows: bit-identical.
+#[test]
+fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
+    use hcal_core::RotaryEmbedding;
+    let i64s = |shape: &[usize]| TensorDesc::new(shape.to_vec(), DType::I64);
+    let halves = Op::RotaryEmbedding(RotaryEmbedding::default());
+    let interleaved =
+        Op::RotaryEmbedding(RotaryEmbedding { interleaved: true, rotary_embedding_dim: 8, num_heads: Some(3) });
+    let weights = Op::Gemm(Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true });
+    let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
+        (halves, vec![f32s(&[2, 3, 50, 16]), f32s(&[2, 50, 8]), f32s(&[2, 50, 8])]),
+        (interleaved, vec![f32s(&[2, 50, 48]), f32s(&[2, 50, 4]), f32s(&[2, 50, 4])]),
+        // Rows of a table in windows; indices in [-100, 100), negatives from the end.
+        (Op::Gather { axis: 0 }, vec![f32s(&[300, 8]), i64s(&[7])]),
+        (Op::Gather { axis: 0 }, vec![TensorDesc::new([200, 64], DType::Q8_0), i64s(&[2, 3])]),
+        // 14-byte rows (merged bytes across windows) and indices past the axis (fills).
+        (Op::Gather { axis: 1 }, vec![TensorDesc::new([5, 90, 7], DType::F16), i64s(&[5])]),
+        // An output larger than a binding.
+        (Op::Gather { axis: 0 }, vec![f32s(&[40, 30]), i64s(&[50])]),
+        (Op::GatherElements { axis: 1 }, vec![f32s(&[40, 50]), i64s(&[40, 30])]),
+        (Op::GatherElements { axis: 0 }, vec![TensorDesc::new([60, 70], DType::Bool), i64s(&[10, 70])]),
+        // Quantized weights [N, K] larger than a binding: blocks of their rows.
+        (weights.clone(), vec![f32s(&[3, 64]), TensorDesc::new([150, 64], DType::Q4_0)]),
+        (weights.clone(), vec![f32s(&[2, 96]), TensorDesc::new([90, 96], DType::Q4_1)]),
+    ];
+    // A Q8_0 window starts on a multiple of 256 and of its 34-byte blocks
+    // (4352 bytes) at or before its first row: more than 4096 bytes of slack.
+    let q8 = vec![f32s(&[5, 128]), TensorDesc::new([150, 128], DType::Q8_0), f32s(&[150])];
+    let runs = [(pairs(""), cases), (pairs_capped("", "bind=16384"), vec![(weights, q8)])];
+    for (backends, cases) in runs {
+        for (whole, split) in backends {
+            for (op, inputs) in &cases {
+                let want = run(&whole, op, inputs).expect("unsplit runs");
+                let got =
+                    run(&split, op, inputs).unwrap_or_else(|why| panic!("split declined {op:?} {inputs:?}: {why}"));
+                assert!(got == want, "{}: {op:?} on {inputs:?} differs when split", split.info().backend);
+            }
         }
     }
 }
