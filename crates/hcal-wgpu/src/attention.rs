@@ -197,9 +197,34 @@ pub(crate) fn record_with(
 /// Chunks of keys per query row for the split (flash-decoding) path: enough
 /// (row, chunk) invocations to fill two 256-wide workgroups per core of a
 /// small machine, and chunks of at least 32 keys.
+/// Chunks are also at least enough that one chunk's loop over its keys
+/// stays within what Mesa's CPU drivers run per invocation: per key at most
+/// `D/4` (the dot product) + `Dv/4` (rescaling, when the key raises the
+/// running max) + `Dv/4` (the values) iterations. 32 heads over 33,000 keys
+/// in 32 chunks came out wrong on lavapipe.
 fn split_chunks(g: &AttentionGeometry) -> usize {
     let rows = (g.batch * g.q_heads * g.q_len).max(1);
-    1024usize.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1))
+    let per_key = g.head_dim / 4 + 2 * (g.v_head_dim / 4) + 4;
+    let max_keys = ((LOOP_LIMIT - 1024) / per_key).max(1);
+    1024usize.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1)).max(g.total_len().div_ceil(max_keys))
+}
+
+/// Loop iterations Mesa's SIMD CPU drivers run per invocation before they
+/// stop a shader's loops (nested loops count together), leaving wrong results.
+const LOOP_LIMIT: usize = crate::matmul::split::CPU_DRIVER_LOOP_LIMIT;
+
+/// Loop iterations of one invocation of the fused kernel: per tile of 64
+/// keys, the dot products (D), the value loop (64) and two workgroup
+/// reductions (6 each), with a margin.
+pub(crate) fn fused_iterations(g: &AttentionGeometry) -> usize {
+    g.total_len().div_ceil(64) * (g.head_dim + 80)
+}
+
+/// Whether the fused kernel runs `g`: heads it holds and, on SIMD CPU
+/// drivers, loops they finish (over 70,000 keys of D = 4 it came out wrong
+/// on lavapipe and llvmpipe).
+pub(crate) fn fused_runs(simd_cpu: bool, g: &AttentionGeometry) -> bool {
+    g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM && !(simd_cpu && fused_iterations(g) > LOOP_LIMIT)
 }
 
 /// How an attention call runs.
@@ -284,8 +309,9 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
     // The flash kernels do not read `nonpad_kv_seqlen`: those calls take the others.
     let flash_ok = flash_ok && !g.nonpad_kv_seqlen;
     let fits = composed_fits(g, max_binding);
-    let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
-    let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
+    let heads_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
+    let fused_ok = fused_runs(simd_cpu, g);
+    let split_ok = heads_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
     match pins.attention {
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
@@ -302,6 +328,11 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
     // path on lavapipe, with O(T) memory.
     if flash_auto && g.q_len >= 8 && g.q_len * g.total_len() >= 4096 {
         return Path::Flash;
+    }
+    // Long key loops the fused kernel cannot finish on CPU drivers: split
+    // where it runs (its chunks stay short), else composed.
+    if heads_ok && !fused_ok && split_ok && !fits {
+        return Path::Split;
     }
     if !fused_ok || (fits && g.q_len * g.total_len() >= 4096) { Path::Composed } else { Path::Fused }
 }
@@ -391,7 +422,9 @@ fn composed(
         params.block_first_row = i0 as u32;
         params.block_rows = rows as u32;
         let softmax_rows = if seen == 0 { 0 } else { score_rows };
-        if ctx.gpu.simd_cpu && seen % 4 == 0 {
+        // One lane per row loops over a quarter of the row (CPU drivers stop
+        // loops past LOOP_LIMIT iterations); a workgroup per row over 1/64th.
+        if ctx.gpu.simd_cpu && seen % 4 == 0 && seen / 4 <= LOOP_LIMIT {
             let bindings = [(4, mask), (9, nonpad), (11, &*raw.buf)];
             ctx.per_item(kernel("attention", "scores_softmax_rows"), &*params, &bindings, softmax_rows)?;
         } else {
@@ -412,4 +445,45 @@ fn composed(
         transpose::record(ctx, &[0, 2, 1, 3], &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decode of 32 heads over `total` keys of head size 128.
+    fn decode(total: usize) -> AttentionGeometry {
+        AttentionGeometry {
+            batch: 1,
+            q_heads: 32,
+            kv_heads: 8,
+            q_len: 1,
+            kv_len: total,
+            past_len: 0,
+            head_dim: 128,
+            v_head_dim: 128,
+            packed_3d: false,
+            mask: None,
+            scale: 1.0,
+            nonpad_kv_seqlen: false,
+        }
+    }
+
+    #[test]
+    fn split_chunks_keep_each_loop_within_the_cpu_drivers_limit() {
+        for total in [256, 4096, 33_000, 131_072] {
+            let g = decode(total);
+            let chunks = split_chunks(&g);
+            let worst = total.div_ceil(chunks) * (32 + 2 * 32 + 4);
+            assert!(worst <= LOOP_LIMIT, "{total} keys in {chunks} chunks: {worst} iterations");
+        }
+        // Short caches keep the chunking they had: 32 rows, 32 chunks.
+        assert_eq!(split_chunks(&decode(4096)), 32);
+        // The fused kernel's loop is too long there past about 23,000 keys.
+        assert!(
+            fused_runs(true, &decode(20_000))
+                && !fused_runs(true, &decode(33_000))
+                && fused_runs(false, &decode(33_000))
+        );
+    }
 }

@@ -16,8 +16,8 @@
 //! bit for bit (`tests/split.rs`). (The composed path's products are
 //! autotuned by shape and batch count, which a piece has less of: where a
 //! piece's kernel differs from the whole call's, bits may differ by rounding.)
-//! A real case: a KV cache of 8 heads x 32k keys x 128 f32 (134 MB) is more
-//! than lavapipe's 128 MiB binding.
+//! A real case: a KV cache of 8 heads x 33,000 keys x 128 f32 (135 MB) is
+//! more than lavapipe's 128 MiB binding.
 
 use std::sync::Arc;
 
@@ -243,11 +243,12 @@ mod tests {
     #[test]
     fn a_cache_beyond_a_binding_splits_into_head_groups() {
         let lavapipe = 128 << 20;
-        // 8 heads x 32k keys x 128 f32: 134 MB, in pieces of 7 heads (117 MB) and 1.
-        let g = geometry(1, 8, 32768);
+        // 8 heads x 33,000 keys x 128 f32: 135 MB, in pieces of 7 heads (118 MB) and 1;
+        // 32,768 keys are exactly 128 MiB, one binding.
+        let g = geometry(1, 8, 33_000);
         assert!(!fits_whole(&g, lavapipe));
         assert_eq!(heads_per_piece(&g, lavapipe), Some(7));
-        assert!(fits_whole(&geometry(1, 8, 16384), lavapipe));
+        assert!(fits_whole(&geometry(1, 8, 32_768), lavapipe));
         // One head of 300k keys (154 MB) fits no piece.
         assert_eq!(heads_per_piece(&geometry(1, 8, 300_000), lavapipe), None);
         assert!(decline(&geometry(1, 8, 300_000), lavapipe).unwrap().contains("300000 keys"));

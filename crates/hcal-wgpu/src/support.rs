@@ -85,13 +85,19 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             if let Some(reason) = crate::attention_pieces::decline(g, max_binding) {
                 return Some(reason);
             }
-            let fused_ok = g.head_dim <= attention::MAX_HEAD_DIM && g.v_head_dim <= attention::MAX_HEAD_DIM;
-            if !fused_ok && !attention::composed_fits(g, max_binding) {
+            let fused_ok = attention::fused_runs(gpu.simd_cpu, g);
+            let split_ok = g.head_dim <= attention::MAX_HEAD_DIM
+                && g.v_head_dim <= attention::MAX_HEAD_DIM
+                && g.head_dim % 4 == 0
+                && g.v_head_dim % 4 == 0;
+            if !fused_ok && !split_ok && !attention::composed_fits(g, max_binding) {
                 return Some(format!(
-                    "head sizes {}/{} exceed the fused kernel's {} and one query row of the composed path's scores ({} bytes) exceeds {}",
+                    "head sizes {}/{} (the fused kernel holds {}; on CPU drivers its {} loop iterations per row pass the {} they run) and one query row of the composed path's scores ({} bytes) exceeds {}",
                     g.head_dim,
                     g.v_head_dim,
                     attention::MAX_HEAD_DIM,
+                    attention::fused_iterations(g),
+                    crate::matmul::split::CPU_DRIVER_LOOP_LIMIT,
                     attention::score_bytes_per_row(g),
                     attention::COMPOSED_SCORE_CAP.min(max_binding)
                 ));
@@ -159,6 +165,21 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                     crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
                 ));
             }
+        }
+        // A workgroup of 64 per row or lane: each invocation loops over 1/64th
+        // of it (three loops in turn), within the same budget (a softmax row
+        // of 4.3 M elements came out wrong on lavapipe and llvmpipe).
+        (Op::Softmax { .. }, Geometry::Softmax(s))
+        | (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { split: s, .. })
+            if gpu.simd_cpu && s.len.div_ceil(64) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT =>
+        {
+            return Some(format!(
+                "{} over rows of {} elements: each of a workgroup's 64 invocations loops {} times, past the {} Mesa's CPU drivers run",
+                sig.op().name(),
+                s.len,
+                s.len.div_ceil(64),
+                crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
+            ));
         }
         // along one axis: the same loop budget, per lane.
         (Op::ArgMax { .. } | Op::ArgMin { .. } | Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. })

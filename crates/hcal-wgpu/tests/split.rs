@@ -83,6 +83,23 @@ fn run_optional(backend: &WgpuBackend, op: &Op, inputs: &[Option<TensorDesc>]) -
     Ok(bytes)
 }
 
+/// The f32 output of `op` on the CPU reference backend, inputs as [`run`] seeds them.
+fn reference(cpu: &hcal_cpu::CpuBackend, op: &Op, inputs: &[TensorDesc]) -> Vec<f32> {
+    let ins: Vec<_> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let t = cpu.alloc(d).unwrap();
+            cpu.write(&t, &input_bytes(d, i as u64 + 1)).unwrap();
+            t
+        })
+        .collect();
+    let sig = OpSignature::new(op.clone(), inputs.iter().cloned().map(Some).collect()).unwrap();
+    let out = cpu.alloc(&sig.outputs()[0]).unwrap();
+    cpu.run(op, &ins.iter().collect::<Vec<_>>(), &[&out]).unwrap();
+    bytemuck::cast_slice(&cpu.read(&out).unwrap()).to_vec()
+}
+
 fn f32s(shape: &[usize]) -> TensorDesc {
     TensorDesc::new(shape.to_vec(), DType::F32)
 }
@@ -372,6 +389,45 @@ fn long_products_finish_on_every_kernel() {
             for ((op, inputs), want) in shapes.iter().zip(&want) {
                 let got = run(&backend, op, inputs).unwrap();
                 assert!(got == *want, "{adapter}:mm={name} on {inputs:?} differs from the simple kernel");
+            }
+        }
+    }
+}
+
+/// The same loop limit in attention and the row-wise ops: the fused kernel
+/// pinned over 70,000 keys (D = 4) came out wrong on lavapipe and llvmpipe
+/// (its key loop ran past 65,535 iterations), so there the call takes a path
+/// whose loops finish, within rounding of the f64 reference; a softmax or
+/// normalization row of 4.3 M elements (67,188 iterations per invocation)
+/// is declined there, naming the limit.
+#[test]
+fn long_attention_and_rows_finish_or_are_declined_on_cpu_drivers() {
+    use hcal_core::Attention;
+    let cpu = hcal_cpu::CpuBackend::new();
+    let op = Op::Attention(Attention::default());
+    let inputs = [f32s(&[1, 1, 1, 4]), f32s(&[1, 1, 70_000, 4]), f32s(&[1, 1, 70_000, 4])];
+    let want = reference(&cpu, &op, &inputs);
+    let long_rows: [(Op, Vec<TensorDesc>); 2] = [
+        (Op::Softmax { axis: -1 }, vec![f32s(&[1, 4_300_000])]),
+        (Op::RmsNormalization { axis: -1, epsilon: 1e-6 }, vec![f32s(&[1, 4_300_000]), f32s(&[4_300_000])]),
+    ];
+    for adapter in hcal_wgpu::adapter_names() {
+        let Some(backend) = open(&format!("{adapter}:fused")) else { return };
+        let got = run(&backend, &op, &inputs).expect("runs on some path")[0].clone();
+        let got: &[f32] = bytemuck::cast_slice(&got);
+        // Values in [-1, 1): the output is a weighted mean, rounded at most a few ulps of 1.
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= 1e-5, "{adapter}: attention over 70,000 keys gave {g}, the reference {w}");
+        }
+        if backend.info().device_type == hcal_core::DeviceType::SoftwareGpu {
+            for (op, inputs) in &long_rows {
+                let sig = OpSignature::new(op.clone(), inputs.iter().cloned().map(Some).collect()).unwrap();
+                match backend.supports(&sig) {
+                    Support::Unsupported(why) => assert!(why.contains("65535"), "{adapter}: {why}"),
+                    Support::Native => {
+                        panic!("{adapter}: {op:?} over 4.3 M elements is not declined on a CPU driver")
+                    }
+                }
             }
         }
     }
