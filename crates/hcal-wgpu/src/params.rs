@@ -557,6 +557,11 @@ params_struct! {
         pub(crate) k: u32,
         /// The word of Y invocation 0 writes.
         pub(crate) first_word: u32,
+        /// Element of X where X's bound window starts (tensors larger than
+        /// one binding run in pieces of output words, each binding windows).
+        pub(crate) x_origin: u32,
+        /// Word of Y where Y's bound window starts.
+        pub(crate) y_origin: u32,
     }
 }
 

@@ -323,13 +323,32 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         // ---- data movement (issue 18) ----
         // Reshape and Range are buffer copies, which bindings do not limit.
         (Op::Reshape { .. } | Op::Range { .. }, _) => None,
-        (Op::Concat { .. } | Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, _) => {
-            let raw = |d: &TensorDesc| split::whole(d.numel() * d.dtype.size_bytes(), max);
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw(d))?;
-            Some(format!(
-                "{} binds its tensors whole; {big} exceeds {limit} (it would need windows like Transpose's)",
-                sig.op().name()
-            ))
+        // Pieces of Y's words, each with windows of Y and of the X elements it reads.
+        (Op::Concat { .. } | Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, geometry) => {
+            let raw = |d: &TensorDesc| d.numel() * d.dtype.size_bytes();
+            let elem = out.dtype.size_bytes();
+            let words = |d: &TensorDesc| (0, raw(d).div_ceil(4));
+            let fits = |x: &TensorDesc,
+                        y: &TensorDesc,
+                        span: (usize, usize),
+                        reads: &dyn Fn(usize, usize) -> Option<(usize, usize)>| {
+                movement::pieces(span, elem, y.numel(), reads, (raw(x), raw(y)), max, align).is_some()
+            };
+            let x0 = input(0)?;
+            let ok = match geometry {
+                Geometry::Views(views) => views
+                    .iter()
+                    .zip(sig.outputs())
+                    .all(|(v, y)| fits(x0, y, words(y), &movement::view_reads(v, &y.shape))),
+                Geometry::Concat { inner, lens, offsets, .. } => {
+                    let total: usize = lens.iter().sum();
+                    sig.inputs().iter().flatten().zip(lens.iter().zip(offsets)).all(|(x, (&len, &offset))| {
+                        fits(x, out, words(out), &movement::concat_reads((total, *inner), (offset, len)))
+                    })
+                }
+                _ => fits(x0, out, words(out), &|a, b| Some((a, b))),
+            };
+            (!ok).then(|| format!("{}: one word of output reads more than {limit} of input", sig.op().name()))
         }
         // Indexing: ranges of output words times windows of the table (rows or elements).
         (Op::Gather { .. }, Geometry::Gather(g)) => {

@@ -291,6 +291,34 @@ fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
     }
 }
 
+/// The data-movement ops in pieces of output words, each reading a window of
+/// its input: forward and backward slices, Split's parts, a broadcast
+/// Expand, Concat bands (16-bit elements sharing words across bands) and
+/// Trilu, in f32, f16, bool and i64: bit-identical.
+#[test]
+fn split_data_movement_is_bit_identical() {
+    let f16s = |shape: &[usize]| TensorDesc::new(shape.to_vec(), DType::F16);
+    let slice =
+        |starts: Vec<i64>, ends: Vec<i64>, steps: Vec<i64>| Op::Slice { starts, ends, axes: None, steps: Some(steps) };
+    let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
+        (slice(vec![1, 0], vec![40, 50], vec![1, 1]), vec![f32s(&[40, 50])]),
+        (slice(vec![-1, 45], vec![i64::MIN, 2], vec![-2, -3]), vec![f32s(&[60, 50])]),
+        (slice(vec![3, 1], vec![70, 60], vec![2, 1]), vec![TensorDesc::new([70, 60], DType::Bool)]),
+        (Op::Split { axis: 1, parts: hcal_core::SplitParts::Sizes(vec![10, 25, 15]) }, vec![f16s(&[60, 50])]),
+        (Op::Expand { shape: vec![30, 40, 5] }, vec![TensorDesc::new([40, 1], DType::I64)]),
+        (Op::Concat { axis: 1 }, vec![f16s(&[30, 33]), f16s(&[30, 70]), f16s(&[30, 1])]),
+        (Op::Concat { axis: 0 }, vec![f32s(&[700]), f32s(&[900])]),
+        (Op::Trilu { upper: false, k: 3 }, vec![f32s(&[3, 30, 40])]),
+    ];
+    for (whole, split) in pairs("") {
+        for (op, inputs) in &cases {
+            let want = run(&whole, op, inputs).expect("unsplit runs");
+            let got = run(&split, op, inputs).unwrap_or_else(|why| panic!("split declined {op:?} {inputs:?}: {why}"));
+            assert!(got == want, "{}: {op:?} on {inputs:?} differs when split", whole.info().backend);
+        }
+    }
+}
+
 /// `(op, A, B, C)` products that split along rows, columns and K.
 fn products() -> Vec<(Op, Vec<TensorDesc>)> {
     let gemm = |trans_a, trans_b, alpha, beta| Op::Gemm(Gemm { alpha, beta, trans_a, trans_b });
