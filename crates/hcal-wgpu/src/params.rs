@@ -501,6 +501,13 @@ params_struct! {
         pub(crate) with_write_indices: u32,
         /// 1: circular positions (mod M); 0: linear, positions outside the cache dropped.
         pub(crate) circular: u32,
+        /// Update element of the dispatch's first invocation (tensors larger
+        /// than one binding run in pieces of whole prefixes; `elements` counts the piece).
+        pub(crate) first: u32,
+        /// Element of the update where its bound window starts.
+        pub(crate) update_origin: u32,
+        /// Element of the cache where its bound window starts.
+        pub(crate) present_origin: u32,
     }
 }
 

@@ -374,14 +374,12 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             let plan = gather::plan(&sizes, |b0, b1| gather::element_indices(elem, b0, b1), max, align);
             plan.is_none().then(|| gather_decline(data, out, elem, &limit))
         }
-        // KV caches bind their tensors whole, on raw bytes.
-        (Op::TensorScatter { .. }, _) => {
-            let raw_whole = |d: &TensorDesc| d.byte_len().is_ok_and(|bytes| split::whole(bytes, max));
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw_whole(d))?;
-            Some(format!(
-                "{} binds its tensors whole; {big} exceeds {limit} (it would need windows of whole rows)",
-                sig.op().name()
-            ))
+        // KV caches in blocks of whole prefixes (batch and head rows).
+        (Op::TensorScatter { .. }, Geometry::TensorScatter(g)) => {
+            let elem = input(0)?.dtype.size_bytes();
+            crate::scatter::prefix_blocks(g, elem, max, align).is_none().then(|| {
+                format!("one prefix's rows of the cache ({} bytes) exceed {limit}", g.max_len * g.inner * elem)
+            })
         }
         // X and Y in blocks of whole rows; the caches and ids are read at
         // any row, bound whole.
