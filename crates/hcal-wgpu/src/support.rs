@@ -121,12 +121,6 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
         }
         // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
-        (Op::Where, _) if sig.input(1)?.dtype == DType::I64 => {
-            return Some(
-                "Where on i64 X and Y: the kernel selects staged f32 values, which hold integers only up to 2^24"
-                    .to_string(),
-            );
-        }
         (Op::Where, _) if outputs[0].rank() > select::MAX_RANK => {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), select::MAX_RANK));
         }
@@ -221,15 +215,20 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             let reads: Vec<split::Reads<'_>> = operands
                 .iter()
                 .zip(strides)
-                .map(|(d, strides)| split::Reads {
-                    shape: out_shape,
-                    strides,
-                    extra: 0,
-                    elem_bytes: 4,
-                    whole: whole(d),
+                .map(|(d, strides)| {
+                    // i64 X and Y are moved raw (8 bytes); the rest as f32 views.
+                    let elem_bytes = d.dtype.size_bytes().max(4);
+                    split::Reads {
+                        shape: out_shape,
+                        strides,
+                        extra: 0,
+                        elem_bytes,
+                        whole: split::whole(d.numel() * elem_bytes, max),
+                    }
                 })
                 .collect();
-            split::strided(out.numel(), 4, &reads, max, align).is_none().then(|| {
+            let out_bytes = out.dtype.size_bytes().max(4);
+            split::strided(out.numel(), out_bytes, &reads, max, align).is_none().then(|| {
                 format!("an operand broadcast across a range of outputs exceeds {limit}: it would need a broadcast-aware split")
             })
         }

@@ -294,8 +294,8 @@ fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
 /// The data-movement ops in pieces of output words, each reading a window of
 /// its input: forward and backward slices, Split's parts, a broadcast
 /// Expand, Concat bands (16-bit elements sharing words across bands),
-/// Trilu and TensorScatter into a cache, in f32, f16, bool and i64:
-/// bit-identical.
+/// Trilu, Where on i64 and TensorScatter into a cache, in f32, f16, bool
+/// and i64: bit-identical.
 #[test]
 fn split_data_movement_is_bit_identical() {
     let f16s = |shape: &[usize]| TensorDesc::new(shape.to_vec(), DType::F16);
@@ -310,6 +310,15 @@ fn split_data_movement_is_bit_identical() {
         (Op::Concat { axis: 1 }, vec![f16s(&[30, 33]), f16s(&[30, 70]), f16s(&[30, 1])]),
         (Op::Concat { axis: 0 }, vec![f32s(&[700]), f32s(&[900])]),
         (Op::Trilu { upper: false, k: 3 }, vec![f32s(&[3, 30, 40])]),
+        // Where on i64 X and Y: raw word pairs, in ranges of outputs.
+        (
+            Op::Where,
+            vec![
+                TensorDesc::new([30, 40], DType::Bool),
+                TensorDesc::new([30, 40], DType::I64),
+                TensorDesc::new([40], DType::I64),
+            ],
+        ),
         // KV caches in blocks of whole prefixes; write indices in [-100, 100).
         (
             Op::TensorScatter { axis: 2, mode: hcal_core::ScatterMode::Circular },
