@@ -215,7 +215,7 @@ fn split_attention_is_bit_identical_on_every_path() {
     let cases: Vec<(Attention, Vec<Option<TensorDesc>>)> = vec![
         (Attention::default(), vec![Some(q.clone()), Some(kv.clone()), Some(kv.clone())]),
         (
-            causal.clone(),
+            causal,
             vec![Some(q.clone()), Some(kv.clone()), Some(kv.clone()), None, Some(past.clone()), Some(past.clone())],
         ),
         (
@@ -237,7 +237,7 @@ fn split_attention_is_bit_identical_on_every_path() {
     for path in ["", ":fused", ":composed1", ":split"] {
         for (whole, split) in pairs(path) {
             for (attrs, inputs) in &cases {
-                let op = Op::Attention(attrs.clone());
+                let op = Op::Attention(*attrs);
                 let want = run_optional(&whole, &op, inputs).expect("unsplit runs");
                 let got =
                     run_optional(&split, &op, inputs).unwrap_or_else(|why| panic!("split declined {inputs:?}: {why}"));
