@@ -10,13 +10,23 @@
 //       (fill_pattern >> 8 (c % fill_period)) & 0xFF when c % fill_period < fill_prefix,
 //       else 0; see hcal_core::out_of_range_fill), rank / axis / shape (GatherElements:
 //       the indices' rank, the axis and the indices' shape = the output's),
-//       strides (GatherElements: data's element strides)
+//       strides (GatherElements: data's element strides);
+//       pieces of tensors larger than one binding: first_word / words (the output words
+//       of this dispatch), out_base (where first_word lies in out's window), idx_origin
+//       (index where the indices' window starts), data_origin (byte where data's window
+//       starts), held_lo / held_hi (the data units the window holds: Gather rows flat over
+//       [outer, s], GatherElements elements), write_fill (1: this dispatch writes the
+//       fills), merge (1: bytes from units not held, or fills when write_fill is 0, keep
+//       what out holds: another dispatch writes them)
 //   @group(0) @binding(1) data: array<u32>      data as 32-bit words
 //   @group(0) @binding(2) indices: array<u32>   i64 indices as (low, high) word pairs
 //   @group(0) @binding(3) out: array<u32>       output as 32-bit words
 // Each output byte is looked up on its own (rows and elements need not be
 // word aligned), so no two invocations write the same word; whole words are
-// copied when units are word multiples.
+// copied when units are word multiples. A whole call is one dispatch holding
+// all of data (merge 0); a table larger than a binding is read in windows,
+// one dispatch each over the same output words, each byte written by the
+// dispatch whose window holds its source (or that writes the fills).
 
 // #include <linear_id>
 // #include <GatherParams>
@@ -27,11 +37,14 @@
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
 const INVALID: u32 = 0xffffffffu;
+// A byte this dispatch leaves as it is (see `merge`).
+const KEEP: u32 = 0x100u;
 
 // The row index k = indices[p] picks on the axis, or INVALID outside [-s, s).
 fn resolve(p: u32) -> u32 {
-    let lo = indices[2u * p];
-    let hi = indices[2u * p + 1u];
+    let at = 2u * (p - params.idx_origin);
+    let lo = indices[at];
+    let hi = indices[at + 1u];
     let s = params.axis_len;
     if hi == 0u && lo < s { return lo; }
     // Negative: k = lo - 2^32 with -s <= k, i.e. 2^32 - lo <= s.
@@ -39,12 +52,18 @@ fn resolve(p: u32) -> u32 {
     return INVALID;
 }
 
-fn data_byte(at: u32) -> u32 {
-    return (data[at / 4u] >> (8u * (at % 4u))) & 0xffu;
+fn held(unit: u32) -> bool {
+    return unit >= params.held_lo && unit < params.held_hi;
 }
 
-// Byte c of the fill unit.
+fn data_byte(at: u32) -> u32 {
+    let a = at - params.data_origin;
+    return (data[a / 4u] >> (8u * (a % 4u))) & 0xffu;
+}
+
+// Byte c of the fill unit (KEEP when another dispatch writes the fills).
 fn fill_byte(c: u32) -> u32 {
+    if params.write_fill == 0u { return KEEP; }
     let k = c % params.fill_period;
     if k >= params.fill_prefix { return 0u; }
     return (params.fill_pattern >> (8u * k)) & 0xffu;
@@ -57,12 +76,31 @@ fn gather_byte(e: u32) -> u32 {
     let c = e % row;
     let k = resolve(r % params.count);
     if k == INVALID { return fill_byte(c); }
-    return data_byte(((r / params.count) * params.axis_len + k) * row + c);
+    let unit = (r / params.count) * params.axis_len + k;
+    if !held(unit) { return KEEP; }
+    return data_byte(unit * row + c);
+}
+
+// The output word `w` (global) at `slot` of out's window, from its four
+// looked-up bytes (KEEP: the byte out holds).
+fn store(slot: u32, e0: u32, bytes: array<u32, 4>) {
+    var word = 0u;
+    var old = 0u;
+    if params.merge == 1u { old = out[slot]; }
+    for (var b = 0u; b < 4u; b++) {
+        var v = bytes[b];
+        if v == KEEP { v = (old >> (8u * b)) & 0xffu; }
+        if e0 + b < params.out_bytes { word = word | (v << (8u * b)); }
+    }
+    out[slot] = word;
 }
 
 @compute @workgroup_size(256)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let w = linear_id(gid, nwg);
+    let local = linear_id(gid, nwg);
+    if local >= params.words { return; }
+    let w = params.first_word + local;
+    let slot = params.out_base + local;
     let e0 = 4u * w;
     if e0 >= params.out_bytes { return; }
     let row = params.unit_bytes;
@@ -70,18 +108,19 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         let r = e0 / row;
         let k = resolve(r % params.count);
         if k == INVALID {
+            if params.write_fill == 0u { return; }
             let c = e0 % row;
-            out[w] = fill_byte(c) | (fill_byte(c + 1u) << 8u) | (fill_byte(c + 2u) << 16u) | (fill_byte(c + 3u) << 24u);
+            out[slot] = fill_byte(c) | (fill_byte(c + 1u) << 8u) | (fill_byte(c + 2u) << 16u) | (fill_byte(c + 3u) << 24u);
         } else {
-            out[w] = data[(((r / params.count) * params.axis_len + k) * row + e0 % row) / 4u];
+            let unit = (r / params.count) * params.axis_len + k;
+            if !held(unit) { return; }
+            out[slot] = data[(unit * row + e0 % row - params.data_origin) / 4u];
         }
         return;
     }
-    var word = 0u;
-    for (var b = 0u; b < 4u && e0 + b < params.out_bytes; b++) {
-        word = word | (gather_byte(e0 + b) << (8u * b));
-    }
-    out[w] = word;
+    var bytes = array<u32, 4>(0u, 0u, 0u, 0u);
+    for (var b = 0u; b < 4u && e0 + b < params.out_bytes; b++) { bytes[b] = gather_byte(e0 + b); }
+    store(slot, e0, bytes);
 }
 
 // GatherElements: output byte e of element i comes from data at i with
@@ -102,17 +141,18 @@ fn gather_elements_byte(e: u32) -> u32 {
         src += at * params.strides[dim];
         rest = rest / extent;
     }
+    if !held(src) { return KEEP; }
     return data_byte(src * elem + c);
 }
 
 @compute @workgroup_size(256)
 fn gather_elements(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let w = linear_id(gid, nwg);
+    let local = linear_id(gid, nwg);
+    if local >= params.words { return; }
+    let w = params.first_word + local;
     let e0 = 4u * w;
     if e0 >= params.out_bytes { return; }
-    var word = 0u;
-    for (var b = 0u; b < 4u && e0 + b < params.out_bytes; b++) {
-        word = word | (gather_elements_byte(e0 + b) << (8u * b));
-    }
-    out[w] = word;
+    var bytes = array<u32, 4>(0u, 0u, 0u, 0u);
+    for (var b = 0u; b < 4u && e0 + b < params.out_bytes; b++) { bytes[b] = gather_elements_byte(e0 + b); }
+    store(params.out_base + local, e0, bytes);
 }

@@ -13,7 +13,9 @@
 //       of a shared word are kept when `keep` is 1, so Y is read only then);
 //       trilu (0 none, 1 keep c - r >= k, 2 keep c - r <= k) with k (i32 bits):
 //       elements outside the kept triangle of the last two dims are zero bits;
-//       first_word (the word of Y the dispatch's invocation 0 writes).
+//       first_word (the word of Y the dispatch's invocation 0 writes),
+//       x_origin / y_origin (the element of X / word of Y where their bound windows
+//       start: tensors larger than one binding run in pieces of Y's words).
 //   @group(0) @binding(1) x: array<u32>   input as 32-bit words
 //   @group(0) @binding(2) y: array<u32>   output as 32-bit words
 // One invocation per output word, so sub-word elements (bool, f16, bf16) are
@@ -65,9 +67,9 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         let at = locate(e);
         if at.x == 0u { return; }
         if at.y == 0xffffffffu {
-            y[w] = 0u;
+            y[w - params.y_origin] = 0u;
         } else {
-            y[w] = x[at.y * words + w % words];
+            y[w - params.y_origin] = x[(at.y - params.x_origin) * words + w % words];
         }
         return;
     }
@@ -76,15 +78,16 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let bits = bytes * 8u;
     let mask = (1u << bits) - 1u;
     var word = 0u;
-    if params.keep != 0u { word = y[w]; }
+    if params.keep != 0u { word = y[w - params.y_origin]; }
     for (var k = 0u; k < per_word && w * per_word + k < n; k++) {
         let at = locate(w * per_word + k);
         if at.x == 0u { continue; }
         var v = 0u;
         if at.y != 0xffffffffu {
-            v = (x[at.y / per_word] >> ((at.y % per_word) * bits)) & mask;
+            // X's window starts on a word: the element's bits in its word are unchanged.
+            v = (x[(at.y - params.x_origin) / per_word] >> ((at.y % per_word) * bits)) & mask;
         }
         word = (word & ~(mask << (k * bits))) | (v << (k * bits));
     }
-    y[w] = word;
+    y[w - params.y_origin] = word;
 }

@@ -4,7 +4,10 @@
 //   @group(0) @binding(0) params: RotaryParams
 //       n = elements, batch B, heads H, seq S, head_dim D, rotary_dim R (rotated features),
 //       interleaved (1 = interleaved pairs), packed_3d (1 = X is [B, S, H*D], else
-//       [B, H, S, D]), with_position_ids, cache_rows
+//       [B, H, S, D]), with_position_ids, cache_rows, first (element of the dispatch's
+//       first invocation: tensors larger than one binding run in pieces of whole rows of
+//       D, and n counts the piece), x_base / y_base (where element `first` lies in X's /
+//       Y's bound window)
 //   @group(0) @binding(1) x:   array<f32>
 //   @group(0) @binding(2) cos: array<f32>   [rows, R/2]
 //   @group(0) @binding(3) sin: array<f32>   [rows, R/2]
@@ -26,15 +29,18 @@
 
 @compute @workgroup_size(256)
 fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = linear_id(gid, nwg);
-    if i >= params.n { return; }
+    let local = linear_id(gid, nwg);
+    if local >= params.n { return; }
+    let i = params.first + local;
+    let xi = params.x_base + local;
+    let yi = params.y_base + local;
     let heads = params.heads;
     let seq = params.seq;
     let d = params.head_dim;
     let r = params.rotary_dim;
     let f = i % d;
     if f >= r {
-        y[i] = x[i];
+        y[yi] = x[xi];
         return;
     }
     // (b, s) of this element in either layout.
@@ -57,28 +63,27 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         valid = hi == 0u && lo < params.cache_rows;
         row = lo;
     }
-    let head_base = i - f;
     var p: u32;
     var first: bool;
     var partner: u32;
     if params.interleaved == 1u {
         p = f / 2u;
         first = (f & 1u) == 0u;
-        partner = select(head_base + f - 1u, head_base + f + 1u, first);
+        partner = select(xi - 1u, xi + 1u, first);
     } else {
         p = f % half;
         first = f < half;
-        partner = select(head_base + f - half, head_base + f + half, first);
+        partner = select(xi - half, xi + half, first);
     }
     if !valid {
-        y[i] = bitcast<f32>(0x7fc00000u | (params.n & 0u));
+        y[yi] = bitcast<f32>(0x7fc00000u | (params.n & 0u));
         return;
     }
     let c = cos_cache[row * half + p];
     let sn = sin_cache[row * half + p];
     if first {
-        y[i] = c * x[i] - sn * x[partner];
+        y[yi] = c * x[xi] - sn * x[partner];
     } else {
-        y[i] = sn * x[partner] + c * x[i];
+        y[yi] = sn * x[partner] + c * x[xi];
     }
 }

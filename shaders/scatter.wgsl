@@ -6,7 +6,10 @@
 //       elements (of update), elem_bytes (1, 2, 4 or 8), per_batch (prefixes per batch
 //       entry), max_len M (the cache's sequence extent), seq_len S (the update's), inner
 //       (elements after the sequence axis), with_write_indices, circular (1: positions
-//       mod M, else linear positions outside [0, M) are dropped)
+//       mod M, else linear positions outside [0, M) are dropped), first (the update
+//       element of invocation 0: tensors larger than one binding run in pieces of whole
+//       prefixes, and `elements` counts the piece), update_origin / present_origin (the
+//       elements where the update's / cache's bound windows start, on word boundaries)
 //   @group(0) @binding(1) update: array<u32>         update as 32-bit words
 //   @group(0) @binding(2) write_indices: array<u32>  i64 [B] as (low, high) word pairs (a dummy when absent)
 //   @group(0) @binding(3) present: array<atomic<u32>> the cache, updated in place (the launcher
@@ -68,8 +71,9 @@ fn position(hi: u32, lo: u32, s: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn tensor_scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let u = linear_id(gid, nwg);
-    if u >= params.elements { return; }
+    let local = linear_id(gid, nwg);
+    if local >= params.elements { return; }
+    let u = params.first + local;
     let inner = params.inner;
     let r = u / inner;
     let c = u % inner;
@@ -85,19 +89,23 @@ fn tensor_scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let pos = position(hi, lo, s);
     if pos == DROPPED { return; }
     let dst = (p * params.max_len + pos) * inner + c;
+    // Indices into the bound windows; they start on words, so sub-word
+    // elements keep their place in their word.
+    let at = dst - params.present_origin;
+    let src = u - params.update_origin;
     let bytes = params.elem_bytes;
     if bytes >= 4u {
         let words = bytes / 4u;
         for (var k = 0u; k < words; k++) {
-            atomicStore(&present[dst * words + k], update[u * words + k]);
+            atomicStore(&present[at * words + k], update[src * words + k]);
         }
         return;
     }
     let bits = 8u * bytes;
     let ones = (1u << bits) - 1u;
     let per_word = 4u / bytes;
-    let value = (update[u / per_word] >> (bits * (u % per_word))) & ones;
+    let value = (update[src / per_word] >> (bits * (u % per_word))) & ones;
     let shift = bits * (dst % per_word);
-    atomicAnd(&present[dst / per_word], ~(ones << shift));
-    atomicOr(&present[dst / per_word], value << shift);
+    atomicAnd(&present[at / per_word], ~(ones << shift));
+    atomicOr(&present[at / per_word], value << shift);
 }

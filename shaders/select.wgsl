@@ -12,6 +12,9 @@
 //   @group(0) @binding(2) x:    array<f32>
 //   @group(0) @binding(3) y:    array<f32>
 //   @group(0) @binding(4) out:  array<f32>   output element `first` at out_base
+//   select_where_wide (8-byte elements: i64, moved as word pairs, so no value is
+//   staged through f32) binds X, Y and out as words instead:
+//   @group(0) @binding(5) x_words, (6) y_words: array<u32>, (7) out_words: array<u32>
 // Elements are copied, never computed on, so NaN payloads and -0 pass through.
 // Dispatch: 256 per workgroup, 2-D grid.
 
@@ -42,4 +45,32 @@ fn select_where(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     // Move bits, so a NaN payload survives drivers that canonicalize on select.
     let chosen = select(bitcast<u32>(y[off.z]), bitcast<u32>(x[off.y]), cond[off.x] != 0.0);
     out[params.out_base + i] = bitcast<f32>(chosen);
+}
+
+@group(0) @binding(5) var<storage, read> x_words: array<u32>;
+@group(0) @binding(6) var<storage, read> y_words: array<u32>;
+@group(0) @binding(7) var<storage, read_write> out_words: array<u32>;
+
+@compute @workgroup_size(256)
+fn select_where_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_id(gid, nwg);
+    if i >= params.n { return; }
+    var rest = params.first + i;
+    var off = vec3<u32>(0u, 0u, 0u);
+    for (var k = 0u; k < params.rank; k++) {
+        let d = params.rank - 1u - k;
+        let extent = params.shape[d];
+        let idx = rest % extent;
+        rest = rest / extent;
+        off += idx * vec3<u32>(params.c_strides[d], params.x_strides[d], params.y_strides[d]);
+    }
+    off -= vec3<u32>(params.c_origin, params.x_origin, params.y_origin);
+    let o = 2u * (params.out_base + i);
+    if cond[off.x] != 0.0 {
+        out_words[o] = x_words[2u * off.y];
+        out_words[o + 1u] = x_words[2u * off.y + 1u];
+    } else {
+        out_words[o] = y_words[2u * off.z];
+        out_words[o + 1u] = y_words[2u * off.z + 1u];
+    }
 }

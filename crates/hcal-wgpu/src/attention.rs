@@ -50,7 +50,9 @@ fn append(
 }
 
 /// Attention with present keys/values written to `present` (or to scratch
-/// buffers when the caller did not ask for them).
+/// buffers when the caller did not ask for them). Calls with a tensor larger
+/// than one storage binding run in pieces of whole (batch item, KV head
+/// group) slices (`attention_pieces.rs`).
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     attrs: &Attention,
@@ -58,6 +60,50 @@ pub(crate) fn record(
     inputs: Inputs<'_>,
     y: &Operand,
     present: [Option<&Operand>; 2],
+) -> Result<()> {
+    if !crate::attention_pieces::fits_whole(g, ctx.max_binding()) {
+        return crate::attention_pieces::record(ctx, attrs, g, inputs, y, present);
+    }
+    record_with(ctx, attrs, g, inputs, y, present, None)
+}
+
+/// The decisions of a whole call that its pieces keep, so that every query
+/// row is computed as the whole call computes it: the path, the split path's
+/// chunks of keys and the composed path's block of query rows (each depends
+/// on the number of rows, which a piece has fewer of).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fixed {
+    pub(crate) path: Path,
+    pub(crate) split_chunks: usize,
+    pub(crate) composed_rows: usize,
+}
+
+impl Fixed {
+    /// The decisions for `piece` of the whole call `g` (`masked`: a mask is
+    /// given): the path the piece takes (the whole call's, except that the
+    /// composed path's scores need only fit for the piece's rows), the whole
+    /// call's chunks of keys and blocks of query rows (where the piece's fit).
+    pub(crate) fn of(ctx: &Ctx<'_>, g: &AttentionGeometry, piece: &AttentionGeometry, masked: bool) -> Self {
+        let flash = crate::attention_flash::variant_for(ctx.gpu, piece, masked);
+        let max = ctx.max_binding();
+        Fixed {
+            path: choose(ctx, piece, flash.is_some()),
+            split_chunks: split_chunks(g),
+            composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
+        }
+    }
+}
+
+/// [`record`] on tensors that each fit one binding, with the decisions of
+/// a whole call when `g` is a piece of one.
+pub(crate) fn record_with(
+    ctx: &mut Ctx<'_>,
+    attrs: &Attention,
+    g: &AttentionGeometry,
+    inputs: Inputs<'_>,
+    y: &Operand,
+    present: [Option<&Operand>; 2],
+    fixed: Option<Fixed>,
 ) -> Result<()> {
     let t = g.total_len();
     let mut cache = Vec::with_capacity(2);
@@ -109,7 +155,11 @@ pub(crate) fn record(
     // Every entry that masks reads the valid lengths at slot 9 (a dummy without them).
     let nonpad_buf = inputs.nonpad.map_or_else(|| ctx.dummy.clone(), |n| (*n.buf).clone());
     let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
-    match choose(ctx, g, flash.is_some()) {
+    let path = match fixed {
+        Some(f) if f.path != Path::Flash || flash.is_some() => f.path,
+        _ => choose(ctx, g, flash.is_some()),
+    };
+    match path {
         Path::Flash => {
             let variant = flash.expect("choose() picks Flash only where a variant runs g");
             crate::attention_flash::record(ctx, g, variant, inputs.q, [&cache[0], &cache[1], &mask_buf], &params, y)
@@ -120,9 +170,12 @@ pub(crate) fn record(
             &[(1, &inputs.q.buf), (2, &cache[0]), (3, &cache[1]), (4, &mask_buf), (5, &y.buf), (9, &nonpad_buf)],
             rows,
         ),
-        Path::Composed => composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y),
+        Path::Composed => {
+            let fit = fixed.map_or_else(|| composed_rows(g, ctx.max_binding()).max(1), |f| f.composed_rows);
+            composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y, fit)
+        }
         Path::Split => {
-            let chunks = split_chunks(g);
+            let chunks = fixed.map_or_else(|| split_chunks(g), |f| f.split_chunks);
             params.split_chunk_keys = t.div_ceil(chunks) as u32;
             params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
@@ -144,9 +197,34 @@ pub(crate) fn record(
 /// Chunks of keys per query row for the split (flash-decoding) path: enough
 /// (row, chunk) invocations to fill two 256-wide workgroups per core of a
 /// small machine, and chunks of at least 32 keys.
+/// Chunks are also at least enough that one chunk's loop over its keys
+/// stays within what Mesa's CPU drivers run per invocation: per key at most
+/// `D/4` (the dot product) + `Dv/4` (rescaling, when the key raises the
+/// running max) + `Dv/4` (the values) iterations. 32 heads over 33,000 keys
+/// in 32 chunks came out wrong on lavapipe.
 fn split_chunks(g: &AttentionGeometry) -> usize {
     let rows = (g.batch * g.q_heads * g.q_len).max(1);
-    1024usize.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1))
+    let per_key = g.head_dim / 4 + 2 * (g.v_head_dim / 4) + 4;
+    let max_keys = ((LOOP_LIMIT - 1024) / per_key).max(1);
+    1024usize.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1)).max(g.total_len().div_ceil(max_keys))
+}
+
+/// Loop iterations Mesa's SIMD CPU drivers run per invocation before they
+/// stop a shader's loops (nested loops count together), leaving wrong results.
+const LOOP_LIMIT: usize = crate::matmul::split::CPU_DRIVER_LOOP_LIMIT;
+
+/// Loop iterations of one invocation of the fused kernel: per tile of 64
+/// keys, the dot products (D), the value loop (64) and two workgroup
+/// reductions (6 each), with a margin.
+pub(crate) fn fused_iterations(g: &AttentionGeometry) -> usize {
+    g.total_len().div_ceil(64) * (g.head_dim + 80)
+}
+
+/// Whether the fused kernel runs `g`: heads it holds and, on SIMD CPU
+/// drivers, loops they finish (over 70,000 keys of D = 4 it came out wrong
+/// on lavapipe and llvmpipe).
+pub(crate) fn fused_runs(simd_cpu: bool, g: &AttentionGeometry) -> bool {
+    g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM && !(simd_cpu && fused_iterations(g) > LOOP_LIMIT)
 }
 
 /// How an attention call runs.
@@ -232,8 +310,9 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
     // The flash kernels do not read `nonpad_kv_seqlen`: those calls take the others.
     let flash_ok = flash_ok && !g.nonpad_kv_seqlen;
     let fits = composed_fits(g, max_binding);
-    let fused_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
-    let split_ok = fused_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
+    let heads_ok = g.head_dim <= MAX_HEAD_DIM && g.v_head_dim <= MAX_HEAD_DIM;
+    let fused_ok = fused_runs(simd_cpu, g);
+    let split_ok = heads_ok && g.head_dim % 4 == 0 && g.v_head_dim % 4 == 0 && g.total_len() > 0;
     match pins.attention {
         Some(Path::Fused) if fused_ok => return Path::Fused,
         Some(Path::Composed) if fits => return Path::Composed,
@@ -261,13 +340,19 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
         // Split 2x composed at Sq 37 on both drivers.
         return Path::Split;
     }
+    // Long key loops the fused kernel cannot finish on CPU drivers: split
+    // where it runs (its chunks stay short), else composed.
+    if heads_ok && !fused_ok && split_ok && !fits {
+        return Path::Split;
+    }
     if !fused_ok || large { Path::Composed } else { Path::Fused }
 }
 
 /// Scores by the matmul kernels, then prep and softmax in place, then the value product,
-/// over blocks of query rows so memory stays `O(rows * T)`. Grouped heads are
+/// over blocks of at most `fit` query rows so memory stays `O(rows * T)`. Grouped heads are
 /// a broadcast batch dim: Q is `[B, Hkv, G, Sq, D]`, and the key/value batch
 /// stride over G is 0.
+#[allow(clippy::too_many_arguments)]
 fn composed(
     ctx: &mut Ctx<'_>,
     g: &AttentionGeometry,
@@ -276,6 +361,7 @@ fn composed(
     params: &mut AttentionParams,
     [mask, nonpad]: [&wgpu::Buffer; 2],
     y: &Operand,
+    fit: usize,
 ) -> Result<()> {
     let (b, hq, hkv, sq, t, d, dv) = (g.batch, g.q_heads, g.kv_heads, g.q_len, g.total_len(), g.head_dim, g.v_head_dim);
     let group = hq / hkv;
@@ -293,7 +379,6 @@ fn composed(
     let k_present = f32_operand(Arc::new(k_present.clone()), &[b, hkv, t, d]);
     let v = f32_operand(Arc::new(v_present.clone()), &[b, hkv, t, dv]);
     let y4 = if g.packed_3d { f32_operand(ctx.scratch(b * hq * sq * dv * 4)?, &[b, hq, sq, dv]) } else { y.clone() };
-    let fit = composed_rows(g, ctx.gpu.limits.max_storage_buffer_binding_size).max(1);
     let batch = [b, hkv, group];
     // The score product reads K as stored ([T, D] per head, transposed while
     // the texture kernels stage it) where that is fast; else from a K^T copy.
@@ -348,7 +433,9 @@ fn composed(
         params.block_first_row = i0 as u32;
         params.block_rows = rows as u32;
         let softmax_rows = if seen == 0 { 0 } else { score_rows };
-        if ctx.gpu.simd_cpu && seen % 4 == 0 {
+        // One lane per row loops over a quarter of the row (CPU drivers stop
+        // loops past LOOP_LIMIT iterations); a workgroup per row over 1/64th.
+        if ctx.gpu.simd_cpu && seen % 4 == 0 && seen / 4 <= LOOP_LIMIT {
             let bindings = [(4, mask), (9, nonpad), (11, &*raw.buf)];
             ctx.per_item(kernel("attention", "scores_softmax_rows"), &*params, &bindings, softmax_rows)?;
         } else {
@@ -369,4 +456,45 @@ fn composed(
         transpose::record(ctx, &[0, 2, 1, 3], &y4, &f32_operand(y.buf.clone(), &[b, sq, hq, dv]))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decode of 32 heads over `total` keys of head size 128.
+    fn decode(total: usize) -> AttentionGeometry {
+        AttentionGeometry {
+            batch: 1,
+            q_heads: 32,
+            kv_heads: 8,
+            q_len: 1,
+            kv_len: total,
+            past_len: 0,
+            head_dim: 128,
+            v_head_dim: 128,
+            packed_3d: false,
+            mask: None,
+            scale: 1.0,
+            nonpad_kv_seqlen: false,
+        }
+    }
+
+    #[test]
+    fn split_chunks_keep_each_loop_within_the_cpu_drivers_limit() {
+        for total in [256, 4096, 33_000, 131_072] {
+            let g = decode(total);
+            let chunks = split_chunks(&g);
+            let worst = total.div_ceil(chunks) * (32 + 2 * 32 + 4);
+            assert!(worst <= LOOP_LIMIT, "{total} keys in {chunks} chunks: {worst} iterations");
+        }
+        // Short caches keep the chunking they had: 32 rows, 32 chunks.
+        assert_eq!(split_chunks(&decode(4096)), 32);
+        // The fused kernel's loop is too long there past about 23,000 keys.
+        assert!(
+            fused_runs(true, &decode(20_000))
+                && !fused_runs(true, &decode(33_000))
+                && fused_runs(false, &decode(33_000))
+        );
+    }
 }

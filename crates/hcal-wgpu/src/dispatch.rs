@@ -65,6 +65,13 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         (Op::Trilu { upper, k }, Geometry::Matrices { .. }) => {
             return movement::trilu(ctx, *upper, *k, req(&raw_in, 0), req(&raw_out, 0));
         }
+        // Where on i64 X and Y selects raw word pairs (f32 holds integers only to 2^24).
+        (Op::Where, Geometry::Where { strides, .. })
+            if raw_in[1].as_ref().is_some_and(|x| x.desc.dtype == DType::I64) =>
+        {
+            let cond = convert::to_f32(ctx, req(&raw_in, 0))?;
+            return select::record_where(ctx, strides, [&cond, req(&raw_in, 1), req(&raw_in, 2)], req(&raw_out, 0));
+        }
         // Indexing and KV caches move raw storage units (any dtype, exactly).
         (Op::Gather { .. }, Geometry::Gather(g)) => {
             return gather::gather(ctx, g, req(&raw_in, 0), req(&raw_in, 1), req(&raw_out, 0));

@@ -27,8 +27,10 @@
 //!   bind windows of their operands (`split.rs`, `matmul/split.rs`): ranges of
 //!   elements, blocks of rows, and for products blocks of K chained through
 //!   the output (bit-identical to the unsplit product) or, for GEMV, partial
-//!   sums added in a fixed order. Only what no piece fits is declined. The
-//!   `:bind=<bytes>` suffix plans with a smaller binding, for tests.
+//!   sums added in a fixed order; attention per (batch item, KV head group),
+//!   gathers per window of the table, data movement and KV-cache writes per
+//!   range of output. Only what no piece fits is declined (see `split.rs`).
+//!   The `:bind=<bytes>` suffix plans with a smaller binding, for tests.
 //! - Launchers receive the geometry hcal-core resolved when it validated the
 //!   call (`Call::geometry`, read in `dispatch.rs`; `OpSignature::geometry`
 //!   in `support.rs`) and never derive shapes themselves.
@@ -63,6 +65,7 @@ mod adapter;
 mod along_axis;
 mod attention;
 mod attention_flash;
+mod attention_pieces;
 mod autotune;
 mod backend;
 mod binary;

@@ -421,6 +421,13 @@ params_struct! {
         pub(crate) with_position_ids: u32,
         /// Rows of the cos/sin caches.
         pub(crate) cache_rows: u32,
+        /// Element of X the dispatch's first invocation computes (tensors
+        /// larger than one binding run in pieces of whole heads rows; `n` counts the piece).
+        pub(crate) first: u32,
+        /// Where element `first` lies in X's bound window.
+        pub(crate) x_base: u32,
+        /// Where element `first` lies in Y's bound window.
+        pub(crate) y_base: u32,
     }
 }
 
@@ -450,6 +457,28 @@ params_struct! {
         pub(crate) shape: [u32; MAX_DIMS],
         /// `gather_elements`: data's element strides.
         pub(crate) strides: [u32; MAX_DIMS],
+        // Pieces (tensors larger than one binding): ranges of output words
+        // times windows of data, each dispatch writing the bytes it holds.
+        /// Output word of the dispatch's first invocation.
+        pub(crate) first_word: u32,
+        /// Output words of the dispatch.
+        pub(crate) words: u32,
+        /// Where word `first_word` lies in the output's bound window.
+        pub(crate) out_base: u32,
+        /// Index (i64 element) where the indices' bound window starts.
+        pub(crate) idx_origin: u32,
+        /// Byte where data's bound window starts.
+        pub(crate) data_origin: u32,
+        /// Units of data the window holds, `[held_lo, held_hi)`: rows of the
+        /// table flat over `[outer, axis_len]` (`gather`) or elements (`gather_elements`).
+        pub(crate) held_lo: u32,
+        /// End of the held units.
+        pub(crate) held_hi: u32,
+        /// 1: this dispatch writes the fill of indices outside their axis.
+        pub(crate) write_fill: u32,
+        /// 1: bytes this dispatch neither holds nor fills keep what the output
+        /// holds (another dispatch writes them); 0: every byte is written.
+        pub(crate) merge: u32,
     }
 }
 
@@ -472,6 +501,13 @@ params_struct! {
         pub(crate) with_write_indices: u32,
         /// 1: circular positions (mod M); 0: linear, positions outside the cache dropped.
         pub(crate) circular: u32,
+        /// Update element of the dispatch's first invocation (tensors larger
+        /// than one binding run in pieces of whole prefixes; `elements` counts the piece).
+        pub(crate) first: u32,
+        /// Element of the update where its bound window starts.
+        pub(crate) update_origin: u32,
+        /// Element of the cache where its bound window starts.
+        pub(crate) present_origin: u32,
     }
 }
 
@@ -528,6 +564,11 @@ params_struct! {
         pub(crate) k: u32,
         /// The word of Y invocation 0 writes.
         pub(crate) first_word: u32,
+        /// Element of X where X's bound window starts (tensors larger than
+        /// one binding run in pieces of output words, each binding windows).
+        pub(crate) x_origin: u32,
+        /// Word of Y where Y's bound window starts.
+        pub(crate) y_origin: u32,
     }
 }
 

@@ -289,6 +289,23 @@ impl Recorder {
         }
     }
 
+    /// Record a copy of `bytes` (a multiple of 4) from byte `src_offset` of
+    /// `src` to byte `dst_offset` of `dst` (both multiples of 4). Copies are
+    /// not limited by the binding size: pieces of tensors larger than one
+    /// binding are copied in and out of buffers that fit one.
+    pub(crate) fn copy_region(
+        &mut self,
+        gpu: &Gpu,
+        (src, src_offset): (&wgpu::Buffer, u64),
+        (dst, dst_offset): (&wgpu::Buffer, u64),
+        bytes: u64,
+    ) {
+        if bytes > 0 {
+            self.pass = None;
+            self.encoder(gpu).copy_buffer_to_buffer(src, src_offset, dst, dst_offset, bytes);
+        }
+    }
+
     /// Record one dispatch of `kernel` with `params` (its block as words) at binding 0 and
     /// the buffers and texture views at their slots.
     fn dispatch(

@@ -1,13 +1,25 @@
 //! Launcher for `shaders/rotary.wgsl`.
 
-use hcal_core::{Result, RotaryEmbedding, RotaryGeometry};
+use hcal_core::{Error, Result, RotaryEmbedding, RotaryGeometry};
 
 use crate::params::RotaryParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand};
+use crate::record::{Ctx, Operand, Window};
+
+/// Blocks `[r0, r1)` of the `rows` rows of `head_dim` elements of X (and Y)
+/// whose windows fit one binding of `max_binding` bytes: one block when X
+/// fits whole. Every element reads only its own row (its pair partner lies
+/// in the same head), so rows split anywhere.
+pub(crate) fn row_blocks(rows: usize, head_dim: usize, max_binding: u64, align: u64) -> Option<Vec<(usize, usize)>> {
+    if crate::split::whole(rows * head_dim * 4, max_binding) {
+        return Some(if rows == 0 { vec![] } else { vec![(0, rows)] });
+    }
+    crate::split::pieces(rows, 1, |r0, r1| Window::bytes_needed((r1 - r0) * head_dim, 4, align) <= max_binding)
+}
 
 /// RotaryEmbedding of `x` with its caches `cos` and `sin` on the resolved
-/// geometry `g`; `ids` are raw i64 position ids.
+/// geometry `g`; `ids` are raw i64 position ids. X and Y larger than one
+/// binding run in blocks of whole rows; the caches and ids are bound whole.
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     attrs: &RotaryEmbedding,
@@ -16,7 +28,7 @@ pub(crate) fn record(
     ids: Option<&Operand>,
     y: &Operand,
 ) -> Result<()> {
-    let params = RotaryParams {
+    let mut params = RotaryParams {
         n: x.n(),
         batch: g.batch as u32,
         heads: g.heads as u32,
@@ -27,14 +39,28 @@ pub(crate) fn record(
         packed_3d: u32::from(g.packed_3d),
         with_position_ids: u32::from(g.with_position_ids),
         cache_rows: g.cache_rows as u32,
+        ..RotaryParams::default()
     };
-    let ids_buf = ids.map(|i| i.buf.clone());
-    let ids_binding: &wgpu::Buffer = ids_buf.as_deref().unwrap_or(ctx.dummy);
-    let ids_binding = ids_binding.clone();
-    ctx.per_item(
-        kernel("rotary", "rotary"),
-        &params,
-        &[(1, &x.buf), (2, &cos.buf), (3, &sin.buf), (4, &ids_binding), (5, &y.buf)],
-        x.desc.numel(),
-    )
+    let ids_buf: wgpu::Buffer = ids.map_or_else(|| ctx.dummy.clone(), |i| (*i.buf).clone());
+    let (max, align) = (ctx.max_binding(), ctx.align());
+    let d = g.head_dim.max(1);
+    let blocks = row_blocks(x.desc.numel() / d, d, max, align).ok_or_else(|| Error::DeviceLimit {
+        backend: ctx.gpu.backend.clone(),
+        limit: "max_storage_buffer_binding_size",
+        max,
+        requested: (d * 4) as u64,
+    })?;
+    for (r0, r1) in blocks {
+        let (first, count) = (r0 * d, (r1 - r0) * d);
+        let (xw, x_origin) = ctx.window(&x.buf, first, count, 4);
+        let (yw, y_origin) = ctx.window(&y.buf, first, count, 4);
+        params.n = count as u32;
+        params.first = first as u32;
+        params.x_base = (first - x_origin) as u32;
+        params.y_base = (first - y_origin) as u32;
+        let bindings =
+            [(1, xw), (2, Window::from(&*cos.buf)), (3, Window::from(&*sin.buf)), (4, Window::from(&ids_buf)), (5, yw)];
+        ctx.per_item_windows(kernel("rotary", "rotary"), &params, &bindings, count)?;
+    }
+    Ok(())
 }

@@ -14,14 +14,17 @@ use crate::{binary, convert};
 pub(crate) const MAX_RANK: usize = crate::params::MAX_DIMS;
 
 /// `out = cond ? x : y` with numpy broadcasting of all three (`strides`
-/// resolved by hcal-core, see `Geometry::Where`), on f32 views, in pieces of
-/// at most one binding each.
+/// resolved by hcal-core, see `Geometry::Where`), on f32 views (X, Y and out
+/// raw for 8-byte elements: i64), in pieces of at most one binding each.
 pub(crate) fn record_where(
     ctx: &mut Ctx<'_>,
     strides: &[Vec<usize>; 3],
     [c, x, y]: [&Operand; 3],
     out: &Operand,
 ) -> Result<()> {
+    // i64 moves as word pairs (`select_where_wide`): f32 holds integers only to 2^24.
+    let elem = if x.desc.dtype.size_bytes() == 8 { 8 } else { 4 };
+    let (entry, slots) = if elem == 8 { ("select_where_wide", [1, 5, 6, 7]) } else { ("select_where", [1, 2, 3, 4]) };
     let shape = &out.desc.shape;
     let mut p = WhereParams { rank: shape.len() as u32, ..WhereParams::default() };
     for (k, &d) in shape.iter().enumerate() {
@@ -31,31 +34,32 @@ pub(crate) fn record_where(
         p.y_strides[k] = strides[2][k] as u32;
     }
     let max = ctx.max_binding();
-    let read = |o: &Operand, strides| Reads { shape, strides, extra: 0, elem_bytes: 4, whole: o.buf.size() <= max };
-    let reads = [read(c, &strides[0]), read(x, &strides[1]), read(y, &strides[2])];
+    let read =
+        |o: &Operand, strides, elem_bytes| Reads { shape, strides, extra: 0, elem_bytes, whole: o.buf.size() <= max };
+    let reads = [read(c, &strides[0], 4), read(x, &strides[1], elem), read(y, &strides[2], elem)];
     let too_large = || Error::DeviceLimit {
         backend: ctx.gpu.backend.clone(),
         limit: "max_storage_buffer_binding_size",
         max,
         requested: (out.desc.numel() * 4) as u64,
     };
-    let pieces = split::strided(out.desc.numel(), 4, &reads, max, ctx.align()).ok_or_else(too_large)?;
+    let pieces = split::strided(out.desc.numel(), elem, &reads, max, ctx.align()).ok_or_else(too_large)?;
     for (i0, i1) in pieces {
         let mut windows = Vec::with_capacity(4);
         let mut origins = [0u32; 3];
         for (k, (operand, read)) in [c, x, y].iter().zip(&reads).enumerate() {
             let (first, count) = read.range(i0, i1);
-            let (window, origin) = ctx.window(&operand.buf, first, count, 4);
-            windows.push((k as u32 + 1, window));
+            let (window, origin) = ctx.window(&operand.buf, first, count, read.elem_bytes);
+            windows.push((slots[k], window));
             origins[k] = origin as u32;
         }
-        let (ow, o_origin) = ctx.window(&out.buf, i0, i1 - i0, 4);
-        windows.push((4, ow));
+        let (ow, o_origin) = ctx.window(&out.buf, i0, i1 - i0, elem);
+        windows.push((slots[3], ow));
         p.n = (i1 - i0) as u32;
         p.first = i0 as u32;
         [p.c_origin, p.x_origin, p.y_origin] = origins;
         p.out_base = (i0 - o_origin) as u32;
-        ctx.per_item_windows(kernel("select", "select_where"), &p, &windows, i1 - i0)?;
+        ctx.per_item_windows(kernel("select", entry), &p, &windows, i1 - i0)?;
     }
     Ok(())
 }

@@ -17,7 +17,22 @@
 //!   where a broadcast operand larger than a binding would wrap around;
 //! - row-wise work (Softmax, normalizations) in blocks of whole rows
 //!   ([`row_blocks`]), the kernel told where the block starts in each window;
-//! - products in blocks of rows, columns and steps of K (`matmul/split.rs`).
+//! - products in blocks of rows, columns and steps of K (`matmul/split.rs`);
+//!   a block-quantized weight `[N, K]` in blocks of its rows (`matmul/quant.rs`);
+//! - attention in pieces of (batch item, KV head group), their slices copied
+//!   through buffers that fit (`attention_pieces.rs`); RotaryEmbedding in
+//!   blocks of rows (`rotary.rs`);
+//! - Gather and GatherElements in ranges of output words times windows of the
+//!   table, each byte written by the window holding its source (`gather.rs`);
+//!   Slice, Split, Expand, Concat and Trilu in ranges of output words with
+//!   windows of what they read (`movement.rs`); TensorScatter in blocks of
+//!   whole cache prefixes (`scatter.rs`).
+//!
+//! Still declined below `max_buffer_size`: a Reduce whose single output
+//! reads inputs spread over more than a binding, and a Softmax/norm row
+//! larger than a binding (both would need partial reductions and a combine,
+//! which would not be bit-identical); one row (a KV head's cache, a table
+//! row, a weight row) larger than a binding.
 //!
 //! Pieces are recorded in order into the same batch; every element is
 //! computed by the same kernel code as unsplit, so results are bit-identical

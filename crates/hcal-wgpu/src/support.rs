@@ -82,13 +82,22 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
     }
     match (sig.op(), sig.geometry()) {
         (Op::Attention(_), Geometry::Attention(g)) => {
-            let fused_ok = g.head_dim <= attention::MAX_HEAD_DIM && g.v_head_dim <= attention::MAX_HEAD_DIM;
-            if !fused_ok && !attention::composed_fits(g, max_binding) {
+            if let Some(reason) = crate::attention_pieces::decline(g, max_binding) {
+                return Some(reason);
+            }
+            let fused_ok = attention::fused_runs(gpu.simd_cpu, g);
+            let split_ok = g.head_dim <= attention::MAX_HEAD_DIM
+                && g.v_head_dim <= attention::MAX_HEAD_DIM
+                && g.head_dim % 4 == 0
+                && g.v_head_dim % 4 == 0;
+            if !fused_ok && !split_ok && !attention::composed_fits(g, max_binding) {
                 return Some(format!(
-                    "head sizes {}/{} exceed the fused kernel's {} and one query row of the composed path's scores ({} bytes) exceeds {}",
+                    "head sizes {}/{} (the fused kernel holds {}; on CPU drivers its {} loop iterations per row pass the {} they run) and one query row of the composed path's scores ({} bytes) exceeds {}",
                     g.head_dim,
                     g.v_head_dim,
                     attention::MAX_HEAD_DIM,
+                    attention::fused_iterations(g),
+                    crate::matmul::split::CPU_DRIVER_LOOP_LIMIT,
                     attention::score_bytes_per_row(g),
                     attention::COMPOSED_SCORE_CAP.min(max_binding)
                 ));
@@ -112,12 +121,6 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), binary::MAX_RANK));
         }
         // ---- elementwise with attributes, clipping and selection (ops-elementwise) ----
-        (Op::Where, _) if sig.input(1)?.dtype == DType::I64 => {
-            return Some(
-                "Where on i64 X and Y: the kernel selects staged f32 values, which hold integers only up to 2^24"
-                    .to_string(),
-            );
-        }
         (Op::Where, _) if outputs[0].rank() > select::MAX_RANK => {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), select::MAX_RANK));
         }
@@ -156,6 +159,21 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                     crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
                 ));
             }
+        }
+        // A workgroup of 64 per row or lane: each invocation loops over 1/64th
+        // of it (three loops in turn), within the same budget (a softmax row
+        // of 4.3 M elements came out wrong on lavapipe and llvmpipe).
+        (Op::Softmax { .. }, Geometry::Softmax(s))
+        | (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { split: s, .. })
+            if gpu.simd_cpu && s.len.div_ceil(64) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT =>
+        {
+            return Some(format!(
+                "{} over rows of {} elements: each of a workgroup's 64 invocations loops {} times, past the {} Mesa's CPU drivers run",
+                sig.op().name(),
+                s.len,
+                s.len.div_ceil(64),
+                crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
+            ));
         }
         // along one axis: the same loop budget, per lane.
         (Op::ArgMax { .. } | Op::ArgMin { .. } | Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. })
@@ -197,15 +215,20 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             let reads: Vec<split::Reads<'_>> = operands
                 .iter()
                 .zip(strides)
-                .map(|(d, strides)| split::Reads {
-                    shape: out_shape,
-                    strides,
-                    extra: 0,
-                    elem_bytes: 4,
-                    whole: whole(d),
+                .map(|(d, strides)| {
+                    // i64 X and Y are moved raw (8 bytes); the rest as f32 views.
+                    let elem_bytes = d.dtype.size_bytes().max(4);
+                    split::Reads {
+                        shape: out_shape,
+                        strides,
+                        extra: 0,
+                        elem_bytes,
+                        whole: split::whole(d.numel() * elem_bytes, max),
+                    }
                 })
                 .collect();
-            split::strided(out.numel(), 4, &reads, max, align).is_none().then(|| {
+            let out_bytes = out.dtype.size_bytes().max(4);
+            split::strided(out.numel(), out_bytes, &reads, max, align).is_none().then(|| {
                 format!("an operand broadcast across a range of outputs exceeds {limit}: it would need a broadcast-aware split")
             })
         }
@@ -293,39 +316,101 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 matmul::split::Item::new([g.m, g.n, g.k], flags, g.c_strides, totals, matmul::select::Caps::of(gpu));
             matmul_decline(&item, gpu, &limit)
         }
-        (Op::Attention(_), _) => {
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
-            Some(format!(
-                "attention binds Q, K, V, the mask and the caches whole; {big} exceeds {limit} (it would need windows per batch and head)"
-            ))
-        }
+        // Pieces of (batch item, KV head group): declined in `decline`, which
+        // also sees the caches the call writes without returning them.
+        (Op::Attention(_), _) => None,
         // ---- data movement (issue 18) ----
         // Reshape and Range are buffer copies, which bindings do not limit.
         (Op::Reshape { .. } | Op::Range { .. }, _) => None,
-        (Op::Concat { .. } | Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, _) => {
-            let raw = |d: &TensorDesc| split::whole(d.numel() * d.dtype.size_bytes(), max);
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw(d))?;
-            Some(format!(
-                "{} binds its tensors whole; {big} exceeds {limit} (it would need windows like Transpose's)",
-                sig.op().name()
-            ))
+        // Pieces of Y's words, each with windows of Y and of the X elements it reads.
+        (Op::Concat { .. } | Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. } | Op::Trilu { .. }, geometry) => {
+            let raw = |d: &TensorDesc| d.numel() * d.dtype.size_bytes();
+            let elem = out.dtype.size_bytes();
+            let words = |d: &TensorDesc| (0, raw(d).div_ceil(4));
+            let fits = |x: &TensorDesc,
+                        y: &TensorDesc,
+                        span: (usize, usize),
+                        reads: &dyn Fn(usize, usize) -> Option<(usize, usize)>| {
+                movement::pieces(span, elem, y.numel(), reads, (raw(x), raw(y)), max, align).is_some()
+            };
+            let x0 = input(0)?;
+            let ok = match geometry {
+                Geometry::Views(views) => views
+                    .iter()
+                    .zip(sig.outputs())
+                    .all(|(v, y)| fits(x0, y, words(y), &movement::view_reads(v, &y.shape))),
+                Geometry::Concat { inner, lens, offsets, .. } => {
+                    let total: usize = lens.iter().sum();
+                    sig.inputs().iter().flatten().zip(lens.iter().zip(offsets)).all(|(x, (&len, &offset))| {
+                        fits(x, out, words(out), &movement::concat_reads((total, *inner), (offset, len)))
+                    })
+                }
+                _ => fits(x0, out, words(out), &|a, b| Some((a, b))),
+            };
+            (!ok).then(|| format!("{}: one word of output reads more than {limit} of input", sig.op().name()))
         }
-        // Indexing and KV caches bind their tensors whole, on raw bytes.
-        (Op::Gather { .. } | Op::GatherElements { .. } | Op::TensorScatter { .. }, _) => {
-            let raw_whole = |d: &TensorDesc| d.byte_len().is_ok_and(|bytes| split::whole(bytes, max));
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !raw_whole(d))?;
-            Some(format!(
-                "{} binds its tensors whole; {big} exceeds {limit} (it would need windows of whole rows)",
-                sig.op().name()
-            ))
+        // Indexing: ranges of output words times windows of the table (rows or elements).
+        (Op::Gather { .. }, Geometry::Gather(g)) => {
+            let (data, row) = (input(0)?, g.inner_bytes(input(0)?.dtype));
+            let sizes = gather::Sizes {
+                out_bytes: out.byte_len().ok()?,
+                units: g.outer * g.axis_len,
+                unit_bytes: row,
+                indices: g.count,
+            };
+            let plan = gather::plan(&sizes, |b0, b1| gather::gather_indices(row, g.count, b0, b1), max, align);
+            plan.is_none().then(|| gather_decline(data, out, row, &limit))
         }
-        (Op::RotaryEmbedding(_), _) => {
-            let big = sig.inputs().iter().flatten().chain(sig.outputs()).find(|d| !whole(d))?;
-            Some(format!(
-                "RotaryEmbedding binds its tensors whole; {big} exceeds {limit} (it would need windows of whole rows)"
-            ))
+        (Op::GatherElements { .. }, _) => {
+            let data = input(0)?;
+            let elem = data.dtype.size_bytes();
+            let sizes = gather::Sizes {
+                out_bytes: out.byte_len().ok()?,
+                units: data.numel(),
+                unit_bytes: elem,
+                indices: input(1)?.numel(),
+            };
+            let plan = gather::plan(&sizes, |b0, b1| gather::element_indices(elem, b0, b1), max, align);
+            plan.is_none().then(|| gather_decline(data, out, elem, &limit))
+        }
+        // KV caches in blocks of whole prefixes (batch and head rows).
+        (Op::TensorScatter { .. }, Geometry::TensorScatter(g)) => {
+            let elem = input(0)?.dtype.size_bytes();
+            crate::scatter::prefix_blocks(g, elem, max, align).is_none().then(|| {
+                format!("one prefix's rows of the cache ({} bytes) exceed {limit}", g.max_len * g.inner * elem)
+            })
+        }
+        // X and Y in blocks of whole rows; the caches and ids are read at
+        // any row, bound whole.
+        (Op::RotaryEmbedding(_), Geometry::RotaryEmbedding(g)) => {
+            let tables = sig
+                .inputs()
+                .iter()
+                .skip(1)
+                .flatten()
+                .find(|d| !split::whole(d.numel() * d.dtype.size_bytes().max(4), max));
+            if let Some(big) = tables {
+                return Some(format!(
+                    "RotaryEmbedding binds its cos/sin caches and position ids whole; {big} exceeds {limit}"
+                ));
+            }
+            let d = g.head_dim.max(1);
+            crate::rotary::row_blocks(input(0)?.numel() / d, d, max, align)
+                .is_none()
+                .then(|| format!("one row of {} features exceeds {limit}", g.head_dim))
         }
         _ => None,
+    }
+}
+
+/// Why a gather of `data` into `out` (units of `unit` bytes) has no plan.
+fn gather_decline(data: &TensorDesc, out: &TensorDesc, unit: usize, limit: &str) -> String {
+    if data.byte_len().unwrap_or(usize::MAX) > u32::MAX as usize
+        || out.byte_len().unwrap_or(usize::MAX) > u32::MAX as usize - 4
+    {
+        format!("{data} or {out} has 4 GiB or more (the kernel addresses bytes with u32)")
+    } else {
+        format!("one unit of {data} ({unit} bytes) exceeds {limit}: the table is read in windows of whole rows")
     }
 }
 

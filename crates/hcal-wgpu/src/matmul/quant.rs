@@ -12,8 +12,10 @@
 //!   along N, `transA`, batches), one output per invocation.
 //! - `dequantize`: Cast from a quantized dtype, one element per invocation.
 //!
-//! Quantized operands are bound whole: `decline` refuses what does not fit
-//! one storage binding (a 4-bit matrix of 128 MiB holds 200 M weights).
+//! Quantized operands are bound whole, except a weight `[N, K]` larger than
+//! one storage binding, which `matmul_quant` reads in blocks of rows (column
+//! blocks of Y, each a window starting on a block boundary); `decline`
+//! refuses the rest that does not fit one binding.
 
 use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
 
@@ -139,7 +141,70 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
         QuantPath::Columns(rows) => [p.n.div_ceil(64) as u32, p.m.div_ceil(rows as usize) as u32, 1],
         QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
     };
-    ctx.dispatch(kernel, &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
+    if b.buf.size() <= ctx.max_binding() {
+        return ctx.dispatch(kernel, &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups);
+    }
+    // ---- B larger than one binding (tensors beyond one storage binding) ----
+    // Column blocks of Y: rows of B ([N, K], blocks along K), each window
+    // starting on a block boundary (see `column_blocks`).
+    let (_, block_bytes, _) = dtype_code(dtype).expect("a quantized dtype");
+    let row_bytes = p.k / 32 * block_bytes as usize;
+    let too_large = || hcal_core::Error::DeviceLimit {
+        backend: ctx.gpu.backend.clone(),
+        limit: "max_storage_buffer_binding_size",
+        max: ctx.max_binding(),
+        requested: b.buf.size(),
+    };
+    let QuantPath::Columns(rows) = path else { return Err(too_large()) };
+    let blocks = column_blocks(p.n, row_bytes, block_bytes as usize, ctx.max_binding()).ok_or_else(too_large)?;
+    for (n0, n1) in blocks {
+        let (start, bytes) = window_of(n0, n1, row_bytes, block_bytes as usize);
+        let bw = crate::record::Window::exact(&b.buf, start, bytes);
+        let mut piece = params;
+        piece.n = (n1 - n0) as u32;
+        piece.b_base = params.b_base + ((n0 * row_bytes - start as usize) / block_bytes as usize * 32) as u32;
+        piece.y_base = params.y_base + n0 as u32;
+        piece.c_base = params.c_base + n0 as u32 * params.c_stride_n;
+        let groups = [(n1 - n0).div_ceil(64) as u32, p.m.div_ceil(rows as usize) as u32, 1];
+        let bindings = [(1, (&*a.buf).into()), (2, bw), (3, (&c_buf).into()), (4, (&*y.buf).into())];
+        ctx.dispatch_windows(kernel, &piece, &bindings, &[], groups)?;
+    }
+    Ok(())
+}
+
+/// The bound window of B's rows `[n0, n1)` of `row_bytes` each: from the
+/// last multiple of both the window alignment (256) and `block_bytes` at or
+/// before the first row (so the offset into it is whole blocks, as `b_base`
+/// counts), to the end of the last row. `(start, bytes)`.
+fn window_of(n0: usize, n1: usize, row_bytes: usize, block_bytes: usize) -> (u64, u64) {
+    let step = lcm(256, block_bytes);
+    let start = n0 * row_bytes / step * step;
+    (start as u64, (n1 * row_bytes - start) as u64)
+}
+
+fn lcm(a: usize, b: usize) -> usize {
+    let gcd = |mut x: usize, mut y: usize| {
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        x
+    };
+    a / gcd(a, b) * b
+}
+
+/// Blocks `[n0, n1)` of the `n` rows of a quantized B (`row_bytes` each,
+/// blocks of `block_bytes`) whose windows ([`window_of`]) fit `max_binding`;
+/// `None` when one row's does not.
+pub(crate) fn column_blocks(
+    n: usize,
+    row_bytes: usize,
+    block_bytes: usize,
+    max_binding: u64,
+) -> Option<Vec<(usize, usize)>> {
+    crate::split::pieces(n, 1, |n0, n1| {
+        let (_, bytes) = window_of(n0, n1, row_bytes, block_bytes);
+        bytes.div_ceil(4) * 4 <= max_binding
+    })
 }
 
 /// An f32 copy of the quantized operand `x` (Cast; products read the blocks directly).
@@ -174,11 +239,26 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         ));
     }
     let max_binding = gpu.limits.max_storage_buffer_binding_size;
-    for d in inputs.chain(sig.outputs()) {
+    // A weight `[N, K]` (Gemm with transB) runs in column blocks of Y (rows of B).
+    let weights = match (sig.op(), sig.geometry()) {
+        (Op::Gemm(attrs), Geometry::Gemm(g)) if attrs.trans_b && !attrs.trans_a => Some(g.n),
+        _ => None,
+    };
+    for (i, d) in inputs.chain(sig.outputs()).enumerate() {
         if d.numel() >= u32::MAX as usize {
             return Some(format!("{d} has more than 2^32 elements (kernels index with u32)"));
         }
         let bytes = bound_bytes(d);
+        if let (1, Some(n), Some((_, block, _))) = (i, weights, dtype_code(d.dtype)) {
+            let row_bytes = bytes / n.max(1);
+            if bytes > u32::MAX as usize || column_blocks(n, row_bytes, block as usize, max_binding).is_none() {
+                return Some(format!(
+                    "{} runs a quantized B {d} in blocks of rows, but one row ({row_bytes} bytes) exceeds max_storage_buffer_binding_size ({max_binding}) or B has 4 GiB or more",
+                    sig.op()
+                ));
+            }
+            continue;
+        }
         if crate::memory::buffer_size(bytes) > max_binding {
             return Some(format!(
                 "{} with a quantized operand binds every operand whole; {d} needs {bytes} bytes, past max_storage_buffer_binding_size ({max_binding})",
@@ -214,6 +294,20 @@ fn bound_bytes(d: &TensorDesc) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_weight_beyond_a_binding_runs_in_blocks_of_rows_on_block_boundaries() {
+        // Llama-3-8B's Q8_0 output layer: 128256 rows of 4096 values (4352 bytes), 558 MB.
+        let row = 4096 / 32 * 34;
+        let blocks = column_blocks(128_256, row, 34, 128 << 20).unwrap();
+        assert_eq!(blocks.len(), 5);
+        for &(n0, n1) in &blocks {
+            let (start, bytes) = window_of(n0, n1, row, 34);
+            assert!(start % 256 == 0 && (n0 * row - start as usize) % 34 == 0 && bytes <= 128 << 20);
+        }
+        assert_eq!(window_of(3, 5, 18 * 4, 18), (0, 360));
+        assert_eq!(window_of(40, 41, 18 * 4, 18), (2304, 648));
+    }
 
     #[test]
     fn decode_runs_one_row_per_invocation_and_prefill_tiles() {
