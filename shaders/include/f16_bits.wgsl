@@ -2,7 +2,7 @@
 // (element 2w in the low half). Encoding (f32 to f16) works on bits, rounding
 // to nearest even and keeping inf and NaN, so no result depends on the
 // driver's rounding; convert.wgsl decodes on bits too. The kernels that read
-// f16 tensors themselves (their `// F16` lines) decode with unpack2x16float
+// f16 tensors themselves (their F16-tagged lines) decode with unpack2x16float
 // instead, in their inner loops: one conversion instruction where the
 // hardware has one (F16C on lavapipe's x86 hosts) against about twenty for
 // the bit decode, and exact like it (every f16 is an f32) on drivers that

@@ -16,7 +16,12 @@ use crate::{attention_flash, convert, matmul};
 /// Record `call` on its f16 operands (`ins`, `outs`: every slot's raw
 /// operand) where an f16 form runs it; `Ok(false)`, recording nothing, where
 /// none does (another dtype, a layout or path without an f16 form).
-pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, ins: &[Option<Operand>], outs: &[Option<Operand>]) -> Result<bool> {
+pub(crate) fn record(
+    ctx: &mut Ctx<'_>,
+    call: &Call<'_>,
+    ins: &[Option<Operand>],
+    outs: &[Option<Operand>],
+) -> Result<bool> {
     let f16 = |o: &Option<Operand>| o.as_ref().is_none_or(|o| o.desc.dtype == DType::F16);
     match (call.op(), call.geometry()) {
         (Op::MatMul, Geometry::MatMul(g)) if ins.iter().chain(outs).all(f16) => {
@@ -34,7 +39,8 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, ins: &[Option<Operand>]
             // flash kernel's staging), no past cache, valid lengths or
             // present outputs (appended by the f32 kernels); the mask, of
             // any dtype, becomes f32 as on the conversion path.
-            let (Some(q), Some(k), Some(v), Some(y)) = (present(ins, 0), present(ins, 1), present(ins, 2), present(outs, 0))
+            let (Some(q), Some(k), Some(v), Some(y)) =
+                (present(ins, 0), present(ins, 1), present(ins, 2), present(outs, 0))
             else {
                 return Ok(false);
             };

@@ -94,9 +94,10 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     let mut all = Vec::new();
     for (io, dtype) in [(0, "f32"), (crate::pipeline::F16_IO, "f16")] {
         let form = |kernel: Kernel| crate::pipeline::source(Kernel { variant: kernel.variant | io, ..kernel });
-        all.extend((0..TILES.len() as u16).map(|v| {
-            (format!("{} ({dtype})", name(Path::Tiled(v))), form(kernel_of(Path::Tiled(v))).into_owned())
-        }));
+        all.extend(
+            (0..TILES.len() as u16)
+                .map(|v| (format!("{} ({dtype})", name(Path::Tiled(v))), form(kernel_of(Path::Tiled(v))).into_owned())),
+        );
         let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
         for v in texture {
             for chunk in [4, 8] {
