@@ -55,15 +55,30 @@
 // Dispatch (ceil(Sq / RR), B Hq, 1). D <= $W x (query chunks) (dims past D
 // read as zero), Dv = 4 $DV4, T >= 1.
 
+//
+// f16 tensors (kernel variant F16_IO, the `// F16` lines): Q and Y hold two f16
+// elements per word, decoded and encoded by include/f16_bits.wgsl, and K and
+// V arrive staged from f16 by matmul_stage.wgsl; scores, softmax and the
+// output sums stay f32, each output rounded once to f16. The mask stays f32.
+
 // #include <AttentionParams>
 // #include <kv_head>
+// #include <f16_bits>
 
 @group(0) @binding(0) var<storage, read> params: AttentionParams;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> q: array<f32>; // F32
+@group(0) @binding(1) var<storage, read> q: array<u32>; // F16
 @group(0) @binding(2) var kt: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(3) var vt: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>; // F32
+@group(0) @binding(5) var<storage, read_write> y: array<vec2<u32>>; // F16
+
+// Element i of Q as f32, and texel i of Y stored from f32.
+fn q_at(i: u32) -> f32 { return q[i]; } // F32
+fn q_at(i: u32) -> f32 { return f16_at(q[i / 2u], i); } // F16
+fn y_put(i: u32, v: vec4<f32>) { y[i] = v; } // F32
+fn y_put(i: u32, v: vec4<f32>) { y[i] = to_f16x4(v); } // F16
 
 fn hmax(v: vec4<f32>) -> f32 {
     return max(max(v.x, v.y), max(v.z, v.w));
@@ -88,7 +103,7 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
     // The query tile, loaded once (a storage-buffer load is a per-lane loop
     // on lavapipe): lane l holds Q[row, $W c + l] for each chunk c of $W dims,
     // zero past D (so a chunk's last steps add nothing where $W does not divide D).
-    let q$r_$h = select(0.0, q[qrow$r + min($Wu * $hu + lane, d - 1u)], $Wu * $hu + lane < d);
+    let q$r_$h = select(0.0, q_at(qrow$r + min($Wu * $hu + lane, d - 1u)), $Wu * $hu + lane < d);
     var m$r = neg_inf;
     var l$r = 0.0;
     var o$r_$o = vec4<f32>(0.0);
@@ -133,5 +148,5 @@ fn attention_flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invo
         o$r_$o = fma(pk$r_$k, v$o_$k, o$r_$o);
     }
     // A row whose keys are all masked has l = 0 and o = 0: NaN, as ONNX defines it.
-    if r0 + $ru < sq && $COu * lane + $ou < $DV4u { y[select(((b * hq + h) * sq + r0 + $ru) * $DV4u, ((b * sq + r0 + $ru) * hq + h) * $DV4u, packed) + $COu * lane + $ou] = o$r_$o / l$r; }
+    if r0 + $ru < sq && $COu * lane + $ou < $DV4u { y_put(select(((b * hq + h) * sq + r0 + $ru) * $DV4u, ((b * sq + r0 + $ru) * hq + h) * $DV4u, packed) + $COu * lane + $ou, o$r_$o / l$r); }
 }

@@ -12,6 +12,7 @@
 // Dispatch: workgroups of 256 on a 2-D grid; linear id = x + y * 256 * num_workgroups.x.
 
 // #include <linear_id>
+// #include <f16_bits>
 // #include <ConvertParams>
 
 @group(0) @binding(0) var<storage, read> params: ConvertParams;
@@ -20,64 +21,12 @@
 
 const NAN_BITS: u32 = 0x7fc00000u;
 
-fn f16_bits_to_f32(h: u32) -> f32 {
-    let sign = (h & 0x8000u) << 16u;
-    let e = (h >> 10u) & 0x1fu;
-    let m = h & 0x3ffu;
-    if e == 0u {
-        // Zero or subnormal: m * 2^-24, exact in f32.
-        let mag = f32(m) * 5.9604644775390625e-8;
-        return bitcast<f32>(bitcast<u32>(mag) | sign);
-    }
-    if e == 31u {
-        return bitcast<f32>(sign | 0x7f800000u | (m << 13u));
-    }
-    return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
-}
-
-fn f32_to_f16_bits(x: f32) -> u32 {
-    let b = bitcast<u32>(x);
-    let sign = (b >> 16u) & 0x8000u;
-    let e = (b >> 23u) & 0xffu;
-    let m = b & 0x7fffffu;
-    if e == 255u {
-        // inf stays inf; NaN becomes a quiet NaN.
-        return sign | 0x7c00u | select(0u, 0x200u | (m >> 13u), m != 0u);
-    }
-    if e >= 143u {
-        return sign | 0x7c00u; // >= 2^16 overflows f16
-    }
-    if e >= 113u {
-        // Normal f16: keep 10 of 23 mantissa bits, round half to even; a carry
-        // into the exponent is correct (and reaches inf at the top).
-        let half = ((e - 112u) << 10u) | (m >> 13u);
-        let rest = m & 0x1fffu;
-        let up = rest > 0x1000u || (rest == 0x1000u && (half & 1u) == 1u);
-        return sign | (half + select(0u, 1u, up));
-    }
-    // Subnormal f16: value = sig * 2^(e - 150) = M * 2^-24 with M = sig >> (126 - e).
-    let s = 126u - e;
-    if s >= 32u {
-        return sign;
-    }
-    let sig = m | 0x800000u;
-    let q = sig >> s;
-    let rest = sig & ((1u << s) - 1u);
-    let halfway = 1u << (s - 1u);
-    let up = rest > halfway || (rest == halfway && (q & 1u) == 1u);
-    return sign | (q + select(0u, 1u, up));
-}
-
 fn f32_to_bf16_bits(x: f32) -> u32 {
     let b = bitcast<u32>(x);
     if (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) != 0u {
         return (b >> 16u) | 0x40u; // quiet NaN
     }
     return (b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u;
-}
-
-fn half_of(word: u32, i: u32) -> u32 {
-    return (word >> ((i & 1u) * 16u)) & 0xffffu;
 }
 
 @compute @workgroup_size(256)

@@ -28,6 +28,9 @@
 @group(0) @binding(3) var<storage, read> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
 
+// Element i of C (read by the epilogue).
+fn c_at(i: u32) -> f32 { return c[i]; }
+
 var<workgroup> a_tile: array<f32, 1024>;       // [64 rows][16 k]
 var<workgroup> b_tile: array<vec4<f32>, 256>;  // [16 k][16 vec4 columns]
 

@@ -31,12 +31,27 @@
 // past row M), so the 8 lanes that load steps p..p+8 of 4 rows read 8
 // neighbouring texels. Dispatch (ceil(K / 16), ceil(M/4 / 16), layers).
 
+//
+// f16 operands (kernel variant F16_IO, the `// F16` lines): b holds two f16
+// elements per word (b4 four per vec2 of words), decoded exactly to f32 by
+// include/f16_bits.wgsl, so the staged texels equal those of the operand
+// converted to f32 first; element indices, bases and strides stay in elements.
+
 // #include <matmul_params>
+// #include <f16_bits>
 
 @group(0) @binding(0) var<storage, read> params: MatmulParams;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>; // F32
+@group(0) @binding(1) var<storage, read> b: array<u32>; // F16
 @group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, write>;
-@group(0) @binding(3) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> b4: array<vec4<f32>>; // F32
+@group(0) @binding(3) var<storage, read> b4: array<vec2<u32>>; // F16
+
+// Element i of b, and texel i (elements 4i..4i+4) of b4, as f32.
+fn b_at(i: u32) -> f32 { return b[i]; } // F32
+fn b_at(i: u32) -> f32 { return f16_at(b[i / 2u], i); } // F16
+fn b4_at(i: u32) -> vec4<f32> { return b4[i]; } // F32
+fn b4_at(i: u32) -> vec4<f32> { return f16x4(b4[i]); } // F16
 
 // Element offset of layer `layer`'s B matrix.
 fn layer_offset(layer: u32) -> u32 {
@@ -63,7 +78,7 @@ fn layer_offset_of(layer: u32, of_a: bool, base: u32) -> u32 {
 fn gather4(base: u32, stride: u32, count: u32) -> vec4<f32> {
     var v = vec4<f32>(0.0);
     for (var i = 0u; i < 4u; i++) {
-        if i < count { v[i] = b[base + i * stride]; }
+        if i < count { v[i] = b_at(base + i * stride); }
     }
     return v;
 }
@@ -86,7 +101,7 @@ fn stage_b4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = params.k;
     if gid.x >= n4 || gid.y >= k { return; }
     let texel = gid.xy + vec2<u32>(params.stage_x0, params.stage_y0);
-    textureStore(bt, texel, gid.z, b4[layer_offset(gid.z) / 4u + gid.y * (params.ldb / 4u) + gid.x]);
+    textureStore(bt, texel, gid.z, b4_at(layer_offset(gid.z) / 4u + gid.y * (params.ldb / 4u) + gid.x));
 }
 
 @compute @workgroup_size(16, 16)

@@ -55,13 +55,36 @@
 // No `enable subgroups;`: naga does not accept it yet; wgpu exposes the
 // subgroup built-ins when the device has Features::SUBGROUP.
 
+//
+// f16 operands (kernel variant F16_IO, the `// F16` lines): A (A:buf) and Y
+// hold two f16 elements per word, decoded and encoded by include/f16_bits.wgsl
+// (B and a staged A arrive staged from f16 by matmul_stage.wgsl); the sums
+// stay f32, so each output is the f32 result rounded once to f16, the same
+// bits as converting the operands to f32, multiplying, and converting back.
+
 // #include <matmul_params>
+// #include <f16_bits>
 
 @group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var at: texture_storage_2d_array<rgba32float, read>; // A:tex
-@group(0) @binding(1) var<storage, read> a: array<f32>; // A:buf
+@group(0) @binding(1) var<storage, read> a: array<AWord>; // A:buf
 @group(0) @binding(2) var bt: texture_storage_2d_array<rgba32float, read>;
-@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<YTexel>;
+
+// A's storage words (elements per word) and Y's texels, by storage dtype.
+alias AWord = f32; // F32
+alias AWord = u32; // F16
+const A_PER_WORD = 1u; // F32
+const A_PER_WORD = 2u; // F16
+alias YTexel = vec4<f32>; // F32
+alias YTexel = vec2<u32>; // F16
+// Element i of A, from its word w, as f32.
+fn a_elem(w: AWord, i: u32) -> f32 { return w; } // F32
+fn a_elem(w: AWord, i: u32) -> f32 { return f16_at(w, i); } // F16
+fn a_at(i: u32) -> f32 { return a_elem(a[i / A_PER_WORD], i); } // A:buf
+// Texel i of Y, stored from f32.
+fn y_put(i: u32, v: vec4<f32>) { y[i] = v; } // F32
+fn y_put(i: u32, v: vec4<f32>) { y[i] = to_f16x4(v); } // F16
 
 @compute @workgroup_size($WGX, 1)
 fn matmul_texture(
@@ -112,7 +135,7 @@ fn matmul_texture(
         // Lane l holds A[rows, p + l]; step j's value comes by broadcast from lane j.
         let av$q = textureLoad(at, vec2<u32>(p + step, aq$q), alayer); // A:tex
         let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q[$xu], $ju)); // A:tex
-        let av$q_$x = a[arow$q_$x + p + step]; // A:buf
+        let av$q_$x = a_at(arow$q_$x + p + step); // A:buf
         let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q_$x, $ju)); // A:buf
         let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer);
         acc$q_$x_$c = fma(a$q_$x_$j, b$c_$j, acc$q_$x_$c);
@@ -120,7 +143,7 @@ fn matmul_texture(
     }
     while p < k {
         let av$q = textureLoad(at, vec2<u32>(p, aq$q), alayer); // A:tex
-        let av$q_$x = a[arow$q_$x + p]; // A:buf
+        let av$q_$x = a_at(arow$q_$x + p); // A:buf
         let b$c = textureLoad(bt, vec2<u32>(bcol$c, p), layer);
         acc$q_$x_$c = fma(vec4<f32>(av$q[$xu]), b$c, acc$q_$x_$c); // A:tex
         acc$q_$x_$c = fma(vec4<f32>(av$q_$x), b$c, acc$q_$x_$c); // A:buf
@@ -128,5 +151,5 @@ fn matmul_texture(
     }
     let y_off = (params.y_base + gid.z * params.y_batch_stride) / 4u;
     let ldy4 = params.ldy / 4u;
-    if r0 + 4u * $qu + $xu < m && c0 + $cu < n4 { y[y_off + (r0 + 4u * $qu + $xu) * ldy4 + c0 + $cu] = acc$q_$x_$c; }
+    if r0 + 4u * $qu + $xu < m && c0 + $cu < n4 { y_put(y_off + (r0 + 4u * $qu + $xu) * ldy4 + c0 + $cu, acc$q_$x_$c); }
 }

@@ -1,8 +1,9 @@
 // include/matmul_epilogue.wgsl: Gemm's `alpha v + beta C` on one vec4 of
 // outputs, for the vec4 matmul kernels (matmul_tiled.wgsl, matmul_smem.wgsl).
 // Pulled in by `// #include <matmul_epilogue>` after <matmul_params>; the
-// includer binds `c: array<f32>` (a dummy when C is absent). `row` and `col`
-// count from the dispatch's block; C's window starts at params.c_base.
+// includer defines `c_at(i) -> f32`, element i of C (bound as a dummy when C
+// is absent). `row` and `col` count from the dispatch's block; C's window
+// starts at params.c_base.
 
 fn epilogue(v: vec4<f32>, row: u32, col: u32) -> vec4<f32> {
     var r = v;
@@ -12,7 +13,7 @@ fn epilogue(v: vec4<f32>, row: u32, col: u32) -> vec4<f32> {
         let beta = params.beta;
         let base = params.c_base + row * params.c_stride_m;
         let sn = params.c_stride_n;
-        r = r + beta * vec4<f32>(c[base + col * sn], c[base + (col + 1u) * sn], c[base + (col + 2u) * sn], c[base + (col + 3u) * sn]);
+        r = r + beta * vec4<f32>(c_at(base + col * sn), c_at(base + (col + 1u) * sn), c_at(base + (col + 2u) * sn), c_at(base + (col + 3u) * sn));
     }
     return r;
 }

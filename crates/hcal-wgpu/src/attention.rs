@@ -14,7 +14,8 @@ use crate::transpose;
 /// Largest head size the kernel holds in workgroup memory and registers.
 pub(crate) const MAX_HEAD_DIM: usize = 256;
 
-/// Inputs of one attention call (f32 views).
+/// Inputs of one attention call (f32 views; Q, K and V f16 where
+/// `native_f16` routes the call to the flash kernel's f16 form).
 pub(crate) struct Inputs<'a> {
     pub(crate) q: &'a Operand,
     pub(crate) k: &'a Operand,

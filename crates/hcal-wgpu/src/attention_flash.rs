@@ -4,7 +4,7 @@
 //! any fixed width from 4 to 64; `shaders/attention_flash_rows.wgsl` is the
 //! form for adapters without subgroups (each invocation owns query rows).
 
-use hcal_core::{AttentionGeometry, Result};
+use hcal_core::{AttentionGeometry, DType, Result};
 
 use crate::matmul::stage_b;
 use crate::memory::StagingSlot;
@@ -181,14 +181,22 @@ fn all_variants() -> impl Iterator<Item = Variant> {
     })
 }
 
-/// Every expansion at every width in [`WIDTHS`], named, for shader validation.
+/// Every expansion at every width in [`WIDTHS`], named, for shader
+/// validation; the subgroup kernel's f16 form once per width, at its largest
+/// (Dv 128, D up to 128, masked): its f16 lines are Q's load and Y's store,
+/// the same in every other variant, and all 160 of them would add half again
+/// to the longest of the crate's tests.
 pub(crate) fn expansions() -> Vec<(String, String)> {
-    let template = crate::pipeline::family_source("attention_flash");
-    let mut all: Vec<(String, String)> = all_variants()
-        .map(|v| {
+    let f32_forms = all_variants().map(|v| (v, (0, "")));
+    let largest = |v: &Variant| v.dv == 128 && v.dmax == 128 && v.masked && !v.ragged;
+    let f16_forms = all_variants().filter(largest).map(|v| (v, (crate::pipeline::F16_IO, "-f16")));
+    let mut all: Vec<(String, String)> = f32_forms
+        .chain(f16_forms)
+        .map(|(v, (io, dtype))| {
             let (masked, ragged) = (if v.masked { "-masked" } else { "" }, if v.ragged { "-ragged" } else { "" });
-            let name = format!("attention_flash-w{}-dv{}-d{}{masked}{ragged}", v.lanes, v.dv, v.dmax);
-            (name, expand(template, v.code()))
+            let name = format!("attention_flash-w{}-dv{}-d{}{masked}{ragged}{dtype}", v.lanes, v.dv, v.dmax);
+            let kernel = Kernel { shader: "attention_flash", entry: "attention_flash", variant: v.code() | io };
+            (name, crate::pipeline::source(kernel).into_owned())
         })
         .collect();
     let rows = crate::pipeline::family_source("attention_flash_rows");
@@ -272,7 +280,9 @@ fn stage_params(rows: usize, cols: usize, layers: usize, transposed: bool, rows_
 }
 
 /// Stage K (transposed) and V, then run the flash kernel (`mask`: the mask
-/// as 0/1 or additive floats, or a dummy).
+/// as 0/1 or additive floats, or a dummy). Q, K, V and Y are f32, or all f16
+/// (Q's dtype says which) for the subgroup kernel: read and written as f16
+/// by its `F16_IO` form and the staging (see [`f16_runs`]).
 pub(crate) fn record(
     ctx: &mut Ctx<'_>,
     g: &AttentionGeometry,
@@ -284,16 +294,29 @@ pub(crate) fn record(
 ) -> Result<()> {
     let (kernel, rows) = kernel(variant);
     let groups = [g.q_len.div_ceil(rows as usize) as u32, (g.batch * g.q_heads) as u32, 1];
+    let f16 = q.desc.dtype == DType::F16;
     if variant & ROWS_KERNEL != 0 {
+        debug_assert!(!f16, "the row kernel has no f16 form");
         let buffers = [(1, &*q.buf), (2, k), (3, v), (4, mask), (5, &*y.buf)];
         return ctx.dispatch_with_views(kernel, params, &buffers, &[], groups);
     }
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
     let (shift, folds) = v_folds(ctx.gpu, t);
-    let kt = stage_b(ctx, StagingSlot::AttentionK, &stage_params(t, d, layers, true, t), k, layers, false)?;
+    let kt = stage_b(ctx, StagingSlot::AttentionK, &stage_params(t, d, layers, true, t), k, layers, false, f16)?;
     let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
-    let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true)?;
+    let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true, f16)?;
     let params = AttentionParams { v_fold_shift: shift, v_folds: folds as u32, ..*params };
+    let kernel = crate::matmul::with_io(kernel, f16);
     ctx.dispatch_with_views(kernel, &params, &[(1, &q.buf), (4, mask), (5, &y.buf)], &[(2, &kt), (3, &vt)], groups)
+}
+
+/// Whether the flash kernel runs attention `g` on f16 Q, K, V and Y
+/// themselves (`f16_buffers`: their buffers): the subgroup kernel is the
+/// variant for `g` (`variant`, from [`variant_for`]) and every buffer fits
+/// one storage binding. The path choice and the operands' layout (4-D, no
+/// past or present cache) are the caller's to check.
+pub(crate) fn f16_runs(gpu: &crate::gpu::Gpu, variant: u16, f16_buffers: [&wgpu::Buffer; 4]) -> bool {
+    let max = gpu.limits.max_storage_buffer_binding_size;
+    variant & ROWS_KERNEL == 0 && f16_buffers.iter().all(|b| b.size() <= max)
 }

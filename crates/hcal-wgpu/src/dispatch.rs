@@ -88,6 +88,10 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         }
         _ => {}
     }
+    // ---- native f16 (issue 16): products and attention on their f16 storage ----
+    if crate::native_f16::record(ctx, call, &raw_in, &raw_out)? {
+        return Ok(());
+    }
     // f32 views: floats and bool masks are converted; i64 position ids and
     // block-quantized weights (read packed by the products' kernels) stay raw.
     let mut ins = Vec::with_capacity(raw_in.len());

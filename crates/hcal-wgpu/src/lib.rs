@@ -76,6 +76,7 @@ mod gpu;
 mod matmul;
 mod memory;
 mod movement;
+mod native_f16;
 mod norm;
 mod params;
 mod peak;
@@ -110,12 +111,15 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 }
 
 /// Every template expansion the kernels may compile (`matmul_tiled` and
-/// `matmul_texture` tile variants, `attention_flash` head sizes), named, so
-/// tests can validate them without an adapter.
+/// `matmul_texture` tile variants, `attention_flash` head sizes, each in its
+/// f32 and f16 storage forms) and both storage forms of the plain shaders
+/// that have them (`matmul_stage`), named, so tests can validate them
+/// without an adapter.
 pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
     all.extend(attention_flash::expansions());
     all.extend(matmul::quant::expansions());
+    all.extend(pipeline::storage_forms());
     all
 }
 

@@ -39,6 +39,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
 /// `// #include <name>` is replaced by the piece (see [`with_includes`]).
 pub(crate) const INCLUDES: &[(&str, &str)] = &[
     ("attention_prep4", include_str!("../../../shaders/include/attention_prep4.wgsl")),
+    ("f16_bits", include_str!("../../../shaders/include/f16_bits.wgsl")),
     ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
     ("kv_head", include_str!("../../../shaders/include/kv_head.wgsl")),
     ("linear_id", include_str!("../../../shaders/include/linear_id.wgsl")),
@@ -108,15 +109,48 @@ pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel 
     Kernel { shader, entry, variant: 0 }
 }
 
+/// Kernel-variant bit of a kernel that reads and writes its tensors as f16
+/// (two elements per 32-bit word, decoded and encoded by
+/// `include/f16_bits.wgsl`) instead of f32: its shader's lines ending in
+/// `// F16` are kept and those ending in `// F32` dropped (the other way
+/// round without the bit). Every family with such lines takes it; the
+/// template expanders never see it.
+pub(crate) const F16_IO: u16 = 0x4000;
+
+/// `text` with the lines of the storage dtype chosen (see [`F16_IO`]); the
+/// text itself when it has no tagged line.
+fn for_storage(text: &'static str, f16: bool) -> std::borrow::Cow<'static, str> {
+    let drop = if f16 { "// F32" } else { "// F16" };
+    if !text.contains("// F16") {
+        return text.into();
+    }
+    text.lines().filter(|l| !l.ends_with(drop)).flat_map(|l| [l, "\n"]).collect::<String>().into()
+}
+
+/// Both storage forms (f32 and f16, see [`F16_IO`]) of every family that is
+/// not a template and has `// F16` lines, named, for shader validation (the
+/// templates' expanders list theirs).
+pub(crate) fn storage_forms() -> Vec<(String, String)> {
+    let plain = family_sources().iter().filter(|(_, t)| !t.starts_with("// TEMPLATE") && t.contains("// F16"));
+    plain
+        .flat_map(|&(shader, _)| {
+            [(0, "f32"), (F16_IO, "f16")].map(|(variant, dtype)| {
+                (format!("{shader} ({dtype})"), source(Kernel { shader, entry: "", variant }).into_owned())
+            })
+        })
+        .collect()
+}
+
 /// The WGSL a kernel compiles: the shader file, or its template expansion.
 pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
-    let text = family_source(kernel.shader);
+    let variant = kernel.variant & !F16_IO;
+    let text = for_storage(family_source(kernel.shader), kernel.variant & F16_IO != 0);
     match kernel.shader {
-        "attention_flash" => crate::attention_flash::expand(text, kernel.variant).into(),
-        "matmul_quant" => crate::matmul::quant::expand(text, kernel.variant).into(),
-        "attention_flash_rows" => crate::attention_flash::expand_rows(text, kernel.variant).into(),
-        _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(text, kernel.variant).into(),
-        _ => text.into(),
+        "attention_flash" => crate::attention_flash::expand(&text, variant).into(),
+        "matmul_quant" => crate::matmul::quant::expand(&text, variant).into(),
+        "attention_flash_rows" => crate::attention_flash::expand_rows(&text, variant).into(),
+        _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(&text, variant).into(),
+        _ => text,
     }
 }
 

@@ -41,7 +41,15 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
             "row kernel without subgroups ({subgroup}), for D a multiple of 4 up to 128 and Dv 64 or 128 (else composed or fused)"
         ),
     };
-    vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}")]
+    let f16_attention = match crate::attention_flash::width(gpu) {
+        Some(_) => " and Attention's subgroup flash kernel (4-D Q/K/V, no KV cache)",
+        None => " (not Attention: the row kernel has no f16 form)",
+    };
+    let f16 = format!(
+        "f16: read and written as f16 by MatMul/Gemm's register tiles{f16_attention}, with f32 sums \
+         (no SHADER_F16 needed); other paths run on f32 copies"
+    );
+    vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}"), f16]
 }
 
 /// Why a (validated) signature cannot run on `gpu`, if it cannot: device

@@ -32,7 +32,7 @@ use self::select::{Caps, Problem, candidates, choose, pinned, tuning_set};
 use self::tiles::{Path, TILES, kernel_of, name};
 use crate::memory::StagingSlot;
 use crate::params::MatmulParams;
-use crate::pipeline::kernel;
+use crate::pipeline::{F16_IO, Kernel, kernel};
 use crate::record::{Ctx, Operand};
 
 pub(crate) use self::staging::stage_b;
@@ -118,6 +118,7 @@ pub(crate) fn launch(
     // Steps of K one dispatch takes (a GEMV: per slice).
     let steps = if path == Path::Gemv { p.k.div_ceil(gemv_splits(p)) } else { p.k };
     if !whole || steps > split::max_steps(path, Caps::of(ctx.gpu)) {
+        debug_assert!(!p.f16, "f16 products run whole (see matmul_f16)");
         return split::launch(ctx, p, path, a, b, y);
     }
     let mut params = params(p);
@@ -152,7 +153,13 @@ pub(crate) fn launch(
         }
     }
     let groups = groups(path, p.m, p.n, p.batch_count());
-    ctx.dispatch(kernel_of(path), &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
+    let kernel = with_io(kernel_of(path), p.f16);
+    ctx.dispatch(kernel, &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups)
+}
+
+/// `kernel` in its form for f16 operands when `f16` (see [`F16_IO`]).
+pub(crate) fn with_io(kernel: Kernel, f16: bool) -> Kernel {
+    Kernel { variant: kernel.variant | if f16 { F16_IO } else { 0 }, ..kernel }
 }
 
 /// Choose a kernel for `problem` and record it.
@@ -167,7 +174,59 @@ fn run(ctx: &mut Ctx<'_>, problem: &Problem<'_>, a: &Operand, b: &Operand, y: &O
 
 /// ONNX MatMul with numpy rank rules and batch broadcasting, on its resolved geometry.
 pub(crate) fn matmul(ctx: &mut Ctx<'_>, g: &MatMulGeometry, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
-    let problem = Problem {
+    run(ctx, &matmul_problem(g, false), a, b, y)
+}
+
+/// MatMul on f16 operands, read and written as f16 by the kernel (f32
+/// sums, each output rounded once: the bits of the f32 product of the
+/// operands converted to f32, converted back). `Ok(false)`, recording
+/// nothing, where no f16 form runs it (see [`f16_runs`]): the caller
+/// converts the operands instead.
+pub(crate) fn matmul_f16(ctx: &mut Ctx<'_>, g: &MatMulGeometry, a: &Operand, b: &Operand, y: &Operand) -> Result<bool> {
+    let problem = matmul_problem(g, true);
+    if !f16_runs(ctx, &problem, [a, b, y]) {
+        return Ok(false);
+    }
+    run(ctx, &problem, a, b, y).map(|()| true)
+}
+
+/// Gemm on f16 operands (C too), as [`matmul_f16`].
+pub(crate) fn gemm_f16(
+    ctx: &mut Ctx<'_>,
+    attrs: &Gemm,
+    g: &GemmGeometry,
+    [a, b, y]: [&Operand; 3],
+    c: Option<&Operand>,
+) -> Result<bool> {
+    let problem = gemm_problem(attrs, g, c, true);
+    if !f16_runs(ctx, &problem, [a, b, y]) {
+        return Ok(false);
+    }
+    run(ctx, &problem, a, b, y).map(|()| true)
+}
+
+/// Whether an f16 form runs `p` (with `f16` set) here: a register tile can
+/// (see `select::candidates`), every operand fits one storage binding, and
+/// no pin names a kernel without an f16 form (that pin runs the product on
+/// f32 copies, as it asks).
+fn f16_runs(ctx: &Ctx<'_>, p: &Problem<'_>, [a, b, y]: [&Operand; 3]) -> bool {
+    let max = ctx.max_binding();
+    let c = p.c.map(|(c, _)| c);
+    if [a, b, y].into_iter().chain(c).any(|o| o.buf.size() > max) {
+        return false;
+    }
+    let caps = Caps::of(ctx.gpu);
+    let runnable = candidates(p, caps);
+    let f32_form = Problem { f16: false, ..p.clone() };
+    match pinned(ctx.pipelines.pins.matmul, &candidates(&f32_form, caps)) {
+        Some(pin) => runnable.contains(&pin),
+        None => !runnable.is_empty(),
+    }
+}
+
+/// The problem of a MatMul (`f16`: its operands are f16).
+fn matmul_problem(g: &MatMulGeometry, f16: bool) -> Problem<'static> {
+    Problem {
         m: g.m,
         n: g.n,
         k: g.k,
@@ -181,8 +240,8 @@ pub(crate) fn matmul(ctx: &mut Ctx<'_>, g: &MatMulGeometry, a: &Operand, b: &Ope
         bases: [0; 3],
         y_batch_stride: None,
         stage_slot: StagingSlot::MatmulB,
-    };
-    run(ctx, &problem, a, b, y)
+        f16,
+    }
 }
 
 /// Where a batched product reads and writes inside larger tensors.
@@ -217,6 +276,7 @@ pub(crate) fn fast_trans_b(ctx: &Ctx<'_>, [m, n, k]: [usize; 3], batch: &[usize]
         bases: [0; 3],
         y_batch_stride: None,
         stage_slot: StagingSlot::MatmulB,
+        f16: false,
     };
     let caps = Caps::of(ctx.gpu);
     tuning_set(candidates(&p, caps), caps, m).first() != Some(&Path::Generic)
@@ -250,6 +310,7 @@ pub(crate) fn batched(
         bases: view.bases,
         y_batch_stride: view.y_batch_stride,
         stage_slot: view.stage_slot,
+        f16: false,
     };
     run(ctx, &problem, a, b, y)
 }
@@ -270,8 +331,13 @@ pub(crate) fn gemm(
     c: Option<&Operand>,
     y: &Operand,
 ) -> Result<()> {
+    run(ctx, &gemm_problem(attrs, g, c, false), a, b, y)
+}
+
+/// The problem of a Gemm (`f16`: its operands are f16).
+fn gemm_problem<'a>(attrs: &Gemm, g: &GemmGeometry, c: Option<&'a Operand>, f16: bool) -> Problem<'a> {
     let c = c.zip(g.c_strides);
-    let problem = Problem {
+    Problem {
         m: g.m,
         n: g.n,
         k: g.k,
@@ -285,8 +351,8 @@ pub(crate) fn gemm(
         bases: [0; 3],
         y_batch_stride: None,
         stage_slot: StagingSlot::MatmulB,
-    };
-    run(ctx, &problem, a, b, y)
+        f16,
+    }
 }
 
 /// A MatMul or Gemm as [`describe`] sees it: dims, batch count, flags, alpha.
@@ -326,6 +392,7 @@ pub(crate) fn describe(
         bases: [0; 3],
         y_batch_stride: None,
         stage_slot: StagingSlot::MatmulB,
+        f16: false,
     };
     if let Some(pinned) = pinned(pin, &candidates(&p, caps)) {
         return name(pinned);

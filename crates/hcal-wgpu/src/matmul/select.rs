@@ -30,6 +30,9 @@ pub(crate) struct Problem<'a> {
     pub(crate) y_batch_stride: Option<usize>,
     /// The staging-texture slot the texture tiles stage B in.
     pub(crate) stage_slot: crate::memory::StagingSlot,
+    /// A, B, C and Y hold f16, read and written as f16 by the kernel itself
+    /// (its `F16_IO` form, [`reads_f16`]); else all are f32.
+    pub(crate) f16: bool,
 }
 
 impl Problem<'_> {
@@ -83,7 +86,8 @@ impl Problem<'_> {
     pub(crate) fn class(&self) -> String {
         let b = |x: usize| x.max(1).next_power_of_two();
         let t = ["", "-ta", "-tb", "-ta-tb"][(self.flags & 3) as usize];
-        format!("f32-m{}-n{}-k{}-b{}{t}", b(self.m), b(self.n), b(self.k), b(self.batch_count()))
+        let dtype = if self.f16 { "f16" } else { "f32" };
+        format!("{dtype}-m{}-n{}-k{}-b{}{t}", b(self.m), b(self.n), b(self.k), b(self.batch_count()))
     }
 }
 
@@ -175,6 +179,15 @@ pub(crate) fn tuning_set(runnable: Vec<Path>, caps: Caps, m: usize) -> Vec<Path>
 pub(crate) fn candidates(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
     let item = super::split::Item::of(p, caps);
     let mut paths = paths_for(p, caps);
+    if p.f16 {
+        // The f16 forms run whole operands and all of K in one dispatch
+        // (a chained block of K carries its partial sums in Y, as f32).
+        if !item.whole() {
+            return Vec::new();
+        }
+        paths.retain(|&path| reads_f16(path) && p.k <= super::split::max_steps(path, caps));
+        return paths;
+    }
     if !item.whole() {
         paths.retain(|&path| super::split::plan(&item, path, caps).is_some());
         if paths.is_empty() {
@@ -219,6 +232,14 @@ fn paths_for(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
     c
 }
 
+/// Whether `path` has a form that reads and writes f16 operands itself: the
+/// register tiles (`matmul_tiled.wgsl`, `matmul_texture.wgsl` and the
+/// staging in `matmul_stage.wgsl`, with the `F16_IO` variant bit). The
+/// others run f16 products on f32 copies.
+pub(crate) fn reads_f16(path: Path) -> bool {
+    matches!(path, Path::Tiled(_))
+}
+
 /// The pinned path, where it can run a product with these candidates (the
 /// simple kernel runs everything; another pin only where it can).
 pub(crate) fn pinned(pin: Option<Path>, runnable: &[Path]) -> Option<Path> {
@@ -246,7 +267,7 @@ fn probe_k(k: usize) -> usize {
 pub(crate) fn choose(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<Path> {
     let caps = Caps::of(ctx.gpu);
     let runnable = candidates(p, caps);
-    if let Some(pinned) = pinned(ctx.pipelines.pins.matmul, &runnable) {
+    if let Some(pinned) = pinned(ctx.pipelines.pins.matmul, &runnable).filter(|&path| !p.f16 || reads_f16(path)) {
         return Ok(pinned);
     }
     let cands = tuning_set(runnable, caps, p.m);

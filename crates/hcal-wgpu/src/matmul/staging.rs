@@ -21,7 +21,8 @@ pub(crate) const STAGE_A_MIN_N: usize = 256;
 /// a matmul parameter block (N, K, flag 2 for a transposed B, batch dims and
 /// B strides, B base, ldb), `layers` the distinct B matrices;
 /// `vec4_ok` when N, the base and the strides are multiples of 4 (one vec4
-/// load per texel). Texel [l, p, j] = op(B)[l][p, 4j..4j+4].
+/// load per texel); `f16` when B holds f16 (decoded while staged, its whole
+/// buffer within one binding). Texel [l, p, j] = op(B)[l][p, 4j..4j+4].
 ///
 /// A B larger than one storage binding (one matrix: products run item by
 /// item then) is staged in pieces of rows, each binding a window of B: rows
@@ -34,12 +35,14 @@ pub(crate) fn stage_b(
     b: &wgpu::Buffer,
     layers: usize,
     vec4_ok: bool,
+    f16: bool,
 ) -> Result<Arc<wgpu::TextureView>> {
     let (n4, k) = (params.n.div_ceil(4), params.k);
     let view = ctx.mem.staging(ctx.gpu, slot, [n4, k, layers as u32])?;
     let (entry, binding) = if vec4_ok && params.flags & 2 == 0 { ("stage_b4", 3) } else { ("stage_b", 1) };
-    let kernel = kernel("matmul_stage", entry);
-    if b.size() <= ctx.max_binding() {
+    let kernel = super::with_io(kernel("matmul_stage", entry), f16);
+    if b.size() <= ctx.max_binding() || f16 {
+        // (An f16 B is bound whole: its callers checked that it fits.)
         let groups = [n4.div_ceil(16), k.div_ceil(16), layers as u32];
         ctx.dispatch_with_views(kernel, params, &[(binding, b)], &[(2, &view)], groups)?;
         return Ok(view);
@@ -85,7 +88,8 @@ fn too_large(ctx: &Ctx<'_>, bytes: u64) -> Error {
 /// p..p + 8 of 4 rows read neighbouring texels (staged as a transposed B,
 /// texel [l, p, i / 4], they read 8 texture rows apart, and the product ran
 /// at half the speed). An A larger than one binding (one matrix) is staged
-/// in pieces of quads of rows, each binding a window of A.
+/// in pieces of quads of rows, each binding a window of A; an f16 A (`f16`)
+/// is bound whole.
 fn stage_a(
     ctx: &mut Ctx<'_>,
     params: &MatmulParams,
@@ -93,11 +97,12 @@ fn stage_a(
     m: usize,
     k: usize,
     layers: usize,
+    f16: bool,
 ) -> Result<Arc<wgpu::TextureView>> {
     let (k32, m4) = (k as u32, m.div_ceil(4) as u32);
     let view = ctx.mem.staging(ctx.gpu, StagingSlot::MatmulA, [k32, m4, layers as u32])?;
-    let kernel = kernel("matmul_stage", "stage_a");
-    if a.size() <= ctx.max_binding() {
+    let kernel = super::with_io(kernel("matmul_stage", "stage_a"), f16);
+    if a.size() <= ctx.max_binding() || f16 {
         let groups = [k32.div_ceil(16), m4.div_ceil(16), layers as u32];
         ctx.dispatch_with_views(kernel, params, &[(1, a)], &[(2, &view)], groups)?;
         return Ok(view);
@@ -150,11 +155,12 @@ pub(crate) fn launch_texture(
     let aligned = p.n % 4 == 0 && p.bases[1] % 4 == 0 && p.b_strides.iter().all(|s| s % 4 == 0);
     let columns = (p.n / 4).div_ceil((t.cols4 * t.wgx) as usize) as u32;
     let buffer_a = p.n < STAGE_A_MIN_N;
-    let a_view = if buffer_a { None } else { Some(stage_a(ctx, params, &a.buf, p.m, p.k, a_layers)?) };
-    let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned)?;
+    let a_view = if buffer_a { None } else { Some(stage_a(ctx, params, &a.buf, p.m, p.k, a_layers, p.f16)?) };
+    let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned, p.f16)?;
     let chunk = super::tiles::chunk(ctx.gpu.subgroup_min);
     let a_flag = if buffer_a { A_BUFFER } else { 0 };
     let kernel = Kernel { variant: super::tiles::with_chunk(v | a_flag, chunk), ..kernel_of(Path::Tiled(v)) };
+    let kernel = super::with_io(kernel, p.f16);
     let (lda, ldy) = (params.lda as usize, params.ldy as usize);
     for m0 in (0..p.m.max(1)).step_by(rows.max(1)) {
         let m1 = (m0 + rows).min(p.m);

@@ -88,18 +88,24 @@ pub(crate) fn expand(template: &str, v: u16) -> String {
     crate::template::expand(template, &e, |_, j| vec![("$j", j.to_string())])
 }
 
-/// Every expansion of every template, named, for shader validation.
+/// Every expansion of every template, in both storage forms (f32, f16), named,
+/// for shader validation.
 pub(crate) fn expansions() -> Vec<(String, String)> {
-    let mut all: Vec<(String, String)> = (0..TILES.len() as u16)
-        .map(|v| (name(Path::Tiled(v)), crate::pipeline::source(kernel_of(Path::Tiled(v))).into_owned()))
-        .collect();
-    let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
-    for v in texture {
-        for chunk in [4, 8] {
-            for (a, how) in [(0, "A staged"), (A_BUFFER, "A from its buffer")] {
-                let kernel = Kernel { variant: with_chunk(v | a, chunk), ..kernel_of(Path::Tiled(v)) };
-                let label = format!("{} ({how}, chunks of {chunk})", name(Path::Tiled(v)));
-                all.push((label, crate::pipeline::source(kernel).into_owned()));
+    let mut all = Vec::new();
+    for (io, dtype) in [(0, "f32"), (crate::pipeline::F16_IO, "f16")] {
+        let form = |kernel: Kernel| crate::pipeline::source(Kernel { variant: kernel.variant | io, ..kernel });
+        all.extend(
+            (0..TILES.len() as u16)
+                .map(|v| (format!("{} ({dtype})", name(Path::Tiled(v))), form(kernel_of(Path::Tiled(v))).into_owned())),
+        );
+        let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
+        for v in texture {
+            for chunk in [4, 8] {
+                for (a, how) in [(0, "A staged"), (A_BUFFER, "A from its buffer")] {
+                    let kernel = Kernel { variant: with_chunk(v | a, chunk), ..kernel_of(Path::Tiled(v)) };
+                    let label = format!("{} ({how}, chunks of {chunk}, {dtype})", name(Path::Tiled(v)));
+                    all.push((label, form(kernel).into_owned()));
+                }
             }
         }
     }

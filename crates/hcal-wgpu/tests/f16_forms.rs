@@ -1,0 +1,124 @@
+//! f16 MatMul, Gemm and Attention read and write f16 themselves (the
+//! register tiles' and the flash kernel's f16 forms) with f32 sums, so each
+//! output is the f32 result on the same values rounded once to f16 (nearest
+//! even): compared bit for bit with the f32 kernels on the f16 values
+//! widened, rounded on the host. No f32 copy of an operand is made: the
+//! backend's buffer pool stays empty, where the conversion path (the simple
+//! kernel, which has no f16 form) leaves its scratch copies there.
+//!
+//! Without an adapter each test says so and passes, unless
+//! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
+
+use half::f16;
+use hcal_core::{Attention, Backend, BackendExt, DType, Gemm, Instruments, Op, OpSignature, TensorDesc};
+use hcal_wgpu::WgpuBackend;
+
+mod common;
+use common::open;
+
+/// Deterministic f16 values in [-1, 1) with varied low bits.
+fn values(n: usize, seed: u64) -> Vec<f16> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            f16::from_f32((s >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
+        })
+        .collect()
+}
+
+/// `op` on inputs of `shapes` holding [`values`] (seeds 1, 2, ...) stored as
+/// `dtype` (f16, or f32 widened from the same f16 values) on `backend`: the
+/// output as f16 bits (an f32 output rounded to nearest even), and the
+/// buffers the call left pooled (its scratch copies).
+fn run(backend: &WgpuBackend, op: &Op, shapes: &[&[usize]], dtype: DType) -> (Vec<u16>, usize) {
+    let descs: Vec<TensorDesc> = shapes.iter().map(|s| TensorDesc::new(s.to_vec(), dtype)).collect();
+    let sig = OpSignature::new(op.clone(), descs.iter().cloned().map(Some).collect()).expect("valid shapes");
+    let inputs: Vec<_> = descs.iter().map(|d| backend.alloc(d).unwrap()).collect();
+    for (i, (t, d)) in inputs.iter().zip(&descs).enumerate() {
+        let v = values(d.numel(), i as u64 + 1);
+        let bytes: Vec<u8> = match dtype {
+            DType::F16 => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            _ => v.iter().flat_map(|x| x.to_f32().to_le_bytes()).collect(),
+        };
+        backend.write(t, &bytes).unwrap();
+    }
+    let y = backend.alloc(&sig.outputs()[0]).unwrap();
+    let refs: Vec<_> = inputs.iter().collect();
+    // Empty the pool: what the call leaves there is its scratch.
+    backend.reset_memory_peak();
+    backend.run(op, &refs, &[&y]).unwrap();
+    let pooled = backend.memory_stats().1;
+    let bytes = backend.read(&y).unwrap();
+    let out = match dtype {
+        DType::F16 => bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect(),
+        _ => bytes
+            .chunks_exact(4)
+            .map(|c| f16::from_f32(f32::from_le_bytes([c[0], c[1], c[2], c[3]])).to_bits())
+            .collect(),
+    };
+    for t in inputs.into_iter().chain([y]) {
+        backend.free(&t).unwrap();
+    }
+    (out, pooled)
+}
+
+/// The f16 form of `backend` gives the rounded f32 bits of `reference` on
+/// `op`, without scratch copies, where the conversion path (`converted`, a
+/// kernel without an f16 form) makes them.
+fn check(backend: &WgpuBackend, reference: &WgpuBackend, converted: &WgpuBackend, op: &Op, shapes: &[&[usize]]) {
+    let (want, _) = run(reference, op, shapes, DType::F32);
+    let (got, pooled) = run(backend, op, shapes, DType::F16);
+    let diff = got.iter().zip(&want).position(|(g, w)| g != w);
+    assert!(diff.is_none(), "{op:?} {shapes:?}: first differing output at flat index {diff:?}");
+    assert_eq!(pooled, 0, "{op:?} {shapes:?}: the f16 call made scratch copies");
+    let (_, pooled) = run(converted, op, shapes, DType::F16);
+    assert!(pooled > 0, "{op:?} {shapes:?}: the conversion path made no copies (the check would prove nothing)");
+}
+
+#[test]
+fn f16_products_round_the_f32_result_once_without_copies() {
+    let gemm_tb = Op::Gemm(Gemm { trans_b: true, ..Gemm::default() });
+    let gemm_c = Op::Gemm(Gemm { alpha: 0.5, beta: 2.0, ..Gemm::default() });
+    // A staged (N >= 256) and read from its buffer, a transposed B, a batch,
+    // and Gemm's epilogue with C (storage-buffer tiles only).
+    let shapes: [(&Op, &[&[usize]]); 4] = [
+        (&Op::MatMul, &[&[37, 29], &[29, 260]]),
+        (&Op::MatMul, &[&[2, 70, 64], &[2, 64, 68]]),
+        (&gemm_tb, &[&[150, 45], &[300, 45]]),
+        (&gemm_c, &[&[33, 20], &[20, 36], &[33, 36]]),
+    ];
+    let Some(reference) = open("wgpu:baseline") else { return };
+    // One texture and one storage-buffer tile (the smallest, quickest to
+    // compile): the tile size changes no f16 line; the conformance suite runs
+    // the f16 cases on others.
+    for name in ["texture-8x8-wg64x1", "tiled-4x8-wg16x16"] {
+        assert!(hcal_wgpu::matmul_kernel_names().iter().any(|n| n == name), "{name} is a matmul kernel");
+        let Some(backend) = open(&format!("wgpu:mm={name}")) else { return };
+        for (op, shapes) in shapes {
+            check(&backend, &reference, &reference, op, shapes);
+        }
+    }
+}
+
+#[test]
+fn f16_flash_attention_rounds_the_f32_result_once_without_copies() {
+    let Some(flash) = open("wgpu:flash") else { return };
+    if !flash.info().features.iter().any(|f| f == "subgroups") {
+        eprintln!("skipped: no subgroups, so no flash kernel with an f16 form");
+        return;
+    }
+    let Some(converted) = open("wgpu:composed") else { return };
+    let causal = Op::Attention(Attention { is_causal: true, ..Attention::default() });
+    // Q [B, Hq, S, D], K, V [B, Hkv, T, D]: grouped heads, causal, a ragged D.
+    check(&flash, &flash, &converted, &causal, &[&[1, 4, 40, 64], &[1, 2, 40, 64], &[1, 2, 40, 64]]);
+    check(
+        &flash,
+        &flash,
+        &converted,
+        &Op::Attention(Attention::default()),
+        &[&[1, 2, 24, 20], &[1, 2, 70, 20], &[1, 2, 70, 64]],
+    );
+}
