@@ -193,7 +193,7 @@ fn geometry(op: &Op, inputs: &[Option<TensorDesc>]) {
     match op {
         Op::Attention(attrs) => {
             if let (Some(q), Some(k), Some(v)) = (get(0), get(1), get(2)) {
-                let _ = attention_geometry(attrs, q, k, v, get(3), get(4).zip(get(5)));
+                let _ = attention_geometry(attrs, q, k, v, get(3), get(4).zip(get(5)), get(6));
             }
         }
         Op::RotaryEmbedding(attrs) => {
