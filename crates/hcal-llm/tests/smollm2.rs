@@ -4,9 +4,11 @@
 //!
 //! The expected ids come from a separate numpy forward pass over gguf-py's
 //! dequantized weights (f64, greedy; written outside hcal, sharing no code
-//! with it). llama.cpp (llama-cpp-python 0.3.36, AVX-512 build) gave a
-//! different, degenerate reply on the host where this was written; see the
-//! session notes.
+//! with it). llama.cpp answers differently ("L'Étoile, ..."): the exact
+//! model prefers "The" over "L" by only 0.08 logits at the first reply token,
+//! and llama.cpp's rounding of activations (Q8_1 blocks, f16 attention)
+//! flips that near tie, in AVX-512 and AVX2 builds alike; `llama_cpp.rs`
+//! compares with llama.cpp where the rounding cannot decide.
 //!
 //! Runs when the model file is present (see `common::model_path`; the file
 //! is 98 MB and not in the repository).
