@@ -252,6 +252,34 @@ impl Model {
     /// # Errors
     /// Tokens beyond the vocabulary or the RoPE tables; device errors.
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Result<DeviceTensor> {
+        let x = self.hidden(tokens, cache)?;
+        self.logits(&x)
+    }
+
+    /// [`Model::forward`] for the next token only: the logits `[1, vocab]` of
+    /// the last of `tokens`. A prompt's other positions skip the output
+    /// projection, the largest product of a prefill (`S x vocab x hidden`),
+    /// and its `[S, vocab]` result.
+    ///
+    /// # Errors
+    /// As [`Model::forward`].
+    pub fn forward_last(&self, tokens: &[u32], cache: &mut KvCache) -> Result<DeviceTensor> {
+        let x = self.hidden(tokens, cache)?;
+        let s = tokens.len() as i64;
+        let last = if s == 1 { x } else { ops::slice(&x, &[s - 1], &[s], Some(&[0]), None)? };
+        self.logits(&last)
+    }
+
+    /// `logits = RMSNorm(x) E^T` of hidden states `x: [S, hidden]`.
+    fn logits(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
+        let normed = ops::rms_norm(x, &self.norm, -1, self.config.rms_norm_eps)?;
+        let attrs = Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true };
+        Ok(ops::gemm(&normed, &self.embed, None, attrs)?)
+    }
+
+    /// The hidden states `[S, hidden]` after the last layer, the cache
+    /// holding `tokens` afterwards.
+    fn hidden(&self, tokens: &[u32], cache: &mut KvCache) -> Result<DeviceTensor> {
         let c = &self.config;
         let (s, past) = (tokens.len(), cache.len);
         if s == 0 || past + s > self.max_positions {
@@ -338,7 +366,7 @@ impl Model {
             x = ops::binary(&x, &mlp, BinaryOp::Add)?;
         }
         cache.len += s;
-        Ok(linear(&ops::rms_norm(&x, &self.norm, -1, c.rms_norm_eps)?, &self.embed)?)
+        Ok(x)
     }
 }
 
@@ -400,7 +428,8 @@ pub struct Steps<'a> {
 
 /// Prefill `prompt`, then the steps `steps` asks for, calling `on_token`
 /// with each token after the prompt as it is fed or chosen, and `on_logits`
-/// with each step's logits (`[S, vocab]` for the prompt, `[1, vocab]` after).
+/// with each step's next-token logits (`[vocab]`: after the prompt's last
+/// token, then after each fed token; see [`Model::forward_last`]).
 ///
 /// # Errors
 /// As [`Model::forward`].
@@ -414,7 +443,7 @@ pub fn run(
     let vocab = model.config().vocab_size;
     let mut cache = model.new_cache()?;
     let start = std::time::Instant::now();
-    let logits = model.forward(prompt, &mut cache)?.to_f32()?;
+    let logits = model.forward_last(prompt, &mut cache)?.to_f32()?;
     let mut out = Generation { prefill_s: start.elapsed().as_secs_f64(), ..Generation::default() };
     on_logits(&logits);
     out.argmax.push(argmax(&logits[logits.len() - vocab..]));
@@ -429,7 +458,7 @@ pub fn run(
         if stopped || out.tokens.len() == total {
             break;
         }
-        let logits = model.forward(&[next], &mut cache)?.to_f32()?;
+        let logits = model.forward_last(&[next], &mut cache)?.to_f32()?;
         on_logits(&logits);
         out.argmax.push(argmax(&logits));
     }
