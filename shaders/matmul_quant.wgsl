@@ -34,11 +34,15 @@
 // a loop has one. A GEMV built on uniform loads of B's blocks, 8 lanes sharing each
 // block, ran 5-9x slower than this one.) Each row keeps a vec4 of partial sums (f32 fma, element p in lane p % 4, K
 // order within a lane), added as (x + y) + (z + w) at the end: deterministic.
-// RR = 1 is the GEMV of decode. Where subgroups are exactly 8 wide (the `// SG` lines;
+// RR = 1 is the GEMV of decode. Each invocation takes $CC adjacent columns (CC > 1 only
+// with subgroups, for the GEMV): A's loads of a block are shared by them, and each
+// column's sums are formed exactly as with one column, so CC changes no bit. The `$cb`
+// lines repeat as a block per column (that column's block dequantized, then used), so
+// one column's values die before the next's are made. Where subgroups are exactly 8 wide (the `// SG` lines;
 // `// NOSG` lines otherwise) the 8 lanes of a subgroup load one vec4 each of a row's
 // 32 values of A for the block and share them with `subgroupBroadcast` (a constant
 // lane: cheap), since storage loads on SIMD CPU drivers cost a loop over the lanes. A must start and have its rows on multiples of 4
-// elements. Workgroups of 64; dispatch (ceil(N / 64), ceil(M / RR), 1).
+// elements. Workgroups of 64; dispatch (ceil(N / (64 CC)), ceil(M / RR), 1).
 //
 // Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
 // blocks along N): one invocation per output, each value of B decoded on its own
@@ -204,42 +208,40 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
 fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) { // NOSG
     let m_dim = params.m;
     let n_dim = params.n;
-    let col = gid.x;
-    // Out-of-range lanes compute on the last column and store nothing, so
-    // every lane runs the same loop.
-    let j = min(col, n_dim - 1u);
+    let col0 = gid.x * $CCu;
     let row0 = wid.y * $RRu;
     let lda4 = params.lda / 4u;
     let a4 = params.a_base / 4u;
     let arow$r = a4 + min(row0 + $ru, m_dim - 1u) * lda4;
-    var acc$r = vec4<f32>(0.0);
+    var acc$r_$c = vec4<f32>(0.0);
     let blocks = params.k / 32u;
-    var byte = (params.b_base / 32u + j * (params.ldb / 32u)) * BLOCK_BYTES;
+    // Out-of-range columns compute on the last column and store nothing, so
+    // every lane runs the same loop.
+    var byte$c = (params.b_base / 32u + min(col0 + $cu, n_dim - 1u) * (params.ldb / 32u)) * BLOCK_BYTES;
     for (var blk = 0u; blk < blocks; blk++) {
-        let x = dequant_$Q(byte);
         let p = blk * 8u;
-        acc$r = fma(x.v0, a[arow$r + p], acc$r); // NOSG
-        acc$r = fma(x.v1, a[arow$r + p + 1u], acc$r); // NOSG
-        acc$r = fma(x.v2, a[arow$r + p + 2u], acc$r); // NOSG
-        acc$r = fma(x.v3, a[arow$r + p + 3u], acc$r); // NOSG
-        acc$r = fma(x.v4, a[arow$r + p + 4u], acc$r); // NOSG
-        acc$r = fma(x.v5, a[arow$r + p + 5u], acc$r); // NOSG
-        acc$r = fma(x.v6, a[arow$r + p + 6u], acc$r); // NOSG
-        acc$r = fma(x.v7, a[arow$r + p + 7u], acc$r); // NOSG
         let al$r = a[arow$r + p + lane]; // SG
-        acc$r = fma(x.v0, subgroupBroadcast(al$r, 0u), acc$r); // SG
-        acc$r = fma(x.v1, subgroupBroadcast(al$r, 1u), acc$r); // SG
-        acc$r = fma(x.v2, subgroupBroadcast(al$r, 2u), acc$r); // SG
-        acc$r = fma(x.v3, subgroupBroadcast(al$r, 3u), acc$r); // SG
-        acc$r = fma(x.v4, subgroupBroadcast(al$r, 4u), acc$r); // SG
-        acc$r = fma(x.v5, subgroupBroadcast(al$r, 5u), acc$r); // SG
-        acc$r = fma(x.v6, subgroupBroadcast(al$r, 6u), acc$r); // SG
-        acc$r = fma(x.v7, subgroupBroadcast(al$r, 7u), acc$r); // SG
-        byte += BLOCK_BYTES;
+        let x$cb = dequant_$Q(byte$cb);
+        acc$r_$cb = fma(x$cb.v0, a[arow$r + p], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v1, a[arow$r + p + 1u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v2, a[arow$r + p + 2u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v3, a[arow$r + p + 3u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v4, a[arow$r + p + 4u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v5, a[arow$r + p + 5u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v6, a[arow$r + p + 6u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v7, a[arow$r + p + 7u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v0, subgroupBroadcast(al$r, 0u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v1, subgroupBroadcast(al$r, 1u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v2, subgroupBroadcast(al$r, 2u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v3, subgroupBroadcast(al$r, 3u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v4, subgroupBroadcast(al$r, 4u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v5, subgroupBroadcast(al$r, 5u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v6, subgroupBroadcast(al$r, 6u), acc$r_$cb); // SG
+        acc$r_$cb = fma(x$cb.v7, subgroupBroadcast(al$r, 7u), acc$r_$cb); // SG
+        byte$cb += BLOCK_BYTES;
     }
-    if col >= n_dim { return; }
     let ldy = params.ldy;
-    if row0 + $ru < m_dim { y[params.y_base + (row0 + $ru) * ldy + col] = finish((acc$r.x + acc$r.y) + (acc$r.z + acc$r.w), row0 + $ru, col); }
+    if row0 + $ru < m_dim && col0 + $cu < n_dim { y[params.y_base + (row0 + $ru) * ldy + col0 + $cu] = finish((acc$r_$c.x + acc$r_$c.y) + (acc$r_$c.z + acc$r_$c.w), row0 + $ru, col0 + $cu); }
 }
 
 @compute @workgroup_size(8, 8)

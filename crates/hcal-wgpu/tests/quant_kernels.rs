@@ -114,6 +114,22 @@ fn reads_blocks_as_defined(gpu: &dyn Backend) {
             let want: Vec<f32> = (0..n).map(|j| values[j * k + i]).collect();
             assert_eq!(y, want, "{dtype}: element {i} of each row through the GEMV");
         }
+        // Wide GEMVs, where one invocation takes 2 or 4 columns with subgroups
+        // (`gemv_columns`), each with a ragged last workgroup.
+        // Rows of 2 blocks cycle through 7 distinct ones (the test blocks' Q4_1
+        // mins grow with the block index and would leave f16's exact range),
+        // so neighbouring columns, and columns a lane or a workgroup apart, differ.
+        let (seven, seven_values) = blocks(dtype, 14);
+        let row_bytes = seven.len() / 7;
+        for wide in [301, 2051] {
+            let bytes: Vec<u8> = (0..wide).flat_map(|j| seven[j % 7 * row_bytes..][..row_bytes].to_vec()).collect();
+            for i in [0, 17, 63] {
+                let one_hot: Vec<f32> = (0..64).map(|p| f32::from(u8::from(p == i))).collect();
+                let y = gemm_t(gpu, &one_hot, [1, wide, 64], dtype, &bytes);
+                let want: Vec<f32> = (0..wide).map(|j| seven_values[j % 7 * 64 + i]).collect();
+                assert_eq!(y, want, "{dtype}: element {i} of each of {wide} rows through the wide GEMV");
+            }
+        }
         // Cast dequantizes every value.
         let tb = gpu.alloc(&TensorDesc::new([n, k], dtype)).unwrap();
         gpu.write(&tb, &bytes).unwrap();

@@ -49,11 +49,24 @@ const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
 /// Kernel-variant flag of the form that shares A across a subgroup of 8.
 const SUBGROUP: u16 = 4;
 
-/// The kernel variant of `dtype` with `rows` rows per invocation, sharing A
-/// across subgroups of 8 when `subgroups`.
-fn variant(dtype: DType, rows: u32, subgroups: bool) -> u16 {
+/// The kernel variant of `dtype` with `rows` rows and `cols` columns per
+/// invocation, sharing A across subgroups of 8 when `subgroups`.
+fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
     let (code, _, _) = dtype_code(dtype).expect("a quantized dtype");
-    code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3)
+    code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3) | ((cols as u16) << 8)
+}
+
+/// Columns per invocation of the GEMV (one row) with subgroups: each block
+/// of A is loaded once for that many columns (a storage load costs a loop
+/// over the lanes on SIMD CPU drivers), as long as `n` still gives a few
+/// workgroups of 64 to spread over the cores. Without subgroups A's loads
+/// are per column anyway: one.
+pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
+    match (subgroups && rows == 1, n) {
+        (true, n) if n >= 2048 => 4,
+        (true, n) if n >= 256 => 2,
+        _ => 1,
+    }
 }
 
 /// Whether the subgroup form runs on `gpu`: subgroups of exactly 8 lanes
@@ -67,16 +80,17 @@ fn subgroups_of_8(gpu: &Gpu) -> bool {
 pub(crate) fn expand(template: &str, variant: u16) -> String {
     let dtype = DTYPES[(variant & 3) as usize];
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
-    let rows = u32::from(variant >> 3).max(1);
+    let rows = u32::from((variant >> 3) & 0x1f).max(1);
+    let cols = u32::from(variant >> 8).max(1);
     let drop = if variant & SUBGROUP != 0 { "// NOSG" } else { "// SG" };
     let text: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
     let text = text.replace("$Q", name);
     let e = crate::template::Expansion {
-        constants: &[("$BB", block_bytes), ("$RR", rows)],
-        repeats: &[("$r", rows)],
-        blocks: &[],
+        constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols)],
+        repeats: &[("$r", rows), ("$c", cols)],
+        blocks: &[("$cb", cols)],
     };
-    crate::template::expand(&text, &e, |_, _| Vec::new())
+    crate::template::expand(&text, &e, |token, i| vec![(token, i.to_string())])
 }
 
 /// Every expansion the launchers may compile, named, for shader validation.
@@ -86,8 +100,11 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     for dtype in DTYPES {
         for rows in [1, TILE_ROWS] {
             for sg in [false, true] {
-                let name = format!("matmul_quant-{dtype}-{rows}rows{}", if sg { "-subgroups" } else { "" });
-                all.push((name, expand(text, variant(dtype, rows, sg))));
+                let cols: &[u32] = if sg && rows == 1 { &[1, 2, 4] } else { &[1] };
+                for &c in cols {
+                    let name = format!("matmul_quant-{dtype}-{rows}rows-{c}cols{}", if sg { "-subgroups" } else { "" });
+                    all.push((name, expand(text, variant(dtype, rows, c, sg))));
+                }
             }
         }
     }
@@ -136,9 +153,11 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
         QuantPath::Any => ("matmul_quant_any", 1),
     };
     let sg = entry == "matmul_quant" && subgroups_of_8(ctx.gpu);
-    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, sg) };
+    let cols = gemv_columns(p.n, rows, sg);
+    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, cols, sg) };
+    let per_group = 64 * cols as usize;
     let groups = match path {
-        QuantPath::Columns(rows) => [p.n.div_ceil(64) as u32, p.m.div_ceil(rows as usize) as u32, 1],
+        QuantPath::Columns(rows) => [p.n.div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1],
         QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
     };
     if b.buf.size() <= ctx.max_binding() {
@@ -165,7 +184,7 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
         piece.b_base = params.b_base + ((n0 * row_bytes - start as usize) / block_bytes as usize * 32) as u32;
         piece.y_base = params.y_base + n0 as u32;
         piece.c_base = params.c_base + n0 as u32 * params.c_stride_n;
-        let groups = [(n1 - n0).div_ceil(64) as u32, p.m.div_ceil(rows as usize) as u32, 1];
+        let groups = [(n1 - n0).div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1];
         let bindings = [(1, (&*a.buf).into()), (2, bw), (3, (&c_buf).into()), (4, (&*y.buf).into())];
         ctx.dispatch_windows(kernel, &piece, &bindings, &[], groups)?;
     }
@@ -212,7 +231,7 @@ pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;
     let params = crate::params::MatmulParams { n: n as u32, ..Default::default() };
-    let kernel = Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, false) };
+    let kernel = Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, 1, false) };
     ctx.per_item(kernel, &params, &[(2, &x.buf), (4, &buf)], n)?;
     Ok(Operand { buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
 }
@@ -324,11 +343,17 @@ mod tests {
             assert!(!text.contains('$'), "{name} keeps a template token");
         }
         let template = crate::pipeline::family_source("matmul_quant");
-        let q41 = expand(template, variant(DType::Q4_1, TILE_ROWS, false));
-        assert!(q41.contains("dequant_q4_1(byte)") && q41.contains("const BLOCK_BYTES: u32 = 20u;"));
-        assert!(q41.contains("var acc7 = vec4<f32>(0.0);") && !q41.contains("acc8"));
+        let q41 = expand(template, variant(DType::Q4_1, TILE_ROWS, 1, false));
+        assert!(q41.contains("dequant_q4_1(byte0)") && q41.contains("const BLOCK_BYTES: u32 = 20u;"));
+        assert!(q41.contains("var acc7_0 = vec4<f32>(0.0);") && !q41.contains("acc8") && !q41.contains("acc0_1"));
         assert!(!q41.contains("subgroupBroadcast("), "the plain form runs where subgroups do not (GL)");
-        let sg = expand(template, variant(DType::Q4_1, 1, true));
+        let sg = expand(template, variant(DType::Q4_1, 1, 1, true));
         assert!(sg.contains("subgroupBroadcast(al0, 7u)") && !sg.contains("a[arow0 + p + 7u]"));
+        // Four columns: A loaded once per block, each column's block dequantized and used in turn.
+        let four = expand(template, variant(DType::Q4_1, 1, 4, true));
+        assert_eq!(four.matches("let al0 = ").count(), 1);
+        let (x3, acc3) =
+            (four.find("let x3 = dequant_q4_1(byte3);").unwrap(), four.find("acc0_3 = fma(x3.v7").unwrap());
+        assert!(four.find("acc0_2 = fma(x2.v7").unwrap() < x3 && x3 < acc3 && !four.contains("acc0_4"));
     }
 }
