@@ -57,7 +57,8 @@ pub(crate) fn fits_whole(g: &AttentionGeometry, max_binding: u64) -> bool {
     let (per_head, _) = per_head_elements(g);
     let heads = g.batch * g.kv_heads;
     let mask = g.mask.map_or(0, |(_, [mb, mh, sq, tm])| mb * mh * sq * tm);
-    per_head.iter().all(|&e| whole(e * heads * 4, max_binding)) && whole(mask * 4, max_binding)
+    per_head.iter().all(|&e| whole(e.saturating_mul(heads).saturating_mul(4), max_binding))
+        && whole(mask.saturating_mul(4), max_binding)
 }
 
 /// KV heads per piece: the most heads of one batch item whose slices each
@@ -65,11 +66,19 @@ pub(crate) fn fits_whole(g: &AttentionGeometry, max_binding: u64) -> bool {
 pub(crate) fn heads_per_piece(g: &AttentionGeometry, max_binding: u64) -> Option<usize> {
     let (per_head, mask_shared) = per_head_elements(g);
     let largest = per_head.iter().copied().max().unwrap_or(0).max(1);
-    let fits = |heads: usize| whole(largest * heads * 4, max_binding);
-    if !fits(1) || !whole(mask_shared * 4, max_binding) {
+    let fits = |heads: usize| whole(largest.saturating_mul(heads).saturating_mul(4), max_binding);
+    if !fits(1) || !whole(mask_shared.saturating_mul(4), max_binding) {
         return None;
     }
-    Some((1..=g.kv_heads.max(1)).rev().find(|&h| fits(h)).unwrap_or(1))
+    // Computed, not searched: head counts can be huge (empty packed inputs
+    // split into 2^40 heads; a search from the top ran for hours).
+    let most = usize::try_from(max_binding / (largest as u64).saturating_mul(4)).unwrap_or(usize::MAX);
+    let mut heads = most.clamp(1, g.kv_heads.max(1));
+    // `whole` rounds sizes up: at most a step or two down.
+    while heads > 1 && !fits(heads) {
+        heads -= 1;
+    }
+    Some(heads)
 }
 
 /// Why `g` cannot run in pieces, if it cannot: one KV head of one batch item
