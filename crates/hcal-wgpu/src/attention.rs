@@ -463,22 +463,9 @@ fn composed(
 mod tests {
     use super::*;
 
-    /// Decode of 32 heads over `total` keys of head size 128.
+    /// Decode of 32 heads (8 KV heads) over `total` keys of head size 128.
     fn decode(total: usize) -> AttentionGeometry {
-        AttentionGeometry {
-            batch: 1,
-            q_heads: 32,
-            kv_heads: 8,
-            q_len: 1,
-            kv_len: total,
-            past_len: 0,
-            head_dim: 128,
-            v_head_dim: 128,
-            packed_3d: false,
-            mask: None,
-            scale: 1.0,
-            nonpad_kv_seqlen: false,
-        }
+        crate::attention_pieces::tests::geometry(1, 8, total)
     }
 
     #[test]

@@ -229,10 +229,11 @@ pub(crate) fn record(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn geometry(batch: usize, kv_heads: usize, total: usize) -> AttentionGeometry {
+    /// Decode of `4 kv_heads` query heads over `total` keys of head size 128.
+    pub(crate) fn geometry(batch: usize, kv_heads: usize, total: usize) -> AttentionGeometry {
         AttentionGeometry {
             batch,
             q_heads: 4 * kv_heads,
