@@ -84,6 +84,7 @@ mod pins;
 mod pipeline;
 mod record;
 mod reduce;
+mod reduce_partial;
 mod rotary;
 mod scatter;
 mod select;

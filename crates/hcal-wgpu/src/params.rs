@@ -350,6 +350,24 @@ params_struct! {
         pub(crate) x_origin: u32,
         /// Where output `first` lies in Y's bound window.
         pub(crate) y_base: u32,
+        /// `reduce_partial`: inputs folded into one partial state (the last
+        /// chunk of an output may be shorter).
+        pub(crate) chunk: u32,
+        /// `reduce_partial`: chunks per output; `reduce_combine`: states per
+        /// output in X.
+        pub(crate) chunks: u32,
+        /// `reduce_partial`: the chunk every output folds in this dispatch
+        /// (a pass), or `u32::MAX` for one invocation per (output, chunk).
+        pub(crate) pass_chunk: u32,
+        /// `reduce_partial` in passes: 1 to fold into the state Y holds.
+        pub(crate) accumulate: u32,
+        /// `reduce_combine`: states folded into one.
+        pub(crate) fan_in: u32,
+        /// `reduce_combine`: states written per output (`chunks / fan_in`
+        /// rounded up).
+        pub(crate) groups: u32,
+        /// `reduce_combine`: 1 to write results instead of states.
+        pub(crate) finish: u32,
     }
 }
 

@@ -55,10 +55,24 @@ pub(crate) fn contiguous(n: usize, elem_bytes: usize, max_binding: u64, align: u
 /// `fits` must only turn false as a range grows. `None` when a range of
 /// one `unit` does not fit.
 pub(crate) fn pieces(n: usize, unit: usize, fits: impl Fn(usize, usize) -> bool) -> Option<Vec<(usize, usize)>> {
+    pieces_at_most(n, unit, usize::MAX, fits)
+}
+
+/// [`pieces`], or `None` as soon as more than `cap` ranges would be needed
+/// (so a caller comparing cuts does not walk millions of them).
+pub(crate) fn pieces_at_most(
+    n: usize,
+    unit: usize,
+    cap: usize,
+    fits: impl Fn(usize, usize) -> bool,
+) -> Option<Vec<(usize, usize)>> {
     let unit = unit.max(1);
     let mut out = Vec::new();
     let mut i0 = 0;
     while i0 < n {
+        if out.len() >= cap {
+            return None;
+        }
         if fits(i0, n) {
             out.push((i0, n));
             break;

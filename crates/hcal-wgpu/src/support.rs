@@ -149,24 +149,16 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         {
             return Some(format!("rank {} exceeds the kernel's {}", outputs[0].rank(), movement::MAX_RANK));
         }
-        // One invocation loops over every input of its output, with an inner
-        // loop over the rank per input; Mesa's CPU drivers stop a shader's
-        // loops after 65,535 iterations in all and leave the sum short (40,000
-        // ones summed to 21,845), so longer reductions are declined there
-        // rather than answered wrongly.
-        (Op::Reduce { op, .. }, Geometry::Reduce { axes }) if gpu.simd_cpu => {
-            let x = sig.input(0)?;
-            let count: usize = axes.iter().map(|&a| x.shape[a]).product();
-            // ReduceL2 walks its inputs twice (the largest magnitude, then the scaled squares).
-            let passes = if *op == hcal_core::ReduceOp::L2 { 2 } else { 1 };
-            let iterations = count.saturating_mul(x.rank() + 1).saturating_mul(passes).saturating_add(x.rank());
-            if iterations > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT {
-                return Some(format!(
-                    "a reduction of {count} elements per output over rank {} takes {iterations} loop iterations, past the {} Mesa's CPU drivers run per invocation",
-                    x.rank(),
-                    crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
-                ));
-            }
+        // One invocation per output where its loops and reads allow, partial
+        // results where not (Mesa's CPU drivers stop a shader's loops after
+        // 65,535 iterations and leave the sum short: see reduce_partial.rs).
+        (Op::Reduce { op, .. }, Geometry::Reduce { axes })
+            if reduce::cut(gpu, &sig.input(0)?.shape, axes, *op == hcal_core::ReduceOp::L2).is_none() =>
+        {
+            return Some(format!(
+                "reducing {} over axes {axes:?}: its partial states exceed max_buffer_size ({max_buffer} bytes)",
+                sig.input(0)?
+            ));
         }
         // A workgroup of 64 per row or lane: each invocation loops over 1/64th
         // of it (three loops in turn), within the same budget (a softmax row
@@ -253,14 +245,8 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 format!("an operand broadcast across a range of outputs exceeds {limit}: it would need a broadcast-aware split")
             })
         }
-        (Op::Reduce { .. }, Geometry::Reduce { axes }) => {
-            let x = input(0)?;
-            let (shape, strides, extra) = reduce::reads(&x.shape, axes);
-            let read = split::Reads { shape: &shape, strides: &strides, extra, elem_bytes: 4, whole: whole(x) };
-            split::strided(out.numel(), 4, &[read], max, align).is_none().then(|| {
-                format!("reducing {x} over axes {axes:?}: the inputs of one range of outputs span more than {limit} (it would need partial reductions per window, then a combine)")
-            })
-        }
+        // Ranges of outputs, or partial results (see `decline`).
+        (Op::Reduce { .. }, _) => None,
         (Op::Transpose { .. }, Geometry::Transpose { perm }) => {
             let x = input(0)?;
             let elem = x.dtype.size_bytes();

@@ -182,8 +182,6 @@ fn split_elementwise_rowwise_and_strided_ops_are_bit_identical() {
 fn what_no_piece_fits_is_declined_naming_the_limit() {
     let attention = Op::Attention(hcal_core::Attention::default());
     let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
-        // Each output reduces inputs spread across more than a binding.
-        (Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![0]), keepdims: false }, vec![f32s(&[2000, 3])]),
         // One softmax lane strides across more than a binding.
         (Op::Softmax { axis: 0 }, vec![f32s(&[300, 5])]),
         // One normalized row exceeds a binding.
@@ -476,6 +474,113 @@ fn long_attention_and_rows_finish_or_are_declined_on_cpu_drivers() {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `op` on f32 inputs with the given values, on any backend; `Err` with the
+/// reason when the backend declines it.
+fn eval(backend: &dyn Backend, op: &Op, inputs: &[(TensorDesc, Vec<f32>)]) -> Result<Vec<f32>, String> {
+    let sig = OpSignature::new(op.clone(), inputs.iter().map(|(d, _)| Some(d.clone())).collect()).expect("valid");
+    if let Support::Unsupported(why) = backend.supports(&sig) {
+        return Err(why);
+    }
+    let ins: Vec<_> = inputs
+        .iter()
+        .map(|(d, v)| {
+            let t = backend.alloc(d).unwrap();
+            backend.write(&t, bytemuck::cast_slice(v)).unwrap();
+            t
+        })
+        .collect();
+    let out = backend.alloc(&sig.outputs()[0]).unwrap();
+    backend.run(op, &ins.iter().collect::<Vec<_>>(), &[&out]).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+    let got = bytemuck::cast_slice(&backend.read(&out).unwrap()).to_vec();
+    for t in ins.iter().chain([&out]) {
+        backend.free(t).unwrap();
+    }
+    Ok(got)
+}
+
+/// Reductions whose outputs read more than a binding, or loop past the CPU
+/// drivers' 65,535 iterations, run in partial results (`reduce_partial.rs`):
+/// by (output, chunk) items and by passes over chunks, with one and with
+/// two combine levels. Each result against the f64 reference: max and min
+/// exact (NaN propagated from a late chunk), sums within the sequential
+/// bound `count eps sum |x|`, products and L2 norms within `(count + 2) eps`
+/// relative (products of values near +-1, norms of values near 1e30, whose
+/// squares only a scaled sum holds).
+#[test]
+fn partial_reductions_match_the_reference() {
+    let cpu = hcal_cpu::CpuBackend::new();
+    let reduce = |op, axes: &[i64]| Op::Reduce { op, axes: Some(axes.to_vec()), keepdims: false };
+    let data = |shape: &[usize], op: ReduceOp| {
+        let n = shape.iter().product();
+        let mut v = values(n, 7 + n as u64);
+        match op {
+            ReduceOp::Prod => v.iter_mut().for_each(|x| *x = x.signum() * (1.0 + *x / 64.0)),
+            ReduceOp::L2 => v.iter_mut().for_each(|x| *x *= 1e30),
+            ReduceOp::Max | ReduceOp::Min => v[n - 17] = f32::NAN,
+            _ => {}
+        }
+        (f32s(shape), v)
+    };
+    let all = [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod, ReduceOp::L2];
+    let mut capped: Vec<(Op, (TensorDesc, Vec<f32>))> = Vec::new();
+    for op in all {
+        // Rows of 20 KB: items of (row, chunk).
+        capped.push((reduce(op, &[1]), data(&[3, 5000], op)));
+    }
+    for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::L2] {
+        // Each output's inputs strided across 24 KB: passes over chunks of rows.
+        capped.push((reduce(op, &[0]), data(&[2000, 3], op)));
+    }
+    capped.push((reduce(ReduceOp::Mean, &[0, 2]), data(&[40, 30, 20], ReduceOp::Mean)));
+    // 400 chunks of one row: more states than a 4 KB binding holds, two combine levels.
+    capped.push((reduce(ReduceOp::Sum, &[0]), data(&[250_000], ReduceOp::Sum)));
+    capped.push((reduce(ReduceOp::Prod, &[0]), data(&[250_000], ReduceOp::Prod)));
+    // Past the loop budget of Mesa's CPU drivers, no binding cap; and at its
+    // edge, one invocation per output (8,190 x 8 + 3 and 16,383 x 4 + 3
+    // iterations for ReduceL2 and ReduceSum over the last axis of a matrix).
+    let mut long: Vec<(Op, (TensorDesc, Vec<f32>))> = [ReduceOp::Sum, ReduceOp::L2, ReduceOp::Min]
+        .into_iter()
+        .map(|op| (reduce(op, &[1]), data(&[2, 40_000], op)))
+        .collect();
+    long.push((reduce(ReduceOp::L2, &[1]), data(&[2, 8190], ReduceOp::L2)));
+    long.push((reduce(ReduceOp::Sum, &[1]), data(&[2, 16_383], ReduceOp::Sum)));
+    let check = |name: &str, op: &Op, (desc, v): &(TensorDesc, Vec<f32>), got: &[f32]| {
+        let want = eval(&cpu, op, &[(desc.clone(), v.clone())]).unwrap();
+        let Op::Reduce { op: kind, axes: Some(axes), .. } = op else { unreachable!() };
+        let count: usize = axes.iter().map(|&a| desc.shape[a as usize]).product();
+        let eps = f64::from(f32::EPSILON);
+        for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+            let ok = match kind {
+                ReduceOp::Max | ReduceOp::Min => g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                ReduceOp::Sum | ReduceOp::Mean => {
+                    let scale = if *kind == ReduceOp::Mean { count as f64 } else { 1.0 };
+                    let abs_sum: f64 = v.iter().map(|x| f64::from(x.abs())).sum::<f64>() / scale;
+                    (f64::from(g) - f64::from(w)).abs() <= count as f64 * eps * abs_sum
+                }
+                ReduceOp::Prod | ReduceOp::L2 => {
+                    (f64::from(g) - f64::from(w)).abs() <= (count + 2) as f64 * eps * f64::from(w.abs())
+                }
+            };
+            assert!(ok, "{name}: {op:?} on {desc}: output {i} is {g}, the reference {w}");
+        }
+        assert_eq!(got.len(), want.len());
+    };
+    for (_, split) in pairs("") {
+        let name = split.info().backend.clone();
+        for (op, input) in &capped {
+            let got = eval(&split, op, std::slice::from_ref(input)).unwrap_or_else(|why| panic!("{name}: {why}"));
+            check(&name, op, input, &got);
+        }
+    }
+    for adapter in hcal_wgpu::adapter_names() {
+        let Some(backend) = open(&adapter) else { return };
+        for (op, input) in &long {
+            let got = eval(&backend, op, std::slice::from_ref(input)).unwrap_or_else(|why| panic!("{adapter}: {why}"));
+            check(&adapter, op, input, &got);
         }
     }
 }

@@ -7,7 +7,7 @@
 //! of `--quick`: a 34M-element operand costs seconds of generation and
 //! reference per run, on every backend and pinned path that runs the table.
 
-use hcal_core::{BinaryOp, DType, Op};
+use hcal_core::{BinaryOp, DType, Op, ReduceOp};
 
 use super::ranges::unit;
 use crate::case::{Case, Input};
@@ -44,5 +44,10 @@ pub(super) fn cases() -> Vec<Case> {
     let n = OVER_ONE_BINDING;
     let f16s = || Input::new([n], DType::F16, unit());
     cases.push(Case::new(format!("Add/f16/large-[{n}]"), Op::Binary(BinaryOp::Add), vec![f16s(), f16s()]).slow());
+    // A reduction over the outer axis: each output's 8,500 inputs lie 16 KB
+    // apart, across more than one binding, so no range of outputs reads one
+    // window (partial results, in passes over chunks of rows).
+    let reduce = Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![0]), keepdims: false };
+    cases.push(Case::new("ReduceSum/f32/large-[8500,4000]-axis0", reduce, vec![f32s(&[8500, 4000])]).slow());
     cases
 }
