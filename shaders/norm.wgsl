@@ -8,11 +8,18 @@
 //   @group(0) @binding(2) scale: array<f32>   [n] (broadcast already expanded)
 //   @group(0) @binding(3) bias:  array<f32>   [n] (a dummy when absent)
 //   @group(0) @binding(4) y:     array<f32>   [rows, n]
-// One workgroup of 64 per row (2-D grid). LayerNorm is two-pass (mean, then the
-// mean of squared deviations), which keeps rows with a large mean accurate;
-// RMS uses the mean of squares. Reductions are fixed-order trees.
+//   @group(0) @binding(5) row_mean: array<f32>  `norm_apply`: each row's mean (LayerNorm)
+//   @group(0) @binding(6) row_norm: array<f32>  `norm_apply`: each row's ||x - mean||_2
+// `norm`: one workgroup of 64 per row (2-D grid). LayerNorm is two-pass (mean,
+// then the mean of squared deviations), which keeps rows with a large mean
+// accurate; RMS uses the mean of squares. Reductions are fixed-order trees.
+// `norm_apply`: one invocation per element of a piece of one row (`rows` of them,
+// in row `row`), from the row's mean and norm of deviations, reduced beforehand in
+// partial results: rows too long for one binding or for a workgroup's loops on
+// Mesa's CPU drivers (crates/hcal-wgpu/src/long_rows.rs).
 
 // #include <workgroup_reduce>
+// #include <linear_id>
 
 // #include <NormParams>
 
@@ -21,6 +28,8 @@
 @group(0) @binding(2) var<storage, read> scale: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> row_mean: array<f32>;
+@group(0) @binding(6) var<storage, read> row_norm: array<f32>;
 
 @compute @workgroup_size(64)
 fn norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -50,4 +59,16 @@ fn norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if has_bias { v += bias[j]; }
         y[yb + j] = v;
     }
+}
+
+@compute @workgroup_size(256)
+fn norm_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_id(gid, nwg);
+    if i >= params.rows { return; }
+    let mean = select(row_mean[params.row], 0.0, params.rms == 1u);
+    let q = row_norm[params.row];
+    let inv = inverseSqrt(q * q * (1.0 / f32(params.n)) + params.epsilon);
+    var v = (x[params.x_base + i] - mean) * inv * scale[params.scale_base + i];
+    if params.has_bias == 1u { v += bias[params.bias_base + i]; }
+    y[params.y_base + i] = v;
 }

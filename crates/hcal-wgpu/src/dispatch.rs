@@ -7,8 +7,8 @@ use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
 use crate::{
-    along_axis, attention, binary, convert, gather, matmul, movement, norm, reduce, rotary, scatter, select, softmax,
-    transpose, unary,
+    along_axis, attention, binary, convert, gather, long_rows, matmul, movement, norm, reduce, rotary, scatter, select,
+    softmax, transpose, unary,
 };
 
 /// A required operand (present: `Call` validated the arity).
@@ -138,7 +138,17 @@ fn record_f32(
         (Op::Gemm(attrs), Geometry::Gemm(g)) => {
             matmul::gemm(ctx, attrs, g, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
         }
+        (Op::Softmax { .. }, Geometry::Softmax(split)) if long_rows::softmax_here(ctx.gpu, split) => {
+            long_rows::softmax(ctx, split, req(ins, 0), req(outs, 0))
+        }
         (Op::Softmax { .. }, Geometry::Softmax(split)) => softmax::record(ctx, split, req(ins, 0), req(outs, 0)),
+        (
+            Op::LayerNormalization { epsilon, .. } | Op::RmsNormalization { epsilon, .. },
+            Geometry::Normalization { axis, split },
+        ) if long_rows::norm_here(ctx.gpu, split) => {
+            let form = (matches!(op, Op::RmsNormalization { .. }), *epsilon);
+            long_rows::norm(ctx, form, *axis, split, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
+        }
         (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { axis, split }) => {
             norm::record(ctx, op, *axis, split, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
         }

@@ -73,6 +73,7 @@ mod convert;
 mod dispatch;
 mod gather;
 mod gpu;
+mod long_rows;
 mod matmul;
 mod memory;
 mod movement;

@@ -250,6 +250,13 @@ params_struct! {
         pub(crate) x_base: u32,
         /// Where it starts in Y's bound window.
         pub(crate) y_base: u32,
+        /// `norm_apply`: the row of this dispatch's elements.
+        pub(crate) row: u32,
+        /// `norm_apply`: where the dispatch's first element's scale lies in
+        /// Scale's bound window.
+        pub(crate) scale_base: u32,
+        /// `norm_apply`: the same in B's window.
+        pub(crate) bias_base: u32,
     }
 }
 

@@ -160,21 +160,8 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 sig.input(0)?
             ));
         }
-        // A workgroup of 64 per row or lane: each invocation loops over 1/64th
-        // of it (three loops in turn), within the same budget (a softmax row
-        // of 4.3 M elements came out wrong on lavapipe and llvmpipe).
-        (Op::Softmax { .. }, Geometry::Softmax(s))
-        | (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { split: s, .. })
-            if gpu.simd_cpu && s.len.div_ceil(64) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT =>
-        {
-            return Some(format!(
-                "{} over rows of {} elements: each of a workgroup's 64 invocations loops {} times, past the {} Mesa's CPU drivers run",
-                sig.op().name(),
-                s.len,
-                s.len.div_ceil(64),
-                crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
-            ));
-        }
+        // Softmax and normalization rows too long for the row kernels run
+        // composed (`long_rows.rs`): nothing to decline.
         // along one axis: the same loop budget, per lane.
         (Op::ArgMax { .. } | Op::ArgMin { .. } | Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. })
         | (Op::LogSoftmax { .. }, Geometry::Softmax(s))
@@ -262,16 +249,8 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 format!("transposing {x} by {perm:?}: a word of output gathers from more than {limit} of input (it would need a tiled transpose over windows)")
             })
         }
-        (Op::Softmax { .. }, Geometry::Softmax(s)) => {
-            split::row_blocks(s.outer, s.len * s.inner, max, align).is_none().then(|| {
-                format!(
-                    "softmax over {} elements strided by {}: one outer slice ({} bytes) exceeds {limit}",
-                    s.len,
-                    s.inner,
-                    s.len * s.inner * 4
-                )
-            })
-        }
+        // Rows too long for one binding run composed (`long_rows.rs`).
+        (Op::Softmax { .. } | Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, _) => None,
         // along one axis: blocks of outer slices, as Softmax.
         (Op::LogSoftmax { .. }, Geometry::Softmax(s)) | (Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. }) => {
             split::row_blocks(s.outer, s.len * s.inner, max, align).is_none().then(|| {
@@ -292,10 +271,6 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                     s.inner
                 )
             })
-        }
-        (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { split: s, .. }) => {
-            let row_ok = crate::record::Window::bytes_needed(s.len, 4, align) <= max && split::whole(s.len * 4, max);
-            (!row_ok).then(|| format!("one normalized row of {} elements exceeds {limit}", s.len))
         }
         (Op::MatMul, Geometry::MatMul(g)) => {
             let totals = [input(0)?.numel(), input(1)?.numel(), out.numel(), 0];
