@@ -81,6 +81,8 @@ fn apply(op: u32, v: f32) -> f32 {
         case 14u: { return round(v); }
         case 15u: { return select(0.0, 1.0, v == 0.0); }
         case 16u: { return select(params.alpha * v, v, v >= 0.0); }
+        // No op of the standard: the natural log, for LogSoftmax over long rows.
+        case 18u: { return log(v); }
         default: {
             // alpha * inf + beta is NaN for alpha = 0; clamp may drop it.
             let t = params.alpha * v + params.beta;

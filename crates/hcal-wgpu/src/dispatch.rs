@@ -138,8 +138,11 @@ fn record_f32(
         (Op::Gemm(attrs), Geometry::Gemm(g)) => {
             matmul::gemm(ctx, attrs, g, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
         }
-        (Op::Softmax { .. }, Geometry::Softmax(split)) if long_rows::softmax_here(ctx.gpu, split) => {
-            long_rows::softmax(ctx, split, req(ins, 0), req(outs, 0))
+        (Op::Softmax { .. } | Op::LogSoftmax { .. }, Geometry::Softmax(split))
+            if long_rows::softmax_here(ctx.gpu, split, matches!(op, Op::LogSoftmax { .. })) =>
+        {
+            let log = matches!(op, Op::LogSoftmax { .. });
+            long_rows::softmax(ctx, split, log, req(ins, 0), req(outs, 0))
         }
         (Op::Softmax { .. }, Geometry::Softmax(split)) => softmax::record(ctx, split, req(ins, 0), req(outs, 0)),
         (

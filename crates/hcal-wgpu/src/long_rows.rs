@@ -1,4 +1,5 @@
-//! Softmax and the normalizations over rows the row kernels cannot take:
+//! Softmax, LogSoftmax and the normalizations over rows the row kernels
+//! cannot take:
 //! a row (or outer slice) larger than one storage binding, or longer than a
 //! workgroup of 64 loops over on Mesa's CPU drivers (65,535 iterations per
 //! invocation: 4,194,240 elements). They are composed of reductions in
@@ -7,6 +8,7 @@
 //!
 //! ```text
 //! Softmax(x)   m = max_r x;  t = exp(x - m);  y = t / sum_r t
+//! LogSoftmax   m = max_r x;  t = x - m;  y = t - ln(sum_r exp t)
 //! LayerNorm(x) m = mean_r x; d = x - m;  q = ||d||_2;  y = d / sqrt(q^2 / n + eps) * scale + bias
 //! RmsNorm(x)   q = ||x||_2;  y = x / sqrt(q^2 / n + eps) * scale
 //! ```
@@ -14,7 +16,7 @@
 //! The same quantities the row kernels form, in f32, with the sums taken in
 //! blocks (within the same error bounds) and `q` by the scaled ReduceL2 (so
 //! `q^2` carries two more roundings than a plain sum of squares). Softmax
-//! holds one scratch tensor the size of X; LayerNorm writes its deviations
+//! and LogSoftmax hold one scratch tensor the size of X; LayerNorm writes its deviations
 //! into Y before it overwrites them; RmsNorm needs none.
 
 use hcal_core::{AxisSplit, BinaryOp, Op, ReduceOp, Result, TensorDesc, UnaryOp};
@@ -31,12 +33,18 @@ fn row_kernel_len(gpu: &Gpu) -> usize {
     if gpu.simd_cpu { 64 * crate::matmul::split::CPU_DRIVER_LOOP_LIMIT } else { usize::MAX }
 }
 
-/// Whether Softmax over `s` (`[outer, len, inner]`) runs here rather than
-/// in the row kernel: an outer slice exceeds one binding, or a row the loop
-/// budget.
-pub(crate) fn softmax_here(gpu: &Gpu, s: &AxisSplit) -> bool {
+/// Whether Softmax (LogSoftmax when `log`) over `s` (`[outer, len,
+/// inner]`) runs here rather than in the row kernel: an outer slice
+/// exceeds one binding, or a lane the loop budget.
+pub(crate) fn softmax_here(gpu: &Gpu, s: &AxisSplit, log: bool) -> bool {
     let (max, align) = (gpu.limits.max_storage_buffer_binding_size, Window::align(gpu));
-    s.len > row_kernel_len(gpu) || split::row_blocks(s.outer, s.len * s.inner, max, align).is_none()
+    let too_long = if log {
+        let op = Op::LogSoftmax { axis: -1 };
+        gpu.simd_cpu && crate::along_axis::lane_iterations(&op, s.len) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
+    } else {
+        s.len > row_kernel_len(gpu)
+    };
+    too_long || split::row_blocks(s.outer, s.len * s.inner, max, align).is_none()
 }
 
 /// Whether a normalization over rows of `s.len` runs here: a row exceeds
@@ -59,23 +67,39 @@ fn broadcast_strides(shape: &[usize], keep: &[usize]) -> Vec<usize> {
     shape.iter().zip(keep).zip(strides).map(|((&d, &k), s)| if k == 1 && d != 1 { 0 } else { s }).collect()
 }
 
-/// Softmax of `x` viewed as `[outer, len, inner]` along `len`.
-pub(crate) fn softmax(ctx: &mut Ctx<'_>, s: &AxisSplit, x: &Operand, y: &Operand) -> Result<()> {
+/// Softmax (LogSoftmax when `log`) of `x` viewed as `[outer, len, inner]`
+/// along `len`.
+pub(crate) fn softmax(ctx: &mut Ctx<'_>, s: &AxisSplit, log: bool, x: &Operand, y: &Operand) -> Result<()> {
+    if s.len == 0 {
+        return Ok(());
+    }
     let shape = [s.outer, s.len, s.inner];
     let lanes = [s.outer, 1, s.inner];
     let full = hcal_core::contiguous_strides(&shape);
     let lane = broadcast_strides(&shape, &lanes);
+    let strides = [&full[..], &lane[..]];
     let (x, y) = (view(&x.buf, &shape), view(&y.buf, &shape));
     let m = view(&ctx.scratch(s.outer * s.inner * 4)?, &lanes);
     reduce::record(ctx, ReduceOp::Max, &[1], &x, &m)?;
-    // y = x - m, t = exp(y): the scratch t, since a kernel may not read and
-    // write one buffer through two bindings.
-    binary::record(ctx, BinaryOp::Sub, [&full[..], &lane[..]], &x, &m, &y)?;
+    // A scratch t beside Y, since a kernel may not read and write one
+    // buffer through two bindings.
     let t = view(&ctx.scratch(x.desc.numel() * 4)?, &shape);
-    unary::record(ctx, &Op::Unary(UnaryOp::Exp), &y, &t)?;
     let sum = view(&ctx.scratch(s.outer * s.inner * 4)?, &lanes);
-    reduce::record(ctx, ReduceOp::Sum, &[1], &t, &sum)?;
-    binary::record(ctx, BinaryOp::Div, [&full[..], &lane[..]], &t, &sum, &y)
+    let exp = Op::Unary(UnaryOp::Exp);
+    if log {
+        // t = x - m, y = exp(t), y = t - ln(sum y).
+        binary::record(ctx, BinaryOp::Sub, strides, &x, &m, &t)?;
+        unary::record(ctx, &exp, &t, &y)?;
+        reduce::record(ctx, ReduceOp::Sum, &[1], &y, &sum)?;
+        unary::log(ctx, &sum, &m)?;
+        binary::record(ctx, BinaryOp::Sub, strides, &t, &m, &y)
+    } else {
+        // y = x - m, t = exp(y), y = t / sum t.
+        binary::record(ctx, BinaryOp::Sub, strides, &x, &m, &y)?;
+        unary::record(ctx, &exp, &y, &t)?;
+        reduce::record(ctx, ReduceOp::Sum, &[1], &t, &sum)?;
+        binary::record(ctx, BinaryOp::Div, strides, &t, &sum, &y)
+    }
 }
 
 /// LayerNormalization (or RMSNormalization when `rms`) of `x` as rows of

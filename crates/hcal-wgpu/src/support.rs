@@ -160,11 +160,10 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 sig.input(0)?
             ));
         }
-        // Softmax and normalization rows too long for the row kernels run
-        // composed (`long_rows.rs`): nothing to decline.
+        // Softmax, LogSoftmax and normalization rows too long for the row
+        // kernels run composed (`long_rows.rs`): nothing to decline.
         // along one axis: the same loop budget, per lane.
         (Op::ArgMax { .. } | Op::ArgMin { .. } | Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. })
-        | (Op::LogSoftmax { .. }, Geometry::Softmax(s))
             if gpu.simd_cpu
                 && along_axis::lane_iterations(sig.op(), s.len) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT =>
         {
@@ -250,9 +249,12 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             })
         }
         // Rows too long for one binding run composed (`long_rows.rs`).
-        (Op::Softmax { .. } | Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, _) => None,
-        // along one axis: blocks of outer slices, as Softmax.
-        (Op::LogSoftmax { .. }, Geometry::Softmax(s)) | (Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. }) => {
+        (
+            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LayerNormalization { .. } | Op::RmsNormalization { .. },
+            _,
+        ) => None,
+        // along one axis: blocks of outer slices.
+        (Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. }) => {
             split::row_blocks(s.outer, s.len * s.inner, max, align).is_none().then(|| {
                 format!(
                     "{} over {} elements strided by {}: one outer slice exceeds {limit}",

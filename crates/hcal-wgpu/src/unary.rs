@@ -45,11 +45,25 @@ fn attributes(op: &Op) -> (f32, f32) {
 /// `Y = f(X)` elementwise, in pieces of at most one binding each (windows
 /// starting exactly at the piece, so the kernel indexes from 0).
 pub(crate) fn record(ctx: &mut Ctx<'_>, op: &Op, x: &Operand, y: &Operand) -> Result<()> {
+    let (alpha, beta) = attributes(op);
+    launch(ctx, code(op), (alpha, beta), x, y)
+}
+
+/// `Y = ln(X)` elementwise: no op of the standard, a step of LogSoftmax
+/// over rows too long for its row kernel (`long_rows.rs`).
+pub(crate) fn log(ctx: &mut Ctx<'_>, x: &Operand, y: &Operand) -> Result<()> {
+    launch(ctx, LOG, (0.0, 0.0), x, y)
+}
+
+/// The shader's code of the natural log (after the standard's ops).
+const LOG: u32 = 18;
+
+/// [`record`] by shader op code.
+fn launch(ctx: &mut Ctx<'_>, op: u32, (alpha, beta): (f32, f32), x: &Operand, y: &Operand) -> Result<()> {
     for (i0, len) in ctx.contiguous(x.desc.numel(), 4) {
         let (offset, bytes) = ((i0 * 4) as u64, (len * 4) as u64);
         let bindings = [(1, Window::exact(&x.buf, offset, bytes)), (2, Window::exact(&y.buf, offset, bytes))];
-        let (alpha, beta) = attributes(op);
-        let params = UnaryParams { n: len as u32, op: code(op), alpha, beta };
+        let params = UnaryParams { n: len as u32, op, alpha, beta };
         ctx.per_item_windows(kernel("unary", "unary"), &params, &bindings, len)?;
     }
     Ok(())

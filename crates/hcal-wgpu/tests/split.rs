@@ -457,7 +457,7 @@ fn long_attention_finishes_on_cpu_drivers() {
     }
 }
 
-/// Softmax and normalization rows longer than a binding, or than a
+/// Softmax, LogSoftmax and normalization rows longer than a binding, or than a
 /// workgroup loops over on Mesa's CPU drivers (a row of 4.3 M elements came
 /// out wrong there and was declined before), run composed of partial
 /// reductions and elementwise kernels (`long_rows.rs`): checked against the
@@ -476,12 +476,18 @@ fn long_rows_run_composed_within_tolerance() {
     let capped = [
         case(Op::Softmax { axis: 0 }, &[&[300, 5]]),
         case(Op::Softmax { axis: -1 }, &[&[3, 2000]]),
+        case(Op::LogSoftmax { axis: 1 }, &[&[2, 2000, 3]]),
         case(layer(-1), &[&[3, 2000], &[2000], &[2000]]),
         case(layer(1), &[&[2, 40, 50], &[40, 50], &[50]]),
         case(rms.clone(), &[&[3, 2000], &[2000]]),
     ];
-    // Rows past the CPU drivers' loop budget (4,194,240 elements).
-    let long = [case(Op::Softmax { axis: -1 }, &[&[1, 4_300_000]]), case(rms, &[&[1, 4_300_000], &[4_300_000]])];
+    // Rows past the CPU drivers' loop budget (4,194,240 elements; 1,397,376
+    // for LogSoftmax's three loops).
+    let long = [
+        case(Op::Softmax { axis: -1 }, &[&[1, 4_300_000]]),
+        case(Op::LogSoftmax { axis: -1 }, &[&[1, 1_500_000]]),
+        case(rms, &[&[1, 4_300_000], &[4_300_000]]),
+    ];
     let check = |backend: &WgpuBackend, case: &Case| {
         let result = run_case(backend, case);
         assert!(
