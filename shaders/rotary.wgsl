@@ -7,7 +7,11 @@
 //       [B, H, S, D]), with_position_ids, cache_rows, first (element of the dispatch's
 //       first invocation: tensors larger than one binding run in pieces of whole rows of
 //       D, and n counts the piece), x_base / y_base (where element `first` lies in X's /
-//       Y's bound window)
+//       Y's bound window), cache_first / cache_end (the cache rows bound: caches larger
+//       than one binding run in windows of rows, each dispatch writing the rotated
+//       features of the tokens whose row lies in its window, the first window also the
+//       copied features and the NaN of ids out of range), cache_base (where row
+//       cache_first starts in the bound cos and sin windows)
 //   @group(0) @binding(1) x:   array<f32>
 //   @group(0) @binding(2) cos: array<f32>   [rows, R/2]
 //   @group(0) @binding(3) sin: array<f32>   [rows, R/2]
@@ -39,8 +43,9 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let d = params.head_dim;
     let r = params.rotary_dim;
     let f = i % d;
+    let first_window = params.cache_first == 0u;
     if f >= r {
-        y[yi] = x[xi];
+        if first_window { y[yi] = x[xi]; }
         return;
     }
     // (b, s) of this element in either layout.
@@ -76,11 +81,13 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         partner = select(xi - half, xi + half, first);
     }
     if !valid {
-        y[yi] = bitcast<f32>(0x7fc00000u | (params.n & 0u));
+        if first_window { y[yi] = bitcast<f32>(0x7fc00000u | (params.n & 0u)); }
         return;
     }
-    let c = cos_cache[row * half + p];
-    let sn = sin_cache[row * half + p];
+    if row < params.cache_first || row >= params.cache_end { return; }
+    let at = (row - params.cache_first) * half + p + params.cache_base;
+    let c = cos_cache[at];
+    let sn = sin_cache[at];
     if first {
         y[yi] = c * x[xi] - sn * x[partner];
     } else {

@@ -453,6 +453,13 @@ params_struct! {
         pub(crate) x_base: u32,
         /// Where element `first` lies in Y's bound window.
         pub(crate) y_base: u32,
+        /// First cache row bound (caches larger than one binding run in
+        /// windows of rows; 0 otherwise).
+        pub(crate) cache_first: u32,
+        /// One past the last cache row bound.
+        pub(crate) cache_end: u32,
+        /// Where row `cache_first` starts in the bound cos and sin windows.
+        pub(crate) cache_base: u32,
     }
 }
 

@@ -351,19 +351,11 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 format!("one prefix's rows of the cache ({} bytes) exceed {limit}", g.max_len * g.inner * elem)
             })
         }
-        // X and Y in blocks of whole rows; the caches and ids are read at
-        // any row, bound whole.
+        // X and Y in blocks of whole rows, the caches in windows of rows;
+        // the position ids are read at any token, bound whole.
         (Op::RotaryEmbedding(_), Geometry::RotaryEmbedding(g)) => {
-            let tables = sig
-                .inputs()
-                .iter()
-                .skip(1)
-                .flatten()
-                .find(|d| !split::whole(d.numel() * d.dtype.size_bytes().max(4), max));
-            if let Some(big) = tables {
-                return Some(format!(
-                    "RotaryEmbedding binds its cos/sin caches and position ids whole; {big} exceeds {limit}"
-                ));
+            if let Some(ids) = input(3).filter(|d| !split::whole(d.numel() * 8, max)) {
+                return Some(format!("RotaryEmbedding binds its position ids whole; {ids} exceeds {limit}"));
             }
             let d = g.head_dim.max(1);
             crate::rotary::row_blocks(input(0)?.numel() / d, d, max, align)

@@ -254,8 +254,13 @@ fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
         Op::RotaryEmbedding(RotaryEmbedding { interleaved: true, rotary_embedding_dim: 8, num_heads: Some(3) });
     let weights = Op::Gemm(Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true });
     let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
-        (halves, vec![f32s(&[2, 3, 50, 16]), f32s(&[2, 50, 8]), f32s(&[2, 50, 8])]),
+        (halves.clone(), vec![f32s(&[2, 3, 50, 16]), f32s(&[2, 50, 8]), f32s(&[2, 50, 8])]),
         (interleaved, vec![f32s(&[2, 50, 48]), f32s(&[2, 50, 4]), f32s(&[2, 50, 4])]),
+        // Caches larger than a binding in windows of rows: indexed by position
+        // ids (in [-100, 100): the negative ones out of range, their features
+        // NaN) and by (b, s).
+        (halves.clone(), vec![f32s(&[2, 3, 5, 8]), f32s(&[300, 4]), f32s(&[300, 4]), i64s(&[2, 5])]),
+        (halves.clone(), vec![f32s(&[2, 3, 200, 8]), f32s(&[2, 200, 4]), f32s(&[2, 200, 4])]),
         // Rows of a table in windows; indices in [-100, 100), negatives from the end.
         (Op::Gather { axis: 0 }, vec![f32s(&[300, 8]), i64s(&[7])]),
         (Op::Gather { axis: 0 }, vec![TensorDesc::new([200, 64], DType::Q8_0), i64s(&[2, 3])]),
