@@ -35,6 +35,7 @@ pub(crate) fn arg_extreme(
             flags,
             x_base: (r0 * s.len * s.inner - x_origin) as u32,
             y_base: (r0 * s.inner - y_origin) as u32,
+            ..AlongAxisParams::default()
         };
         ctx.per_item_windows(kernel("along_axis", "arg_extreme"), &params, &[(1, xw), (2, yw)], lanes)?;
     }
@@ -56,8 +57,15 @@ pub(crate) fn cumsum(
     let flags = u32::from(exclusive) | u32::from(reverse) << 1;
     for_row_blocks(ctx, s.outer, s.len * s.inner, [x, y], |ctx, [o0, o1], [xw, yw], [x_base, y_base]| {
         let lanes = (o1 - o0) * s.inner;
-        let params =
-            AlongAxisParams { lanes: lanes as u32, len: s.len as u32, inner: s.inner as u32, flags, x_base, y_base };
+        let params = AlongAxisParams {
+            lanes: lanes as u32,
+            len: s.len as u32,
+            inner: s.inner as u32,
+            flags,
+            x_base,
+            y_base,
+            ..AlongAxisParams::default()
+        };
         ctx.per_item_windows(kernel("along_axis", "cumsum"), &params, &[(1, xw), (2, yw)], lanes)
     })
 }

@@ -7,8 +7,8 @@ use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::record::{Ctx, Operand};
 use crate::{
-    along_axis, attention, binary, convert, gather, long_rows, matmul, movement, norm, reduce, rotary, scatter, select,
-    softmax, transpose, unary,
+    along_axis, along_axis_segments, attention, binary, convert, gather, long_rows, matmul, movement, norm, reduce,
+    rotary, scatter, select, softmax, transpose, unary,
 };
 
 /// A required operand (present: `Call` validated the arity).
@@ -39,6 +39,10 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         ) => {
             let x = convert::to_f32(ctx, req(&raw_in, 0))?;
             let largest = matches!(call.op(), Op::ArgMax { .. });
+            if along_axis_segments::segmented(ctx.gpu, split, true) {
+                let scan = along_axis_segments::Scan::Arg { largest, last: *select_last_index };
+                return along_axis_segments::record(ctx, split, scan, &x, req(&raw_out, 0));
+            }
             return along_axis::arg_extreme(ctx, split, largest, *select_last_index, &x, req(&raw_out, 0));
         }
         // ---- data movement (issue 18): raw elements, exact in every dtype ----
@@ -185,6 +189,12 @@ fn record_f32(
         // along one axis
         (Op::LogSoftmax { .. }, Geometry::Softmax(split)) => {
             along_axis::log_softmax(ctx, split, req(ins, 0), req(outs, 0))
+        }
+        (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. })
+            if along_axis_segments::segmented(ctx.gpu, split, false) =>
+        {
+            let scan = along_axis_segments::Scan::CumSum { exclusive: *exclusive, reverse: *reverse };
+            along_axis_segments::record(ctx, split, scan, req(ins, 0), req(outs, 0))
         }
         (Op::CumSum { exclusive, reverse, .. }, Geometry::AlongAxis { split, .. }) => {
             along_axis::cumsum(ctx, split, *exclusive, *reverse, req(ins, 0), req(outs, 0))

@@ -63,6 +63,7 @@
 
 mod adapter;
 mod along_axis;
+mod along_axis_segments;
 mod attention;
 mod attention_flash;
 mod attention_pieces;

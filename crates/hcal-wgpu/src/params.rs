@@ -396,6 +396,19 @@ params_struct! {
         /// Where it starts in Y's bound window (in Y's elements: i64 indices
         /// for `arg_extreme`, f32 for `cumsum`).
         pub(crate) y_base: u32,
+        /// The `*_segment` entries: the first step along the axis this
+        /// dispatch takes (lanes longer than one binding or than the CPU
+        /// drivers' loop budget run in segments, one dispatch each).
+        pub(crate) seg_first: u32,
+        /// One past its last step.
+        pub(crate) seg_end: u32,
+        /// 1: continue from the lane states (a segment after the first).
+        pub(crate) carry: u32,
+        /// `arg_extreme_segment`: 1 to write the indices (the last segment).
+        pub(crate) finish: u32,
+        /// Where the dispatch's first lane's state lies in the bound window
+        /// of the states (in words).
+        pub(crate) s_base: u32,
     }
 }
 

@@ -5,7 +5,7 @@ use hcal_core::{DType, Geometry, Op, OpSignature, TensorDesc};
 
 use crate::gpu::Gpu;
 use crate::pipeline::Pipelines;
-use crate::{along_axis, attention, binary, gather, matmul, movement, reduce, select, split, transpose};
+use crate::{attention, binary, gather, matmul, movement, reduce, select, split, transpose};
 
 /// Which matmul and attention kernel tiers a device gets, and why the others not.
 pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
@@ -162,17 +162,17 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         }
         // Softmax, LogSoftmax and normalization rows too long for the row
         // kernels run composed (`long_rows.rs`): nothing to decline.
-        // along one axis: the same loop budget, per lane.
+        // along one axis: lanes past the loop budget, or outer slices beyond
+        // a binding, run in segments (`along_axis_segments.rs`), unless one
+        // step of a slice exceeds a binding.
         (Op::ArgMax { .. } | Op::ArgMin { .. } | Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. })
-            if gpu.simd_cpu
-                && along_axis::lane_iterations(sig.op(), s.len) > crate::matmul::split::CPU_DRIVER_LOOP_LIMIT =>
+            if crate::along_axis_segments::segment_len(gpu, s).is_none() =>
         {
             return Some(format!(
-                "{} along an axis of {} elements takes {} loop iterations per invocation, past the {} Mesa's CPU drivers run",
+                "{} along an axis strided by {} elements: one step of an outer slice ({} bytes) exceeds max_storage_buffer_binding_size ({max_binding} bytes)",
                 sig.op().name(),
-                s.len,
-                along_axis::lane_iterations(sig.op(), s.len),
-                crate::matmul::split::CPU_DRIVER_LOOP_LIMIT
+                s.inner,
+                s.inner * 4
             ));
         }
         _ => {}
@@ -253,27 +253,8 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::LayerNormalization { .. } | Op::RmsNormalization { .. },
             _,
         ) => None,
-        // along one axis: blocks of outer slices.
-        (Op::CumSum { .. }, Geometry::AlongAxis { split: s, .. }) => {
-            split::row_blocks(s.outer, s.len * s.inner, max, align).is_none().then(|| {
-                format!(
-                    "{} over {} elements strided by {}: one outer slice exceeds {limit}",
-                    sig.op().name(),
-                    s.len,
-                    s.inner
-                )
-            })
-        }
-        (Op::ArgMax { .. } | Op::ArgMin { .. }, Geometry::AlongAxis { split: s, .. }) => {
-            split::row_blocks(s.outer, s.len.max(2) * s.inner, max, align).is_none().then(|| {
-                format!(
-                    "{} over {} elements strided by {}: one outer slice exceeds {limit}",
-                    sig.op().name(),
-                    s.len,
-                    s.inner
-                )
-            })
-        }
+        // along one axis: blocks of outer slices, or segments (see `decline`).
+        (Op::CumSum { .. } | Op::ArgMax { .. } | Op::ArgMin { .. }, _) => None,
         (Op::MatMul, Geometry::MatMul(g)) => {
             let totals = [input(0)?.numel(), input(1)?.numel(), out.numel(), 0];
             let item = matmul::split::Item::new([g.m, g.n, g.k], 0, None, totals, matmul::select::Caps::of(gpu));

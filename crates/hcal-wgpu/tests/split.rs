@@ -162,6 +162,11 @@ fn split_elementwise_rowwise_and_strided_ops_are_bit_identical() {
         (Op::Reduce { op: ReduceOp::Sum, axes: Some(vec![1]), keepdims: false }, vec![f32s(&[30, 20, 40])]),
         (Op::Reduce { op: ReduceOp::Max, axes: Some(vec![2]), keepdims: true }, vec![f32s(&[30, 20, 40])]),
         (Op::Softmax { axis: -1 }, vec![f32s(&[50, 100])]),
+        // Outer slices beyond a binding: segments of steps along the lanes.
+        (Op::ArgMax { axis: 1, keepdims: false, select_last_index: false }, vec![f32s(&[2, 2000])]),
+        (Op::ArgMin { axis: 0, keepdims: true, select_last_index: true }, vec![f32s(&[300, 5])]),
+        (Op::CumSum { axis: 1, exclusive: true, reverse: true }, vec![f32s(&[3, 2000])]),
+        (Op::CumSum { axis: 0, exclusive: false, reverse: false }, vec![f32s(&[300, 7])]),
         (Op::Softmax { axis: 1 }, vec![f32s(&[4, 30, 20])]),
         (Op::LayerNormalization { axis: -1, epsilon: 1e-5 }, vec![f32s(&[40, 64]), f32s(&[64]), f32s(&[64])]),
         (
