@@ -157,12 +157,18 @@ impl Reads<'_> {
     }
 }
 
+/// Most dispatches a strided split may take: a plan needing more (a
+/// transpose moving a short outer axis innermost, whose every few outputs
+/// read across the whole input) would record for minutes, so it is declined.
+pub(crate) const MAX_STRIDED_PIECES: usize = 1 << 16;
+
 /// Ranges of `n` output elements (of `out_bytes` each, written through a
 /// window of the range, so ranges start anywhere, at word boundaries) whose
 /// reads of every operand fit one binding, each range as long as it can be
 /// (so a range ends where a broadcast operand would wrap around). `None`
 /// when a single output's reads do not fit: an operand read across more than
-/// a binding by one output (a reduction over the outer axis of a huge tensor).
+/// a binding by one output (a reduction over the outer axis of a huge
+/// tensor), or when more than [`MAX_STRIDED_PIECES`] ranges would be needed.
 pub(crate) fn strided(
     n: usize,
     out_bytes: usize,
@@ -171,7 +177,7 @@ pub(crate) fn strided(
     align: u64,
 ) -> Option<Vec<(usize, usize)>> {
     let unit = (4 / out_bytes.clamp(1, 4)).max(1);
-    pieces(n, unit, |i0, i1| {
+    pieces_at_most(n, unit, MAX_STRIDED_PIECES, |i0, i1| {
         let out = crate::record::Window::bytes_needed(i1 - i0, out_bytes, align);
         out <= max_binding
             && reads.iter().all(|r| {

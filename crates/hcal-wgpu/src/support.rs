@@ -245,7 +245,7 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 whole: split::whole(x.numel() * elem, max),
             };
             split::strided(x.numel(), elem, &[read], max, align).is_none().then(|| {
-                format!("transposing {x} by {perm:?}: a word of output gathers from more than {limit} of input (it would need a tiled transpose over windows)")
+                format!("transposing {x} by {perm:?}: its outputs read across more than {limit} of input within every few elements, in more than {} pieces (it would need a tiled transpose over windows)", split::MAX_STRIDED_PIECES)
             })
         }
         // Rows too long for one binding run composed (`long_rows.rs`).

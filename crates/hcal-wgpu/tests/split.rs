@@ -189,6 +189,9 @@ fn what_no_piece_fits_is_declined_naming_the_limit() {
     let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
         // One KV head's keys exceed a binding (pieces are whole heads).
         (attention, vec![f32s(&[1, 2, 6, 8]), f32s(&[1, 2, 600, 8]), f32s(&[1, 2, 600, 8])]),
+        // Every output reads across more than a binding: one piece per
+        // element, past the 65,536 dispatches a strided split may take.
+        (Op::Transpose { perm: Some(vec![1, 0]) }, vec![f32s(&[3, 300_000])]),
         // One row of a Gather table exceeds a binding (windows hold whole rows).
         (Op::Gather { axis: 0 }, vec![f32s(&[3, 2000]), TensorDesc::new([2], DType::I64)]),
     ];
