@@ -58,6 +58,9 @@ pub enum Gen {
     },
     /// These exact values (length must match the tensor).
     Values(Vec<f64>),
+    /// These exact storage bytes: a block-quantized tensor given block for
+    /// block (its values, re-quantized, could land on other scales).
+    Bytes(Vec<u8>),
 }
 
 impl Gen {
@@ -76,6 +79,7 @@ impl Gen {
             Gen::Bool { p_true } => (0..n).map(|_| f64::from(u8::from(rng.unit() < *p_true))).collect(),
             Gen::Index { max } => (0..n).map(|_| (rng.next_u64() % (*max).max(1) as u64) as f64).collect(),
             Gen::Values(v) => v.clone(),
+            Gen::Bytes(b) => return hcal_cpu::convert::to_f64(desc.dtype, b),
         };
         round_to(desc.dtype, &raw)
     }

@@ -9,7 +9,7 @@ use hcal_cpu::convert::{try_from_f64, try_to_f64};
 
 use crate::case::Case;
 use crate::expected::ExpectedFailure;
-use crate::generate::Rng;
+use crate::generate::{Gen, Rng};
 use crate::report::{CaseResult, Verdict};
 use crate::tolerance::{CaseData, core_bound, rounding_terms};
 
@@ -127,7 +127,10 @@ fn judge(
         let bytes = v
             .as_ref()
             .zip(input.as_ref())
-            .map(|(v, i)| try_from_f64(i.desc.dtype, v, "input bytes"))
+            .map(|(v, i)| match &i.generator {
+                Gen::Bytes(b) => Ok(b.clone()),
+                _ => try_from_f64(i.desc.dtype, v, "input bytes"),
+            })
             .transpose()
             .map_err(|e| e.to_string())?;
         // What the tolerance model sees is what the bytes hold: exact for

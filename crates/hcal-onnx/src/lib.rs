@@ -39,6 +39,7 @@
 //! # Ok::<(), hcal_onnx::Error>(())
 //! ```
 
+pub mod blocked;
 pub mod certificate;
 pub mod expected;
 pub mod imprecise;

@@ -23,7 +23,7 @@ mod along_axis;
 /// ONNX op types this crate maps, in blocks as the standard grew (hcal's
 /// `Silu` has no ONNX operator of that name in opset 23, so it is absent;
 /// `Squeeze`, `Unsqueeze` and `Flatten` map to hcal's `Reshape`).
-pub const MAPPED_OPS: [&str; 64] = [
+pub const MAPPED_OPS: [&str; 65] = [
     "MatMul",
     "Gemm",
     "Softmax",
@@ -92,6 +92,8 @@ pub const MAPPED_OPS: [&str; 64] = [
     "HardSigmoid",
     "Clip",
     "Where",
+    // blocked weights: a Cast from hcal's GGML block dtypes (see `blocked.rs`)
+    "DequantizeLinear",
 ];
 
 /// A node expressed as an hcal op call.
@@ -108,6 +110,10 @@ pub struct Mapping {
     /// Node outputs that are asked for but lie outside the standard, each with
     /// why; they are not compared and every report says so.
     pub unchecked: Vec<String>,
+    /// Input slot 0 is node inputs 0 to 2 (`x`, `x_scale`, `x_zero_point`
+    /// of a blocked DequantizeLinear) packed into one block-quantized tensor
+    /// by [`crate::blocked::pack`].
+    pub packs_blocks: bool,
 }
 
 /// Map `node` of a model importing the default domain at `opset`. `inputs[i]`
@@ -368,6 +374,41 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
             })?;
             (Op::Cast { to }, vec![Some(0)])
         }
+        "DequantizeLinear" => {
+            // `precision` (opset 25) only names an intermediate type for the
+            // product, which hcal's dequantization computes exactly anyway.
+            a.allow(&["axis", "block_size", "output_dtype", "precision"])?;
+            arity(2, 3)?;
+            if opset < 21 {
+                return Err(format!("DequantizeLinear at opset {opset} has no blocks (block_size came in opset 21)"));
+            }
+            let block = a.int("block_size")?.unwrap_or(0);
+            if block != 32 {
+                let scales = if block == 0 { " (per-tensor or per-axis scales)" } else { "" };
+                return Err(format!(
+                    "DequantizeLinear block_size={block}{scales}: hcal's block dtypes (GGML Q4_0, Q4_1, Q8_0) have blocks of 32"
+                ));
+            }
+            let x = inputs.first().copied().flatten().ok_or("DequantizeLinear needs its x as data")?;
+            let axis = a.int("axis")?.unwrap_or(1);
+            let rank = x.dims.len() as i64;
+            if axis != rank - 1 && axis != -1 {
+                return Err(format!(
+                    "DequantizeLinear blocks along axis {axis} of rank {rank}: hcal blocks the last axis"
+                ));
+            }
+            let scale = inputs.get(1).copied().flatten().ok_or("DequantizeLinear needs its x_scale as data")?;
+            let to = scale.dtype().filter(|d| matches!(d, hcal_core::DType::F32 | hcal_core::DType::F16)).ok_or_else(
+                || format!("DequantizeLinear with a {} scale: hcal dequantizes to f32 or f16", scale.type_string()),
+            )?;
+            if let Some(code) = a.int("output_dtype")?.filter(|&c| c != 0 && hcal_dtype(c as i32) != Some(to)) {
+                return Err(format!(
+                    "DequantizeLinear output_dtype {} differs from its scale's",
+                    data_type::name(code as i32)
+                ));
+            }
+            (Op::Cast { to }, vec![Some(0)])
+        }
         "Concat" | "Slice" | "Split" | "Expand" | "Reshape" | "Squeeze" | "Unsqueeze" | "Flatten" | "Range"
         | "Trilu" => {
             let (op, used, outs) = movement::map_movement(node, opset, inputs, &a)?;
@@ -429,7 +470,8 @@ pub fn map_node(node: &NodeProto, opset: i64, inputs: &[Option<&OnnxTensor>]) ->
     if let Some(extra) = node.output.iter().skip(handled).position(|n| !n.is_empty()) {
         return Err(format!("{op_type} output {}: hcal's {op_type} has {handled} outputs", extra + handled));
     }
-    Ok(Mapping { op, inputs: inputs_used, outputs, unchecked })
+    let packs_blocks = op_type == "DequantizeLinear";
+    Ok(Mapping { op, inputs: inputs_used, outputs, unchecked, packs_blocks })
 }
 
 /// Attributes that opsets after 23 added to ops of the standard without

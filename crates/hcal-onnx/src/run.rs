@@ -264,6 +264,16 @@ fn judge_set(
             inputs.push(None);
             continue;
         };
+        if mapping.packs_blocks && slot == 0 {
+            let tensor = |i: usize| node_inputs.get(i).copied().flatten();
+            let x = tensor(0).ok_or_else(|| fail(format!("DequantizeLinear x is not data in {}", case.name)))?;
+            let scale =
+                tensor(1).ok_or_else(|| fail(format!("DequantizeLinear x_scale is not data in {}", case.name)))?;
+            let (dtype, bytes) = crate::blocked::pack(x, scale, tensor(2)).map_err(unsupported)?;
+            let desc = hcal_core::TensorDesc::new(x.dims.clone(), dtype);
+            inputs.push(Some(Input { desc, generator: Gen::Bytes(bytes) }));
+            continue;
+        }
         let name = &node.input[k];
         let tensor = node_inputs[k].ok_or_else(|| {
             fail(format!("node input {name:?} is neither a graph input nor an initializer of {}", case.name))

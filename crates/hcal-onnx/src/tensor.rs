@@ -4,8 +4,9 @@
 //! the tensor's elements are turned into hcal's little-endian storage bytes,
 //! whether `onnx.proto` carried them in `raw_data` (already that layout) or in
 //! a typed field (`float_data`, `int32_data` holding 16-bit patterns or bools,
-//! `int64_data`). Other element types keep their shape and type code only, so
-//! a case can say which dtype it needs.
+//! `int64_data`). The small integer types DequantizeLinear reads keep one byte
+//! per element (`blocked.rs`). Other element types keep their shape and type
+//! code only, so a case can say which dtype it needs.
 
 use hcal_core::{DType, TensorDesc};
 
@@ -40,7 +41,8 @@ pub struct OnnxTensor {
     pub elem_type: i32,
     /// hcal storage bytes, when hcal defines the element type; for INT32
     /// (which hcal does not define, but CumSum's axis may be) the
-    /// little-endian i32 values.
+    /// little-endian i32 values; for INT8, UINT8, INT4 and UINT4 (blocked
+    /// DequantizeLinear's data) one byte per element (see `blocked.rs`).
     pub bytes: Option<Vec<u8>>,
 }
 
@@ -118,6 +120,10 @@ pub fn decode(t: &TensorProto) -> Result<OnnxTensor, String> {
     let mut tensor = OnnxTensor { name: t.name.clone(), dims, elem_type: t.data_type, bytes: None };
     if t.data_type == data_type::INT32 {
         tensor.bytes = Some(int32_payload(t, numel)?);
+        return Ok(tensor);
+    }
+    if let Some(bits) = crate::blocked::small_int_bits(t.data_type) {
+        tensor.bytes = Some(crate::blocked::small_int_payload(t, numel, bits)?);
         return Ok(tensor);
     }
     let Some(dtype) = tensor.dtype() else { return Ok(tensor) };
