@@ -12,6 +12,13 @@
 //   @group(0) @binding(2) y: array<u32>   output as 32-bit words
 // One invocation per output word, so sub-word elements (bool, f16, bf16) are
 // gathered into whole words and no two invocations write the same word.
+// `transpose_scatter` (4- and 8-byte elements) runs the other way round, for
+// transposes whose every few outputs gather from across more than a binding (a
+// short outer axis moved innermost): one invocation per input element of a
+// contiguous range writes it where it goes. There shape and in_strides walk
+// the input (the output element stride of each input dim), first is the first
+// input element, x_origin where Y's bound window starts and y_base the word of
+// X's bound window holding element `first`.
 
 // #include <linear_id>
 // #include <TransposeParams>
@@ -55,4 +62,15 @@ fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         word = word | (v << (k * bits));
     }
     y[params.y_base + w] = word;
+}
+
+@compute @workgroup_size(256)
+fn transpose_scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_id(gid, nwg);
+    if i >= params.n { return; }
+    let words = params.elem_bytes / 4u;
+    let dst = source(i) * words;
+    for (var k = 0u; k < words; k++) {
+        y[dst + k] = x[params.y_base + i * words + k];
+    }
 }

@@ -244,8 +244,10 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
                 elem_bytes: elem,
                 whole: split::whole(x.numel() * elem, max),
             };
-            split::strided(x.numel(), elem, &[read], max, align).is_none().then(|| {
-                format!("transposing {x} by {perm:?}: its outputs read across more than {limit} of input within every few elements, in more than {} pieces (it would need a tiled transpose over windows)", split::MAX_STRIDED_PIECES)
+            let gathers = split::strided(x.numel(), elem, &[read], max, align).is_some();
+            let scatters = || transpose::scatter_plan(&x.shape, perm, elem, max, align).is_some();
+            (!gathers && !scatters()).then(|| {
+                format!("transposing {x} by {perm:?}: its outputs read across more than {limit} of input within every few elements, in more than {} pieces, and its {elem}-byte elements have no scattering form (4 and 8 bytes do)", split::MAX_STRIDED_PIECES)
             })
         }
         // Rows too long for one binding run composed (`long_rows.rs`).

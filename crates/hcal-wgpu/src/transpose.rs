@@ -30,7 +30,10 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, perm: &[usize], x: &Operand, y: &Operand
         max,
         requested: x.buf.size(),
     };
-    let pieces = split::strided(x.desc.numel(), elem, &[read], max, ctx.align()).ok_or_else(too_large)?;
+    let Some(pieces) = split::strided(x.desc.numel(), elem, &[read], max, ctx.align()) else {
+        let plan = scatter_plan(&x.desc.shape, perm, elem, max, ctx.align()).ok_or_else(too_large)?;
+        return scatter(ctx, &plan, x, y);
+    };
     // Ranges of output elements (starting at word boundaries), each reading
     // the window of X its elements come from.
     for (e0, e1) in pieces {
@@ -43,6 +46,64 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, perm: &[usize], x: &Operand, y: &Operand
         p.y_base = ((e0 - y_origin) * elem / 4) as u32;
         let words = ((e1 - e0) * elem).div_ceil(4);
         ctx.per_item_windows(kernel("transpose", "transpose"), &p, &[(1, xw), (2, yw)], words)?;
+    }
+    Ok(())
+}
+
+/// Where each input element of a transpose of `shape` by `perm` goes: the
+/// input's shape and the output element stride of each input dim.
+pub(crate) fn writes(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let out_shape: Vec<usize> = perm.iter().map(|&a| shape[a]).collect();
+    let out_strides = contiguous_strides(&out_shape);
+    let mut strides = vec![0; shape.len()];
+    for (k, &a) in perm.iter().enumerate() {
+        strides[a] = out_strides[k];
+    }
+    (shape.to_vec(), strides)
+}
+
+/// The scattering form's cut: ranges of input elements whose output windows
+/// fit one binding, and where each input element goes ([`writes`]).
+pub(crate) struct ScatterPlan {
+    pieces: Vec<(usize, usize)>,
+    shape: Vec<usize>,
+    strides: Vec<usize>,
+}
+
+/// The [`ScatterPlan`] of a transpose of `shape` by `perm` with `elem`-byte
+/// elements; `None` for narrower elements than 4 bytes or when none fits.
+pub(crate) fn scatter_plan(shape: &[usize], perm: &[usize], elem: usize, max: u64, align: u64) -> Option<ScatterPlan> {
+    if elem < 4 {
+        return None;
+    }
+    let (shape, strides) = writes(shape, perm);
+    let numel: usize = shape.iter().product();
+    let whole = split::whole(numel * elem, max);
+    let write = Reads { shape: &shape, strides: &strides, extra: 0, elem_bytes: elem, whole };
+    let pieces = split::strided(numel, elem, &[write], max, align)?;
+    Some(ScatterPlan { pieces, shape, strides })
+}
+
+/// The scattering form: contiguous ranges of X, each element written where
+/// the transpose puts it, through the window of Y the range writes.
+fn scatter(ctx: &mut Ctx<'_>, plan: &ScatterPlan, x: &Operand, y: &Operand) -> Result<()> {
+    let elem = x.desc.dtype.size_bytes();
+    let rank = plan.shape.len();
+    let mut p = TransposeParams { elem_bytes: elem as u32, rank: rank as u32, ..TransposeParams::default() };
+    for d in 0..rank {
+        p.shape[d] = plan.shape[d] as u32;
+        p.in_strides[d] = plan.strides[d] as u32;
+    }
+    let write = Reads { shape: &plan.shape, strides: &plan.strides, extra: 0, elem_bytes: elem, whole: false };
+    for &(i0, i1) in &plan.pieces {
+        let (first, count) = write.range(i0, i1);
+        let (yw, y_origin) = ctx.window(&y.buf, first, count, elem);
+        let (xw, x_origin) = ctx.window(&x.buf, i0, i1 - i0, elem);
+        p.n = (i1 - i0) as u32;
+        p.first = i0 as u32;
+        p.x_origin = y_origin as u32;
+        p.y_base = ((i0 - x_origin) * elem / 4) as u32;
+        ctx.per_item_windows(kernel("transpose", "transpose_scatter"), &p, &[(1, xw), (2, yw)], i1 - i0)?;
     }
     Ok(())
 }
