@@ -12,7 +12,8 @@
 //   @group(0) @binding(2) y: array<u32>   output as 32-bit words
 // One invocation per output word, so sub-word elements (bool, f16, bf16) are
 // gathered into whole words and no two invocations write the same word.
-// `transpose_scatter` (4- and 8-byte elements) runs the other way round, for
+// `transpose_scatter` (4- and 8-byte elements; narrower ones run as f32 copies)
+// runs the other way round, for
 // transposes whose every few outputs gather from across more than a binding (a
 // short outer axis moved innermost): one invocation per input element of a
 // contiguous range writes it where it goes. There shape and in_strides walk

@@ -247,7 +247,7 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
             let gathers = split::strided(x.numel(), elem, &[read], max, align).is_some();
             let scatters = || transpose::scatter_plan(&x.shape, perm, elem, max, align).is_some();
             (!gathers && !scatters()).then(|| {
-                format!("transposing {x} by {perm:?}: its outputs read across more than {limit} of input within every few elements, in more than {} pieces, and its {elem}-byte elements have no scattering form (4 and 8 bytes do)", split::MAX_STRIDED_PIECES)
+                format!("transposing {x} by {perm:?}: its outputs read across more than {limit} of input within every few elements, in more than {} pieces, and scattering from ranges of input would write across more than that", split::MAX_STRIDED_PIECES)
             })
         }
         // Rows too long for one binding run composed (`long_rows.rs`).

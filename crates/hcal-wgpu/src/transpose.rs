@@ -31,6 +31,18 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, perm: &[usize], x: &Operand, y: &Operand
         requested: x.buf.size(),
     };
     let Some(pieces) = split::strided(x.desc.numel(), elem, &[read], max, ctx.align()) else {
+        if elem < 4 {
+            // No scattering form for sub-word elements: through f32 copies
+            // (f16, bf16 and bool convert exactly both ways).
+            let wide = crate::convert::to_f32(ctx, x)?;
+            let out = Operand {
+                buf: ctx.scratch(y.desc.numel() * 4)?,
+                desc: hcal_core::TensorDesc::new(y.desc.shape.clone(), hcal_core::DType::F32),
+            };
+            let plan = scatter_plan(&x.desc.shape, perm, 4, max, ctx.align()).ok_or_else(too_large)?;
+            scatter(ctx, &plan, &wide, &out)?;
+            return crate::convert::from_f32(ctx, &out.buf, y);
+        }
         let plan = scatter_plan(&x.desc.shape, perm, elem, max, ctx.align()).ok_or_else(too_large)?;
         return scatter(ctx, &plan, x, y);
     };
@@ -71,11 +83,9 @@ pub(crate) struct ScatterPlan {
 }
 
 /// The [`ScatterPlan`] of a transpose of `shape` by `perm` with `elem`-byte
-/// elements; `None` for narrower elements than 4 bytes or when none fits.
+/// elements (4 or 8: narrower ones scatter as f32 copies); `None` when none fits.
 pub(crate) fn scatter_plan(shape: &[usize], perm: &[usize], elem: usize, max: u64, align: u64) -> Option<ScatterPlan> {
-    if elem < 4 {
-        return None;
-    }
+    let elem = elem.max(4);
     let (shape, strides) = writes(shape, perm);
     let numel: usize = shape.iter().product();
     let whole = split::whole(numel * elem, max);
