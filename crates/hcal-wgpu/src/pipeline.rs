@@ -16,6 +16,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("binary", include_str!("../../../shaders/binary.wgsl")),
     ("convert", include_str!("../../../shaders/convert.wgsl")),
     ("matmul", include_str!("../../../shaders/matmul.wgsl")),
+    ("matmul_gemv_f16", include_str!("../../../shaders/matmul_gemv_f16.wgsl")),
     ("matmul_quant", include_str!("../../../shaders/matmul_quant.wgsl")),
     ("matmul_smem", include_str!("../../../shaders/matmul_smem.wgsl")),
     ("matmul_stage", include_str!("../../../shaders/matmul_stage.wgsl")),

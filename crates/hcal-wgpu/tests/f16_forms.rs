@@ -122,3 +122,22 @@ fn f16_flash_attention_rounds_the_f32_result_once_without_copies() {
         &[&[1, 2, 24, 20], &[1, 2, 70, 20], &[1, 2, 70, 64]],
     );
 }
+
+/// M = 1 products (decode) on f16 operands run on the f16 GEMV
+/// (`matmul_gemv_f16.wgsl`): the f32 GEMV's sums, each rounded once, without
+/// the f32 copies the conversion path makes (here: the pinned simple kernel,
+/// which has no f16 form). A partial last workgroup, a batch, and Gemm's
+/// epilogue with C.
+#[test]
+fn f16_gemv_rounds_the_f32_gemv_once_without_copies() {
+    let gemm_c = Op::Gemm(Gemm { alpha: 0.5, beta: 2.0, ..Gemm::default() });
+    let shapes: [(&Op, &[&[usize]]); 3] = [
+        (&Op::MatMul, &[&[1, 300], &[300, 258]]),
+        (&Op::MatMul, &[&[3, 1, 64], &[3, 64, 130]]),
+        (&gemm_c, &[&[1, 40], &[40, 200], &[1, 200]]),
+    ];
+    let (Some(backend), Some(converted)) = (open("wgpu"), open("wgpu:baseline")) else { return };
+    for (op, shapes) in shapes {
+        check(&backend, &backend, &converted, op, shapes);
+    }
+}

@@ -184,6 +184,9 @@ pub(crate) fn matmul(ctx: &mut Ctx<'_>, g: &MatMulGeometry, a: &Operand, b: &Ope
 /// converts the operands instead.
 pub(crate) fn matmul_f16(ctx: &mut Ctx<'_>, g: &MatMulGeometry, a: &Operand, b: &Operand, y: &Operand) -> Result<bool> {
     let problem = matmul_problem(g, true);
+    if gemv_f16(ctx, &problem, [a, b, y])? {
+        return Ok(true);
+    }
     if !f16_runs(ctx, &problem, [a, b, y]) {
         return Ok(false);
     }
@@ -199,10 +202,41 @@ pub(crate) fn gemm_f16(
     c: Option<&Operand>,
 ) -> Result<bool> {
     let problem = gemm_problem(attrs, g, c, true);
+    if gemv_f16(ctx, &problem, [a, b, y])? {
+        return Ok(true);
+    }
     if !f16_runs(ctx, &problem, [a, b, y]) {
         return Ok(false);
     }
     run(ctx, &problem, a, b, y).map(|()| true)
+}
+
+/// The f16 GEMV (`matmul_gemv_f16.wgsl`: M = 1 decode products on f16
+/// weights, reading half the bytes of their f32 copies, which the
+/// conversion path would also write first), where it runs `p`: no
+/// transposes, no K splits, N and Y's offsets even (each invocation writes
+/// the word of its two columns), every operand within one binding, K within
+/// the loop budget, no matmul kernel pinned. Records it and returns `true`;
+/// `false` records nothing.
+fn gemv_f16(ctx: &mut Ctx<'_>, p: &Problem<'_>, [a, b, y]: [&Operand; 3]) -> Result<bool> {
+    let max = ctx.max_binding();
+    let fits = [a, b, y].into_iter().chain(p.c.map(|(c, _)| c)).all(|o| o.buf.size() <= max);
+    let even = p.n % 2 == 0 && p.bases[2] % 2 == 0 && p.y_batch_stride.is_none_or(|s| s % 2 == 0);
+    let runs = p.m == 1
+        && p.flags & 3 == 0
+        && gemv_splits(p) == 1
+        && even
+        && fits
+        && p.k <= split::max_steps(Path::Gemv, Caps::of(ctx.gpu))
+        && ctx.pipelines.pins.matmul.is_none();
+    if !runs {
+        return Ok(false);
+    }
+    let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
+    let groups = [p.n.div_ceil(128) as u32, 1, p.batch_count() as u32];
+    let bindings = [(1, &*a.buf), (2, &*b.buf), (3, &c_buf), (4, &*y.buf)];
+    ctx.dispatch(kernel("matmul_gemv_f16", "gemv_f16"), &params(p), &bindings, groups)?;
+    Ok(true)
 }
 
 /// Whether an f16 form runs `p` (with `f16` set) here: a register tile can
