@@ -178,7 +178,9 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
     let blocks = column_blocks(p.n, row_bytes, block_bytes as usize, ctx.max_binding()).ok_or_else(too_large)?;
     for (n0, n1) in blocks {
         let (start, bytes) = window_of(n0, n1, row_bytes, block_bytes as usize);
-        let bw = crate::record::Window::exact(&b.buf, start, bytes);
+        // Whole vec4s: `matmul_quant` reads B as `array<vec4<u32>>` (the
+        // window starts on 256 bytes, so this stays inside the buffer).
+        let bw = crate::record::Window::exact(&b.buf, start, bytes.div_ceil(16) * 16);
         let mut piece = params;
         piece.n = (n1 - n0) as u32;
         piece.b_base = params.b_base + ((n0 * row_bytes - start as usize) / block_bytes as usize * 32) as u32;
@@ -222,7 +224,7 @@ pub(crate) fn column_blocks(
 ) -> Option<Vec<(usize, usize)>> {
     crate::split::pieces(n, 1, |n0, n1| {
         let (_, bytes) = window_of(n0, n1, row_bytes, block_bytes);
-        bytes.div_ceil(4) * 4 <= max_binding
+        bytes.div_ceil(16) * 16 <= max_binding
     })
 }
 
