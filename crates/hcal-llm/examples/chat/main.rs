@@ -153,7 +153,8 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         prompt.len(),
         generation.prefill_s,
         generation.decode_s,
-        commands_per_step.map_or("device commands not counted".into(), |c| format!("{c:.0} device commands per decode step")),
+        commands_per_step
+            .map_or("device commands not counted".into(), |c| format!("{c:.0} device commands per decode step")),
         peak.map_or("not reported".into(), |b| format!("{:.1} MB", b as f64 / 1e6)),
     );
     if let (Some(table), Some(p)) = (prefill_table, &profile) {
