@@ -79,4 +79,13 @@ pub trait Instruments: Send + Sync {
     fn memory_peak(&self) -> Option<u64> {
         None
     }
+
+    /// Device commands (kernel dispatches and buffer copies) the backend has
+    /// recorded since it was opened. Each carries a fixed launch cost on top
+    /// of its work (tens of microseconds on CPU drivers), so the count per
+    /// step of a model is a cost to keep down; read it before and after the
+    /// work. `None` when the backend does not count.
+    fn commands_recorded(&self) -> Option<u64> {
+        None
+    }
 }

@@ -11,8 +11,8 @@
 //! a = RMSNorm(x) ; q, k, v = a Wq^T, a Wk^T, a Wv^T       Gemm (transB), quantized B
 //! q, k = RoPE(q), RoPE(k) at positions P..P+S              RotaryEmbedding (interleaved pairs)
 //! y, cache = Attention(q, k, v, past = cache)              causal GQA, past/present KV
-//! x = x + y Wo^T
-//! b = RMSNorm(x) ; x = x + (Silu(b Wg^T) * (b Wu^T)) Wd^T   SwiGLU
+//! x = x + y Wo^T                                          Gemm with C = x
+//! b = RMSNorm(x) ; x = x + (Silu(b Wg^T) * (b Wu^T)) Wd^T   SwiGLU, C = x
 //! ```
 //!
 //! then `logits = RMSNorm(x) E^T` with the (tied) token embedding `E`. RoPE
@@ -308,6 +308,11 @@ impl Model {
         let linear = |a: &DeviceTensor, w: &DeviceTensor| {
             ops::gemm(a, w, None, Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true })
         };
+        // `x + a W^T` as one Gemm (C = x, beta = 1): the residual add rides
+        // in the product's epilogue instead of a dispatch of its own.
+        let residual = |x: &DeviceTensor, a: &DeviceTensor, w: &DeviceTensor| {
+            ops::gemm(a, w, Some(x), Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true })
+        };
         // [S, heads * D] -> [1, S, heads * D]: a descriptor-only view for RoPE and Attention.
         let rope = |t: &DeviceTensor, heads: usize| -> Result<DeviceTensor> {
             let attrs = RotaryEmbedding {
@@ -357,13 +362,12 @@ impl Model {
                     ops::transpose(&y, Some(&[0, 2, 1, 3]))?.reshape(&[s, c.head_count * d])?
                 }
             };
-            x = ops::binary(&x, &linear(&y, &layer.wo)?, BinaryOp::Add)?;
+            x = residual(&x, &y, &layer.wo)?;
 
             let b = ops::rms_norm(&x, &layer.ffn_norm, -1, c.rms_norm_eps)?;
             let gate = ops::unary(&linear(&b, &layer.w_gate)?, UnaryOp::Silu)?;
             let up = linear(&b, &layer.w_up)?;
-            let mlp = linear(&ops::binary(&gate, &up, BinaryOp::Mul)?, &layer.w_down)?;
-            x = ops::binary(&x, &mlp, BinaryOp::Add)?;
+            x = residual(&x, &ops::binary(&gate, &up, BinaryOp::Mul)?, &layer.w_down)?;
         }
         cache.len += s;
         Ok(x)

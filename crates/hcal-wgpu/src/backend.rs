@@ -300,6 +300,11 @@ impl Instruments for WgpuBackend {
         Some(self.state().mem.report().peak_device_bytes)
     }
 
+    /// Compute dispatches and buffer-to-buffer copies (readbacks included).
+    fn commands_recorded(&self) -> Option<u64> {
+        Some(self.state().rec.recorded())
+    }
+
     /// Timestamp queries at the beginning and end of every compute pass
     /// opened until [`Instruments::end_timing`] (needs the adapter's
     /// `TIMESTAMP_QUERY`, requested at open when offered).

@@ -166,6 +166,9 @@ pub(crate) struct Recorder {
     params: Vec<u32>,
     arena: Option<Arc<wgpu::Buffer>>,
     dispatches: usize,
+    /// Dispatches and copies recorded since the backend opened
+    /// (`Instruments::commands_recorded`).
+    recorded: u64,
     timing: Option<Timing>,
     /// The query set and resolve buffer of an earlier timed region, reused.
     spare_queries: Option<(Arc<wgpu::QuerySet>, Arc<wgpu::Buffer>)>,
@@ -179,6 +182,7 @@ impl Recorder {
             params: Vec::new(),
             arena: None,
             dispatches: 0,
+            recorded: 0,
             timing: None,
             spare_queries: None,
         }
@@ -260,6 +264,11 @@ impl Recorder {
         self.dispatches
     }
 
+    /// Dispatches and copies recorded since the recorder was made.
+    pub(crate) fn recorded(&self) -> u64 {
+        self.recorded
+    }
+
     fn encoder(&mut self, gpu: &Gpu) -> &mut wgpu::CommandEncoder {
         self.encoder.get_or_insert_with(|| {
             gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hcal batch") })
@@ -286,6 +295,7 @@ impl Recorder {
         if size > 0 {
             self.pass = None; // a copy is recorded outside compute passes
             self.encoder(gpu).copy_buffer_to_buffer(src, 0, dst, 0, size);
+            self.recorded += 1;
         }
     }
 
@@ -303,6 +313,7 @@ impl Recorder {
         if bytes > 0 {
             self.pass = None;
             self.encoder(gpu).copy_buffer_to_buffer(src, src_offset, dst, dst_offset, bytes);
+            self.recorded += 1;
         }
     }
 
@@ -391,6 +402,7 @@ impl Recorder {
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
         self.dispatches += 1;
+        self.recorded += 1;
         Ok(())
     }
 }

@@ -121,7 +121,7 @@ fn reads_blocks_as_defined(gpu: &dyn Backend) {
         // so neighbouring columns, and columns a lane or a workgroup apart, differ.
         let (seven, seven_values) = blocks(dtype, 14);
         let row_bytes = seven.len() / 7;
-        for wide in [301, 2051] {
+        for wide in [1031, 2051] {
             let bytes: Vec<u8> = (0..wide).flat_map(|j| seven[j % 7 * row_bytes..][..row_bytes].to_vec()).collect();
             for i in [0, 17, 63] {
                 let one_hot: Vec<f32> = (0..64).map(|p| f32::from(u8::from(p == i))).collect();

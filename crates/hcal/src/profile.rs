@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use hcal_core::{Backend, BackendWrapper, Call, Op, Result};
 
-type Table = HashMap<String, (usize, f64)>;
+/// Per key: calls, seconds, and the device commands they recorded (where
+/// the backend counts them, `Instruments::commands_recorded`).
+type Table = HashMap<String, (usize, f64, Option<u64>)>;
 
 /// A backend that runs every op on the wrapped one, then syncs and records
 /// the elapsed time in its [`Profile`].
@@ -54,19 +56,27 @@ impl Profile {
     /// The rows, most expensive first: `(key, calls, seconds)`.
     pub fn rows(&self) -> Vec<(String, usize, f64)> {
         let table = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let mut rows: Vec<_> = table.iter().map(|(k, &(n, s))| (k.clone(), n, s)).collect();
+        let mut rows: Vec<_> = table.iter().map(|(k, &(n, s, _))| (k.clone(), n, s)).collect();
         rows.sort_by(|a, b| b.2.total_cmp(&a.2));
         rows
     }
 
+    /// Device commands recorded per call of the row `key`, where the
+    /// backend counts them.
+    pub fn commands_per_call(&self, key: &str) -> Option<f64> {
+        let table = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        table.get(key).and_then(|&(n, _, c)| Some(c? as f64 / n.max(1) as f64))
+    }
+
     /// The rows as text, one line each after a total: seconds, share of the
-    /// total, calls, key.
+    /// total, calls, key, and device commands per call where counted.
     pub fn report(&self) -> String {
         let rows = self.rows();
         let total: f64 = rows.iter().map(|r| r.2).sum();
         let mut out = format!("{total:8.3} s  100.0%  all ops\n");
         for (key, calls, secs) in rows {
-            out += &format!("{secs:8.3} s  {:5.1}%  {calls:5} x {key}\n", 100.0 * secs / total.max(1e-12));
+            let commands = self.commands_per_call(&key).map_or(String::new(), |c| format!("  ({c:.1} commands/call)"));
+            out += &format!("{secs:8.3} s  {:5.1}%  {calls:5} x {key}{commands}\n", 100.0 * secs / total.max(1e-12));
         }
         out
     }
@@ -78,10 +88,13 @@ impl BackendWrapper for Profiled {
     }
 
     fn execute(&self, call: &Call<'_>) -> Result<()> {
+        let commands = || self.inner.instruments().and_then(|i| i.commands_recorded());
+        let before = commands();
         let start = Instant::now();
         self.inner.execute(call)?;
         self.inner.sync()?;
         let elapsed = start.elapsed().as_secs_f64();
+        let recorded = commands().zip(before).map(|(after, before)| after - before);
         let named = if matches!(call.op(), Op::Attention(_)) { 1 } else { 2 };
         let shapes: Vec<String> = call
             .inputs()
@@ -91,9 +104,10 @@ impl BackendWrapper for Profiled {
             .collect();
         let key = format!("{}({})", call.op().name(), shapes.join(", "));
         let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
-        let row = table.entry(key).or_insert((0, 0.0));
+        let row = table.entry(key).or_insert((0, 0.0, recorded.map(|_| 0)));
         row.0 += 1;
         row.1 += elapsed;
+        row.2 = row.2.zip(recorded).map(|(sum, c)| sum + c);
         Ok(())
     }
 }

@@ -12,7 +12,9 @@
 //! the model's own argmax at each step; `--prompt-tokens N` repeats the
 //! prompt's tokens to exactly N (a long prompt for prefill throughput);
 //! `--json FILE` writes the run (`-` for stdout); `--profile` prints where
-//! the time went, op by op (prefill and decode apart); `--warmup` runs the
+//! the time went, op by op (prefill and decode apart); the summary counts the
+//! device commands (dispatches, copies) per decode step where the backend
+//! does (`Instruments::commands_recorded`); `--warmup` runs the
 //! prompt once untimed first, so kernel compilation is not timed.
 
 use std::io::Write;
@@ -111,6 +113,10 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut stream = tokenizer.stream_decoder();
     // The profile of the prompt's pass is taken when its logits arrive.
     let mut prefill_table = None;
+    // Device commands recorded when each step's logits arrive: the first
+    // after the prompt, the rest one per decode step.
+    let commands = || device.backend().instruments().and_then(|i| i.commands_recorded());
+    let mut at_logits: Vec<Option<u64>> = Vec::new();
     let generation = hcal_llm::run(
         &model,
         &prompt,
@@ -122,6 +128,7 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         },
         |_| {
+            at_logits.push(commands());
             if let Some(p) = profile.as_ref().filter(|_| prefill_table.is_none()) {
                 prefill_table = Some(p.report());
                 p.clear();
@@ -133,12 +140,21 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let prefill_tok_s = prompt.len() as f64 / generation.prefill_s.max(1e-9);
     let decode_tok_s = decoded as f64 / generation.decode_s.max(1e-9);
     let peak = device.backend().instruments().and_then(|i| i.memory_peak());
+    // Commands per decode step: from the prompt's logits to the last step's.
+    let commands_per_step = match (at_logits.first(), at_logits.last()) {
+        (Some(&Some(first)), Some(&Some(last))) if at_logits.len() > 1 => {
+            Some((last - first) as f64 / (at_logits.len() - 1) as f64)
+        }
+        _ => None,
+    };
     eprintln!(
-        "{}: load {load_s:.2} s; prefill {} tokens in {:.2} s ({prefill_tok_s:.1} tok/s); decode {decoded} tokens in {:.2} s ({decode_tok_s:.1} tok/s); peak device memory {}",
+        "{}: load {load_s:.2} s; prefill {} tokens in {:.2} s ({prefill_tok_s:.1} tok/s); decode {decoded} tokens in {:.2} s ({decode_tok_s:.1} tok/s); {}; peak device memory {}",
         device.info().backend,
         prompt.len(),
         generation.prefill_s,
         generation.decode_s,
+        commands_per_step
+            .map_or("device commands not counted".into(), |c| format!("{c:.0} device commands per decode step")),
         peak.map_or("not reported".into(), |b| format!("{:.1} MB", b as f64 / 1e6)),
     );
     if let (Some(table), Some(p)) = (prefill_table, &profile) {
@@ -165,6 +181,7 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "decode_s": generation.decode_s,
             "decoded_tokens": decoded,
             "decode_tok_s": decode_tok_s,
+            "decode_commands_per_step": commands_per_step,
             "peak_device_bytes": peak,
             "weight_bytes": model.weight_bytes(),
             "kv_cache_bytes": model.kv_cache_bytes(prompt.len() + steps),

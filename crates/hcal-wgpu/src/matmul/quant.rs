@@ -58,13 +58,16 @@ fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
 
 /// Columns per invocation of the GEMV (one row) with subgroups: each block
 /// of A is loaded once for that many columns (a storage load costs a loop
-/// over the lanes on SIMD CPU drivers), as long as `n` still gives a few
-/// workgroups of 64 to spread over the cores. Without subgroups A's loads
-/// are per column anyway: one.
+/// over the lanes on SIMD CPU drivers), as long as `n` still gives 8
+/// workgroups of 64 invocations to spread over the cores: with fewer the
+/// last round leaves cores idle (lavapipe, 2 threads: N = 576 in 5
+/// workgroups of 2 columns took 386 us against 329 us in 9 of one for
+/// K = 1536, best of 6 alternations). Without subgroups A's loads are per
+/// column anyway: one.
 pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
     match (subgroups && rows == 1, n) {
         (true, n) if n >= 2048 => 4,
-        (true, n) if n >= 256 => 2,
+        (true, n) if n >= 1024 => 2,
         _ => 1,
     }
 }
@@ -178,7 +181,9 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
     let blocks = column_blocks(p.n, row_bytes, block_bytes as usize, ctx.max_binding()).ok_or_else(too_large)?;
     for (n0, n1) in blocks {
         let (start, bytes) = window_of(n0, n1, row_bytes, block_bytes as usize);
-        let bw = crate::record::Window::exact(&b.buf, start, bytes);
+        // Whole vec4s: `matmul_quant` reads B as `array<vec4<u32>>` (the
+        // window starts on 256 bytes, so this stays inside the buffer).
+        let bw = crate::record::Window::exact(&b.buf, start, bytes.div_ceil(16) * 16);
         let mut piece = params;
         piece.n = (n1 - n0) as u32;
         piece.b_base = params.b_base + ((n0 * row_bytes - start as usize) / block_bytes as usize * 32) as u32;
@@ -222,7 +227,7 @@ pub(crate) fn column_blocks(
 ) -> Option<Vec<(usize, usize)>> {
     crate::split::pieces(n, 1, |n0, n1| {
         let (_, bytes) = window_of(n0, n1, row_bytes, block_bytes);
-        bytes.div_ceil(4) * 4 <= max_binding
+        bytes.div_ceil(16) * 16 <= max_binding
     })
 }
 

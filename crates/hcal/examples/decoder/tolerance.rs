@@ -87,8 +87,11 @@ impl Perturbed {
 
     fn perturb(&self, call: &Call<'_>) -> hcal::Result<()> {
         let op = call.op();
-        let exact_copy =
-            |slot: usize| matches!(op, Op::Transpose { .. }) || (matches!(op, Op::Attention(_)) && slot > 0);
+        // Ops that only move elements (a Gather of packed rows included, whose
+        // output dtype is the table's) are exact: nothing to perturb.
+        let exact_copy = |slot: usize| {
+            matches!(op, Op::Transpose { .. } | Op::Gather { .. }) || (matches!(op, Op::Attention(_)) && slot > 0)
+        };
         if (0..call.outputs().len()).all(exact_copy) {
             return Ok(());
         }
