@@ -90,7 +90,7 @@ fn y_put(i: u32, v: vec4<f32>) { y[i] = to_f16x4(v); } // F16
 fn matmul_texture(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(subgroup_invocation_id) lane: u32,
+    @builtin(subgroup_invocation_id) lane: u32, // SG
 ) {
     let m = params.m;
     let n4 = params.n / 4u;
@@ -128,19 +128,21 @@ fn matmul_texture(
     let arow$q_$x = a_off + min(r0 + 4u * $qu + $xu, m - 1u) * params.lda; // A:buf
     let bcol$c = min(c0 + $cu, n4 - 1u);
     var acc$q_$x_$c = vec4<f32>(0.0);
-    let step = lane % $CHUNKu;
-    let k8 = k - k % $CHUNKu;
     var p = 0u;
-    while p < k8 {
+    let step = lane % $CHUNKu; // SG
+    let k8 = k - k % $CHUNKu; // SG
+    while p < k8 { // SG
         // Lane l holds A[rows, p + l]; step j's value comes by broadcast from lane j.
-        let av$q = textureLoad(at, vec2<u32>(p + step, aq$q), alayer); // A:tex
-        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q[$xu], $ju)); // A:tex
-        let av$q_$x = a_at(arow$q_$x + p + step); // A:buf
-        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q_$x, $ju)); // A:buf
-        let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer);
-        acc$q_$x_$c = fma(a$q_$x_$j, b$c_$j, acc$q_$x_$c);
-        p += $CHUNKu;
-    }
+        let av$q = textureLoad(at, vec2<u32>(p + step, aq$q), alayer); // SG // A:tex
+        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q[$xu], $ju)); // SG // A:tex
+        let av$q_$x = a_at(arow$q_$x + p + step); // SG // A:buf
+        let a$q_$x_$j = vec4<f32>(subgroupBroadcast(av$q_$x, $ju)); // SG // A:buf
+        let b$c_$j = textureLoad(bt, vec2<u32>(bcol$c, p + $ju), layer); // SG
+        acc$q_$x_$c = fma(a$q_$x_$j, b$c_$j, acc$q_$x_$c); // SG
+        p += $CHUNKu; // SG
+    } // SG
+    // The steps past the chunks (without subgroups: every step, each lane
+    // loading A's texels itself, the same ones as every lane of its workgroup).
     while p < k {
         let av$q = textureLoad(at, vec2<u32>(p, aq$q), alayer); // A:tex
         let av$q_$x = a_at(arow$q_$x + p); // A:buf

@@ -55,8 +55,9 @@ fn main() {
         runs.push((format!("{name}:composed"), vec!["Attention"]));
         runs.push((format!("{name}:composed3"), vec!["Attention"]));
         runs.push((format!("{name}:split"), vec!["Attention"]));
-        // GL has no subgroups: `:flash` there is the row kernel, several times
-        // slower than the composed path on llvmpipe. Run beside the other
+        // GL has no subgroups: `:flash` there is the row kernel (which GL also
+        // takes unpinned for prefill from 32 query rows; each of its variants
+        // compiles for 8-20 s on llvmpipe, the unpinned run compiles a few). Run beside the other
         // parallel trials it holds the one GL context past wgpu-hal's 1-second
         // lock timeout, and wgpu aborts the process ("Could not lock adapter
         // context"); `hcal conformance --backend wgpu:gl:0:flash --op Attention`

@@ -88,7 +88,7 @@ impl Fixed {
         let flash = crate::attention_flash::variant_for(ctx.gpu, piece, masked);
         let max = ctx.max_binding();
         Fixed {
-            path: choose(ctx, piece, flash.is_some()),
+            path: choose(ctx, piece, flash),
             split_chunks: split_chunks(g),
             composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
         }
@@ -158,7 +158,7 @@ pub(crate) fn record_with(
     let flash = crate::attention_flash::variant_for(ctx.gpu, g, inputs.mask.is_some());
     let path = match fixed {
         Some(f) if f.path != Path::Flash || flash.is_some() => f.path,
-        _ => choose(ctx, g, flash.is_some()),
+        _ => choose(ctx, g, flash),
     };
     match path {
         Path::Flash => {
@@ -274,12 +274,13 @@ pub(crate) fn composed_fits(g: &AttentionGeometry, max_binding: u64) -> bool {
 /// `:split`, `:flash`) where that path can run it; else split
 /// (flash-decoding) for decode on SIMD CPU drivers (Sq <= 4), flash
 /// for prefill where its kernel runs and is preferred (a fixed subgroup width of
-/// 4 to 64, D up to 128, Dv 64 or 128; without subgroups not on CPU drivers), composed for heads the fused kernel cannot hold and for other
+/// 4 to 64, D up to 128, Dv 64 or 128; without subgroups the row kernel, on
+/// CPU drivers only its texture form from 32 query rows), composed for heads the fused kernel cannot hold and for other
 /// prefill-sized problems (4096 scores or more), and for the rest split on
 /// SIMD CPU drivers and fused elsewhere (and when the composed path's scores
 /// would not fit).
-pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash_ok: bool) -> Path {
-    path_for(&ctx.pipelines.pins, Device::new(ctx.gpu, flash_ok), g)
+pub(crate) fn choose(ctx: &Ctx<'_>, g: &AttentionGeometry, flash: Option<u16>) -> Path {
+    path_for(&ctx.pipelines.pins, Device::new(ctx.gpu, flash), g)
 }
 
 /// What the path choice needs to know of the device and call.
@@ -291,23 +292,32 @@ pub(crate) struct Device {
     pub(crate) max_binding: u64,
     /// Whether the flash kernel can run this call (see `attention_flash::variant_for`).
     pub(crate) flash_ok: bool,
-    /// Whether the flash kernel is chosen unpinned: not the row kernel
-    /// (no subgroups) on a SIMD CPU driver, where it ran at 1.3 GFLOP/s
-    /// against the composed path's 7.9 (llvmpipe, B1 H8 S1024 D64).
+    /// Whether the flash kernel is chosen unpinned: on a SIMD CPU driver
+    /// only its forms that read K and V without storage-buffer loads (see
+    /// `attention_flash::fast_on_cpu_drivers`).
     pub(crate) flash_auto: bool,
+    /// Fewest query rows for which the flash kernel is chosen unpinned on a
+    /// SIMD CPU driver: 8, and 32 for the row kernel (no subgroups), whose
+    /// workgroups take 128 rows (llvmpipe, Hq 9, Hkv 3, D 64, causal,
+    /// against split: 0.92x at Sq 16, 3.5x at Sq 37).
+    pub(crate) flash_min_rows: usize,
 }
 
 impl Device {
-    /// What `gpu` offers a call (`flash_ok`: whether the flash kernel runs it).
-    pub(crate) fn new(gpu: &crate::gpu::Gpu, flash_ok: bool) -> Self {
-        let flash_auto = flash_ok && (!gpu.simd_cpu || crate::attention_flash::width(gpu).is_some());
-        Device { simd_cpu: gpu.simd_cpu, max_binding: gpu.limits.max_storage_buffer_binding_size, flash_ok, flash_auto }
+    /// What `gpu` offers a call (`flash`: the flash kernel's variant that
+    /// runs it, from `attention_flash::variant_for`).
+    pub(crate) fn new(gpu: &crate::gpu::Gpu, flash: Option<u16>) -> Self {
+        let flash_ok = flash.is_some();
+        let flash_auto = flash.is_some_and(|v| !gpu.simd_cpu || crate::attention_flash::fast_on_cpu_drivers(v));
+        let flash_min_rows = if flash.is_some_and(crate::attention_flash::is_row_kernel) { 32 } else { 8 };
+        let max_binding = gpu.limits.max_storage_buffer_binding_size;
+        Device { simd_cpu: gpu.simd_cpu, max_binding, flash_ok, flash_auto, flash_min_rows }
     }
 }
 
 /// [`choose`] from its parts (also what `kernel_variant` reports).
 pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGeometry) -> Path {
-    let Device { simd_cpu, max_binding, flash_ok, flash_auto } = device;
+    let Device { simd_cpu, max_binding, flash_ok, flash_auto, flash_min_rows } = device;
     // The flash kernels do not read `nonpad_kv_seqlen`: those calls take the others.
     let flash_ok = flash_ok && !g.nonpad_kv_seqlen;
     let fits = composed_fits(g, max_binding);
@@ -332,8 +342,11 @@ pub(crate) fn path_for(pins: &crate::pins::Pins, device: Device, g: &AttentionGe
     }
     // Prefill where the tiled one-pass kernel runs: 1.4-1.8x the composed
     // path on lavapipe (B1 H8 S1024 D64) and 2.6-6x split at Sq 16-64, with
-    // O(T) memory. Elsewhere only from 4096 scores, where its tiles fill.
-    if flash_auto && g.q_len >= 8 && (simd_cpu || g.q_len * g.total_len() >= 4096) {
+    // O(T) memory; the row kernel's texture form 3.5-5.6x composed on
+    // llvmpipe (GL) at S1024-2048 and 3.5-9x split at Sq 37-256 (Hq 9, Hkv 3,
+    // causal). Elsewhere only from 4096 scores, where its tiles fill.
+    let flash_rows = if simd_cpu { flash_min_rows } else { 8 };
+    if flash_auto && g.q_len >= flash_rows && (simd_cpu || g.q_len * g.total_len() >= 4096) {
         return Path::Flash;
     }
     let large = fits && g.q_len * g.total_len() >= 4096;

@@ -2,7 +2,8 @@
 //! over key blocks with an online softmax. `shaders/attention_flash.wgsl`
 //! stages K and V in textures and shares a query tile across a subgroup of
 //! any fixed width from 4 to 64; `shaders/attention_flash_rows.wgsl` is the
-//! form for adapters without subgroups (each invocation owns query rows).
+//! form for adapters without subgroups (each invocation owns query rows;
+//! K and V staged in textures where they fit, else read from their buffers).
 
 use hcal_core::{AttentionGeometry, DType, Result};
 
@@ -129,39 +130,94 @@ fn xyzw(n: u32) -> String {
 /// Variant-number bit of the kernel without subgroups (`attention_flash_rows.wgsl`).
 const ROWS_KERNEL: u16 = 0x8000;
 
+/// Variant-number bit of the row kernel's form that reads K and V from
+/// staged storage textures (the `// KV:tex` lines) instead of their buffers.
+/// On llvmpipe (Mesa 22.3) a storage-buffer or workgroup-memory load is a
+/// loop over the SIMD lanes with a branch per lane and component, even where
+/// every lane reads the same address, while a storage-texture load is
+/// inlined vector code: reading K and V from textures took B1 H8 S1024 D64
+/// from 3.2 to 8.0 GFLOP/s at 4 rows per invocation (both forms alternated
+/// in one session, load 4 on 2 cores).
+const ROWS_TEXTURES: u16 = 0x200;
+
+/// Variant-number bit of the row kernel with 8 query rows per invocation
+/// (else 4): each K and V texel then serves 8 rows.
+const ROWS_EIGHT: u16 = 0x400;
+
+/// Keys per block of `attention_flash_rows.wgsl` (a multiple of 4): on
+/// llvmpipe at B1 H8 S2048 D64, 8 rows per invocation, blocks of 8 keys ran
+/// in 389-788 ms against 770-1094 ms with blocks of 4 (alternated, load 3.5
+/// on 2 cores), and compiled in 15-20 s against 13-17 s.
+const ROWS_BLOCK_KEYS: u32 = 8;
+
 /// Invocations per workgroup of `attention_flash_rows.wgsl`.
 const ROWS_WG: u32 = 16;
 
-/// Query rows per invocation of `attention_flash_rows.wgsl`: each K and V
-/// load serves this many rows.
-const ROWS_PER_LANE: u32 = 4;
+/// Query rows per invocation of `attention_flash_rows.wgsl` for variant `v`:
+/// each K and V load serves this many rows.
+fn rows_per_lane(v: u16) -> u32 {
+    if v & ROWS_EIGHT != 0 { 8 } else { 4 }
+}
+
+/// Whether the texture form of the row kernel holds 8 query rows per
+/// invocation for head sizes up to `dmax`, V head size `dv` and `q_len`
+/// query rows: where the query and output registers stay at 8 x 32 texels,
+/// for long prefills. On llvmpipe at B1 H8 S1024 (alternated runs), D64: 8
+/// rows 104-116 ms against 4 rows 135-140 ms, 16 rows 103-105 ms but 67 s
+/// to compile (8 rows: 14-18 s, 4 rows about 8 s); D128: 8 rows 439 ms and
+/// 75 s to compile against 4 rows 304 ms and 21 s. Short calls keep 4 rows,
+/// which compile in half the time (the CI's conformance cases among them).
+fn eight_rows(dmax: u32, dv: u32, q_len: usize) -> bool {
+    dmax + dv <= 128 && q_len >= 256
+}
 
 /// Expand `attention_flash_rows.wgsl` for the variant numbered `v` (the lanes
 /// field unused).
 pub(crate) fn expand_rows(template: &str, v: u16) -> String {
-    let t = Variant::of(v & !ROWS_KERNEL);
+    let drop = if v & ROWS_TEXTURES != 0 { "// KV:buf" } else { "// KV:tex" };
+    let template: String = template.lines().filter(|l| !l.ends_with(drop)).flat_map(|l| [l, "\n"]).collect();
+    let t = Variant::of(v & !(ROWS_KERNEL | ROWS_TEXTURES | ROWS_EIGHT));
+    let (rr, wg) = (rows_per_lane(v), ROWS_WG);
+    let (kb, groups) = (ROWS_BLOCK_KEYS, ROWS_BLOCK_KEYS / 4);
+    let smax = (1..groups).fold("hmax(sp$r_0)".to_string(), |acc, g| format!("max({acc}, hmax(sp$r_{g}))"));
+    let psum = (1..groups).fold("p$r_0".to_string(), |acc, g| format!("{acc} + p$r_{g}"));
+    let template = template.replace("$SMAX", &smax).replace("$PSUM", &psum);
     let e = crate::template::Expansion {
         constants: &[
-            ("$RR", ROWS_PER_LANE),
-            ("$WG", ROWS_WG),
+            ("$RR", rr),
+            ("$WG", wg),
+            ("$KB", kb),
             ("$D4", t.dmax / 4),
             ("$E4", t.dv / 4),
             ("$MASKED", u32::from(t.masked)),
         ],
-        repeats: &[("$r", ROWS_PER_LANE), ("$d", t.dmax / 4), ("$e", t.dv / 4)],
-        blocks: &[("$k", 8)],
+        repeats: &[("$r", rr), ("$g", groups), ("$d", t.dmax / 4), ("$e", t.dv / 4)],
+        blocks: &[("$k", kb)],
     };
-    crate::template::expand(template, &e, |token, n| {
-        let group = if n < 4 { "pa" } else { "pb" };
-        vec![("$kp", format!("{group}$r.{}", xyzw(n))), (token, n.to_string())]
+    crate::template::expand(&template, &e, |token, n| {
+        let component = format!("$r_{}.{}", n / 4, xyzw(n));
+        vec![("$kp", format!("p{component}")), ("$ks", format!("s{component}")), (token, n.to_string())]
     })
+}
+
+/// Whether variant `v` (from [`variant_for`]) is worth choosing unpinned on
+/// a SIMD CPU driver: the subgroup kernel, and the row kernel's texture
+/// form. The row kernel's buffer form is not: every K and V load is a loop
+/// over the lanes there (llvmpipe, B1 H8 S1024 D64: 3.2 GFLOP/s).
+pub(crate) fn fast_on_cpu_drivers(v: u16) -> bool {
+    v & ROWS_KERNEL == 0 || v & ROWS_TEXTURES != 0
+}
+
+/// Whether variant `v` (from [`variant_for`]) is the row kernel (no subgroups).
+pub(crate) fn is_row_kernel(v: u16) -> bool {
+    v & ROWS_KERNEL != 0
 }
 
 /// The kernel of a variant number from [`variant_for`], and its query rows per workgroup.
 pub(crate) fn kernel(variant: u16) -> (Kernel, u32) {
     if variant & ROWS_KERNEL != 0 {
         let k = Kernel { shader: "attention_flash_rows", entry: "attention_flash_rows", variant };
-        (k, ROWS_WG * ROWS_PER_LANE)
+        (k, ROWS_WG * rows_per_lane(variant))
     } else {
         (Kernel { shader: "attention_flash", entry: "attention_flash", variant }, Variant::of(variant).rows())
     }
@@ -200,9 +256,18 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
         })
         .collect();
     let rows = crate::pipeline::family_source("attention_flash_rows");
-    all.extend(all_variants().filter(|v| v.lanes == 4 && !v.ragged).map(|v| {
-        let name = format!("attention_flash_rows-dv{}-d{}{}", v.dv, v.dmax, if v.masked { "-masked" } else { "" });
-        (name, expand_rows(rows, v.code() | ROWS_KERNEL))
+    let row_forms = all_variants().filter(|v| v.lanes == 4 && !v.ragged).flat_map(|v| {
+        let eight = if eight_rows(v.dmax, v.dv, 256) {
+            [(v, ROWS_TEXTURES | ROWS_EIGHT, "-textures-rows8")].to_vec()
+        } else {
+            Vec::new()
+        };
+        [(v, 0, ""), (v, ROWS_TEXTURES, "-textures")].into_iter().chain(eight)
+    });
+    all.extend(row_forms.map(|(v, form, label)| {
+        let masked = if v.masked { "-masked" } else { "" };
+        let name = format!("attention_flash_rows-dv{}-d{}{masked}{label}", v.dv, v.dmax);
+        (name, expand_rows(rows, v.code() | ROWS_KERNEL | form))
     }));
     all
 }
@@ -217,21 +282,34 @@ pub(crate) fn width(gpu: &crate::gpu::Gpu) -> Option<u32> {
 /// The variant that runs `g` on this device, if any. With a fixed subgroup
 /// width of 4 to 64 ([`width`]): the subgroup kernel, for D up to 128, Dv 64
 /// or 128, K and V within the device's texture limits. Without one: the
-/// row kernel, for D a multiple of 4 up to 128 and Dv 64 or 128. Either way a
-/// dispatch grid within the device's workgroup limits.
+/// row kernel, for D a multiple of 4 up to 128 and Dv 64 or 128 and at most
+/// 65,535 blocks of keys ([`ROWS_BLOCK_KEYS`]; Mesa's CPU drivers stop longer
+/// loops), in its texture form where K and V fit the texture limits (8 rows
+/// per invocation where [`eight_rows`]). Either way a dispatch grid within
+/// the device's workgroup limits.
 pub(crate) fn variant_for(gpu: &crate::gpu::Gpu, g: &AttentionGeometry, masked: bool) -> Option<u16> {
     let dv = g.v_head_dim as u32;
     let dmax = 32 * g.head_dim.div_ceil(32).max(1) as u32;
     let max_groups = gpu.limits.max_compute_workgroups_per_dimension as usize;
     let heads_fit = g.batch * g.q_heads <= max_groups && g.total_len() >= 1 && (dv == 64 || dv == 128);
-    let Some(lanes) = width(gpu) else {
-        let code = Variant { lanes: 1, dv, dmax, masked, ragged: false }.code() | ROWS_KERNEL;
-        let rows_fit = g.q_len.div_ceil(kernel(code).1 as usize) <= max_groups;
-        let ok = heads_fit && rows_fit && g.head_dim % 4 == 0 && (4..=128).contains(&g.head_dim);
-        return ok.then_some(code);
-    };
     let t = g.total_len();
     let max_2d = gpu.limits.max_texture_dimension_2d as usize;
+    let Some(lanes) = width(gpu) else {
+        let code = Variant { lanes: 1, dv, dmax, masked, ragged: false }.code() | ROWS_KERNEL;
+        // One loop iteration per block of keys: within what Mesa's CPU drivers run.
+        let loops_ok = t.div_ceil(ROWS_BLOCK_KEYS as usize) <= crate::matmul::split::CPU_DRIVER_LOOP_LIMIT;
+        let ok = heads_fit && loops_ok && g.head_dim % 4 == 0 && (4..=128).contains(&g.head_dim);
+        // K and V staged as textures of [T (folded), D / 4] texels per head.
+        let layers = g.batch * g.kv_heads * v_folds(gpu, t).1;
+        let d4_fits = g.head_dim.max(g.v_head_dim).div_ceil(4) <= max_2d;
+        let code = match (1..=gpu.limits.max_texture_array_layers as usize).contains(&layers) && d4_fits {
+            true if eight_rows(dmax, dv, g.q_len) => code | ROWS_TEXTURES | ROWS_EIGHT,
+            true => code | ROWS_TEXTURES,
+            false => code,
+        };
+        let rows_fit = g.q_len.div_ceil(kernel(code).1 as usize) <= max_groups;
+        return (ok && rows_fit).then_some(code);
+    };
     let layers = g.batch * g.kv_heads * v_folds(gpu, t).1;
     let fits = t.div_ceil(4) <= max_2d
         && g.head_dim <= max_2d
@@ -295,14 +373,44 @@ pub(crate) fn record(
     let (kernel, rows) = kernel(variant);
     let groups = [g.q_len.div_ceil(rows as usize) as u32, (g.batch * g.q_heads) as u32, 1];
     let f16 = q.desc.dtype == DType::F16;
-    if variant & ROWS_KERNEL != 0 {
-        debug_assert!(!f16, "the row kernel has no f16 form");
-        let buffers = [(1, &*q.buf), (2, k), (3, v), (4, mask), (5, &*y.buf)];
-        return ctx.dispatch_with_views(kernel, params, &buffers, &[], groups);
-    }
     let (t, d, dv) = (g.total_len(), g.head_dim, g.v_head_dim);
     let layers = g.batch * g.kv_heads;
     let (shift, folds) = v_folds(ctx.gpu, t);
+    if variant & ROWS_KERNEL != 0 {
+        debug_assert!(!f16, "the row kernel has no f16 form");
+        if variant & ROWS_TEXTURES == 0 {
+            let buffers = [(1, &*q.buf), (2, k), (3, v), (4, mask), (5, &*y.buf)];
+            return ctx.dispatch_with_views(kernel, params, &buffers, &[], groups);
+        }
+        // K and V both as [T, D / 4] texels per head, folded alike.
+        let fold = t.min(1 << shift);
+        let kt = stage_b(
+            ctx,
+            StagingSlot::AttentionK,
+            &stage_params(t, d, layers, false, fold),
+            k,
+            layers * folds,
+            true,
+            false,
+        )?;
+        let vt = stage_b(
+            ctx,
+            StagingSlot::AttentionV,
+            &stage_params(t, dv, layers, false, fold),
+            v,
+            layers * folds,
+            true,
+            false,
+        )?;
+        let params = AttentionParams { v_fold_shift: shift, v_folds: folds as u32, ..*params };
+        return ctx.dispatch_with_views(
+            kernel,
+            &params,
+            &[(1, &q.buf), (4, mask), (5, &y.buf)],
+            &[(2, &kt), (3, &vt)],
+            groups,
+        );
+    }
     let kt = stage_b(ctx, StagingSlot::AttentionK, &stage_params(t, d, layers, true, t), k, layers, false, f16)?;
     let v_params = stage_params(t, dv, layers, false, t.min(1 << shift));
     let vt = stage_b(ctx, StagingSlot::AttentionV, &v_params, v, layers * folds, true, f16)?;
@@ -319,4 +427,61 @@ pub(crate) fn record(
 pub(crate) fn f16_runs(gpu: &crate::gpu::Gpu, variant: u16, f16_buffers: [&wgpu::Buffer; 4]) -> bool {
     let max = gpu.limits.max_storage_buffer_binding_size;
     variant & ROWS_KERNEL == 0 && f16_buffers.iter().all(|b| b.size() <= max)
+}
+
+#[cfg(test)]
+mod tests {
+    use hcal_core::{Attention, Backend, BackendExt, DType, Instruments, Op, OpSignature, TensorDesc};
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    fn run(backend: &dyn Backend, op: &Op, descs: &[TensorDesc; 3], out: &TensorDesc) -> Vec<f32> {
+        let inputs: Vec<_> = descs.iter().map(|d| backend.alloc(d).unwrap()).collect();
+        for (i, (t, d)) in inputs.iter().zip(descs).enumerate() {
+            backend.write(t, bytemuck::cast_slice(&values(d.numel(), i as u64 + 1))).unwrap();
+        }
+        let y = backend.alloc(out).unwrap();
+        backend.run(op, &inputs.iter().collect::<Vec<_>>(), &[&y]).unwrap();
+        bytemuck::cast_slice::<u8, f32>(&backend.read(&y).unwrap()).to_vec()
+    }
+
+    /// The row kernel's texture form with 8 rows per invocation (256 query
+    /// rows and more), as GL takes it unpinned: causal, 4 query heads on one
+    /// KV head, 260 rows (two full tiles of 128 and a partial one), against
+    /// the f64 CPU reference. Bound: every output is a softmax-weighted sum
+    /// of values in [-1, 1), each weight from a D-term dot product and a sum
+    /// over T keys, so at most (D + T + 8) f32 roundings of unit size each.
+    /// Skipped (with a note) where this machine has no GL adapter.
+    #[test]
+    fn row_kernel_texture_form_matches_the_cpu_reference_on_gl() {
+        let Ok(gl) = crate::WgpuBackend::open("wgpu:gl:0") else {
+            eprintln!("skipped: no GL adapter");
+            return;
+        };
+        // D 32, Dv 64: the smallest expansion of the form (about 15 s to compile cold on llvmpipe).
+        let (s, d, dv) = (260, 32, 64);
+        let op = Op::Attention(Attention { is_causal: true, ..Attention::default() });
+        let descs = [[1, 4, s, d], [1, 1, s, d], [1, 1, s, dv]].map(|shape| TensorDesc::new(shape, DType::F32));
+        let sig = OpSignature::new(op.clone(), descs.iter().cloned().map(Some).collect()).unwrap();
+        let kernel = gl.kernel_variant(&sig).unwrap_or_default();
+        assert!(kernel.contains("attention_flash_rows"), "GL ran {kernel}");
+        assert!(super::eight_rows(d as u32, dv as u32, s), "8 rows per invocation at this size");
+        let out = sig.outputs()[0].clone();
+        let got = run(&gl, &op, &descs, &out);
+        let want = run(&hcal_cpu::CpuBackend::new(), &op, &descs, &out);
+        let bound = (d + s + 8) as f32 * f32::EPSILON;
+        let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max);
+        assert!(worst <= bound, "worst error {worst:e} over the bound {bound:e}");
+    }
 }

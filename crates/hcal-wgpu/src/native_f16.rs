@@ -52,7 +52,7 @@ pub(crate) fn record(
             let mask = present(ins, 3);
             let Some(variant) = attention_flash::variant_for(ctx.gpu, g, mask.is_some()) else { return Ok(false) };
             let runs = attention_flash::f16_runs(ctx.gpu, variant, [&q.buf, &k.buf, &v.buf, &y.buf]);
-            if !runs || attention::choose(ctx, g, true) != attention::Path::Flash {
+            if !runs || attention::choose(ctx, g, Some(variant)) != attention::Path::Flash {
                 return Ok(false);
             }
             let mask = match mask {

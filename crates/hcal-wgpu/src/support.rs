@@ -21,7 +21,7 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
         )
     } else {
         format!(
-            "matmul: storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned (texture tiles need subgroups of 4 or more; this adapter has {subgroup})"
+            "matmul: texture tiles without subgroups ({subgroup}: each lane loads A itself), storage-buffer tiles, workgroup-memory tiles, GEMV; autotuned"
         )
     };
     let cooperative = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
@@ -34,8 +34,8 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
             format!("subgroup kernel expanded for {w} lanes, for D up to 128 and Dv 64 or 128 (else composed or fused)")
         }
         None if gpu.simd_cpu => format!(
-            "no fixed subgroup width ({subgroup}): the row kernel (no subgroups) runs only when pinned with :flash \
-             (slower than the composed path on CPU drivers); attention takes the composed and fused paths"
+            "no fixed subgroup width ({subgroup}): the row kernel (no subgroups) with K and V staged in textures, \
+             for prefill from 32 query rows, D a multiple of 4 up to 128 and Dv 64 or 128 (else composed, split or fused)"
         ),
         None => format!(
             "row kernel without subgroups ({subgroup}), for D a multiple of 4 up to 128 and Dv 64 or 128 (else composed or fused)"
@@ -380,7 +380,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             // sequence (matmuls around the in-place score softmax), split, or flash.
             let masked = sig.input(3).is_some();
             let flash = crate::attention_flash::variant_for(gpu, g, masked);
-            let device = attention::Device::new(gpu, flash.is_some());
+            let device = attention::Device::new(gpu, flash);
             let (shader, entry) = match attention::path_for(&pipelines.pins, device, g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),

@@ -79,3 +79,36 @@ fn every_matmul_kernel_is_bit_identical_to_the_simple_one() {
         assert!(ran.iter().any(|k| k.starts_with("texture-")), "kernels run: {ran:?}");
     }
 }
+
+// --- Texture tiles without subgroups (GL) ---
+
+/// The texture tiles' form without subgroups (each lane loads A itself, one
+/// step of K at a time), as GL gets it, is bit-identical to the simple
+/// kernel too: A staged (that form runs from N = 256 only), a broadcast
+/// batch, a transposed B, K tails. Skipped (with a note) where this machine
+/// has no GL adapter.
+#[test]
+fn texture_tiles_without_subgroups_are_bit_identical_on_gl() {
+    let gemm_tb = Op::Gemm(Gemm { trans_b: true, ..Gemm::default() });
+    let shapes: [(&Op, &[usize], &[usize]); 3] = [
+        (&Op::MatMul, &[37, 29], &[29, 260]),
+        (&Op::MatMul, &[3, 1, 33, 19], &[2, 19, 264]),
+        (&gemm_tb, &[150, 45], &[300, 45]),
+    ];
+    let Ok(simple) = WgpuBackend::open("wgpu:gl:0:baseline") else {
+        eprintln!("skipped: no GL adapter");
+        return;
+    };
+    assert!(!simple.info().features.iter().any(|f| f == "subgroups"), "GL offers no subgroups");
+    let expected: Vec<Vec<u32>> = shapes.iter().map(|(op, a, b)| product(&simple, op, a, b).0).collect();
+    let tiles = hcal_wgpu::matmul_kernel_names().into_iter().filter(|n| n.starts_with("texture-"));
+    for name in tiles {
+        let backend = WgpuBackend::open(&format!("wgpu:gl:0:mm={name}")).expect("the GL adapter opened above");
+        for ((op, a, b), want) in shapes.iter().zip(&expected) {
+            let (got, kernel) = product(&backend, op, a, b);
+            assert!(kernel.contains("texture-"), "{name} on {a:?} x {b:?} ran {kernel}");
+            let diff = got.iter().zip(want).position(|(g, w)| g != w);
+            assert!(diff.is_none(), "{name} on {op:?} {a:?} x {b:?}: first differing output at flat index {diff:?}");
+        }
+    }
+}

@@ -158,7 +158,8 @@ const TEXTURE_ONLY_ROWS: usize = 128;
 /// storage-buffer tiles go first there (83.9 against 41.9 prefill tok/s).
 pub(crate) fn tuning_set(runnable: Vec<Path>, caps: Caps, m: usize) -> Vec<Path> {
     let texture = |p: &Path| matches!(p, Path::Tiled(v) if TILES[*v as usize].texture());
-    if !caps.simd_cpu || !runnable.iter().any(texture) {
+    // (Measured with subgroups; without them every candidate is timed.)
+    if !caps.simd_cpu || caps.subgroup_max.is_none() || !runnable.iter().any(texture) {
         return runnable;
     }
     if m >= TEXTURE_ONLY_ROWS {
@@ -215,7 +216,12 @@ fn paths_for(p: &Problem<'_>, caps: Caps) -> Vec<Path> {
     // Rows go to workgroups y (16 or 8 per workgroup), batch items to z.
     let groups_fit = p.m.div_ceil(8).max(p.batch_count()) <= caps.max_groups as usize;
     let texture_ok = p.flags & !2 == 0 && p.alpha == 1.0 && groups_fit && texture_layers(p, caps).is_some();
-    let usable = |t: &Tile| t.texture() && texture_ok && caps.subgroup_max.is_some_and(|max| t.wgx % max == 0);
+    // Without usable subgroups, the tiles' form without them (`NO_SUBGROUPS`),
+    // only with A staged: every lane of a workgroup loads the same A values,
+    // which from A's buffer are loops over the lanes on SIMD CPU drivers
+    // (llvmpipe: attention's composed path 2-3x slower with them).
+    let usable =
+        |t: &Tile| t.texture() && texture_ok && caps.subgroup_max.map_or(p.n >= STAGE_A_MIN_N, |max| t.wgx % max == 0);
     if trans_b {
         let mut c: Vec<Path> =
             (0..TILES.len() as u16).filter(|&v| usable(&TILES[v as usize])).map(Path::Tiled).collect();

@@ -159,7 +159,9 @@ pub(crate) fn launch_texture(
     let b_view = stage_b(ctx, p.stage_slot, params, &b.buf, b_layers, aligned, p.f16)?;
     let chunk = super::tiles::chunk(ctx.gpu.subgroup_min);
     let a_flag = if buffer_a { A_BUFFER } else { 0 };
-    let kernel = Kernel { variant: super::tiles::with_chunk(v | a_flag, chunk), ..kernel_of(Path::Tiled(v)) };
+    let subgroups = if ctx.gpu.subgroup_max.is_some() { 0 } else { super::tiles::NO_SUBGROUPS };
+    let kernel =
+        Kernel { variant: super::tiles::with_chunk(v | a_flag | subgroups, chunk), ..kernel_of(Path::Tiled(v)) };
     let kernel = super::with_io(kernel, p.f16);
     let (lda, ldy) = (params.lda as usize, params.ldy as usize);
     for m0 in (0..p.m.max(1)).step_by(rows.max(1)) {

@@ -67,13 +67,22 @@ pub(crate) fn with_chunk(v: u16, chunk: u32) -> u16 {
 /// `matmul_texture.wgsl`).
 pub(crate) const A_BUFFER: u16 = 0x100;
 
+/// Kernel-variant flag of a texture tile for adapters without usable
+/// subgroups: the lines tagged `// SG` of `matmul_texture.wgsl` dropped, so
+/// every lane loads A's texels itself, one step of K at a time. On llvmpipe
+/// (GL) that is still inlined texture loads where the storage-buffer tiles
+/// loop over the lanes per load.
+pub(crate) const NO_SUBGROUPS: u16 = 0x1000;
+
 /// Expand the template of variant `v` (an index into [`TILES`], with
-/// [`A_BUFFER`] for the texture tiles' buffer-A form).
+/// [`A_BUFFER`] for the texture tiles' buffer-A form and [`NO_SUBGROUPS`]
+/// for their form without subgroups).
 pub(crate) fn expand(template: &str, v: u16) -> String {
     let t = TILES[(v & 0xff) as usize];
     let chunk = 4u32 << ((v >> CHUNK_SHIFT) & 3);
     let drop = if v & A_BUFFER != 0 { "// A:tex" } else { "// A:buf" };
-    let template: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
+    let keep = |l: &&str| !l.ends_with(drop) && (v & NO_SUBGROUPS == 0 || !l.contains("// SG"));
+    let template: String = template.lines().filter(keep).map(|l| format!("{l}\n")).collect();
     let template = template.as_str();
     let e = crate::template::Expansion {
         constants: &[("$RR", t.rows), ("$CC", t.cols4), ("$WGX", t.wgx), ("$WGY", t.wgy), ("$CHUNK", chunk)],
@@ -100,6 +109,12 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
         );
         let texture = (0..TILES.len() as u16).filter(|&v| TILES[v as usize].texture());
         for v in texture {
+            for (a, how) in
+                [(NO_SUBGROUPS, "A staged, no subgroups"), (NO_SUBGROUPS | A_BUFFER, "A from its buffer, no subgroups")]
+            {
+                let kernel = Kernel { variant: v | a, ..kernel_of(Path::Tiled(v)) };
+                all.push((format!("{} ({how}, {dtype})", name(Path::Tiled(v))), form(kernel).into_owned()));
+            }
             for chunk in [4, 8] {
                 for (a, how) in [(0, "A staged"), (A_BUFFER, "A from its buffer")] {
                     let kernel = Kernel { variant: with_chunk(v | a, chunk), ..kernel_of(Path::Tiled(v)) };
