@@ -46,7 +46,7 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
         None => " (not Attention: the row kernel has no f16 form)",
     };
     let f16 = format!(
-        "f16: read and written as f16 by MatMul/Gemm's register tiles{f16_attention}, with f32 sums \
+        "f16: read and written as f16 by MatMul/Gemm's register tiles and M = 1 GEMV{f16_attention}, with f32 sums \
          (no SHADER_F16 needed); other paths run on f32 copies"
     );
     vec![matmul, cooperative.to_string(), format!("attention flash kernel: {flash}"), f16]
