@@ -34,27 +34,36 @@
 @group(0) @binding(2) var<storage, read_write> y: array<u32>;
 @group(0) @binding(3) var<storage, read_write> state: array<u32>;
 
+// The best element so far of an ArgMax/ArgMin lane and its index.
+struct Best {
+    value: f32,
+    index: u32,
+}
+
 @compute @workgroup_size(256)
 fn arg_extreme(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let lane = linear_id(gid, nwg);
     if lane >= params.lanes { return; }
-    let len = params.len;
+    let xb = params.x_base + (lane / params.inner) * params.len * params.inner + lane % params.inner;
+    let best = arg_steps(xb, 1u, params.len, Best(x[xb], 0u));
+    let out = 2u * (params.y_base + lane);
+    y[out] = best.index;
+    y[out + 1u] = 0u;
+}
+
+// Steps `first .. end` of the lane at `xb`, from `best`.
+fn arg_steps(xb: u32, first: u32, end: u32, start: Best) -> Best {
     let inner = params.inner;
     let largest = (params.flags & 1u) != 0u;
     let last = (params.flags & 2u) != 0u;
-    let xb = params.x_base + (lane / inner) * len * inner + lane % inner;
-    var best = x[xb];
-    var index = 0u;
-    for (var j = 1u; j < len; j++) {
+    var best = start;
+    for (var j = first; j < end; j++) {
         let v = x[xb + j * inner];
-        if takes(v, best, largest, last) {
-            best = v;
-            index = j;
+        if takes(v, best.value, largest, last) {
+            best = Best(v, j);
         }
     }
-    let out = 2u * (params.y_base + lane);
-    y[out] = index;
-    y[out + 1u] = 0u;
+    return best;
 }
 
 // Whether `v`, met after `best`, replaces it.
@@ -74,38 +83,24 @@ fn takes(v: f32, best: f32, largest: bool, last: bool) -> bool {
 fn arg_extreme_segment(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let lane = linear_id(gid, nwg);
     if lane >= params.lanes { return; }
-    let inner = params.inner;
-    let largest = (params.flags & 1u) != 0u;
-    let last = (params.flags & 2u) != 0u;
     // x_base may lie before the window's start (wrapping): the segment's own
     // elements lie within it.
-    let xb = params.x_base + (lane / inner) * params.len * inner + lane % inner;
+    let xb = params.x_base + (lane / params.inner) * params.len * params.inner + lane % params.inner;
     let at = params.s_base + 2u * lane;
-    var j = params.seg_first;
-    var best: f32;
-    var index: u32;
+    let j = params.seg_first;
+    var best: Best;
     if params.carry == 1u {
-        best = bitcast<f32>(state[at]);
-        index = state[at + 1u];
+        best = arg_steps(xb, j, params.seg_end, Best(bitcast<f32>(state[at]), state[at + 1u]));
     } else {
-        best = x[xb + j * inner];
-        index = j;
-        j += 1u;
-    }
-    for (; j < params.seg_end; j++) {
-        let v = x[xb + j * inner];
-        if takes(v, best, largest, last) {
-            best = v;
-            index = j;
-        }
+        best = arg_steps(xb, j + 1u, params.seg_end, Best(x[xb + j * params.inner], j));
     }
     if params.finish == 1u {
         let out = 2u * (params.y_base + lane);
-        y[out] = index;
+        y[out] = best.index;
         y[out + 1u] = 0u;
     } else {
-        state[at] = bitcast<u32>(best);
-        state[at + 1u] = index;
+        state[at] = bitcast<u32>(best.value);
+        state[at + 1u] = best.index;
     }
 }
 
@@ -113,44 +108,37 @@ fn arg_extreme_segment(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 fn cumsum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let lane = linear_id(gid, nwg);
     if lane >= params.lanes { return; }
+    let base = (lane / params.inner) * params.len * params.inner + lane % params.inner;
+    cumsum_steps(params.x_base + base, params.y_base + base, 0u, params.len, 0.0);
+}
+
+// Steps `first .. end` of the CumSum lane at `xb` / `yb` (backwards with
+// reverse), from the running sum `start`; returns the sum after them.
+fn cumsum_steps(xb: u32, yb: u32, first: u32, end: u32, start: f32) -> f32 {
     let len = params.len;
     let inner = params.inner;
     let exclusive = (params.flags & 1u) != 0u;
     let reverse = (params.flags & 2u) != 0u;
-    let base = (lane / inner) * len * inner + lane % inner;
-    let xb = params.x_base + base;
-    let yb = params.y_base + base;
-    var sum = 0.0;
-    for (var step = 0u; step < len; step++) {
+    var sum = start;
+    for (var step = first; step < end; step++) {
         let j = select(step, len - 1u - step, reverse);
         let v = x[xb + j * inner];
         if !exclusive { sum += v; }
         y[yb + j * inner] = bitcast<u32>(sum);
         if exclusive { sum += v; }
     }
+    return sum;
 }
 
 @compute @workgroup_size(256)
 fn cumsum_segment(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let lane = linear_id(gid, nwg);
     if lane >= params.lanes { return; }
-    let len = params.len;
-    let inner = params.inner;
-    let exclusive = (params.flags & 1u) != 0u;
-    let reverse = (params.flags & 2u) != 0u;
     // Bases may lie before the windows' starts (wrapping), as above.
-    let base = (lane / inner) * len * inner + lane % inner;
-    let xb = params.x_base + base;
-    let yb = params.y_base + base;
+    let base = (lane / params.inner) * params.len * params.inner + lane % params.inner;
     let at = params.s_base + lane;
     var sum = 0.0;
     if params.carry == 1u { sum = bitcast<f32>(state[at]); }
-    for (var step = params.seg_first; step < params.seg_end; step++) {
-        let j = select(step, len - 1u - step, reverse);
-        let v = x[xb + j * inner];
-        if !exclusive { sum += v; }
-        y[yb + j * inner] = bitcast<u32>(sum);
-        if exclusive { sum += v; }
-    }
+    sum = cumsum_steps(params.x_base + base, params.y_base + base, params.seg_first, params.seg_end, sum);
     state[at] = bitcast<u32>(sum);
 }
