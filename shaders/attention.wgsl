@@ -44,6 +44,12 @@
 //   @group(0) @binding(4) mask, @binding(5) y: as `attention`
 //   @group(0) @binding(12) partials: array<f32>   [rows, chunks, 2 + Dv]
 //   @group(0) @binding(13) q4: array<vec4<f32>>, (14) k4, (15) v4: q, k, v as vec4
+// Their f16 form (kernel variant F16_IO, the `// F16` lines) reads Q, K and V as
+// f16 (q4, k4, v4: array<vec2<u32>>, four elements per vec2, widened exactly) and
+// writes Y as f16 pairs (@binding(16) y16: array<u32>), each output the f32
+// result rounded once to nearest even (include/f16_bits.wgsl): the bits of the
+// f32 kernels run on converted copies, without the copies. `decode_combine`
+// runs one invocation per pair of outputs in both forms.
 //
 // Entry `scores_softmax`, for the composed path (scores = Q K^T by the matmul
 // kernels, then this, then P V), on a block of query rows [i0, i0 + rows): one
@@ -67,6 +73,7 @@
 // #include <AttentionParams>
 // #include <kv_head>
 // #include <workgroup_reduce>
+// #include <f16_bits>
 
 @group(0) @binding(0) var<storage, read> params: AttentionParams;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
@@ -78,9 +85,14 @@
 @group(0) @binding(10) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(11) var<storage, read_write> scores4: array<vec4<f32>>;
 @group(0) @binding(12) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(13) var<storage, read> q4: array<vec4<f32>>;
-@group(0) @binding(14) var<storage, read> k4: array<vec4<f32>>;
-@group(0) @binding(15) var<storage, read> v4: array<vec4<f32>>;
+@group(0) @binding(13) var<storage, read> q4: array<vec4<f32>>; // F32
+@group(0) @binding(14) var<storage, read> k4: array<vec4<f32>>; // F32
+@group(0) @binding(15) var<storage, read> v4: array<vec4<f32>>; // F32
+// The f16 form: four f16 elements per vec2 of words, and Y as f16 pairs.
+@group(0) @binding(13) var<storage, read> q4: array<vec2<u32>>; // F16
+@group(0) @binding(14) var<storage, read> k4: array<vec2<u32>>; // F16
+@group(0) @binding(15) var<storage, read> v4: array<vec2<u32>>; // F16
+@group(0) @binding(16) var<storage, read_write> y16: array<u32>; // F16
 
 @group(0) @binding(9) var<storage, read> kv_valid: array<u32>;
 
@@ -90,6 +102,11 @@
 
 var<workgroup> q_row: array<f32, 256>;
 var<workgroup> probs: array<f32, 64>;
+
+// Four f16 elements (two words, element 2w in the low half) as f32: exact.
+fn widen4(w: vec2<u32>) -> vec4<f32> { // F16
+    return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); // F16
+} // F16
 
 @compute @workgroup_size(256)
 fn kv_concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -341,7 +358,8 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
     let q_off = qy_row(row) * d4;
     var qv: array<vec4<f32>, 64>;
-    for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; }
+    for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; } // F32
+    for (var c = 0u; c < d4; c++) { qv[c] = widen4(q4[q_off + c]); } // F16
     // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
     let keys = key_limit(b, i);
     let j0 = (item % chunks) * params.split_chunk_keys;
@@ -352,7 +370,8 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     for (var j = j0; j < j1; j++) {
         let kb = (kv_base + j) * d4;
         var dot4 = vec4<f32>(0.0);
-        for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], k4[kb + c], dot4); }
+        for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], k4[kb + c], dot4); } // F32
+        for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], widen4(k4[kb + c]), dot4); } // F16
         let s = prep((dot4.x + dot4.y) + (dot4.z + dot4.w), b, h, i, j);
         // A masked key adds nothing (and must not make exp(-inf + inf) = NaN).
         if s == neg_inf { continue; }
@@ -365,7 +384,8 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         let p = exp(s - m);
         l += p;
         let vb = (kv_base + j) * dv4;
-        for (var c = 0u; c < dv4; c++) { o[c] = fma(vec4<f32>(p), v4[vb + c], o[c]); }
+        for (var c = 0u; c < dv4; c++) { o[c] = fma(vec4<f32>(p), v4[vb + c], o[c]); } // F32
+        for (var c = 0u; c < dv4; c++) { o[c] = fma(vec4<f32>(p), widen4(v4[vb + c]), o[c]); } // F16
     }
     let base = item * (2u + dv);
     partials[base] = m;
@@ -383,9 +403,12 @@ fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let item = linear_id(gid, nwg);
     let dv = params.v_head_dim;
-    if item >= params.rows * dv { return; }
-    let row = item / dv;
-    let c = item % dv;
+    // One invocation per pair of outputs (Dv is a multiple of 4), so the f16
+    // form writes whole words; each output's sums are formed as for one alone.
+    let pairs = dv / 2u;
+    if item >= params.rows * pairs { return; }
+    let row = item / pairs;
+    let c = (item % pairs) * 2u;
     let chunks = params.split_chunks;
     let stride = 2u + dv;
     let first = row * chunks * stride;
@@ -393,12 +416,17 @@ fn decode_combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     for (var k = 0u; k < chunks; k++) { mx = max(mx, partials[first + k * stride]); }
     // A fully masked row has mx = -inf, so every weight is NaN: NaN, as ONNX defines it.
     var l = 0.0;
-    var acc = 0.0;
+    var acc0 = 0.0;
+    var acc1 = 0.0;
     for (var k = 0u; k < chunks; k++) {
         let at = first + k * stride;
         let w = exp(partials[at] - mx);
         l = fma(partials[at + 1u], w, l);
-        acc = fma(partials[at + 2u + c], w, acc);
+        acc0 = fma(partials[at + 2u + c], w, acc0);
+        acc1 = fma(partials[at + 3u + c], w, acc1);
     }
-    y[qy_row(row) * dv + c] = acc / l;
+    let out = qy_row(row) * dv + c;
+    y[out] = acc0 / l; // F32
+    y[out + 1u] = acc1 / l; // F32
+    y16[out / 2u] = f32_to_f16_bits(acc0 / l) | (f32_to_f16_bits(acc1 / l) << 16u); // F16
 }

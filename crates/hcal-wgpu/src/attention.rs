@@ -7,7 +7,7 @@ use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 use crate::matmul::{self, fast_trans_b};
 use crate::memory::StagingSlot;
 use crate::params::AttentionParams;
-use crate::pipeline::kernel;
+use crate::pipeline::{F16_IO, Kernel, kernel};
 use crate::record::{Ctx, Operand};
 use crate::transpose;
 
@@ -188,9 +188,13 @@ pub(crate) fn record_with(
                 (14, &cache[0]),
                 (15, &cache[1]),
             ];
-            ctx.per_item(kernel("attention", "decode_split"), &params, &split, rows * chunks)?;
-            let combine = [(5, &*y.buf), (12, &*partials)];
-            ctx.per_item(kernel("attention", "decode_combine"), &params, &combine, rows * g.v_head_dim)
+            // f16 Q, K, V and Y (routed here by `native_f16`): the kernels' f16
+            // form reads and writes them, with the same f32 arithmetic.
+            let f16 = inputs.q.desc.dtype == DType::F16;
+            let form = |entry| Kernel { variant: if f16 { F16_IO } else { 0 }, ..kernel("attention", entry) };
+            ctx.per_item(form("decode_split"), &params, &split, rows * chunks)?;
+            let combine = [(if f16 { 16 } else { 5 }, &*y.buf), (12, &*partials)];
+            ctx.per_item(form("decode_combine"), &params, &combine, rows * g.v_head_dim / 2)
         }
     }
 }

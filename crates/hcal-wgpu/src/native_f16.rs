@@ -1,5 +1,6 @@
 //! f16 products and attention run on their f16 storage: MatMul and Gemm on
-//! the register tiles' f16 forms, Attention on the flash kernel's, each
+//! the register tiles' f16 forms and the f16 GEMV, Attention on the flash
+//! kernel's and the split (flash-decoding) kernels' f16 forms, each
 //! reading f16 operands and writing f16 outputs itself with f32 sums (one
 //! rounding per output), instead of converting every operand to an f32
 //! scratch copy and the output back (`dispatch.rs`). The kernels decode f16
@@ -35,31 +36,41 @@ pub(crate) fn record(
             matmul::gemm_f16(ctx, attrs, g, [a, b, y], present(ins, 2))
         }
         (Op::Attention(attrs), Geometry::Attention(g)) => {
-            // Q, K and V f16 and 4-D ([B, H, S, D], read in place by the
-            // flash kernel's staging), no past cache, valid lengths or
-            // present outputs (appended by the f32 kernels); the mask, of
-            // any dtype, becomes f32 as on the conversion path.
+            // Q, K, V and Y f16 and 4-D ([B, H, S, D], read in place), no past
+            // cache or present outputs (appended by the f32 kernels), on the path
+            // the f32 call takes when that path has an f16 form: the flash kernel
+            // (its staging reads f16) or the split (flash-decoding) kernels. The
+            // mask, of any dtype, becomes f32 as on the conversion path;
+            // `nonpad_kv_seqlen` is read as given (the split path's).
             let (Some(q), Some(k), Some(v), Some(y)) =
                 (present(ins, 0), present(ins, 1), present(ins, 2), present(outs, 0))
             else {
                 return Ok(false);
             };
-            let extras = (4..7).any(|i| present(ins, i).is_some()) || (1..3).any(|i| present(outs, i).is_some());
+            let caches = (4..6).any(|i| present(ins, i).is_some()) || (1..3).any(|i| present(outs, i).is_some());
             let all_f16 = [q, k, v, y].iter().all(|o| o.desc.dtype == DType::F16);
-            if extras || !all_f16 || g.packed_3d || g.nonpad_kv_seqlen {
+            if caches || !all_f16 || g.packed_3d {
                 return Ok(false);
             }
             let mask = present(ins, 3);
-            let Some(variant) = attention_flash::variant_for(ctx.gpu, g, mask.is_some()) else { return Ok(false) };
-            let runs = attention_flash::f16_runs(ctx.gpu, variant, [&q.buf, &k.buf, &v.buf, &y.buf]);
-            if !runs || attention::choose(ctx, g, Some(variant)) != attention::Path::Flash {
+            let flash = attention_flash::variant_for(ctx.gpu, g, mask.is_some());
+            let runs = match attention::choose(ctx, g, flash) {
+                attention::Path::Flash => {
+                    flash.is_some_and(|form| attention_flash::f16_runs(ctx.gpu, form, [&q.buf, &k.buf, &v.buf, &y.buf]))
+                }
+                // Tensors beyond one binding run in pieces, whose copies are f32.
+                attention::Path::Split => crate::attention_pieces::fits_whole(g, ctx.max_binding()),
+                attention::Path::Fused | attention::Path::Composed => false,
+            };
+            if !runs {
                 return Ok(false);
             }
             let mask = match mask {
                 Some(m) => Some((convert::to_f32(ctx, m)?, m.desc.dtype == DType::Bool)),
                 None => None,
             };
-            let inputs = Inputs { q, k, v, mask: mask.as_ref().map(|(m, b)| (m, *b)), past: None, nonpad: None };
+            let inputs =
+                Inputs { q, k, v, mask: mask.as_ref().map(|(m, b)| (m, *b)), past: None, nonpad: present(ins, 6) };
             attention::record(ctx, attrs, g, inputs, y, [None, None]).map(|()| true)
         }
         _ => Ok(false),

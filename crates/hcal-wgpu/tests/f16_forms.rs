@@ -1,10 +1,11 @@
 //! f16 MatMul, Gemm and Attention read and write f16 themselves (the
-//! register tiles' and the flash kernel's f16 forms) with f32 sums, so each
+//! register tiles', the GEMV's, the flash kernel's and the split path's f16
+//! forms) with f32 sums, so each
 //! output is the f32 result on the same values rounded once to f16 (nearest
 //! even): compared bit for bit with the f32 kernels on the f16 values
 //! widened, rounded on the host. No f32 copy of an operand is made: the
-//! backend's buffer pool stays empty, where the conversion path (the simple
-//! kernel, which has no f16 form) leaves its scratch copies there.
+//! backend's buffer pool holds no more than the f32 call's own scratch, where
+//! the conversion path (a kernel with no f16 form) leaves its copies there too.
 //!
 //! Without an adapter each test says so and passes, unless
 //! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
@@ -66,16 +67,18 @@ fn run(backend: &WgpuBackend, op: &Op, shapes: &[&[usize]], dtype: DType) -> (Ve
 }
 
 /// The f16 form of `backend` gives the rounded f32 bits of `reference` on
-/// `op`, without scratch copies, where the conversion path (`converted`, a
-/// kernel without an f16 form) makes them.
+/// `op`, without scratch copies: it leaves no more buffers pooled than the f32
+/// call on `reference` (the kernels' own scratch, such as the split path's
+/// partial results), where the conversion path (`converted`, a kernel without
+/// an f16 form) leaves more.
 fn check(backend: &WgpuBackend, reference: &WgpuBackend, converted: &WgpuBackend, op: &Op, shapes: &[&[usize]]) {
-    let (want, _) = run(reference, op, shapes, DType::F32);
+    let (want, scratch) = run(reference, op, shapes, DType::F32);
     let (got, pooled) = run(backend, op, shapes, DType::F16);
     let diff = got.iter().zip(&want).position(|(g, w)| g != w);
     assert!(diff.is_none(), "{op:?} {shapes:?}: first differing output at flat index {diff:?}");
-    assert_eq!(pooled, 0, "{op:?} {shapes:?}: the f16 call made scratch copies");
-    let (_, pooled) = run(converted, op, shapes, DType::F16);
-    assert!(pooled > 0, "{op:?} {shapes:?}: the conversion path made no copies (the check would prove nothing)");
+    assert!(pooled <= scratch, "{op:?} {shapes:?}: the f16 call pooled {pooled} buffers, the f32 call {scratch}");
+    let (_, copies) = run(converted, op, shapes, DType::F16);
+    assert!(copies > pooled, "{op:?} {shapes:?}: the conversion path made no copies (the check would prove nothing)");
 }
 
 #[test]
@@ -121,6 +124,27 @@ fn f16_flash_attention_rounds_the_f32_result_once_without_copies() {
         &Op::Attention(Attention::default()),
         &[&[1, 2, 24, 20], &[1, 2, 70, 20], &[1, 2, 70, 64]],
     );
+}
+
+/// The split (flash-decoding) path's f16 form: few query rows over many keys,
+/// each (row, chunk of keys) and the merge computed as in f32, outputs
+/// rounded once. Grouped heads over 300 keys (several chunks), causal rows
+/// with a past, and D != Dv.
+#[test]
+fn f16_split_attention_rounds_the_f32_result_once_without_copies() {
+    // Every adapter: the split kernels need no subgroups, so GL runs them too.
+    if open("wgpu").is_none() {
+        return;
+    }
+    let causal = Op::Attention(Attention { is_causal: true, ..Attention::default() });
+    let plain = Op::Attention(Attention::default());
+    for adapter in hcal_wgpu::adapter_names() {
+        let split = WgpuBackend::open(&format!("{adapter}:split")).expect("a listed adapter opens");
+        let converted = WgpuBackend::open(&format!("{adapter}:composed")).expect("a listed adapter opens");
+        check(&split, &split, &converted, &plain, &[&[1, 4, 1, 64], &[1, 2, 300, 64], &[1, 2, 300, 64]]);
+        check(&split, &split, &converted, &causal, &[&[2, 2, 3, 32], &[2, 2, 50, 32], &[2, 2, 50, 32]]);
+        check(&split, &split, &converted, &plain, &[&[1, 3, 2, 20], &[1, 3, 70, 20], &[1, 3, 70, 64]]);
+    }
 }
 
 /// M = 1 products (decode) on f16 operands run on the f16 GEMV
