@@ -51,18 +51,34 @@
 //       mask_keys Tm
 //   @group(0) @binding(5) y: array<vec4<f32>>
 // Dispatch (ceil(Sq / ($WG $RR)), B Hq, 1). D % 4 == 0, D <= 4 $D4, Dv = 4 $E4, T >= 1.
+//
+// f16 tensors (kernel variant F16_IO, the `// F16` lines; texture form only): Q
+// and Y hold two f16 elements per word, decoded and encoded by
+// include/f16_bits.wgsl, and K and V arrive staged from f16 by
+// matmul_stage.wgsl; scores, softmax and the output sums stay f32, each output
+// rounded once to f16 (the bits of the f32 kernel on converted copies). The
+// mask stays f32.
 
 // #include <AttentionParams>
 // #include <kv_head>
+// #include <f16_bits>
 
 @group(0) @binding(0) var<storage, read> params: AttentionParams;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> q: array<f32>; // F32
+@group(0) @binding(1) var<storage, read> q: array<u32>; // F16
 @group(0) @binding(2) var<storage, read> kc: array<vec4<f32>>; // KV:buf
 @group(0) @binding(3) var<storage, read> vc: array<vec4<f32>>; // KV:buf
 @group(0) @binding(2) var kt: texture_storage_2d_array<rgba32float, read>; // KV:tex
 @group(0) @binding(3) var vt: texture_storage_2d_array<rgba32float, read>; // KV:tex
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>; // F32
+@group(0) @binding(5) var<storage, read_write> y: array<vec2<u32>>; // F16
+
+// Element i of Q as f32, and texel i of Y stored from f32.
+fn q_at(i: u32) -> f32 { return q[i]; } // F32
+fn q_at(i: u32) -> f32 { return f16_at(q[i / 2u], i); } // F16
+fn y_put(i: u32, v: vec4<f32>) { y[i] = v; } // F32
+fn y_put(i: u32, v: vec4<f32>) { y[i] = to_f16x4(v); } // F16
 
 fn hmax(v: vec4<f32>) -> f32 {
     return max(max(v.x, v.y), max(v.z, v.w));
@@ -86,7 +102,7 @@ fn attention_flash_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
     let i$r = min(r0 + $ru * $WGu + lid.x, sq - 1u);
     let qrow$r = select(((b * hq + h) * sq + i$r) * d, ((b * sq + i$r) * hq + h) * d, packed);
     let qd$d = min(4u * $du, d - 4u);
-    let q$r_$d = select(vec4<f32>(0.0), vec4<f32>(q[qrow$r + qd$d], q[qrow$r + qd$d + 1u], q[qrow$r + qd$d + 2u], q[qrow$r + qd$d + 3u]), $du < d4);
+    let q$r_$d = select(vec4<f32>(0.0), vec4<f32>(q_at(qrow$r + qd$d), q_at(qrow$r + qd$d + 1u), q_at(qrow$r + qd$d + 2u), q_at(qrow$r + qd$d + 3u)), $du < d4);
     var m$r = neg_inf;
     var l$r = 0.0;
     var o$r_$e = vec4<f32>(0.0);
@@ -122,5 +138,5 @@ fn attention_flash_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
         o$r_$e = fma(vec4<f32>($kp), vv$k_$e, o$r_$e);
     }
     // A row whose keys are all masked has l = 0 and o = 0: NaN, as ONNX defines it.
-    if r0 + $ru * $WGu + lid.x < sq { y[select(((b * hq + h) * sq + i$r) * $E4u, ((b * sq + i$r) * hq + h) * $E4u, packed) + $eu] = o$r_$e / l$r; }
+    if r0 + $ru * $WGu + lid.x < sq { y_put(select(((b * hq + h) * sq + i$r) * $E4u, ((b * sq + i$r) * hq + h) * $E4u, packed) + $eu, o$r_$e / l$r); }
 }

@@ -255,19 +255,29 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
             (name, crate::pipeline::source(kernel).into_owned())
         })
         .collect();
-    let rows = crate::pipeline::family_source("attention_flash_rows");
     let row_forms = all_variants().filter(|v| v.lanes == 4 && !v.ragged).flat_map(|v| {
         let eight = if eight_rows(v.dmax, v.dv, 256) {
             [(v, ROWS_TEXTURES | ROWS_EIGHT, "-textures-rows8")].to_vec()
         } else {
             Vec::new()
         };
-        [(v, 0, ""), (v, ROWS_TEXTURES, "-textures")].into_iter().chain(eight)
+        // The texture form's f16 lines (Q's load, Y's store) once, at the largest.
+        let f16 = if largest(&v) {
+            [(v, ROWS_TEXTURES | crate::pipeline::F16_IO, "-textures-f16")].to_vec()
+        } else {
+            Vec::new()
+        };
+        [(v, 0, ""), (v, ROWS_TEXTURES, "-textures")].into_iter().chain(eight).chain(f16)
     });
     all.extend(row_forms.map(|(v, form, label)| {
         let masked = if v.masked { "-masked" } else { "" };
         let name = format!("attention_flash_rows-dv{}-d{}{masked}{label}", v.dv, v.dmax);
-        (name, expand_rows(rows, v.code() | ROWS_KERNEL | form))
+        let kernel = Kernel {
+            shader: "attention_flash_rows",
+            entry: "attention_flash_rows",
+            variant: v.code() | ROWS_KERNEL | form,
+        };
+        (name, crate::pipeline::source(kernel).into_owned())
     }));
     all
 }
@@ -377,8 +387,8 @@ pub(crate) fn record(
     let layers = g.batch * g.kv_heads;
     let (shift, folds) = v_folds(ctx.gpu, t);
     if variant & ROWS_KERNEL != 0 {
-        debug_assert!(!f16, "the row kernel has no f16 form");
         if variant & ROWS_TEXTURES == 0 {
+            debug_assert!(!f16, "the row kernel's buffer form has no f16 form");
             let buffers = [(1, &*q.buf), (2, k), (3, v), (4, mask), (5, &*y.buf)];
             return ctx.dispatch_with_views(kernel, params, &buffers, &[], groups);
         }
@@ -391,7 +401,7 @@ pub(crate) fn record(
             k,
             layers * folds,
             true,
-            false,
+            f16,
         )?;
         let vt = stage_b(
             ctx,
@@ -400,11 +410,11 @@ pub(crate) fn record(
             v,
             layers * folds,
             true,
-            false,
+            f16,
         )?;
         let params = AttentionParams { v_fold_shift: shift, v_folds: folds as u32, ..*params };
         return ctx.dispatch_with_views(
-            kernel,
+            crate::matmul::with_io(kernel, f16),
             &params,
             &[(1, &q.buf), (4, mask), (5, &y.buf)],
             &[(2, &kt), (3, &vt)],
@@ -420,13 +430,15 @@ pub(crate) fn record(
 }
 
 /// Whether the flash kernel runs attention `g` on f16 Q, K, V and Y
-/// themselves (`f16_buffers`: their buffers): the subgroup kernel is the
-/// variant for `g` (`variant`, from [`variant_for`]) and every buffer fits
-/// one storage binding. The path choice and the operands' layout (4-D, no
-/// past or present cache) are the caller's to check.
+/// themselves (`f16_buffers`: their buffers): the variant for `g` (`variant`,
+/// from [`variant_for`]) is the subgroup kernel or the row kernel's texture
+/// form (both stage K and V from f16; the row kernel's buffer form reads them
+/// as f32) and every buffer fits one storage binding. The path choice and the
+/// operands' layout (4-D, no past or present cache) are the caller's to check.
 pub(crate) fn f16_runs(gpu: &crate::gpu::Gpu, variant: u16, f16_buffers: [&wgpu::Buffer; 4]) -> bool {
     let max = gpu.limits.max_storage_buffer_binding_size;
-    variant & ROWS_KERNEL == 0 && f16_buffers.iter().all(|b| b.size() <= max)
+    let staged = variant & ROWS_KERNEL == 0 || variant & ROWS_TEXTURES != 0;
+    staged && f16_buffers.iter().all(|b| b.size() <= max)
 }
 
 #[cfg(test)]

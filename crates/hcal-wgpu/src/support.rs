@@ -42,8 +42,10 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
         ),
     };
     let f16_attention = match crate::attention_flash::width(gpu) {
-        Some(_) => " and Attention's subgroup flash kernel (4-D Q/K/V, no KV cache)",
-        None => " (not Attention: the row kernel has no f16 form)",
+        Some(_) => " and Attention's subgroup flash kernel and split (decode) path (4-D Q/K/V, no past/present cache)",
+        None => {
+            " and Attention's row flash kernel in its texture form and split (decode) path (4-D Q/K/V, no past/present cache)"
+        }
     };
     let f16 = format!(
         "f16: read and written as f16 by MatMul/Gemm's register tiles and M = 1 GEMV{f16_attention}, with f32 sums \
