@@ -96,9 +96,17 @@ fn too_large(ctx: &Ctx<'_>, c: &Operand) -> Error {
     }
 }
 
-/// `x` (f32) broadcast to `shape`, materialized in a scratch buffer.
+/// `x` (f32) broadcast to `shape`, materialized in a scratch buffer; `x`
+/// itself, viewed as `shape`, when it already has that many elements (a
+/// broadcast that adds no element only inserts 1-dims: the same memory) and
+/// its buffer fits one binding. Read-only: callers must not write the result.
 pub(crate) fn expand(ctx: &mut Ctx<'_>, x: &Operand, shape: &[usize]) -> Result<Operand> {
     let n: usize = shape.iter().product();
+    if x.desc.numel() == n && x.buf.size() <= ctx.max_binding() {
+        // A norm's scale of the normalized shape: one dispatch and one
+        // scratch buffer saved per call (two RMSNorms per decoder layer).
+        return Ok(Operand { buf: x.buf.clone(), desc: TensorDesc::new(shape, DType::F32) });
+    }
     let buf = ctx.scratch(n * 4)?;
     let strides = broadcast_strides(&x.desc.shape, shape);
     let p = params(0, shape, &strides, &[]);
