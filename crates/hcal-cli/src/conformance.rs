@@ -137,6 +137,15 @@ fn run_in_process(
                 break;
             }
         }
+        // The backend goes before the sender, so the receiver's disconnect
+        // means the device is closed. The other way round (the closure's
+        // captures drop in the order the body names them: `tx` first), the
+        // main thread printed the report and exited while this thread was
+        // still closing a GL device: Mesa's EGL was already torn down, and
+        // about one run in three on llvmpipe aborted with `BadDisplay` or a
+        // corrupted heap after its report.
+        drop(backend);
+        drop(tx);
     });
     let mut results: Vec<CaseResult> = Vec::with_capacity(total);
     let mut deadline: Option<Instant> = None;
