@@ -41,6 +41,8 @@
 // outputs) to `partials`; `decode_combine` runs one invocation per output
 // element and merges a row's chunks in chunk order. Many invocations share a
 // long key sequence, where `attention` gives one row to one workgroup.
+// `decode_split_narrow` is `decode_split` in workgroups of 8 (item = x + y * 8 *
+// workgroups along x), for SIMD CPU drivers, where each workgroup runs on one thread.
 //   @group(0) @binding(4) mask, @binding(5) y: as `attention`
 //   @group(0) @binding(12) partials: array<f32>   [rows, chunks, 2 + Dv]
 //   @group(0) @binding(13) q4: array<vec4<f32>>, (14) k4, (15) v4: q, k, v as vec4
@@ -342,7 +344,20 @@ fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 
 @compute @workgroup_size(256)
 fn decode_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let item = linear_id(gid, nwg);
+    split_item(linear_id(gid, nwg));
+}
+
+// `decode_split` in workgroups of 8 (one SIMD group on lavapipe's 8-wide
+// lanes), for SIMD CPU drivers: each workgroup runs on one thread there, so a
+// decode step's few (row, chunk) items (9 heads x 13 chunks of 400 keys) in one
+// 256-wide workgroup ran on one core while the other idled.
+@compute @workgroup_size(8)
+fn decode_split_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    split_item(gid.x + gid.y * nwg.x * 8u);
+}
+
+// One (query row, chunk of keys) item of the split path.
+fn split_item(item: u32) {
     let chunks = params.split_chunks;
     if item >= params.rows * chunks { return; }
     let row = item / chunks;

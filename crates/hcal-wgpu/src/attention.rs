@@ -192,7 +192,12 @@ pub(crate) fn record_with(
             // form reads and writes them, with the same f32 arithmetic.
             let f16 = inputs.q.desc.dtype == DType::F16;
             let form = |entry| Kernel { variant: if f16 { F16_IO } else { 0 }, ..kernel("attention", entry) };
-            ctx.per_item(form("decode_split"), &params, &split, rows * chunks)?;
+            if ctx.gpu.simd_cpu {
+                // Workgroups of 8, so a decode step's few items spread over the cores.
+                ctx.per_item_in(8, form("decode_split_narrow"), &params, &split, rows * chunks)?;
+            } else {
+                ctx.per_item(form("decode_split"), &params, &split, rows * chunks)?;
+            }
             let combine = [(if f16 { 16 } else { 5 }, &*y.buf), (12, &*partials)];
             ctx.per_item(form("decode_combine"), &params, &combine, rows * g.v_head_dim / 2)
         }

@@ -469,6 +469,24 @@ impl Ctx<'_> {
         self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
     }
 
+    /// One invocation per item, `width` per workgroup (the kernel's
+    /// `workgroup_size`; items laid out as [`Ctx::per_item`] lays them, with
+    /// `width` for 256). Nothing is recorded for 0 items.
+    pub(crate) fn per_item_in(
+        &mut self,
+        width: usize,
+        kernel: Kernel,
+        params: &impl Pod,
+        bindings: &[(u32, &wgpu::Buffer)],
+        items: usize,
+    ) -> Result<()> {
+        if items == 0 {
+            return Ok(());
+        }
+        let groups = self.grid(items.div_ceil(width))?;
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (&whole(bindings), &[]), groups)
+    }
+
     /// One workgroup per row. Nothing is recorded for 0 rows.
     pub(crate) fn per_row(
         &mut self,
