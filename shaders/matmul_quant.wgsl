@@ -40,11 +40,13 @@
 // block, ran 5-9x slower than this one.) Each row keeps a vec4 of partial sums (f32 fma, element p in lane p % 4, K
 // order within a lane), added as (x + y) + (z + w) at the end: deterministic.
 // RR = 1 is the GEMV of decode. Each invocation takes $CC adjacent columns (CC > 1 only
-// with subgroups, for the GEMV): A's loads of a block are shared by them, and each
+// for the GEMV): A's loads of a block are shared by them, and each
 // column's sums are formed exactly as with one column, so CC changes no bit. The `$cb`
 // lines repeat as a block per column (that column's block dequantized, then used), so
-// one column's values die before the next's are made. Where subgroups are exactly 8 wide (the `// SG` lines;
-// `// NOSG` lines otherwise) the 8 lanes of a subgroup load one vec4 each of a row's
+// one column's values die before the next's are made. Without subgroups (`// NOSG1`
+// lines for one column, `// NOSGN` for more) each invocation loads A's 8 vec4s of a
+// block itself, once for all its columns (inline per use for one column: the
+// prefill tile's 8 rows would otherwise hold 64 of them). Where subgroups are exactly 8 wide (the `// SG` lines) the 8 lanes of a subgroup load one vec4 each of a row's
 // 32 values of A for the block and share them with `subgroupBroadcast` (a constant
 // lane: cheap), since storage loads on SIMD CPU drivers cost a loop over the lanes. A must start and have its rows on multiples of 4
 // elements. Workgroups of 64; dispatch (ceil(N / (64 CC)), ceil(M / RR), 1).
@@ -261,15 +263,31 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     for (var blk = 0u; blk < blocks; blk++) {
         let p = blk * 8u;
         let al$r = a[arow$r + p + lane]; // SG
+        let a$r_0 = a[arow$r + p]; // NOSGN
+        let a$r_1 = a[arow$r + p + 1u]; // NOSGN
+        let a$r_2 = a[arow$r + p + 2u]; // NOSGN
+        let a$r_3 = a[arow$r + p + 3u]; // NOSGN
+        let a$r_4 = a[arow$r + p + 4u]; // NOSGN
+        let a$r_5 = a[arow$r + p + 5u]; // NOSGN
+        let a$r_6 = a[arow$r + p + 6u]; // NOSGN
+        let a$r_7 = a[arow$r + p + 7u]; // NOSGN
         let x$cb = dequant_$Q(byte$cb);
-        acc$r_$cb = fma(x$cb.v0, a[arow$r + p], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v1, a[arow$r + p + 1u], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v2, a[arow$r + p + 2u], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v3, a[arow$r + p + 3u], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v4, a[arow$r + p + 4u], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v5, a[arow$r + p + 5u], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v6, a[arow$r + p + 6u], acc$r_$cb); // NOSG
-        acc$r_$cb = fma(x$cb.v7, a[arow$r + p + 7u], acc$r_$cb); // NOSG
+        acc$r_$cb = fma(x$cb.v0, a[arow$r + p], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v1, a[arow$r + p + 1u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v2, a[arow$r + p + 2u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v3, a[arow$r + p + 3u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v4, a[arow$r + p + 4u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v5, a[arow$r + p + 5u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v6, a[arow$r + p + 6u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v7, a[arow$r + p + 7u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v0, a$r_0, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v1, a$r_1, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v2, a$r_2, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v3, a$r_3, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v4, a$r_4, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v5, a$r_5, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v6, a$r_6, acc$r_$cb); // NOSGN
+        acc$r_$cb = fma(x$cb.v7, a$r_7, acc$r_$cb); // NOSGN
         acc$r_$cb = fma(x$cb.v0, subgroupBroadcast(al$r, 0u), acc$r_$cb); // SG
         acc$r_$cb = fma(x$cb.v1, subgroupBroadcast(al$r, 1u), acc$r_$cb); // SG
         acc$r_$cb = fma(x$cb.v2, subgroupBroadcast(al$r, 2u), acc$r_$cb); // SG

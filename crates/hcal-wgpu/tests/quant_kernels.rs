@@ -114,7 +114,7 @@ fn reads_blocks_as_defined(gpu: &dyn Backend) {
             let want: Vec<f32> = (0..n).map(|j| values[j * k + i]).collect();
             assert_eq!(y, want, "{dtype}: element {i} of each row through the GEMV");
         }
-        // Wide GEMVs, where one invocation takes 2 or 4 columns with subgroups
+        // Wide GEMVs, where one invocation takes 2 or 4 columns, with subgroups or without
         // (`gemv_columns`), each with a ragged last workgroup.
         // Rows of 2 blocks cycle through 7 distinct ones (the test blocks' Q4_1
         // mins grow with the block index and would leave f16's exact range),

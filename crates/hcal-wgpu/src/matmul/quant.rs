@@ -56,18 +56,21 @@ fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
     code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3) | ((cols as u16) << 8)
 }
 
-/// Columns per invocation of the GEMV (one row) with subgroups: each block
-/// of A is loaded once for that many columns (a storage load costs a loop
-/// over the lanes on SIMD CPU drivers), as long as `n` still gives 8
-/// workgroups of 64 invocations to spread over the cores: with fewer the
-/// last round leaves cores idle (lavapipe, 2 threads: N = 576 in 5
-/// workgroups of 2 columns took 386 us against 329 us in 9 of one for
-/// K = 1536, best of 6 alternations). Without subgroups A's loads are per
-/// column anyway: one.
+/// Columns per invocation of the GEMV (one row): each block of A is loaded
+/// once for that many columns (a storage load costs a loop over the lanes on
+/// SIMD CPU drivers), as long as `n` still gives enough workgroups of 64
+/// invocations to spread over the cores: with fewer the last round leaves
+/// cores idle. With subgroups (A loaded as one vec4 per lane and broadcast):
+/// 2 from N = 1024, 4 from 2048 (lavapipe, 2 threads: N = 576 in 5 workgroups
+/// of 2 columns took 386 us against 329 us in 9 of one for K = 1536, best of 6
+/// alternations). Without (each invocation loads A's 8 vec4s of a block
+/// itself): 2 from N = 512, 4 from 2048 (llvmpipe GL, Q4_1 [N, K] 576 x 1536
+/// 1.0 ms -> 0.59 ms with 2, 1.2-1.4 ms with 4; 49152 x 576 31 -> 17 ms with 4).
 pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
-    match (subgroups && rows == 1, n) {
+    let two_from = if subgroups { 1024 } else { 512 };
+    match (rows == 1, n) {
         (true, n) if n >= 2048 => 4,
-        (true, n) if n >= 1024 => 2,
+        (true, n) if n >= two_from => 2,
         _ => 1,
     }
 }
@@ -85,8 +88,24 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
     let rows = u32::from((variant >> 3) & 0x1f).max(1);
     let cols = u32::from(variant >> 8).max(1);
-    let drop = if variant & SUBGROUP != 0 { "// NOSG" } else { "// SG" };
-    let text: String = template.lines().filter(|l| !l.ends_with(drop)).map(|l| format!("{l}\n")).collect();
+    // `// SG` lines with subgroups, `// NOSG` lines without, and of those
+    // `// NOSG1` (A loaded per use) for one column, `// NOSGN` (A loaded once
+    // per block) for more.
+    let sg = variant & SUBGROUP != 0;
+    let keep = |l: &str| {
+        if l.ends_with("// SG") {
+            sg
+        } else if l.ends_with("// NOSG") {
+            !sg
+        } else if l.ends_with("// NOSG1") {
+            !sg && cols == 1
+        } else if l.ends_with("// NOSGN") {
+            !sg && cols > 1
+        } else {
+            true
+        }
+    };
+    let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
     let text = text.replace("$Q", name);
     let e = crate::template::Expansion {
         constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols)],
@@ -103,7 +122,7 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     for dtype in DTYPES {
         for rows in [1, TILE_ROWS] {
             for sg in [false, true] {
-                let cols: &[u32] = if sg && rows == 1 { &[1, 2, 4] } else { &[1] };
+                let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1] };
                 for &c in cols {
                     let name = format!("matmul_quant-{dtype}-{rows}rows-{c}cols{}", if sg { "-subgroups" } else { "" });
                     all.push((name, expand(text, variant(dtype, rows, c, sg))));
