@@ -159,11 +159,12 @@ fn dequant_q4_0(byte: u32) -> Block {
 fn dequant_q4_1(byte: u32) -> Block {
     // 20-byte blocks always start on a word.
     let x = words5(byte >> 2u);
-    let dm = unpack2x16float(x.x0);
-    let q0 = x.x1;
-    let q1 = x.x2;
-    let q2 = x.x3;
-    let q3 = x.x4;
+    return q4_1_block(x.x0, x.x1, x.x2, x.x3, x.x4);
+}
+
+// One Q4_1 block from its five words: d and m, then the 16 bytes of nibbles.
+fn q4_1_block(dm_word: u32, q0: u32, q1: u32, q2: u32, q3: u32) -> Block {
+    let dm = unpack2x16float(dm_word);
     let dv = vec4<f32>(dm.x);
     let mv = vec4<f32>(dm.y);
     return Block(
@@ -171,6 +172,27 @@ fn dequant_q4_1(byte: u32) -> Block {
         fma(low_nibbles(q2), dv, mv), fma(low_nibbles(q3), dv, mv),
         fma(high_nibbles(q0), dv, mv), fma(high_nibbles(q1), dv, mv),
         fma(high_nibbles(q2), dv, mv), fma(high_nibbles(q3), dv, mv),
+    );
+}
+
+// Two adjacent Q4_1 blocks.
+struct Pair {
+    a: Block,
+    b: Block,
+}
+
+// The two Q4_1 blocks from byte `byte` on (a multiple of 8, so the first word
+// sits at 0 or 2 in its vec4): the three vec4s that cover their ten words,
+// realigned by one select per word.
+fn dequant_q4_1_pair(byte: u32) -> Pair {
+    let w = byte >> 2u;
+    let v0 = b4[w >> 2u];
+    let v1 = b4[(w >> 2u) + 1u];
+    let v2 = b4[(w >> 2u) + 2u];
+    let s2 = (w & 3u) == 2u;
+    return Pair(
+        q4_1_block(select(v0.x, v0.z, s2), select(v0.y, v0.w, s2), select(v0.z, v1.x, s2), select(v0.w, v1.y, s2), select(v1.x, v1.z, s2)),
+        q4_1_block(select(v1.y, v1.w, s2), select(v1.z, v2.x, s2), select(v1.w, v2.y, s2), select(v2.x, v2.z, s2), select(v2.y, v2.w, s2)),
     );
 }
 
@@ -260,7 +282,41 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     // Out-of-range columns compute on the last column and store nothing, so
     // every lane runs the same loop.
     var byte$c = (params.b_base / 32u + min(col0 + $cu, n_dim - 1u) * (params.ldb / 32u)) * BLOCK_BYTES;
-    for (var blk = 0u; blk < blocks; blk++) {
+    var blk = 0u;
+    // The one-column Q4_1 GEMV with subgroups (the `// Q41` lines): two blocks
+    // per step where every row's pairs start on 8 bytes (B's first block and
+    // its blocks per row even): their ten words come from three vec4 loads
+    // realigned by 0 or 2 words, not four loads and 3-way selects. The same
+    // fmas in the same order as the one-block loop below, which takes the
+    // rest. (lavapipe w8, alternated with the one-block loop, 6 pairs:
+    // 576x576 and 576x1536 faster in 5 and 4 of 6. With 2 columns per
+    // invocation (1536x576), without subgroups (llvmpipe GL) and in the 8-row
+    // prefill tile, the pairs' extra live values made it slower.)
+    let pairs = select(0u, blocks / 2u, ((params.b_base / 32u) | (params.ldb / 32u)) % 2u == 0u); // Q41
+    for (; blk < 2u * pairs; blk += 2u) { // Q41
+        let p = blk * 8u; // Q41
+        let al$r = a[arow$r + p + lane]; // Q41
+        let bl$r = a[arow$r + p + 8u + lane]; // Q41
+        let y$cb = dequant_q4_1_pair(byte$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v0, subgroupBroadcast(al$r, 0u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v1, subgroupBroadcast(al$r, 1u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v2, subgroupBroadcast(al$r, 2u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v3, subgroupBroadcast(al$r, 3u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v4, subgroupBroadcast(al$r, 4u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v5, subgroupBroadcast(al$r, 5u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v6, subgroupBroadcast(al$r, 6u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.a.v7, subgroupBroadcast(al$r, 7u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v0, subgroupBroadcast(bl$r, 0u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v1, subgroupBroadcast(bl$r, 1u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v2, subgroupBroadcast(bl$r, 2u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v3, subgroupBroadcast(bl$r, 3u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v4, subgroupBroadcast(bl$r, 4u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v5, subgroupBroadcast(bl$r, 5u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v6, subgroupBroadcast(bl$r, 6u), acc$r_$cb); // Q41
+        acc$r_$cb = fma(y$cb.b.v7, subgroupBroadcast(bl$r, 7u), acc$r_$cb); // Q41
+        byte$cb += 2u * BLOCK_BYTES; // Q41
+    } // Q41
+    for (; blk < blocks; blk++) {
         let p = blk * 8u;
         let al$r = a[arow$r + p + lane]; // SG
         let a$r_0 = a[arow$r + p]; // NOSGN

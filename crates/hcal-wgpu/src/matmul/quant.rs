@@ -88,22 +88,18 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
     let rows = u32::from((variant >> 3) & 0x1f).max(1);
     let cols = u32::from(variant >> 8).max(1);
-    // `// SG` lines with subgroups, `// NOSG` lines without, and of those
-    // `// NOSG1` (A loaded per use) for one column, `// NOSGN` (A loaded once
-    // per block) for more.
+    // A line's tag is its trailing comment: `// SG` lines with subgroups,
+    // `// NOSG` lines without, and of those `// NOSG1` (A loaded per use) for
+    // one column, `// NOSGN` (A loaded once per block) for more; `// Q41`
+    // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups only.
     let sg = variant & SUBGROUP != 0;
-    let keep = |l: &str| {
-        if l.ends_with("// SG") {
-            sg
-        } else if l.ends_with("// NOSG") {
-            !sg
-        } else if l.ends_with("// NOSG1") {
-            !sg && cols == 1
-        } else if l.ends_with("// NOSGN") {
-            !sg && cols > 1
-        } else {
-            true
-        }
+    let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
+        "SG" => sg,
+        "NOSG" => !sg,
+        "NOSG1" => !sg && cols == 1,
+        "NOSGN" => !sg && cols > 1,
+        "Q41" => sg && rows == 1 && cols == 1 && dtype == DType::Q4_1,
+        _ => true,
     };
     let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
     let text = text.replace("$Q", name);
