@@ -130,6 +130,18 @@ fn reads_blocks_as_defined(gpu: &dyn Backend) {
                 assert_eq!(y, want, "{dtype}: element {i} of each of {wide} rows through the wide GEMV");
             }
         }
+        // The one-column Q4_1 GEMV with subgroups reads two blocks per step
+        // where every row's blocks pair up (an even count from an even first
+        // block; the 3-block rows above never do): 5 rows of 4 blocks, every
+        // element of every row through a one-hot A, which a swapped or
+        // misaligned word of either block of a pair changes.
+        let (paired, paired_values) = blocks(dtype, 5 * 4);
+        for i in 0..128 {
+            let one_hot: Vec<f32> = (0..128).map(|p| f32::from(u8::from(p == i))).collect();
+            let y = gemm_t(gpu, &one_hot, [1, 5, 128], dtype, &paired);
+            let want: Vec<f32> = (0..5).map(|j| paired_values[j * 128 + i]).collect();
+            assert_eq!(y, want, "{dtype}: element {i} of each row of 4 blocks through the GEMV");
+        }
         // Cast dequantizes every value.
         let tb = gpu.alloc(&TensorDesc::new([n, k], dtype)).unwrap();
         gpu.write(&tb, &bytes).unwrap();
