@@ -74,15 +74,7 @@
 @group(0) @binding(5) var<storage, read_write> y: array<vec4<f32>>; // F32
 @group(0) @binding(5) var<storage, read_write> y: array<vec2<u32>>; // F16
 
-// Element i of Q as f32, and texel i of Y stored from f32.
-fn q_at(i: u32) -> f32 { return q[i]; } // F32
-fn q_at(i: u32) -> f32 { return f16_at(q[i / 2u], i); } // F16
-fn y_put(i: u32, v: vec4<f32>) { y[i] = v; } // F32
-fn y_put(i: u32, v: vec4<f32>) { y[i] = to_f16x4(v); } // F16
-
-fn hmax(v: vec4<f32>) -> f32 {
-    return max(max(v.x, v.y), max(v.z, v.w));
-}
+// #include <attention_qy>
 
 // #include <attention_prep4>
 

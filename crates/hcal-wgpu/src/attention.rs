@@ -194,6 +194,7 @@ pub(crate) fn record_with(
             let form = |entry| Kernel { variant: if f16 { F16_IO } else { 0 }, ..kernel("attention", entry) };
             if ctx.gpu.simd_cpu {
                 // Workgroups of 8, so a decode step's few items spread over the cores.
+                let split = split.map(|(slot, buf)| (slot, crate::record::Window::from(buf)));
                 ctx.per_item_in(8, form("decode_split_narrow"), &params, &split, rows * chunks)?;
             } else {
                 ctx.per_item(form("decode_split"), &params, &split, rows * chunks)?;

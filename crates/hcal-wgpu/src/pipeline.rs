@@ -40,6 +40,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
 /// `// #include <name>` is replaced by the piece (see [`with_includes`]).
 pub(crate) const INCLUDES: &[(&str, &str)] = &[
     ("attention_prep4", include_str!("../../../shaders/include/attention_prep4.wgsl")),
+    ("attention_qy", include_str!("../../../shaders/include/attention_qy.wgsl")),
     ("f16_bits", include_str!("../../../shaders/include/f16_bits.wgsl")),
     ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
     ("kv_head", include_str!("../../../shaders/include/kv_head.wgsl")),

@@ -462,29 +462,24 @@ impl Ctx<'_> {
         bindings: &[(u32, Window<'_>)],
         items: usize,
     ) -> Result<()> {
-        if items == 0 {
-            return Ok(());
-        }
-        let groups = self.grid(items.div_ceil(256))?;
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
+        self.per_item_in(256, kernel, params, bindings, items)
     }
 
-    /// One invocation per item, `width` per workgroup (the kernel's
-    /// `workgroup_size`; items laid out as [`Ctx::per_item`] lays them, with
-    /// `width` for 256). Nothing is recorded for 0 items.
+    /// [`Ctx::per_item_windows`] with `width` invocations per workgroup (the
+    /// kernel's `workgroup_size`, in place of 256 in the item layout).
     pub(crate) fn per_item_in(
         &mut self,
         width: usize,
         kernel: Kernel,
         params: &impl Pod,
-        bindings: &[(u32, &wgpu::Buffer)],
+        bindings: &[(u32, Window<'_>)],
         items: usize,
     ) -> Result<()> {
         if items == 0 {
             return Ok(());
         }
         let groups = self.grid(items.div_ceil(width))?;
-        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (&whole(bindings), &[]), groups)
+        self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
     }
 
     /// One workgroup per row. Nothing is recorded for 0 rows.
