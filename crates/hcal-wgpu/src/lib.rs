@@ -115,13 +115,16 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// Every template expansion the kernels may compile (`matmul_tiled` and
 /// `matmul_texture` tile variants, `attention_flash` head sizes, each in its
-/// f32 and f16 storage forms) and both storage forms of the plain shaders
-/// that have them (`matmul_stage`), named, so tests can validate them
-/// without an adapter.
+/// f32 and f16 storage forms), both storage forms of the plain shaders
+/// that have them (`matmul_stage`) and the unary and binary kernels
+/// specialized per op code, named, so tests can validate them without an
+/// adapter.
 pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
     all.extend(attention_flash::expansions());
     all.extend(matmul::quant::expansions());
+    all.extend(unary::specializations());
+    all.extend(binary::specializations());
     all.extend(pipeline::storage_forms());
     all
 }

@@ -151,6 +151,9 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
         "attention_flash" => crate::attention_flash::expand(&text, variant).into(),
         "matmul_quant" => crate::matmul::quant::expand(&text, variant).into(),
         "attention_flash_rows" => crate::attention_flash::expand_rows(&text, variant).into(),
+        // The op code as a constant (variant = code + 1, see `specialize`).
+        "unary" if variant != 0 => crate::unary::specialize(&text, variant).into(),
+        "binary" if variant != 0 => crate::binary::specialize(&text, variant).into(),
         _ if text.starts_with("// TEMPLATE") => crate::matmul::tiles::expand(&text, variant).into(),
         _ => text,
     }
