@@ -17,6 +17,10 @@
 // Max/Min propagate NaN like numpy (u + v is NaN when either is); comparisons
 // with NaN are false (tested on the bits: drivers may compare NaN as ordered).
 // Dispatch: 256 per workgroup, 2-D grid.
+// The launcher compiles `binary` once per op code, with `params.op` replaced by
+// the constant, and where A, B and the output share one contiguous layout with
+// `offsets(..)` replaced by the index itself (crates/hcal-wgpu/src/binary.rs,
+// `specialize`): SIMD CPU drivers run every case of a switch on a loaded value.
 
 // #include <linear_id>
 // #include <is_nan>

@@ -11,7 +11,10 @@
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
 // NaN in gives NaN out for every op (WGSL's max/min/clamp may drop NaN, so the
-// kernels test for it). Dispatch: 256 per workgroup, 2-D grid.
+// kernels test for it). Dispatch: 256 per workgroup, 2-D grid. The launcher
+// compiles `unary` once per op code, with `params.op` replaced by the constant
+// (crates/hcal-wgpu/src/unary.rs, `specialize`): SIMD CPU drivers run every
+// case of a switch on a loaded value.
 
 // #include <linear_id>
 // #include <is_nan>
