@@ -61,16 +61,18 @@ fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
 /// SIMD CPU drivers), as long as `n` still gives enough workgroups of 64
 /// invocations to spread over the cores: with fewer the last round leaves
 /// cores idle. With subgroups (A loaded as one vec4 per lane and broadcast):
-/// 2 from N = 1024, 4 from 2048 (lavapipe, 2 threads: N = 576 in 5 workgroups
-/// of 2 columns took 386 us against 329 us in 9 of one for K = 1536, best of 6
-/// alternations). Without (each invocation loads A's 8 vec4s of a block
-/// itself): 2 from N = 512, 4 from 2048 (llvmpipe GL, Q4_1 [N, K] 576 x 1536
-/// 1.0 ms -> 0.59 ms with 2, 1.2-1.4 ms with 4; 49152 x 576 31 -> 17 ms with 4).
+/// 4 from N = 1024 (lavapipe, 2 threads, Q4_1, medians of 5 alternated runs
+/// of 1, 2 and 4 columns: N = 1536, K = 576 took 283, 264 and 238 us; N =
+/// 576 took 138, 129 and 148 us for K = 576 and 259, 321 and 361 us for K =
+/// 1536, so below 1024 one column stays). Without (each invocation loads A's
+/// 8 vec4s of a block itself): 2 from N = 512, 4 from 2048 (llvmpipe GL,
+/// Q4_1 [N, K] 576 x 1536 1.0 ms -> 0.59 ms with 2, 1.2-1.4 ms with 4;
+/// 49152 x 576 31 -> 17 ms with 4).
 pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
-    let two_from = if subgroups { 1024 } else { 512 };
-    match (rows == 1, n) {
-        (true, n) if n >= 2048 => 4,
-        (true, n) if n >= two_from => 2,
+    match (rows == 1, subgroups, n) {
+        (true, true, n) if n >= 1024 => 4,
+        (true, false, n) if n >= 2048 => 4,
+        (true, false, n) if n >= 512 => 2,
         _ => 1,
     }
 }
