@@ -43,6 +43,11 @@
 // long key sequence, where `attention` gives one row to one workgroup.
 // `decode_split_narrow` is `decode_split` in workgroups of 8 (item = x + y * 8 *
 // workgroups along x), for SIMD CPU drivers, where each workgroup runs on one thread.
+// There `decode_split_grouped` runs instead where it can: `split_item` for the
+// Hq/Hkv query heads of one key/value head together (each key and value row
+// loaded once for all of them), with named values in place of the loop-indexed
+// arrays. It is not in this file: crates/hcal-wgpu/src/attention_decode.rs
+// appends it per head geometry.
 //   @group(0) @binding(4) mask, @binding(5) y: as `attention`
 //   @group(0) @binding(12) partials: array<f32>   [rows, chunks, 2 + Dv]
 //   @group(0) @binding(13) q4: array<vec4<f32>>, (14) k4, (15) v4: q, k, v as vec4

@@ -193,9 +193,18 @@ pub(crate) fn record_with(
             let f16 = inputs.q.desc.dtype == DType::F16;
             let form = |entry| Kernel { variant: if f16 { F16_IO } else { 0 }, ..kernel("attention", entry) };
             if ctx.gpu.simd_cpu {
-                // Workgroups of 8, so a decode step's few items spread over the cores.
+                // Workgroups of 8, so a decode step's few items spread over
+                // the cores; the query heads of a key/value head together
+                // where the generated kernel holds them (`attention_decode`).
                 let split = split.map(|(slot, buf)| (slot, crate::record::Window::from(buf)));
-                ctx.per_item_in(8, form("decode_split_narrow"), &params, &split, rows * chunks)?;
+                match crate::attention_decode::variant_for(g, f16) {
+                    Some(variant) => {
+                        let grouped = Kernel { variant, ..kernel("attention", crate::attention_decode::ENTRY) };
+                        let items = crate::attention_decode::items(variant, rows, chunks);
+                        ctx.per_item_in(8, grouped, &params, &split, items)?;
+                    }
+                    None => ctx.per_item_in(8, form("decode_split_narrow"), &params, &split, rows * chunks)?,
+                }
             } else {
                 ctx.per_item(form("decode_split"), &params, &split, rows * chunks)?;
             }

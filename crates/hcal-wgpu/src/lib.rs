@@ -65,6 +65,7 @@ mod adapter;
 mod along_axis;
 mod along_axis_segments;
 mod attention;
+mod attention_decode;
 mod attention_flash;
 mod attention_pieces;
 mod autotune;
@@ -122,6 +123,7 @@ pub fn shader_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
 pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
     all.extend(attention_flash::expansions());
+    all.extend(attention_decode::expansions());
     all.extend(matmul::quant::expansions());
     all.extend(unary::specializations());
     all.extend(binary::specializations());
