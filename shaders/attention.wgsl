@@ -168,17 +168,6 @@ fn valid_keys(b: u32) -> u32 {
     return min(lo, params.total_len);
 }
 
-// Whether key j is hidden from query row i of batch b by the causal frontier or
-// the valid length (hcal_core::AttentionGeometry::key_hidden).
-fn key_hidden(b: u32, i: u32, j: u32) -> bool {
-    let causal = params.causal == 1u;
-    if params.nonpad == 1u {
-        let n = valid_keys(b);
-        return j >= n || (causal && j + params.q_len > i + n);
-    }
-    return causal && j > i + params.past_len;
-}
-
 // Keys [0, limit) a row (b, i) loops over: every key it may see (later ones are masked).
 fn key_limit(b: u32, i: u32) -> u32 {
     let total = params.total_len;
@@ -222,6 +211,7 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     var acc1 = 0.0;
     var acc2 = 0.0;
     var acc3 = 0.0;
+    let pp = prep_params(b);
     // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
     let keys = key_limit(b, i);
     for (var tile = 0u; tile < keys; tile += 64u) {
@@ -231,7 +221,7 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
             var dot = 0.0;
             let k_off = (kv_base + j) * d;
             for (var c = 0u; c < d; c++) { dot = fma(q_row[c], k[k_off + c], dot); }
-            s = prep(dot, b, h, i, j);
+            s = prep_with(dot, b, h, i, j, pp);
         }
         let m_new = max(m, reduce_max(t, s));
         // Uniform branch: every invocation sees the same m_new.
@@ -274,31 +264,60 @@ fn attention(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     }
 }
 
-// The biased, masked score of raw dot product `raw_s` at (b, h, i, j).
-fn prep(raw_s: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
-    let sq = params.q_len;
-    let total = params.total_len;
-    let softcap = params.softcap;
-    let mask_kind = params.mask_kind;
-    let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
-    var s = raw_s * params.scale;
-    if softcap > 0.0 { s = softcap * tanh(clamp(s / softcap, -15.0, 15.0)); }
-    if mask_kind != 0u {
-        let mb = params.mask_batch;
-        let mh = params.mask_heads;
-        let tm = params.mask_keys;
+// What `prep_with` reads of the parameters for batch b, read once by a
+// kernel before its loop over keys: inside a loop every storage read is a
+// loop over the lanes on SIMD CPU drivers.
+struct Prep {
+    q_len: u32,
+    total_len: u32,
+    past_len: u32,
+    scale: f32,
+    softcap: f32,
+    mask_kind: u32,
+    mask_batch: u32,
+    mask_heads: u32,
+    mask_keys: u32,
+    causal: bool,
+    nonpad: bool,
+    // nonpad_kv_seqlen of batch b clamped to [0, T] (0 without it).
+    valid: u32,
+}
+
+fn prep_params(b: u32) -> Prep {
+    var valid = 0u;
+    if params.nonpad == 1u { valid = valid_keys(b); }
+    return Prep(
+        params.q_len, params.total_len, params.past_len, params.scale, params.softcap, params.mask_kind,
+        params.mask_batch, params.mask_heads, params.mask_keys, params.causal == 1u, params.nonpad == 1u, valid,
+    );
+}
+
+// The biased, masked score of raw dot product `raw_s` at (b, h, i, j), `pp`
+// being `prep_params(b)`: the scale, the softcap, the mask, then -inf for a key
+// hidden by the causal frontier or the valid length
+// (hcal_core::AttentionGeometry::key_hidden).
+fn prep_with(raw_s: f32, b: u32, h: u32, i: u32, j: u32, pp: Prep) -> f32 {
+    let neg_inf = bitcast<f32>(0xff800000u | (pp.total_len & 0u));
+    var s = raw_s * pp.scale;
+    if pp.softcap > 0.0 { s = pp.softcap * tanh(clamp(s / pp.softcap, -15.0, 15.0)); }
+    if pp.mask_kind != 0u {
+        let mb = pp.mask_batch;
+        let mh = pp.mask_heads;
+        let tm = pp.mask_keys;
         if j >= tm {
             s = neg_inf;
         } else {
-            let mv = mask[((select(b, 0u, mb == 1u) * mh + select(h, 0u, mh == 1u)) * sq + i) * tm + j];
-            if mask_kind == 1u {
+            let mv = mask[((select(b, 0u, mb == 1u) * mh + select(h, 0u, mh == 1u)) * pp.q_len + i) * tm + j];
+            if pp.mask_kind == 1u {
                 if mv == 0.0 { s = neg_inf; }
             } else {
                 s = s + mv;
             }
         }
     }
-    if key_hidden(b, i, j) { s = neg_inf; }
+    let hidden_past = pp.causal && j > i + pp.past_len;
+    let hidden_valid = j >= pp.valid || (pp.causal && j + pp.q_len > i + pp.valid);
+    if select(hidden_past, hidden_valid, pp.nonpad) { s = neg_inf; }
     return s;
 }
 
@@ -310,8 +329,9 @@ fn scores_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     let c = block_coords(row);
     let base = row * total;
     var m = bitcast<f32>(0xff800000u | (total & 0u));
+    let pp = prep_params(c.x);
     for (var j = t; j < total; j += 64u) {
-        let s = prep(scores[base + j], c.x, c.y, c.z, j);
+        let s = prep_with(scores[base + j], c.x, c.y, c.z, j, pp);
         scores[base + j] = s;
         m = max(m, s);
     }
@@ -333,10 +353,14 @@ fn scores_softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     let base = row * t4;
     let neg_inf = bitcast<f32>(0xff800000u | (total & 0u));
     var m4 = vec4<f32>(neg_inf);
+    let pp = prep_params(c.x);
     for (var jj = 0u; jj < t4; jj++) {
         let raw = scores4[base + jj];
         let j = 4u * jj;
-        let s = vec4<f32>(prep(raw.x, c.x, c.y, c.z, j), prep(raw.y, c.x, c.y, c.z, j + 1u), prep(raw.z, c.x, c.y, c.z, j + 2u), prep(raw.w, c.x, c.y, c.z, j + 3u));
+        let s = vec4<f32>(
+            prep_with(raw.x, c.x, c.y, c.z, j, pp), prep_with(raw.y, c.x, c.y, c.z, j + 1u, pp),
+            prep_with(raw.z, c.x, c.y, c.z, j + 2u, pp), prep_with(raw.w, c.x, c.y, c.z, j + 3u, pp),
+        );
         scores4[base + jj] = s;
         m4 = max(m4, s);
     }
@@ -380,6 +404,7 @@ fn split_item(item: u32) {
     var qv: array<vec4<f32>, 64>;
     for (var c = 0u; c < d4; c++) { qv[c] = q4[q_off + c]; } // F32
     for (var c = 0u; c < d4; c++) { qv[c] = widen4(q4[q_off + c]); } // F16
+    let pp = prep_params(b);
     // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
     let keys = key_limit(b, i);
     let j0 = (item % chunks) * params.split_chunk_keys;
@@ -392,7 +417,7 @@ fn split_item(item: u32) {
         var dot4 = vec4<f32>(0.0);
         for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], k4[kb + c], dot4); } // F32
         for (var c = 0u; c < d4; c++) { dot4 = fma(qv[c], widen4(k4[kb + c]), dot4); } // F16
-        let s = prep((dot4.x + dot4.y) + (dot4.z + dot4.w), b, h, i, j);
+        let s = prep_with((dot4.x + dot4.y) + (dot4.z + dot4.w), b, h, i, j, pp);
         // A masked key adds nothing (and must not make exp(-inf + inf) = NaN).
         if s == neg_inf { continue; }
         if s > m {

@@ -131,6 +131,7 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
             line(format!("    var o{h}_{c} = vec4<f32>(0.0);"));
         }
     }
+    line("    let pp = prep_params(b);".into());
     line("    // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.".into());
     line("    let keys = key_limit(b, i);".into());
     line("    let j0 = chunk * params.split_chunk_keys;".into());
@@ -149,7 +150,9 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
         for c in 0..d4 {
             line(format!("        dot{h} = fma(q{h}_{c}, kk{c}, dot{h});"));
         }
-        line(format!("        let s{h} = prep((dot{h}.x + dot{h}.y) + (dot{h}.z + dot{h}.w), b, h{h}, i, j);"));
+        line(format!(
+            "        let s{h} = prep_with((dot{h}.x + dot{h}.y) + (dot{h}.z + dot{h}.w), b, h{h}, i, j, pp);"
+        ));
         line("        // A masked key adds nothing (and must not make exp(-inf + inf) = NaN).".into());
         line(format!("        if s{h} != neg_inf {{"));
         line(format!("            if s{h} > m{h} {{"));
