@@ -2,8 +2,9 @@
 //! for SIMD CPU drivers, generated per head geometry and appended to
 //! `shaders/attention.wgsl`.
 //!
-//! It computes exactly what `decode_split`'s `split_item` computes (the same
-//! fmas in the same order, so the same bits), with two differences in how:
+//! It computes what `decode_split`'s `split_item` computes, with the same
+//! fmas in the same order (the same bits by construction; conformance checks
+//! the values), with two differences in how:
 //! - **One item per (key/value head, query position, chunk of keys)**, doing
 //!   the `G = Hq / Hkv` query heads that read that key/value head together, so
 //!   each key and value row is loaded once for all of them instead of once
