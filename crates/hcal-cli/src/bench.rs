@@ -36,6 +36,9 @@ pub(crate) struct BenchArgs {
     #[arg(long = "dtype", value_name = "DTYPE", default_value = "f32")]
     dtypes: Vec<String>,
     /// Attention --shape rows: causal mask (FLOPs count only visible pairs).
+    /// ONNX's causal mask without a past cache: query i sees keys 0..=i, so
+    /// a decode shape (one query over many keys, 1xHx1xSkvxD) sees one key
+    /// with it; measure decode without it.
     #[arg(long)]
     causal: bool,
     /// Attention --shape rows: key/value heads (grouped-query attention).
