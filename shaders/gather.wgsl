@@ -1,5 +1,10 @@
-// gather.wgsl: Gather and GatherElements on raw storage (any dtype, blocks of
+// TEMPLATE gather.wgsl: Gather and GatherElements on raw storage (any dtype, blocks of
 // a block-quantized table included), one invocation per output word.
+//
+// Expanded by crates/hcal-wgpu/src/gather.rs: the lines ending in `// BUF` read
+// data from its storage buffer, those ending in `// TEX` (Gather of a
+// block-quantized table held in a texture, crates/hcal-wgpu/src/packed.rs:
+// its bytes in order, 16 per texel, $TW texels per row) from the texture.
 //
 // Bindings (both entries):
 //   @group(0) @binding(0) params: GatherParams (generated from crates/hcal-wgpu/src/params.rs):
@@ -18,7 +23,7 @@
 //       [outer, s], GatherElements elements), write_fill (1: this dispatch writes the
 //       fills), merge (1: bytes from units not held, or fills when write_fill is 0, keep
 //       what out holds: another dispatch writes them)
-//   @group(0) @binding(1) data: array<u32>      data as 32-bit words
+//   @group(0) @binding(1) data: array<u32>      data as 32-bit words (or its texture, dt)
 //   @group(0) @binding(2) indices: array<u32>   i64 indices as (low, high) word pairs
 //   @group(0) @binding(3) out: array<u32>       output as 32-bit words
 // Each output byte is looked up on its own (rows and elements need not be
@@ -32,7 +37,8 @@
 // #include <GatherParams>
 
 @group(0) @binding(0) var<storage, read> params: GatherParams;
-@group(0) @binding(1) var<storage, read> data: array<u32>;
+@group(0) @binding(1) var<storage, read> data: array<u32>; // BUF
+@group(0) @binding(1) var dt: texture_storage_2d<rgba32uint, read>; // TEX
 @group(0) @binding(2) var<storage, read> indices: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
@@ -52,13 +58,21 @@ fn resolve(p: u32) -> u32 {
     return INVALID;
 }
 
+// Word w of data's window.
+fn data_word(w: u32) -> u32 {
+    return data[w]; // BUF
+    let t = w / 4u; // TEX
+    let v = textureLoad(dt, vec2<u32>(t & ($TWu - 1u), t / $TWu)); // TEX
+    return select(select(v.x, v.y, w % 4u == 1u), select(v.z, v.w, w % 4u == 3u), w % 4u >= 2u); // TEX
+}
+
 fn held(unit: u32) -> bool {
     return unit >= params.held_lo && unit < params.held_hi;
 }
 
 fn data_byte(at: u32) -> u32 {
     let a = at - params.data_origin;
-    return (data[a / 4u] >> (8u * (a % 4u))) & 0xffu;
+    return (data_word(a / 4u) >> (8u * (a % 4u))) & 0xffu;
 }
 
 // Byte c of the fill unit (KEEP when another dispatch writes the fills).
@@ -114,7 +128,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         } else {
             let unit = (r / params.count) * params.axis_len + k;
             if !held(unit) { return; }
-            out[slot] = data[(unit * row + e0 % row - params.data_origin) / 4u];
+            out[slot] = data_word((unit * row + e0 % row - params.data_origin) / 4u);
         }
         return;
     }

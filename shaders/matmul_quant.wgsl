@@ -26,7 +26,10 @@
 //       y_batch_stride, lda, ldb (elements; a multiple of 32), ldy, c_base
 //   @group(0) @binding(1) a: array<vec4<f32>>   (indexed per element by `matmul_quant_any`)
 //   @group(0) @binding(2) b: array<u32>          the packed blocks, as stored (b4: the same
-//       bytes as vec4<u32>, read by `matmul_quant`; the binding's size is a multiple of 16)
+//       bytes as vec4<u32>, read by `matmul_quant`; the binding's size is a multiple of 16);
+//       in the `// TEX` form the same bytes in a read-only rgba32uint texture bt, 16 per
+//       texel, $TW texels per row (crates/hcal-wgpu/src/packed.rs). Every read goes
+//       through `b4_at` / `b_at`, whose `// BUF` or `// TEX` lines the expansion keeps.
 //   @group(0) @binding(3) c: array<f32>          (a dummy when C is absent)
 //   @group(0) @binding(4) y: array<f32>
 //
@@ -63,13 +66,29 @@
 
 @group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<u32>;
+@group(0) @binding(2) var<storage, read> b: array<u32>; // BUF
 // The same binding as vec4s, for `matmul_quant` only (no entry uses both).
-@group(0) @binding(2) var<storage, read> b4: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<u32>>; // BUF
+// B held in a texture (crates/hcal-wgpu/src/packed.rs): its bytes in order,
+// 16 per texel, $TW texels per row.
+@group(0) @binding(2) var bt: texture_storage_2d<rgba32uint, read>; // TEX
 @group(0) @binding(3) var<storage, read> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 const BLOCK_BYTES: u32 = $BBu;
+
+// Words 4i..4i+3 of B.
+fn b4_at(i: u32) -> vec4<u32> {
+    return b4[i]; // BUF
+    return textureLoad(bt, vec2<u32>(i & ($TWu - 1u), i / $TWu)); // TEX
+}
+
+// Word w of B.
+fn b_at(w: u32) -> u32 {
+    return b[w]; // BUF
+    let v = b4_at(w >> 2u); // TEX
+    return pick(w & 3u, v.x, v.y, v.z, v.w); // TEX
+}
 
 // Word `s` (0..3) of the four words a0..a3: three selects, no indexed array
 // (which SIMD CPU drivers keep in memory).
@@ -90,8 +109,8 @@ struct Words5 {
 // costs a loop over the lanes on SIMD CPU drivers, a vec4 hardly more than a
 // word), realigned by `w % 4` words.
 fn words5(w: u32) -> Words5 {
-    let v0 = b4[w >> 2u];
-    let v1 = b4[(w >> 2u) + 1u];
+    let v0 = b4_at(w >> 2u);
+    let v1 = b4_at((w >> 2u) + 1u);
     let s = w & 3u;
     return Words5(
         pick(s, v0.x, v0.y, v0.z, v0.w), pick(s, v0.y, v0.z, v0.w, v1.x), pick(s, v0.z, v0.w, v1.x, v1.y),
@@ -199,9 +218,9 @@ struct Pair {
 // realigned by one select per word.
 fn dequant_q4_1_pair(byte: u32) -> Pair {
     let w = byte >> 2u;
-    let v0 = b4[w >> 2u];
-    let v1 = b4[(w >> 2u) + 1u];
-    let v2 = b4[(w >> 2u) + 2u];
+    let v0 = b4_at(w >> 2u);
+    let v1 = b4_at((w >> 2u) + 1u);
+    let v2 = b4_at((w >> 2u) + 2u);
     let s2 = (w & 3u) == 2u;
     return Pair(
         q4_1_block(select(v0.x, v0.z, s2), select(v0.y, v0.w, s2), select(v0.z, v1.x, s2), select(v0.w, v1.y, s2), select(v1.x, v1.z, s2)),
@@ -212,9 +231,9 @@ fn dequant_q4_1_pair(byte: u32) -> Pair {
 fn dequant_q8_0(byte: u32) -> Block {
     let w = byte >> 2u;
     let odd = (byte & 2u) != 0u;
-    let v0 = b4[w >> 2u];
-    let v1 = b4[(w >> 2u) + 1u];
-    let v2 = b4[(w >> 2u) + 2u];
+    let v0 = b4_at(w >> 2u);
+    let v1 = b4_at((w >> 2u) + 1u);
+    let v2 = b4_at((w >> 2u) + 2u);
     let s = w & 3u;
     let x0 = pick(s, v0.x, v0.y, v0.z, v0.w);
     let x1 = pick(s, v0.y, v0.z, v0.w, v1.x);
@@ -236,12 +255,12 @@ fn dequant_q8_0(byte: u32) -> Block {
 
 // The byte at byte offset `at` of B.
 fn byte_at(at: u32) -> u32 {
-    return (b[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu;
+    return (b_at(at >> 2u) >> ((at & 3u) * 8u)) & 0xffu;
 }
 
 // The f16 at (even) byte offset `at` of B, as f32.
 fn half_at(at: u32) -> f32 {
-    return unpack2x16float(b[at >> 2u] >> ((at & 2u) * 8u)).x;
+    return unpack2x16float(b_at(at >> 2u) >> ((at & 2u) * 8u)).x;
 }
 
 // Value of element `e` of a quantized tensor (its row-major index), one at a time.

@@ -398,8 +398,11 @@ fn composed(
 ) -> Result<()> {
     let (b, hq, hkv, sq, t, d, dv) = (g.batch, g.q_heads, g.kv_heads, g.q_len, g.total_len(), g.head_dim, g.v_head_dim);
     let group = hq / hkv;
-    let f32_operand =
-        |buf: Arc<wgpu::Buffer>, shape: &[usize]| Operand { buf, desc: TensorDesc::new(shape, DType::F32) };
+    let f32_operand = |buf: Arc<wgpu::Buffer>, shape: &[usize]| Operand {
+        packed: None,
+        buf,
+        desc: TensorDesc::new(shape, DType::F32),
+    };
     // Q as [B, Hq, Sq, D].
     let q4 = if g.packed_3d {
         let out = f32_operand(ctx.scratch(b * hq * sq * d * 4)?, &[b, hq, sq, d]);

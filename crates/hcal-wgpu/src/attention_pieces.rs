@@ -97,7 +97,7 @@ pub(crate) fn decline(g: &AttentionGeometry, max_binding: u64) -> Option<String>
 
 /// An f32 operand on `buf` with `shape`.
 fn f32_operand(buf: Arc<wgpu::Buffer>, shape: &[usize]) -> Operand {
-    Operand { buf, desc: TensorDesc::new(shape, DType::F32) }
+    Operand { packed: None, buf, desc: TensorDesc::new(shape, DType::F32) }
 }
 
 /// A new buffer holding elements `[first, first + count)` of `src`
@@ -112,7 +112,7 @@ fn take(
     let elem = dtype.size_bytes();
     let buf = ctx.scratch(count * elem)?;
     ctx.rec.copy_region(ctx.gpu, (&src.buf, (first * elem) as u64), (&buf, 0), (count * elem) as u64);
-    Ok(Operand { buf, desc: TensorDesc::new(shape, dtype) })
+    Ok(Operand { packed: None, buf, desc: TensorDesc::new(shape, dtype) })
 }
 
 /// Attention on `g` in pieces of (batch item, KV head group); see the module docs.

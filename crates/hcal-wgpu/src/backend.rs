@@ -2,7 +2,7 @@
 //! implementation (which hands calls to `dispatch.rs` and questions about
 //! signatures to `support.rs`).
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use hcal_core::{
     Backend, Call, DeviceInfo, Error, Instruments, OpSignature, Probe, ProbeWork, Result, Support, Tensor, TensorDesc,
@@ -62,6 +62,7 @@ impl WgpuBackend {
         let pins = Pins::parse(name, adapter, &suffixes)?;
         let mut backend = Self::from_adapter(&entry)?;
         backend.pipelines.pins = pins;
+        backend.gpu.packed_textures &= !pins.buffers;
         if let Some(cap) = pins.max_binding {
             // Plan as if bindings were this small (a test device); bindings
             // within it are within the real limit too.
@@ -171,14 +172,19 @@ impl Backend for WgpuBackend {
         self.gpu.check_alive()?;
         let bytes = desc.byte_len()?;
         let mut state = self.state();
+        if self.gpu.packed_textures && desc.dtype.is_quantized() && crate::packed::fits(&self.gpu, bytes) {
+            // Storage comes with the first use: a texture if that is a write.
+            return Ok(Tensor::from_parts(state.mem.reserve(bytes), desc.clone()));
+        }
         let buf = state.mem.buffer(&self.gpu, bytes)?;
         Ok(Tensor::from_parts(state.mem.insert(buf), desc.clone()))
     }
 
     fn free(&self, tensor: &Tensor) -> Result<()> {
         let mut state = self.state();
-        let buf = state.mem.remove(tensor.id()).ok_or_else(|| self.invalid(tensor))?;
-        state.mem.recycle(buf);
+        if let Some(buf) = state.mem.remove(tensor.id()).ok_or_else(|| self.invalid(tensor))? {
+            state.mem.recycle(buf);
+        }
         Ok(())
     }
 
@@ -193,8 +199,31 @@ impl Backend for WgpuBackend {
             });
         }
         let mut state = self.state();
-        let buf = state.mem.get(tensor.id()).cloned().ok_or_else(|| self.invalid(tensor))?;
-        let State { rec, .. } = &mut *state;
+        if !state.mem.contains(tensor.id()) {
+            return Err(self.invalid(tensor));
+        }
+        let State { rec, mem } = &mut *state;
+        if self.gpu.packed_textures && tensor.desc().dtype.is_quantized() && crate::packed::fits(&self.gpu, expected) {
+            // Work recorded earlier must see the old contents: submit it first.
+            self.gpu.scoped(|| {
+                rec.flush(&self.gpu);
+                Ok(())
+            })?;
+            let packed = crate::packed::Packed::upload(&self.gpu, bytes)?;
+            mem.pack(tensor.id(), packed);
+            return Ok(());
+        }
+        // A tensor held in a texture and written here again goes back to a buffer.
+        mem.unpack(tensor.id());
+        mem.settle(&self.gpu, tensor.id())?;
+        let buf = match mem.get(tensor.id()) {
+            Some(buf) => Arc::clone(buf),
+            None => {
+                let buf = mem.buffer(&self.gpu, expected)?;
+                mem.attach(tensor.id(), Arc::clone(&buf));
+                buf
+            }
+        };
         self.gpu.scoped(|| {
             // Work recorded earlier must see the old contents: submit it first.
             rec.flush(&self.gpu);
@@ -212,9 +241,17 @@ impl Backend for WgpuBackend {
     fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
         let len = tensor.desc().byte_len()?;
         let mut state = self.state();
-        let buf = state.mem.get(tensor.id()).cloned().ok_or_else(|| self.invalid(tensor))?;
-        let size = (len.max(4) as u64).div_ceil(4) * 4;
-        let State { rec, .. } = &mut *state;
+        let State { rec, mem } = &mut *state;
+        mem.settle(&self.gpu, tensor.id())?;
+        let buf = mem.get(tensor.id()).cloned();
+        let packed = mem.packed(tensor.id());
+        if buf.is_none() && packed.is_none() {
+            return Err(self.invalid(tensor));
+        }
+        let size = match (&buf, packed) {
+            (None, Some(packed)) => packed.bytes(),
+            _ => (len.max(4) as u64).div_ceil(4) * 4,
+        };
         let staging = self.gpu.scoped(|| {
             let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("hcal readback"),
@@ -222,7 +259,11 @@ impl Backend for WgpuBackend {
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            rec.copy(&self.gpu, &buf, &staging, size);
+            match (&buf, packed) {
+                (Some(buf), _) => rec.copy(&self.gpu, buf, &staging, size),
+                (None, Some(packed)) => rec.copy_texture(&self.gpu, packed, &staging),
+                (None, None) => unreachable!("checked above"),
+            }
             rec.flush(&self.gpu);
             Ok(staging)
         })?;

@@ -111,12 +111,12 @@ pub(crate) fn expand(ctx: &mut Ctx<'_>, x: &Operand, shape: &[usize]) -> Result<
     if x.desc.numel() == n && x.buf.size() <= ctx.max_binding() {
         // A norm's scale of the normalized shape: one dispatch and one
         // scratch buffer saved per call (two RMSNorms per decoder layer).
-        return Ok(Operand { buf: x.buf.clone(), desc: TensorDesc::new(shape, DType::F32) });
+        return Ok(Operand { packed: None, buf: x.buf.clone(), desc: TensorDesc::new(shape, DType::F32) });
     }
     let buf = ctx.scratch(n * 4)?;
     let strides = broadcast_strides(&x.desc.shape, shape);
     let p = params(0, shape, &strides, &[]);
-    let out = Operand { buf, desc: TensorDesc::new(shape, DType::F32) };
+    let out = Operand { packed: None, buf, desc: TensorDesc::new(shape, DType::F32) };
     // `expand` has no B: X stands in (never bound).
     launch(ctx, "expand", p, [x, x], [&strides, &strides], &out)?;
     Ok(out)

@@ -20,7 +20,7 @@ pub(crate) fn to_f32(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;
     elementwise(ctx, entry, [&x.buf, &buf], [x.desc.dtype.size_bytes(), 4], n, |len| len)?;
-    Ok(Operand { buf, desc: hcal_core::TensorDesc::new(x.desc.shape.clone(), DType::F32) })
+    Ok(Operand { packed: None, buf, desc: hcal_core::TensorDesc::new(x.desc.shape.clone(), DType::F32) })
 }
 
 /// Run conversion `entry` over `n` elements from `src` to `dst` (element

@@ -18,15 +18,29 @@ fn req(slots: &[Option<Operand>], i: usize) -> &Operand {
 
 /// Record `call` (`invalid` names a tensor this backend does not hold).
 pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tensor) -> Error) -> Result<()> {
-    let operand = |t: Option<&Tensor>, ctx: &Ctx<'_>| -> Result<Option<Operand>> {
-        t.map(|t| {
-            let buf = ctx.mem.get(t.id()).cloned().ok_or_else(|| invalid(t))?;
-            Ok(Operand { buf, desc: t.desc().clone() })
-        })
-        .transpose()
+    // Outputs held in textures (packed.rs) go back to buffers first: kernels write buffers.
+    for t in call.outputs().iter().flatten() {
+        if !ctx.mem.contains(t.id()) {
+            return Err(invalid(t));
+        }
+        crate::packed::release(ctx, t)?;
+    }
+    // Inputs the op reads from their textures: quantized B of a product, X
+    // of a Cast, the table of a Gather.
+    let reads_packed = |i: usize| match call.op() {
+        Op::Gemm(_) | Op::MatMul => i == 1,
+        Op::Cast { .. } | Op::Gather { .. } => i == 0,
+        _ => false,
     };
-    let raw_in: Vec<Option<Operand>> = call.inputs().iter().map(|t| operand(*t, ctx)).collect::<Result<_>>()?;
-    let raw_out: Vec<Option<Operand>> = call.outputs().iter().map(|t| operand(*t, ctx)).collect::<Result<_>>()?;
+    let mut raw_in: Vec<Option<Operand>> = Vec::with_capacity(call.inputs().len());
+    for (i, t) in call.inputs().iter().enumerate() {
+        raw_in.push(t.map(|t| crate::packed::input(ctx, t, reads_packed(i), &invalid)).transpose()?);
+    }
+    let raw_out: Vec<Option<Operand>> = call
+        .outputs()
+        .iter()
+        .map(|t| t.map(|t| crate::packed::input(ctx, t, false, &invalid)).transpose())
+        .collect::<Result<_>>()?;
     match (call.op(), call.geometry()) {
         (Op::Cast { .. }, _) => return convert::cast(ctx, req(&raw_in, 0), req(&raw_out, 0)),
         (Op::Transpose { .. }, Geometry::Transpose { perm }) => {
@@ -110,7 +124,7 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
         outs.push(match o {
             Some(o) if o.desc.dtype != DType::F32 => {
                 let buf = ctx.scratch(o.desc.numel() * 4)?;
-                Some(Operand { buf, desc: TensorDesc::new(o.desc.shape.clone(), DType::F32) })
+                Some(Operand { packed: None, buf, desc: TensorDesc::new(o.desc.shape.clone(), DType::F32) })
             }
             other => other.clone(),
         });

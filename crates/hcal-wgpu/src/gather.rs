@@ -1,11 +1,30 @@
 //! Launchers for `shaders/gather.wgsl`: Gather and GatherElements on raw
 //! storage, so every dtype (block-quantized tables included) moves exactly.
+//! Gather reads a block-quantized table held in a texture (`packed.rs`)
+//! there, with the kernel's [`TEXTURE`] form.
 
 use hcal_core::{DType, GatherElementsGeometry, GatherGeometry, Result, out_of_range_fill};
 
 use crate::params::{GatherParams, MAX_DIMS};
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, Window};
+
+/// Kernel variant of `gather.wgsl` reading data from a texture (its `// TEX`
+/// lines; variant 0 keeps the `// BUF` lines).
+const TEXTURE: u16 = 1;
+
+/// Expand `gather.wgsl` for `variant` (0 or [`TEXTURE`]).
+pub(crate) fn expand(template: &str, variant: u16) -> String {
+    let drop = if variant & TEXTURE != 0 { "// BUF" } else { "// TEX" };
+    let text: String = template.lines().filter(|l| !l.ends_with(drop)).flat_map(|l| [l, "\n"]).collect();
+    text.replace("$TW", &crate::packed::WIDTH.to_string())
+}
+
+/// Both forms, named, for shader validation.
+pub(crate) fn expansions() -> Vec<(String, String)> {
+    let text = crate::pipeline::family_source("gather");
+    vec![("gather (buffer)".to_string(), expand(text, 0)), ("gather (texture)".to_string(), expand(text, TEXTURE))]
+}
 
 /// Highest rank `gather_elements` holds.
 pub(crate) const MAX_RANK: usize = MAX_DIMS;
@@ -131,6 +150,14 @@ fn run(
         p.words = (w1 - w0) as u32;
         p.out_base = (w0 - o_origin) as u32;
         p.idx_origin = i_origin as u32;
+        if let Some(texture) = &data.packed {
+            // The texture holds all of data: one dispatch, no windows.
+            (p.data_origin, p.held_lo, p.held_hi, p.write_fill, p.merge) = (0, 0, u32::MAX, 1, 0);
+            let groups = ctx.grid_for((w1 - w0).div_ceil(256))?;
+            let k = crate::pipeline::Kernel { variant: TEXTURE, ..kernel("gather", entry) };
+            ctx.dispatch_windows(k, &p, &[(2, iw), (3, ow)], &[(1, texture)], groups)?;
+            continue;
+        }
         for (piece, &(u0, u1)) in plan.data.iter().enumerate() {
             let (dw, d_origin) = ctx.window(&data.buf, u0 * unit, (u1 - u0) * unit, 1);
             p.data_origin = d_origin as u32;

@@ -24,6 +24,9 @@ pub(crate) struct Gpu {
     /// Whether the adapter is a CPU driver (lavapipe, llvmpipe): SIMD lanes,
     /// where barriers and scattered accesses cost far more than on GPUs.
     pub(crate) simd_cpu: bool,
+    /// Whether host-written block-quantized tensors live in textures
+    /// (`packed.rs`; a `:buffers` pin turns it off).
+    pub(crate) packed_textures: bool,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
 }
@@ -66,6 +69,7 @@ impl Gpu {
             && info.subgroup_min_size == info.subgroup_max_size)
             .then_some(info.subgroup_max_size);
         let simd_cpu = info.device_type == wgpu::DeviceType::Cpu;
+        let packed_textures = crate::packed::offered(simd_cpu, adapter);
         Ok(Self {
             device,
             queue,
@@ -75,6 +79,7 @@ impl Gpu {
             subgroup_min,
             subgroup_fixed,
             simd_cpu,
+            packed_textures,
             lost,
             uncaptured,
         })

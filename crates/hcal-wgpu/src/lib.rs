@@ -81,6 +81,7 @@ mod memory;
 mod movement;
 mod native_f16;
 mod norm;
+mod packed;
 mod params;
 mod peak;
 mod pins;
@@ -125,6 +126,7 @@ pub fn template_expansions() -> Vec<(String, String)> {
     all.extend(attention_flash::expansions());
     all.extend(attention_decode::expansions());
     all.extend(matmul::quant::expansions());
+    all.extend(gather::expansions());
     all.extend(unary::specializations());
     all.extend(binary::specializations());
     all.extend(pipeline::storage_forms());

@@ -57,7 +57,7 @@ pub(crate) fn norm_here(gpu: &Gpu, s: &AxisSplit) -> bool {
 
 /// An f32 view of `buf` with `shape`.
 fn view(buf: &std::sync::Arc<wgpu::Buffer>, shape: &[usize]) -> Operand {
-    Operand { buf: buf.clone(), desc: TensorDesc::new(shape.to_vec(), hcal_core::DType::F32) }
+    Operand { packed: None, buf: buf.clone(), desc: TensorDesc::new(shape.to_vec(), hcal_core::DType::F32) }
 }
 
 /// Row-major strides of `shape` with the dims of extent 1 in `keep` (a

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use hcal_core::{Error, Result, TensorId};
 
 use crate::gpu::Gpu;
+use crate::packed::Packed;
 
 /// Buffer sizes are rounded up to this, so freed buffers fit later requests.
 const SIZE_CLASS: u64 = 256;
@@ -17,6 +18,14 @@ const POOL_CAP_BYTES: u64 = 512 << 20;
 #[derive(Default)]
 pub(crate) struct Memory {
     tensors: HashMap<TensorId, Arc<wgpu::Buffer>>,
+    /// Tensors held in textures (`packed.rs`): alone, or beside a buffer
+    /// copy in `tensors` made for a reader without a texture form.
+    packed: HashMap<TensorId, Packed>,
+    /// Tensors with no storage yet, by bytes: block-quantized ones on a
+    /// device that keeps host-written ones in textures. The first write
+    /// gives one a texture (no buffer made and dropped on the way); any
+    /// other first use, a buffer ([`Memory::settle`]).
+    pending: HashMap<TensorId, usize>,
     pool: HashMap<u64, Vec<Arc<wgpu::Buffer>>>,
     pooled_bytes: u64,
     next_id: u64,
@@ -67,7 +76,7 @@ pub struct MemoryReport {
     pub pooled_buffers: usize,
     /// Bytes of those.
     pub pooled_bytes: u64,
-    /// Bytes of every device buffer and staging texture hcal holds now (tensors, pool, staging).
+    /// Bytes of every device buffer and staging texture hcal holds now (tensors, their textures, pool, staging).
     pub device_bytes: u64,
     /// The most `device_bytes` since the last [`reset_memory_peak`](hcal_core::Instruments::reset_memory_peak).
     pub peak_device_bytes: u64,
@@ -201,14 +210,82 @@ impl Memory {
         self.tensors.get(&id)
     }
 
-    /// Unregister a tensor, returning its buffer.
-    pub(crate) fn remove(&mut self, id: TensorId) -> Option<Arc<wgpu::Buffer>> {
-        self.tensors.remove(&id)
+    /// Unregister a tensor, returning its buffer; its texture, if any, is
+    /// dropped (work recorded with it keeps it alive until done).
+    /// `None` when no such tensor is live.
+    pub(crate) fn remove(&mut self, id: TensorId) -> Option<Option<Arc<wgpu::Buffer>>> {
+        let packed = self.unpack(id).map(drop).or_else(|| self.pending.remove(&id).map(drop));
+        match self.tensors.remove(&id) {
+            Some(buffer) => Some(Some(buffer)),
+            None => packed.map(|_| None),
+        }
+    }
+
+    /// Whether tensor `id` is live.
+    pub(crate) fn contains(&self, id: TensorId) -> bool {
+        self.tensors.contains_key(&id) || self.packed.contains_key(&id) || self.pending.contains_key(&id)
+    }
+
+    /// Register a tensor of `bytes` with no storage yet (see `pending`).
+    pub(crate) fn reserve(&mut self, bytes: usize) -> TensorId {
+        self.next_id += 1;
+        let id = TensorId(self.next_id);
+        self.pending.insert(id, bytes);
+        id
+    }
+
+    /// Give tensor `id` a buffer if it has no storage yet (uninitialized, as
+    /// `alloc` promises).
+    ///
+    /// # Errors
+    /// Out of memory and device limits.
+    pub(crate) fn settle(&mut self, gpu: &Gpu, id: TensorId) -> Result<()> {
+        if let Some(&bytes) = self.pending.get(&id) {
+            let buffer = self.buffer(gpu, bytes)?;
+            self.pending.remove(&id);
+            self.tensors.insert(id, buffer);
+        }
+        Ok(())
+    }
+
+    /// Keep tensor `id` in `packed` from now on: its buffer, if any, goes
+    /// back to the pool, and a texture it had is replaced.
+    pub(crate) fn pack(&mut self, id: TensorId, packed: Packed) {
+        self.pending.remove(&id);
+        self.device_bytes += packed.bytes();
+        self.peak_bytes = self.peak_bytes.max(self.device_bytes);
+        self.largest = self.largest.max(packed.bytes());
+        if let Some(old) = self.packed.insert(id, packed) {
+            self.device_bytes -= old.bytes();
+        }
+        if let Some(buffer) = self.tensors.remove(&id) {
+            self.recycle(buffer);
+        }
+    }
+
+    /// The texture of tensor `id`, if it has one.
+    pub(crate) fn packed(&self, id: TensorId) -> Option<&Packed> {
+        self.packed.get(&id)
+    }
+
+    /// Drop the texture of tensor `id` (its buffer, if any, stays), returning it.
+    pub(crate) fn unpack(&mut self, id: TensorId) -> Option<Packed> {
+        let packed = self.packed.remove(&id)?;
+        self.device_bytes -= packed.bytes();
+        Some(packed)
+    }
+
+    /// Give tensor `id`, held in a texture, `buffer` as well (a copy made
+    /// for a reader without a texture form).
+    pub(crate) fn attach(&mut self, id: TensorId, buffer: Arc<wgpu::Buffer>) {
+        self.tensors.insert(id, buffer);
     }
 
     /// `(live tensors, pooled buffers, pooled bytes)`, for leak checks.
     pub(crate) fn stats(&self) -> (usize, usize, u64) {
-        (self.tensors.len(), self.pool.values().map(Vec::len).sum(), self.pooled_bytes)
+        let packed_only = self.packed.keys().filter(|id| !self.tensors.contains_key(id)).count();
+        let live = self.tensors.len() + packed_only + self.pending.len();
+        (live, self.pool.values().map(Vec::len).sum(), self.pooled_bytes)
     }
 
     /// The full picture, for reports.

@@ -11,6 +11,7 @@
 //! | `:composedN`    | the composed path, with blocks of at most N query rows       |
 //! | `:split`        | attention to flash-decoding (split keys, then a merge)       |
 //! | `:flash`        | attention to the flash kernel (`attention_flash.wgsl`)       |
+//! | `:buffers`      | block-quantized tensors in storage buffers, not textures     |
 //!
 //! Suffixes combine (`wgpu:vulkan:0:composed4:mm=gemv`) and apply left to
 //! right, a later one replacing an earlier pin of the same kind. A pinned
@@ -32,6 +33,9 @@ pub(crate) struct Pins {
     pub(crate) attention_rows: Option<usize>,
     /// A lower `max_storage_buffer_binding_size` to plan with (`:bind=`).
     pub(crate) max_binding: Option<u64>,
+    /// Keep host-written block-quantized tensors in storage buffers where
+    /// they would go to textures (`packed.rs`): the reference point for them.
+    pub(crate) buffers: bool,
 }
 
 /// The smallest `:bind=` accepted: every window holds at least a few rows of
@@ -41,7 +45,7 @@ pub(crate) const MIN_BINDING_CAP: u64 = 4096;
 /// Whether `suffix` is a pin suffix (without its colon).
 fn is_pin(suffix: &str) -> bool {
     let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-    matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash")
+    matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers")
         || suffix.starts_with("mm=")
         || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
         || matches!(composed_rows, Some(Ok(_)))
@@ -78,6 +82,7 @@ impl Pins {
                 "fused" => pins.attention = Some(attention::Path::Fused),
                 "split" => pins.attention = Some(attention::Path::Split),
                 "flash" => pins.attention = Some(attention::Path::Flash),
+                "buffers" => pins.buffers = true,
                 bind if bind.starts_with("bind=") => {
                     let bytes: u64 = bind[5..].parse().expect("checked by is_pin");
                     pins.max_binding = Some((bytes / 256 * 256).max(MIN_BINDING_CAP));
@@ -119,6 +124,7 @@ mod tests {
         assert_eq!(pins.attention, Some(attention::Path::Fused));
         assert_eq!(pins.attention_rows, Some(4));
         assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
+        assert!(Pins::parse("n", "wgpu", &["buffers"]).unwrap().buffers);
         assert_eq!(Pins::parse("n", "wgpu", &["baseline"]).unwrap().matmul, Some(Path::Generic));
         assert!(matches!(Pins::parse("n", "wgpu", &["mm=nope"]), Err(Error::UnknownBackend { .. })));
         let (adapter, suffixes) = split("wgpu:vulkan:0:bind=100000:baseline");

@@ -299,6 +299,14 @@ impl Recorder {
         }
     }
 
+    /// Record a copy of the texture of a tensor held in one (`packed.rs`)
+    /// into `dst`, which holds at least [`crate::packed::Packed::bytes`].
+    pub(crate) fn copy_texture(&mut self, gpu: &Gpu, src: &crate::packed::Packed, dst: &wgpu::Buffer) {
+        self.pass = None;
+        src.copy_to(self.encoder(gpu), dst);
+        self.recorded += 1;
+    }
+
     /// Record a copy of `bytes` (a multiple of 4) from byte `src_offset` of
     /// `src` to byte `dst_offset` of `dst` (both multiples of 4). Copies are
     /// not limited by the binding size: pieces of tensors larger than one
@@ -428,7 +436,7 @@ impl Ctx<'_> {
 
     /// Workgroups laid out on a 2-D grid of at most 65535 per dimension;
     /// kernels rebuild the linear index as `x + y * num_workgroups.x`.
-    fn grid(&self, workgroups: usize) -> Result<[u32; 3]> {
+    pub(crate) fn grid_for(&self, workgroups: usize) -> Result<[u32; 3]> {
         let max = self.gpu.limits.max_compute_workgroups_per_dimension as usize;
         let x = workgroups.min(max);
         let y = workgroups.div_ceil(x.max(1));
@@ -478,7 +486,7 @@ impl Ctx<'_> {
         if items == 0 {
             return Ok(());
         }
-        let groups = self.grid(items.div_ceil(width))?;
+        let groups = self.grid_for(items.div_ceil(width))?;
         self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
     }
 
@@ -504,7 +512,7 @@ impl Ctx<'_> {
         if rows == 0 {
             return Ok(());
         }
-        let groups = self.grid(rows)?;
+        let groups = self.grid_for(rows)?;
         self.rec.dispatch(self.gpu, self.pipelines, kernel, words(params), (bindings, &[]), groups)
     }
 
@@ -584,8 +592,12 @@ fn whole<'a>(bindings: &[(u32, &'a wgpu::Buffer)]) -> Vec<(u32, Window<'a>)> {
 /// operands arrive as f32 views; see `backend.rs`).
 #[derive(Clone)]
 pub(crate) struct Operand {
+    /// Its storage, or a dummy when it is held in a texture (`packed`) alone.
     pub(crate) buf: Arc<wgpu::Buffer>,
     pub(crate) desc: hcal_core::TensorDesc,
+    /// The texture a block-quantized tensor is held in (`packed.rs`), given
+    /// only to the ops that read it there (quantized products and Cast).
+    pub(crate) packed: Option<Arc<wgpu::TextureView>>,
 }
 
 impl Operand {

@@ -86,6 +86,7 @@ pub(crate) fn record_clip(
         (None, Some(hi)) => pass(ctx, BinaryOp::Min, x, hi, y),
         (Some(lo), Some(hi)) => {
             let raised = Operand {
+                packed: None,
                 buf: ctx.scratch(x.desc.numel() * 4)?,
                 desc: TensorDesc::new(x.desc.shape.clone(), x.desc.dtype),
             };

@@ -404,9 +404,11 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
             };
             let path = matmul::quant::path_for(m, flags, batch, true);
-            ("matmul_quant", matmul::quant::path_name(path, sig.input(1)?.dtype))
+            ("matmul_quant", matmul::quant::path_name(path, sig.input(1)?.dtype) + texture_form(gpu))
         }
-        (Op::Cast { .. }, _) if sig.input(0)?.dtype.is_quantized() => ("matmul_quant", "dequantize".to_string()),
+        (Op::Cast { .. }, _) if sig.input(0)?.dtype.is_quantized() => {
+            ("matmul_quant", "dequantize".to_string() + texture_form(gpu))
+        }
         (Op::MatMul | Op::Gemm(_), geometry) => {
             let product = match (sig.op(), geometry) {
                 (Op::MatMul, Geometry::MatMul(g)) => {
@@ -481,6 +483,13 @@ fn source_hash(families: &[&str]) -> u32 {
 
 /// `<shader>.wgsl:<entry>@<fnv1a-32 of every source it covers>` (see
 /// [`covered`]), with `+convert.wgsl@...` when f16/bf16/bool operands are
+/// The suffix naming the form of the quantized kernels that reads B from a
+/// texture, where `gpu` keeps host-written quantized tensors in them
+/// (`packed.rs`; a B that an op wrote is read from its buffer).
+fn texture_form(gpu: &Gpu) -> &'static str {
+    if gpu.packed_textures { "-texture" } else { "" }
+}
+
 /// converted around the kernel: editing a kernel changes the name.
 pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<String> {
     let (shader, entry) = kernels_of(gpu, pipelines, sig)?;

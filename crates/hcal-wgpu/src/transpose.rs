@@ -36,6 +36,7 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, perm: &[usize], x: &Operand, y: &Operand
             // (f16, bf16 and bool convert exactly both ways).
             let wide = crate::convert::to_f32(ctx, x)?;
             let out = Operand {
+                packed: None,
                 buf: ctx.scratch(y.desc.numel() * 4)?,
                 desc: hcal_core::TensorDesc::new(y.desc.shape.clone(), hcal_core::DType::F32),
             };

@@ -12,6 +12,10 @@
 //!   along N, `transA`, batches), one output per invocation.
 //! - `dequantize`: Cast from a quantized dtype, one element per invocation.
 //!
+//! Each has a form reading B from the texture it is held in on SIMD CPU
+//! drivers (`packed.rs`; the `// TEX` lines, variant flag [`TEXTURE`]) and
+//! one reading a storage buffer (`// BUF`).
+//!
 //! Quantized operands are bound whole, except a weight `[N, K]` larger than
 //! one storage binding, which `matmul_quant` reads in blocks of rows (column
 //! blocks of Y, each a window starting on a block boundary); `decline`
@@ -49,11 +53,20 @@ const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
 /// Kernel-variant flag of the form that shares A across a subgroup of 8.
 const SUBGROUP: u16 = 4;
 
+/// Kernel-variant flag of the form reading B from a texture (`packed.rs`);
+/// above the columns (bits 8-10).
+const TEXTURE: u16 = 1 << 12;
+
 /// The kernel variant of `dtype` with `rows` rows and `cols` columns per
 /// invocation, sharing A across subgroups of 8 when `subgroups`.
 fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
     let (code, _, _) = dtype_code(dtype).expect("a quantized dtype");
     code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3) | ((cols as u16) << 8)
+}
+
+/// `kernel` in its form reading B from a texture when `b` is held in one.
+fn reading(kernel: Kernel, b: &Operand) -> Kernel {
+    Kernel { variant: kernel.variant | if b.packed.is_some() { TEXTURE } else { 0 }, ..kernel }
 }
 
 /// Columns per invocation of the GEMV (one row): each block of A is loaded
@@ -89,11 +102,13 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let dtype = DTYPES[(variant & 3) as usize];
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
     let rows = u32::from((variant >> 3) & 0x1f).max(1);
-    let cols = u32::from(variant >> 8).max(1);
+    let cols = u32::from((variant >> 8) & 0x7).max(1);
+    let texture = variant & TEXTURE != 0;
     // A line's tag is its trailing comment: `// SG` lines with subgroups,
     // `// NOSG` lines without, and of those `// NOSG1` (A loaded per use) for
     // one column, `// NOSGN` (A loaded once per block) for more; `// Q41`
-    // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups only.
+    // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups
+    // only; `// TEX` lines where B is a texture, `// BUF` where it is a buffer.
     let sg = variant & SUBGROUP != 0;
     let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
         "SG" => sg,
@@ -101,12 +116,14 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
         "NOSG1" => !sg && cols == 1,
         "NOSGN" => !sg && cols > 1,
         "Q41" => sg && rows == 1 && cols == 1 && dtype == DType::Q4_1,
+        "TEX" => texture,
+        "BUF" => !texture,
         _ => true,
     };
     let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
     let text = text.replace("$Q", name);
     let e = crate::template::Expansion {
-        constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols)],
+        constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols), ("$TW", crate::packed::WIDTH)],
         repeats: &[("$r", rows), ("$c", cols)],
         blocks: &[("$cb", cols)],
     };
@@ -122,8 +139,15 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
             for sg in [false, true] {
                 let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1] };
                 for &c in cols {
-                    let name = format!("matmul_quant-{dtype}-{rows}rows-{c}cols{}", if sg { "-subgroups" } else { "" });
-                    all.push((name, expand(text, variant(dtype, rows, c, sg))));
+                    for texture in [false, true] {
+                        let name = format!(
+                            "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}",
+                            if sg { "-subgroups" } else { "" },
+                            if texture { "-texture" } else { "" }
+                        );
+                        let v = variant(dtype, rows, c, sg) | if texture { TEXTURE } else { 0 };
+                        all.push((name, expand(text, v)));
+                    }
                 }
             }
         }
@@ -174,12 +198,22 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
     };
     let sg = entry == "matmul_quant" && subgroups_of_8(ctx.gpu);
     let cols = gemv_columns(p.n, rows, sg);
-    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, cols, sg) };
+    let kernel = reading(Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, cols, sg) }, b);
     let per_group = 64 * cols as usize;
     let groups = match path {
         QuantPath::Columns(rows) => [p.n.div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1],
         QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
     };
+    if let Some(texture) = &b.packed {
+        // A texture holds the whole tensor: no binding limit to split around.
+        return ctx.dispatch_with_views(
+            kernel,
+            &params,
+            &[(1, &a.buf), (3, &c_buf), (4, &y.buf)],
+            &[(2, texture)],
+            groups,
+        );
+    }
     if b.buf.size() <= ctx.max_binding() {
         return ctx.dispatch(kernel, &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups);
     }
@@ -253,9 +287,16 @@ pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
     let n = x.desc.numel();
     let buf = ctx.scratch(n * 4)?;
     let params = crate::params::MatmulParams { n: n as u32, ..Default::default() };
-    let kernel = Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, 1, false) };
-    ctx.per_item(kernel, &params, &[(2, &x.buf), (4, &buf)], n)?;
-    Ok(Operand { buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
+    let kernel =
+        reading(Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, 1, false) }, x);
+    match &x.packed {
+        Some(texture) => {
+            let groups = ctx.grid_for(n.div_ceil(256))?;
+            ctx.dispatch_with_views(kernel, &params, &[(4, &buf)], &[(2, texture)], groups)?;
+        }
+        None => ctx.per_item(kernel, &params, &[(2, &x.buf), (4, &buf)], n)?,
+    }
+    Ok(Operand { packed: None, buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
 }
 
 /// Why a signature with a block-quantized operand cannot run on `gpu`, if
