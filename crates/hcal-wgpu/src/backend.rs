@@ -51,7 +51,9 @@ impl WgpuBackend {
     /// `:composedN` pins the composed path with blocks of at most N query rows.
     /// `:bind=<bytes>` plans every op as if storage bindings held at most
     /// that many bytes, so tests exercise the splitting of tensors larger
-    /// than one binding on small tensors.
+    /// than one binding on small tensors. `:buffers` keeps block-quantized
+    /// weights in storage buffers where a CPU driver would hold them in
+    /// textures (`packed.rs`).
     ///
     /// # Errors
     /// [`Error::UnknownBackend`] when no such adapter or matmul kernel

@@ -46,7 +46,8 @@
 //!   the shared WGSL pieces of `shaders/include/` are pulled into a kernel
 //!   by `// #include <name>` lines.
 //! - Backend names may carry pin suffixes (`:baseline`, `:smem`, `:fused`,
-//!   `:composed`, `:composedN`, `:split`, `:flash`, `:mm=<kernel>`; see
+//!   `:composed`, `:composedN`, `:split`, `:flash`, `:mm=<kernel>`,
+//!   `:buffers`; see
 //!   [`WgpuBackend::open`]).
 //!
 //! ```no_run
