@@ -60,6 +60,11 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
             return along_axis::arg_extreme(ctx, split, largest, *select_last_index, &x, req(&raw_out, 0));
         }
         // ---- data movement (issue 18): raw elements, exact in every dtype ----
+        (Op::Split { axis, .. }, Geometry::Views(_))
+            if movement::split_words(ctx, *axis, req(&raw_in, 0), &raw_out)? =>
+        {
+            return Ok(());
+        }
         (Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. }, Geometry::Views(views)) => {
             for (view, y) in views.iter().zip(&raw_out) {
                 if let Some(y) = y {

@@ -8,7 +8,7 @@
 
 use hcal_core::{DType, Result, StridedView, contiguous_strides};
 
-use crate::params::{MAX_DIMS, MoveParams};
+use crate::params::{MAX_DIMS, MoveParams, SPLIT_PARTS, SplitParams};
 use crate::pipeline::kernel;
 use crate::record::{Ctx, Operand, Window};
 
@@ -144,6 +144,45 @@ pub(crate) fn gather(ctx: &mut Ctx<'_>, view: &StridedView, x: &Operand, y: &Ope
     }
     p.src_base = view.offset as u32;
     dispatch(ctx, p, x, y, (0, y.desc.numel()), &view_reads(view, &y.desc.shape))
+}
+
+/// Split of `x` along `axis` into the parts `ys` as one dispatch of
+/// `split.wgsl`, where it applies: every output present, at most
+/// [`SPLIT_PARTS`] of them, each a whole number of 32-bit words per index of
+/// the dims before the axis, and every tensor within one binding. `false`
+/// (nothing recorded) elsewhere: the caller copies each part as a strided
+/// view, one dispatch per part.
+pub(crate) fn split_words(ctx: &mut Ctx<'_>, axis: i64, x: &Operand, ys: &[Option<Operand>]) -> Result<bool> {
+    let parts: Vec<&Operand> = ys.iter().flatten().collect();
+    if parts.is_empty() || parts.len() != ys.len() || parts.len() > SPLIT_PARTS {
+        return Ok(false);
+    }
+    let shape = &x.desc.shape;
+    // hcal-core validated the axis against the rank.
+    let ax = if axis < 0 { axis + shape.len() as i64 } else { axis } as usize;
+    let inner_bytes = shape[ax + 1..].iter().product::<usize>() * x.desc.dtype.size_bytes();
+    let mut ends = [0u32; SPLIT_PARTS];
+    let mut end = 0;
+    for (p, y) in parts.iter().enumerate() {
+        let bytes = y.desc.shape[ax] * inner_bytes;
+        if bytes % 4 != 0 {
+            return Ok(false);
+        }
+        end += bytes / 4;
+        ends[p] = end as u32;
+    }
+    ends[parts.len()..].fill(end as u32);
+    let words = x.desc.byte_len()? / 4;
+    let max = ctx.max_binding();
+    if words == 0 || end == 0 || x.buf.size() > max || parts.iter().any(|y| y.buf.size() > max) {
+        return Ok(false);
+    }
+    let params = SplitParams { words: words as u32, row_words: end as u32, ends };
+    let dummy = ctx.dummy.clone();
+    let mut bindings = vec![(1, &*x.buf)];
+    bindings.extend((0..SPLIT_PARTS).map(|p| (2 + p as u32, parts.get(p).map_or(&dummy, |y| &*y.buf))));
+    ctx.per_item(kernel("split", "split"), &params, &bindings, words)?;
+    Ok(true)
 }
 
 /// The X elements a strided view (Slice, Split, Expand) into an output of

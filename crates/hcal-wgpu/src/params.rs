@@ -617,6 +617,23 @@ params_struct! {
     }
 }
 
+/// Most outputs one dispatch of `split.wgsl` writes.
+pub(crate) const SPLIT_PARTS: usize = 4;
+
+params_struct! {
+    /// `SplitParams` (`shaders/split.wgsl`): Split as one dispatch, on words.
+    SplitParams {
+        /// Words of X.
+        pub(crate) words: u32,
+        /// Words of X per index of the dims before the axis (a row of
+        /// `[outer, axis_len * inner]`).
+        pub(crate) row_words: u32,
+        /// Word (within a row) where each part ends, cumulative; unused parts
+        /// repeat the last end.
+        pub(crate) ends: [u32; SPLIT_PARTS],
+    }
+}
+
 /// `(name, WGSL declaration)` of every params struct, for the shader loader.
 pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
     fn decl<T: ParamsStruct>() -> (&'static str, String) {
@@ -637,6 +654,7 @@ pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
         decl::<ConvertParams>(),
         decl::<PeakParams>(),
         decl::<MoveParams>(),
+        decl::<SplitParams>(),
         // Indexing and KV caches.
         decl::<GatherParams>(),
         decl::<ScatterParams>(),
@@ -664,6 +682,7 @@ fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
         layout::<ConvertParams>(),
         layout::<PeakParams>(),
         layout::<MoveParams>(),
+        layout::<SplitParams>(),
         // Indexing and KV caches.
         layout::<GatherParams>(),
         layout::<ScatterParams>(),

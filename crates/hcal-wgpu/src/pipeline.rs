@@ -29,6 +29,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     ("rotary", include_str!("../../../shaders/rotary.wgsl")),
     ("select", include_str!("../../../shaders/select.wgsl")),
     ("softmax", include_str!("../../../shaders/softmax.wgsl")),
+    ("split", include_str!("../../../shaders/split.wgsl")),
     ("transpose", include_str!("../../../shaders/transpose.wgsl")),
     ("unary", include_str!("../../../shaders/unary.wgsl")),
     // Indexing and KV caches.
