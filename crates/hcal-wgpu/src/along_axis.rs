@@ -3,9 +3,9 @@
 
 use hcal_core::{AxisSplit, Error, Result};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::{AlongAxisParams, SoftmaxParams};
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand};
 use crate::softmax::for_row_blocks;
 use crate::split;
 

@@ -11,10 +11,11 @@
 
 use hcal_core::{AxisSplit, Error, Result};
 
+use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
 use crate::params::AlongAxisParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 use crate::split;
 
 /// What runs along the lanes.

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use hcal_core::{Attention, AttentionGeometry, DType, Result, TensorDesc};
 
+use crate::ctx::{Ctx, Operand};
 use crate::matmul::{self, fast_trans_b};
 use crate::memory::StagingSlot;
 use crate::params::AttentionParams;
 use crate::pipeline::{F16_IO, Kernel, kernel};
-use crate::record::{Ctx, Operand};
 use crate::transpose;
 
 /// Largest head size the kernel holds in workgroup memory and registers.

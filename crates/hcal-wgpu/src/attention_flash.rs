@@ -7,11 +7,11 @@
 
 use hcal_core::{AttentionGeometry, DType, Result};
 
+use crate::ctx::{Ctx, Operand};
 use crate::matmul::stage_b;
 use crate::memory::StagingSlot;
 use crate::params::{AttentionParams, MatmulParams};
 use crate::pipeline::Kernel;
-use crate::record::{Ctx, Operand};
 
 /// One expansion: `lanes` invocations per workgroup (the adapter's fixed
 /// subgroup width), V head size `dv` (64 or 128), Q/K head sizes up to `dmax`

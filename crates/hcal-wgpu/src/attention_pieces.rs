@@ -24,7 +24,7 @@ use std::sync::Arc;
 use hcal_core::{Attention, AttentionGeometry, DType, Error, Result, TensorDesc};
 
 use crate::attention::{Fixed, Inputs, record_with};
-use crate::record::{Ctx, Operand};
+use crate::ctx::{Ctx, Operand};
 use crate::split::whole;
 use crate::transpose;
 

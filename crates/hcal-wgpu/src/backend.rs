@@ -9,11 +9,12 @@ use hcal_core::{
 };
 
 use crate::adapter::{AdapterEntry, api_name, device_type};
+use crate::ctx::Ctx;
 use crate::gpu::Gpu;
 use crate::memory::Memory;
 use crate::pins::Pins;
 use crate::pipeline::Pipelines;
-use crate::record::{Ctx, MAX_BATCH_DISPATCHES, Recorder};
+use crate::record::{MAX_BATCH_DISPATCHES, Recorder};
 use crate::{dispatch, peak, support};
 
 struct State {

@@ -2,9 +2,9 @@
 
 use hcal_core::{BinaryOp, DType, Error, Result, TensorDesc, broadcast_strides};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::BinaryParams;
 use crate::pipeline::{Kernel, kernel};
-use crate::record::{Ctx, Operand};
 use crate::split::{self, Reads};
 
 /// Highest rank the kernel's parameter block holds.

@@ -2,9 +2,10 @@
 
 use hcal_core::{DType, Result};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::ConvertParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// An f32 view of `x`: itself when already f32, else a converted scratch copy.
 pub(crate) fn to_f32(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {

@@ -5,7 +5,7 @@
 
 use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
-use crate::record::{Ctx, Operand};
+use crate::ctx::{Ctx, Operand};
 use crate::{
     along_axis, along_axis_segments, attention, binary, convert, gather, long_rows, matmul, movement, norm, reduce,
     rotary, scatter, select, softmax, transpose, unary,

@@ -5,9 +5,10 @@
 
 use hcal_core::{DType, GatherElementsGeometry, GatherGeometry, Result, out_of_range_fill};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::{GatherParams, MAX_DIMS};
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// Kernel variant of `gather.wgsl` reading data from a texture (its `// TEX`
 /// lines; variant 0 keeps the `// BUF` lines).

@@ -73,6 +73,7 @@ mod autotune;
 mod backend;
 mod binary;
 mod convert;
+mod ctx;
 mod dispatch;
 mod gather;
 mod gpu;

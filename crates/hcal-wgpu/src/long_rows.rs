@@ -22,10 +22,11 @@
 use hcal_core::{AxisSplit, BinaryOp, Op, ReduceOp, Result, TensorDesc, UnaryOp};
 
 use crate::binary::expand;
+use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
 use crate::params::NormParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 use crate::{binary, reduce, split, unary};
 
 /// Elements a row kernel's workgroup of 64 takes at most on `gpu`.

@@ -8,9 +8,10 @@
 
 use hcal_core::{DType, Result, StridedView, contiguous_strides};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::{MAX_DIMS, MoveParams, SPLIT_PARTS, SplitParams};
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// Highest rank the kernel's parameter block holds.
 pub(crate) const MAX_RANK: usize = MAX_DIMS;

@@ -11,7 +11,7 @@
 use hcal_core::{Call, DType, Geometry, Op, Result};
 
 use crate::attention::{self, Inputs};
-use crate::record::{Ctx, Operand};
+use crate::ctx::{Ctx, Operand};
 use crate::{attention_flash, convert, matmul};
 
 /// Record `call` on its f16 operands (`ins`, `outs`: every slot's raw

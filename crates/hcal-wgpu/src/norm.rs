@@ -3,9 +3,10 @@
 use hcal_core::{AxisSplit, Op, Result};
 
 use crate::binary::expand;
+use crate::ctx::{Ctx, Operand};
 use crate::params::NormParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 use crate::softmax::for_row_blocks;
 
 /// LayerNormalization `(x - mean) / sqrt(var + eps) * scale + bias` or

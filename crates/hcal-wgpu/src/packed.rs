@@ -34,8 +34,8 @@ use std::sync::Arc;
 
 use hcal_core::{Error, Result, Tensor};
 
+use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
-use crate::record::{Ctx, Operand};
 
 /// Texels per texture row: a power of two (kernels split a texel index with
 /// a mask and a shift), and small, since a tensor's last row is padded (with

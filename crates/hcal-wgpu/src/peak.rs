@@ -3,9 +3,9 @@
 
 use hcal_core::{Probe, ProbeWork, Result};
 
+use crate::ctx::Ctx;
 use crate::params::PeakParams;
 use crate::pipeline::kernel;
-use crate::record::Ctx;
 
 /// FLOPs of one loop iteration of one `fma_peak` invocation: 8 vec4 chains,
 /// 2 FLOPs per lane.

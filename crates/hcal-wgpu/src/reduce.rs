@@ -2,10 +2,11 @@
 
 use hcal_core::{Error, ReduceOp, Result, contiguous_strides};
 
+use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
 use crate::params::ReduceParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 use crate::reduce_partial::{self, Layout, Limits};
 use crate::split::{self, Reads};
 

@@ -33,9 +33,10 @@
 
 use hcal_core::{Error, Result, contiguous_strides};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::ReduceParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 use crate::split;
 
 /// Words of one partial state.

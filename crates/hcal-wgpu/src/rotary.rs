@@ -2,9 +2,10 @@
 
 use hcal_core::{Error, Result, RotaryEmbedding, RotaryGeometry};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::RotaryParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// Blocks `[r0, r1)` of the `rows` rows of `head_dim` elements of X (and Y)
 /// whose windows fit one binding of `max_binding` bytes: one block when X

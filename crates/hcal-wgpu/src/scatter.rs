@@ -6,9 +6,10 @@
 
 use hcal_core::{Result, ScatterGeometry, ScatterMode};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::ScatterParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// Write `update` into `present` at the positions `g` defines; `past` is
 /// `None` when `present` is the past cache itself (the in-place call).

@@ -4,9 +4,9 @@
 
 use hcal_core::{BinaryOp, Error, Result, TensorDesc, contiguous_strides};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::WhereParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand};
 use crate::split::{self, Reads};
 use crate::{binary, convert};
 

@@ -2,9 +2,10 @@
 
 use hcal_core::{AxisSplit, Error, Result};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::SoftmaxParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 use crate::split;
 
 /// Softmax of `x` viewed as `[outer, len, inner]` (`s`), along `len`, in

@@ -2,9 +2,9 @@
 
 use hcal_core::{Error, Result, contiguous_strides};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::TransposeParams;
 use crate::pipeline::kernel;
-use crate::record::{Ctx, Operand};
 use crate::split::{self, Reads};
 
 /// Highest rank the kernel's parameter block holds.

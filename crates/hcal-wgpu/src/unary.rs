@@ -2,9 +2,10 @@
 
 use hcal_core::{GeluApproximation, Op, Result, UnaryOp};
 
+use crate::ctx::{Ctx, Operand};
 use crate::params::UnaryParams;
 use crate::pipeline::{Kernel, kernel};
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// The shader's op code of a unary op, Gelu, LeakyRelu or HardSigmoid.
 fn code(op: &Op) -> u32 {

@@ -30,10 +30,10 @@ use hcal_core::{Gemm, GemmGeometry, MatMulGeometry, Result};
 
 use self::select::{Caps, Problem, candidates, choose, pinned, tuning_set};
 use self::tiles::{Path, TILES, kernel_of, name};
+use crate::ctx::{Ctx, Operand};
 use crate::memory::StagingSlot;
 use crate::params::MatmulParams;
 use crate::pipeline::{F16_IO, Kernel, kernel};
-use crate::record::{Ctx, Operand};
 
 pub(crate) use self::staging::stage_b;
 pub(crate) use self::tiles::{expansions, path_names};

@@ -24,9 +24,9 @@
 use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
 
 use super::select::Problem;
+use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
 use crate::pipeline::Kernel;
-use crate::record::{Ctx, Operand};
 
 /// Rows of Y one invocation of the tiled form computes.
 pub(crate) const TILE_ROWS: u32 = 8;

@@ -6,7 +6,7 @@ use hcal_core::Result;
 use super::staging::STAGE_A_MIN_N;
 use super::tiles::{Path, TILES, Tile, name, parse};
 use crate::autotune;
-use crate::record::{Ctx, Operand};
+use crate::ctx::{Ctx, Operand};
 
 /// One product as the kernels see it: dims, epilogue, batch dims and strides,
 /// and where it reads and writes inside its buffers.

@@ -39,7 +39,8 @@ use hcal_core::{Error, Result};
 
 use super::select::{Caps, Problem};
 use super::tiles::{Path, TILES, kernel_of};
-use crate::record::{Ctx, Operand, Window};
+use crate::ctx::{Ctx, Operand};
+use crate::record::Window;
 
 /// Rows of a texture tiles' block are a multiple of this (unless the block
 /// holds every row): they stage A by quads of rows.

@@ -7,10 +7,11 @@ use hcal_core::{Error, Result};
 
 use super::select::{Caps, Problem, texture_layers};
 use super::tiles::{A_BUFFER, Path, TILES, kernel_of, name};
+use crate::ctx::{Ctx, Operand};
 use crate::memory::StagingSlot;
 use crate::params::MatmulParams;
 use crate::pipeline::{Kernel, kernel};
-use crate::record::{Ctx, Operand, Window};
+use crate::record::Window;
 
 /// Columns from which the texture tiles stage A: below, the staging pass
 /// over A costs more than the loads it saves (lavapipe, attention's composed
