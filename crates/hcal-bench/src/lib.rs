@@ -5,8 +5,9 @@
 //! - **Workloads are data** ([`Workload`]: op, [`Shape`] parsed from a SPEC
 //!   such as `256x256x256` or `1x32x512x128`, dtype, causal, GQA), grouped in
 //!   [`Suite`]s: a square sweep and one transformer layer of real LLM configs
-//!   ([`LLAMA3_8B`], [`QWEN25_7B`]) in prefill and decode, scaled down by
-//!   `--scale` for slow devices ([`default_scale`]).
+//!   ([`LLAMA3_8B`], [`QWEN25_7B`], [`SMOLLM2_135M`]) in prefill and decode,
+//!   scaled down by `--scale` for slow devices ([`default_scale`]; a model
+//!   already small keeps its size, [`Suite::default_scale`]).
 //! - **Models, not kernels, define the work**: [`flops`] (matmul `2MNK`,
 //!   attention `4·B·H·D·pairs` with only visible pairs counted under a causal
 //!   mask) and [`bytes`] (inputs read once, outputs written once), so every
@@ -68,6 +69,7 @@ pub use schema::{BaselineRecord, BenchRun, DeviceRecord, Host, KIND, ResultRecor
 pub use spec::{OpKind, Shape, SpecError, Workload, parse_dtype};
 pub use stats::{RepPolicy, Stop, Summary};
 pub use suite::{
-    DECODE_CONTEXT, LLAMA3_8B, ModelConfig, PREFILL_TOKENS, Phase, QWEN25_7B, SQUARE_MAX, Suite, default_scale,
+    DECODE_CONTEXT, LLAMA3_8B, ModelConfig, PREFILL_TOKENS, Phase, QWEN25_7B, SMOLLM2_135M, SQUARE_MAX, Suite,
+    default_scale,
 };
 pub use table::{comparison_table, format_bytes, format_seconds, results_table};

@@ -35,6 +35,15 @@ pub const LLAMA3_8B: ModelConfig =
 pub const QWEN25_7B: ModelConfig =
     ModelConfig { name: "qwen2.5-7b", hidden: 3584, intermediate: 18944, heads: 28, kv_heads: 4, head_dim: 128 };
 
+/// SmolLM2-135M(-Instruct): hidden 576, MLP 1536, 9 query heads, 3 KV heads,
+/// head 64 (the model the `chat` example runs; its GGUF's metadata).
+pub const SMOLLM2_135M: ModelConfig =
+    ModelConfig { name: "smollm2-135m", hidden: 576, intermediate: 1536, heads: 9, kv_heads: 3, head_dim: 64 };
+
+/// Models at most this wide are benchmarked at their real size by default,
+/// CPUs included ([`Suite::default_scale`]): they are already small.
+const SMALL_HIDDEN: usize = 1024;
+
 /// Tokens of a prefill at scale 1 (one sequence).
 pub const PREFILL_TOKENS: usize = 2048;
 /// Cached context a decode step attends to at scale 1.
@@ -133,9 +142,27 @@ pub enum Suite {
 
 impl Suite {
     /// Every suite.
-    pub const ALL: [Suite; 3] = [Suite::Square, Suite::Model(LLAMA3_8B), Suite::Model(QWEN25_7B)];
+    pub const ALL: [Suite; 4] =
+        [Suite::Square, Suite::Model(LLAMA3_8B), Suite::Model(QWEN25_7B), Suite::Model(SMOLLM2_135M)];
 
-    /// `square`, `llama3-8b`, `qwen2.5-7b`.
+    /// The `--scale auto` of this suite on a `device_type`: 1 for a model
+    /// already small (hidden at most 1024, such as [`SMOLLM2_135M`]), else
+    /// [`default_scale`].
+    ///
+    /// ```
+    /// use hcal::DeviceType;
+    /// use hcal_bench::{Suite, LLAMA3_8B, SMOLLM2_135M};
+    /// assert_eq!(Suite::Model(SMOLLM2_135M).default_scale(DeviceType::Cpu), 1.0);
+    /// assert_eq!(Suite::Model(LLAMA3_8B).default_scale(DeviceType::Cpu), 0.125);
+    /// ```
+    pub fn default_scale(&self, device_type: hcal::DeviceType) -> f64 {
+        match self {
+            Suite::Model(m) if m.hidden <= SMALL_HIDDEN => 1.0,
+            _ => default_scale(device_type),
+        }
+    }
+
+    /// `square`, `llama3-8b`, `qwen2.5-7b`, `smollm2-135m`.
     pub fn name(&self) -> &'static str {
         match self {
             Suite::Square => "square",
@@ -197,10 +224,9 @@ impl FromStr for Suite {
     type Err = SpecError;
 
     fn from_str(s: &str) -> Result<Self, SpecError> {
-        Suite::ALL
-            .into_iter()
-            .find(|suite| suite.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| SpecError(format!("unknown suite {s:?} (expected square, llama3-8b or qwen2.5-7b)")))
+        Suite::ALL.into_iter().find(|suite| suite.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            SpecError(format!("unknown suite {s:?} (expected square, llama3-8b, qwen2.5-7b or smollm2-135m)"))
+        })
     }
 }
 

@@ -321,6 +321,34 @@ fn llm_suites_use_the_real_configs_at_scale_one() {
 }
 
 #[test]
+fn the_smollm2_suite_is_the_chat_models_layer_at_its_real_size() {
+    // The shapes the SmolLM2-135M GGUF's metadata gives (hidden 576, FFN 1536,
+    // 9 query and 3 KV heads of 64): what the chat example runs, products fused.
+    let rows: Vec<(String, String)> =
+        Suite::Model(SMOLLM2_135M).cases(1.0, false).into_iter().map(|(l, w)| (l, w.key())).collect();
+    let expect = [
+        ("prefill qkv", "matmul/f32/2048x960x576"),
+        ("prefill attention", "attention/f32/1x9x2048x64-kv3-causal"),
+        ("prefill out", "matmul/f32/2048x576x576"),
+        ("prefill gate_up", "matmul/f32/2048x3072x576"),
+        ("prefill down", "matmul/f32/2048x576x1536"),
+        ("decode qkv", "matmul/f32/1x960x576"),
+        ("decode attention", "attention/f32/1x9x1x4096x64-kv3"),
+        ("decode out", "matmul/f32/1x576x576"),
+        ("decode gate_up", "matmul/f32/1x3072x576"),
+        ("decode down", "matmul/f32/1x576x1536"),
+    ];
+    let expect: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(rows, expect);
+    assert_eq!("SmolLM2-135M".parse::<Suite>().unwrap(), Suite::Model(SMOLLM2_135M));
+    // Already small: its own size by default on CPUs too; large models shrink there.
+    for device in [hcal::DeviceType::Cpu, hcal::DeviceType::SoftwareGpu, hcal::DeviceType::DiscreteGpu] {
+        assert_eq!(Suite::Model(SMOLLM2_135M).default_scale(device), 1.0);
+        assert_eq!(Suite::Model(LLAMA3_8B).default_scale(device), default_scale(device));
+    }
+}
+
+#[test]
 fn scaled_suites_keep_gqa_and_shrink() {
     for config in [LLAMA3_8B, QWEN25_7B] {
         for s in [0.03, 0.125, 0.25, 0.5, 1.0] {

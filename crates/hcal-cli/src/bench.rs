@@ -28,11 +28,13 @@ pub(crate) struct BenchArgs {
     /// attention. Repeatable; replaces the suites.
     #[arg(long = "shape", value_name = "SPEC")]
     shapes: Vec<String>,
-    /// A shape suite: square, llama3-8b or qwen2.5-7b (repeatable; default
+    /// A shape suite: square, llama3-8b, qwen2.5-7b or smollm2-135m (repeatable; default
     /// square when no --shape is given, square and llama3-8b with --quick).
     #[arg(long = "suite", value_name = "NAME")]
     suites: Vec<String>,
-    /// Storage dtype, f32 or f16; repeat for both.
+    /// Storage dtype: f32 or f16, or a block-quantized q4_0, q4_1 or q8_0
+    /// (matmul rows only: the weight B stored quantized, as a GGUF layer's;
+    /// a suite's attention rows are left out). Repeatable.
     #[arg(long = "dtype", value_name = "DTYPE", default_value = "f32")]
     dtypes: Vec<String>,
     /// Attention --shape rows: causal mask (FLOPs count only visible pairs).
@@ -46,7 +48,7 @@ pub(crate) struct BenchArgs {
     kv_heads: Option<usize>,
     /// Suite size: 1 is the real model/size, smaller shrinks widths and
     /// sequence lengths; `auto` picks 1 on GPUs and 0.125 on CPUs and software
-    /// GPUs such as lavapipe.
+    /// GPUs such as lavapipe (1 everywhere for smollm2-135m, already small).
     #[arg(long, value_name = "F|auto", default_value = "auto")]
     scale: String,
     /// A one-minute overview: fewer sizes and repetitions (every other square
@@ -146,8 +148,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
 
     let mut plan: Vec<(Device, Vec<Row>)> = Vec::new();
     for device in devices {
-        let s = scale.unwrap_or_else(|| hcal_bench::default_scale(device.info().device_type));
-        let rows = rows(args, &ops, &dtypes, &suites, s)?;
+        let scale_of = |suite: &Suite| scale.unwrap_or_else(|| suite.default_scale(device.info().device_type));
+        let rows = rows(args, &ops, &dtypes, &suites, scale_of)?;
         plan.push((device, rows));
     }
     let total: usize = plan.iter().map(|(_, rows)| rows.len()).sum();
@@ -295,7 +297,7 @@ fn rows(
     ops: &[OpKind],
     dtypes: &[DType],
     suites: &[Suite],
-    scale: f64,
+    scale_of: impl Fn(&Suite) -> f64,
 ) -> Result<Vec<Row>, UsageError> {
     let mut base: Vec<(String, String, f64, Workload)> = Vec::new();
     if args.shapes.is_empty() {
@@ -305,6 +307,7 @@ fn rows(
             (true, true) => vec![Suite::Square, Suite::Model(hcal_bench::LLAMA3_8B)],
         };
         for suite in suites {
+            let scale = scale_of(&suite);
             for (label, w) in suite.cases(scale, args.quick) {
                 if ops.is_empty() || ops.contains(&w.op()) {
                     base.push((suite.name().to_string(), label, scale, w));
@@ -565,7 +568,7 @@ mod tests {
     #[test]
     fn shapes_infer_their_op_from_the_number_of_dims() {
         let a = args(&["--shape", "64x64x64", "--shape", "1x8x128x64"]);
-        let rows = rows(&a, &[], &[DType::F32], &[], 1.0).unwrap();
+        let rows = rows(&a, &[], &[DType::F32], &[], |_| 1.0).unwrap();
         assert_eq!(rows[0].workload.op(), OpKind::Matmul);
         assert_eq!(rows[1].workload.op(), OpKind::Attention);
         assert_eq!(rows[1].suite, "cli");
@@ -574,7 +577,7 @@ mod tests {
     #[test]
     fn dtypes_multiply_rows_and_attention_options_reach_the_workload() {
         let a = args(&["--shape", "1x8x16x16x64", "--causal", "--kv-heads", "2", "--dtype", "f32", "--dtype", "f16"]);
-        let rows = rows(&a, &[OpKind::Attention], &[DType::F32, DType::F16], &[], 1.0).unwrap();
+        let rows = rows(&a, &[OpKind::Attention], &[DType::F32, DType::F16], &[], |_| 1.0).unwrap();
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|r| r.workload.causal && r.workload.kv_heads == Some(2)));
         assert_eq!(rows[1].workload.dtype, DType::F16);
@@ -583,14 +586,14 @@ mod tests {
     #[test]
     fn causal_on_a_matmul_shape_is_a_usage_error() {
         let a = args(&["--shape", "8x8x8", "--causal"]);
-        assert!(rows(&a, &[], &[DType::F32], &[], 1.0).is_err());
+        assert!(rows(&a, &[], &[DType::F32], &[], |_| 1.0).is_err());
     }
 
     #[test]
     fn suites_are_filtered_by_op() {
         let a = args(&["--suite", "llama3-8b", "--op", "attention"]);
         let rows =
-            rows(&a, &[OpKind::Attention], &[DType::F32], &[Suite::Model(hcal_bench::LLAMA3_8B)], 0.125).unwrap();
+            rows(&a, &[OpKind::Attention], &[DType::F32], &[Suite::Model(hcal_bench::LLAMA3_8B)], |_| 0.125).unwrap();
         assert_eq!(rows.len(), 2); // prefill and decode
         assert!(rows.iter().all(|r| r.workload.kv_heads == Some(1)));
     }
