@@ -10,8 +10,8 @@
 //!
 //! Layout: the tensor's bytes, as stored (the same packed blocks, no
 //! dequantized copy), in an `rgba32uint` texture of [`WIDTH`] texels per row:
-//! byte `i` lies in texel `i / 16`, at `(t % WIDTH, t / WIDTH)`, word
-//! `(i / 4) % 4` of it. A row is 4 KiB, a multiple of the 256 bytes wgpu
+//! byte `i` lies in texel `t = i / 16`, at `(t % WIDTH, t / WIDTH)`, in
+//! word `(i / 4) % 4` of it. A row is 4 KiB, a multiple of the 256 bytes wgpu
 //! asks of copy rows, so the texture copies to and from a buffer as one
 //! linear run. The last row is padded with zeros.
 //!
