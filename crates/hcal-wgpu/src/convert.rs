@@ -72,6 +72,8 @@ pub(crate) fn cast(ctx: &mut Ctx<'_>, x: &Operand, y: &Operand) -> Result<()> {
             ctx.rec.copy(ctx.gpu, &x.buf, &y.buf, (n * a.size_bytes()) as u64);
             Ok(())
         }
+        // Packed blocks straight to f32: one dispatch, no scratch copy.
+        (q, DType::F32) if q.is_quantized() => crate::matmul::quant::dequantize_into(ctx, x, &y.buf),
         (DType::I64, DType::Bool) => {
             elementwise(ctx, "i64_to_bool", [&x.buf, &y.buf], [8, 1], n, |len| len.div_ceil(4))
         }

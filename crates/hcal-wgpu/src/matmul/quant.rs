@@ -284,19 +284,26 @@ pub(crate) fn column_blocks(
 
 /// An f32 copy of the quantized operand `x` (Cast; products read the blocks directly).
 pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
+    let buf = ctx.scratch(x.desc.numel() * 4)?;
+    dequantize_into(ctx, x, &buf)?;
+    Ok(Operand { packed: None, buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
+}
+
+/// Write the f32 values of the quantized operand `x` into `y` (at least
+/// 4 bytes per element): Cast to f32 in one dispatch, with no scratch copy.
+pub(crate) fn dequantize_into(ctx: &mut Ctx<'_>, x: &Operand, y: &wgpu::Buffer) -> Result<()> {
     let n = x.desc.numel();
-    let buf = ctx.scratch(n * 4)?;
     let params = crate::params::MatmulParams { n: n as u32, ..Default::default() };
     let kernel =
         reading(Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, 1, false) }, x);
     match &x.packed {
         Some(texture) => {
             let groups = ctx.grid_for(n.div_ceil(256))?;
-            ctx.dispatch_with_views(kernel, &params, &[(4, &buf)], &[(2, texture)], groups)?;
+            ctx.dispatch_with_views(kernel, &params, &[(4, y)], &[(2, texture)], groups)?;
         }
-        None => ctx.per_item(kernel, &params, &[(2, &x.buf), (4, &buf)], n)?,
+        None => ctx.per_item(kernel, &params, &[(2, &x.buf), (4, y)], n)?,
     }
-    Ok(Operand { packed: None, buf, desc: TensorDesc::new(x.desc.shape.clone(), DType::F32) })
+    Ok(())
 }
 
 /// Why a signature with a block-quantized operand cannot run on `gpu`, if
