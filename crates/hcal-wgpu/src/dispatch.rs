@@ -60,12 +60,13 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
             return along_axis::arg_extreme(ctx, split, largest, *select_last_index, &x, req(&raw_out, 0));
         }
         // ---- data movement (issue 18): raw elements, exact in every dtype ----
-        (Op::Split { axis, .. }, Geometry::Views(_))
-            if movement::split_words(ctx, *axis, req(&raw_in, 0), &raw_out)? =>
-        {
-            return Ok(());
-        }
         (Op::Slice { .. } | Op::Split { .. } | Op::Expand { .. }, Geometry::Views(views)) => {
+            // Split in one dispatch where it can (split.wgsl); else a strided copy per part.
+            if let Op::Split { axis, .. } = call.op()
+                && movement::split_words(ctx, *axis, req(&raw_in, 0), &raw_out)?
+            {
+                return Ok(());
+            }
             for (view, y) in views.iter().zip(&raw_out) {
                 if let Some(y) = y {
                     movement::gather(ctx, view, req(&raw_in, 0), y)?;

@@ -159,8 +159,7 @@ pub(crate) fn split_words(ctx: &mut Ctx<'_>, axis: i64, x: &Operand, ys: &[Optio
         return Ok(false);
     }
     let shape = &x.desc.shape;
-    // hcal-core validated the axis against the rank.
-    let ax = if axis < 0 { axis + shape.len() as i64 } else { axis } as usize;
+    let ax = hcal_core::normalize_axis("Split", axis, shape.len())?;
     let inner_bytes = shape[ax + 1..].iter().product::<usize>() * x.desc.dtype.size_bytes();
     let mut ends = [0u32; SPLIT_PARTS];
     let mut end = 0;

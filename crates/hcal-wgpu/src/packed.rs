@@ -55,7 +55,6 @@ pub(crate) struct Packed {
     texture: wgpu::Texture,
     /// The 2-D view the kernels bind.
     pub(crate) view: Arc<wgpu::TextureView>,
-    rows: u32,
     /// The tensor's bytes.
     len: u64,
 }
@@ -113,12 +112,12 @@ impl Packed {
             Ok(())
         })?;
         let view = Arc::new(texture.create_view(&wgpu::TextureViewDescriptor::default()));
-        Ok(Self { texture, view, rows, len: bytes.len() as u64 })
+        Ok(Self { texture, view, len: bytes.len() as u64 })
     }
 
     /// Device bytes the texture holds (whole rows).
     pub(crate) fn bytes(&self) -> u64 {
-        u64::from(self.rows) * ROW_BYTES
+        rows_for(self.len as usize) * ROW_BYTES
     }
 
     /// Bytes [`Packed::copy_to`] writes: the tensor's, rounded up to whole texels.
@@ -173,14 +172,7 @@ pub(crate) fn input(
         (Some(buf), _) => Arc::clone(buf),
         (None, None) => return Err(invalid(t)),
         (None, Some(_)) if reads_packed => Arc::new(ctx.dummy.clone()),
-        (None, Some(_)) => {
-            let bytes = ctx.mem.packed(id).map_or(0, Packed::copy_bytes);
-            let buf = ctx.mem.buffer(ctx.gpu, bytes as usize)?;
-            let packed = ctx.mem.packed(id).expect("matched above");
-            ctx.rec.copy_texture(ctx.gpu, packed, &buf);
-            ctx.mem.attach(id, Arc::clone(&buf));
-            buf
-        }
+        (None, Some(_)) => attach_copy(ctx, t)?,
     };
     Ok(Operand { buf, desc, packed: view.filter(|_| reads_packed) })
 }
@@ -195,14 +187,22 @@ pub(crate) fn release(ctx: &mut Ctx<'_>, t: &Tensor) -> Result<()> {
     let id = t.id();
     ctx.mem.settle(ctx.gpu, id)?;
     if ctx.mem.packed(id).is_some() && ctx.mem.get(id).is_none() {
-        let bytes = ctx.mem.packed(id).map_or(0, Packed::copy_bytes);
-        let buf = ctx.mem.buffer(ctx.gpu, bytes as usize)?;
-        let packed = ctx.mem.packed(id).expect("checked above");
-        ctx.rec.copy_texture(ctx.gpu, packed, &buf);
-        ctx.mem.attach(id, buf);
+        attach_copy(ctx, t)?;
     }
     ctx.mem.unpack(id);
     Ok(())
+}
+
+/// Give tensor `t`, held in a texture alone, a buffer holding a copy of its
+/// bytes (recorded in order with the calls around it), and return it.
+fn attach_copy(ctx: &mut Ctx<'_>, t: &Tensor) -> Result<Arc<wgpu::Buffer>> {
+    let id = t.id();
+    let bytes = ctx.mem.packed(id).map(Packed::copy_bytes).expect("callers check that t has a texture");
+    let buf = ctx.mem.buffer(ctx.gpu, bytes as usize)?;
+    let packed = ctx.mem.packed(id).expect("checked above");
+    ctx.rec.copy_texture(ctx.gpu, packed, &buf);
+    ctx.mem.attach(id, Arc::clone(&buf));
+    Ok(buf)
 }
 
 #[cfg(test)]

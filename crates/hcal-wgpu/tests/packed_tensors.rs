@@ -59,11 +59,7 @@ fn i64s(gpu: &dyn Backend, values: &[i64]) -> Tensor {
 
 #[test]
 fn packed_tensors_read_gather_move_and_rewrite_as_written() {
-    let names = hcal_wgpu::adapter_names();
-    if names.is_empty() {
-        common::open("wgpu"); // says so, or fails in CI
-    }
-    for name in names.iter().flat_map(|n| [n.clone(), format!("{n}:buffers")]) {
+    for name in common::adapters_with_buffer_pins() {
         let Some(gpu) = common::open(&name) else { return };
         every_use_sees_the_written_bytes(&gpu);
         eprintln!("{name}: a written Q8_0 table read, gathered, written into by an op and rewritten as defined");

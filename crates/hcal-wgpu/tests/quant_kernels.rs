@@ -80,13 +80,9 @@ fn gemm_t(backend: &dyn Backend, a: &[f32], [m, n, k]: [usize; 3], dtype: DType,
 
 #[test]
 fn every_kernel_reads_hand_built_blocks_as_defined() {
-    let names = hcal_wgpu::adapter_names();
-    if names.is_empty() {
-        common::open("wgpu"); // says so, or fails in CI
-    }
     // On CPU drivers host-written weights live in textures (`packed.rs`);
     // `:buffers` keeps them in buffers: both forms of every kernel.
-    for name in names.iter().flat_map(|n| [n.clone(), format!("{n}:buffers")]) {
+    for name in common::adapters_with_buffer_pins() {
         let Some(gpu) = common::open(&name) else { return };
         reads_blocks_as_defined(&gpu);
         eprintln!("{name}: every kernel read the blocks as defined");
