@@ -54,7 +54,10 @@ impl WgpuBackend {
     /// that many bytes, so tests exercise the splitting of tensors larger
     /// than one binding on small tensors. `:buffers` keeps block-quantized
     /// weights in storage buffers where a CPU driver would hold them in
-    /// textures (`packed.rs`).
+    /// textures (`packed.rs`). `:spin` makes the host poll for finished
+    /// work, yielding its core between polls, and `:block` makes it sleep in
+    /// the driver; the default spins on CPU drivers with two or more cores
+    /// and blocks elsewhere (why: `gpu::Wait`).
     ///
     /// # Errors
     /// [`Error::UnknownBackend`] when no such adapter or matmul kernel
@@ -66,6 +69,9 @@ impl WgpuBackend {
         let mut backend = Self::from_adapter(&entry)?;
         backend.pipelines.pins = pins;
         backend.gpu.packed_textures &= !pins.buffers;
+        if let Some(wait) = pins.wait {
+            backend.gpu.wait = wait;
+        }
         if let Some(cap) = pins.max_binding {
             // Plan as if bindings were this small (a test device); bindings
             // within it are within the real limit too.

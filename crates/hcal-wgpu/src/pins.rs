@@ -12,6 +12,8 @@
 //! | `:split`        | attention to flash-decoding (split keys, then a merge)       |
 //! | `:flash`        | attention to the flash kernel (`attention_flash.wgsl`)       |
 //! | `:buffers`      | block-quantized tensors in storage buffers, not textures     |
+//! | `:spin`         | the host polls for finished work, yielding (`gpu::Wait`)     |
+//! | `:block`        | the host sleeps in the driver until work is done             |
 //!
 //! Suffixes combine (`wgpu:vulkan:0:composed4:mm=gemv`) and apply left to
 //! right, a later one replacing an earlier pin of the same kind. A pinned
@@ -36,6 +38,8 @@ pub(crate) struct Pins {
     /// Keep host-written block-quantized tensors in storage buffers where
     /// they would go to textures (`packed.rs`): the reference point for them.
     pub(crate) buffers: bool,
+    /// How the host waits for the device, where pinned (`:spin`, `:block`).
+    pub(crate) wait: Option<crate::gpu::Wait>,
 }
 
 /// The smallest `:bind=` accepted: every window holds at least a few rows of
@@ -45,7 +49,7 @@ pub(crate) const MIN_BINDING_CAP: u64 = 4096;
 /// Whether `suffix` is a pin suffix (without its colon).
 fn is_pin(suffix: &str) -> bool {
     let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-    matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers")
+    matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers" | "spin" | "block")
         || suffix.starts_with("mm=")
         || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
         || matches!(composed_rows, Some(Ok(_)))
@@ -83,6 +87,8 @@ impl Pins {
                 "split" => pins.attention = Some(attention::Path::Split),
                 "flash" => pins.attention = Some(attention::Path::Flash),
                 "buffers" => pins.buffers = true,
+                "spin" => pins.wait = Some(crate::gpu::Wait::Spin),
+                "block" => pins.wait = Some(crate::gpu::Wait::Block),
                 bind if bind.starts_with("bind=") => {
                     let bytes: u64 = bind[5..].parse().expect("checked by is_pin");
                     pins.max_binding = Some((bytes / 256 * 256).max(MIN_BINDING_CAP));
@@ -125,6 +131,8 @@ mod tests {
         assert_eq!(pins.attention_rows, Some(4));
         assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
         assert!(Pins::parse("n", "wgpu", &["buffers"]).unwrap().buffers);
+        assert_eq!(Pins::parse("n", "wgpu", &["spin", "block"]).unwrap().wait, Some(crate::gpu::Wait::Block));
+        assert_eq!(Pins::parse("n", "wgpu", &["block", "spin"]).unwrap().wait, Some(crate::gpu::Wait::Spin));
         assert_eq!(Pins::parse("n", "wgpu", &["baseline"]).unwrap().matmul, Some(Path::Generic));
         assert!(matches!(Pins::parse("n", "wgpu", &["mm=nope"]), Err(Error::UnknownBackend { .. })));
         let (adapter, suffixes) = split("wgpu:vulkan:0:bind=100000:baseline");

@@ -105,6 +105,37 @@ fn a_thousand_recorded_ops_then_one_read_are_correct_and_recycle_buffers() {
     assert!(ones.chunks_exact(2).all(|c| u16::from_le_bytes([c[0], c[1]]) == 0x3c00), "exp(0) in f16 is 1.0");
 }
 
+/// Both ways of waiting (`:spin` polls and yields, `:block` sleeps in the
+/// driver) return every result of a batch, and a lost device while spinning
+/// is an error, not a hang.
+#[test]
+fn both_wait_policies_return_whole_batches_and_report_a_loss() {
+    let names: Vec<String> = hcal_wgpu::adapters().iter().map(|a| a.name.clone()).collect();
+    if gpu().is_none() {
+        return;
+    }
+    for adapter in names {
+        for pin in ["spin", "block"] {
+            let name = format!("{adapter}:{pin}");
+            let gpu = WgpuBackend::open(&name).unwrap_or_else(|e| panic!("open {name}: {e}"));
+            let desc = TensorDesc::new([33], DType::F32);
+            let (x, one, y) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
+            gpu.write(&x, bytemuck::cast_slice(&[0f32; 33])).unwrap();
+            gpu.write(&one, bytemuck::cast_slice(&[1f32; 33])).unwrap();
+            let (mut a, mut b) = (&x, &y);
+            for _ in 0..200 {
+                gpu.run(&Op::Binary(BinaryOp::Add), &[a, &one], &[b]).unwrap();
+                std::mem::swap(&mut a, &mut b);
+            }
+            gpu.sync().unwrap();
+            assert!(f32s(&gpu.read(a).unwrap()).iter().all(|&v| v == 200.0), "[{name}]");
+            gpu.run(&Op::Binary(BinaryOp::Add), &[a, &one], &[b]).unwrap();
+            gpu.destroy_device_for_testing();
+            assert!(matches!(gpu.sync(), Err(Error::DeviceLost { .. })), "[{name}] sync after loss");
+        }
+    }
+}
+
 /// Every adapter this machine offers (the failure paths differ per API).
 fn every_adapter() -> Vec<WgpuBackend> {
     let names: Vec<String> = hcal_wgpu::adapters().iter().map(|a| a.name.clone()).collect();
