@@ -282,7 +282,7 @@ Peaks are measured on each device by hcal's own microbenchmarks (see Runs).</p><
         series.len()
     );
     html += "<table><tr><th>file</th><th>backend</th><th>device</th><th>api / driver</th><th>host</th>\
-<th>hcal / git / build</th><th>timer</th><th>peak compute</th><th>peak bandwidth</th></tr>";
+<th>hcal / git / build</th><th>timer</th><th>peak compute</th><th>peak bandwidth</th><th>launch per op</th></tr>";
     for named in runs {
         let run = &named.run;
         for d in &run.devices {
@@ -293,10 +293,11 @@ Peaks are measured on each device by hcal's own microbenchmarks (see Runs).</p><
                 ),
                 None => ("-".into(), "-".into()),
             };
+            let launch = d.peak.as_ref().and_then(|p| p.launch_us).map_or("-".into(), |us| format!("{us:.1} us"));
             let _ = write!(
                 html,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{} ({} {}, {} threads)</td>\
-<td>{} / {} / {}</td><td>{}</td><td>{pc}</td><td>{pb}</td></tr>",
+<td>{} / {} / {}</td><td>{}</td><td>{pc}</td><td>{pb}</td><td>{launch}</td></tr>",
                 esc(&named.source),
                 esc(&d.backend),
                 esc(&d.info.name),

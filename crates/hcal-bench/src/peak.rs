@@ -2,9 +2,13 @@
 //! microbenchmarks on the device itself (FlagPerf's approach): an FMA
 //! throughput kernel and a copy kernel through [`hcal::Instruments::run_probe`]
 //! where the backend has them, host loops otherwise (the `cpu` backend and
-//! plugins without probes; see [`crate::host`]).
+//! plugins without probes; see [`crate::host`]). Beside the peaks, the
+//! launch cost of an op ([`launch_us`]): what each op of a chain of small
+//! ones pays whatever its work, the bound on a decode step made of hundreds.
 
-use hcal::{Device, Probe, Result};
+use std::time::Instant;
+
+use hcal::{BinaryOp, DType, Device, Op, Probe, Result, TensorDesc};
 use serde::{Deserialize, Serialize};
 
 use crate::host::{host_copy_gbps, host_fma_gflops};
@@ -31,6 +35,10 @@ pub struct Peak {
     /// FLOPs of one FMA probe run (the size [`reprobe`] repeats; 0 with host loops).
     #[serde(default)]
     pub fma_probe_flops: u64,
+    /// Host wall time per op of a chain of small dependent ops, in
+    /// microseconds ([`launch_us`]); `None` in runs written before this field.
+    #[serde(default)]
+    pub launch_us: Option<f64>,
 }
 
 /// Repetitions of each probe; the peak is the best one.
@@ -128,6 +136,7 @@ pub fn measure(device: &Device) -> Result<Peak> {
         }
     };
     let fma_probes = if fma_probe_flops > 0 { PROBE_REPS as u32 } else { 0 };
+    let launch_us = Some(launch_us(device)?);
     Ok(Peak {
         compute_gflops,
         compute_method,
@@ -136,7 +145,53 @@ pub fn measure(device: &Device) -> Result<Peak> {
         timing: compute_timing,
         fma_probes,
         fma_probe_flops,
+        launch_us,
     })
+}
+
+/// Ops in the chain [`launch_us`] times.
+pub const LAUNCH_OPS: usize = 256;
+
+/// Elements of each op of that chain.
+pub const LAUNCH_ELEMENTS: usize = 64;
+
+/// The launch cost of an op on `device`, in microseconds: the host wall time
+/// of [`LAUNCH_OPS`] dependent `Add`s of [`LAUNCH_ELEMENTS`] f32 values
+/// (`y = x + 1`, `x = y + 1`, ...), issued back to back and ended by one
+/// `sync`, divided by their number; the best of 7 chains after one untimed.
+///
+/// The work is nothing, so this is what an op costs whatever it computes:
+/// the host's recording, the driver's submission and, on CPU drivers, the
+/// hand-off to their worker threads. A model step of `n` ops takes at least
+/// `n * launch_us`; decode steps are hundreds of small ops.
+///
+/// ```no_run
+/// let device = hcal::Device::open("cpu")?;
+/// let us = hcal_bench::peak::launch_us(&device)?;
+/// println!("{us:.1} us per op");
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// Device errors of the chain.
+pub fn launch_us(device: &Device) -> Result<f64> {
+    let desc = TensorDesc::new([LAUNCH_ELEMENTS], DType::F32);
+    let (x, y) = (device.zeros(&desc)?, device.zeros(&desc)?);
+    let one = device.tensor_f32(&[LAUNCH_ELEMENTS], &[1.0; LAUNCH_ELEMENTS])?;
+    let add = Op::Binary(BinaryOp::Add);
+    let chain = || -> Result<f64> {
+        device.sync()?;
+        let start = Instant::now();
+        let (mut from, mut to) = (&x, &y);
+        for _ in 0..LAUNCH_OPS {
+            device.run(&add, &[Some(from), Some(&one)], &[Some(to)])?;
+            std::mem::swap(&mut from, &mut to);
+        }
+        device.sync()?;
+        Ok(start.elapsed().as_secs_f64() * 1e6 / LAUNCH_OPS as f64)
+    };
+    chain()?;
+    (0..PROBE_REPS).try_fold(f64::INFINITY, |best, _| Ok(best.min(chain()?)))
 }
 
 /// FMA probe runs per [`reprobe`].

@@ -223,6 +223,7 @@ impl ResultRecord {
     ///     timing: TimingMode::Wall,
     ///     fma_probes: 7,
     ///     fma_probe_flops: 1 << 26,
+    ///     launch_us: Some(40.0),
     /// };
     /// let r = ResultRecord::new(&w, "cpu", "cli", "", 1.0, None, &m, Some(&peak));
     /// assert_eq!(r.gflops, 2.0); // 2e6 FLOPs in 1 ms

@@ -84,3 +84,9 @@ fn host_peaks_are_positive() {
     assert!(host_fma_gflops(1) > 0.0);
     assert!(host_copy_gbps(2, 1 << 16) > 0.0);
 }
+
+#[test]
+fn the_launch_cost_is_a_positive_time_per_op() {
+    let us = hcal_bench::peak::launch_us(&cpu()).unwrap();
+    assert!(us.is_finite() && us > 0.0, "{us}");
+}

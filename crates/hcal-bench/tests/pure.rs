@@ -216,6 +216,7 @@ fn sample_run() -> BenchRun {
         timing: TimingMode::Wall,
         fma_probes: 0,
         fma_probe_flops: 0,
+        launch_us: Some(12.5),
     };
     run.devices.push(DeviceRecord { backend: "cpu".into(), info, timing: TimingMode::Wall, peak: Some(peak.clone()) });
     let w = att("1x8x64x64", true, Some(2));
@@ -262,6 +263,12 @@ fn json_round_trips_and_carries_the_stable_fields() {
     assert_eq!(r["shape"], "1x8x64x64");
     assert_eq!(r["kv_heads"], 2);
     assert_eq!(value["devices"][0]["peak"]["compute_gflops"], 20.0);
+    assert_eq!(value["devices"][0]["peak"]["launch_us"], 12.5);
+    // Runs written before the launch cost was measured still read, without it.
+    let mut older = value.clone();
+    older["devices"][0]["peak"].as_object_mut().unwrap().remove("launch_us");
+    let older = BenchRun::from_json(&older.to_string()).unwrap();
+    assert_eq!(older.devices[0].peak.as_ref().unwrap().launch_us, None);
 }
 
 #[test]
@@ -291,6 +298,7 @@ fn tables_print_percent_of_peak_with_the_peak() {
     let table = results_table(&sample_run());
     assert!(table.contains("% of 20.0"), "{table}");
     assert!(table.contains("cpu: 20.0 GFLOP/s  [host loop"), "{table}");
+    assert!(table.contains("cpu: 12.5 us per op launched  [256 dependent 64-element Adds"), "{table}");
     assert!(table.contains("x vs composed"));
 }
 
