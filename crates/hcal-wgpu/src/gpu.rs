@@ -129,20 +129,35 @@ impl Gpu {
             Wait::Block => {
                 self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(poll_error)?;
             }
-            Wait::Spin => loop {
-                // `QueueEmpty`: nothing was in flight when this poll began, so
-                // the previous poll saw the last submission finish and ran
-                // its callbacks (buffer maps).
-                if self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?.is_queue_empty() {
-                    break;
+            Wait::Spin => {
+                let start = std::time::Instant::now();
+                loop {
+                    // `QueueEmpty`: nothing was in flight when this poll began,
+                    // so the previous poll saw the last submission finish and
+                    // ran its callbacks (buffer maps).
+                    if self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?.is_queue_empty() {
+                        break;
+                    }
+                    self.check_alive()?;
+                    if start.elapsed() >= SPIN_LIMIT {
+                        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(poll_error)?;
+                        break;
+                    }
+                    std::thread::yield_now();
                 }
-                self.check_alive()?;
-                std::thread::yield_now();
-            },
+            }
         }
         self.check_alive()
     }
 }
+
+/// How long [`Wait::Spin`] polls before it sleeps in the driver: a decode
+/// step's wait (tens of milliseconds) is polled through, while a long wait
+/// (a prefill's seconds of work, where the driver's workers are busy and
+/// wake-ups are few) costs the workers at most this much of a core. With no
+/// limit the SmolLM2 chat's 256-token prefill was 3-10% slower than with
+/// `:block` (4 alternated runs: 87/83/81/81 against 90/87/89/88 tokens/s).
+pub(crate) const SPIN_LIMIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// How the host thread waits for submitted work.
 ///
@@ -153,9 +168,13 @@ impl Gpu {
 /// (lavapipe 22.3 on a 2-vCPU VM: 42-66 us per dispatch with its workers
 /// against 6 us without them). A thread that polls and yields keeps its core
 /// awake and gives it up to any thread that wants it: the SmolLM2 chat's decode
-/// rose from 15.3-16.7 to 17.0-20.4 tokens/s (4 alternated runs), its
-/// 256-token prefill stayed within the host's drift. This is CUDA's
-/// `cudaDeviceScheduleSpin` and OpenMP's `OMP_WAIT_POLICY=active` choice.
+/// was faster in 15 of 20 runs alternated with `:block`, by 3-16% in the
+/// means of the six series (2-vCPU VM whose guest does not poll when idle).
+/// Where idle cores poll before halting (bare metal, or a VM with
+/// `guest_halt_poll_ns` set) wake-ups are cheap and `:block` can win: with
+/// 200 us of guest halt polling, a chain of small ops cost 14-15 us per op
+/// blocking against 22-32 us spinning (`hcal bench`'s launch cost). This is
+/// CUDA's `cudaDeviceScheduleSpin` and OpenMP's `OMP_WAIT_POLICY=active` choice.
 /// On GL (llvmpipe through wgpu's GL backend) the same loop made the chat
 /// slower (9.2-9.7 against 10.2-10.4 tokens/s), so it is the default on
 /// Vulkan CPU drivers only.
@@ -163,7 +182,8 @@ impl Gpu {
 pub(crate) enum Wait {
     /// Sleep in the driver until the work is done (`PollType::wait_indefinitely`).
     Block,
-    /// Poll the device, yielding the core between polls, until the work is done.
+    /// Poll the device, yielding the core between polls, until the work is
+    /// done or [`SPIN_LIMIT`] has passed, then sleep as `Block` does.
     Spin,
 }
 
