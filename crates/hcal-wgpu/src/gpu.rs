@@ -151,12 +151,15 @@ impl Gpu {
     }
 }
 
-/// How long [`Wait::Spin`] polls before it sleeps in the driver: a decode
-/// step's wait (tens of milliseconds) is polled through, while a long wait
-/// (a prefill's seconds of work, where the driver's workers are busy and
+/// How long [`Wait::Spin`] polls before it sleeps in the driver. A decode
+/// step's wait (tens of milliseconds) is polled through, while a long wait (a
+/// prefill's seconds of work, where the driver's workers are busy and
 /// wake-ups are few) costs the workers at most this much of a core. With no
 /// limit the SmolLM2 chat's 256-token prefill was 3-10% slower than with
 /// `:block` (4 alternated runs: 87/83/81/81 against 90/87/89/88 tokens/s).
+/// The limit also ends every wait: polling waits for an empty queue, which
+/// other threads' submissions could put off, while the sleep after it waits
+/// only for what was submitted by then.
 pub(crate) const SPIN_LIMIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// How the host thread waits for submitted work.
