@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use hcal::{BinaryOp, DType, Device, Op, Probe, Result, TensorDesc};
+use hcal::{BinaryOp, DType, Device, Error, Op, Probe, Result, TensorDesc};
 use serde::{Deserialize, Serialize};
 
 use crate::host::{host_copy_gbps, host_fma_gflops};
@@ -48,7 +48,8 @@ const MIN_PROBE_S: f64 = 0.02;
 /// Bytes per direction of the copy probe (reduced to the device's binding limit).
 const COPY_BYTES: u64 = 64 << 20;
 
-/// Measure the compute and bandwidth peaks of `device`.
+/// Measure the compute and bandwidth peaks of `device`, and its launch cost
+/// ([`launch_us`]; `None` where the backend does not run f32 `Add`).
 ///
 /// With probes (`run_probe` returns work), each is run once untimed (drivers
 /// that compile at first dispatch), then timed like a benchmark row (device
@@ -58,7 +59,7 @@ const COPY_BYTES: u64 = 64 << 20;
 /// [`host_fma_gflops`] and [`host_copy_gbps`] on every core.
 ///
 /// # Errors
-/// Device errors of the probes.
+/// Device errors of the probes and of the launch chain.
 pub fn measure(device: &Device) -> Result<Peak> {
     let instruments = device.backend().instruments();
     let run_probe = |probe: Probe| match instruments {
@@ -136,7 +137,7 @@ pub fn measure(device: &Device) -> Result<Peak> {
         }
     };
     let fma_probes = if fma_probe_flops > 0 { PROBE_REPS as u32 } else { 0 };
-    let launch_us = Some(launch_us(device)?);
+    let launch_us = launch_us(device)?;
     Ok(Peak {
         compute_gflops,
         compute_method,
@@ -152,29 +153,37 @@ pub fn measure(device: &Device) -> Result<Peak> {
 /// Ops in the chain [`launch_us`] times.
 pub const LAUNCH_OPS: usize = 256;
 
+/// Chains [`launch_us`] times after its untimed one; it keeps the best.
+pub const LAUNCH_REPS: usize = 7;
+
 /// Elements of each op of that chain.
 pub const LAUNCH_ELEMENTS: usize = 64;
 
 /// The launch cost of an op on `device`, in microseconds: the host wall time
 /// of [`LAUNCH_OPS`] dependent `Add`s of [`LAUNCH_ELEMENTS`] f32 values
 /// (`y = x + 1`, `x = y + 1`, ...), issued back to back and ended by one
-/// `sync`, divided by their number; the best of 7 chains after one untimed.
+/// `sync`, divided by their number; the best of [`LAUNCH_REPS`] chains after
+/// one untimed. `None` where the backend declines f32 `Add` (a plugin need
+/// not run every op).
 ///
-/// The work is nothing, so this is what an op costs whatever it computes:
-/// the host's recording, the driver's submission and, on CPU drivers, the
-/// hand-off to their worker threads. A model step of `n` ops takes at least
-/// `n * launch_us`; decode steps are hundreds of small ops.
+/// The work is next to nothing, so this is about what an op costs whatever
+/// it computes: the host's recording, the driver's submission and, on CPU
+/// drivers, the hand-off to their worker threads, with the one sync spread
+/// over the chain. Other ops cost somewhat more or less per dispatch; a model
+/// step of `n` small ops takes about `n * launch_us`, and decode steps are
+/// hundreds of small ops.
 ///
 /// ```no_run
 /// let device = hcal::Device::open("cpu")?;
-/// let us = hcal_bench::peak::launch_us(&device)?;
-/// println!("{us:.1} us per op");
+/// if let Some(us) = hcal_bench::peak::launch_us(&device)? {
+///     println!("{us:.1} us per op");
+/// }
 /// # Ok::<(), hcal::Error>(())
 /// ```
 ///
 /// # Errors
 /// Device errors of the chain.
-pub fn launch_us(device: &Device) -> Result<f64> {
+pub fn launch_us(device: &Device) -> Result<Option<f64>> {
     let desc = TensorDesc::new([LAUNCH_ELEMENTS], DType::F32);
     let (x, y) = (device.zeros(&desc)?, device.zeros(&desc)?);
     let one = device.tensor_f32(&[LAUNCH_ELEMENTS], &[1.0; LAUNCH_ELEMENTS])?;
@@ -190,8 +199,11 @@ pub fn launch_us(device: &Device) -> Result<f64> {
         device.sync()?;
         Ok(start.elapsed().as_secs_f64() * 1e6 / LAUNCH_OPS as f64)
     };
-    chain()?;
-    (0..PROBE_REPS).try_fold(f64::INFINITY, |best, _| Ok(best.min(chain()?)))
+    match chain() {
+        Err(Error::Unsupported { .. }) => return Ok(None),
+        other => other?,
+    };
+    (0..LAUNCH_REPS).try_fold(f64::INFINITY, |best, _| Ok(best.min(chain()?))).map(Some)
 }
 
 /// FMA probe runs per [`reprobe`].

@@ -207,11 +207,12 @@ pub fn results_table(run: &BenchRun) -> String {
                 out += &format!("  {}: {} GB/s  [{}]\n", d.backend, num(p.bandwidth_gbps), p.bandwidth_method);
                 if let Some(us) = p.launch_us {
                     out += &format!(
-                        "  {}: {} us per op launched  [{} dependent {}-element Adds, one sync; wall clock, best of 7]\n",
+                        "  {}: {} us per op launched  [{} dependent {}-element Adds, one sync; wall clock, best of {}]\n",
                         d.backend,
                         num(us),
                         crate::peak::LAUNCH_OPS,
-                        crate::peak::LAUNCH_ELEMENTS
+                        crate::peak::LAUNCH_ELEMENTS,
+                        crate::peak::LAUNCH_REPS
                     );
                 }
             }

@@ -87,6 +87,8 @@ fn host_peaks_are_positive() {
 
 #[test]
 fn the_launch_cost_is_a_positive_time_per_op() {
-    let us = hcal_bench::peak::launch_us(&cpu()).unwrap();
+    let us = hcal_bench::peak::launch_us(&cpu()).unwrap().expect("the reference runs f32 Add");
     assert!(us.is_finite() && us > 0.0, "{us}");
+    let peak = hcal_bench::peak::measure(&cpu()).unwrap();
+    assert!(peak.launch_us.is_some_and(|us| us > 0.0), "{peak:?}");
 }

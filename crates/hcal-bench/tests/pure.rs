@@ -299,6 +299,9 @@ fn tables_print_percent_of_peak_with_the_peak() {
     assert!(table.contains("% of 20.0"), "{table}");
     assert!(table.contains("cpu: 20.0 GFLOP/s  [host loop"), "{table}");
     assert!(table.contains("cpu: 12.5 us per op launched  [256 dependent 64-element Adds"), "{table}");
+    let html =
+        hcal_bench::html::render(&[hcal_bench::html::NamedRun { source: "a.json".into(), run: sample_run() }]).unwrap();
+    assert!(html.contains("<th>launch per op</th>") && html.contains("<td>12.5 us</td>"), "launch cost column");
     assert!(table.contains("x vs composed"));
 }
 

@@ -56,8 +56,8 @@ impl WgpuBackend {
     /// weights in storage buffers where a CPU driver would hold them in
     /// textures (`packed.rs`). `:spin` makes the host poll for finished
     /// work, yielding its core between polls, and `:block` makes it sleep in
-    /// the driver; the default spins on CPU drivers with two or more cores
-    /// and blocks elsewhere (why: `gpu::Wait`).
+    /// the driver; the default spins on Vulkan CPU drivers (lavapipe) with
+    /// two or more cores and blocks elsewhere (why: `gpu::Wait`).
     ///
     /// # Errors
     /// [`Error::UnknownBackend`] when no such adapter or matmul kernel

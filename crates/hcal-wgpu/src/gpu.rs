@@ -132,9 +132,9 @@ impl Gpu {
             Wait::Spin => {
                 let start = std::time::Instant::now();
                 loop {
-                    // `QueueEmpty`: nothing was in flight when this poll began,
-                    // so the previous poll saw the last submission finish and
-                    // ran its callbacks (buffer maps).
+                    // `QueueEmpty`: this poll retired every submission and ran
+                    // their callbacks (buffer maps) before wgpu-core decided
+                    // the queue was empty.
                     if self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?.is_queue_empty() {
                         break;
                     }
@@ -156,7 +156,8 @@ impl Gpu {
 /// prefill's seconds of work, where the driver's workers are busy and
 /// wake-ups are few) costs the workers at most this much of a core. With no
 /// limit the SmolLM2 chat's 256-token prefill was 3-10% slower than with
-/// `:block` (4 alternated runs: 87/83/81/81 against 90/87/89/88 tokens/s).
+/// `:block` (4 alternated runs: 87/83/81/81 against 90/87/89/88 tokens/s);
+/// with it, 87/83/85/90 against 86/87/85/90.
 /// The limit also ends every wait: polling waits for an empty queue, which
 /// other threads' submissions could put off, while the sleep after it waits
 /// only for what was submitted by then.
@@ -168,15 +169,17 @@ pub(crate) const SPIN_LIMIT: std::time::Duration = std::time::Duration::from_mil
 /// dispatch wakes them and then wakes the driver's queue thread when the last
 /// one finishes. Where a waiting thread sleeps, its core can go idle, and on
 /// virtual machines a wake-up on an idle core costs tens of microseconds
-/// (lavapipe 22.3 on a 2-vCPU VM: 42-66 us per dispatch with its workers
-/// against 6 us without them). A thread that polls and yields keeps its core
-/// awake and gives it up to any thread that wants it: the SmolLM2 chat's decode
-/// was faster in 15 of 20 runs alternated with `:block`, by 3-16% in the
-/// means of the six series (2-vCPU VM whose guest does not poll when idle).
-/// Where idle cores poll before halting (bare metal, or a VM with
-/// `guest_halt_poll_ns` set) wake-ups are cheap and `:block` can win: with
-/// 200 us of guest halt polling, a chain of small ops cost 14-15 us per op
-/// blocking against 22-32 us spinning (`hcal bench`'s launch cost). This is
+/// (lavapipe 22.3 on a 2-vCPU VM, blocking: 42-66 us per dispatch with its
+/// workers against 6 us with `LP_NUM_THREADS=0`). A thread that polls and yields keeps its core
+/// awake and gives it up to any thread that wants it: on a 2-vCPU VM whose
+/// guest does not poll when idle, the SmolLM2 chat's decode was faster than
+/// with `:block` in 17 of 23 alternated runs, by 0-24% in the means of seven
+/// series (the last two with [`SPIN_LIMIT`]: 3% and 24%). Where idle cores
+/// poll before halting, wake-ups are cheap and `:block` can win: on the same
+/// VM with 200 us of guest halt polling (`guest_halt_poll_ns`), `hcal
+/// bench`'s launch cost was 14-15 us per op blocking against 22-32 us
+/// spinning (27-40 us either way without the polling); bare metal is
+/// expected to behave like that, unmeasured. This is
 /// CUDA's `cudaDeviceScheduleSpin` and OpenMP's `OMP_WAIT_POLICY=active` choice.
 /// On GL (llvmpipe through wgpu's GL backend) the same loop made the chat
 /// slower (9.2-9.7 against 10.2-10.4 tokens/s), so it is the default on
@@ -192,8 +195,9 @@ pub(crate) enum Wait {
 
 impl Wait {
     /// `Spin` on a Vulkan CPU driver with at least two cores (one core
-    /// spinning would only take time from the driver's threads), `Block`
-    /// elsewhere: a GPU's fence wake-up is a small share of its waits.
+    /// spinning would only take time from the driver's threads; the count
+    /// is the host's, while the driver sizes its own pool, `LP_NUM_THREADS`),
+    /// `Block` elsewhere: a GPU's fence wake-up is a small share of its waits.
     pub(crate) fn default_for(vulkan_cpu_driver: bool, cores: usize) -> Self {
         if vulkan_cpu_driver && cores >= 2 { Self::Spin } else { Self::Block }
     }

@@ -47,7 +47,7 @@
 //!   by `// #include <name>` lines.
 //! - Backend names may carry pin suffixes (`:baseline`, `:smem`, `:fused`,
 //!   `:composed`, `:composedN`, `:split`, `:flash`, `:mm=<kernel>`,
-//!   `:buffers`; see
+//!   `:bind=<bytes>`, `:buffers`, `:spin`, `:block`; see
 //!   [`WgpuBackend::open`]).
 //!
 //! ```no_run

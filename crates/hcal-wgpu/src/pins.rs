@@ -1,5 +1,5 @@
-//! Kernel choices pinned by backend-name suffixes, as reference points for
-//! benchmarks and tests.
+//! Kernel, storage and waiting choices pinned by backend-name suffixes, as
+//! reference points for benchmarks and tests.
 //!
 //! | suffix          | pins                                                         |
 //! |-----------------|--------------------------------------------------------------|
@@ -17,7 +17,8 @@
 //!
 //! Suffixes combine (`wgpu:vulkan:0:composed4:mm=gemv`) and apply left to
 //! right, a later one replacing an earlier pin of the same kind. A pinned
-//! kernel runs only where it can; elsewhere the usual choice is made.
+//! kernel runs only where it can; elsewhere the usual choice is made. The
+//! storage and waiting pins apply everywhere.
 
 use hcal_core::{Error, Result};
 
