@@ -226,6 +226,7 @@ pub fn results_table(run: &BenchRun) -> String {
 instruction form than the probe's, or a faster host during the row than during every probe):\n";
         out += &above.concat();
     }
+    out += &launch_bound(run);
     out += &attention_vs_matmul(run);
     let mut baselines: Vec<String> = run
         .results
@@ -275,4 +276,47 @@ pub fn comparison_table(rows: &[Comparison]) -> String {
         count(Verdict::Missing)
     );
     out
+}
+
+/// A row whose median is under this many launch costs of its device is
+/// called launch-bound.
+pub const LAUNCH_BOUND_FACTOR: f64 = 3.0;
+
+/// The footer listing rows whose median is under [`LAUNCH_BOUND_FACTOR`]
+/// times their device's launch cost (`Peak::launch_us`), with the launch
+/// cost as a share of the median. In a model's chain of such ops the launch
+/// cost is much of each op's time; where the timed pass holds it (CPU
+/// drivers hand each dispatch to their worker threads inside it), it also
+/// caps the row's "% of peak" whatever the kernel does. Empty without such
+/// rows or without launch costs.
+fn launch_bound(run: &BenchRun) -> String {
+    let launch = |backend: &str| {
+        run.devices.iter().find(|d| d.backend == backend).and_then(|d| d.peak.as_ref()).and_then(|p| p.launch_us)
+    };
+    let rows: Vec<String> = run
+        .results
+        .iter()
+        .filter_map(|r| {
+            let us = launch(&r.backend)?;
+            let median_us = r.median_s * 1e6;
+            (median_us < LAUNCH_BOUND_FACTOR * us).then(|| {
+                format!(
+                    "  {}: median {} us, launch {} us ({:.0}%)\n",
+                    r.key(),
+                    num(median_us),
+                    num(us),
+                    100.0 * us / median_us
+                )
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "launch-bound rows (median under {LAUNCH_BOUND_FACTOR}x the device's launch cost per op: in a chain of such \
+ops that cost is much of each op's time, and where the timed pass holds it, as on CPU drivers, it caps the \
+row's % of peak whatever the kernel does):\n{}",
+        rows.concat()
+    )
 }

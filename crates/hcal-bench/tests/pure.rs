@@ -305,6 +305,21 @@ fn tables_print_percent_of_peak_with_the_peak() {
     assert!(table.contains("x vs composed"));
 }
 
+#[test]
+fn rows_within_a_few_launch_costs_are_called_launch_bound() {
+    let mut run = sample_run();
+    let median_us = run.results[0].median_s * 1e6;
+    assert!(!results_table(&run).contains("launch-bound"), "a 12.5 us launch against a {median_us} us row");
+    // A launch cost of half the median: the row is launch-bound, at 50%.
+    run.devices[0].peak.as_mut().unwrap().launch_us = Some(median_us / 2.0);
+    let table = results_table(&run);
+    assert!(table.contains("launch-bound rows"), "{table}");
+    assert!(table.contains(&format!("  {}: median", run.results[0].key())) && table.contains("(50%)"), "{table}");
+    // Without a launch cost (runs written before it) nothing is claimed.
+    run.devices[0].peak.as_mut().unwrap().launch_us = None;
+    assert!(!results_table(&run).contains("launch-bound"));
+}
+
 // ---- suites
 
 #[test]
