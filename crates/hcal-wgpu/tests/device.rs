@@ -4,7 +4,7 @@
 //! Each test opens the best adapter; without one it says so and passes,
 //! unless `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
 
-use hcal_core::{Backend, BackendExt, BinaryOp, DType, Error, Op, OpSignature, Support, TensorDesc};
+use hcal_core::{Backend, BackendExt, BinaryOp, DType, Error, Op, OpSignature, Support, Tensor, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
 mod common;
@@ -78,17 +78,8 @@ fn freed_and_foreign_handles_are_errors() {
 #[test]
 fn a_thousand_recorded_ops_then_one_read_are_correct_and_recycle_buffers() {
     let Some(gpu) = gpu() else { return };
-    let desc = TensorDesc::new([257], DType::F32);
-    let (x, one, y) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
-    gpu.write(&x, bytemuck::cast_slice(&vec![0f32; 257])).unwrap();
-    gpu.write(&one, bytemuck::cast_slice(&vec![1f32; 257])).unwrap();
-    // x <- x + 1, 1000 times, ping-ponging between two buffers; no wait in between.
-    let (mut a, mut b) = (&x, &y);
-    for _ in 0..1000 {
-        gpu.run(&Op::Binary(BinaryOp::Add), &[a, &one], &[b]).unwrap();
-        std::mem::swap(&mut a, &mut b);
-    }
-    assert!(f32s(&gpu.read(a).unwrap()).iter().all(|&v| v == 1000.0));
+    let chain = count_up(&gpu, 257, 1000);
+    assert!(f32s(&gpu.read(&chain.sum).unwrap()).iter().all(|&v| v == 1000.0));
     // f16 conversions use scratch buffers; they return to the pool.
     let h = TensorDesc::new([64], DType::F16);
     let (hx, hy) = (gpu.alloc(&h).unwrap(), gpu.alloc(&h).unwrap());
@@ -119,22 +110,38 @@ fn both_wait_policies_return_whole_batches_and_report_a_loss() {
         for pin in ["spin", "block"] {
             let name = format!("{adapter}:{pin}");
             let gpu = WgpuBackend::open(&name).unwrap_or_else(|e| panic!("open {name}: {e}"));
-            let desc = TensorDesc::new([33], DType::F32);
-            let (x, one, y) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
-            gpu.write(&x, bytemuck::cast_slice(&[0f32; 33])).unwrap();
-            gpu.write(&one, bytemuck::cast_slice(&[1f32; 33])).unwrap();
-            let (mut a, mut b) = (&x, &y);
-            for _ in 0..300 {
-                gpu.run(&Op::Binary(BinaryOp::Add), &[a, &one], &[b]).unwrap();
-                std::mem::swap(&mut a, &mut b);
-            }
+            let chain = count_up(&gpu, 33, 300);
             gpu.sync().unwrap();
-            assert!(f32s(&gpu.read(a).unwrap()).iter().all(|&v| v == 300.0), "[{name}]");
-            gpu.run(&Op::Binary(BinaryOp::Add), &[a, &one], &[b]).unwrap();
+            assert!(f32s(&gpu.read(&chain.sum).unwrap()).iter().all(|&v| v == 300.0), "[{name}]");
+            gpu.run(&Op::Binary(BinaryOp::Add), &[&chain.sum, &chain.one], &[&chain.spare]).unwrap();
             gpu.destroy_device_for_testing();
             assert!(matches!(gpu.sync(), Err(Error::DeviceLost { .. })), "[{name}] sync after loss");
         }
     }
+}
+
+/// The tensors of [`count_up`].
+struct Chain {
+    /// The count after the last step.
+    sum: Tensor,
+    /// The other tensor of the ping-pong.
+    spare: Tensor,
+    /// `len` ones.
+    one: Tensor,
+}
+
+/// `x <- x + 1` on `len` f32 zeros, `steps` times, ping-ponging between two
+/// tensors with no wait in between (recorded, submitted in batches).
+fn count_up(gpu: &WgpuBackend, len: usize, steps: usize) -> Chain {
+    let desc = TensorDesc::new([len], DType::F32);
+    let (mut sum, mut spare, one) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
+    gpu.write(&sum, bytemuck::cast_slice(&vec![0f32; len])).unwrap();
+    gpu.write(&one, bytemuck::cast_slice(&vec![1f32; len])).unwrap();
+    for _ in 0..steps {
+        gpu.run(&Op::Binary(BinaryOp::Add), &[&sum, &one], &[&spare]).unwrap();
+        std::mem::swap(&mut sum, &mut spare);
+    }
+    Chain { sum, spare, one }
 }
 
 /// Every adapter this machine offers (the failure paths differ per API).
