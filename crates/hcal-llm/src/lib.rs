@@ -110,6 +110,20 @@ enum Projections {
     Separate([DeviceTensor; 3]),
 }
 
+/// How a load lays out the query/key/value work: the fastest form a model
+/// allows, or (for tests: each form must give the same bits) a plainer one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(not(test), allow(dead_code))] // `load` always asks for `Fused`; tests build the others.
+enum QkvLayout {
+    /// [`Projections::Stacked`] with Q and K rotated by one op ([`RopeTables`]),
+    /// where the dtypes and the rotary dimension allow; else the next form.
+    Fused,
+    /// [`Projections::Stacked`] where the dtypes allow, Q and K rotated apart.
+    Stacked,
+    /// [`Projections::Separate`].
+    Separate,
+}
+
 /// A Llama-architecture model loaded onto one hcal device.
 pub struct Model {
     config: LlamaConfig,
@@ -119,10 +133,27 @@ pub struct Model {
     embed: DeviceTensor,
     layers: Vec<Layer>,
     norm: DeviceTensor,
-    cos: DeviceTensor,
-    sin: DeviceTensor,
+    rope: RopeTables,
     max_positions: usize,
     weight_bytes: usize,
+}
+
+/// The RoPE tables on the device, `[max_positions, repeats * R / 2]`: row `p`
+/// holds [`rope_tables`]' `R / 2` values for position `p`, `repeats` times.
+///
+/// With `repeats = Hq + Hkv` (every layer's projections [`Projections::Stacked`]
+/// and the whole head rotated, `R = D`), one `RotaryEmbedding` rotates a
+/// step's queries and keys together: the product's row `[Q | K | V]` taken as
+/// one head of `(Hq + 2 Hkv) D` features whose first `(Hq + Hkv) D` rotate,
+/// pair `i` by the table's column `i`, that is by head `i / (D / 2)`'s pair
+/// `i mod D / 2`, exactly as a per-head rotation pairs them; the values pass
+/// through. That saves one dispatch per layer, and each feature is computed
+/// by the same formula from the same values, so no bit changes.
+/// With `repeats = 1` queries and keys rotate in two ops, per head.
+struct RopeTables {
+    cos: DeviceTensor,
+    sin: DeviceTensor,
+    repeats: usize,
 }
 
 /// The key/value cache of one sequence: each layer's keys and values for
@@ -158,10 +189,10 @@ impl Model {
     /// A missing or mis-shaped tensor, a GGML type hcal does not define, an
     /// architecture other than Llama, device errors.
     pub fn load(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
-        Self::load_from(device, gguf, max_positions).map_err(|e| e.in_file(gguf.path()))
+        Self::load_from(device, gguf, max_positions, QkvLayout::Fused).map_err(|e| e.in_file(gguf.path()))
     }
 
-    fn load_from(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
+    fn load_from(device: &Device, gguf: &Gguf, max_positions: usize, layout: QkvLayout) -> Result<Self> {
         let config = LlamaConfig::from_gguf(gguf)?;
         let weight_bytes = std::cell::Cell::new(0);
         // A tensor's dtype and bytes, checked against the shape the config implies.
@@ -199,7 +230,7 @@ impl Model {
                         .collect::<Result<Vec<_>>>()?
                         .try_into()
                         .expect("three weights");
-                    if q.0 == k.0 && k.0 == v.0 {
+                    if q.0 == k.0 && k.0 == v.0 && layout != QkvLayout::Separate {
                         let bytes = [q.1, k.1, v.1].concat();
                         Projections::Stacked(to_device(&[rows.iter().sum(), h], q.0, &bytes)?)
                     } else {
@@ -221,16 +252,25 @@ impl Model {
             return Err(LlmError::Model("an untied output.weight is not supported yet".into()));
         }
         let embed = upload("token_embd.weight", &[vocab, h])?;
+        let stacked = layers.iter().all(|l| matches!(l.qkv, Projections::Stacked(_)));
+        let fused = layout == QkvLayout::Fused && stacked && config.rope_dimension_count == d;
+        let repeats = if fused { hq + hkv } else { 1 };
         let (cos, sin) = rope_tables(&config, max_positions);
-        let half = config.rope_dimension_count / 2;
+        let width = repeats * config.rope_dimension_count / 2;
+        let tiled = |t: Vec<f32>| -> Vec<f32> {
+            t.chunks(config.rope_dimension_count / 2).flat_map(|row| row.repeat(repeats)).collect()
+        };
         let norm = upload("output_norm.weight", &[h])?;
         Ok(Self {
             weight_bytes: weight_bytes.get(),
             embed,
             layers,
             norm,
-            cos: device.tensor_f32(&[max_positions, half], &cos)?,
-            sin: device.tensor_f32(&[max_positions, half], &sin)?,
+            rope: RopeTables {
+                cos: device.tensor_f32(&[max_positions, width], &tiled(cos))?,
+                sin: device.tensor_f32(&[max_positions, width], &tiled(sin))?,
+                repeats,
+            },
             device: device.clone(),
             config,
             max_positions,
@@ -350,21 +390,14 @@ impl Model {
         let residual = |x: &DeviceTensor, a: &DeviceTensor, w: &DeviceTensor| {
             ops::gemm(a, w, Some(x), Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true })
         };
-        // [S, heads * D] -> [1, S, heads * D]: a descriptor-only view for RoPE and Attention.
-        let rope = |t: &DeviceTensor, heads: usize| -> Result<DeviceTensor> {
-            let attrs = RotaryEmbedding {
-                interleaved: true,
-                rotary_embedding_dim: c.rope_dimension_count,
-                num_heads: Some(heads),
-            };
-            Ok(ops::rotary_embedding(
-                &t.reshape(&[1, s, t.shape()[1]])?,
-                &self.cos,
-                &self.sin,
-                Some(&positions),
-                attrs,
-            )?)
+        // [S, n] -> [1, S, n] (a descriptor-only view) rotated as `heads`
+        // heads of which the first `rotated` features turn.
+        let rope = |t: &DeviceTensor, heads: usize, rotated: usize| -> Result<DeviceTensor> {
+            let attrs = RotaryEmbedding { interleaved: true, rotary_embedding_dim: rotated, num_heads: Some(heads) };
+            let t = t.reshape(&[1, s, t.shape().iter().product::<usize>() / s])?;
+            Ok(ops::rotary_embedding(&t, &self.rope.cos, &self.rope.sin, Some(&positions), attrs)?)
         };
+        let r = c.rope_dimension_count;
         let attention = Attention {
             is_causal: true,
             q_num_heads: Some(c.head_count),
@@ -373,17 +406,25 @@ impl Model {
         };
         for (layer, (k_cache, v_cache)) in self.layers.iter().zip(&cache.layers) {
             let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
-            let [q, k, v] = match &layer.qkv {
-                Projections::Stacked(w) => {
-                    let sizes = vec![c.head_count * d, c.head_count_kv * d, c.head_count_kv * d];
-                    let parts = ops::split(&linear(&a, w)?, -1, SplitParts::Sizes(sizes))?;
-                    parts.try_into().expect("three parts")
+            let sizes = vec![c.head_count * d, c.head_count_kv * d, c.head_count_kv * d];
+            let [q, k, v]: [DeviceTensor; 3] = match &layer.qkv {
+                // Q and K rotate in one op (see `RopeTables`), then split.
+                Projections::Stacked(w) if self.rope.repeats > 1 => {
+                    let qk = (c.head_count + c.head_count_kv) * d;
+                    let roped = rope(&linear(&a, w)?, 1, qk)?;
+                    ops::split(&roped, -1, SplitParts::Sizes(sizes))?.try_into().expect("three parts")
                 }
-                Projections::Separate(w) => [linear(&a, &w[0])?, linear(&a, &w[1])?, linear(&a, &w[2])?],
+                Projections::Stacked(w) => {
+                    let parts = ops::split(&linear(&a, w)?, -1, SplitParts::Sizes(sizes))?;
+                    let [q, k, v]: [DeviceTensor; 3] = parts.try_into().expect("three parts");
+                    [rope(&q, c.head_count, r)?, rope(&k, c.head_count_kv, r)?, v.reshape(&[1, s, v.shape()[1]])?]
+                }
+                Projections::Separate(w) => [
+                    rope(&linear(&a, &w[0])?, c.head_count, r)?,
+                    rope(&linear(&a, &w[1])?, c.head_count_kv, r)?,
+                    linear(&a, &w[2])?.reshape(&[1, s, c.head_count_kv * d])?,
+                ],
             };
-            let q = rope(&q, c.head_count)?;
-            let k = rope(&k, c.head_count_kv)?;
-            let v = v.reshape(&[1, s, v.shape()[1]])?;
             for (new, cached) in [(&k, k_cache), (&v, v_cache)] {
                 let new = heads_first(new, c.head_count_kv)?;
                 ops::tensor_scatter_in_place(cached, &new, Some(&write_at), 2, ScatterMode::Linear)?;
@@ -538,4 +579,43 @@ pub fn generate(
 pub fn open_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
     let path = path.as_ref();
     Gguf::open(path).map_err(|e| LlmError::from(e).in_file(path))
+}
+
+// The integration tests' model finder (and its CI rule); this crate's unit
+// tests use only part of that module.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every Q/K/V layout runs the same ops on the same values per feature,
+    /// so the reference gives the same logits bit for bit: after a prompt
+    /// (the first-prompt attention) and after a decode step (the cache).
+    #[test]
+    fn every_qkv_layout_gives_the_same_logits() {
+        let Some(path) = common::model_path() else { return };
+        let gguf = open_gguf(&path).unwrap();
+        let device = Device::open("cpu").unwrap();
+        let logits = |layout: QkvLayout| -> Vec<f32> {
+            let model = Model::load_from(&device, &gguf, 8, layout).unwrap();
+            let fused = model.rope.repeats > 1;
+            let stacked = model.layers.iter().all(|l| matches!(l.qkv, Projections::Stacked(_)));
+            assert_eq!((fused, stacked), (layout == QkvLayout::Fused, layout != QkvLayout::Separate), "{layout:?}");
+            let mut cache = model.new_cache().unwrap();
+            let mut all = model.forward(&[1, 9690, 198], &mut cache).unwrap().to_f32().unwrap();
+            all.extend(model.forward(&[2683], &mut cache).unwrap().to_f32().unwrap());
+            all
+        };
+        let fused = logits(QkvLayout::Fused);
+        assert_eq!(fused.len(), 4 * 49152);
+        for layout in [QkvLayout::Stacked, QkvLayout::Separate] {
+            let other = logits(layout);
+            let differ = fused.iter().zip(&other).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+            assert_eq!(differ, 0, "{layout:?}: {differ} logits differ from the fused layout's");
+        }
+    }
 }
