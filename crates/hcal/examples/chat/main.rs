@@ -1,7 +1,7 @@
 //! Chat with a GGUF Llama-architecture model through hcal ops:
 //!
 //! ```sh
-//! cargo run --release -p hcal-llm --example chat -- --gguf SmolLM2-135M-Instruct.Q4_1.gguf \
+//! cargo run --release -p hcal --example chat -- --gguf SmolLM2-135M-Instruct.Q4_1.gguf \
 //!     --backend wgpu:vulkan:0 --chat --prompt "What is the capital of France?"
 //! ```
 //!
