@@ -62,8 +62,8 @@ pub use host::{host_copy_gbps, host_fma_gflops};
 pub use model::{attention_pairs, bytes, flops, intensity, roofline};
 pub use peak::Peak;
 pub use runner::{
-    Baseline, Measurement, Prepared, PreparedBaseline, TimingMode, check_baseline_differs, first_call, kernel_identity,
-    measure, measure_after_first, measure_pair, time_region,
+    Baseline, COLD_BYTES, COLD_MAX_SETS, Measurement, Prepared, PreparedBaseline, TimingMode, check_baseline_differs,
+    first_call, kernel_identity, measure, measure_after_first, measure_pair, time_region,
 };
 pub use schema::{BaselineRecord, BenchRun, DeviceRecord, Host, KIND, ResultRecord, SCHEMA_VERSION, Skipped};
 pub use spec::{OpKind, Shape, SpecError, Workload, parse_dtype};

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use hcal::{Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, Op, OpSignature, Result, TensorDesc};
@@ -287,6 +288,20 @@ fn trusted_samples(samples: Vec<f64>, wall: &[f64], timing: TimingMode) -> (Vec<
     }
 }
 
+/// Bytes of operands `--cold` rotates through ([`Prepared::go_cold`]): more
+/// than the last-level cache of current CPUs and GPUs (32 MiB of L3 on the
+/// 2-vCPU EPYC this was written on, 50 MB of L2 on an H100, 256 MB of
+/// Infinity Cache on an MI300X), so a call finds none of its operands in a
+/// cache from an earlier call, as a model's decode step reads each layer's
+/// weights once per token.
+pub const COLD_BYTES: usize = 512 << 20;
+
+/// Most operand sets [`Prepared::go_cold`] makes: a row whose operands are
+/// under `COLD_BYTES / COLD_MAX_SETS` (32 KiB) then rotates through less than
+/// `COLD_BYTES`, but still more than most caches (16384 sets of 16 KiB are
+/// 256 MiB), and a tiny row does not become millions of allocations.
+pub const COLD_MAX_SETS: usize = 16384;
+
 /// Operands of a workload on a device, filled with the same deterministic
 /// pseudo-random data on every backend, and the op that consumes them.
 pub struct Prepared {
@@ -298,6 +313,11 @@ pub struct Prepared {
     pub output: DeviceTensor,
     /// The op on the inputs' descriptors, validated once for every call.
     signature: OpSignature,
+    /// Copies of `inputs` that calls take in turn after `inputs` itself
+    /// ([`Prepared::go_cold`]); empty while warm.
+    copies: Vec<Vec<DeviceTensor>>,
+    /// Calls made, which picks the next call's operand set.
+    calls: AtomicUsize,
 }
 
 impl Prepared {
@@ -333,7 +353,42 @@ impl Prepared {
             })
             .collect::<Result<Vec<_>>>()?;
         let output = device.alloc(&signature.outputs()[0])?;
-        Ok(Prepared { op, inputs, output, signature })
+        Ok(Prepared { op, inputs, output, signature, copies: Vec::new(), calls: AtomicUsize::new(0) })
+    }
+
+    /// Make every later call read its operands from device memory rather
+    /// than from a cache an earlier call filled: copies of the inputs are
+    /// added until all the operand sets together hold at least `bytes`
+    /// (one set when a single set is that large; at most [`COLD_MAX_SETS`]
+    /// sets), and calls take the sets in
+    /// turn. A copy holds the same bytes, so every call computes the same
+    /// result. Returns the number of sets. The copies are extra device
+    /// memory, so measure a row's memory before.
+    ///
+    /// ```
+    /// use hcal::{DType, Device};
+    /// use hcal_bench::{Prepared, Shape, Workload};
+    ///
+    /// let device = Device::open("cpu").unwrap();
+    /// let w = Workload::new(Shape::Matmul { m: 1, n: 64, k: 64 }, DType::F32);
+    /// let mut p = Prepared::new(&device, &w).unwrap();
+    /// // A 1x64 A and a 64x64 B: 16.6 KB a set, so 4 sets hold 64 KiB.
+    /// assert_eq!(p.go_cold(64 << 10).unwrap(), 4);
+    /// p.call().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Reading the inputs back, allocation ([`hcal::Error::OutOfMemory`]
+    /// where the device cannot hold the copies).
+    pub fn go_cold(&mut self, bytes: usize) -> Result<usize> {
+        let inputs: Vec<&DeviceTensor> = self.inputs.iter().collect();
+        self.copies = cold_copies(&inputs, bytes)?;
+        Ok(1 + self.copies.len())
+    }
+
+    /// The operand sets calls rotate through: 1 until [`Prepared::go_cold`].
+    pub fn operand_sets(&self) -> usize {
+        1 + self.copies.len()
     }
 
     /// The op's validated signature (for [`hcal::Instruments::kernel_variant`]).
@@ -346,9 +401,27 @@ impl Prepared {
     /// # Errors
     /// Validation, support and device errors.
     pub fn call(&self) -> Result<()> {
-        let inputs: Vec<Option<&DeviceTensor>> = self.inputs.iter().map(Some).collect();
+        let set = match self.calls.fetch_add(1, Ordering::Relaxed) % self.operand_sets() {
+            0 => &self.inputs,
+            i => &self.copies[i - 1],
+        };
+        let inputs: Vec<Option<&DeviceTensor>> = set.iter().map(Some).collect();
         self.output.device().run_signature(self.signature.clone(), &inputs, &[Some(&self.output)])
     }
+}
+
+/// Copies of `inputs` (same descriptors, same bytes) such that they and
+/// `inputs` together hold at least `bytes`: `ceil(bytes / set) - 1` of them,
+/// at most [`COLD_MAX_SETS`]` - 1`.
+fn cold_copies(inputs: &[&DeviceTensor], bytes: usize) -> Result<Vec<Vec<DeviceTensor>>> {
+    let set_bytes: usize = inputs.iter().map(|t| t.desc().byte_len()).sum::<hcal::Result<usize>>()?;
+    let sets = bytes.div_ceil(set_bytes.max(1)).clamp(1, COLD_MAX_SETS);
+    let contents = inputs.iter().map(|t| t.to_bytes()).collect::<Result<Vec<_>>>()?;
+    (1..sets)
+        .map(|_| {
+            inputs.iter().zip(&contents).map(|(t, data)| t.device().tensor_from_bytes(t.desc().clone(), data)).collect()
+        })
+        .collect()
 }
 
 /// A tensor of `desc` filled with values in `[-1, 1)` from a fixed LCG seeded
@@ -468,6 +541,10 @@ pub struct PreparedBaseline {
     pub kernel: String,
     device: Device,
     steps: Vec<Step>,
+    /// Copies of the one step's inputs ([`PreparedBaseline::go_cold`]).
+    copies: Vec<Vec<DeviceTensor>>,
+    /// Calls made, which picks the next call's operand set.
+    calls: AtomicUsize,
 }
 
 /// One op of a baseline: inputs and output shared with neighbouring steps.
@@ -512,7 +589,26 @@ impl PreparedBaseline {
             .collect::<Result<_>>()?;
         let refs: Vec<(Option<&str>, &str)> = variants.iter().map(|(v, o)| (v.as_deref(), o.as_str())).collect();
         let kernel = kernel_identity(device.info(), &refs);
-        Ok(PreparedBaseline { kernel, device: device.clone(), steps })
+        Ok(PreparedBaseline { kernel, device: device.clone(), steps, copies: Vec::new(), calls: AtomicUsize::new(0) })
+    }
+
+    /// As [`Prepared::go_cold`], for a baseline of one op (another backend,
+    /// `gemm`). Returns the number of operand sets.
+    ///
+    /// # Errors
+    /// [`hcal::Error::Unsupported`] for `composed` (its intermediate tensors
+    /// would stay warm); reading back and allocation errors.
+    pub fn go_cold(&mut self, bytes: usize) -> Result<usize> {
+        let [(_, inputs, _)] = self.steps.as_slice() else {
+            return Err(hcal::Error::Unsupported {
+                op: self.steps.last().map_or_else(String::new, |s| s.0.to_string()),
+                backend: self.device.info().backend.clone(),
+                reason: "--cold rotates the operands of a one-op baseline, and this one has several ops".into(),
+            });
+        };
+        let inputs: Vec<&DeviceTensor> = inputs.iter().map(|t| &**t).collect();
+        self.copies = cold_copies(&inputs, bytes)?;
+        Ok(1 + self.copies.len())
     }
 
     /// The device the baseline runs on.
@@ -532,8 +628,12 @@ impl PreparedBaseline {
     /// # Errors
     /// Validation, support and device errors.
     pub fn call(&self) -> Result<()> {
+        let set = self.calls.fetch_add(1, Ordering::Relaxed) % (1 + self.copies.len());
         for (op, ins, out) in &self.steps {
-            let inputs: Vec<Option<&DeviceTensor>> = ins.iter().map(|t| Some(&**t)).collect();
+            let inputs: Vec<Option<&DeviceTensor>> = match set {
+                0 => ins.iter().map(|t| Some(&**t)).collect(),
+                i => self.copies[i - 1].iter().map(Some).collect(),
+            };
             self.device.run(op, &inputs, &[Some(&**out)])?;
         }
         Ok(())

@@ -169,6 +169,11 @@ pub struct ResultRecord {
     /// operands included (`Instruments::memory_peak`); `None` when it does not track it.
     #[serde(default)]
     pub peak_device_bytes: Option<u64>,
+    /// Operand sets the calls took in turn (`--cold`, [`crate::Prepared::go_cold`]):
+    /// each call read its operands from device memory, not from a cache an
+    /// earlier call filled. `None`: every call reused the same operands.
+    #[serde(default)]
+    pub cold_sets: Option<usize>,
 }
 
 /// The baseline a result was compared with.
@@ -291,6 +296,7 @@ impl ResultRecord {
             baseline: None,
             baseline_error: None,
             peak_device_bytes: None,
+            cold_sets: None,
         }
     }
 
@@ -320,6 +326,10 @@ impl ResultRecord {
         }
         if self.causal {
             key += "-causal";
+        }
+        // Cold and warm times of a row are different measurements.
+        if self.cold_sets.is_some() {
+            key += "-cold";
         }
         key
     }
@@ -386,7 +396,7 @@ impl BenchRun {
         const HEADER: &str = "backend,op,dtype,shape,causal,kv_heads,suite,label,scale,kernel,timing,\
 first_call_s,median_s,min_s,max_s,rel_noise,reps,inner,flops,bytes,gflops,gbps,intensity,\
 pct_peak_compute,peak_gflops,pct_peak_bandwidth,peak_gbps,pct_roofline,baseline,baseline_median_s,speedup,\
-peak_device_bytes";
+peak_device_bytes,cold_sets";
         let mut out = String::from(HEADER);
         out.push('\n');
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
@@ -425,6 +435,7 @@ peak_device_bytes";
                 opt(r.baseline.as_ref().map(|b| b.median_s)),
                 opt(r.baseline.as_ref().map(|b| b.speedup)),
                 r.peak_device_bytes.map_or(String::new(), |b| b.to_string()),
+                r.cold_sets.map_or(String::new(), |n| n.to_string()),
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out += &line.join(",");

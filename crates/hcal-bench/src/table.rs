@@ -226,6 +226,7 @@ pub fn results_table(run: &BenchRun) -> String {
 instruction form than the probe's, or a faster host during the row than during every probe):\n";
         out += &above.concat();
     }
+    out += &cold_operands(run);
     out += &launch_bound(run);
     out += &attention_vs_matmul(run);
     let mut baselines: Vec<String> = run
@@ -276,6 +277,21 @@ pub fn comparison_table(rows: &[Comparison]) -> String {
         count(Verdict::Missing)
     );
     out
+}
+
+/// The line saying which rows ran with cold operands (`--cold`) and how
+/// many operand sets they rotated through. Empty when none did.
+fn cold_operands(run: &BenchRun) -> String {
+    let sets: Vec<usize> = run.results.iter().filter_map(|r| r.cold_sets).collect();
+    let (Some(lo), Some(hi)) = (sets.iter().min(), sets.iter().max()) else { return String::new() };
+    let range = if lo == hi { format!("{lo}") } else { format!("{lo}-{hi}") };
+    format!(
+        "cold operands (--cold): {} of {} rows took each call's operands from the next of {range} copies (at least \
+{} MiB together), so no call found them in a cache an earlier call filled\n",
+        sets.len(),
+        run.results.len(),
+        crate::COLD_BYTES >> 20
+    )
 }
 
 /// A row whose median is under this many launch costs of its device is

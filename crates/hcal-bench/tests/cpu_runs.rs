@@ -32,6 +32,37 @@ fn measure_samples_within_the_policy() {
 }
 
 #[test]
+fn cold_operands_fill_the_asked_bytes_and_every_call_computes_the_same() {
+    let device = cpu();
+    // A [1, 64] (256 B) and B [64, 64] (16 KiB) f32: 16640 bytes a set.
+    let w = Workload::new(Shape::parse(OpKind::Matmul, "1x64x64").unwrap(), DType::F32);
+    let mut p = Prepared::new(&device, &w).unwrap();
+    p.call().unwrap();
+    let warm = p.output.to_f32().unwrap();
+    assert_eq!(p.operand_sets(), 1);
+    assert_eq!(p.go_cold(100_000).unwrap(), 7, "ceil(100000 / 16640) sets");
+    assert_eq!(p.operand_sets(), 7);
+    // A round of calls through every set, and one more: each gives the warm bits.
+    for call in 0..8 {
+        p.call().unwrap();
+        assert_eq!(p.output.to_f32().unwrap(), warm, "call {call}");
+    }
+    // A set already larger than the bytes asked needs no copy.
+    assert_eq!(p.go_cold(1000).unwrap(), 1);
+    // One-op baselines rotate too; the composed attention (several ops) says why it cannot.
+    let mut gemm = PreparedBaseline::new(&device, &Baseline::Gemm, &w).unwrap();
+    assert_eq!(gemm.go_cold(100_000).unwrap(), 7);
+    for _ in 0..8 {
+        gemm.call().unwrap();
+        assert_eq!(gemm.output().to_f32().unwrap(), warm);
+    }
+    let a = Workload::new(Shape::parse(OpKind::Attention, "1x2x4x4").unwrap(), DType::F32);
+    let mut composed = PreparedBaseline::new(&device, &Baseline::Composed, &a).unwrap();
+    let err = composed.go_cold(100_000).unwrap_err().to_string();
+    assert!(err.contains("several ops"), "{err}");
+}
+
+#[test]
 fn composed_attention_computes_what_the_fused_op_does() {
     let device = cpu();
     for (spec, causal, kv) in

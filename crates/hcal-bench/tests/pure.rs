@@ -269,6 +269,22 @@ fn json_round_trips_and_carries_the_stable_fields() {
     older["devices"][0]["peak"].as_object_mut().unwrap().remove("launch_us");
     let older = BenchRun::from_json(&older.to_string()).unwrap();
     assert_eq!(older.devices[0].peak.as_ref().unwrap().launch_us, None);
+    // And without cold_sets (before --cold): warm rows.
+    let mut older = value.clone();
+    older["results"][0].as_object_mut().unwrap().remove("cold_sets");
+    assert_eq!(BenchRun::from_json(&older.to_string()).unwrap().results[0].cold_sets, None);
+}
+
+#[test]
+fn cold_rows_are_keyed_apart_and_the_table_says_so() {
+    let mut run = sample_run();
+    let warm_key = run.results[0].key();
+    assert!(!results_table(&run).contains("cold operands"), "no line without cold rows");
+    run.results[0].cold_sets = Some(40);
+    assert_eq!(run.results[0].key(), format!("{warm_key}-cold"));
+    let text = results_table(&run);
+    assert!(text.contains("cold operands (--cold): 1 of 1 rows") && text.contains("next of 40 copies"), "{text}");
+    assert!(run.to_csv().lines().nth(1).unwrap().ends_with(",40"));
 }
 
 #[test]

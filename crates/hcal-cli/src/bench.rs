@@ -61,6 +61,14 @@ pub(crate) struct BenchArgs {
     /// as ONNX Gemm). It must run a different kernel than the candidate.
     #[arg(long, value_name = "NAME")]
     baseline: Option<String>,
+    /// Cold operands: each call of a row takes the next of several copies of
+    /// its operands, together at least 512 MiB (more than a CPU's or GPU's
+    /// last-level cache), so no call finds its operands in a cache an earlier
+    /// call filled, as a model's decode step reads each layer's weights once
+    /// per token. Rows are keyed `-cold` (--compare keeps them apart); not
+    /// with the `composed` baseline.
+    #[arg(long)]
+    cold: bool,
     /// Skip the peak microbenchmarks (no "% of peak").
     #[arg(long)]
     no_peak: bool,
@@ -98,6 +106,8 @@ struct Row {
     label: String,
     scale: f64,
     workload: Workload,
+    /// Rotate the operands through copies (`--cold`).
+    cold: bool,
 }
 
 /// Run `hcal bench`.
@@ -119,6 +129,12 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, UsageError> {
         },
     };
     let baseline: Option<Baseline> = args.baseline.as_deref().map(str::parse).transpose()?;
+    if args.cold && baseline == Some(Baseline::Composed) {
+        return Err(UsageError(
+            "--cold rotates the operands of one op, and the composed baseline is several (its intermediates would stay warm)"
+                .into(),
+        ));
+    }
     let base_run = match &args.compare {
         Some(path) => Some(load_run(path)?),
         None => None,
@@ -348,7 +364,7 @@ fn rows(
                 }
                 continue;
             }
-            out.push(Row { suite: suite.clone(), label: label.clone(), scale: *scale, workload });
+            out.push(Row { suite: suite.clone(), label: label.clone(), scale: *scale, workload, cold: args.cold });
         }
     }
     Ok(out)
@@ -394,7 +410,7 @@ fn measure_row(
     let skip = |e: hcal::Error| e.to_string();
     let w = &row.workload;
     let backend = device.info().backend.clone();
-    let prepared = Prepared::new(device, w).map_err(skip)?;
+    let mut prepared = Prepared::new(device, w).map_err(skip)?;
     let signature = prepared.signature();
     if let hcal::Support::Unsupported(reason) = device.backend().supports(signature) {
         return Err(reason);
@@ -437,6 +453,11 @@ fn measure_row(
         prepared.call().and_then(|()| device.sync()).map_err(skip)?;
     }
     let peak_bytes = instruments.and_then(|i| i.memory_peak());
+    // The copies come after the memory measurement: they are the bench's, not the op's.
+    let cold_sets = match row.cold {
+        true => Some(prepared.go_cold(hcal_bench::COLD_BYTES).map_err(skip)?),
+        false => None,
+    };
     let mut baseline_error = None;
     let prepared_baseline = match baseline {
         None => None,
@@ -444,7 +465,12 @@ fn measure_row(
             baseline_error = Some(format!("baseline {} does not apply to {}", b.name(), w.op()));
             None
         }
-        Some(b) => match PreparedBaseline::new(baseline_device.unwrap_or(device), b, w) {
+        Some(b) => match PreparedBaseline::new(baseline_device.unwrap_or(device), b, w).and_then(|mut p| {
+            if row.cold {
+                p.go_cold(hcal_bench::COLD_BYTES)?;
+            }
+            Ok(p)
+        }) {
             Ok(p) => match check_baseline_differs(&candidate_kernel, &p.kernel) {
                 Ok(()) => Some((b.name(), p)),
                 Err(e) => {
@@ -476,6 +502,7 @@ fn measure_row(
     m.first_call_s = first_call_s;
     let mut record = ResultRecord::new(w, &backend, &row.suite, &row.label, row.scale, variant, &m, peak);
     record.peak_device_bytes = peak_bytes;
+    record.cold_sets = cold_sets;
     record.baseline_error = baseline_error;
     if let (Some((name, p)), Some(baseline_m)) = (prepared_baseline, baseline_m) {
         match baseline_m {

@@ -61,6 +61,21 @@ fn a_baseline_that_is_the_candidates_kernel_is_refused() {
     assert!(text(&out.stdout).contains("x vs gemm"));
 }
 
+#[test]
+fn cold_rows_record_their_operand_sets_and_refuse_the_composed_baseline() {
+    let json = temp("cold.json");
+    let out = bench_to(&json, &["--cold"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("cold operands (--cold): 1 of 1 rows"), "{}", text(&out.stdout));
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // 16x4 + 4x8 f32 operands (384 bytes a set) would take 1398102 sets to
+    // fill 512 MiB: the cap (hcal_bench::COLD_MAX_SETS) holds them to 16384.
+    assert_eq!(value["results"][0]["cold_sets"], 16384);
+    let out = hcal(&["bench", "--backend", "cpu", "--shape", "1x2x4x4", "--cold", "--baseline", "composed"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--cold"), "{}", text(&out.stderr));
+}
+
 /// A copy of the run at `path` with every time multiplied by `factor`.
 fn doctored(path: &str, factor: f64, name: &str) -> String {
     let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
