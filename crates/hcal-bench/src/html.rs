@@ -364,6 +364,9 @@ Peaks are measured on each device by hcal's own microbenchmarks (see Runs).</p><
             if r.causal {
                 shape += " causal";
             }
+            if r.cold_sets.is_some() {
+                shape += " cold";
+            }
             let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}%"));
             let _ = write!(
                 html,

@@ -296,10 +296,11 @@ fn trusted_samples(samples: Vec<f64>, wall: &[f64], timing: TimingMode) -> (Vec<
 /// weights once per token.
 pub const COLD_BYTES: usize = 512 << 20;
 
-/// Most operand sets [`Prepared::go_cold`] makes: a row whose operands are
-/// under `COLD_BYTES / COLD_MAX_SETS` (32 KiB) then rotates through less than
-/// `COLD_BYTES`, but still more than most caches (16384 sets of 16 KiB are
-/// 256 MiB), and a tiny row does not become millions of allocations.
+/// Most operand sets [`Prepared::go_cold`] makes, so a tiny row does not
+/// become millions of allocations. A row whose operands are under
+/// `COLD_BYTES / COLD_MAX_SETS` (32 KiB) then rotates through less than
+/// `COLD_BYTES`, which a large cache may hold (16384 sets of 384 bytes are
+/// 6 MiB); `hcal bench` names such rows.
 pub const COLD_MAX_SETS: usize = 16384;
 
 /// Operands of a workload on a device, filled with the same deterministic
@@ -391,12 +392,21 @@ impl Prepared {
         1 + self.copies.len()
     }
 
+    /// Bytes of one operand set (the inputs).
+    ///
+    /// # Errors
+    /// A descriptor whose size overflows (not one [`Prepared::new`] makes).
+    pub fn operand_bytes(&self) -> Result<usize> {
+        set_bytes(&self.inputs.iter().collect::<Vec<_>>())
+    }
+
     /// The op's validated signature (for [`hcal::Instruments::kernel_variant`]).
     pub fn signature(&self) -> &OpSignature {
         &self.signature
     }
 
-    /// Enqueue the op once.
+    /// Enqueue the op once, on the next operand set in turn (the inputs
+    /// themselves until [`Prepared::go_cold`]).
     ///
     /// # Errors
     /// Validation, support and device errors.
@@ -410,12 +420,16 @@ impl Prepared {
     }
 }
 
+/// Bytes of the tensors `inputs`.
+fn set_bytes(inputs: &[&DeviceTensor]) -> Result<usize> {
+    inputs.iter().map(|t| t.desc().byte_len()).sum()
+}
+
 /// Copies of `inputs` (same descriptors, same bytes) such that they and
 /// `inputs` together hold at least `bytes`: `ceil(bytes / set) - 1` of them,
 /// at most [`COLD_MAX_SETS`]` - 1`.
 fn cold_copies(inputs: &[&DeviceTensor], bytes: usize) -> Result<Vec<Vec<DeviceTensor>>> {
-    let set_bytes: usize = inputs.iter().map(|t| t.desc().byte_len()).sum::<hcal::Result<usize>>()?;
-    let sets = bytes.div_ceil(set_bytes.max(1)).clamp(1, COLD_MAX_SETS);
+    let sets = bytes.div_ceil(set_bytes(inputs)?.max(1)).clamp(1, COLD_MAX_SETS);
     let contents = inputs.iter().map(|t| t.to_bytes()).collect::<Result<Vec<_>>>()?;
     (1..sets)
         .map(|_| {
@@ -603,7 +617,9 @@ impl PreparedBaseline {
             return Err(hcal::Error::Unsupported {
                 op: self.steps.last().map_or_else(String::new, |s| s.0.to_string()),
                 backend: self.device.info().backend.clone(),
-                reason: "--cold rotates the operands of a one-op baseline, and this one has several ops".into(),
+                reason: "cold operands rotate the inputs of a one-op baseline, and this one has several ops (its \
+intermediates would stay warm)"
+                    .into(),
             });
         };
         let inputs: Vec<&DeviceTensor> = inputs.iter().map(|t| &**t).collect();
@@ -684,6 +700,26 @@ fn composed_attention(device: &Device, w: &Workload, [b, h, sq, skv, d]: [usize;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sets really rotate: a copy changed behind `go_cold`'s back shows
+    /// up in exactly the calls that take it.
+    #[test]
+    fn cold_calls_take_the_sets_in_turn() {
+        let device = Device::open("cpu").unwrap();
+        let w = Workload::new(crate::Shape::Matmul { m: 1, n: 2, k: 2 }, DType::F32);
+        let mut p = Prepared::new(&device, &w).unwrap();
+        // A [1, 2] and B [2, 2] f32: 24 bytes a set, so 3 sets for 72.
+        assert_eq!(p.go_cold(72).unwrap(), 3);
+        p.copies[1][1] = device.tensor_from_f32(TensorDesc::new([2, 2], DType::F32), &[0.0; 4]).unwrap();
+        let outputs: Vec<bool> = (0..6)
+            .map(|_| {
+                p.call().unwrap();
+                p.output.to_f32().unwrap().iter().all(|v| *v == 0.0)
+            })
+            .collect();
+        // Sets 0, 1, 2, 0, 1, 2: the zeroed B is set 2.
+        assert_eq!(outputs, [false, false, true, false, false, true]);
+    }
 
     #[test]
     fn a_device_timer_that_missed_the_work_gives_way_to_the_wall_clock() {

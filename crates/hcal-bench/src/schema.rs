@@ -174,6 +174,10 @@ pub struct ResultRecord {
     /// earlier call filled. `None`: every call reused the same operands.
     #[serde(default)]
     pub cold_sets: Option<usize>,
+    /// Bytes of those operand sets together (`--cold`): at least
+    /// [`crate::COLD_BYTES`] unless [`crate::COLD_MAX_SETS`] capped the sets.
+    #[serde(default)]
+    pub cold_bytes: Option<u64>,
 }
 
 /// The baseline a result was compared with.
@@ -297,6 +301,7 @@ impl ResultRecord {
             baseline_error: None,
             peak_device_bytes: None,
             cold_sets: None,
+            cold_bytes: None,
         }
     }
 
@@ -318,7 +323,8 @@ impl ResultRecord {
     }
 
     /// The comparison key: `backend` then the workload key
-    /// (`cpu matmul/f32/64x64x64`, `... -kv8-causal`).
+    /// (`cpu matmul/f32/64x64x64`, `... -kv8-causal`), and `-cold` for a
+    /// row measured with cold operands ([`ResultRecord::cold_sets`]).
     pub fn key(&self) -> String {
         let mut key = format!("{} {}/{}/{}", self.backend, self.op, self.dtype, self.shape);
         if let Some(kv) = self.kv_heads {
@@ -396,7 +402,7 @@ impl BenchRun {
         const HEADER: &str = "backend,op,dtype,shape,causal,kv_heads,suite,label,scale,kernel,timing,\
 first_call_s,median_s,min_s,max_s,rel_noise,reps,inner,flops,bytes,gflops,gbps,intensity,\
 pct_peak_compute,peak_gflops,pct_peak_bandwidth,peak_gbps,pct_roofline,baseline,baseline_median_s,speedup,\
-peak_device_bytes,cold_sets";
+peak_device_bytes,cold_sets,cold_bytes";
         let mut out = String::from(HEADER);
         out.push('\n');
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
@@ -436,6 +442,7 @@ peak_device_bytes,cold_sets";
                 opt(r.baseline.as_ref().map(|b| b.speedup)),
                 r.peak_device_bytes.map_or(String::new(), |b| b.to_string()),
                 r.cold_sets.map_or(String::new(), |n| n.to_string()),
+                r.cold_bytes.map_or(String::new(), |n| n.to_string()),
             ];
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out += &line.join(",");

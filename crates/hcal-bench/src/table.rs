@@ -157,6 +157,9 @@ pub fn results_table(run: &BenchRun) -> String {
             if r.causal {
                 shape += " causal";
             }
+            if r.cold_sets.is_some() {
+                shape += " cold";
+            }
             let peak = run.device(&r.backend).and_then(|d| d.peak.as_ref());
             let pct = match (r.pct_peak_compute, peak) {
                 (Some(p), Some(peak)) if p > 100.0 => format!("{p:.1}% of {} ABOVE", num(peak.compute_gflops)),
@@ -279,19 +282,32 @@ pub fn comparison_table(rows: &[Comparison]) -> String {
     out
 }
 
-/// The line saying which rows ran with cold operands (`--cold`) and how
-/// many operand sets they rotated through. Empty when none did.
+/// The lines saying which rows ran with cold operands (`--cold`), through
+/// how many operand sets, and which rows the set cap kept under
+/// [`crate::COLD_BYTES`] (a large cache may hold theirs). Empty when none ran cold.
 fn cold_operands(run: &BenchRun) -> String {
     let sets: Vec<usize> = run.results.iter().filter_map(|r| r.cold_sets).collect();
     let (Some(lo), Some(hi)) = (sets.iter().min(), sets.iter().max()) else { return String::new() };
     let range = if lo == hi { format!("{lo}") } else { format!("{lo}-{hi}") };
-    format!(
-        "cold operands (--cold): {} of {} rows took each call's operands from the next of {range} copies (at least \
-{} MiB together), so no call found them in a cache an earlier call filled\n",
+    let mut out = format!(
+        "cold operands (--cold): {} of {} rows took each call's operands from the next of {range} operand sets \
+(at least {} MiB together unless named below), so no call found them in a cache an earlier call filled\n",
         sets.len(),
         run.results.len(),
         crate::COLD_BYTES >> 20
-    )
+    );
+    for r in &run.results {
+        if let (Some(n), Some(bytes)) = (r.cold_sets, r.cold_bytes)
+            && bytes < crate::COLD_BYTES as u64
+        {
+            out += &format!(
+                "  {}: only {} in {n} sets (the cap): a large cache may hold them\n",
+                r.key(),
+                format_bytes(bytes)
+            );
+        }
+    }
+    out
 }
 
 /// A row whose median is under this many launch costs of its device is

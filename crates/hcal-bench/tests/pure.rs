@@ -281,10 +281,16 @@ fn cold_rows_are_keyed_apart_and_the_table_says_so() {
     let warm_key = run.results[0].key();
     assert!(!results_table(&run).contains("cold operands"), "no line without cold rows");
     run.results[0].cold_sets = Some(40);
+    run.results[0].cold_bytes = Some(1 << 30);
     assert_eq!(run.results[0].key(), format!("{warm_key}-cold"));
     let text = results_table(&run);
-    assert!(text.contains("cold operands (--cold): 1 of 1 rows") && text.contains("next of 40 copies"), "{text}");
-    assert!(run.to_csv().lines().nth(1).unwrap().ends_with(",40"));
+    assert!(text.contains("cold operands (--cold): 1 of 1 rows") && text.contains("next of 40 operand sets"), "{text}");
+    assert!(text.contains("1x8x64x64 kv2 causal cold"), "the row says it ran cold: {text}");
+    assert!(!text.contains("the cap"), "1 GiB of sets is not capped: {text}");
+    assert!(run.to_csv().lines().nth(1).unwrap().ends_with(",40,1073741824"));
+    // Sets the cap held under COLD_BYTES are named.
+    run.results[0].cold_bytes = Some(6 << 20);
+    assert!(results_table(&run).contains("only 6.00 MiB in 40 sets (the cap)"), "{}", results_table(&run));
 }
 
 #[test]

@@ -63,10 +63,11 @@ pub(crate) struct BenchArgs {
     baseline: Option<String>,
     /// Cold operands: each call of a row takes the next of several copies of
     /// its operands, together at least 512 MiB (more than a CPU's or GPU's
-    /// last-level cache), so no call finds its operands in a cache an earlier
-    /// call filled, as a model's decode step reads each layer's weights once
-    /// per token. Rows are keyed `-cold` (--compare keeps them apart); not
-    /// with the `composed` baseline.
+    /// last-level cache; at most 16384 sets, and the output names a row the
+    /// cap kept under that), so no call finds its operands in a cache an
+    /// earlier call filled, as a model's decode step reads each layer's
+    /// weights once per token. Rows are keyed `-cold` (--compare keeps them
+    /// apart); not with the `composed` baseline.
     #[arg(long)]
     cold: bool,
     /// Skip the peak microbenchmarks (no "% of peak").
@@ -458,6 +459,10 @@ fn measure_row(
         true => Some(prepared.go_cold(hcal_bench::COLD_BYTES).map_err(skip)?),
         false => None,
     };
+    let cold_bytes = match cold_sets {
+        Some(n) => Some((n * prepared.operand_bytes().map_err(skip)?) as u64),
+        None => None,
+    };
     let mut baseline_error = None;
     let prepared_baseline = match baseline {
         None => None,
@@ -503,6 +508,7 @@ fn measure_row(
     let mut record = ResultRecord::new(w, &backend, &row.suite, &row.label, row.scale, variant, &m, peak);
     record.peak_device_bytes = peak_bytes;
     record.cold_sets = cold_sets;
+    record.cold_bytes = cold_bytes;
     record.baseline_error = baseline_error;
     if let (Some((name, p)), Some(baseline_m)) = (prepared_baseline, baseline_m) {
         match baseline_m {

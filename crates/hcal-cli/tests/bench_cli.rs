@@ -69,11 +69,28 @@ fn cold_rows_record_their_operand_sets_and_refuse_the_composed_baseline() {
     assert!(text(&out.stdout).contains("cold operands (--cold): 1 of 1 rows"), "{}", text(&out.stdout));
     let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     // 16x4 + 4x8 f32 operands (384 bytes a set) would take 1398102 sets to
-    // fill 512 MiB: the cap (hcal_bench::COLD_MAX_SETS) holds them to 16384.
-    assert_eq!(value["results"][0]["cold_sets"], 16384);
-    let out = hcal(&["bench", "--backend", "cpu", "--shape", "1x2x4x4", "--cold", "--baseline", "composed"]);
+    // fill 512 MiB: the cap holds them to COLD_MAX_SETS, and the output says so.
+    let sets = hcal_bench::COLD_MAX_SETS;
+    assert_eq!(value["results"][0]["cold_sets"], sets);
+    assert_eq!(value["results"][0]["cold_bytes"], sets * 384);
+    assert!(text(&out.stdout).contains("(the cap): a large cache may hold them"), "{}", text(&out.stdout));
+    // Refused before anything runs, by the command line's own check.
+    let refused = temp("cold-composed.json");
+    let out = hcal(&[
+        "bench",
+        "--backend",
+        "cpu",
+        "--shape",
+        "1x2x4x4",
+        "--cold",
+        "--baseline",
+        "composed",
+        "--json",
+        &refused,
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--cold"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the composed baseline is several"), "{}", text(&out.stderr));
+    assert!(!std::path::Path::new(&refused).exists(), "nothing was measured");
 }
 
 /// A copy of the run at `path` with every time multiplied by `factor`.
