@@ -4,7 +4,8 @@
 // Expanded by crates/hcal-wgpu/src/gather.rs: the lines ending in `// BUF` read
 // data from its storage buffer, those ending in `// TEX` (Gather of a
 // block-quantized table held in a texture, crates/hcal-wgpu/src/packed.rs:
-// its bytes in order, 16 per texel, $TW texels per row) from the texture.
+// its bytes, 16 per texel, $TW texels per row, its blocks in the interleaved
+// order of block_layout.rs when data_group > 0: `stored_byte`) from the texture.
 //
 // Bindings (both entries):
 //   @group(0) @binding(0) params: GatherParams (generated from crates/hcal-wgpu/src/params.rs):
@@ -70,8 +71,24 @@ fn held(unit: u32) -> bool {
     return unit >= params.held_lo && unit < params.held_hi;
 }
 
+// Where byte `a` of a block-quantized table is stored: itself, or in the
+// interleaved block order of crates/hcal-wgpu/src/block_layout.rs (data_group > 0).
+fn stored_byte(a: u32) -> u32 {
+    let group = params.data_group;
+    if group == 0u { return a; }
+    let bb = params.data_block_bytes;
+    let l = a / bb;
+    let bpr = params.data_blocks_per_row;
+    let unit = params.data_unit;
+    let r = l / bpr;
+    let b = l % bpr;
+    let g = r / group;
+    let g_len = min(group, params.data_rows - g * group);
+    return (g * group * bpr + (b / unit) * g_len * unit + (r % group) * unit + b % unit) * bb + a % bb;
+}
+
 fn data_byte(at: u32) -> u32 {
-    let a = at - params.data_origin;
+    let a = stored_byte(at - params.data_origin);
     return (data_word(a / 4u) >> (8u * (a % 4u))) & 0xffu;
 }
 
@@ -118,7 +135,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let e0 = 4u * w;
     if e0 >= params.out_bytes { return; }
     let row = params.unit_bytes;
-    if row % 4u == 0u {
+    if row % 4u == 0u && params.data_group == 0u {
         let r = e0 / row;
         let k = resolve(r % params.count);
         if k == INVALID {

@@ -30,6 +30,9 @@
 //       in the `// TEX` form the same bytes in a read-only rgba32uint texture bt, 16 per
 //       texel, $TW texels per row (crates/hcal-wgpu/src/packed.rs). Every read goes
 //       through `b4_at` / `b_at`, whose `// BUF` or `// TEX` lines the expansion keeps.
+//       A texture's blocks may be in the interleaved order of
+//       crates/hcal-wgpu/src/block_layout.rs (params.b_group > 0): every block address
+//       goes through `phys_block`, and the GEMV steps along a row by `unit_stride`.
 //   @group(0) @binding(3) c: array<f32>          (a dummy when C is absent)
 //   @group(0) @binding(4) y: array<f32>
 //
@@ -76,6 +79,31 @@
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 const BLOCK_BYTES: u32 = $BBu;
+
+// Where logical block `l` of B (row-major over [rows, blocks per row]) is
+// stored: `l` itself (b_group 0), or, for a texture in the interleaved order
+// of crates/hcal-wgpu/src/block_layout.rs, in group g = r / b_group of rows,
+// unit b / b_unit, lane r % b_group.
+fn phys_block(l: u32) -> u32 {
+    let group = params.b_group;
+    if group == 0u { return l; }
+    let bpr = params.b_blocks_per_row;
+    let unit = params.b_unit;
+    let r = l / bpr;
+    let b = l % bpr;
+    let g = r / group;
+    let g_len = min(group, params.b_rows - g * group);
+    return g * group * bpr + (b / unit) * g_len * unit + (r % group) * unit + b % unit;
+}
+
+// Blocks from one unit of logical block `l`'s row to the next: 1 in stored
+// order, the rows of its group in the interleaved one (times b_unit per unit).
+fn unit_stride(l: u32) -> u32 {
+    let group = params.b_group;
+    if group == 0u { return 1u; }
+    let g = l / params.b_blocks_per_row / group;
+    return min(group, params.b_rows - g * group) * params.b_unit;
+}
 
 // Words 4i..4i+3 of B.
 fn b4_at(i: u32) -> vec4<u32> {
@@ -265,7 +293,7 @@ fn half_at(at: u32) -> f32 {
 
 // Value of element `e` of a quantized tensor (its row-major index), one at a time.
 fn value_q4_0(e: u32) -> f32 {
-    let at = (e / 32u) * BLOCK_BYTES;
+    let at = phys_block(e / 32u) * BLOCK_BYTES;
     let j = e % 32u;
     let q = (byte_at(at + 2u + j % 16u) >> ((j / 16u) * 4u)) & 15u;
     let d = half_at(at);
@@ -273,14 +301,14 @@ fn value_q4_0(e: u32) -> f32 {
 }
 
 fn value_q4_1(e: u32) -> f32 {
-    let at = (e / 32u) * BLOCK_BYTES;
+    let at = phys_block(e / 32u) * BLOCK_BYTES;
     let j = e % 32u;
     let q = (byte_at(at + 4u + j % 16u) >> ((j / 16u) * 4u)) & 15u;
     return fma(f32(q), half_at(at), half_at(at + 2u));
 }
 
 fn value_q8_0(e: u32) -> f32 {
-    let at = (e / 32u) * BLOCK_BYTES;
+    let at = phys_block(e / 32u) * BLOCK_BYTES;
     let q = (bitcast<i32>(byte_at(at + 2u + e % 32u)) << 24u) >> 24u;
     return f32(q) * half_at(at);
 }
@@ -313,7 +341,10 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     let blocks = params.k / 32u;
     // Out-of-range columns compute on the last column and store nothing, so
     // every lane runs the same loop.
-    var byte$c = (params.b_base / 32u + min(col0 + $cu, n_dim - 1u) * (params.ldb / 32u)) * BLOCK_BYTES;
+    let first$c = params.b_base / 32u + min(col0 + $cu, n_dim - 1u) * (params.ldb / 32u);
+    var byte$c = phys_block(first$c) * BLOCK_BYTES;
+    // Bytes from a unit of the row to the next (see `phys_block`).
+    let step$c = unit_stride(first$c) * BLOCK_BYTES;
     var blk = 0u;
     // The one-column Q4_1 GEMV with subgroups (the `// Q41` lines): two blocks
     // per step where every row's pairs start on 8 bytes (B's first block and
@@ -324,7 +355,9 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     // 576x576 and 576x1536 faster in 5 and 4 of 6. With 2 columns per
     // invocation (1536x576), without subgroups (llvmpipe GL) and in the 8-row
     // prefill tile, the pairs' extra live values made it slower.)
-    let pairs = select(0u, blocks / 2u, ((params.b_base / 32u) | (params.ldb / 32u)) % 2u == 0u); // Q41
+    // In the interleaved order only where its units are pairs.
+    let even = ((params.b_base / 32u) | (params.ldb / 32u)) % 2u == 0u; // Q41
+    let pairs = select(0u, blocks / 2u, select(even, params.b_unit == 2u, params.b_group != 0u)); // Q41
     for (; blk < 2u * pairs; blk += 2u) { // Q41
         let p = blk * 8u; // Q41
         let al$r = a[arow$r + p + lane]; // Q41
@@ -346,7 +379,7 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
         acc$r_$cb = fma(y$cb.b.v5, subgroupBroadcast(bl$r, 5u), acc$r_$cb); // Q41
         acc$r_$cb = fma(y$cb.b.v6, subgroupBroadcast(bl$r, 6u), acc$r_$cb); // Q41
         acc$r_$cb = fma(y$cb.b.v7, subgroupBroadcast(bl$r, 7u), acc$r_$cb); // Q41
-        byte$cb += 2u * BLOCK_BYTES; // Q41
+        byte$cb += select(2u * BLOCK_BYTES, step$cb, params.b_group != 0u); // Q41
     } // Q41
     for (; blk < blocks; blk++) {
         let p = blk * 8u;
@@ -384,7 +417,8 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
         acc$r_$cb = fma(x$cb.v5, subgroupBroadcast(al$r, 5u), acc$r_$cb); // SG
         acc$r_$cb = fma(x$cb.v6, subgroupBroadcast(al$r, 6u), acc$r_$cb); // SG
         acc$r_$cb = fma(x$cb.v7, subgroupBroadcast(al$r, 7u), acc$r_$cb); // SG
-        byte$cb += BLOCK_BYTES;
+        // The next block: the next unit, or within a pair of the interleaved order the pair's second.
+        byte$cb += select(step$cb, select(BLOCK_BYTES, step$cb - BLOCK_BYTES, (blk & 1u) == 1u), params.b_unit == 2u);
     }
     let ldy = params.ldy;
     if row0 + $ru < m_dim && col0 + $cu < n_dim { y[params.y_base + (row0 + $ru) * ldy + col0 + $cu] = finish((acc$r_$c.x + acc$r_$c.y) + (acc$r_$c.z + acc$r_$c.w), row0 + $ru, col0 + $cu); }

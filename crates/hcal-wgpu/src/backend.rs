@@ -218,7 +218,8 @@ impl Backend for WgpuBackend {
                 rec.flush(&self.gpu);
                 Ok(())
             })?;
-            let packed = crate::packed::Packed::upload(&self.gpu, bytes)?;
+            let layout = crate::matmul::quant::weight_layout(&self.gpu, tensor.desc());
+            let packed = crate::packed::Packed::upload(&self.gpu, bytes, layout)?;
             mem.pack(tensor.id(), packed);
             return Ok(());
         }
@@ -291,7 +292,11 @@ impl Backend for WgpuBackend {
                 .slice(..)
                 .get_mapped_range()
                 .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?;
-            view[..len].to_vec()
+            // A texture's blocks go back to stored order (`block_layout.rs`).
+            match (&buf, self.state().mem.packed(tensor.id())) {
+                (None, Some(packed)) => packed.stored_order(&view),
+                _ => view[..len].to_vec(),
+            }
         };
         staging.unmap();
         Ok(data)

@@ -194,7 +194,7 @@ pub(crate) struct Operand {
     pub(crate) desc: hcal_core::TensorDesc,
     /// The texture a block-quantized tensor is held in (`packed.rs`), given
     /// only to the ops that read it there (quantized products and Cast).
-    pub(crate) packed: Option<Arc<wgpu::TextureView>>,
+    pub(crate) packed: Option<crate::packed::PackedView>,
 }
 
 impl Operand {

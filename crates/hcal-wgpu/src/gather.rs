@@ -154,9 +154,16 @@ fn run(
         if let Some(texture) = &data.packed {
             // The texture holds all of data: one dispatch, no windows.
             (p.data_origin, p.held_lo, p.held_hi, p.write_fill, p.merge) = (0, 0, u32::MAX, 1, 0);
+            if let Some(order) = texture.layout {
+                p.data_group = order.group;
+                p.data_unit = order.unit;
+                p.data_rows = order.rows;
+                p.data_blocks_per_row = order.blocks_per_row;
+                p.data_block_bytes = data.desc.dtype.size_bytes() as u32;
+            }
             let groups = ctx.grid_for((w1 - w0).div_ceil(256))?;
             let k = crate::pipeline::Kernel { variant: TEXTURE, ..kernel("gather", entry) };
-            ctx.dispatch_windows(k, &p, &[(2, iw), (3, ow)], &[(1, texture)], groups)?;
+            ctx.dispatch_windows(k, &p, &[(2, iw), (3, ow)], &[(1, &texture.view)], groups)?;
             continue;
         }
         for (piece, &(u0, u1)) in plan.data.iter().enumerate() {

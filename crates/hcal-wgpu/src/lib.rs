@@ -72,6 +72,7 @@ mod attention_pieces;
 mod autotune;
 mod backend;
 mod binary;
+mod block_layout;
 mod convert;
 mod ctx;
 mod dispatch;

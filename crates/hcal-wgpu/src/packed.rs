@@ -8,8 +8,11 @@
 //! `shaders/matmul_texture.wgsl`). The quantized GEMV of decode loads its
 //! weight blocks that way, so those loads are a large part of its time.
 //!
-//! Layout: the tensor's bytes, as stored (the same packed blocks, no
-//! dequantized copy), in an `rgba32uint` texture of [`WIDTH`] texels per row:
+//! Layout: the tensor's bytes (the same packed blocks, no dequantized copy),
+//! its blocks in the interleaved order of `block_layout.rs` (a permutation
+//! of whole blocks that lets the decode GEMV stream them; the host puts them
+//! in it on upload and back in stored order on read), in an `rgba32uint`
+//! texture of [`WIDTH`] texels per row:
 //! byte `i` lies in texel `t = i / 16`, at `(t % WIDTH, t / WIDTH)`, in
 //! word `(i / 4) % 4` of it. A row is 4 KiB, a multiple of the 256 bytes wgpu
 //! asks of copy rows, so the texture copies to and from a buffer as one
@@ -34,6 +37,7 @@ use std::sync::Arc;
 
 use hcal_core::{Error, Result, Tensor};
 
+use crate::block_layout::BlockLayout;
 use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
 
@@ -57,6 +61,17 @@ pub(crate) struct Packed {
     pub(crate) view: Arc<wgpu::TextureView>,
     /// The tensor's bytes.
     len: u64,
+    /// The order its blocks are stored in (`None`: as the tensor stores them)
+    /// and the bytes per block.
+    pub(crate) layout: Option<(BlockLayout, usize)>,
+}
+
+/// What a kernel reading a packed tensor binds and needs to know: the
+/// texture's view and the block order.
+#[derive(Clone)]
+pub(crate) struct PackedView {
+    pub(crate) view: Arc<wgpu::TextureView>,
+    pub(crate) layout: Option<BlockLayout>,
 }
 
 /// Whether a device on `adapter` keeps host-written block-quantized tensors
@@ -79,11 +94,12 @@ pub(crate) fn fits(gpu: &Gpu, bytes: usize) -> bool {
 }
 
 impl Packed {
-    /// A texture holding `bytes` (checked by [`fits`]), written through the queue.
+    /// A texture holding `bytes` (checked by [`fits`]), written through the
+    /// queue, its blocks (of `layout.1` bytes) in `layout.0`'s order where given.
     ///
     /// # Errors
     /// Out of memory and device errors, from the error scope around the creation.
-    pub(crate) fn upload(gpu: &Gpu, bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn upload(gpu: &Gpu, bytes: &[u8], layout: Option<(BlockLayout, usize)>) -> Result<Self> {
         let rows = rows_for(bytes.len()) as u32;
         let texture = gpu.scoped(|| {
             Ok(gpu.device.create_texture(&wgpu::TextureDescriptor {
@@ -100,7 +116,10 @@ impl Packed {
             }))
         })?;
         // Whole rows: the tail of the last one is zeros.
-        let mut padded = bytes.to_vec();
+        let mut padded = match layout {
+            Some((order, block_bytes)) => order.interleave(bytes, block_bytes),
+            None => bytes.to_vec(),
+        };
         padded.resize((u64::from(rows) * ROW_BYTES) as usize, 0);
         gpu.scoped(|| {
             gpu.queue.write_texture(
@@ -112,7 +131,17 @@ impl Packed {
             Ok(())
         })?;
         let view = Arc::new(texture.create_view(&wgpu::TextureViewDescriptor::default()));
-        Ok(Self { texture, view, len: bytes.len() as u64 })
+        Ok(Self { texture, view, len: bytes.len() as u64, layout })
+    }
+
+    /// The tensor's bytes in stored order from `copied`, what
+    /// [`Packed::copy_to`] wrote (its first `len` bytes are the tensor's).
+    pub(crate) fn stored_order(&self, copied: &[u8]) -> Vec<u8> {
+        let bytes = &copied[..self.len as usize];
+        match self.layout {
+            Some((order, block_bytes)) => order.deinterleave(bytes, block_bytes),
+            None => bytes.to_vec(),
+        }
     }
 
     /// Device bytes the texture holds (whole rows).
@@ -167,7 +196,8 @@ pub(crate) fn input(
     let id = t.id();
     ctx.mem.settle(ctx.gpu, id)?;
     let desc = t.desc().clone();
-    let view = ctx.mem.packed(id).map(|p| Arc::clone(&p.view));
+    let view =
+        ctx.mem.packed(id).map(|p| PackedView { view: Arc::clone(&p.view), layout: p.layout.map(|(order, _)| order) });
     let buf = match (ctx.mem.get(id), &view) {
         (Some(buf), _) => Arc::clone(buf),
         (None, None) => return Err(invalid(t)),
@@ -195,14 +225,53 @@ pub(crate) fn release(ctx: &mut Ctx<'_>, t: &Tensor) -> Result<()> {
 
 /// Give tensor `t`, held in a texture alone, a buffer holding a copy of its
 /// bytes (recorded in order with the calls around it), and return it.
+/// Blocks in interleaved order go back to stored order through the host:
+/// the texture is read back (waiting for the device) and the buffer written
+/// through the queue, which orders it before the calls recorded after.
 fn attach_copy(ctx: &mut Ctx<'_>, t: &Tensor) -> Result<Arc<wgpu::Buffer>> {
     let id = t.id();
     let bytes = ctx.mem.packed(id).map(Packed::copy_bytes).expect("callers check that t has a texture");
     let buf = ctx.mem.buffer(ctx.gpu, bytes as usize)?;
     let packed = ctx.mem.packed(id).expect("checked above");
-    ctx.rec.copy_texture(ctx.gpu, packed, &buf);
+    if packed.layout.is_none() {
+        ctx.rec.copy_texture(ctx.gpu, packed, &buf);
+    } else {
+        let copied = read_back(ctx.gpu, ctx.rec, packed)?;
+        let mut stored = packed.stored_order(&copied);
+        stored.resize(bytes as usize, 0);
+        ctx.gpu.queue.write_buffer(&buf, 0, &stored);
+    }
     ctx.mem.attach(id, Arc::clone(&buf));
     Ok(buf)
+}
+
+/// The bytes [`Packed::copy_to`] writes for `packed`, read back now: the
+/// batch recorded so far is submitted and waited for.
+fn read_back(gpu: &Gpu, rec: &mut crate::record::Recorder, packed: &Packed) -> Result<Vec<u8>> {
+    let backend = || gpu.backend.clone();
+    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("hcal packed readback"),
+        size: packed.copy_bytes(),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    rec.copy_texture(gpu, packed, &staging);
+    rec.flush(gpu);
+    let (tx, rx) = std::sync::mpsc::channel();
+    staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    gpu.wait()?;
+    rx.recv()
+        .map_err(|_| Error::DeviceLost { backend: backend(), detail: "readback never completed".into() })?
+        .map_err(|e| Error::Backend { backend: backend(), detail: format!("map for read: {e}") })?;
+    let data = staging
+        .slice(..)
+        .get_mapped_range()
+        .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?
+        .to_vec();
+    staging.unmap();
+    Ok(data)
 }
 
 #[cfg(test)]

@@ -147,6 +147,15 @@ params_struct! {
         /// `matmul_stage.wgsl`: the first texel row a staging dispatch writes;
         /// `matmul_texture.wgsl`: the staged A's first texel row of the dispatch's rows.
         pub(crate) stage_y0: u32,
+        /// `matmul_quant.wgsl`, B in a texture in interleaved block order
+        /// (`block_layout.rs`): rows per group, 0 for stored order.
+        pub(crate) b_group: u32,
+        /// Consecutive blocks of a row kept together (1 or 2).
+        pub(crate) b_unit: u32,
+        /// B's rows (all dims but the last).
+        pub(crate) b_rows: u32,
+        /// B's blocks per row.
+        pub(crate) b_blocks_per_row: u32,
     }
 }
 
@@ -524,6 +533,17 @@ params_struct! {
         /// 1: bytes this dispatch neither holds nor fills keep what the output
         /// holds (another dispatch writes them); 0: every byte is written.
         pub(crate) merge: u32,
+        /// A block-quantized table in a texture in interleaved block order
+        /// (`block_layout.rs`): rows per group, 0 for stored order.
+        pub(crate) data_group: u32,
+        /// Consecutive blocks of a row kept together (1 or 2).
+        pub(crate) data_unit: u32,
+        /// The table's rows (all dims but the last).
+        pub(crate) data_rows: u32,
+        /// Blocks per row.
+        pub(crate) data_blocks_per_row: u32,
+        /// Bytes per block.
+        pub(crate) data_block_bytes: u32,
     }
 }
 

@@ -140,6 +140,16 @@ fn reads_blocks_as_defined(gpu: &dyn Backend) {
             let want: Vec<f32> = (0..5).map(|j| paired_values[j * 128 + i]).collect();
             assert_eq!(y, want, "{dtype}: element {i} of each row of 4 blocks through the GEMV");
         }
+        // The same rows through the row tiles, which read such a weight's
+        // blocks one at a time (on CPU drivers Q4_1 weights with an even
+        // block count are stored pair by pair: block_layout.rs).
+        let identity: Vec<f32> = (0..128 * 128).map(|i| f32::from(u8::from(i / 128 == i % 128))).collect();
+        let y = gemm_t(gpu, &identity, [128, 5, 128], dtype, &paired);
+        for (i, row) in y.chunks(5).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                assert_eq!(v, paired_values[j * 128 + i], "{dtype}: B[{j}][{i}] of 4-block rows through the row tiles");
+            }
+        }
         // Cast dequantizes every value.
         let tb = gpu.alloc(&TensorDesc::new([n, k], dtype)).unwrap();
         gpu.write(&tb, &bytes).unwrap();

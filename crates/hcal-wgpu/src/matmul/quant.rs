@@ -24,8 +24,10 @@
 use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
 
 use super::select::Problem;
+use crate::block_layout::BlockLayout;
 use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
+use crate::params::MatmulParams;
 use crate::pipeline::Kernel;
 
 /// Rows of Y one invocation of the tiled form computes.
@@ -88,6 +90,29 @@ pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
         (true, false, n) if n >= 512 => 2,
         _ => 1,
     }
+}
+
+/// The block order (`block_layout.rs`) and block bytes a block-quantized
+/// tensor of `desc` gets in a texture on `gpu`: the order of the GEMV that
+/// reads it as the `[N, K]` weight of a product (N = its rows), whose
+/// columns per invocation and Q4_1 pair loop follow from N as in [`launch`].
+pub(crate) fn weight_layout(gpu: &Gpu, desc: &TensorDesc) -> Option<(BlockLayout, usize)> {
+    let (_, block_bytes, _) = dtype_code(desc.dtype)?;
+    let sg = subgroups_of_8(gpu);
+    let rows = desc.numel() / desc.shape.last().copied().unwrap_or(1).max(1);
+    let columns = gemv_columns(rows, 1, sg);
+    BlockLayout::for_weight(desc, columns, sg).map(|order| (order, block_bytes as usize))
+}
+
+/// `params` with B's block order, for a B read from a texture in one.
+fn with_layout(mut params: MatmulParams, b: &Operand) -> MatmulParams {
+    if let Some(order) = b.packed.as_ref().and_then(|p| p.layout) {
+        params.b_group = order.group;
+        params.b_unit = order.unit;
+        params.b_rows = order.rows;
+        params.b_blocks_per_row = order.blocks_per_row;
+    }
+    params
 }
 
 /// Whether the subgroup form runs on `gpu`: subgroups of exactly 8 lanes
@@ -188,7 +213,7 @@ pub(crate) fn path_name(path: QuantPath, dtype: DType) -> String {
 /// Record the product `p` whose B is quantized (its blocks as stored).
 pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
     let dtype = b.desc.dtype;
-    let params = super::params(p);
+    let params = with_layout(super::params(p), b);
     let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
     let a_aligned = p.bases[0] % 4 == 0 && params.lda % 4 == 0;
     let path = path_for(p.m, p.flags, p.batch_count(), a_aligned);
@@ -210,7 +235,7 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
             kernel,
             &params,
             &[(1, &a.buf), (3, &c_buf), (4, &y.buf)],
-            &[(2, texture)],
+            &[(2, &texture.view)],
             groups,
         );
     }
@@ -293,13 +318,13 @@ pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
 /// 4 bytes per element): Cast to f32 in one dispatch, with no scratch copy.
 pub(crate) fn dequantize_into(ctx: &mut Ctx<'_>, x: &Operand, y: &wgpu::Buffer) -> Result<()> {
     let n = x.desc.numel();
-    let params = crate::params::MatmulParams { n: n as u32, ..Default::default() };
+    let params = with_layout(MatmulParams { n: n as u32, ..Default::default() }, x);
     let kernel =
         reading(Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, 1, false) }, x);
     match &x.packed {
         Some(texture) => {
             let groups = ctx.grid_for(n.div_ceil(256))?;
-            ctx.dispatch_with_views(kernel, &params, &[(4, y)], &[(2, texture)], groups)?;
+            ctx.dispatch_with_views(kernel, &params, &[(4, y)], &[(2, &texture.view)], groups)?;
         }
         None => ctx.per_item(kernel, &params, &[(2, &x.buf), (4, y)], n)?,
     }
