@@ -72,8 +72,8 @@
 @group(0) @binding(2) var<storage, read> b: array<u32>; // BUF
 // The same binding as vec4s, for `matmul_quant` only (no entry uses both).
 @group(0) @binding(2) var<storage, read> b4: array<vec4<u32>>; // BUF
-// B held in a texture (crates/hcal-wgpu/src/packed.rs): its bytes in order,
-// 16 per texel, $TW texels per row.
+// B held in a texture (crates/hcal-wgpu/src/packed.rs): its bytes, 16 per
+// texel, $TW texels per row, its blocks in the order `phys_block` maps.
 @group(0) @binding(2) var bt: texture_storage_2d<rgba32uint, read>; // TEX
 @group(0) @binding(3) var<storage, read> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;

@@ -277,6 +277,12 @@ impl Backend for WgpuBackend {
             rec.flush(&self.gpu);
             Ok(staging)
         })?;
+        // A texture's bytes come back in its block order (`block_layout.rs`):
+        // its layout, taken while the tensor cannot change.
+        let packed_order = match (&buf, packed) {
+            (None, Some(packed)) => packed.layout,
+            _ => None,
+        };
         drop(state);
         let (tx, rx) = std::sync::mpsc::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
@@ -292,10 +298,9 @@ impl Backend for WgpuBackend {
                 .slice(..)
                 .get_mapped_range()
                 .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?;
-            // A texture's blocks go back to stored order (`block_layout.rs`).
-            match (&buf, self.state().mem.packed(tensor.id())) {
-                (None, Some(packed)) => packed.stored_order(&view),
-                _ => view[..len].to_vec(),
+            match packed_order {
+                Some((order, block_bytes)) => order.deinterleave(&view[..len], block_bytes),
+                None => view[..len].to_vec(),
             }
         };
         staging.unmap();

@@ -48,12 +48,14 @@ impl BlockLayout {
     /// the GEMV that reads it as the `[N, K]` B of a product (N = rows):
     /// `columns` is that GEMV's columns per invocation (`gemv_columns`) and
     /// `pairs` whether it reads Q4_1 blocks in pairs (one column, 8-wide
-    /// subgroups). `None` for a tensor of one row (nothing to interleave).
+    /// subgroups). `None` for a tensor of one row or of one block per row
+    /// (nothing to interleave).
     pub(crate) fn for_weight(desc: &TensorDesc, columns: u32, pairs: bool) -> Option<Self> {
         let last = *desc.shape.last()?;
         let rows = desc.numel() / last.max(1);
         let blocks_per_row = (last / 32) as u32;
-        if rows < 2 || blocks_per_row == 0 || u32::try_from(rows).is_err() {
+        // One row, or one block per row: stored order already.
+        if rows < 2 || blocks_per_row < 2 || u32::try_from(rows).is_err() {
             return None;
         }
         let unit = if pairs && desc.dtype == DType::Q4_1 && columns == 1 && blocks_per_row % 2 == 0 { 2 } else { 1 };

@@ -192,8 +192,9 @@ pub(crate) struct Operand {
     /// Its storage, or a dummy when it is held in a texture (`packed`) alone.
     pub(crate) buf: Arc<wgpu::Buffer>,
     pub(crate) desc: hcal_core::TensorDesc,
-    /// The texture a block-quantized tensor is held in (`packed.rs`), given
-    /// only to the ops that read it there (quantized products and Cast).
+    /// The texture a block-quantized tensor is held in (`packed.rs`) and its
+    /// block order, given only to the ops that read it there (quantized
+    /// products, Cast and Gather).
     pub(crate) packed: Option<crate::packed::PackedView>,
 }
 

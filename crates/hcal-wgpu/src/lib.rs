@@ -17,7 +17,9 @@
 //! - Pipelines are compiled once per (shader, entry point) and cached;
 //!   buffers come from a pool; ops are recorded into one command encoder and
 //!   submitted in batches, with all kernel parameters of a batch in one
-//!   buffer; only `read` and `sync` wait for the device.
+//!   buffer; only `read` and `sync` wait for the device (and, once per
+//!   tensor, the copy of an interleaved quantized weight into a buffer for
+//!   an op without a texture form: `packed.rs`).
 //! - wgpu validation and out-of-memory errors are caught with error scopes
 //!   around every recording and submission, device loss by a callback; all
 //!   become hcal [`hcal_core::Error`]s. Signatures beyond a device limit are

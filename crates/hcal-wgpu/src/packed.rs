@@ -154,9 +154,10 @@ impl Packed {
         self.len.max(1).div_ceil(TEXEL_BYTES) * TEXEL_BYTES
     }
 
-    /// Record a copy of the tensor's bytes into `dst` (at least
+    /// Record a copy of the texture's bytes into `dst` (at least
     /// [`Packed::copy_bytes`]), from offset 0: the full rows, then the texels
-    /// of the last row that hold bytes.
+    /// of the last row that hold bytes. They are in the texture's block order
+    /// ([`Packed::stored_order`] restores the tensor's).
     pub(crate) fn copy_to(&self, encoder: &mut wgpu::CommandEncoder, dst: &wgpu::Buffer) {
         let texels = self.copy_bytes() / TEXEL_BYTES;
         let full_rows = (texels / u64::from(WIDTH)) as u32;
@@ -182,8 +183,10 @@ impl Packed {
 
 /// The operand of input `t` for `ctx`'s call. A tensor held in a texture
 /// comes with it where `reads_packed` (the op reads the texture: quantized
-/// products and Cast), its buffer then a dummy if it has none; for any other
-/// op it gets a buffer copy once, recorded here and kept beside the texture.
+/// products, Cast and Gather), its buffer then a dummy if it has none; for
+/// any other op it gets a buffer copy in stored order once (recorded here,
+/// or for interleaved blocks written from a read-back: [`attach_copy`]),
+/// kept beside the texture.
 ///
 /// # Errors
 /// `invalid()` when the backend holds no such tensor; out of memory for the copy.

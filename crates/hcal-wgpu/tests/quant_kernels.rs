@@ -150,6 +150,28 @@ fn reads_blocks_as_defined(gpu: &dyn Backend) {
                 assert_eq!(v, paired_values[j * 128 + i], "{dtype}: B[{j}][{i}] of 4-block rows through the row tiles");
             }
         }
+        // Views of another shape (the 5 x 4-block rows as 10 x 2-block rows,
+        // or as one row of 20 blocks, which crosses the written rows) as the
+        // weight: the rows the view names, whatever order the blocks were
+        // stored in for the shape they were written with.
+        let tb = gpu.alloc(&TensorDesc::new([5, 128], dtype)).unwrap();
+        gpu.write(&tb, &paired).unwrap();
+        for (n, k, elements) in [(10, 64, [0, 31, 32, 63]), (1, 640, [0, 130, 383, 600])] {
+            let view = hcal_core::Tensor::from_parts(tb.id(), TensorDesc::new([n, k], dtype));
+            for i in elements {
+                let one_hot: Vec<f32> = (0..k).map(|p| f32::from(u8::from(p == i))).collect();
+                let ta = gpu.alloc(&TensorDesc::new([1, k], DType::F32)).unwrap();
+                gpu.write(&ta, bytemuck::cast_slice(&one_hot)).unwrap();
+                let ty = gpu.alloc(&TensorDesc::new([1, n], DType::F32)).unwrap();
+                gpu.run(&Op::Gemm(Gemm { trans_b: true, ..Gemm::default() }), &[&ta, &view], &[&ty]).unwrap();
+                let want: Vec<f32> = (0..n).map(|j| paired_values[j * k + i]).collect();
+                assert_eq!(
+                    f32s(&gpu.read(&ty).unwrap()),
+                    want,
+                    "{dtype}: element {i} of the rows of a [{n}, {k}] view"
+                );
+            }
+        }
         // Cast dequantizes every value.
         let tb = gpu.alloc(&TensorDesc::new([n, k], dtype)).unwrap();
         gpu.write(&tb, &bytes).unwrap();

@@ -210,13 +210,25 @@ pub(crate) fn path_name(path: QuantPath, dtype: DType) -> String {
     }
 }
 
-/// Record the product `p` whose B is quantized (its blocks as stored).
+/// Record the product `p` whose B is quantized (its packed blocks, in a
+/// texture's block order where it has one: `block_layout.rs`).
 pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
     let dtype = b.desc.dtype;
     let params = with_layout(super::params(p), b);
     let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
     let a_aligned = p.bases[0] % 4 == 0 && params.lda % 4 == 0;
-    let path = path_for(p.m, p.flags, p.batch_count(), a_aligned);
+    // The row-walking kernels step through B's interleaved blocks by the
+    // rows its texture was ordered for; a view of another shape (a reshape
+    // of the weight) reads it element by element instead.
+    let order_fits = b
+        .packed
+        .as_ref()
+        .and_then(|t| t.layout)
+        .is_none_or(|o| o.rows as usize == p.n && o.blocks_per_row * 32 == params.ldb && params.b_base == 0);
+    let path = match path_for(p.m, p.flags, p.batch_count(), a_aligned) {
+        QuantPath::Columns(_) if !order_fits => QuantPath::Any,
+        path => path,
+    };
     let (entry, rows) = match path {
         QuantPath::Columns(rows) => ("matmul_quant", rows),
         QuantPath::Any => ("matmul_quant_any", 1),
