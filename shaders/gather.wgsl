@@ -35,6 +35,7 @@
 // dispatch whose window holds its source (or that writes the fills).
 
 // #include <linear_id>
+// #include <block_order>
 // #include <GatherParams>
 
 @group(0) @binding(0) var<storage, read> params: GatherParams;
@@ -74,17 +75,10 @@ fn held(unit: u32) -> bool {
 // Where byte `a` of a block-quantized table is stored: itself, or in the
 // interleaved block order of crates/hcal-wgpu/src/block_layout.rs (data_group > 0).
 fn stored_byte(a: u32) -> u32 {
-    let group = params.data_group;
-    if group == 0u { return a; }
+    if params.data_group == 0u { return a; }
     let bb = params.data_block_bytes;
-    let l = a / bb;
-    let bpr = params.data_blocks_per_row;
-    let unit = params.data_unit;
-    let r = l / bpr;
-    let b = l % bpr;
-    let g = r / group;
-    let g_len = min(group, params.data_rows - g * group);
-    return (g * group * bpr + (b / unit) * g_len * unit + (r % group) * unit + b % unit) * bb + a % bb;
+    let block = interleaved_block(a / bb, params.data_group, params.data_unit, params.data_rows, params.data_blocks_per_row);
+    return block * bb + a % bb;
 }
 
 fn data_byte(at: u32) -> u32 {

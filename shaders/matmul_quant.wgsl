@@ -66,6 +66,7 @@
 
 // #include <matmul_params>
 // #include <linear_id>
+// #include <block_order>
 
 @group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
@@ -80,20 +81,9 @@
 
 const BLOCK_BYTES: u32 = $BBu;
 
-// Where logical block `l` of B (row-major over [rows, blocks per row]) is
-// stored: `l` itself (b_group 0), or, for a texture in the interleaved order
-// of crates/hcal-wgpu/src/block_layout.rs, in group g = r / b_group of rows,
-// unit b / b_unit, lane r % b_group.
+// Where logical block `l` of B is stored (include/block_order.wgsl).
 fn phys_block(l: u32) -> u32 {
-    let group = params.b_group;
-    if group == 0u { return l; }
-    let bpr = params.b_blocks_per_row;
-    let unit = params.b_unit;
-    let r = l / bpr;
-    let b = l % bpr;
-    let g = r / group;
-    let g_len = min(group, params.b_rows - g * group);
-    return g * group * bpr + (b / unit) * g_len * unit + (r % group) * unit + b % unit;
+    return interleaved_block(l, params.b_group, params.b_unit, params.b_rows, params.b_blocks_per_row);
 }
 
 // Blocks from one unit of logical block `l`'s row to the next: 1 in stored

@@ -23,7 +23,7 @@
 //! So the next block of a row is `g_len` blocks on (`g_len unit` for the next
 //! unit). It is a permutation of whole blocks: the same bytes, the same size.
 //! The kernels that read a packed tensor (the products, Cast, Gather) map
-//! block addresses with the same formula (`phys_block` in the shaders), and
+//! block addresses with the same formula (`shaders/include/block_order.wgsl`), and
 //! the host puts the bytes in this order on upload and back on read.
 
 use hcal_core::{DType, TensorDesc};

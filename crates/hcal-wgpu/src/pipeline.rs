@@ -42,6 +42,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
 pub(crate) const INCLUDES: &[(&str, &str)] = &[
     ("attention_prep4", include_str!("../../../shaders/include/attention_prep4.wgsl")),
     ("attention_qy", include_str!("../../../shaders/include/attention_qy.wgsl")),
+    ("block_order", include_str!("../../../shaders/include/block_order.wgsl")),
     ("f16_bits", include_str!("../../../shaders/include/f16_bits.wgsl")),
     ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
     ("kv_head", include_str!("../../../shaders/include/kv_head.wgsl")),

@@ -1,0 +1,17 @@
+// include/block_order.wgsl: where a block of a block-quantized tensor held in
+// a texture is stored, in the interleaved order of
+// crates/hcal-wgpu/src/block_layout.rs (`BlockLayout::physical`, the same
+// formula). Pulled in by `// #include <block_order>` (matmul_quant.wgsl,
+// gather.wgsl), each passing its own parameter block's fields.
+
+// The stored index of logical block `l` (row r = l / bpr, block b = l % bpr)
+// of a tensor of `rows` rows: `l` itself when `group` is 0 (stored order),
+// else in group r / group of rows, unit b / unit, lane r % group.
+fn interleaved_block(l: u32, group: u32, unit: u32, rows: u32, bpr: u32) -> u32 {
+    if group == 0u { return l; }
+    let r = l / bpr;
+    let b = l % bpr;
+    let g = r / group;
+    let g_len = min(group, rows - g * group);
+    return g * group * bpr + (b / unit) * g_len * unit + (r % group) * unit + b % unit;
+}
