@@ -43,6 +43,7 @@
 //! # Ok(()) }
 //! ```
 
+mod baseline;
 mod compare;
 mod estimate;
 pub mod host;
@@ -56,14 +57,15 @@ mod stats;
 mod suite;
 mod table;
 
+pub use baseline::{Baseline, PreparedBaseline, check_baseline_differs, kernel_identity};
 pub use compare::{CompareOptions, Comparison, Verdict, compare, has_regression, noise_band};
 pub use estimate::{Estimate, estimate};
 pub use host::{host_copy_gbps, host_fma_gflops};
 pub use model::{attention_pairs, bytes, flops, intensity, roofline};
 pub use peak::Peak;
 pub use runner::{
-    Baseline, COLD_BYTES, COLD_MAX_SETS, Measurement, Prepared, PreparedBaseline, TimingMode, check_baseline_differs,
-    first_call, kernel_identity, measure, measure_after_first, measure_pair, time_region,
+    COLD_BYTES, COLD_MAX_SETS, Measurement, Prepared, TimingMode, first_call, measure, measure_after_first,
+    measure_pair, time_region,
 };
 pub use schema::{BaselineRecord, BenchRun, DeviceRecord, Host, KIND, ResultRecord, SCHEMA_VERSION, Skipped};
 pub use spec::{OpKind, Shape, SpecError, Workload, parse_dtype};
