@@ -37,6 +37,8 @@
 //! (`nonpad_kv_seqlen = n`), so a decode step copies nothing proportional to
 //! the context. A first prompt attends over its own keys (no cache to read).
 
+mod rope;
+
 use std::path::Path;
 
 use hcal::{
@@ -44,6 +46,8 @@ use hcal::{
     UnaryOp, ops,
 };
 use hcal_gguf::{GgmlType, Gguf, LlamaConfig, TensorInfo};
+
+use crate::rope::RopeTables;
 
 /// What can go wrong loading or running a model.
 #[derive(Debug, thiserror::Error)]
@@ -139,27 +143,6 @@ pub struct Model {
     rope: RopeTables,
     max_positions: usize,
     weight_bytes: usize,
-}
-
-/// The RoPE tables on the device, `[max_positions, repeats * R / 2]`: row `p`
-/// holds [`rope_tables`]' `R / 2` values for position `p`, `repeats` times.
-///
-/// With `repeats = Hq + Hkv` (every layer's projections [`Projections::Stacked`]
-/// and the whole head rotated, `R = D`), one `RotaryEmbedding` rotates a
-/// step's queries and keys together: the product's row `[Q | K | V]` taken as
-/// one head of `(Hq + 2 Hkv) D` features whose first `(Hq + Hkv) D` rotate,
-/// pair `i` by the table's column `i`, that is by head `i / (D / 2)`'s pair
-/// `i mod D / 2`, exactly as a per-head rotation pairs them; the values pass
-/// through. That saves one dispatch per layer, and each feature is computed
-/// by the same formula from the same values, so no bit changes. The cost is
-/// tables `Hq + Hkv` times larger, `(Hq + Hkv) / (2 L Hkv)` of the f32 KV
-/// cache for `L` layers (SmolLM2: 6.7%, 0.3 MB for the chat's 100 positions;
-/// Llama-3-8B: 7.8%).
-/// With `repeats = 1` queries and keys rotate in two ops, per head.
-struct RopeTables {
-    cos: DeviceTensor,
-    sin: DeviceTensor,
-    repeats: usize,
 }
 
 /// The key/value cache of one sequence: each layer's keys and values for
@@ -258,26 +241,16 @@ impl Model {
             return Err(LlmError::Model("an untied output.weight is not supported yet".into()));
         }
         let embed = upload("token_embd.weight", &[vocab, h])?;
-        check_rope_dimension(config.rope_dimension_count, d)?;
         let stacked = layers.iter().all(|l| matches!(l.qkv, Projections::Stacked(_)));
         let fused = layout == QkvLayout::Fused && stacked && config.rope_dimension_count == d;
-        let repeats = if fused { hq + hkv } else { 1 };
-        let (cos, sin) = rope_tables(&config, max_positions);
-        let width = repeats * config.rope_dimension_count / 2;
-        let tiled = |t: Vec<f32>| -> Vec<f32> {
-            t.chunks(config.rope_dimension_count / 2).flat_map(|row| row.repeat(repeats)).collect()
-        };
+        let rope = RopeTables::new(device, &config, max_positions, if fused { hq + hkv } else { 1 })?;
         let norm = upload("output_norm.weight", &[h])?;
         Ok(Self {
             weight_bytes: weight_bytes.get(),
             embed,
             layers,
             norm,
-            rope: RopeTables {
-                cos: device.tensor_f32(&[max_positions, width], &tiled(cos))?,
-                sin: device.tensor_f32(&[max_positions, width], &tiled(sin))?,
-                repeats,
-            },
+            rope,
             device: device.clone(),
             config,
             max_positions,
@@ -466,34 +439,6 @@ impl Model {
     }
 }
 
-/// RoPE turns pairs of features within a head: `R` must be even and
-/// `2 <= R <= D` (a GGUF's `rope.dimension_count` is data).
-fn check_rope_dimension(r: usize, d: usize) -> Result<()> {
-    if r < 2 || r % 2 != 0 || r > d {
-        return Err(LlmError::Model(format!(
-            "rope.dimension_count {r} must be even, at least 2 and at most the head dimension {d}"
-        )));
-    }
-    Ok(())
-}
-
-/// `cos` and `sin` of `p * base^(-2i / R)` for positions `p` and pairs `i` of
-/// the `R = rope_dimension_count` rotated features.
-fn rope_tables(c: &LlamaConfig, positions: usize) -> (Vec<f32>, Vec<f32>) {
-    let (r, half) = (c.rope_dimension_count as f64, c.rope_dimension_count / 2);
-    let base = f64::from(c.rope_freq_base);
-    let mut cos = Vec::with_capacity(positions * half);
-    let mut sin = Vec::with_capacity(positions * half);
-    for p in 0..positions {
-        for i in 0..half {
-            let angle = p as f64 * base.powf(-2.0 * i as f64 / r);
-            cos.push(angle.cos() as f32);
-            sin.push(angle.sin() as f32);
-        }
-    }
-    (cos, sin)
-}
-
 /// Index of the largest value (the first on ties): greedy decoding.
 pub fn argmax(values: &[f32]) -> u32 {
     let mut best = 0;
@@ -609,17 +554,6 @@ mod common;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_rope_dimension_that_cannot_pair_within_a_head_is_an_error() {
-        for (r, d) in [(0, 64), (1, 64), (63, 64), (66, 64)] {
-            let err = check_rope_dimension(r, d).unwrap_err().to_string();
-            assert!(err.contains(&format!("rope.dimension_count {r}")), "{err}");
-        }
-        for (r, d) in [(2, 64), (32, 64), (64, 64)] {
-            check_rope_dimension(r, d).unwrap();
-        }
-    }
 
     /// Every Q/K/V layout runs the same ops on the same values per feature,
     /// so the reference gives the same logits bit for bit: after a prompt
