@@ -10,6 +10,7 @@ use hcal_core::{
 
 use crate::adapter::{AdapterEntry, api_name, device_type};
 use crate::ctx::Ctx;
+use crate::gl_turn::{DropTurnEnd, DropTurnStart};
 use crate::gpu::Gpu;
 use crate::memory::Memory;
 use crate::pins::Pins;
@@ -31,11 +32,16 @@ struct State {
 /// into one command encoder and submitted in batches; only `read` and `sync`
 /// wait for the device.
 pub struct WgpuBackend {
+    /// Takes the GL turn (`gl_turn.rs`) for the drops of the fields below:
+    /// they release wgpu objects, which locks a GL adapter's context.
+    _drop_turn_start: DropTurnStart,
     gpu: Gpu,
     info: DeviceInfo,
     pipelines: Pipelines,
     dummy: wgpu::Buffer,
     state: Mutex<State>,
+    /// Gives the turn back after the last field is dropped.
+    _drop_turn_end: DropTurnEnd,
 }
 
 impl WgpuBackend {
@@ -119,18 +125,22 @@ impl WgpuBackend {
             }
         }
         info.notes = support::tier_notes(&gpu, features);
+        let _turn = gpu.turn();
         let dummy = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("hcal unused binding"),
             size: 16,
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
+        let gl = gpu.is_gl;
         Ok(Self {
+            _drop_turn_start: DropTurnStart { gl },
             gpu,
             info,
             pipelines: Pipelines::default(),
             dummy,
             state: Mutex::new(State { mem: Memory::default(), rec: Recorder::new() }),
+            _drop_turn_end: DropTurnEnd { gl },
         })
     }
 
@@ -155,6 +165,7 @@ impl WgpuBackend {
 
     /// Simulate a lost device (wgpu `Device::destroy`): every later call errors.
     pub fn destroy_device_for_testing(&self) {
+        let _turn = self.gpu.turn();
         self.gpu.device.destroy();
         // wgpu reports the loss through the callback on its next maintenance.
         let _ = self.gpu.device.poll(wgpu::PollType::Poll);
@@ -178,6 +189,7 @@ impl Backend for WgpuBackend {
     }
 
     fn alloc(&self, desc: &TensorDesc) -> Result<Tensor> {
+        let _turn = self.gpu.turn();
         self.gpu.check_alive()?;
         let bytes = desc.byte_len()?;
         let mut state = self.state();
@@ -190,6 +202,7 @@ impl Backend for WgpuBackend {
     }
 
     fn free(&self, tensor: &Tensor) -> Result<()> {
+        let _turn = self.gpu.turn();
         let mut state = self.state();
         if let Some(buf) = state.mem.remove(tensor.id()).ok_or_else(|| self.invalid(tensor))? {
             state.mem.recycle(buf);
@@ -207,6 +220,7 @@ impl Backend for WgpuBackend {
                 got: bytes.len(),
             });
         }
+        let _turn = self.gpu.turn();
         let mut state = self.state();
         if !state.mem.contains(tensor.id()) {
             return Err(self.invalid(tensor));
@@ -249,6 +263,7 @@ impl Backend for WgpuBackend {
     }
 
     fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
+        let _turn = self.gpu.turn();
         let len = tensor.desc().byte_len()?;
         let mut state = self.state();
         let State { rec, mem } = &mut *state;
@@ -308,6 +323,7 @@ impl Backend for WgpuBackend {
     }
 
     fn execute(&self, call: &Call<'_>) -> Result<()> {
+        let _turn = self.gpu.turn();
         let mut state = self.state();
         let State { mem, rec } = &mut *state;
         // Recording needs no error scope of its own: what it could get wrong
@@ -331,6 +347,7 @@ impl Backend for WgpuBackend {
     }
 
     fn sync(&self) -> Result<()> {
+        let _turn = self.gpu.turn();
         {
             let mut state = self.state();
             let State { rec, .. } = &mut *state;
@@ -353,6 +370,7 @@ impl Instruments for WgpuBackend {
     /// pooled buffers and staging textures first (caches of earlier work),
     /// so the peak is what the following work holds.
     fn reset_memory_peak(&self) {
+        let _turn = self.gpu.turn();
         self.state().mem.reset_peak();
     }
 
@@ -373,6 +391,7 @@ impl Instruments for WgpuBackend {
             return Ok(false);
         }
         self.gpu.check_alive()?;
+        let _turn = self.gpu.turn();
         self.state().rec.begin_timing(&self.gpu);
         Ok(true)
     }
@@ -380,6 +399,7 @@ impl Instruments for WgpuBackend {
     /// Submits the timed work, waits for it, and sums `end - begin` over the
     /// timed passes (wgpu's timestamp period converts ticks to nanoseconds).
     fn end_timing(&self) -> Result<Option<f64>> {
+        let _turn = self.gpu.turn();
         let region = {
             let mut state = self.state();
             let State { rec, .. } = &mut *state;
@@ -401,6 +421,7 @@ impl Instruments for WgpuBackend {
     /// `shaders/peak.wgsl`: `fma_peak` (8 vec4 fma chains per invocation)
     /// and `copy_peak` (vec4 copy).
     fn run_probe(&self, probe: &Probe) -> Result<Option<ProbeWork>> {
+        let _turn = self.gpu.turn();
         let mut state = self.state();
         let State { mem, rec } = &mut *state;
         self.gpu.check_alive()?;

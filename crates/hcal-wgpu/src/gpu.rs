@@ -4,6 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use hcal_core::{Error, Result};
 
+use crate::gl_turn::GlTurn;
+
 /// A wgpu device opened with the adapter's own limits, plus what its
 /// callbacks reported (device loss, uncaptured errors).
 pub(crate) struct Gpu {
@@ -30,6 +32,9 @@ pub(crate) struct Gpu {
     /// How [`Gpu::wait`] waits for the device (a `:spin` or `:block` pin
     /// overrides the default, [`Wait::default_for`]).
     pub(crate) wait: Wait,
+    /// Whether this is wgpu's GL backend, whose entry points take the
+    /// process-wide turn (`gl_turn.rs`).
+    pub(crate) is_gl: bool,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
 }
@@ -42,6 +47,8 @@ impl Gpu {
     /// and the flash attention kernel; every op also has a kernel that needs
     /// neither.
     pub(crate) fn open(backend: &str, adapter: &wgpu::Adapter) -> Result<Self> {
+        let is_gl = adapter.get_info().backend == wgpu::Backend::Gl;
+        let _turn = GlTurn::take(is_gl);
         let limits = adapter.limits();
         let desc = wgpu::DeviceDescriptor {
             label: Some("hcal"),
@@ -86,9 +93,16 @@ impl Gpu {
             simd_cpu,
             packed_textures,
             wait,
+            is_gl,
             lost,
             uncaptured,
         })
+    }
+
+    /// This thread's turn inside wgpu, which only GL backends take
+    /// (`gl_turn.rs`); every entry point of the backend holds one.
+    pub(crate) fn turn(&self) -> GlTurn {
+        GlTurn::take(self.is_gl)
     }
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.

@@ -79,6 +79,7 @@ mod convert;
 mod ctx;
 mod dispatch;
 mod gather;
+mod gl_turn;
 mod gpu;
 mod long_rows;
 mod matmul;
