@@ -34,8 +34,8 @@
 // Limits: D <= 256 and Dv <= 256 (larger heads take the composed path).
 //
 // Entries `decode_split` and `decode_combine`, flash-decoding for few query
-// rows over many keys (the `attention` block with split_chunk_keys and
-// split_chunks per row; D and Dv multiples of 4). `decode_split` runs one invocation per
+// rows over many keys (the `attention` block with split_chunks per row, each
+// chunk an equal span of the keys the row sees; D and Dv multiples of 4). `decode_split` runs one invocation per
 // (query row, chunk of keys), 256 per workgroup on the 2-D grid, with an
 // online softmax over its chunk, and writes (max, sum, Dv unnormalized
 // outputs) to `partials`; `decode_combine` runs one invocation per output
@@ -385,6 +385,16 @@ fn decode_split_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     split_item(gid.x + gid.y * nwg.x * 8u);
 }
 
+// Keys per chunk of the split path for a row that sees `keys` keys: its
+// keys in `chunks` equal spans (the last shorter, some empty when keys <
+// chunks), so the work follows the keys a row sees, not the cache's length:
+// a static cache of 8192 positions holding 100 keys costs what 100 do. At
+// most ceil(total_len / chunks), which the host keeps within the loop limit
+// of Mesa's CPU drivers (attention.rs, split_chunks).
+fn split_span(keys: u32, chunks: u32) -> u32 {
+    return (keys + chunks - 1u) / chunks;
+}
+
 // One (query row, chunk of keys) item of the split path.
 fn split_item(item: u32) {
     let chunks = params.split_chunks;
@@ -407,8 +417,11 @@ fn split_item(item: u32) {
     let pp = prep_params(b);
     // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
     let keys = key_limit(b, i);
-    let j0 = (item % chunks) * params.split_chunk_keys;
-    let j1 = min(keys, j0 + params.split_chunk_keys);
+    // The row's visible keys in `chunks` equal spans: a cache larger than
+    // what it holds costs nothing here (see split_span).
+    let span = split_span(keys, chunks);
+    let j0 = (item % chunks) * span;
+    let j1 = min(keys, j0 + span);
     var m = neg_inf;
     var l = 0.0;
     var o: array<vec4<f32>, 64>;

@@ -89,7 +89,7 @@ impl Fixed {
         let max = ctx.max_binding();
         Fixed {
             path: choose(ctx, piece, flash),
-            split_chunks: split_chunks(g),
+            split_chunks: split_chunks(g, ctx.gpu.simd_cpu.then_some(ctx.gpu.cores)),
             composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
         }
     }
@@ -176,8 +176,8 @@ pub(crate) fn record_with(
             composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y, fit)
         }
         Path::Split => {
-            let chunks = fixed.map_or_else(|| split_chunks(g), |f| f.split_chunks);
-            params.split_chunk_keys = t.div_ceil(chunks) as u32;
+            let chunks =
+                fixed.map_or_else(|| split_chunks(g, ctx.gpu.simd_cpu.then_some(ctx.gpu.cores)), |f| f.split_chunks);
             params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
             let split = [
@@ -216,18 +216,37 @@ pub(crate) fn record_with(
 
 /// Chunks of keys per query row for the split (flash-decoding) path: enough
 /// (row, chunk) invocations to fill two 256-wide workgroups per core of a
-/// small machine, and chunks of at least 32 keys.
+/// small machine on a GPU, or [`CPU_DRIVER_SPLIT_ITEMS_PER_CORE`] per
+/// thread of a CPU driver (`cpu_driver_cores`), and chunks of at least 32 of
+/// the cache's keys. Each chunk spans an equal share of the keys its row
+/// sees (`split_span` in attention.wgsl), so a static cache longer than what
+/// it holds adds no work per key.
 /// Chunks are also at least enough that one chunk's loop over its keys
 /// stays within what Mesa's CPU drivers run per invocation: per key at most
 /// `D/4` (the dot product) + `Dv/4` (rescaling, when the key raises the
 /// running max) + `Dv/4` (the values) iterations. 32 heads over 33,000 keys
 /// in 32 chunks came out wrong on lavapipe.
-fn split_chunks(g: &AttentionGeometry) -> usize {
+fn split_chunks(g: &AttentionGeometry, cpu_driver_cores: Option<usize>) -> usize {
     let rows = (g.batch * g.q_heads * g.q_len).max(1);
     let per_key = g.head_dim / 4 + 2 * (g.v_head_dim / 4) + 4;
     let max_keys = ((LOOP_LIMIT - 1024) / per_key).max(1);
-    1024usize.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1)).max(g.total_len().div_ceil(max_keys))
+    let items = cpu_driver_cores.map_or(GPU_SPLIT_ITEMS, |cores| CPU_DRIVER_SPLIT_ITEMS_PER_CORE * cores);
+    items.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1)).max(g.total_len().div_ceil(max_keys))
 }
+
+/// (row, chunk) items the split path aims for on a GPU: two 256-wide
+/// workgroups per core of a small machine.
+const GPU_SPLIT_ITEMS: usize = 1024;
+
+/// (row, chunk) items per core the split path aims for on a SIMD CPU driver,
+/// whose workgroups of 8 each run on one of its threads (one per core).
+/// Each chunk costs its item's fixed work (the query loads and the partial
+/// results written and merged) whether its span holds keys or not, so more
+/// than the threads need only costs. lavapipe, 2 threads, Hq 9, Hkv 3, D 64,
+/// 100 valid keys in caches of 2048 and 8192 positions, best of 5 x 20
+/// calls, two runs: 4 chunks 158-185 us, 6 169-175, 8 166-177, 16 208-227
+/// (with 63 and 64 chunks, as 1024 items gave before, 405 and 695 us).
+const CPU_DRIVER_SPLIT_ITEMS_PER_CORE: usize = 16;
 
 /// Loop iterations Mesa's SIMD CPU drivers run per invocation before they
 /// stop a shader's loops (nested loops count together), leaving wrong results.
@@ -507,12 +526,22 @@ mod tests {
     fn split_chunks_keep_each_loop_within_the_cpu_drivers_limit() {
         for total in [256, 4096, 33_000, 131_072] {
             let g = decode(total);
-            let chunks = split_chunks(&g);
+            let chunks = split_chunks(&g, None);
             let worst = total.div_ceil(chunks) * (32 + 2 * 32 + 4);
             assert!(worst <= LOOP_LIMIT, "{total} keys in {chunks} chunks: {worst} iterations");
         }
         // Short caches keep the chunking they had: 32 rows, 32 chunks.
-        assert_eq!(split_chunks(&decode(4096)), 32);
+        assert_eq!(split_chunks(&decode(4096), None), 32);
+        // CPU drivers: as many items as their threads take, however long the
+        // cache (one chunk for 32 rows on 2 cores), until the loop limit
+        // asks for more.
+        for total in [64, 600, 131_072] {
+            let chunks = split_chunks(&decode(total), Some(2));
+            let loop_bound = total.div_ceil((LOOP_LIMIT - 1024) / (32 + 2 * 32 + 4));
+            assert_eq!(chunks, loop_bound.max(1), "{total} keys");
+        }
+        let smollm2 = AttentionGeometry { q_heads: 9, kv_heads: 3, head_dim: 64, v_head_dim: 64, ..decode(2048) };
+        assert_eq!(split_chunks(&smollm2, Some(2)), 4, "32 items over 9 rows");
         // The fused kernel's loop is too long there past about 23,000 keys.
         assert!(
             fused_runs(true, &decode(20_000))

@@ -135,8 +135,9 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
     line("    let pp = prep_params(b);".into());
     line("    // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.".into());
     line("    let keys = key_limit(b, i);".into());
-    line("    let j0 = chunk * params.split_chunk_keys;".into());
-    line("    let j1 = min(keys, j0 + params.split_chunk_keys);".into());
+    line("    let span = split_span(keys, chunks);".into());
+    line("    let j0 = chunk * span;".into());
+    line("    let j1 = min(keys, j0 + span);".into());
     line("    for (var j = j0; j < j1; j++) {".into());
     line(format!("        let kb = (kv_base + j) * {d4}u;"));
     for c in 0..d4 {

@@ -32,6 +32,9 @@ pub(crate) struct Gpu {
     /// How [`Gpu::wait`] waits for the device (a `:spin` or `:block` pin
     /// overrides the default, [`Wait::default_for`]).
     pub(crate) wait: Wait,
+    /// The host's cores (`available_parallelism`): on a CPU driver, the
+    /// threads that run the workgroups (Mesa's default pool size).
+    pub(crate) cores: usize,
     /// Whether this is wgpu's GL backend, whose entry points take the
     /// process-wide turn (`gl_turn.rs`).
     pub(crate) is_gl: bool,
@@ -93,6 +96,7 @@ impl Gpu {
             simd_cpu,
             packed_textures,
             wait,
+            cores,
             is_gl,
             lost,
             uncaptured,

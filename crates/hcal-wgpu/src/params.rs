@@ -198,8 +198,6 @@ params_struct! {
         pub(crate) mask_heads: u32,
         /// Mask key extent Tm (keys from Tm on are masked).
         pub(crate) mask_keys: u32,
-        /// `decode_split`: keys per chunk.
-        pub(crate) split_chunk_keys: u32,
         /// `decode_split` / `decode_combine`: chunks per query row.
         pub(crate) split_chunks: u32,
         /// `scores_softmax(_rows)`: the block's first query row i0.
