@@ -1,7 +1,7 @@
 // attention.wgsl: ONNX Attention (opset 24), f32, O(T) memory per query row.
 //
 // Entry `kv_concat` builds present = concat(past, new) as [B, Hkv, T, dim]:
-//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs): reads
+//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params/): reads
 //       concat_elements (of present), kv_heads, past_len P, concat_new_len S, concat_dim,
 //       concat_new_packed (1 = new is [B, S, Hkv*dim], else [B, Hkv, S, dim])
 //   @group(0) @binding(6) past: array<f32>   (a dummy when P = 0)
@@ -11,7 +11,7 @@
 // entry points never share a slot)
 //
 // Entry `attention`, one workgroup of 64 per query row (b, h, i):
-//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs), its head:
+//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params/), its head:
 //       rows = B*Hq*Sq, q_heads Hq, kv_heads Hkv, q_len Sq, total_len T, past_len P,
 //       head_dim D, v_head_dim Dv, packed_3d (1 = Q and Y are 3-D [B, S, H*D]), scale,
 //       softcap (0 = off), causal, mask_kind (0 none, 1 bool as 0/1 floats, 2 additive float),

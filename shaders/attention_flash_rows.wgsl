@@ -36,7 +36,7 @@
 // probability (component k % 4 of the row's vec4 k / 4).
 //
 // Bindings:
-//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params.rs), the
+//   @group(0) @binding(0) params: AttentionParams (generated from crates/hcal-wgpu/src/params/), the
 //       `attention` block of attention.wgsl: q_heads, kv_heads, q_len, total_len T, past_len,
 //       head_dim, packed_3d (1 = 3-D Q/Y), scale, softcap, causal, and (KV:tex) v_fold_shift, v_folds
 //   @group(0) @binding(1) q: array<f32>

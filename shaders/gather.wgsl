@@ -8,7 +8,7 @@
 // order of block_layout.rs when data_group > 0: `stored_byte`) from the texture.
 //
 // Bindings (both entries):
-//   @group(0) @binding(0) params: GatherParams (generated from crates/hcal-wgpu/src/params.rs):
+//   @group(0) @binding(0) params: GatherParams (generated from crates/hcal-wgpu/src/params/):
 //       out_bytes (bytes of the output), unit_bytes (Gather: bytes of one gathered row;
 //       GatherElements: bytes per element), axis_len (extent s of the indexed axis),
 //       count (Gather: number of indices), fill_period / fill_prefix / fill_pattern

@@ -10,7 +10,7 @@
 //       larger than one binding run in pieces), x_origin (element where X's
 //       bound window starts), y_base (where item `first` lies in Y's window),
 //       and for the partial forms: chunk, chunks, pass_chunk, accumulate, fan_in,
-//       groups, finish (see ReduceParams in params.rs)
+//       groups, finish (see ReduceParams in crates/hcal-wgpu/src/params/)
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
 // Entry points:

@@ -2,7 +2,7 @@
 // invocation per element of `update`, written into `present` in place.
 //
 // Bindings:
-//   @group(0) @binding(0) params: ScatterParams (generated from crates/hcal-wgpu/src/params.rs):
+//   @group(0) @binding(0) params: ScatterParams (generated from crates/hcal-wgpu/src/params/):
 //       elements (of update), elem_bytes (1, 2, 4 or 8), per_batch (prefixes per batch
 //       entry), max_len M (the cache's sequence extent), seq_len S (the update's), inner
 //       (elements after the sequence axis), with_write_indices, circular (1: positions

@@ -1,6 +1,6 @@
 // include/matmul_params.wgsl: the parameter block of every matmul kernel
 // (matmul.wgsl, matmul_tiled.wgsl, matmul_smem.wgsl, matmul_texture.wgsl,
-// matmul_stage.wgsl), mirrored by `MatmulParams` in crates/hcal-wgpu/src/params.rs
+// matmul_stage.wgsl), mirrored by `MatmulParams` in crates/hcal-wgpu/src/params/
 // (see there for what each field means), and the batch-offset walk they share.
 // Pulled in by `// #include <matmul_params>`; the includer binds
 //   @group(0) @binding(0) var<storage, read> params: MatmulParams;

@@ -205,7 +205,7 @@ impl Operand {
     }
 }
 
-/// A parameter block (a `params.rs` struct: only `u32` and `f32` members)
+/// A parameter block (a `params/` struct: only `u32` and `f32` members)
 /// as the words the params arena holds.
 fn words(params: &impl Pod) -> &[u32] {
     bytemuck::cast_slice(bytemuck::bytes_of(params))

@@ -43,7 +43,7 @@
 //!   shader, entry point and a hash of every WGSL source the path runs
 //!   (includes and staging kernels too); `run_probe` runs the FMA and copy
 //!   microbenchmarks of `shaders/peak.wgsl`.
-//! - Kernel parameters are one `#[repr(C)]` struct per family (`params.rs`),
+//! - Kernel parameters are one `#[repr(C)]` struct per family (`params/`),
 //!   whose WGSL declaration is generated from the same field list; it and
 //!   the shared WGSL pieces of `shaders/include/` are pulled into a kernel
 //!   by `// #include <name>` lines.

@@ -54,7 +54,7 @@ pub(crate) const INCLUDES: &[(&str, &str)] = &[
 
 /// `text` with every `// #include <name>` line replaced by the piece `name`:
 /// a file of [`INCLUDES`] or the generated declaration of a params struct
-/// (`// #include <MatmulParams>`, see `params.rs`), each included once per
+/// (`// #include <MatmulParams>`, see `params/`), each included once per
 /// shader however many pieces ask for it (pieces may include others).
 /// Explicit includes rather than one prelude for all: the pieces refer to
 /// their includer's `params` (whose type differs per family) and bindings,
