@@ -52,7 +52,7 @@
  * what came later: it declines those signatures itself and passes such a
  * plugin Attention's first 6 input slots only.
  *
- * The Rust mirror of every definition here is crates/hcal-plugin/src/abi.rs;
+ * The Rust mirror of every definition here is crates/hcal-plugin/src/abi/;
  * a test compiles this header with the system C compiler and checks that
  * every size and field offset agrees.
  */

@@ -1,4 +1,4 @@
-//! `src/abi.rs` is provably in step with `include/hcal_plugin.h`: a C program
+//! `src/abi/` is provably in step with `include/hcal_plugin.h`: a C program
 //! that includes the header prints the size and alignment of every struct, the
 //! offset of every field, the size and signedness of every typedef and the
 //! value of every constant; each number must equal Rust's. The header is also
@@ -323,7 +323,7 @@ fn rust_mirror_matches_the_c_header() {
         .filter(|(k, v)| from_c.get(*k) != Some(v))
         .map(|(k, v)| format!("{k}: C says {:?}, Rust says {v}", from_c.get(k)))
         .collect();
-    assert!(mismatches.is_empty(), "abi.rs disagrees with hcal_plugin.h:\n{}", mismatches.join("\n"));
+    assert!(mismatches.is_empty(), "src/abi/ disagrees with hcal_plugin.h:\n{}", mismatches.join("\n"));
     assert_eq!(from_c.len(), from_rust.len());
     assert_eq!(entry.as_deref(), Some(HCAL_PLUGIN_ENTRY_POINT));
     eprintln!("checked {} sizes, offsets and constants against the C compiler", from_rust.len());
@@ -385,8 +385,8 @@ fn every_definition_of_the_header_is_mirrored() {
         .collect();
     let mirrored: Vec<&str> = constants().into_iter().map(|(n, _)| n).collect();
     let missing: Vec<_> = defines.iter().filter(|d| !mirrored.contains(d)).collect();
-    assert!(missing.is_empty(), "constants of the header without a mirror in abi.rs: {missing:?}");
-    assert_eq!(defines.len(), mirrored.len(), "abi.rs checks a constant the header does not define");
+    assert!(missing.is_empty(), "constants of the header without a mirror in src/abi/: {missing:?}");
+    assert_eq!(defines.len(), mirrored.len(), "src/abi/ checks a constant the header does not define");
 
     // Every struct, with its fields in order.
     let layouts = layouts();
