@@ -385,12 +385,13 @@ fn decode_split_narrow(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     split_item(gid.x + gid.y * nwg.x * 8u);
 }
 
-// Keys per chunk of the split path for a row that sees `keys` keys: its
-// keys in `chunks` equal spans (the last shorter, some empty when keys <
-// chunks), so the work follows the keys a row sees, not the cache's length:
-// a static cache of 8192 positions holding 100 keys costs what 100 do. At
-// most ceil(total_len / chunks), which the host keeps within the loop limit
-// of Mesa's CPU drivers (attention.rs, split_chunks).
+// Keys per chunk of the split path for a row that sees `keys` keys: spans
+// of ceil(keys / chunks), so the trailing chunks may be short or empty (an
+// empty one merges as nothing). The loops over keys follow the keys a row
+// sees, not the cache's length; an empty chunk still costs its item's fixed
+// work, which is why CPU drivers take few chunks (attention.rs,
+// split_chunks). At most ceil(total_len / chunks), which the host keeps
+// within the loop limit of Mesa's CPU drivers.
 fn split_span(keys: u32, chunks: u32) -> u32 {
     return (keys + chunks - 1u) / chunks;
 }
@@ -417,8 +418,7 @@ fn split_item(item: u32) {
     let pp = prep_params(b);
     // Keys a row cannot see (causal, or past its valid length) are skipped, not masked.
     let keys = key_limit(b, i);
-    // The row's visible keys in `chunks` equal spans: a cache larger than
-    // what it holds costs nothing here (see split_span).
+    // The row's visible keys in spans of ceil(keys / chunks) (split_span).
     let span = split_span(keys, chunks);
     let j0 = (item % chunks) * span;
     let j1 = min(keys, j0 + span);

@@ -238,11 +238,13 @@ fn split_chunks(g: &AttentionGeometry, cpu_driver_cores: Option<usize>) -> usize
 /// workgroups per core of a small machine.
 const GPU_SPLIT_ITEMS: usize = 1024;
 
-/// (row, chunk) items per core the split path aims for on a SIMD CPU driver,
-/// whose workgroups of 8 each run on one of its threads (one per core).
-/// Each chunk costs its item's fixed work (the query loads and the partial
-/// results written and merged) whether its span holds keys or not, so more
-/// than the threads need only costs. lavapipe, 2 threads, Hq 9, Hkv 3, D 64,
+/// (row, chunk) pairs per core the split path aims for on a SIMD CPU
+/// driver, whose workgroups of 8 each run on one of its threads (Mesa sizes
+/// its pool to the CPUs, `LP_NUM_THREADS` aside). The grouped kernel
+/// (`attention_decode.rs`) runs one invocation per G query heads, so G times
+/// fewer invocations. Each chunk costs its invocation's fixed work (the
+/// query loads and the partial results written and merged) whether its span
+/// holds keys or not, so more than the threads need only costs. lavapipe, 2 threads, Hq 9, Hkv 3, D 64,
 /// 100 valid keys in caches of 2048 and 8192 positions, best of 5 x 20
 /// calls, two runs: 4 chunks 158-185 us, 6 169-175, 8 166-177, 16 208-227
 /// (with 63 and 64 chunks, as 1024 items gave before, 405 and 695 us).

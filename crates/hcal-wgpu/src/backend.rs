@@ -133,13 +133,17 @@ impl WgpuBackend {
             mapped_at_creation: false,
         });
         let gl = gpu.is_gl;
+        // Every field finished first: nothing may panic between the two
+        // sentinels' construction (see `DropTurnStart`).
+        let pipelines = Pipelines::default();
+        let state = Mutex::new(State { mem: Memory::default(), rec: Recorder::new() });
         Ok(Self {
             _drop_turn_start: DropTurnStart { gl },
             gpu,
             info,
-            pipelines: Pipelines::default(),
+            pipelines,
             dummy,
-            state: Mutex::new(State { mem: Memory::default(), rec: Recorder::new() }),
+            state,
             _drop_turn_end: DropTurnEnd { gl },
         })
     }

@@ -14,12 +14,17 @@
 //! (two GL tests of one binary, in `create_compute_pipeline` and
 //! `unmap_buffer`).
 //!
-//! What: every entry point of a GL backend takes this process-wide turn
-//! first ([`GlTurn`]), so at most one hcal thread is inside wgpu's GL backend
-//! and the others wait here, with no time limit. GL serializes its work on a
-//! context anyway, so nothing runs less in parallel than before. The turn is
-//! reentrant per thread (an entry point may call another), and other
-//! backends never take it.
+//! What: every entry point of a GL backend that calls into wgpu takes this
+//! process-wide turn first ([`GlTurn`]), so at most one hcal thread is inside
+//! wgpu's GL backend and the others wait here, with no time limit. The
+//! device work was serialized by the context already; what now also waits
+//! is the host side of other threads' calls (planning, recording, pipeline
+//! creation, readback copies) while one thread waits on its work, and one
+//! turn serves every GL adapter of the process. The cost of the trade: a GL
+//! wait that never ends now stalls the other GL threads silently, where
+//! wgpu-hal would have panicked after 6 seconds. The turn is reentrant per
+//! thread (an entry point may call another), and other backends never take
+//! it.
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Mutex, MutexGuard};
@@ -36,31 +41,38 @@ thread_local! {
 }
 
 /// Take the turn (waiting for it), or deepen this thread's hold of it.
+/// During the thread's teardown, when its thread-locals are gone (a GL
+/// backend kept in a thread-local and dropped with it), no turn is taken.
 fn enter() {
-    let depth = DEPTH.get();
+    let Ok(depth) = DEPTH.try_with(Cell::get) else { return };
     if depth == 0 {
         // Holding `()` protects no data, so a panic elsewhere cannot leave it
         // inconsistent: a poisoned lock is taken as it is.
         let guard = TURN.lock().unwrap_or_else(|p| p.into_inner());
-        HELD.with_borrow_mut(|held| *held = Some(guard));
+        if HELD.try_with(|held| *held.borrow_mut() = Some(guard)).is_err() {
+            return;
+        }
     }
     DEPTH.set(depth + 1);
 }
 
-/// Undo one [`enter`]; the last one gives the turn back.
+/// Undo one [`enter`]; the last one gives the turn back. (No assertion:
+/// this runs in drops, where a second panic would abort.)
 fn leave() {
-    let depth = DEPTH.get();
-    debug_assert!(depth > 0, "gl_turn::leave without enter");
-    DEPTH.set(depth.saturating_sub(1));
+    let Ok(depth) = DEPTH.try_with(Cell::get) else { return };
+    if depth == 0 {
+        return;
+    }
+    DEPTH.set(depth - 1);
     if depth == 1 {
-        HELD.with_borrow_mut(|held| *held = None);
+        let _ = HELD.try_with(|held| *held.borrow_mut() = None);
     }
 }
 
 /// This thread's turn inside wgpu's GL backend, held until dropped; a no-op
 /// for other backends.
 ///
-/// ```ignore
+/// ```text
 /// let _turn = GlTurn::take(gpu.is_gl);
 /// gpu.device.create_buffer(..); // no other hcal thread is in GL meanwhile
 /// ```
@@ -90,7 +102,9 @@ impl Drop for GlTurn {
 /// The first field of a struct whose other fields hold wgpu objects: its
 /// drop takes the turn for the drops of the fields after it (Rust drops
 /// fields in declaration order, on one thread), and [`DropTurnEnd`], the last
-/// field, gives it back.
+/// field, gives it back. Build the struct from finished values, so that
+/// nothing can panic between the two (a panic in the struct expression
+/// would drop the first without the second).
 pub(crate) struct DropTurnStart {
     pub(crate) gl: bool,
 }

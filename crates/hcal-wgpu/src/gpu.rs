@@ -32,8 +32,10 @@ pub(crate) struct Gpu {
     /// How [`Gpu::wait`] waits for the device (a `:spin` or `:block` pin
     /// overrides the default, [`Wait::default_for`]).
     pub(crate) wait: Wait,
-    /// The host's cores (`available_parallelism`): on a CPU driver, the
-    /// threads that run the workgroups (Mesa's default pool size).
+    /// The host's cores (`available_parallelism`, which honours affinity and
+    /// cgroup quotas): on a CPU driver, about the threads that run the
+    /// workgroups (Mesa sizes its pool to the CPUs unless `LP_NUM_THREADS`
+    /// says otherwise).
     pub(crate) cores: usize,
     /// Whether this is wgpu's GL backend, whose entry points take the
     /// process-wide turn (`gl_turn.rs`).
@@ -104,7 +106,9 @@ impl Gpu {
     }
 
     /// This thread's turn inside wgpu, which only GL backends take
-    /// (`gl_turn.rs`); every entry point of the backend holds one.
+    /// (`gl_turn.rs`); every entry point of the backend that calls into
+    /// wgpu holds one (those that only read the backend's own state, such as
+    /// `supports` and the memory reports, need none).
     pub(crate) fn turn(&self) -> GlTurn {
         GlTurn::take(self.is_gl)
     }

@@ -23,6 +23,9 @@ const HOLD: Duration = Duration::from_secs(8);
 /// Products timed to size the long work.
 const CALIBRATION: usize = 2;
 
+/// Most products in the long wait (they must stay in one batch).
+const MAX_PRODUCTS: usize = 60;
+
 #[test]
 fn a_thread_waits_for_its_turn_while_another_device_on_the_adapter_runs_long_work() {
     let Some(gl) = hcal_wgpu::adapter_names().into_iter().find(|n| n.starts_with("wgpu:gl:")) else {
@@ -36,26 +39,35 @@ fn a_thread_waits_for_its_turn_while_another_device_on_the_adapter_runs_long_wor
     let (flag, start) = (Arc::clone(&syncing), Arc::clone(&ready));
     let long = std::thread::spawn(move || {
         let gpu = common::open(&long_name).expect("the adapter was listed");
-        let n = 2048;
-        let desc = TensorDesc::new([n, n], DType::F32);
-        let ones = vec![1.0f32; n * n];
-        let (a, b, y) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
-        gpu.write(&a, bytemuck::cast_slice(&ones)).unwrap();
-        gpu.write(&b, bytemuck::cast_slice(&ones)).unwrap();
-        // Calibrate on a second product (the first compiles the kernel):
-        // enough products that one wait for them lasts HOLD.
-        gpu.run(&Op::MatMul, &[&a, &b], &[&y]).unwrap();
-        gpu.sync().unwrap();
-        let t = Instant::now();
-        for _ in 0..CALIBRATION {
+        // Products of n x n ones, timed on a second call (the first compiles
+        // the kernel); a host too fast for 60 of them to last HOLD takes the
+        // next size up.
+        let mut size = 1024;
+        let (n, a, b, y, products, expected) = loop {
+            size *= 2;
+            let n = size;
+            let desc = TensorDesc::new([n, n], DType::F32);
+            let ones = vec![1.0f32; n * n];
+            let (a, b, y) = (gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap(), gpu.alloc(&desc).unwrap());
+            gpu.write(&a, bytemuck::cast_slice(&ones)).unwrap();
+            gpu.write(&b, bytemuck::cast_slice(&ones)).unwrap();
             gpu.run(&Op::MatMul, &[&a, &b], &[&y]).unwrap();
-        }
-        gpu.sync().unwrap();
-        let each = t.elapsed().as_secs_f64() / CALIBRATION as f64;
-        // Few enough to stay in one batch (the backend submits every 256
-        // dispatches, and a product may take a few), so they all run in the
-        // one wait below.
-        let products = ((HOLD.as_secs_f64() / each.max(1e-6)).ceil() as usize).min(60);
+            gpu.sync().unwrap();
+            let t = Instant::now();
+            for _ in 0..CALIBRATION {
+                gpu.run(&Op::MatMul, &[&a, &b], &[&y]).unwrap();
+            }
+            gpu.sync().unwrap();
+            let each = t.elapsed().as_secs_f64() / CALIBRATION as f64;
+            // Few enough to stay in one batch (the backend submits every 256
+            // dispatches, and a product may take a few), so they all run in
+            // the one wait below.
+            let products = ((HOLD.as_secs_f64() / each.max(1e-6)).ceil() as usize).min(MAX_PRODUCTS);
+            let expected = Duration::from_secs_f64(each * products as f64);
+            if expected >= HOLD || size >= 4096 {
+                break (n, a, b, y, products, expected);
+            }
+        };
         start.wait();
         for _ in 0..products {
             gpu.run(&Op::MatMul, &[&a, &b], &[&y]).unwrap();
@@ -65,8 +77,8 @@ fn a_thread_waits_for_its_turn_while_another_device_on_the_adapter_runs_long_wor
         gpu.sync().unwrap();
         let held = t.elapsed();
         let y = gpu.read(&y).unwrap();
-        assert!(bytemuck::cast_slice::<u8, f32>(&y).iter().all(|&v| v == n as f32), "2048 ones summed");
-        (held, gpu.info().device_type)
+        assert!(bytemuck::cast_slice::<u8, f32>(&y).iter().all(|&v| v == n as f32), "{n} ones summed");
+        (held, expected, gpu.info().device_type)
     });
     let short = std::thread::spawn(move || {
         let gpu = common::open(&short_name).expect("the adapter was listed");
@@ -86,12 +98,16 @@ fn a_thread_waits_for_its_turn_while_another_device_on_the_adapter_runs_long_wor
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&got), &want[..]);
     });
     let short = short.join();
-    let (held, device_type) = long.join().expect("the long thread finished");
+    let (held, expected, device_type) = long.join().expect("the long thread finished");
     eprintln!("the long thread's wait lasted {:.1} s", held.as_secs_f64());
     assert!(short.is_ok(), "the short thread panicked while the long thread held the GL context for {held:?}");
-    // On a CPU driver 60 products last well beyond wgpu-hal's 6 seconds, so
-    // the hazard was really exercised; a fast GPU may finish them sooner.
-    if device_type == hcal_core::DeviceType::SoftwareGpu {
+    // Where the calibration promised a wait beyond wgpu-hal's 6 seconds on a
+    // CPU driver (this CI's llvmpipe), the hazard must really have been
+    // reached; a GPU, or a CPU driver too fast for the largest size, can
+    // only show that nothing panicked.
+    if device_type == hcal_core::DeviceType::SoftwareGpu && expected >= HOLD {
         assert!(held > Duration::from_secs(6), "the wait lasted only {held:?}: the test did not reach the hazard");
+    } else {
+        eprintln!("the work was calibrated to {expected:?}, short of the 6 s hazard on this adapter");
     }
 }

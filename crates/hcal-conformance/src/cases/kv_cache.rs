@@ -151,6 +151,31 @@ fn nonpad_cases() -> Vec<Case> {
         static_case(Static { name: "decode-gqa-causal", dtype: DType::F16, ..base }),
         // Long static caches: the split (decode) and composed (prefill) paths.
         static_case(Static { name: "decode-long-cache", dims: [9, 3, 1, 300, 64], valid: &[37, 300], ..base }),
+        // Few keys in a long cache: the split path gives each chunk an equal
+        // share of a row's keys, so rows with fewer keys than chunks leave
+        // chunks empty (max -inf, sum 0), which its merge must weigh as
+        // nothing (8 chunks on a 2-core CPU driver, 64 on a GPU); 0 keys is
+        // a fully masked (NaN) row. Decode, prefill rows of one query
+        // position each, and f16.
+        static_case(Static {
+            name: "decode-long-cache-empty-chunks",
+            dims: [1, 1, 1, 2048, 64],
+            valid: &[5, 40, 1, 0],
+            ..base
+        }),
+        static_case(Static {
+            name: "prefill-long-cache-empty-chunks",
+            dims: [1, 1, 3, 2048, 64],
+            valid: &[5, 2],
+            ..base
+        }),
+        static_case(Static {
+            name: "decode-long-cache-empty-chunks",
+            dtype: DType::F16,
+            dims: [2, 1, 1, 1024, 32],
+            valid: &[3, 70],
+            ..base
+        }),
         static_case(Static { name: "prefill-long-cache", dims: [2, 1, 64, 160, 32], valid: &[100, 64], ..base }),
         static_case(Static {
             name: "prefill-long-not-causal",
