@@ -89,7 +89,7 @@ impl Fixed {
         let max = ctx.max_binding();
         Fixed {
             path: choose(ctx, piece, flash),
-            split_chunks: split_chunks(g, ctx.gpu.simd_cpu.then_some(ctx.gpu.cores)),
+            split_chunks: split_chunks(g, ctx.gpu.cpu_driver_threads()),
             composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
         }
     }
@@ -176,8 +176,7 @@ pub(crate) fn record_with(
             composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y, fit)
         }
         Path::Split => {
-            let chunks =
-                fixed.map_or_else(|| split_chunks(g, ctx.gpu.simd_cpu.then_some(ctx.gpu.cores)), |f| f.split_chunks);
+            let chunks = fixed.map_or_else(|| split_chunks(g, ctx.gpu.cpu_driver_threads()), |f| f.split_chunks);
             params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
             let split = [
@@ -244,10 +243,13 @@ const GPU_SPLIT_ITEMS: usize = 1024;
 /// (`attention_decode.rs`) runs one invocation per G query heads, so G times
 /// fewer invocations. Each chunk costs its invocation's fixed work (the
 /// query loads and the partial results written and merged) whether its span
-/// holds keys or not, so more than the threads need only costs. lavapipe, 2 threads, Hq 9, Hkv 3, D 64,
-/// 100 valid keys in caches of 2048 and 8192 positions, best of 5 x 20
-/// calls, two runs: 4 chunks 158-185 us, 6 169-175, 8 166-177, 16 208-227
-/// (with 63 and 64 chunks, as 1024 items gave before, 405 and 695 us).
+/// holds keys or not, so more than the threads need only costs. lavapipe,
+/// 2 threads, Hq 9, Hkv 3, D 64, 100 valid keys in caches of 2048 and 8192
+/// positions, best of 5 x 20 calls, two runs: 4 chunks 158-185 us, 6
+/// 169-175, 8 166-177, 16 208-227 (with 63 and 64 chunks, as 1024 items gave
+/// before, 405 and 695 us); with 1000 and 2000 of 2048 positions filled, 4
+/// and 8 chunks alike within the drift (438-1042 and 669-842 us, 714-1095
+/// and 1065-1365 us; 63 chunks 912-1245 and 1134-1330 us).
 const CPU_DRIVER_SPLIT_ITEMS_PER_CORE: usize = 16;
 
 /// Loop iterations Mesa's SIMD CPU drivers run per invocation before they

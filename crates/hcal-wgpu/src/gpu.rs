@@ -105,6 +105,12 @@ impl Gpu {
         })
     }
 
+    /// The threads a SIMD CPU driver runs workgroups on (about the host's
+    /// cores), or `None` on a GPU.
+    pub(crate) fn cpu_driver_threads(&self) -> Option<usize> {
+        self.simd_cpu.then_some(self.cores)
+    }
+
     /// This thread's turn inside wgpu, which only GL backends take
     /// (`gl_turn.rs`); every entry point of the backend that calls into
     /// wgpu holds one (those that only read the backend's own state, such as
