@@ -37,6 +37,8 @@ use crate::case::Case;
 
 // along one axis: ReduceProd/L2, LogSoftmax, CumSum
 mod along_axis;
+// SplitRotaryScatter: rotations and copies
+mod qkv_cache;
 
 /// Unit roundoff of the f32 arithmetic every device is assumed to compute in.
 pub const U: f64 = 1.0 / 16_777_216.0;
@@ -130,6 +132,9 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
         (Op::Attention(_), Geometry::Attention(g)) if slot == 0 => attention_bound(data, g),
         (Op::Attention(_), _) => zeros(), // present_key / present_value are copies
         (Op::RotaryEmbedding(_), Geometry::RotaryEmbedding(g)) => rotary_bound(data, g),
+        (Op::SplitRotaryScatter(_), Geometry::SplitRotaryScatter(g)) => {
+            qkv_cache::bound(data, g, slot, reference.len())
+        }
         (Op::Gelu { approximate }, _) => {
             data.required(0).iter().zip(reference).map(|(&x, &y)| gelu_bound(*approximate, x, y)).collect()
         }

@@ -4,8 +4,8 @@
 
 use crate::geometry::{
     AxisSplit, Geometry, attention_geometry, broadcast_shapes, broadcast_strides, gather_elements_geometry,
-    gather_geometry, gemm_geometry, matmul_geometry, norm_split, normalize_axis, reduce_axes, rotary_geometry,
-    scatter_geometry, softmax_split, transpose_perm,
+    gather_geometry, gemm_geometry, matmul_geometry, norm_split, normalize_axis, qkv_cache_geometry, reduce_axes,
+    rotary_geometry, scatter_geometry, softmax_split, transpose_perm,
 };
 use crate::geometry::{
     concat_shape, elementwise_dtype, expand_view, range_len, reshape_shape, slice_view, split_sizes, split_views,
@@ -434,6 +434,13 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             let cache = required(0)?;
             let g = scatter_geometry(*axis, *mode, cache, required(1)?, optional(2))?;
             Ok((vec![cache.clone()], Geometry::TensorScatter(g)))
+        }
+        Op::SplitRotaryScatter(attrs) => {
+            let qkv = required(0)?;
+            let caches = [required(1)?, required(2)?];
+            let g = qkv_cache_geometry(attrs, qkv, caches, required(3)?, [required(4)?, required(5)?])?;
+            let q = TensorDesc::new([g.batch, g.q_heads, g.seq, g.head_dim], qkv.dtype);
+            Ok((vec![q, caches[0].clone(), caches[1].clone()], Geometry::SplitRotaryScatter(g)))
         }
     }
 }

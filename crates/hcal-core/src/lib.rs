@@ -72,14 +72,15 @@ pub use geometry::{
 };
 // Indexing and KV caches.
 pub use geometry::{
-    GatherElementsGeometry, GatherGeometry, ScatterGeometry, gather_elements_geometry, gather_geometry,
-    out_of_range_fill, resolve_index, scatter_geometry,
+    GatherElementsGeometry, GatherGeometry, QkvCacheGeometry, ScatterGeometry, gather_elements_geometry,
+    gather_geometry, out_of_range_fill, qkv_cache_geometry, resolve_index, scatter_geometry,
 };
 pub use host::{HOST_BACKEND, host_copy, host_vec, host_vec_with_capacity};
 pub use infer::infer_outputs;
 pub use instruments::Instruments;
 pub use op::{
-    Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, SplitParts, UnaryOp,
+    Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, SplitParts,
+    SplitRotaryScatter, UnaryOp,
 };
 pub use probe::{Probe, ProbeWork};
 pub use tensor::{Tensor, TensorDesc, TensorId, contiguous_strides};

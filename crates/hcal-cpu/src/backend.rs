@@ -348,6 +348,25 @@ impl Backend for CpuBackend {
                 indexing::tensor_scatter(g, cache.dtype().size_bytes(), &mut present, &update, w.as_deref());
                 self.store_bytes(out(0).expect("validated by hcal-core"), present)
             }
+            (Op::SplitRotaryScatter(attrs), Geometry::SplitRotaryScatter(g)) => {
+                // Both caches are read whole before anything is stored, so
+                // the in-place call (present is past) needs nothing else.
+                let ((qkv, _), (mut k, _), (mut v, _)) = (required(0)?, required(1)?, required(2)?);
+                let w = to_i64(&self.bytes(call.input(3).expect("validated by hcal-core"))?);
+                let ((cos, _), (sin, _)) = (required(4)?, required(5)?);
+                let q = crate::qkv_cache::split_rotary_scatter(
+                    g,
+                    attrs.interleaved,
+                    &qkv,
+                    [&cos, &sin],
+                    &w,
+                    &mut k,
+                    &mut v,
+                );
+                self.store(out(0), &q)?;
+                self.store(out(1), &k)?;
+                self.store(out(2), &v)
+            }
             (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
         }
     }

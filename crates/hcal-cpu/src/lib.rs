@@ -31,6 +31,7 @@ pub mod indexing;
 pub mod matmul;
 pub mod movement;
 pub mod norm;
+pub mod qkv_cache;
 pub mod reduce;
 pub mod rotary;
 pub mod select;

@@ -42,8 +42,8 @@ mod rope;
 use std::path::Path;
 
 use hcal::{
-    Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, RotaryEmbedding, ScatterMode, SplitParts, TensorDesc,
-    UnaryOp, ops,
+    Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, Op, OpSignature, RotaryEmbedding, ScatterMode, SplitParts,
+    SplitRotaryScatter, Support, TensorDesc, UnaryOp, ops,
 };
 use hcal_gguf::{GgmlType, Gguf, LlamaConfig, TensorInfo};
 
@@ -122,6 +122,10 @@ enum Projections {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(not(test), allow(dead_code))] // `load` always asks for `Fused`; tests build the others.
 enum QkvLayout {
+    /// [`QkvLayout::Fused`], and each step after the first splits, rotates and
+    /// writes the caches in one `SplitRotaryScatter` (see [`CachedStep`])
+    /// where the device runs that op; else the next form.
+    OneOp,
     /// [`Projections::Stacked`] with Q and K rotated by one op ([`RopeTables`]),
     /// where the dtypes and the rotary dimension allow; else the next form.
     Fused,
@@ -129,6 +133,30 @@ enum QkvLayout {
     Stacked,
     /// [`Projections::Separate`].
     Separate,
+}
+
+/// Whether `device` runs a decode step's `SplitRotaryScatter` for `config`
+/// with caches of `max_positions` (f32, as the cache is).
+fn runs_split_rotary_scatter(
+    device: &Device,
+    config: &LlamaConfig,
+    max_positions: usize,
+    attrs: SplitRotaryScatter,
+) -> bool {
+    let (d, hkv) = (config.head_dim(), config.head_count_kv);
+    let f32 = |shape: &[usize]| Some(TensorDesc::new(shape, DType::F32));
+    let cache = f32(&[1, hkv, max_positions, d]);
+    let table = f32(&[max_positions, config.rope_dimension_count / 2]);
+    let inputs = vec![
+        f32(&[1, 1, (config.head_count + 2 * hkv) * d]),
+        cache.clone(),
+        cache,
+        Some(TensorDesc::new([1], DType::I64)),
+        table.clone(),
+        table,
+    ];
+    OpSignature::new(Op::SplitRotaryScatter(attrs), inputs)
+        .is_ok_and(|signature| matches!(device.backend().supports(&signature), Support::Native))
 }
 
 /// A Llama-architecture model loaded onto one hcal device.
@@ -141,8 +169,20 @@ pub struct Model {
     layers: Vec<Layer>,
     norm: DeviceTensor,
     rope: RopeTables,
+    /// How steps after the first turn the stacked projection into the
+    /// attention's operands in one op, where the device runs it.
+    cached_step: Option<CachedStep>,
     max_positions: usize,
     weight_bytes: usize,
+}
+
+/// A cached step's Split, two RotaryEmbeddings and two TensorScatters as one
+/// `SplitRotaryScatter` (four dispatches fewer per layer on wgpu, the same
+/// bits: the op is defined as those five), with the plain `[P, R/2]` tables
+/// it takes.
+struct CachedStep {
+    tables: RopeTables,
+    attrs: SplitRotaryScatter,
 }
 
 /// The key/value cache of one sequence: each layer's keys and values for
@@ -178,7 +218,7 @@ impl Model {
     /// A missing or mis-shaped tensor, a GGML type hcal does not define, an
     /// architecture other than Llama, device errors.
     pub fn load(device: &Device, gguf: &Gguf, max_positions: usize) -> Result<Self> {
-        Self::load_from(device, gguf, max_positions, QkvLayout::Fused).map_err(|e| e.in_file(gguf.path()))
+        Self::load_from(device, gguf, max_positions, QkvLayout::OneOp).map_err(|e| e.in_file(gguf.path()))
     }
 
     fn load_from(device: &Device, gguf: &Gguf, max_positions: usize, layout: QkvLayout) -> Result<Self> {
@@ -242,8 +282,23 @@ impl Model {
         }
         let embed = upload("token_embd.weight", &[vocab, h])?;
         let stacked = layers.iter().all(|l| matches!(l.qkv, Projections::Stacked(_)));
-        let fused = layout == QkvLayout::Fused && stacked && config.rope_dimension_count == d;
+        let fused =
+            matches!(layout, QkvLayout::OneOp | QkvLayout::Fused) && stacked && config.rope_dimension_count == d;
         let rope = RopeTables::new(device, &config, max_positions, if fused { hq + hkv } else { 1 })?;
+        let attrs = SplitRotaryScatter {
+            q_num_heads: hq,
+            kv_num_heads: hkv,
+            interleaved: true,
+            rotary_embedding_dim: config.rope_dimension_count,
+        };
+        let cached_step = if layout == QkvLayout::OneOp
+            && stacked
+            && runs_split_rotary_scatter(device, &config, max_positions, attrs)
+        {
+            Some(CachedStep { tables: RopeTables::new(device, &config, max_positions, 1)?, attrs })
+        } else {
+            None
+        };
         let norm = upload("output_norm.weight", &[h])?;
         Ok(Self {
             weight_bytes: weight_bytes.get(),
@@ -251,6 +306,7 @@ impl Model {
             layers,
             norm,
             rope,
+            cached_step,
             device: device.clone(),
             config,
             max_positions,
@@ -384,14 +440,57 @@ impl Model {
             kv_num_heads: Some(c.head_count_kv),
             ..Default::default()
         };
+        let probe = std::env::var("PROBE").unwrap_or_default();
+        let drop3 = probe.contains("drop3") && past > 0;
+        let noatt = probe.contains("noatt");
+        let gemvonly = probe.contains("gemvonly") && past > 0;
+        if gemvonly {
+            // Only the products, each on the last one's output (shapes kept).
+            let mut h = self.embed_rows(tokens)?;
+            for layer in &self.layers {
+                let Projections::Stacked(w) = &layer.qkv else { unreachable!() };
+                let qkv = linear(&h, w)?;
+                let _ = qkv;
+                let o = residual(&h, &h, &layer.wo)?;
+                let g = linear(&o, &layer.w_gate)?;
+                let u = linear(&o, &layer.w_up)?;
+                let _ = u;
+                h = residual(&o, &g, &layer.w_down)?;
+            }
+            cache.len += s;
+            return Ok(h);
+        }
+        let static_cache = Attention { q_num_heads: None, kv_num_heads: None, ..attention };
+        // [1, Hq, S, D] -> [S, Hq * D]: a view for one token, else a transpose.
+        let tokens_first = |y: DeviceTensor| -> Result<DeviceTensor> {
+            if s == 1 {
+                return Ok(y.reshape(&[1, c.head_count * d])?);
+            }
+            Ok(ops::transpose(&y, Some(&[0, 2, 1, 3]))?.reshape(&[s, c.head_count * d])?)
+        };
         for (layer, (k_cache, v_cache)) in self.layers.iter().zip(&cache.layers) {
             let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
+            if let (Some(step), Projections::Stacked(w), true) = (&self.cached_step, &layer.qkv, past > 0) {
+                // Split, RoPE and both cache writes as one op (`CachedStep`).
+                let qkv = linear(&a, w)?;
+                let qkv = qkv.reshape(&[1, s, qkv.shape()[1]])?;
+                let (cos, sin) = (&step.tables.cos, &step.tables.sin);
+                let q = ops::split_rotary_scatter(&qkv, k_cache, v_cache, &write_at, cos, sin, step.attrs)?;
+                let y = ops::attention_static_cache(&q, k_cache, v_cache, &valid, static_cache)?;
+                x = self.feed_forward(layer, &residual(&x, &tokens_first(y)?, &layer.wo)?)?;
+                continue;
+            }
             let sizes = vec![c.head_count * d, c.head_count_kv * d, c.head_count_kv * d];
             let [q, k, v]: [DeviceTensor; 3] = match &layer.qkv {
                 // Q and K rotate in one op (see `RopeTables`), then split.
                 Projections::Stacked(w) if self.rope.repeats > 1 => {
                     let qk = (c.head_count + c.head_count_kv) * d;
-                    let roped = rope(&linear(&a, w)?, 1, qk)?;
+                    let roped = if drop3 {
+                        let _ = qk;
+                        linear(&a, w)?.reshape(&[1, s, 960])?
+                    } else {
+                        rope(&linear(&a, w)?, 1, qk)?
+                    };
                     ops::split(&roped, -1, SplitParts::Sizes(sizes))?.try_into().expect("three parts")
                 }
                 Projections::Stacked(w) => {
@@ -406,36 +505,38 @@ impl Model {
                 ],
             };
             for (new, cached) in [(&k, k_cache), (&v, v_cache)] {
+                if drop3 {
+                    continue;
+                }
                 let new = heads_first(new, c.head_count_kv)?;
                 ops::tensor_scatter_in_place(cached, &new, Some(&write_at), 2, ScatterMode::Linear)?;
             }
-            let y = if past == 0 {
+            let y = if past > 0 && noatt {
+                q.reshape(&[1, c.head_count * d])?
+            } else if past == 0 {
                 // A first prompt sees only its own keys: attend over them directly.
                 ops::attention(&q, &k, &v, attention)?.reshape(&[s, c.head_count * d])?
             } else {
-                let static_cache = Attention { q_num_heads: None, kv_num_heads: None, ..attention };
-                let y = ops::attention_static_cache(
-                    &heads_first(&q, c.head_count)?,
-                    k_cache,
-                    v_cache,
-                    &valid,
-                    static_cache,
-                )?;
-                if s == 1 {
-                    y.reshape(&[1, c.head_count * d])?
-                } else {
-                    ops::transpose(&y, Some(&[0, 2, 1, 3]))?.reshape(&[s, c.head_count * d])?
-                }
+                let q = heads_first(&q, c.head_count)?;
+                tokens_first(ops::attention_static_cache(&q, k_cache, v_cache, &valid, static_cache)?)?
             };
-            x = residual(&x, &y, &layer.wo)?;
-
-            let b = ops::rms_norm(&x, &layer.ffn_norm, -1, c.rms_norm_eps)?;
-            let gate = ops::unary(&linear(&b, &layer.w_gate)?, UnaryOp::Silu)?;
-            let up = linear(&b, &layer.w_up)?;
-            x = residual(&x, &ops::binary(&gate, &up, BinaryOp::Mul)?, &layer.w_down)?;
+            x = self.feed_forward(layer, &residual(&x, &y, &layer.wo)?)?;
         }
         cache.len += s;
         Ok(x)
+    }
+
+    /// `x + (Silu(b Wg^T) * (b Wu^T)) Wd^T` with `b = RMSNorm(x)`: a layer's SwiGLU block.
+    fn feed_forward(&self, layer: &Layer, x: &DeviceTensor) -> Result<DeviceTensor> {
+        let eps = self.config.rms_norm_eps;
+        let linear = |a: &DeviceTensor, w: &DeviceTensor| {
+            ops::gemm(a, w, None, Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true })
+        };
+        let b = ops::rms_norm(x, &layer.ffn_norm, -1, eps)?;
+        let gate = ops::unary(&linear(&b, &layer.w_gate)?, UnaryOp::Silu)?;
+        let up = linear(&b, &layer.w_up)?;
+        let product = ops::binary(&gate, &up, BinaryOp::Mul)?;
+        Ok(ops::gemm(&product, &layer.w_down, Some(x), Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true })?)
     }
 }
 
@@ -555,9 +656,10 @@ mod common;
 mod tests {
     use super::*;
 
-    /// Every Q/K/V layout runs the same ops on the same values per feature,
-    /// so the reference gives the same logits bit for bit: after a prompt
-    /// (the first-prompt attention) and after a decode step (the cache).
+    /// Every Q/K/V layout runs the same ops on the same values per feature
+    /// (`SplitRotaryScatter` is defined as the five it replaces), so the
+    /// reference gives the same logits bit for bit: after a prompt (the
+    /// first-prompt attention) and after a decode step (the cache).
     #[test]
     fn every_qkv_layout_gives_the_same_logits() {
         let Some(path) = common::model_path() else { return };
@@ -567,18 +669,21 @@ mod tests {
             let model = Model::load_from(&device, &gguf, 8, layout).unwrap();
             let fused = model.rope.repeats > 1;
             let stacked = model.layers.iter().all(|l| matches!(l.qkv, Projections::Stacked(_)));
-            assert_eq!((fused, stacked), (layout == QkvLayout::Fused, layout != QkvLayout::Separate), "{layout:?}");
+            let one_op = model.cached_step.is_some();
+            let expected = (layout == QkvLayout::OneOp, matches!(layout, QkvLayout::OneOp | QkvLayout::Fused));
+            assert_eq!((one_op, fused), expected, "{layout:?}");
+            assert_eq!(stacked, layout != QkvLayout::Separate, "{layout:?}");
             let mut cache = model.new_cache().unwrap();
             let mut all = model.forward(&[1, 9690, 198], &mut cache).unwrap().to_f32().unwrap();
             all.extend(model.forward(&[2683], &mut cache).unwrap().to_f32().unwrap());
             all
         };
-        let fused = logits(QkvLayout::Fused);
-        assert_eq!(fused.len(), 4 * 49152);
-        for layout in [QkvLayout::Stacked, QkvLayout::Separate] {
+        let one_op = logits(QkvLayout::OneOp);
+        assert_eq!(one_op.len(), 4 * 49152);
+        for layout in [QkvLayout::Fused, QkvLayout::Stacked, QkvLayout::Separate] {
             let other = logits(layout);
-            let differ = fused.iter().zip(&other).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
-            assert_eq!(differ, 0, "{layout:?}: {differ} logits differ from the fused layout's");
+            let differ = one_op.iter().zip(&other).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+            assert_eq!(differ, 0, "{layout:?}: {differ} logits differ from the one-op layout's");
         }
     }
 }

@@ -57,7 +57,9 @@ pub(crate) struct EncodedOp {
     _extents: Vec<u64>,
 }
 
-pub(crate) fn encode_op(op: &Op) -> EncodedOp {
+/// `op` in the ABI's terms, or `None` for an op the ABI has no code for
+/// (the plugin is then not asked: [`outside_abi`] says why).
+pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
     let b = |v: bool| u32::from(v);
     let n = |v: Option<usize>| v.unwrap_or(0) as u64;
     let mut attrs = HcalOpAttrs::default();
@@ -72,6 +74,7 @@ pub(crate) fn encode_op(op: &Op) -> EncodedOp {
         ptr
     };
     let kind = match op {
+        Op::SplitRotaryScatter(_) => return None,
         Op::MatMul => HCAL_OP_MATMUL,
         Op::Gemm(g) => {
             attrs.gemm = HcalOpGemm { alpha: g.alpha, beta: g.beta, trans_a: b(g.trans_a), trans_b: b(g.trans_b) };
@@ -286,13 +289,20 @@ pub(crate) fn encode_op(op: &Op) -> EncodedOp {
     };
     // The pointers above point into the heap buffers of the Vecs, which do not
     // move when the Vecs move into the EncodedOp.
-    EncodedOp {
+    Some(EncodedOp {
         op: HcalOp { struct_size: size_of::<HcalOp>() as u32, kind, attrs },
         _axes: axes_storage,
         _perm: perm_storage,
         _lists: lists,
         _extents: extents,
-    }
+    })
+}
+
+/// Why `op` cannot be handed to a plugin, for the ops the ABI has no code
+/// for: [`Op::SplitRotaryScatter`] (a fused decode step, hcal's own) is not
+/// in ABI 1.2; a model falls back to the five ops it stands for.
+pub(crate) fn outside_abi(op: &Op) -> String {
+    format!("{} has no op code in plugin ABI 1.2 (a later minor version may add it)", op.name())
 }
 
 /// The name of an op, op code or input that ABI 1.2 added, if `signature`

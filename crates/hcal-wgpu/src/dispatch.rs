@@ -7,8 +7,8 @@ use hcal_core::{Call, DType, Error, Geometry, Op, Result, Tensor, TensorDesc};
 
 use crate::ctx::{Ctx, Operand};
 use crate::{
-    along_axis, along_axis_segments, attention, binary, convert, gather, long_rows, matmul, movement, norm, reduce,
-    rotary, scatter, select, softmax, transpose, unary,
+    along_axis, along_axis_segments, attention, binary, convert, gather, long_rows, matmul, movement, norm, qkv_cache,
+    reduce, rotary, scatter, select, softmax, transpose, unary,
 };
 
 /// A required operand (present: `Call` validated the arity).
@@ -109,6 +109,23 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
             let past = (!in_place).then(|| req(&raw_in, 0));
             let w = raw_in.get(2).and_then(Option::as_ref);
             return scatter::record(ctx, g, past, req(&raw_in, 1), w, req(&raw_out, 0));
+        }
+        // f32 only (`support.rs`): every operand is used raw.
+        (Op::SplitRotaryScatter(attrs), Geometry::SplitRotaryScatter(g)) => {
+            // hcal-core allows exactly these aliases: each present cache is its past one.
+            let past = [1, 2].map(|i| {
+                let in_place = call.input(i).map(Tensor::id) == call.output(i).map(Tensor::id);
+                (!in_place).then(|| req(&raw_in, i))
+            });
+            let operands = qkv_cache::QkvCacheCall {
+                qkv: req(&raw_in, 0),
+                past,
+                write_indices: req(&raw_in, 3),
+                tables: [req(&raw_in, 4), req(&raw_in, 5)],
+                q_out: req(&raw_out, 0),
+                present: [req(&raw_out, 1), req(&raw_out, 2)],
+            };
+            return qkv_cache::record(ctx, attrs, g, &operands);
         }
         _ => {}
     }
@@ -234,7 +251,8 @@ fn record_f32(
             | Op::Trilu { .. }
             | Op::Gather { .. }
             | Op::GatherElements { .. }
-            | Op::TensorScatter { .. },
+            | Op::TensorScatter { .. }
+            | Op::SplitRotaryScatter(_),
             _,
         ) => unreachable!("handled on raw storage"),
         (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),

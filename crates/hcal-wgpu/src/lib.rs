@@ -92,6 +92,7 @@ mod params;
 mod peak;
 mod pins;
 mod pipeline;
+mod qkv_cache;
 mod record;
 mod reduce;
 mod reduce_partial;

@@ -35,6 +35,7 @@ pub(crate) const SHADERS: &[(&str, &str)] = &[
     // Indexing and KV caches.
     ("gather", include_str!("../../../shaders/gather.wgsl")),
     ("scatter", include_str!("../../../shaders/scatter.wgsl")),
+    ("qkv_cache", include_str!("../../../shaders/qkv_cache.wgsl")),
 ];
 
 /// The shared WGSL pieces under `shaders/include/`, by name: a kernel line

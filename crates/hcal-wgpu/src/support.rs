@@ -70,6 +70,9 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
     let outputs = sig.outputs();
     let max_binding = gpu.limits.max_storage_buffer_binding_size;
     let max_buffer = gpu.limits.max_buffer_size;
+    if let Op::SplitRotaryScatter(_) = sig.op() {
+        return qkv_cache_decline(sig, max_binding);
+    }
     let mut large = false;
     for d in sig.inputs().iter().flatten().chain(outputs) {
         if d.numel() >= u32::MAX as usize {
@@ -180,6 +183,23 @@ pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         _ => {}
     }
     None
+}
+
+/// Why SplitRotaryScatter cannot run, if it cannot: its kernel reads and
+/// writes f32 and binds every operand whole (a model then runs the five
+/// ops it stands for, which convert and split).
+fn qkv_cache_decline(sig: &OpSignature, max_binding: u64) -> Option<String> {
+    let qkv = sig.input(0)?;
+    if qkv.dtype != DType::F32 {
+        return Some(format!("SplitRotaryScatter on {}: the kernel is f32 only", qkv.dtype));
+    }
+    let too_large = sig
+        .inputs()
+        .iter()
+        .flatten()
+        .chain(sig.outputs())
+        .find(|d| d.numel() >= u32::MAX as usize || !split::whole(d.byte_len().unwrap_or(usize::MAX), max_binding));
+    too_large.map(|d| format!("{d} exceeds one storage binding ({max_binding} bytes); this op's kernel is not split"))
 }
 
 /// Why a signature with a tensor larger than one storage binding cannot be
@@ -457,6 +477,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         (Op::Gather { .. }, _) => ("gather", "gather".to_string()),
         (Op::GatherElements { .. }, _) => ("gather", "gather_elements".to_string()),
         (Op::TensorScatter { .. }, _) => ("scatter", "tensor_scatter".to_string()),
+        (Op::SplitRotaryScatter(_), _) => ("qkv_cache", "split_rotary_scatter".to_string()),
     })
 }
 

@@ -36,7 +36,9 @@ mod movement;
 pub use movement::{concat, expand, flatten, range, reshape, slice, split, squeeze, trilu, unsqueeze};
 // Gather, GatherElements, TensorScatter, Attention over a static cache.
 mod indexing;
-pub use indexing::{attention_static_cache, gather, gather_elements, tensor_scatter, tensor_scatter_in_place};
+pub use indexing::{
+    attention_static_cache, gather, gather_elements, split_rotary_scatter, tensor_scatter, tensor_scatter_in_place,
+};
 // ArgMax, ArgMin, LogSoftmax, CumSum.
 mod along_axis;
 pub use along_axis::{argmax, argmin, cumsum, log_softmax};

@@ -2,9 +2,11 @@
 //! positions outside the cache, every element dtype, odd rows of sub-word
 //! elements) and Attention over a static cache with `nonpad_kv_seqlen`
 //! (decode and prefill, causal frontiers at the valid length, fully masked
-//! rows, short masks, lengths outside `[0, T]`), on each attention path.
+//! rows, short masks, lengths outside `[0, T]`), on each attention path;
+//! SplitRotaryScatter (decode and prefill, grouped heads, whole and partial
+//! rotations in both pairings, positions past the tables and the caches).
 
-use hcal_core::{Attention, DType, Op, ScatterMode};
+use hcal_core::{Attention, DType, Op, ScatterMode, SplitRotaryScatter};
 
 use super::ranges::unit;
 use crate::case::{Case, Input};
@@ -25,6 +27,7 @@ fn data(dtype: DType) -> Gen {
 pub(super) fn cases() -> Vec<Case> {
     let mut cases = scatter_cases();
     cases.extend(nonpad_cases());
+    cases.extend(split_rotary_scatter_cases());
     cases
 }
 
@@ -191,4 +194,39 @@ fn nonpad_cases() -> Vec<Case> {
         }
     }
     cases
+}
+
+/// SplitRotaryScatter of `qkv [B, S, (Hq + 2 Hkv) D]` into caches
+/// `[B, Hkv, M, D]` at `w`, with `[P, R/2]` tables.
+fn split_rotary_scatter_cases() -> Vec<Case> {
+    let case = |name: &str, attrs: SplitRotaryScatter, [s, d, m, p]: [usize; 4], w: &[i64]| {
+        let (b, hq, hkv) = (w.len(), attrs.q_num_heads, attrs.kv_num_heads);
+        let half = if attrs.rotary_embedding_dim == 0 { d / 2 } else { attrs.rotary_embedding_dim / 2 };
+        let dtype = DType::F32;
+        let inputs = vec![
+            Input::new([b, s, (hq + 2 * hkv) * d], dtype, unit()),
+            Input::new([b, hkv, m, d], dtype, unit()),
+            Input::new([b, hkv, m, d], dtype, unit()),
+            Input::new([b], DType::I64, ints(w)),
+            Input::new([p, half], dtype, unit()),
+            Input::new([p, half], dtype, unit()),
+        ];
+        Case::new(format!("SplitRotaryScatter/f32/{name}"), Op::SplitRotaryScatter(attrs), inputs)
+    };
+    let smollm2 = SplitRotaryScatter { q_num_heads: 9, kv_num_heads: 3, interleaved: true, rotary_embedding_dim: 0 };
+    let halves = SplitRotaryScatter { q_num_heads: 4, kv_num_heads: 2, interleaved: false, rotary_embedding_dim: 4 };
+    vec![
+        case("decode-gqa-interleaved", smollm2, [1, 64, 40, 40], &[17]),
+        case("decode-at-last-position", smollm2, [1, 64, 40, 40], &[39]),
+        case("prefill-batch2-partial-halves", halves, [3, 8, 8, 8], &[0, 4]),
+        // Positions past the tables rotate to NaN; past the caches (or
+        // negative) they write nothing.
+        case("positions-past-tables-and-caches", halves, [2, 8, 8, 7], &[6, -1, 7]),
+        case(
+            "multi-query-whole-head",
+            SplitRotaryScatter { q_num_heads: 6, kv_num_heads: 1, interleaved: false, rotary_embedding_dim: 0 },
+            [2, 6, 5, 9],
+            &[3, 0],
+        ),
+    ]
 }

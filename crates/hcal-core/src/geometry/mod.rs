@@ -8,13 +8,15 @@
 //! One file per op family: `matmul.rs` (MatMul, Gemm), `attention.rs`,
 //! `rotary.rs`, `axes.rs` (Softmax, normalizations, Reduce, Transpose),
 //! `movement.rs` (Concat, Slice, Split, Expand, Reshape, Range, Trilu).
-//! `indexing.rs` (Gather, GatherElements, TensorScatter).
+//! `indexing.rs` (Gather, GatherElements, TensorScatter), `qkv_cache.rs`
+//! (SplitRotaryScatter).
 
 mod attention;
 mod axes;
 mod indexing;
 mod matmul;
 mod movement;
+mod qkv_cache;
 mod rotary;
 
 pub use attention::{AttentionGeometry, attention_geometry};
@@ -25,6 +27,7 @@ pub use movement::{
     squeeze_shape, unsqueeze_shape,
 };
 pub(crate) use movement::{elementwise_dtype, split_views};
+pub use qkv_cache::{QkvCacheGeometry, qkv_cache_geometry};
 pub use rotary::{RotaryGeometry, rotary_geometry};
 // Indexing and KV caches.
 pub use indexing::{
@@ -151,6 +154,8 @@ pub enum Geometry {
     GatherElements(GatherElementsGeometry),
     /// [`crate::Op::TensorScatter`]: cache and update around the sequence axis.
     TensorScatter(ScatterGeometry),
+    /// [`crate::Op::SplitRotaryScatter`]: heads, head size, cache and table lengths.
+    SplitRotaryScatter(QkvCacheGeometry),
 }
 
 /// Resolve a possibly negative `axis` against `rank` (ONNX: `-rank <= axis < rank`).

@@ -138,6 +138,27 @@ pub struct RotaryEmbedding {
     pub num_heads: Option<usize>,
 }
 
+/// Attributes of [`Op::SplitRotaryScatter`]: the head counts of the packed
+/// projection and the rotation, as [`RotaryEmbedding`] takes it.
+///
+/// ```
+/// use hcal_core::SplitRotaryScatter;
+/// // SmolLM2-135M: 9 query heads and 3 key/value heads of 64, whole heads rotate in adjacent pairs.
+/// let attrs = SplitRotaryScatter { q_num_heads: 9, kv_num_heads: 3, interleaved: true, rotary_embedding_dim: 0 };
+/// assert_eq!(attrs.q_num_heads / attrs.kv_num_heads, 3);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitRotaryScatter {
+    /// Query heads `Hq`, a multiple of `kv_num_heads`.
+    pub q_num_heads: usize,
+    /// Key/value heads `Hkv`.
+    pub kv_num_heads: usize,
+    /// Pair adjacent features instead of the two halves (as [`RotaryEmbedding`]).
+    pub interleaved: bool,
+    /// Rotated features per head; 0 means the whole head.
+    pub rotary_embedding_dim: usize,
+}
+
 /// Which formula [`Op::Gelu`] uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GeluApproximation {

@@ -343,6 +343,30 @@ pub enum Op {
         /// Linear or circular (wrap-around) writes.
         mode: ScatterMode,
     },
+    /// A decoder layer's step from its packed Q/K/V projection to the
+    /// attention's operands: four ONNX ops as one (not an ONNX op; it is what
+    /// ONNX Runtime's `GroupQueryAttention` does before its attention, and
+    /// what a decode step would otherwise spend four launches on). With
+    /// `qkv [B, S, (Hq + 2 Hkv) D]`, caches `[B, Hkv, M, D]`, `write_indices`
+    /// i64 `[B]` and cos/sin tables `[P, R/2]`, it is exactly
+    ///
+    /// ```text
+    /// q, k, v   = Split(qkv, axis -1, [Hq D, Hkv D, Hkv D])
+    /// positions = w_b + s  for s < S                    (i64 [B, S])
+    /// q, k      = RotaryEmbedding(q | k, cos, sin, positions, num_heads Hq | Hkv, interleaved, R)
+    /// q_out     = Transpose(q as [B, S, Hq, D], [0, 2, 1, 3])           -> [B, Hq, S, D]
+    /// present_key   = TensorScatter(k_cache, k as [B, Hkv, S, D], w, axis 2, linear)
+    /// present_value = TensorScatter(v_cache, v as [B, Hkv, S, D], w, axis 2, linear)
+    /// ```
+    ///
+    /// so its results are those ops' results, element for element: a
+    /// position outside the tables makes that token's rotated features NaN,
+    /// and a write outside `[0, M)` is dropped. `present_key` and
+    /// `present_value` may be the caches themselves ([`Op::output_may_alias`]),
+    /// written in place; then `Attention` over them with `nonpad_kv_seqlen =
+    /// w + S` is the step's attention. Inputs `(qkv, k_cache, v_cache,
+    /// write_indices, cos_cache, sin_cache)`, outputs `(q_out, present_key, present_value)`.
+    SplitRotaryScatter(SplitRotaryScatter),
 }
 
 impl Op {
@@ -382,6 +406,7 @@ impl Op {
             Op::Gather { .. } => "Gather",
             Op::GatherElements { .. } => "GatherElements",
             Op::TensorScatter { .. } => "TensorScatter",
+            Op::SplitRotaryScatter(_) => "SplitRotaryScatter",
         }
     }
 
@@ -407,7 +432,7 @@ impl Op {
         // data movement
         names.extend(["Concat", "Slice", "Split", "Expand", "Reshape", "Range", "Trilu"]);
         // Indexing and KV caches.
-        names.extend(["Gather", "GatherElements", "TensorScatter"]);
+        names.extend(["Gather", "GatherElements", "TensorScatter", "SplitRotaryScatter"]);
         names
     }
 
@@ -438,13 +463,14 @@ impl Op {
             Op::Range { .. } => (0, 0),
             Op::Gather { .. } | Op::GatherElements { .. } => (2, 2),
             Op::TensorScatter { .. } => (2, 3),
+            Op::SplitRotaryScatter(_) => (6, 6),
         }
     }
 
     /// Number of output slots (optional ones included).
     pub fn output_arity(&self) -> usize {
         match self {
-            Op::Attention(_) => 3,
+            Op::Attention(_) | Op::SplitRotaryScatter(_) => 3,
             Op::Split { parts, .. } => parts.count(),
             _ => 1,
         }
@@ -486,9 +512,11 @@ impl Op {
 
     /// The input slot that output slot `output` may be the very same tensor
     /// as, for ops defined to update in place; `None` for every other
-    /// output. Only [`Op::TensorScatter`] declares one: its `present_cache`
-    /// (output 0) may be its `past_cache` (input 0), so a decode step writes
-    /// its new keys into the cache without copying the cache.
+    /// output. [`Op::TensorScatter`]'s `present_cache` (output 0) may be its
+    /// `past_cache` (input 0), so a decode step writes its new keys into the
+    /// cache without copying the cache; [`Op::SplitRotaryScatter`]'s
+    /// `present_key` and `present_value` (outputs 1, 2) may be its caches
+    /// (inputs 1, 2).
     /// [`crate::Call`] accepts exactly these aliases and rejects all others.
     ///
     /// ```
@@ -499,6 +527,7 @@ impl Op {
     pub fn output_may_alias(&self, output: usize) -> Option<usize> {
         match (self, output) {
             (Op::TensorScatter { .. }, 0) => Some(0),
+            (Op::SplitRotaryScatter(_), 1 | 2) => Some(output),
             _ => None,
         }
     }
@@ -588,6 +617,11 @@ impl fmt::Display for Op {
             Op::Gather { axis } => write!(f, "Gather(axis={axis})"),
             Op::GatherElements { axis } => write!(f, "GatherElements(axis={axis})"),
             Op::TensorScatter { axis, mode } => write!(f, "TensorScatter(axis={axis}, mode={})", mode.name()),
+            Op::SplitRotaryScatter(a) => write!(
+                f,
+                "SplitRotaryScatter(q_heads={}, kv_heads={}, interleaved={}, dim={})",
+                a.q_num_heads, a.kv_num_heads, a.interleaved as u8, a.rotary_embedding_dim
+            ),
         }
     }
 }

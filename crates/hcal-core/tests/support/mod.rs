@@ -13,7 +13,8 @@
 #![allow(dead_code)]
 
 use hcal_core::{
-    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, TensorDesc, UnaryOp,
+    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, SplitRotaryScatter,
+    TensorDesc, UnaryOp,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -347,6 +348,28 @@ fn rotary() -> impl Strategy<Value = Spec> {
     )
 }
 
+/// SplitRotaryScatter: packed Q/K/V of 1-2 tokens with grouped heads, caches
+/// with room to spare, tables of any length (positions past them are data).
+fn qkv_cache() -> impl Strategy<Value = Spec> {
+    let dims = (1usize..3, 1usize..3, 1usize..3, 1usize..3, 1usize..4, 0usize..3, 1usize..6, 0usize..3);
+    (float_dtype(), dims, any::<bool>()).prop_map(|(dt, (b, s, hkv, group, half, spare, rows, rot), interleaved)| {
+        let (hq, hd) = (hkv * group, 2 * half);
+        let rotary_embedding_dim = if rot == 0 { 0 } else { 2 * rot.min(half) };
+        let r_half = if rotary_embedding_dim == 0 { half } else { rotary_embedding_dim / 2 };
+        let cache = vec![b, hkv, s + spare, hd];
+        let attrs = SplitRotaryScatter { q_num_heads: hq, kv_num_heads: hkv, interleaved, rotary_embedding_dim };
+        let inputs = vec![
+            d(vec![b, s, (hq + 2 * hkv) * hd], dt),
+            d(cache.clone(), dt),
+            d(cache, dt),
+            d(vec![b], DType::I64),
+            d(vec![rows, r_half], dt),
+            d(vec![rows, r_half], dt),
+        ];
+        Spec::new(Op::SplitRotaryScatter(attrs), inputs)
+    })
+}
+
 /// The dtype a unary op takes: bool for Not, else `float`.
 fn unary_dtype(op: UnaryOp, float: DType) -> DType {
     if op.is_logical() { DType::Bool } else { float }
@@ -539,6 +562,7 @@ pub fn valid_spec() -> impl Strategy<Value = Spec> {
         2 => norm(),
         3 => attention(),
         2 => rotary(),
+        1 => qkv_cache(),
         2 => elementwise(),
         1 => reduce(),
         1 => transpose_and_cast(),
@@ -695,6 +719,11 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
             // Indexing and KV caches.
             Op::Gather { axis } | Op::GatherElements { axis } | Op::TensorScatter { axis, .. } => *axis = *a,
+            Op::SplitRotaryScatter(attrs) => {
+                attrs.q_num_heads = c.unwrap_or(0);
+                attrs.kv_num_heads = p.len();
+                attrs.rotary_embedding_dim = p.first().copied().unwrap_or(0);
+            }
         },
         Mutation::Outputs(o) => spec.outputs = o.clone(),
     }

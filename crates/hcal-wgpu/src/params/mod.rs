@@ -119,6 +119,7 @@ pub(crate) fn wgsl_declarations() -> Vec<(&'static str, String)> {
         // Indexing and KV caches.
         decl::<GatherParams>(),
         decl::<ScatterParams>(),
+        decl::<QkvCacheParams>(),
     ]
 }
 
@@ -147,6 +148,7 @@ fn layouts() -> Vec<(&'static str, usize, Vec<Member>)> {
         // Indexing and KV caches.
         layout::<GatherParams>(),
         layout::<ScatterParams>(),
+        layout::<QkvCacheParams>(),
     ]
 }
 

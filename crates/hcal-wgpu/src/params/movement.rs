@@ -171,3 +171,27 @@ params_struct! {
         pub(crate) present_origin: u32,
     }
 }
+
+params_struct! {
+    /// `QkvCacheParams` (`shaders/qkv_cache.wgsl`).
+    QkvCacheParams {
+        /// Elements of the packed projection, `B S (Hq + 2 Hkv) D`.
+        pub(crate) elements: u32,
+        /// New tokens S.
+        pub(crate) seq: u32,
+        /// Query heads Hq.
+        pub(crate) q_heads: u32,
+        /// Key/value heads Hkv.
+        pub(crate) kv_heads: u32,
+        /// Head size D.
+        pub(crate) head_dim: u32,
+        /// Positions per cache M.
+        pub(crate) cache_len: u32,
+        /// Rotated features per head R.
+        pub(crate) rotary_dim: u32,
+        /// 1: adjacent pairs rotate; 0: the two halves of the first R features.
+        pub(crate) interleaved: u32,
+        /// Rows of the cos/sin tables P.
+        pub(crate) table_rows: u32,
+    }
+}

@@ -1,7 +1,7 @@
 //! Indexing and key/value caches: Gather, GatherElements, TensorScatter
-//! (copying and in place) and Attention over a static cache.
+//! (copying and in place), SplitRotaryScatter and Attention over a static cache.
 
-use hcal_core::{Attention, Op, Result, ScatterMode};
+use hcal_core::{Attention, Op, OpSignature, Result, ScatterMode, SplitRotaryScatter};
 
 use super::apply;
 use crate::DeviceTensor;
@@ -126,4 +126,51 @@ pub fn attention_static_cache(
     attrs: Attention,
 ) -> Result<DeviceTensor> {
     apply(&Op::Attention(attrs), &[Some(q), Some(k), Some(v), None, None, None, Some(nonpad_kv_seqlen)])
+}
+
+/// A decoder step's query, key and value heads from its packed projection
+/// ([`Op::SplitRotaryScatter`]): splits `qkv [B, S, (Hq + 2 Hkv) D]`, rotates
+/// the query and key heads at positions `write_indices[b] + s` with the
+/// `[P, R/2]` cos/sin tables (as RotaryEmbedding with position ids), writes
+/// the keys and values into `k_cache` and `v_cache` (`[B, Hkv, M, D]`) in
+/// place at those positions (as TensorScatter), and returns the rotated
+/// queries `[B, Hq, S, D]`: one op where Split, two RotaryEmbeddings and two
+/// TensorScatters would be five, ready for
+/// [`attention_static_cache`] with `nonpad_kv_seqlen = write_indices + S`.
+///
+/// ```
+/// use hcal::SplitRotaryScatter;
+/// let dev = hcal::Device::open("cpu")?;
+/// // One query head and one key/value head of 2 features: q (1, 0), k (3, 4), v (5, 6).
+/// let qkv = dev.tensor_f32(&[1, 1, 6], &[1., 0., 3., 4., 5., 6.])?;
+/// let (k_cache, v_cache) = (dev.tensor_f32(&[1, 1, 2, 2], &[0.; 4])?, dev.tensor_f32(&[1, 1, 2, 2], &[0.; 4])?);
+/// // Position 1 turns by 90 degrees: (x1, x2) -> (-x2, x1).
+/// let (cos, sin) = (dev.tensor_f32(&[2, 1], &[1., 0.])?, dev.tensor_f32(&[2, 1], &[0., 1.])?);
+/// let at = dev.tensor_i64(&[1], &[1])?;
+/// let attrs = SplitRotaryScatter { q_num_heads: 1, kv_num_heads: 1, interleaved: true, rotary_embedding_dim: 0 };
+/// let q = hcal::ops::split_rotary_scatter(&qkv, &k_cache, &v_cache, &at, &cos, &sin, attrs)?;
+/// assert_eq!(q.to_f32()?, [0., 1.]);
+/// assert_eq!(k_cache.to_f32()?, [0., 0., -4., 3.]);
+/// assert_eq!(v_cache.to_f32()?, [0., 0., 5., 6.]);
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](super).
+pub fn split_rotary_scatter(
+    qkv: &DeviceTensor,
+    k_cache: &DeviceTensor,
+    v_cache: &DeviceTensor,
+    write_indices: &DeviceTensor,
+    cos: &DeviceTensor,
+    sin: &DeviceTensor,
+    attrs: SplitRotaryScatter,
+) -> Result<DeviceTensor> {
+    let inputs = [qkv, k_cache, v_cache, write_indices, cos, sin];
+    let signature =
+        OpSignature::new(Op::SplitRotaryScatter(attrs), inputs.iter().map(|t| Some(t.desc().clone())).collect())?;
+    let q = qkv.device().alloc(&signature.outputs()[0])?;
+    let inputs = inputs.map(Some);
+    qkv.device().run_signature(signature, &inputs, &[Some(&q), Some(k_cache), Some(v_cache)])?;
+    Ok(q)
 }
