@@ -8,8 +8,12 @@
 //       10 Abs, 11 Erf, 12 Floor, 13 Ceil, 14 Round, 15 Not (bools as 0/1),
 //       16 LeakyRelu (alpha), 17 HardSigmoid (alpha, beta); alpha and beta are
 //       unused by the other ops
+//       half: GatedUnary's N (unused by `unary`)
 //   @group(0) @binding(1) x: array<f32>
 //   @group(0) @binding(2) y: array<f32>
+// Entry `gated` (GatedUnary): X is rows of 2N, Y rows of N, and
+// y[r, j] = f(x[r, j]) * x[r, N + j] with f as `unary` computes it (NaN kept),
+// so on f32 its bits are those of `unary` then binary.wgsl's Mul.
 // NaN in gives NaN out for every op (WGSL's max/min/clamp may drop NaN, so the
 // kernels test for it). Dispatch: 256 per workgroup, 2-D grid. The launcher
 // compiles `unary` once per op code, with `params.op` replaced by the constant
@@ -100,4 +104,14 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     if i >= params.n { return; }
     let v = x[i];
     y[i] = select(apply(params.op, v), v, is_nan(v));
+}
+
+@compute @workgroup_size(256)
+fn gated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = linear_id(gid, nwg);
+    if i >= params.n { return; }
+    let half = params.half;
+    let at = (i / half) * 2u * half + i % half;
+    let v = x[at];
+    y[i] = select(apply(params.op, v), v, is_nan(v)) * x[at + half];
 }

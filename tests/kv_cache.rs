@@ -2,14 +2,10 @@
 //! into its own past cache (the alias hcal-core allows for it alone) gives
 //! exactly what the written-down loops of the standard give, and decode steps
 //! over a static cache (scatter in place, then Attention with
-//! `nonpad_kv_seqlen`) match attention over just the valid keys; and
-//! SplitRotaryScatter gives, bit for bit, what the five ops it stands for
-//! give on the same backend, in place or not.
+//! `nonpad_kv_seqlen`) match attention over just the valid keys.
+//! (SplitRotaryScatter, which writes caches too, is in `fused_ops.rs`.)
 
-use hcal::{
-    Attention, DType, Device, DeviceTensor, RotaryEmbedding, ScatterMode, SplitParts, SplitRotaryScatter, TensorDesc,
-    ops,
-};
+use hcal::{Attention, DType, Device, DeviceTensor, ScatterMode, TensorDesc, ops};
 
 /// Deterministic values of order one.
 fn values(n: usize, seed: u32) -> Vec<f32> {
@@ -109,98 +105,6 @@ fn decode_steps_over_a_static_cache_match_attention_over_the_valid_keys() {
             for (i, (g, w)) in y.iter().zip(&want).enumerate() {
                 assert!((g - w).abs() <= 1e-5, "{name} step {step} element {i}: {g} vs {w} over the valid keys");
             }
-        }
-    }
-}
-
-/// What SplitRotaryScatter stands for, op by op: Split, RotaryEmbedding of
-/// the query and the key heads at positions `w_b + s`, Transpose, and
-/// TensorScatter of keys and values into copies of the caches. Returns
-/// `(q_out, present_key, present_value)`.
-fn five_ops(
-    dev: &Device,
-    [qkv, k_cache, v_cache, cos, sin]: [&DeviceTensor; 5],
-    w: &[i64],
-    attrs: SplitRotaryScatter,
-) -> [Vec<f32>; 3] {
-    let (b, s, hq, hkv) = (qkv.shape()[0], qkv.shape()[1], attrs.q_num_heads, attrs.kv_num_heads);
-    let d = qkv.shape()[2] / (hq + 2 * hkv);
-    let parts = ops::split(qkv, -1, SplitParts::Sizes(vec![hq * d, hkv * d, hkv * d])).unwrap();
-    let positions: Vec<i64> = w.iter().flat_map(|&wb| (0..s as i64).map(move |si| wb + si)).collect();
-    let positions = dev.tensor_i64(&[b, s], &positions).unwrap();
-    let rope = |x: &DeviceTensor, heads: usize| {
-        let r = RotaryEmbedding {
-            interleaved: attrs.interleaved,
-            rotary_embedding_dim: attrs.rotary_embedding_dim,
-            num_heads: Some(heads),
-        };
-        let y = ops::rotary_embedding(x, cos, sin, Some(&positions), r).unwrap();
-        ops::transpose(&y.reshape(&[b, s, heads, d]).unwrap(), Some(&[0, 2, 1, 3])).unwrap()
-    };
-    let q = rope(&parts[0], hq);
-    let k = rope(&parts[1], hkv);
-    let v = ops::transpose(&parts[2].reshape(&[b, s, hkv, d]).unwrap(), Some(&[0, 2, 1, 3])).unwrap();
-    let at = dev.tensor_i64(&[b], w).unwrap();
-    let present_k = ops::tensor_scatter(k_cache, &k, Some(&at), 2, ScatterMode::Linear).unwrap();
-    let present_v = ops::tensor_scatter(v_cache, &v, Some(&at), 2, ScatterMode::Linear).unwrap();
-    [q.to_f32().unwrap(), present_k.to_f32().unwrap(), present_v.to_f32().unwrap()]
-}
-
-/// Bit patterns, so NaN rows (positions past the tables) compare equal.
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-#[test]
-fn split_rotary_scatter_is_the_five_ops_it_stands_for_on_every_backend() {
-    // SmolLM2's decode shape, and two tokens per batch entry with positions
-    // past the tables (NaN rotations) and outside the cache (dropped writes),
-    // rotating half of each head's features in halves.
-    let shapes = [
-        (
-            SplitRotaryScatter { q_num_heads: 9, kv_num_heads: 3, interleaved: true, rotary_embedding_dim: 0 },
-            [1, 1, 64, 24, 24],
-            vec![17i64],
-        ),
-        (
-            SplitRotaryScatter { q_num_heads: 4, kv_num_heads: 2, interleaved: false, rotary_embedding_dim: 4 },
-            [3, 2, 8, 6, 7],
-            vec![5, -1, 2],
-        ),
-    ];
-    for (name, dev) in devices() {
-        for (attrs, [b, s, d, m, rows], w) in &shapes {
-            let (hq, hkv, attrs) = (attrs.q_num_heads, attrs.kv_num_heads, *attrs);
-            let half = if attrs.rotary_embedding_dim == 0 { d / 2 } else { attrs.rotary_embedding_dim / 2 };
-            let qkv = dev.tensor_f32(&[*b, *s, (hq + 2 * hkv) * d], &values(b * s * (hq + 2 * hkv) * d, 1)).unwrap();
-            let cache_values = [values(b * hkv * m * d, 2), values(b * hkv * m * d, 3)];
-            let cache = |i: usize| dev.tensor_f32(&[*b, hkv, *m, *d], &cache_values[i]).unwrap();
-            let cos = dev.tensor_f32(&[*rows, half], &values(rows * half, 4)).unwrap();
-            let sin = dev.tensor_f32(&[*rows, half], &values(rows * half, 5)).unwrap();
-            let (k_cache, v_cache) = (cache(0), cache(1));
-            let want = five_ops(&dev, [&qkv, &k_cache, &v_cache, &cos, &sin], w, attrs);
-            let at = dev.tensor_i64(&[*b], w).unwrap();
-            // Into new tensors, then in place.
-            let signature = hcal::OpSignature::new(
-                hcal::Op::SplitRotaryScatter(attrs),
-                [&qkv, &k_cache, &v_cache, &at, &cos, &sin].iter().map(|t| Some(t.desc().clone())).collect(),
-            )
-            .unwrap();
-            let outs: Vec<DeviceTensor> = signature.outputs().iter().map(|o| dev.alloc(o).unwrap()).collect();
-            let inputs = [&qkv, &k_cache, &v_cache, &at, &cos, &sin].map(Some);
-            dev.run_signature(signature, &inputs, &[Some(&outs[0]), Some(&outs[1]), Some(&outs[2])]).unwrap();
-            let q = ops::split_rotary_scatter(&qkv, &k_cache, &v_cache, &at, &cos, &sin, attrs).unwrap();
-            let got_new = outs.iter().map(|t| t.to_f32().unwrap());
-            for (slot, (new, want)) in got_new.zip(&want).enumerate() {
-                assert_eq!(bits(&new), bits(want), "{name} {attrs:?}: output {slot} into a new tensor");
-            }
-            let in_place = [q.to_f32().unwrap(), k_cache.to_f32().unwrap(), v_cache.to_f32().unwrap()];
-            for (slot, (got, want)) in in_place.iter().zip(&want).enumerate() {
-                assert_eq!(bits(got), bits(want), "{name} {attrs:?}: output {slot} in place");
-            }
-            // The test has teeth: keys were written, and a negative position rotates to NaN.
-            assert_ne!(bits(&in_place[1]), bits(&cache_values[0]), "{name}: no key was written");
-            assert_eq!(in_place[0].iter().any(|x| x.is_nan()), w.contains(&-1), "{name}: NaN rotations");
         }
     }
 }

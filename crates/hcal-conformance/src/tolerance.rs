@@ -139,6 +139,7 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
             data.required(0).iter().zip(reference).map(|(&x, &y)| gelu_bound(*approximate, x, y)).collect()
         }
         (Op::Unary(op), _) => data.required(0).iter().zip(reference).map(|(&x, &y)| unary_bound(*op, x, y)).collect(),
+        (Op::GatedUnary { activation }, Geometry::Gated { rows, half }) => gated_bound(data, *activation, *rows, *half),
         (Op::Binary(hcal_core::BinaryOp::Pow), Geometry::Broadcast { out_shape, a_strides, b_strides }) => {
             let (a, b) = (data.required(0), data.required(1));
             let pairs = hcal_cpu::binary::broadcast_pairs(a, a_strides, b, b_strides, out_shape);
@@ -416,6 +417,26 @@ fn rotary_bound(data: &CaseData<'_>, g: &RotaryGeometry) -> Vec<f64> {
                 }
             }
         }
+    }
+    bound
+}
+
+/// GatedUnary: `y = f(a) b` carries f's bound times `|b|` and one f32
+/// product rounding; the reference rounds `f(a)` to X's dtype first, which a
+/// device computing in f32 need not do for f16/bf16 (`u` that dtype's unit
+/// roundoff, `m` its smallest normal, below which the rounding is absolute):
+/// `core = |b| (unary_bound(f, a, f(a)) + u (|f(a)| + m)) + U |f(a) b|`.
+fn gated_bound(data: &CaseData<'_>, activation: UnaryOp, rows: usize, half: usize) -> Vec<f64> {
+    let x = data.required(0);
+    let dtype = data.case.inputs[0].as_ref().expect("present input").desc.dtype;
+    let (u, m) = if dtype == DType::F32 { (0.0, 0.0) } else { (dtype.unit_roundoff(), dtype.min_positive_normal()) };
+    let mut bound = Vec::with_capacity(rows * half);
+    for row in x.chunks_exact((2 * half).max(1)).take(rows) {
+        let (a, b) = row.split_at(half);
+        bound.extend(a.iter().zip(b).map(|(&a, &b)| {
+            let fa = hcal_cpu::unary::unary(activation, a);
+            b.abs() * (unary_bound(activation, a, fa) + u * (fa.abs() + m)) + U * (fa * b).abs()
+        }));
     }
     bound
 }

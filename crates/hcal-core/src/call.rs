@@ -95,8 +95,9 @@ impl std::fmt::Display for OpSignature {
 /// receives a `Call` may index its tensors without re-checking shapes: input
 /// arity, dtypes and shapes follow the op's rules, every required output is
 /// present with exactly the inferred descriptor, and no output aliases an
-/// input, except the one alias an op may declare ([`Op::output_may_alias`]:
-/// TensorScatter's `present_cache` may be its `past_cache`, updated in place).
+/// input, except the aliases an op declares ([`Op::output_may_alias`]:
+/// TensorScatter's `present_cache` may be its `past_cache`, and
+/// SplitRotaryScatter's present caches their past ones, updated in place).
 ///
 /// ```
 /// use hcal_core::{Call, DType, Op, ScatterMode, Tensor, TensorDesc, TensorId};

@@ -206,6 +206,26 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             float("X", x)?;
             Ok((vec![x.clone()], Geometry::Elementwise))
         }
+        Op::GatedUnary { activation } => {
+            let x = required(0)?;
+            float("X", x)?;
+            if activation.is_logical() {
+                return Err(Error::attribute(
+                    name,
+                    "activation",
+                    format!("{} is not a float function", activation.name()),
+                ));
+            }
+            let width = x.shape.last().copied().unwrap_or(0);
+            if x.rank() == 0 || width % 2 != 0 {
+                return Err(Error::shape(name, format!("X {:?} needs a last dim of two equal halves (even)", x.shape)));
+            }
+            let half = width / 2;
+            let mut shape = x.shape.clone();
+            *shape.last_mut().expect("rank >= 1") = half;
+            let rows = if half == 0 { 0 } else { x.numel() / width };
+            Ok((vec![TensorDesc::new(shape, x.dtype)], Geometry::Gated { rows, half }))
+        }
         Op::Binary(bop) => {
             let (a, b) = (required(0)?, required(1)?);
             if bop.is_logical() {

@@ -5,7 +5,9 @@
 //! - [`DType`] and [`TensorDesc`]: element types and contiguous row-major shapes.
 //! - [`Op`]: one variant per operator, ONNX semantics where ONNX defines the
 //!   op (opset 23; Attention and TensorScatter opset 24, Gather and
-//!   GatherElements 13); ops are plain data (`Clone`, `PartialEq`, serde).
+//!   GatherElements 13); one op of hcal's own, [`Op::SplitRotaryScatter`],
+//!   defined as the five ONNX ops it fuses; ops are plain data (`Clone`,
+//!   `PartialEq`, serde).
 //! - [`OpSignature`] and [`Call`]: validation and shape inference, run once per
 //!   call. This is the only place shape rules live; a signature or a call can
 //!   only be built by validating, and it keeps the resolved [`Geometry`]
@@ -29,7 +31,8 @@
 //! - Outputs are allocated by the caller and must have exactly the inferred
 //!   descriptor; they never alias inputs, and kernels never read them, except
 //!   where an op declares an in-place update ([`Op::output_may_alias`]:
-//!   TensorScatter's `present_cache` may be its `past_cache`, so a KV cache
+//!   TensorScatter's `present_cache` may be its `past_cache`, and
+//!   SplitRotaryScatter's present caches their past ones, so a KV cache
 //!   grows without copies).
 //! - Floating dtypes are storage formats; accumulation precision is the
 //!   backend's (f32 on devices, f64 in the reference) and the conformance

@@ -1,6 +1,7 @@
 //! Gather, GatherElements, TensorScatter and Attention's `nonpad_kv_seqlen`:
 //! each shape rule is an error naming the op and the dims, and `Call` accepts
-//! exactly the one alias the standard declares (TensorScatter in place).
+//! exactly the alias the standard declares for TensorScatter (in place);
+//! SplitRotaryScatter's two are in `split_rotary_scatter.rs`.
 
 use hcal_core::{
     Attention, Call, DType, Error, Op, ScatterMode, Tensor, TensorDesc, TensorId, infer_outputs, out_of_range_fill,

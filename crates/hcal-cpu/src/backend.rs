@@ -212,6 +212,10 @@ impl Backend for CpuBackend {
                 let (x, _) = required(0)?;
                 self.store(out(0), &unary::map(&x, |v| unary::unary(*u, v)))
             }
+            (Op::GatedUnary { activation }, Geometry::Gated { rows, half }) => {
+                let (x, t) = required(0)?;
+                self.store(out(0), &unary::gated(*activation, t.dtype(), &x, *rows, *half))
+            }
             (Op::Binary(bop), Geometry::Broadcast { out_shape, a_strides, b_strides }) => {
                 let ((a, _), (b, _)) = (required(0)?, required(1)?);
                 self.store(out(0), &binary::broadcast_binary(*bop, &a, a_strides, &b, b_strides, out_shape))

@@ -1,6 +1,6 @@
 //! Gelu, LeakyRelu, HardSigmoid and the one-input elementwise functions ([`hcal_core::UnaryOp`]).
 
-use hcal_core::{GeluApproximation, UnaryOp};
+use hcal_core::{DType, GeluApproximation, UnaryOp};
 use rayon::prelude::*;
 
 /// The error function, to f64 precision (Abramowitz-Stegun 7.1.26 is not
@@ -83,4 +83,15 @@ pub fn hard_sigmoid(alpha: f64, beta: f64, x: f64) -> f64 {
 /// Apply `f` to every element.
 pub fn map(x: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
     x.par_iter().map(|&v| f(v)).collect()
+}
+
+/// GatedUnary: `y[r, j] = f(x[r, j]) x[r, N + j]` over `rows` rows of `2N`
+/// values (`half = N`) of `dtype`, with `f(x)` rounded to `dtype` before the
+/// product, as the Unary op's output would be.
+pub fn gated(op: UnaryOp, dtype: DType, x: &[f64], rows: usize, half: usize) -> Vec<f64> {
+    let rows: Vec<&[f64]> = x.chunks_exact((2 * half).max(1)).take(rows).collect();
+    let activated: Vec<f64> = rows.iter().flat_map(|row| row[..half].iter().map(|&a| unary(op, a))).collect();
+    let activated = crate::convert::to_f64(dtype, &crate::convert::from_f64(dtype, &activated));
+    let gates = rows.iter().flat_map(|row| row[half..].iter());
+    activated.iter().zip(gates).map(|(fa, b)| fa * b).collect()
 }

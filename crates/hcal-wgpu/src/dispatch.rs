@@ -213,6 +213,9 @@ fn record_f32(
             rotary::record(ctx, attrs, g, [req(ins, 0), req(ins, 1), req(ins, 2)], opt(3), req(outs, 0))
         }
         (Op::Gelu { .. } | Op::Unary(_), _) => unary::record(ctx, op, req(ins, 0), req(outs, 0)),
+        (Op::GatedUnary { activation }, Geometry::Gated { half, .. }) => {
+            unary::gated(ctx, *activation, *half, req(ins, 0), req(outs, 0))
+        }
         (Op::Binary(b), Geometry::Broadcast { a_strides, b_strides, .. }) => {
             binary::record(ctx, *b, [a_strides, b_strides], req(ins, 0), req(ins, 1), req(outs, 0))
         }

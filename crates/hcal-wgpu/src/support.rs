@@ -217,6 +217,8 @@ fn split_decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
         // Contiguous elementwise work splits into ranges of any size (Clip's
         // bounds are scalars, read whole by every range).
         (Op::Gelu { .. } | Op::Unary(_) | Op::Cast { .. }, _) => None,
+        // One dispatch over whole rows: not split.
+        (Op::GatedUnary { .. }, _) => Some(format!("GatedUnary's kernel binds X and Y whole; one exceeds {limit}")),
         (Op::LeakyRelu { .. } | Op::HardSigmoid { .. } | Op::Clip, _) => None,
         (Op::Where, Geometry::Where { out_shape, strides }) => {
             let operands = [input(0)?, input(1)?, input(2)?];
@@ -456,6 +458,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, _) => ("norm", "norm".to_string()),
         (Op::RotaryEmbedding(_), _) => ("rotary", "rotary".to_string()),
         (Op::Gelu { .. } | Op::Unary(_), _) => ("unary", "unary".to_string()),
+        (Op::GatedUnary { .. }, _) => ("unary", "gated".to_string()),
         (Op::Binary(_), _) => ("binary", "binary".to_string()),
         (Op::LeakyRelu { .. } | Op::HardSigmoid { .. }, _) => ("unary", "unary".to_string()),
         (Op::Clip, _) => ("binary", "binary(Max)+binary(Min)".to_string()),

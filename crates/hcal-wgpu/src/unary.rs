@@ -50,6 +50,17 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, op: &Op, x: &Operand, y: &Operand) -> Re
     launch(ctx, code(op), (alpha, beta), x, y)
 }
 
+/// GatedUnary: `y[r, j] = f(x[r, j]) x[r, N + j]` over `rows` rows of `2N`
+/// (`half = N`), in one dispatch (`support.rs` declines tensors beyond one
+/// binding).
+pub(crate) fn gated(ctx: &mut Ctx<'_>, activation: UnaryOp, half: usize, x: &Operand, y: &Operand) -> Result<()> {
+    let n = y.desc.numel();
+    let code = code(&Op::Unary(activation));
+    let params = UnaryParams { n: n as u32, op: code, alpha: 0.0, beta: 0.0, half: half as u32 };
+    let specialized = Kernel { variant: code as u16 + 1, ..kernel("unary", "gated") };
+    ctx.per_item(specialized, &params, &[(1, &x.buf), (2, &y.buf)], n)
+}
+
 /// `Y = ln(X)` elementwise: no op of the standard, a step of LogSoftmax
 /// over rows too long for its row kernel (`long_rows.rs`).
 pub(crate) fn log(ctx: &mut Ctx<'_>, x: &Operand, y: &Operand) -> Result<()> {
@@ -64,7 +75,7 @@ fn launch(ctx: &mut Ctx<'_>, op: u32, (alpha, beta): (f32, f32), x: &Operand, y:
     for (i0, len) in ctx.contiguous(x.desc.numel(), 4) {
         let (offset, bytes) = ((i0 * 4) as u64, (len * 4) as u64);
         let bindings = [(1, Window::exact(&x.buf, offset, bytes)), (2, Window::exact(&y.buf, offset, bytes))];
-        let params = UnaryParams { n: len as u32, op, alpha, beta };
+        let params = UnaryParams { n: len as u32, op, alpha, beta, half: 0 };
         // The op code as a constant of the kernel (see `specialize`).
         let specialized = Kernel { variant: op as u16 + 1, ..kernel("unary", "unary") };
         ctx.per_item_windows(specialized, &params, &bindings, len)?;

@@ -378,6 +378,25 @@ pub fn unary(x: &DeviceTensor, op: UnaryOp) -> Result<DeviceTensor> {
     apply(&Op::Unary(op), &[Some(x)])
 }
 
+/// A gated linear unit ([`Op::GatedUnary`]): with X's last dim the two
+/// halves `[a | b]` of `N` each, `Y = f(a) * b`, shape `[.., N]`. SwiGLU is
+/// `f = Silu` on the stacked gate and up projections.
+///
+/// ```
+/// use hcal::UnaryOp;
+/// let dev = hcal::Device::open("cpu")?;
+/// // Two rows of [a0, a1 | b0, b1]: relu(a) * b.
+/// let x = dev.tensor_f32(&[2, 4], &[1., -1., 3., 5., 2., 0.5, -1., 4.])?;
+/// assert_eq!(hcal::ops::gated_unary(&x, UnaryOp::Relu)?.to_f32()?, [3., 0., -2., 2.]);
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self).
+pub fn gated_unary(x: &DeviceTensor, activation: UnaryOp) -> Result<DeviceTensor> {
+    apply(&Op::GatedUnary { activation }, &[Some(x)])
+}
+
 /// `C = f(A, B)` elementwise for a [`BinaryOp`] `f`, with numpy broadcasting
 /// (`C.shape = broadcast(A.shape, B.shape)`): arithmetic, max/min and pow keep
 /// A's dtype, the comparisons (equal, less, greater, less-or-equal,

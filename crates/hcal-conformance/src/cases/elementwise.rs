@@ -1,5 +1,5 @@
-//! Gelu, unary and binary cases over shapes and dtypes (the edges of the
-//! ops added for transformer graphs are in `elementwise_edges.rs`).
+//! Gelu, unary, GatedUnary and binary cases over shapes and dtypes (the
+//! edges of the ops added for transformer graphs are in `elementwise_edges.rs`).
 
 use hcal_core::{BinaryOp, DType, GeluApproximation, Op, UnaryOp};
 
@@ -100,6 +100,8 @@ pub(super) fn cases() -> Vec<Case> {
         ));
     }
 
+    cases.extend(gated_cases());
+
     let shapes: [(&str, Vec<usize>, Vec<usize>); 6] = [
         ("same", vec![266, 265], vec![266, 265]),
         ("scalar", vec![4, 5], vec![]),
@@ -151,5 +153,33 @@ pub(super) fn cases() -> Vec<Case> {
             ],
         ));
     }
+    cases
+}
+
+/// GatedUnary: SwiGLU at SmolLM2's decode width, rows, halves of 1 and 17,
+/// f16/bf16, an empty batch, and NaN or infinity in either half.
+fn gated_cases() -> Vec<Case> {
+    let case = |op: UnaryOp, dtype: DType, shape: Vec<usize>, what: &str| {
+        Case::new(
+            format!("GatedUnary/{dtype}/{}-{what}{shape:?}", op.name()),
+            Op::GatedUnary { activation: op },
+            vec![Input::new(shape, dtype, unary_domain(op))],
+        )
+    };
+    let mut cases = vec![
+        case(UnaryOp::Silu, DType::F32, vec![1, 3072], ""),
+        case(UnaryOp::Silu, DType::F32, vec![5, 2, 34], ""),
+        case(UnaryOp::Silu, DType::F32, vec![2], ""),
+        case(UnaryOp::Sigmoid, DType::F16, vec![3, 154], ""),
+        case(UnaryOp::Relu, DType::BF16, vec![514], ""),
+        case(UnaryOp::Tanh, DType::F32, vec![7, 34], ""),
+        case(UnaryOp::Silu, DType::F32, vec![0, 8], "empty"),
+    ];
+    let special = vec![f64::NAN, 1.0, 2.0, 0.5, -30.0, 3.0, f64::NAN, f64::INFINITY, -2.0, f64::NEG_INFINITY];
+    cases.push(Case::new(
+        "GatedUnary/f32/Silu-nan-and-inf-in-either-half",
+        Op::GatedUnary { activation: UnaryOp::Silu },
+        vec![Input::new([10], DType::F32, Gen::Values(special))],
+    ));
     cases
 }

@@ -80,6 +80,14 @@ pub enum Geometry {
     /// [`crate::Op::Clip`] (whose bounds are scalars): one element out per
     /// element of X, same shape.
     Elementwise,
+    /// [`crate::Op::GatedUnary`]: X as `rows` rows of `2 half` (the halves
+    /// side by side), Y as `rows` rows of `half`.
+    Gated {
+        /// Product of the dims before the last.
+        rows: usize,
+        /// `N`, half of X's last dim.
+        half: usize,
+    },
     /// [`crate::Op::Binary`]: numpy broadcasting of both inputs.
     Broadcast {
         /// The output shape.

@@ -87,6 +87,20 @@ pub enum Op {
     },
     /// A one-input elementwise function. Inputs `(X)`, output `(Y)` of the same desc.
     Unary(UnaryOp),
+    /// A gated linear unit (not an ONNX op): `X`'s last dim holds two halves
+    /// of `N`, and `Y[.., j] = f(X[.., j]) * X[.., N + j]` with `f` the
+    /// `activation` (a float [`UnaryOp`]): exactly Split into halves,
+    /// [`Op::Unary`] on the first (its result rounded to X's dtype, as that
+    /// op's output is) and [`BinaryOp::Mul`]. SwiGLU
+    /// (Llama's feed-forward) is `activation: Silu` on the stacked gate and up
+    /// projections; GLU with the gate first is `Sigmoid`, ReGLU `Relu`. One op
+    /// where those are three; with the projections stacked, one product
+    /// where there were two. Inputs `(X)` with an even last dim, output `(Y)`
+    /// with it halved.
+    GatedUnary {
+        /// The function of the first half.
+        activation: UnaryOp,
+    },
     /// A two-input elementwise function with numpy broadcasting. Inputs `(A, B)`,
     /// output `(C)`: A's dtype, or bool for the comparisons.
     Binary(BinaryOp),
@@ -382,6 +396,7 @@ impl Op {
             Op::RotaryEmbedding(_) => "RotaryEmbedding",
             Op::Gelu { .. } => "Gelu",
             Op::Unary(u) => u.name(),
+            Op::GatedUnary { .. } => "GatedUnary",
             Op::Binary(b) => b.name(),
             Op::LeakyRelu { .. } => "LeakyRelu",
             Op::HardSigmoid { .. } => "HardSigmoid",
@@ -423,6 +438,7 @@ impl Op {
             "Gelu",
         ];
         names.extend(UnaryOp::ALL.iter().map(|u| u.name()));
+        names.push("GatedUnary");
         names.extend(BinaryOp::ALL.iter().map(|b| b.name()));
         names.extend(["LeakyRelu", "HardSigmoid", "Clip", "Where"]);
         names.extend(ReduceOp::ALL.iter().map(|r| r.name()));
@@ -450,6 +466,7 @@ impl Op {
             Op::Softmax { .. }
             | Op::Gelu { .. }
             | Op::Unary(_)
+            | Op::GatedUnary { .. }
             | Op::LeakyRelu { .. }
             | Op::HardSigmoid { .. }
             | Op::Reduce { .. }
@@ -575,6 +592,7 @@ impl fmt::Display for Op {
                 r.num_heads.map(|h| format!(", heads={h}")).unwrap_or_default()
             ),
             Op::Gelu { approximate } => write!(f, "Gelu({approximate:?})"),
+            Op::GatedUnary { activation } => write!(f, "GatedUnary(activation={})", activation.name()),
             Op::Reduce { op, axes, keepdims } => {
                 write!(f, "{}(axes={axes:?}, keepdims={})", op.name(), *keepdims as u8)
             }

@@ -386,6 +386,16 @@ fn elementwise() -> impl Strategy<Value = Spec> {
             .prop_map(|(dt, s, approximate)| Spec::new(Op::Gelu { approximate }, vec![d(s, dt)])),
         (float_dtype(), shape(0..=4), select(UnaryOp::ALL.to_vec()))
             .prop_map(|(dt, s, u)| Spec::new(Op::Unary(u), vec![d(s, unary_dtype(u, dt))])),
+        (
+            float_dtype(),
+            shape(1..=3),
+            select(UnaryOp::ALL.iter().copied().filter(|u| !u.is_logical()).collect::<Vec<_>>())
+        )
+            .prop_map(|(dt, mut s, activation)| {
+                // An even last dim: two halves.
+                *s.last_mut().expect("rank >= 1") *= 2;
+                Spec::new(Op::GatedUnary { activation }, vec![d(s, dt)])
+            }),
         (float_dtype(), broadcast_pair(4), select(BinaryOp::ALL.to_vec())).prop_map(|(dt, (a, b), op)| {
             let dt = binary_dtype(op, dt);
             Spec::new(Op::Binary(op), vec![d(a, dt), d(b, dt)])
@@ -717,6 +727,7 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::HardSigmoid { alpha, beta } => (*alpha, *beta) = (*f, -*f),
             Op::Clip | Op::Where => {}
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
+            Op::GatedUnary { activation } => *activation = UnaryOp::ALL[p.len() % UnaryOp::ALL.len()],
             // Indexing and KV caches.
             Op::Gather { axis } | Op::GatherElements { axis } | Op::TensorScatter { axis, .. } => *axis = *a,
             Op::SplitRotaryScatter(attrs) => {

@@ -75,6 +75,8 @@ params_struct! {
         pub(crate) alpha: f32,
         /// HardSigmoid's beta (0 for the other ops).
         pub(crate) beta: f32,
+        /// GatedUnary's half width N (0 for the other ops).
+        pub(crate) half: u32,
     }
 }
 

@@ -73,7 +73,7 @@ pub fn tensor_scatter(
 }
 
 /// Write `update` into `cache` itself at `write_indices` ([`Op::TensorScatter`]
-/// with its present cache being its past cache, the one alias the standard
+/// with its present cache being its past cache, an alias the standard
 /// allows): a decode step appends its keys without copying the cache.
 ///
 /// ```
