@@ -72,6 +72,12 @@ fn every_bad_operand_is_an_error_naming_the_op_and_the_dims() {
         (ATTRS, with(5, d(&[21, 4], f32)), vec!["cos_cache", "sin_cache", "[21, 4]"]),
         (SplitRotaryScatter { kv_num_heads: 2, ..ATTRS }, inputs(), vec!["q_num_heads", "9", "kv_num_heads=2"]),
         (SplitRotaryScatter { rotary_embedding_dim: 3, ..ATTRS }, inputs(), vec!["rotary_embedding_dim", "3"]),
+        // Found by the hcal-tests properties (a debug build panicked adding them).
+        (
+            SplitRotaryScatter { q_num_heads: usize::MAX - 1, kv_num_heads: 1, ..ATTRS },
+            inputs(),
+            vec!["kv_num_heads=1", "overflow"],
+        ),
         (SplitRotaryScatter { rotary_embedding_dim: 10, ..ATTRS }, inputs(), vec!["rotary_embedding_dim", "10"]),
     ];
     for (attrs, x, needles) in cases {

@@ -79,7 +79,9 @@ pub fn qkv_cache_geometry(
         return Err(Error::shape(OP, format!("qkv {:?} must be 3-D [B, S, (Hq + 2 Hkv) D]", qkv.shape)));
     }
     let (batch, seq, width) = (qkv.shape[0], qkv.shape[1], qkv.shape[2]);
-    let heads = hq + 2 * hkv;
+    let heads = hkv.checked_mul(2).and_then(|kv| kv.checked_add(hq)).ok_or_else(|| {
+        Error::attribute(OP, "q_num_heads", format!("{hq} + 2 x kv_num_heads={hkv} heads overflow usize"))
+    })?;
     if width % heads != 0 {
         return Err(Error::shape(
             OP,

@@ -71,11 +71,11 @@ pub const ODD_FLOATS: [f32; 12] =
 /// Axes far out of range as well as near it.
 pub const ODD_AXES: [i64; 6] = [i64::MIN, i64::MIN + 1, i64::MAX, -(1 << 40), 1 << 40, -9];
 
-fn float_dtype() -> impl Strategy<Value = DType> {
+pub fn float_dtype() -> impl Strategy<Value = DType> {
     select(DType::FLOATS.to_vec())
 }
 
-fn any_dtype() -> impl Strategy<Value = DType> {
+pub fn any_dtype() -> impl Strategy<Value = DType> {
     select(DType::ALL.to_vec())
 }
 
@@ -89,24 +89,24 @@ pub fn desc() -> impl Strategy<Value = TensorDesc> {
     (prop::collection::vec(dim(), 0..=6), any_dtype()).prop_map(|(s, d)| TensorDesc::new(s, d))
 }
 
-fn axis() -> impl Strategy<Value = i64> {
+pub fn axis() -> impl Strategy<Value = i64> {
     prop_oneof![6 => -7i64..7, 1 => select(ODD_AXES.to_vec())]
 }
 
-fn odd_float() -> impl Strategy<Value = f32> {
+pub fn odd_float() -> impl Strategy<Value = f32> {
     prop_oneof![select(ODD_FLOATS.to_vec()), any::<f32>()]
 }
 
-fn count() -> impl Strategy<Value = Option<usize>> {
+pub fn count() -> impl Strategy<Value = Option<usize>> {
     prop_oneof![Just(None), (0usize..9).prop_map(Some), select(HUGE_DIMS.to_vec()).prop_map(Some)]
 }
 
-fn gelu() -> impl Strategy<Value = GeluApproximation> {
+pub fn gelu() -> impl Strategy<Value = GeluApproximation> {
     select(vec![GeluApproximation::None, GeluApproximation::Tanh])
 }
 
 /// An entry of a perm: mostly in range (repeats likely), sometimes huge.
-fn perm_entry() -> impl Strategy<Value = usize> {
+pub fn perm_entry() -> impl Strategy<Value = usize> {
     prop_oneof![6 => 0usize..7, 1 => select(HUGE_DIMS.to_vec())]
 }
 
@@ -158,17 +158,42 @@ pub fn any_op() -> impl Strategy<Value = Op> {
         }),
         // data movement (issue 18)
         movement_op(),
+        indexing_and_fused_op(),
+    ]
+}
+
+/// Any indexing, KV-cache or fused op with any attribute values (zero and
+/// huge head counts, rotary sizes past the head, the bool activation).
+pub fn indexing_and_fused_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        axis().prop_map(|axis| Op::Gather { axis }),
+        axis().prop_map(|axis| Op::GatherElements { axis }),
+        (axis(), any::<bool>()).prop_map(|(axis, circular)| Op::TensorScatter {
+            axis,
+            mode: if circular { hcal_core::ScatterMode::Circular } else { hcal_core::ScatterMode::Linear },
+        }),
+        (count(), count(), any::<bool>(), prop_oneof![0usize..9, select(HUGE_DIMS.to_vec())]).prop_map(
+            |(q, kv, interleaved, rotary_embedding_dim)| {
+                Op::SplitRotaryScatter(SplitRotaryScatter {
+                    q_num_heads: q.unwrap_or(0),
+                    kv_num_heads: kv.unwrap_or(0),
+                    interleaved,
+                    rotary_embedding_dim,
+                })
+            }
+        ),
+        select(UnaryOp::ALL.to_vec()).prop_map(|activation| Op::GatedUnary { activation }),
     ]
 }
 
 /// An i64 attribute entry: mostly small, sometimes at the ends of i64.
-fn index_entry() -> impl Strategy<Value = i64> {
+pub fn index_entry() -> impl Strategy<Value = i64> {
     prop_oneof![6 => -7i64..7, 1 => select(ODD_AXES.to_vec())]
 }
 
 /// Any data-movement op with any attribute values (lists of mismatched
 /// lengths, zero steps, sizes that do not sum, huge shapes, NaN ranges).
-fn movement_op() -> impl Strategy<Value = Op> {
+pub fn movement_op() -> impl Strategy<Value = Op> {
     let list = || prop::collection::vec(index_entry(), 0..5);
     prop_oneof![
         axis().prop_map(|axis| Op::Concat { axis }),
@@ -200,21 +225,21 @@ pub fn arbitrary_spec() -> impl Strategy<Value = Spec> {
         .prop_map(|(op, inputs, outputs)| Spec { op, inputs, outputs })
 }
 
-fn d(shape: Vec<usize>, dtype: DType) -> Option<TensorDesc> {
+pub fn d(shape: Vec<usize>, dtype: DType) -> Option<TensorDesc> {
     Some(TensorDesc::new(shape, dtype))
 }
 
 /// Small extents; zero only where `zero` allows it.
-fn ext(zero: bool) -> impl Strategy<Value = usize> {
+pub fn ext(zero: bool) -> impl Strategy<Value = usize> {
     if zero { prop_oneof![1 => Just(0usize), 6 => 1usize..5].boxed() } else { (1usize..5).boxed() }
 }
 
-fn shape(rank: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<usize>> {
+pub fn shape(rank: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(ext(true), rank)
 }
 
 /// A shape and an axis in `-rank..rank`.
-fn shape_and_axis(min_rank: usize) -> impl Strategy<Value = (Vec<usize>, i64)> {
+pub fn shape_and_axis(min_rank: usize) -> impl Strategy<Value = (Vec<usize>, i64)> {
     shape(min_rank..=4).prop_flat_map(|s| {
         let r = s.len() as i64;
         (Just(s), -r..r)
@@ -223,7 +248,7 @@ fn shape_and_axis(min_rank: usize) -> impl Strategy<Value = (Vec<usize>, i64)> {
 
 /// Two shapes that broadcast: per dim of the result each side has it or 1,
 /// and either side may lose leading dims.
-fn broadcast_pair(max_rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+pub fn broadcast_pair(max_rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
     (prop::collection::vec((ext(true), 0u8..4), 0..=max_rank), 0..=max_rank, 0..=max_rank).prop_map(
         |(dims, drop_a, drop_b)| {
             let pick = |sel: u8, keep: u8, d: usize| if sel == keep { 1 } else { d };
@@ -237,515 +262,14 @@ fn broadcast_pair(max_rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usi
 
 /// `shape` reduced to something that broadcasts to it: leading dims dropped,
 /// some dims set to 1.
-fn broadcast_to(shape: Vec<usize>) -> impl Strategy<Value = Vec<usize>> {
+pub fn broadcast_to(shape: Vec<usize>) -> impl Strategy<Value = Vec<usize>> {
     let n = shape.len();
     (0..=n, prop::collection::vec(any::<bool>(), n))
         .prop_map(move |(drop, ones)| (drop..n).map(|k| if ones[k] { 1 } else { shape[k] }).collect())
 }
 
-fn matmul() -> impl Strategy<Value = Spec> {
-    (float_dtype(), broadcast_pair(2), ext(true), ext(true), ext(true), any::<bool>(), any::<bool>()).prop_map(
-        |(dt, (ba, bb), m, k, n, a_vec, b_vec)| {
-            let a = if a_vec { vec![k] } else { [ba, vec![m, k]].concat() };
-            let b = if b_vec { vec![k, n][..1].to_vec() } else { [bb, vec![k, n]].concat() };
-            Spec::new(Op::MatMul, vec![d(a, dt), d(b, dt)])
-        },
-    )
-}
+mod mutate;
+mod valid;
 
-fn gemm() -> impl Strategy<Value = Spec> {
-    (float_dtype(), ext(true), ext(true), ext(true), any::<bool>(), any::<bool>(), -2f32..2.0, -2f32..2.0, 0u8..6)
-        .prop_map(|(dt, m, k, n, trans_a, trans_b, alpha, beta, c)| {
-            let a = if trans_a { vec![k, m] } else { vec![m, k] };
-            let b = if trans_b { vec![n, k] } else { vec![k, n] };
-            let c = match c {
-                0 => None,
-                1 => d(vec![], dt),
-                2 => d(vec![n], dt),
-                3 => d(vec![1, n], dt),
-                4 => d(vec![m, 1], dt),
-                _ => d(vec![m, n], dt),
-            };
-            let op = Op::Gemm(Gemm { alpha, beta, trans_a, trans_b });
-            Spec::new(op, vec![d(a, dt), d(b, dt), c])
-        })
-}
-
-fn softmax() -> impl Strategy<Value = Spec> {
-    (float_dtype(), shape_and_axis(1)).prop_map(|(dt, (s, axis))| Spec::new(Op::Softmax { axis }, vec![d(s, dt)]))
-}
-
-fn norm() -> impl Strategy<Value = Spec> {
-    (float_dtype(), shape_and_axis(1), any::<bool>(), any::<bool>(), 0f32..1e-2)
-        .prop_flat_map(|(dt, (s, axis), rms, bias, epsilon)| {
-            let r = s.len() as i64;
-            let ax = if axis < 0 { axis + r } else { axis } as usize;
-            let normalized = s[ax..].to_vec();
-            (Just((dt, s, axis, rms, bias, epsilon)), broadcast_to(normalized.clone()), broadcast_to(normalized))
-        })
-        .prop_map(|((dt, s, axis, rms, bias, epsilon), scale, b)| {
-            if rms {
-                Spec::new(Op::RmsNormalization { axis, epsilon }, vec![d(s, dt), d(scale, dt)])
-            } else {
-                let b = if bias { d(b, dt) } else { None };
-                Spec::new(Op::LayerNormalization { axis, epsilon }, vec![d(s, dt), d(scale, dt), b])
-            }
-        })
-}
-
-/// Attention: grouped heads, 3-D or 4-D, optional past, bool or float masks
-/// of rank 2 to 4 (possibly shorter than T), causal, scale and softcap.
-fn attention() -> impl Strategy<Value = Spec> {
-    let dims = (1usize..3, 1usize..3, 1usize..3, ext(true), ext(true), 1usize..6, 1usize..6);
-    let attrs = (any::<bool>(), any::<bool>(), prop::option::of(0.05f32..1.0), prop_oneof![Just(0f32), 1f32..30.0]);
-    let extras = (0usize..3, 0u8..3, 2usize..5, any::<bool>(), any::<bool>(), 0usize..3, any::<bool>());
-    (float_dtype(), dims, attrs, extras).prop_map(|(dt, dims, attrs, extras)| {
-        let (b, hkv, group, sq, skv, hd, vd) = dims;
-        let (packed, is_causal, scale, softcap) = attrs;
-        let (past, mask_kind, mask_rank, mask_heads, mask_batch, mask_short, presents) = extras;
-        let hq = hkv * group;
-        let t = past + skv;
-        let (q, k, v) = if packed {
-            (vec![b, sq, hq * hd], vec![b, skv, hkv * hd], vec![b, skv, hkv * vd])
-        } else {
-            (vec![b, hq, sq, hd], vec![b, hkv, skv, hd], vec![b, hkv, skv, vd])
-        };
-        let mask = match mask_kind {
-            0 => None,
-            kind => {
-                let full = [if mask_batch { b } else { 1 }, if mask_heads { hq } else { 1 }, sq, t - mask_short.min(t)];
-                d(full[4 - mask_rank..].to_vec(), if kind == 1 { DType::Bool } else { dt })
-            }
-        };
-        let (pk, pv) =
-            if past > 0 { (d(vec![b, hkv, past, hd], dt), d(vec![b, hkv, past, vd], dt)) } else { (None, None) };
-        let heads = |h| if packed { Some(h) } else { None };
-        let op =
-            Op::Attention(Attention { is_causal, q_num_heads: heads(hq), kv_num_heads: heads(hkv), scale, softcap });
-        let mut spec = Spec::new(op, vec![d(q, dt), d(k, dt), d(v, dt), mask, pk, pv]);
-        spec.outputs = vec![true, presents, presents];
-        spec
-    })
-}
-
-fn rotary() -> impl Strategy<Value = Spec> {
-    let dims = (1usize..3, 1usize..3, ext(true), 1usize..4, 0usize..3);
-    (float_dtype(), dims, any::<bool>(), any::<bool>(), prop::option::of(1usize..6)).prop_map(
-        |(dt, (b, h, s, half, rot), interleaved, packed, positions)| {
-            let hd = 2 * half;
-            // 0 means the whole head; else an even part of it.
-            let rotary_embedding_dim = if rot == 0 { 0 } else { 2 * rot.min(half) };
-            let r_half = if rotary_embedding_dim == 0 { half } else { rotary_embedding_dim / 2 };
-            let x = if packed { vec![b, s, h * hd] } else { vec![b, h, s, hd] };
-            let (cache, ids) = match positions {
-                Some(max_pos) => (vec![max_pos, r_half], d(vec![b, s], DType::I64)),
-                None => (vec![b, s, r_half], None),
-            };
-            let num_heads = if packed { Some(h) } else { None };
-            let op = Op::RotaryEmbedding(RotaryEmbedding { interleaved, rotary_embedding_dim, num_heads });
-            Spec::new(op, vec![d(x, dt), d(cache.clone(), dt), d(cache, dt), ids])
-        },
-    )
-}
-
-/// SplitRotaryScatter: packed Q/K/V of 1-2 tokens with grouped heads, caches
-/// with room to spare, tables of any length (positions past them are data).
-fn qkv_cache() -> impl Strategy<Value = Spec> {
-    let dims = (1usize..3, 1usize..3, 1usize..3, 1usize..3, 1usize..4, 0usize..3, 1usize..6, 0usize..3);
-    (float_dtype(), dims, any::<bool>()).prop_map(|(dt, (b, s, hkv, group, half, spare, rows, rot), interleaved)| {
-        let (hq, hd) = (hkv * group, 2 * half);
-        let rotary_embedding_dim = if rot == 0 { 0 } else { 2 * rot.min(half) };
-        let r_half = if rotary_embedding_dim == 0 { half } else { rotary_embedding_dim / 2 };
-        let cache = vec![b, hkv, s + spare, hd];
-        let attrs = SplitRotaryScatter { q_num_heads: hq, kv_num_heads: hkv, interleaved, rotary_embedding_dim };
-        let inputs = vec![
-            d(vec![b, s, (hq + 2 * hkv) * hd], dt),
-            d(cache.clone(), dt),
-            d(cache, dt),
-            d(vec![b], DType::I64),
-            d(vec![rows, r_half], dt),
-            d(vec![rows, r_half], dt),
-        ];
-        Spec::new(Op::SplitRotaryScatter(attrs), inputs)
-    })
-}
-
-/// The dtype a unary op takes: bool for Not, else `float`.
-fn unary_dtype(op: UnaryOp, float: DType) -> DType {
-    if op.is_logical() { DType::Bool } else { float }
-}
-
-/// The dtype a binary op takes: bool for And and Or, else `float`.
-fn binary_dtype(op: BinaryOp, float: DType) -> DType {
-    if op.is_logical() { DType::Bool } else { float }
-}
-
-fn elementwise() -> impl Strategy<Value = Spec> {
-    prop_oneof![
-        (float_dtype(), shape(0..=4), gelu())
-            .prop_map(|(dt, s, approximate)| Spec::new(Op::Gelu { approximate }, vec![d(s, dt)])),
-        (float_dtype(), shape(0..=4), select(UnaryOp::ALL.to_vec()))
-            .prop_map(|(dt, s, u)| Spec::new(Op::Unary(u), vec![d(s, unary_dtype(u, dt))])),
-        (
-            float_dtype(),
-            shape(1..=3),
-            select(UnaryOp::ALL.iter().copied().filter(|u| !u.is_logical()).collect::<Vec<_>>())
-        )
-            .prop_map(|(dt, mut s, activation)| {
-                // An even last dim: two halves.
-                *s.last_mut().expect("rank >= 1") *= 2;
-                Spec::new(Op::GatedUnary { activation }, vec![d(s, dt)])
-            }),
-        (float_dtype(), broadcast_pair(4), select(BinaryOp::ALL.to_vec())).prop_map(|(dt, (a, b), op)| {
-            let dt = binary_dtype(op, dt);
-            Spec::new(Op::Binary(op), vec![d(a, dt), d(b, dt)])
-        }),
-        elementwise_with_attributes(),
-    ]
-}
-
-/// LeakyRelu, HardSigmoid, Clip (bounds present or not) and Where (three-way broadcasting).
-fn elementwise_with_attributes() -> impl Strategy<Value = Spec> {
-    prop_oneof![
-        (float_dtype(), shape(0..=4), -2f32..2.0)
-            .prop_map(|(dt, s, alpha)| Spec::new(Op::LeakyRelu { alpha }, vec![d(s, dt)])),
-        (float_dtype(), shape(0..=4), -2f32..2.0, -2f32..2.0)
-            .prop_map(|(dt, s, alpha, beta)| Spec::new(Op::HardSigmoid { alpha, beta }, vec![d(s, dt)])),
-        (float_dtype(), shape(0..=4), any::<bool>(), any::<bool>()).prop_map(|(dt, s, lo, hi)| {
-            let bound = |present: bool| if present { d(vec![], dt) } else { None };
-            Spec::new(Op::Clip, vec![d(s, dt), bound(lo), bound(hi)])
-        }),
-        (any_dtype(), broadcast_pair(4), 0u8..3).prop_map(|(dt, (a, b), y)| {
-            let y = match y {
-                0 => a.clone(),
-                1 => b.clone(),
-                _ => vec![],
-            };
-            Spec::new(Op::Where, vec![d(a, DType::Bool), d(b, dt), d(y, dt)])
-        }),
-    ]
-}
-
-fn reduce() -> impl Strategy<Value = Spec> {
-    (float_dtype(), shape(0..=4), select(ReduceOp::ALL.to_vec()), any::<bool>(), any::<bool>())
-        .prop_flat_map(|(dt, s, op, all, keepdims)| {
-            let r = s.len();
-            let axes = prop::sample::subsequence((0..r).collect::<Vec<_>>(), 0..=r)
-                .prop_shuffle()
-                .prop_flat_map(move |axes| {
-                    let n = axes.len();
-                    (Just(axes), prop::collection::vec(any::<bool>(), n))
-                })
-                .prop_map(move |(axes, negative)| {
-                    axes.iter()
-                        .zip(negative)
-                        .map(|(&a, neg)| if neg { a as i64 - r as i64 } else { a as i64 })
-                        .collect()
-                });
-            (Just((dt, s, op, all, keepdims)), axes)
-        })
-        .prop_map(|((dt, s, op, all, keepdims), axes): (_, Vec<i64>)| {
-            let axes = if all { None } else { Some(axes) };
-            Spec::new(Op::Reduce { op, axes, keepdims }, vec![d(s, dt)])
-        })
-}
-
-fn transpose_and_cast() -> impl Strategy<Value = Spec> {
-    prop_oneof![
-        (any_dtype(), shape(0..=4), any::<bool>())
-            .prop_flat_map(|(dt, s, default)| {
-                let r = s.len();
-                (Just((dt, s, default)), Just((0..r).collect::<Vec<_>>()).prop_shuffle())
-            })
-            .prop_map(|((dt, s, default), perm)| {
-                let perm = if default { None } else { Some(perm) };
-                Spec::new(Op::Transpose { perm }, vec![d(s, dt)])
-            }),
-        (any_dtype(), shape(0..=4), any_dtype()).prop_map(|(dt, s, to)| Spec::new(Op::Cast { to }, vec![d(s, dt)])),
-    ]
-}
-
-/// ArgMax/ArgMin (on a non-empty axis), LogSoftmax and CumSum.
-fn along_axis() -> impl Strategy<Value = Spec> {
-    (float_dtype(), shape_and_axis(1), 0u8..4, any::<bool>(), any::<bool>()).prop_map(
-        |(dt, (mut s, axis), which, flag_a, flag_b)| {
-            let op = match which {
-                0 | 1 => {
-                    let ax = if axis < 0 { axis + s.len() as i64 } else { axis } as usize;
-                    s[ax] = s[ax].max(1);
-                    let (keepdims, select_last_index) = (flag_a, flag_b);
-                    if which == 0 {
-                        Op::ArgMax { axis, keepdims, select_last_index }
-                    } else {
-                        Op::ArgMin { axis, keepdims, select_last_index }
-                    }
-                }
-                2 => Op::LogSoftmax { axis },
-                _ => Op::CumSum { axis, exclusive: flag_a, reverse: flag_b },
-            };
-            Spec::new(op, vec![d(s, dt)])
-        },
-    )
-}
-/// Dtypes whose elements the movement ops move (every one but the block-quantized).
-fn element_dtype() -> impl Strategy<Value = DType> {
-    select(DType::ALL.iter().copied().filter(|d| !d.is_quantized()).collect::<Vec<_>>())
-}
-
-/// Valid data-movement calls (issue 18): Concat, Slice, Split, Expand,
-/// Reshape, Range, Trilu, zero dims and negative axes and steps included.
-fn movement() -> impl Strategy<Value = Spec> {
-    let signed = |a: usize, r: usize, neg: bool| if neg { a as i64 - r as i64 } else { a as i64 };
-    prop_oneof![
-        (element_dtype(), shape(1..=4), any::<Index>(), prop::collection::vec(ext(true), 1..4), any::<bool>())
-            .prop_map(move |(dt, s, ax, lens, neg)| {
-                let a = ax.index(s.len());
-                let inputs = lens.iter().map(|&l| d([&s[..a], &[l], &s[a + 1..]].concat(), dt)).collect();
-                Spec::new(Op::Concat { axis: signed(a, s.len(), neg) }, inputs)
-            }),
-        (element_dtype(), shape(0..=4), prop::collection::vec((-7i64..7, -7i64..7, -3i64..4), 0..=4)).prop_map(
-            |(dt, s, entries)| {
-                let entries: Vec<_> = entries.into_iter().take(s.len()).collect();
-                let starts = entries.iter().map(|e| e.0).collect();
-                let ends = entries.iter().map(|e| e.1).collect();
-                let steps = entries.iter().map(|e| if e.2 == 0 { 1 } else { e.2 }).collect();
-                Spec::new(Op::Slice { starts, ends, axes: None, steps: Some(steps) }, vec![d(s, dt)])
-            }
-        ),
-        (element_dtype(), shape(1..=4), any::<Index>(), 1usize..4, any::<bool>()).prop_map(
-            move |(dt, s, ax, n, neg)| {
-                let a = ax.index(s.len());
-                // Equal parts need ceil(d / n) * (n - 1) <= d; explicit sizes always work.
-                let parts = if s[a].div_ceil(n) * (n - 1) <= s[a] && neg {
-                    SplitParts::Equal(n)
-                } else {
-                    let mut sizes = vec![s[a] / n; n];
-                    sizes[0] += s[a] % n;
-                    SplitParts::Sizes(sizes)
-                };
-                Spec::new(Op::Split { axis: signed(a, s.len(), neg), parts }, vec![d(s, dt)])
-            }
-        ),
-        (element_dtype(), shape(0..=3), prop::collection::vec(ext(true), 0..2), any::<u8>()).prop_map(
-            |(dt, s, prefix, mask)| {
-                // Extent-1 dims of X take any extent; others keep theirs or become 1.
-                let tail = s
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &e)| {
-                        if e == 1 {
-                            (mask as usize >> k) % 4
-                        } else if mask >> k & 1 == 1 {
-                            1
-                        } else {
-                            e
-                        }
-                    })
-                    .collect::<Vec<_>>();
-                Spec::new(Op::Expand { shape: [prefix, tail].concat() }, vec![d(s, dt)])
-            }
-        ),
-        (element_dtype(), shape(0..=4), any::<bool>()).prop_map(|(dt, s, infer)| {
-            let mut to: Vec<i64> = s.iter().rev().map(|&e| e as i64).collect();
-            if infer && !s.contains(&0) && !to.is_empty() {
-                to[0] = -1;
-            }
-            Spec::new(Op::Reshape { shape: to }, vec![d(s, dt)])
-        }),
-        (select(vec![DType::F32, DType::F16, DType::BF16, DType::I64]), -20i64..20, -20i64..20, -4i64..5).prop_map(
-            |(dtype, start, limit, delta)| {
-                let delta = if delta == 0 { 1.0 } else { delta as f64 };
-                Spec::new(Op::Range { start: start as f64, limit: limit as f64, delta, dtype }, vec![])
-            }
-        ),
-        (element_dtype(), shape(2..=4), any::<bool>(), -6i64..6)
-            .prop_map(|(dt, s, upper, k)| Spec::new(Op::Trilu { upper, k }, vec![d(s, dt)])),
-    ]
-}
-
-/// Small calls valid by construction, covering every op of the standard.
-pub fn valid_spec() -> impl Strategy<Value = Spec> {
-    prop_oneof![
-        2 => matmul(),
-        1 => gemm(),
-        1 => softmax(),
-        2 => norm(),
-        3 => attention(),
-        2 => rotary(),
-        1 => qkv_cache(),
-        2 => elementwise(),
-        1 => reduce(),
-        1 => transpose_and_cast(),
-        1 => along_axis(),
-        2 => movement(),
-    ]
-}
-
-/// Valid calls of medium size for the ops whose kernels tile, split or loop
-/// (several workgroups, partial tiles, long rows, long key sequences, large
-/// head sizes), where the device paths differ from those of tiny shapes.
-pub fn medium_spec() -> impl Strategy<Value = Spec> {
-    let matmul = (float_dtype(), 0usize..3, 1usize..150, 1usize..150, 1usize..150).prop_map(|(dt, batch, m, k, n)| {
-        let batch = vec![2; batch];
-        Spec::new(Op::MatMul, vec![d([batch.clone(), vec![m, k]].concat(), dt), d([batch, vec![k, n]].concat(), dt)])
-    });
-    let gemm = (float_dtype(), 1usize..100, 1usize..100, 1usize..100, any::<bool>(), any::<bool>()).prop_map(
-        |(dt, m, k, n, trans_a, trans_b)| {
-            let a = if trans_a { vec![k, m] } else { vec![m, k] };
-            let b = if trans_b { vec![n, k] } else { vec![k, n] };
-            let op = Op::Gemm(Gemm { alpha: 0.5, beta: 2.0, trans_a, trans_b });
-            Spec::new(op, vec![d(a, dt), d(b, dt), d(vec![n], dt)])
-        },
-    );
-    let rows = (float_dtype(), 1usize..4, 1usize..700, select(ReduceOp::ALL.to_vec()), 0u8..4).prop_map(
-        |(dt, r, c, reduce, which)| {
-            let x = vec![r, c];
-            match which {
-                0 => Spec::new(Op::Softmax { axis: -1 }, vec![d(x, dt)]),
-                1 => Spec::new(Op::Reduce { op: reduce, axes: Some(vec![-1]), keepdims: false }, vec![d(x, dt)]),
-                2 => Spec::new(Op::LayerNormalization { axis: -1, epsilon: 1e-5 }, vec![d(x, dt), d(vec![c], dt)]),
-                _ => Spec::new(Op::Reduce { op: reduce, axes: Some(vec![0]), keepdims: true }, vec![d(x, dt)]),
-            }
-        },
-    );
-    let attention =
-        (float_dtype(), 1usize..3, 1usize..40, 1usize..40, select(vec![8usize, 16, 32, 64, 80, 128]), any::<bool>())
-            .prop_map(|(dt, h, sq, skv, hd, is_causal)| {
-                let op = Op::Attention(Attention { is_causal, ..Attention::default() });
-                let (q, kv) = (vec![1, h, sq, hd], vec![1, h, skv, hd]);
-                let mut spec = Spec::new(op, vec![d(q, dt), d(kv.clone(), dt), d(kv, dt)]);
-                spec.outputs = vec![true, false, false];
-                spec
-            });
-    let binary = (float_dtype(), 1usize..64, 1usize..64, select(BinaryOp::ALL.to_vec())).prop_map(|(dt, r, c, op)| {
-        let dt = binary_dtype(op, dt);
-        Spec::new(Op::Binary(op), vec![d(vec![r, c], dt), d(vec![1, c], dt)])
-    });
-    prop_oneof![3 => matmul, 1 => gemm, 2 => rows, 2 => attention, 1 => binary]
-}
-
-/// One change to a call.
-#[derive(Clone, Debug)]
-pub enum Mutation {
-    /// Set a dim of an input to this value.
-    SetDim(Index, Index, usize),
-    /// Add a dim to an input.
-    PushDim(Index, usize),
-    /// Remove the last dim of an input.
-    PopDim(Index),
-    /// Change an input's dtype.
-    SetDType(Index, DType),
-    /// Remove an input slot (optional or not).
-    DropInput(Index),
-    /// Append an input.
-    AddInput(TensorDesc),
-    /// Make the op's attributes odd.
-    OddAttributes(f32, i64, Option<usize>, Vec<usize>),
-    /// Flip which outputs are requested.
-    Outputs(Vec<bool>),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    let wild = prop_oneof![Just(0usize), Just(1usize), 2usize..9, select(HUGE_DIMS.to_vec())];
-    prop_oneof![
-        4 => (any::<Index>(), any::<Index>(), wild.clone()).prop_map(|(i, k, v)| Mutation::SetDim(i, k, v)),
-        1 => (any::<Index>(), wild).prop_map(|(i, v)| Mutation::PushDim(i, v)),
-        1 => any::<Index>().prop_map(Mutation::PopDim),
-        2 => (any::<Index>(), any_dtype()).prop_map(|(i, t)| Mutation::SetDType(i, t)),
-        1 => any::<Index>().prop_map(Mutation::DropInput),
-        1 => desc().prop_map(Mutation::AddInput),
-        2 => (odd_float(), axis(), count(), prop::collection::vec(perm_entry(), 0..6))
-            .prop_map(|(f, a, c, p)| Mutation::OddAttributes(f, a, c, p)),
-        1 => prop::collection::vec(any::<bool>(), 0..5).prop_map(Mutation::Outputs),
-    ]
-}
-
-/// Apply `m` to `spec`.
-pub fn mutate(spec: &mut Spec, m: &Mutation) {
-    let n = spec.inputs.len();
-    let slot = |i: &Index| if n == 0 { None } else { Some(i.index(n)) };
-    match m {
-        Mutation::SetDim(i, k, v) => {
-            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i])
-                && !t.shape.is_empty()
-            {
-                let k = k.index(t.shape.len());
-                t.shape[k] = *v;
-            }
-        }
-        Mutation::PushDim(i, v) => {
-            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i]) {
-                t.shape.push(*v);
-            }
-        }
-        Mutation::PopDim(i) => {
-            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i]) {
-                t.shape.pop();
-            }
-        }
-        Mutation::SetDType(i, dt) => {
-            if let Some(Some(t)) = slot(i).map(|i| &mut spec.inputs[i]) {
-                t.dtype = *dt;
-            }
-        }
-        Mutation::DropInput(i) => {
-            if let Some(i) = slot(i) {
-                spec.inputs[i] = None;
-            }
-        }
-        Mutation::AddInput(t) => spec.inputs.push(Some(t.clone())),
-        Mutation::OddAttributes(f, a, c, p) => match &mut spec.op {
-            Op::Gemm(g) => (g.alpha, g.beta) = (*f, -*f),
-            Op::Softmax { axis } => *axis = *a,
-            Op::LayerNormalization { axis, epsilon } | Op::RmsNormalization { axis, epsilon } => {
-                (*axis, *epsilon) = (*a, *f)
-            }
-            Op::Attention(attrs) => {
-                attrs.q_num_heads = *c;
-                attrs.kv_num_heads = c.map(|c| c.wrapping_add(p.len()) % 3);
-                attrs.scale = Some(*f);
-                attrs.softcap = -*f;
-            }
-            Op::RotaryEmbedding(r) => {
-                r.num_heads = *c;
-                r.rotary_embedding_dim = p.first().copied().unwrap_or(0);
-            }
-            Op::Reduce { axes, .. } => *axes = Some(vec![*a, *a]),
-            Op::Transpose { perm } => *perm = Some(p.clone()),
-            Op::Cast { to } => *to = DType::ALL[p.len() % DType::ALL.len()],
-            Op::ArgMax { axis, .. } | Op::ArgMin { axis, .. } | Op::LogSoftmax { axis } | Op::CumSum { axis, .. } => {
-                *axis = *a
-            }
-            // data movement (issue 18)
-            Op::Concat { axis } | Op::Split { axis, .. } => *axis = *a,
-            Op::Slice { steps, axes, .. } => (*steps, *axes) = (Some(vec![0]), Some(vec![*a, *a])),
-            Op::Expand { shape } => *shape = p.clone(),
-            Op::Reshape { shape } => *shape = p.iter().map(|&v| v as i64).chain([-1, -1]).collect(),
-            Op::Range { delta, limit, .. } => (*delta, *limit) = (f64::from(*f), f64::from(-*f)),
-            Op::Trilu { k, .. } => *k = *a,
-            Op::LeakyRelu { alpha } => *alpha = *f,
-            Op::HardSigmoid { alpha, beta } => (*alpha, *beta) = (*f, -*f),
-            Op::Clip | Op::Where => {}
-            Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
-            Op::GatedUnary { activation } => *activation = UnaryOp::ALL[p.len() % UnaryOp::ALL.len()],
-            // Indexing and KV caches.
-            Op::Gather { axis } | Op::GatherElements { axis } | Op::TensorScatter { axis, .. } => *axis = *a,
-            Op::SplitRotaryScatter(attrs) => {
-                attrs.q_num_heads = c.unwrap_or(0);
-                attrs.kv_num_heads = p.len();
-                attrs.rotary_embedding_dim = p.first().copied().unwrap_or(0);
-            }
-        },
-        Mutation::Outputs(o) => spec.outputs = o.clone(),
-    }
-}
-
-/// A valid call with one to three mutations applied.
-pub fn mutated_spec() -> impl Strategy<Value = Spec> {
-    (valid_spec(), prop::collection::vec(mutation(), 1..=3)).prop_map(|(mut spec, ms)| {
-        for m in &ms {
-            mutate(&mut spec, m);
-        }
-        spec
-    })
-}
+pub use mutate::*;
+pub use valid::*;
