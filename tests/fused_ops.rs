@@ -27,7 +27,7 @@ fn five_ops(
     let (b, s, hq, hkv) = (qkv.shape()[0], qkv.shape()[1], attrs.q_num_heads, attrs.kv_num_heads);
     let d = qkv.shape()[2] / (hq + 2 * hkv);
     let parts = ops::split(qkv, -1, SplitParts::Sizes(vec![hq * d, hkv * d, hkv * d])).unwrap();
-    let positions: Vec<i64> = w.iter().flat_map(|&wb| (0..s as i64).map(move |si| wb + si)).collect();
+    let positions: Vec<i64> = w.iter().flat_map(|&wb| (0..s as i64).map(move |si| wb.saturating_add(si))).collect();
     let positions = dev.tensor_i64(&[b, s], &positions).unwrap();
     let rope = |x: &DeviceTensor, heads: usize| {
         let r = RotaryEmbedding {
@@ -65,8 +65,14 @@ fn split_rotary_scatter_is_the_five_ops_it_stands_for_on_every_backend() {
         ),
         (
             SplitRotaryScatter { q_num_heads: 4, kv_num_heads: 2, interleaved: false, rotary_embedding_dim: 4 },
-            [3, 2, 8, 6, 7],
+            [3, 2, 8, 6, 6],
             vec![5, -1, 2],
+        ),
+        // Write indices whose w + s needs all 64 bits: only position 0 (from -1) is in range.
+        (
+            SplitRotaryScatter { q_num_heads: 2, kv_num_heads: 1, interleaved: true, rotary_embedding_dim: 0 },
+            [3, 2, 4, 5, 5],
+            vec![i64::MAX, -(1 << 32), -1],
         ),
     ];
     for (name, dev) in devices() {
@@ -99,9 +105,11 @@ fn split_rotary_scatter_is_the_five_ops_it_stands_for_on_every_backend() {
             for (slot, (got, want)) in in_place.iter().zip(&want).enumerate() {
                 assert_eq!(bits(got), bits(want), "{name} {attrs:?}: output {slot} in place");
             }
-            // The test has teeth: keys were written, and a negative position rotates to NaN.
+            // The test has teeth: keys were written, and positions outside the tables rotate to NaN.
             assert_ne!(bits(&in_place[1]), bits(&cache_values[0]), "{name}: no key was written");
-            assert_eq!(in_place[0].iter().any(|x| x.is_nan()), w.contains(&-1), "{name}: NaN rotations");
+            let outside =
+                w.iter().any(|&wb| (0..*s as i64).any(|si| !(0..*rows as i64).contains(&wb.saturating_add(si))));
+            assert_eq!(in_place[0].iter().any(|x| x.is_nan()), outside, "{name}: NaN rotations");
         }
     }
 }

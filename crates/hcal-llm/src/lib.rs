@@ -30,11 +30,13 @@
 //! Where the device runs them, two fused ops of the standard (each defined as
 //! the ops it replaces, so no value changes) cut a decode step's launches
 //! further: after the prompt, `SplitRotaryScatter` takes the stacked product
-//! to the attention's operands (Split, both rotations, both cache writes:
-//! one op for five); and the gate and up weights are stacked too, so
-//! SwiGLU is one product and one `GatedUnary` where it was two products, a
-//! Silu and a Mul. SmolLM2 on wgpu: 455 device commands per decode step
-//! without them, 365 with the first, 305 with both.
+//! to the attention's operands (one op for the RoPE, the Split and both
+//! cache writes); and the gate and up weights are stacked too, so SwiGLU is
+//! one product and one `GatedUnary` where it was two products, a Silu and a
+//! Mul. SmolLM2 on wgpu: 455 device commands per decode step without them,
+//! 365 with the first, 305 with both. Support is asked again for each call's
+//! shapes (a backend may decline a long step's, beyond one storage binding,
+//! say), and a declined call runs the plain ops.
 //!
 //! The token embedding is looked up on the device: `Gather` moves the rows of
 //! the packed table (whole blocks), `Cast` dequantizes just those rows.
@@ -121,7 +123,9 @@ enum GateUp {
     /// One weight `[2F, hidden]`, the gate's rows then the up's (as stored),
     /// when they share a dtype and the device runs `GatedUnary`: one product
     /// and one `GatedUnary` (SwiGLU) where there were two products, a Silu
-    /// and a Mul; each column's value is the same bits.
+    /// and a Mul. Each column is the same dot product of the same values (the
+    /// same bits on the reference; a device may pick another kernel for the
+    /// wider product, within the tolerance model).
     Stacked(DeviceTensor),
     /// The two weights, gate first.
     Separate([DeviceTensor; 2]),
@@ -166,27 +170,25 @@ fn runs_split_rotary_scatter(
     attrs: SplitRotaryScatter,
 ) -> bool {
     let (d, hkv) = (config.head_dim(), config.head_count_kv);
-    let f32 = |shape: &[usize]| Some(TensorDesc::new(shape, DType::F32));
+    let f32 = |shape: &[usize]| TensorDesc::new(shape, DType::F32);
+    let qkv = f32(&[1, 1, (config.head_count + 2 * hkv) * d]);
     let cache = f32(&[1, hkv, max_positions, d]);
     let table = f32(&[max_positions, config.rope_dimension_count / 2]);
-    let inputs = vec![
-        f32(&[1, 1, (config.head_count + 2 * hkv) * d]),
-        cache.clone(),
-        cache,
-        Some(TensorDesc::new([1], DType::I64)),
-        table.clone(),
-        table,
-    ];
-    OpSignature::new(Op::SplitRotaryScatter(attrs), inputs)
+    let at = TensorDesc::new([1], DType::I64);
+    supported(device, &Op::SplitRotaryScatter(attrs), &[&qkv, &cache, &cache, &at, &table, &table])
+}
+
+/// Whether `device` runs `op` on tensors of these descriptors (a call it
+/// would decline, or one that does not validate, is `false`).
+fn supported(device: &Device, op: &Op, inputs: &[&TensorDesc]) -> bool {
+    OpSignature::new(op.clone(), inputs.iter().map(|&d| Some(d.clone())).collect())
         .is_ok_and(|signature| matches!(device.backend().supports(&signature), Support::Native))
 }
 
 /// Whether `device` runs SwiGLU (`GatedUnary` of Silu) on a decode step's
 /// `[1, 2F]` stacked gate and up product.
 fn runs_swiglu(device: &Device, f: usize) -> bool {
-    let op = Op::GatedUnary { activation: UnaryOp::Silu };
-    OpSignature::new(op, vec![Some(TensorDesc::new([1, 2 * f], DType::F32))])
-        .is_ok_and(|signature| matches!(device.backend().supports(&signature), Support::Native))
+    supported(device, &Op::GatedUnary { activation: UnaryOp::Silu }, &[&TensorDesc::new([1, 2 * f], DType::F32)])
 }
 
 /// A Llama-architecture model loaded onto one hcal device.
@@ -206,10 +208,10 @@ pub struct Model {
     weight_bytes: usize,
 }
 
-/// A cached step's Split, two RotaryEmbeddings and two TensorScatters as one
-/// `SplitRotaryScatter` (four dispatches fewer per layer on wgpu, the same
-/// bits: the op is defined as those five), with the plain `[P, R/2]` tables
-/// it takes.
+/// A cached step's Split, RotaryEmbedding and two TensorScatters as one
+/// `SplitRotaryScatter` (three dispatches fewer per layer on wgpu; the op is
+/// defined as those ops, and on wgpu computes the same bits), with the plain
+/// `[P, R/2]` tables it takes.
 struct CachedStep {
     tables: RopeTables,
     attrs: SplitRotaryScatter,
@@ -487,26 +489,38 @@ impl Model {
         };
         for (layer, (k_cache, v_cache)) in self.layers.iter().zip(&cache.layers) {
             let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
+            // The stacked product, when the one-op path computed it and then
+            // found this call's shapes declined.
+            let mut computed = None;
             if let (Some(step), Projections::Stacked(w), true) = (&self.cached_step, &layer.qkv, past > 0) {
                 // Split, RoPE and both cache writes as one op (`CachedStep`).
-                let qkv = linear(&a, w)?;
-                let qkv = qkv.reshape(&[1, s, qkv.shape()[1]])?;
+                let product = linear(&a, w)?;
+                let qkv = product.reshape(&[1, s, product.shape()[1]])?;
                 let (cos, sin) = (&step.tables.cos, &step.tables.sin);
-                let q = ops::split_rotary_scatter(&qkv, k_cache, v_cache, &write_at, cos, sin, step.attrs)?;
-                let y = ops::attention_static_cache(&q, k_cache, v_cache, &valid, static_cache)?;
-                x = self.feed_forward(layer, &residual(&x, &tokens_first(y)?, &layer.wo)?)?;
-                continue;
+                let op = Op::SplitRotaryScatter(step.attrs);
+                let descs = [&qkv, k_cache, v_cache, &write_at, cos, sin].map(DeviceTensor::desc);
+                if supported(&self.device, &op, &descs) {
+                    let q = ops::split_rotary_scatter(&qkv, k_cache, v_cache, &write_at, cos, sin, step.attrs)?;
+                    let y = ops::attention_static_cache(&q, k_cache, v_cache, &valid, static_cache)?;
+                    x = self.feed_forward(layer, &residual(&x, &tokens_first(y)?, &layer.wo)?)?;
+                    continue;
+                }
+                computed = Some(product);
             }
+            let mut stacked = |w: &DeviceTensor| match computed.take() {
+                Some(product) => Ok(product),
+                None => linear(&a, w),
+            };
             let sizes = vec![c.head_count * d, c.head_count_kv * d, c.head_count_kv * d];
             let [q, k, v]: [DeviceTensor; 3] = match &layer.qkv {
                 // Q and K rotate in one op (see `RopeTables`), then split.
                 Projections::Stacked(w) if self.rope.repeats > 1 => {
                     let qk = (c.head_count + c.head_count_kv) * d;
-                    let roped = rope(&linear(&a, w)?, 1, qk)?;
+                    let roped = rope(&stacked(w)?, 1, qk)?;
                     ops::split(&roped, -1, SplitParts::Sizes(sizes))?.try_into().expect("three parts")
                 }
                 Projections::Stacked(w) => {
-                    let parts = ops::split(&linear(&a, w)?, -1, SplitParts::Sizes(sizes))?;
+                    let parts = ops::split(&stacked(w)?, -1, SplitParts::Sizes(sizes))?;
                     let [q, k, v]: [DeviceTensor; 3] = parts.try_into().expect("three parts");
                     [rope(&q, c.head_count, r)?, rope(&k, c.head_count_kv, r)?, v.reshape(&[1, s, v.shape()[1]])?]
                 }
@@ -541,7 +555,18 @@ impl Model {
         };
         let b = ops::rms_norm(x, &layer.ffn_norm, -1, eps)?;
         let product = match &layer.gate_up {
-            GateUp::Stacked(w) => ops::gated_unary(&linear(&b, w)?, UnaryOp::Silu)?,
+            GateUp::Stacked(w) => {
+                let both = linear(&b, w)?;
+                let swiglu = Op::GatedUnary { activation: UnaryOp::Silu };
+                if supported(&self.device, &swiglu, &[both.desc()]) {
+                    ops::gated_unary(&both, UnaryOp::Silu)?
+                } else {
+                    // Declined for this call's shape: the ops GatedUnary stands for.
+                    let [gate, up]: [DeviceTensor; 2] =
+                        ops::split(&both, -1, SplitParts::Equal(2))?.try_into().expect("two halves");
+                    ops::binary(&ops::unary(&gate, UnaryOp::Silu)?, &up, BinaryOp::Mul)?
+                }
+            }
             GateUp::Separate([gate, up]) => {
                 let gate = ops::unary(&linear(&b, gate)?, UnaryOp::Silu)?;
                 ops::binary(&gate, &linear(&b, up)?, BinaryOp::Mul)?
@@ -574,7 +599,8 @@ mod tests {
     /// Every Q/K/V layout runs the same ops on the same values per feature
     /// (`SplitRotaryScatter` is defined as the five it replaces), so the
     /// reference gives the same logits bit for bit: after a prompt (the
-    /// first-prompt attention) and after a decode step (the cache).
+    /// first-prompt attention), after a two-token step and after a one-token
+    /// step (the cache).
     #[test]
     fn every_qkv_layout_gives_the_same_logits() {
         let Some(path) = common::model_path() else { return };
@@ -592,15 +618,58 @@ mod tests {
             assert_eq!(stacked, layout != QkvLayout::Separate, "{layout:?}");
             let mut cache = model.new_cache().unwrap();
             let mut all = model.forward(&[1, 9690, 198], &mut cache).unwrap().to_f32().unwrap();
-            all.extend(model.forward(&[2683], &mut cache).unwrap().to_f32().unwrap());
+            all.extend(model.forward(&[2683, 314], &mut cache).unwrap().to_f32().unwrap());
+            all.extend(model.forward(&[253], &mut cache).unwrap().to_f32().unwrap());
             all
         };
         let one_op = logits(QkvLayout::OneOp);
-        assert_eq!(one_op.len(), 4 * 49152);
+        assert_eq!(one_op.len(), 6 * 49152);
         for layout in [QkvLayout::Fused, QkvLayout::Stacked, QkvLayout::Separate] {
             let other = logits(layout);
             let differ = one_op.iter().zip(&other).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
             assert_eq!(differ, 0, "{layout:?}: {differ} logits differ from the one-op layout's");
         }
+    }
+
+    /// The reference, declining both fused ops for calls of more than one
+    /// token (as a device may decline shapes beyond one storage binding).
+    struct DeclinesLongSteps(Box<dyn hcal::Backend>);
+
+    impl hcal::BackendWrapper for DeclinesLongSteps {
+        fn inner(&self) -> &dyn hcal::Backend {
+            &*self.0
+        }
+
+        fn supports(&self, signature: &OpSignature) -> Support {
+            let long = match signature.op() {
+                Op::SplitRotaryScatter(_) => signature.input(0).is_some_and(|qkv| qkv.shape[1] > 1),
+                Op::GatedUnary { .. } => signature.input(0).is_some_and(|x| x.shape[0] > 1),
+                _ => false,
+            };
+            if long { Support::Unsupported("declined for the test".into()) } else { self.0.supports(signature) }
+        }
+    }
+
+    /// A model loaded where the fused ops run for one token, then asked for
+    /// longer calls that the device declines (a 3-token prompt, a 2-token
+    /// cached step), runs the plain ops there: the same logits, bit for bit.
+    #[test]
+    fn declined_fused_calls_run_the_plain_ops() {
+        let Some(path) = common::model_path() else { return };
+        let gguf = open_gguf(&path).unwrap();
+        let logits = |device: &Device, layout: QkvLayout| -> Vec<f32> {
+            let model = Model::load_from(device, &gguf, 8, layout).unwrap();
+            let mut cache = model.new_cache().unwrap();
+            let mut all = model.forward(&[1, 9690, 198], &mut cache).unwrap().to_f32().unwrap();
+            all.extend(model.forward(&[2683, 314], &mut cache).unwrap().to_f32().unwrap());
+            all.extend(model.forward(&[253], &mut cache).unwrap().to_f32().unwrap());
+            all
+        };
+        let declining = Device::new(Box::new(DeclinesLongSteps(hcal::open("cpu").unwrap())));
+        let plain = logits(&Device::open("cpu").unwrap(), QkvLayout::Fused);
+        let fallback = logits(&declining, QkvLayout::OneOp);
+        assert_eq!(plain.len(), 6 * 49152);
+        let differ = plain.iter().zip(&fallback).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+        assert_eq!(differ, 0, "{differ} logits differ where the fused calls were declined");
     }
 }

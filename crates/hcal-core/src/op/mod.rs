@@ -358,9 +358,10 @@ pub enum Op {
         mode: ScatterMode,
     },
     /// A decoder layer's step from its packed Q/K/V projection to the
-    /// attention's operands: four ONNX ops as one (not an ONNX op; it is what
-    /// ONNX Runtime's `GroupQueryAttention` does before its attention, and
-    /// what a decode step would otherwise spend four launches on). With
+    /// attention's operands: Split, RotaryEmbedding, Transpose and
+    /// TensorScatter as one op (not an ONNX op; it is what ONNX Runtime's
+    /// `GroupQueryAttention` does before its attention, and what a decode
+    /// step would otherwise spend several launches on). With
     /// `qkv [B, S, (Hq + 2 Hkv) D]`, caches `[B, Hkv, M, D]`, `write_indices`
     /// i64 `[B]` and cos/sin tables `[P, R/2]`, it is exactly
     ///
@@ -369,8 +370,8 @@ pub enum Op {
     /// positions = w_b + s  for s < S                    (i64 [B, S])
     /// q, k      = RotaryEmbedding(q | k, cos, sin, positions, num_heads Hq | Hkv, interleaved, R)
     /// q_out     = Transpose(q as [B, S, Hq, D], [0, 2, 1, 3])           -> [B, Hq, S, D]
-    /// present_key   = TensorScatter(k_cache, k as [B, Hkv, S, D], w, axis 2, linear)
-    /// present_value = TensorScatter(v_cache, v as [B, Hkv, S, D], w, axis 2, linear)
+    /// present_key   = TensorScatter(k_cache, Transpose(k as [B, S, Hkv, D], [0, 2, 1, 3]), w, axis 2, linear)
+    /// present_value = TensorScatter(v_cache, Transpose(v as [B, S, Hkv, D], [0, 2, 1, 3]), w, axis 2, linear)
     /// ```
     ///
     /// so its results are those ops' results, element for element: a
