@@ -2,7 +2,9 @@
 //!
 //! Each helper builds one [`Op`] value and runs it on the device of its first
 //! input, so it means exactly what that op's documentation in `hcal-core` says
-//! (ONNX semantics: opset 23, 24 for Attention and TensorScatter). hcal-core validates each call once
+//! (ONNX semantics: opset 23, 24 for Attention and TensorScatter; the two
+//! fused ops, [`split_rotary_scatter`] and [`gated_unary`], are defined as
+//! the ONNX ops they stand for). hcal-core validates each call once
 //! ([`OpSignature::new`]): the output descriptors to allocate and the geometry
 //! the backend runs with both come from that one validation; shape and dtype
 //! errors name the op and the dims.
@@ -34,7 +36,7 @@ use crate::DeviceTensor;
 // Concat, Slice, Split, Expand, Range, Trilu; Reshape/Squeeze/Unsqueeze/Flatten as views (issue 18).
 mod movement;
 pub use movement::{concat, expand, flatten, range, reshape, slice, split, squeeze, trilu, unsqueeze};
-// Gather, GatherElements, TensorScatter, Attention over a static cache.
+// Gather, GatherElements, TensorScatter, SplitRotaryScatter, Attention over a static cache.
 mod indexing;
 pub use indexing::{
     attention_static_cache, gather, gather_elements, split_rotary_scatter, tensor_scatter, tensor_scatter_in_place,
