@@ -34,9 +34,9 @@
 //! cache writes); and the gate and up weights are stacked too, so SwiGLU is
 //! one product and one `GatedUnary` where it was two products, a Silu and a
 //! Mul. SmolLM2 on wgpu: 455 device commands per decode step without them,
-//! 365 with the first, 305 with both. Support is asked again for each call's
-//! shapes (a backend may decline a long step's, beyond one storage binding,
-//! say), and a declined call runs the plain ops.
+//! 365 with the first, 305 with both. A call the backend declines for its
+//! shapes (a long step's, beyond one storage binding, say) runs the plain
+//! ops instead.
 //!
 //! The token embedding is looked up on the device: `Gather` moves the rows of
 //! the packed table (whole blocks), `Cast` dequantizes just those rows.
@@ -497,15 +497,17 @@ impl Model {
                 let product = linear(&a, w)?;
                 let qkv = product.reshape(&[1, s, product.shape()[1]])?;
                 let (cos, sin) = (&step.tables.cos, &step.tables.sin);
-                let op = Op::SplitRotaryScatter(step.attrs);
-                let descs = [&qkv, k_cache, v_cache, &write_at, cos, sin].map(DeviceTensor::desc);
-                if supported(&self.device, &op, &descs) {
-                    let q = ops::split_rotary_scatter(&qkv, k_cache, v_cache, &write_at, cos, sin, step.attrs)?;
-                    let y = ops::attention_static_cache(&q, k_cache, v_cache, &valid, static_cache)?;
-                    x = self.feed_forward(layer, &residual(&x, &tokens_first(y)?, &layer.wo)?)?;
-                    continue;
+                // A backend may decline this call's shapes (a long step beyond
+                // one storage binding, say): nothing ran, the plain ops follow.
+                match ops::split_rotary_scatter(&qkv, k_cache, v_cache, &write_at, cos, sin, step.attrs) {
+                    Ok(q) => {
+                        let y = ops::attention_static_cache(&q, k_cache, v_cache, &valid, static_cache)?;
+                        x = self.feed_forward(layer, &residual(&x, &tokens_first(y)?, &layer.wo)?)?;
+                        continue;
+                    }
+                    Err(hcal::Error::Unsupported { .. }) => computed = Some(product),
+                    Err(e) => return Err(e.into()),
                 }
-                computed = Some(product);
             }
             let mut stacked = |w: &DeviceTensor| match computed.take() {
                 Some(product) => Ok(product),
@@ -557,14 +559,15 @@ impl Model {
         let product = match &layer.gate_up {
             GateUp::Stacked(w) => {
                 let both = linear(&b, w)?;
-                let swiglu = Op::GatedUnary { activation: UnaryOp::Silu };
-                if supported(&self.device, &swiglu, &[both.desc()]) {
-                    ops::gated_unary(&both, UnaryOp::Silu)?
-                } else {
+                match ops::gated_unary(&both, UnaryOp::Silu) {
+                    Ok(product) => product,
                     // Declined for this call's shape: the ops GatedUnary stands for.
-                    let [gate, up]: [DeviceTensor; 2] =
-                        ops::split(&both, -1, SplitParts::Equal(2))?.try_into().expect("two halves");
-                    ops::binary(&ops::unary(&gate, UnaryOp::Silu)?, &up, BinaryOp::Mul)?
+                    Err(hcal::Error::Unsupported { .. }) => {
+                        let [gate, up]: [DeviceTensor; 2] =
+                            ops::split(&both, -1, SplitParts::Equal(2))?.try_into().expect("two halves");
+                        ops::binary(&ops::unary(&gate, UnaryOp::Silu)?, &up, BinaryOp::Mul)?
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
             GateUp::Separate([gate, up]) => {
