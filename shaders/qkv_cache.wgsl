@@ -15,12 +15,13 @@
 // Element f of head h of token (b, s): query heads (h < Hq) go to q_out, key
 // heads to k_cache, value heads to v_cache, at position w_b + s (a 64-bit sum
 // of the index's words and s). Query and key features f < R rotate as
-// rotary.wgsl does (the same expressions, so the same bits): pairs
+// rotary.wgsl does (include/rotary_pair.wgsl, so the same bits): pairs
 // (x1, x2) are the halves of the first R features or, interleaved, adjacent
 // features; y1 = cos x1 - sin x2, y2 = sin x1 + cos x2; a position outside
 // [0, P) gives NaN. A position outside [0, M) writes no key or value.
 
 // #include <linear_id>
+// #include <rotary_pair>
 // #include <QkvCacheParams>
 
 @group(0) @binding(0) var<storage, read> params: QkvCacheParams;
@@ -62,27 +63,10 @@ fn split_rotary_scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
     var y = qkv[i];
     let r = params.rotary_dim;
     if f < r {
-        let half = r / 2u;
-        var p: u32;
-        var first: bool;
-        var partner: u32;
-        if params.interleaved == 1u {
-            p = f / 2u;
-            first = (f & 1u) == 0u;
-            partner = select(i - 1u, i + 1u, first);
-        } else {
-            p = f % half;
-            first = f < half;
-            partner = select(i - half, i + half, first);
-        }
+        let pair = rotary_pair(f, r, params.interleaved == 1u, i);
         if in_range && pos < params.table_rows {
-            let c = cos_cache[pos * half + p];
-            let sn = sin_cache[pos * half + p];
-            if first {
-                y = c * qkv[i] - sn * qkv[partner];
-            } else {
-                y = sn * qkv[partner] + c * qkv[i];
-            }
+            let at = pos * (r / 2u) + pair.p;
+            y = rotate(cos_cache[at], sin_cache[at], qkv[i], qkv[pair.partner], pair.first);
         } else {
             y = bitcast<f32>(0x7fc00000u | (params.elements & 0u));
         }

@@ -22,6 +22,7 @@
 // are copied. A position id outside [0, rows) gives NaN for the rotated features.
 
 // #include <linear_id>
+// #include <rotary_pair>
 // #include <RotaryParams>
 
 @group(0) @binding(0) var<storage, read> params: RotaryParams;
@@ -68,29 +69,12 @@ fn rotary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         valid = hi == 0u && lo < params.cache_rows;
         row = lo;
     }
-    var p: u32;
-    var first: bool;
-    var partner: u32;
-    if params.interleaved == 1u {
-        p = f / 2u;
-        first = (f & 1u) == 0u;
-        partner = select(xi - 1u, xi + 1u, first);
-    } else {
-        p = f % half;
-        first = f < half;
-        partner = select(xi - half, xi + half, first);
-    }
+    let pair = rotary_pair(f, r, params.interleaved == 1u, xi);
     if !valid {
         if first_window { y[yi] = bitcast<f32>(0x7fc00000u | (params.n & 0u)); }
         return;
     }
     if row < params.cache_first || row >= params.cache_end { return; }
-    let at = (row - params.cache_first) * half + p + params.cache_base;
-    let c = cos_cache[at];
-    let sn = sin_cache[at];
-    if first {
-        y[yi] = c * x[xi] - sn * x[partner];
-    } else {
-        y[yi] = sn * x[partner] + c * x[xi];
-    }
+    let at = (row - params.cache_first) * half + pair.p + params.cache_base;
+    y[yi] = rotate(cos_cache[at], sin_cache[at], x[xi], x[pair.partner], pair.first);
 }

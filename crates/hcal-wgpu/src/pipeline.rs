@@ -48,6 +48,7 @@ pub(crate) const INCLUDES: &[(&str, &str)] = &[
     ("is_nan", include_str!("../../../shaders/include/is_nan.wgsl")),
     ("kv_head", include_str!("../../../shaders/include/kv_head.wgsl")),
     ("linear_id", include_str!("../../../shaders/include/linear_id.wgsl")),
+    ("rotary_pair", include_str!("../../../shaders/include/rotary_pair.wgsl")),
     ("matmul_epilogue", include_str!("../../../shaders/include/matmul_epilogue.wgsl")),
     ("matmul_params", include_str!("../../../shaders/include/matmul_params.wgsl")),
     ("workgroup_reduce", include_str!("../../../shaders/include/workgroup_reduce.wgsl")),

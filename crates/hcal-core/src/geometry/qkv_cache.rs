@@ -118,14 +118,7 @@ pub fn qkv_cache_geometry(
     if write_indices.shape != [batch] {
         return Err(Error::shape(OP, format!("write_indices {:?} must be [B={batch}]", write_indices.shape)));
     }
-    let rotary_dim = if attrs.rotary_embedding_dim == 0 { head_dim } else { attrs.rotary_embedding_dim };
-    if rotary_dim > head_dim || rotary_dim % 2 != 0 {
-        return Err(Error::attribute(
-            OP,
-            "rotary_embedding_dim",
-            format!("{rotary_dim} must be even and <= head size {head_dim}"),
-        ));
-    }
+    let rotary_dim = super::rotary::rotary_dim(OP, attrs.rotary_embedding_dim, head_dim)?;
     let half = rotary_dim / 2;
     for (name, t) in ["cos_cache", "sin_cache"].into_iter().zip(tables) {
         if t.dtype != qkv.dtype {

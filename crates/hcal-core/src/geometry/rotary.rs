@@ -35,6 +35,20 @@ impl RotaryGeometry {
     }
 }
 
+/// The rotated features per head, `R`: `requested`, or the whole head for
+/// 0; even and at most `head_dim`, else an error naming `op`.
+pub(super) fn rotary_dim(op: &'static str, requested: usize, head_dim: usize) -> Result<usize> {
+    let rotary_dim = if requested == 0 { head_dim } else { requested };
+    if rotary_dim > head_dim || rotary_dim % 2 != 0 {
+        return Err(Error::attribute(
+            op,
+            "rotary_embedding_dim",
+            format!("{rotary_dim} must be even and <= head size {head_dim}"),
+        ));
+    }
+    Ok(rotary_dim)
+}
+
 /// Resolve and check RotaryEmbedding inputs.
 ///
 /// # Errors
@@ -78,14 +92,7 @@ pub fn rotary_geometry(
         _ => return Err(Error::shape(OP, format!("X {:?} must be 3-D [B, S, H*D] or 4-D [B, H, S, D]", x.shape))),
     };
     addressable_view(OP, "X", &[batch, heads, seq, head_dim])?;
-    let rotary_dim = if attrs.rotary_embedding_dim == 0 { head_dim } else { attrs.rotary_embedding_dim };
-    if rotary_dim > head_dim || rotary_dim % 2 != 0 {
-        return Err(Error::attribute(
-            OP,
-            "rotary_embedding_dim",
-            format!("{rotary_dim} must be even and <= head size {head_dim}"),
-        ));
-    }
+    let rotary_dim = rotary_dim(OP, attrs.rotary_embedding_dim, head_dim)?;
     let half = rotary_dim / 2;
     let cache_rows = match position_ids {
         Some(p) => {
