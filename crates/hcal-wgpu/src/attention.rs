@@ -77,6 +77,9 @@ pub(crate) struct Fixed {
     pub(crate) path: Path,
     pub(crate) split_chunks: usize,
     pub(crate) composed_rows: usize,
+    /// The split path merges its chunks in the workgroup (`attention_decode`'s
+    /// combined entry) rather than in `decode_combine`.
+    pub(crate) combined: bool,
 }
 
 impl Fixed {
@@ -91,6 +94,7 @@ impl Fixed {
             path: choose(ctx, piece, flash),
             split_chunks: split_chunks(g, ctx.gpu.cpu_driver_threads()),
             composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
+            combined: combined_fits(ctx, g),
         }
     }
 }
@@ -176,7 +180,32 @@ pub(crate) fn record_with(
             composed(ctx, g, inputs.q, [&cache[0], &cache[1]], &mut params, [&mask_buf, &nonpad_buf], y, fit)
         }
         Path::Split => {
-            let chunks = fixed.map_or_else(|| split_chunks(g, ctx.gpu.cpu_driver_threads()), |f| f.split_chunks);
+            let f16 = inputs.q.desc.dtype == DType::F16;
+            // On a CPU driver, one workgroup per G query heads that merges its
+            // own chunks, where that keeps every thread busy: a decode step's
+            // attention is then one dispatch, not two. (A piece of a larger
+            // call does as the whole call does.)
+            let threads = ctx.gpu.cpu_driver_threads();
+            let generated = crate::attention_decode::variant_for(g).map(|v| v | if f16 { F16_IO } else { 0 });
+            if let Some(variant) = generated {
+                if fixed.map_or_else(|| combined_fits(ctx, g), |f| f.combined) {
+                    use crate::attention_decode::{COMBINED_LANES, ENTRY_COMBINED};
+                    params.split_chunks = COMBINED_LANES as u32;
+                    let bindings = [
+                        (4, &mask_buf),
+                        (if f16 { 16 } else { 5 }, &*y.buf),
+                        (9, &nonpad_buf),
+                        (13, &inputs.q.buf),
+                        (14, &cache[0]),
+                        (15, &cache[1]),
+                    ]
+                    .map(|(slot, buf)| (slot, crate::record::Window::from(buf)));
+                    let combined = Kernel { variant, ..kernel("attention", ENTRY_COMBINED) };
+                    let items = crate::attention_decode::items(variant, rows, COMBINED_LANES);
+                    return ctx.per_item_in(COMBINED_LANES, combined, &params, &bindings, items);
+                }
+            }
+            let chunks = fixed.map_or_else(|| split_chunks(g, threads), |f| f.split_chunks);
             params.split_chunks = chunks as u32;
             let partials = ctx.scratch(rows * chunks * (2 + g.v_head_dim) * 4)?;
             let split = [
@@ -189,14 +218,13 @@ pub(crate) fn record_with(
             ];
             // f16 Q, K, V and Y (routed here by `native_f16`): the kernels' f16
             // form reads and writes them, with the same f32 arithmetic.
-            let f16 = inputs.q.desc.dtype == DType::F16;
             let form = |entry| Kernel { variant: if f16 { F16_IO } else { 0 }, ..kernel("attention", entry) };
             if ctx.gpu.simd_cpu {
                 // Workgroups of 8, so a decode step's few items spread over
                 // the cores; the query heads of a key/value head together
                 // where the generated kernel holds them (`attention_decode`).
                 let split = split.map(|(slot, buf)| (slot, crate::record::Window::from(buf)));
-                match crate::attention_decode::variant_for(g, f16) {
+                match generated {
                     Some(variant) => {
                         let grouped = Kernel { variant, ..kernel("attention", crate::attention_decode::ENTRY) };
                         let items = crate::attention_decode::items(variant, rows, chunks);
@@ -227,10 +255,29 @@ pub(crate) fn record_with(
 /// in 32 chunks came out wrong on lavapipe.
 fn split_chunks(g: &AttentionGeometry, cpu_driver_cores: Option<usize>) -> usize {
     let rows = (g.batch * g.q_heads * g.q_len).max(1);
-    let per_key = g.head_dim / 4 + 2 * (g.v_head_dim / 4) + 4;
-    let max_keys = ((LOOP_LIMIT - 1024) / per_key).max(1);
+    let max_keys = max_keys_per_chunk(g);
     let items = cpu_driver_cores.map_or(GPU_SPLIT_ITEMS, |cores| CPU_DRIVER_SPLIT_ITEMS_PER_CORE * cores);
     items.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1)).max(g.total_len().div_ceil(max_keys))
+}
+
+/// Whether the split path runs `g` with `attention_decode`'s combined entry:
+/// on a CPU driver, for a geometry the generated kernels take, where
+/// `attention_decode::combined_fits` says so.
+fn combined_fits(ctx: &Ctx<'_>, g: &AttentionGeometry) -> bool {
+    match (ctx.gpu.cpu_driver_threads(), crate::attention_decode::variant_for(g)) {
+        (Some(threads), Some(variant)) => {
+            crate::attention_decode::combined_fits(g, variant, threads, max_keys_per_chunk(g))
+        }
+        _ => false,
+    }
+}
+
+/// Keys one chunk of the split path may hold on a CPU driver: per key at
+/// most `D/4 + 2 Dv/4 + 4` loop iterations (see [`split_chunks`]), with room
+/// for the rest of the invocation, within [`LOOP_LIMIT`].
+fn max_keys_per_chunk(g: &AttentionGeometry) -> usize {
+    let per_key = g.head_dim / 4 + 2 * (g.v_head_dim / 4) + 4;
+    ((LOOP_LIMIT - 1024) / per_key).max(1)
 }
 
 /// (row, chunk) items the split path aims for on a GPU: two 256-wide

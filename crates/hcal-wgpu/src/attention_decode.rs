@@ -1,6 +1,17 @@
 //! `decode_split_grouped`: the split (flash-decoding) path's per-chunk kernel
 //! for SIMD CPU drivers, generated per head geometry and appended to
-//! `shaders/attention.wgsl`.
+//! `shaders/attention.wgsl`; and `decode_grouped_combined`, the same chunks
+//! as the lanes of one workgroup that merges them itself, so that a decode
+//! step's attention is one dispatch instead of two (chunks, then
+//! `decode_combine`).
+//!
+//! The combined entry merges as `decode_combine` does (running max, `fma`s
+//! in chunk order, one division), so it gives the bits of the two-dispatch
+//! path with the same [`COMBINED_LANES`] chunks. SmolLM2's decode (Hq 9,
+//! Hkv 3, D 64) on lavapipe, `hcal bench --backend wgpu:vulkan:0 --op
+//! attention --kv-heads 3`, two alternations, combined / two dispatches:
+//! 100 keys 91.9, 90.4 / 119.3, 117.3 us; 500 keys 226, 311 / 349, 338 us;
+//! 2000 keys 727, 1010 / 927, 1160 us.
 //!
 //! It computes what `decode_split`'s `split_item` computes, with the same
 //! fmas in the same order (the same bits by construction; conformance checks
@@ -30,6 +41,15 @@ use hcal_core::AttentionGeometry;
 /// The generated entry's name.
 pub(crate) const ENTRY: &str = "decode_split_grouped";
 
+/// The combined entry's name: [`ENTRY`]'s chunks as the lanes of one
+/// workgroup, which merges them itself, so the split path needs no
+/// `decode_combine` dispatch.
+pub(crate) const ENTRY_COMBINED: &str = "decode_grouped_combined";
+
+/// Chunks of keys, and invocations, per workgroup of [`ENTRY_COMBINED`]:
+/// one SIMD row of lavapipe's 8-wide subgroups.
+pub(crate) const COMBINED_LANES: usize = 8;
+
 /// Largest `G x (D/4 + Dv/4)` the generated kernel takes: its named values
 /// (queries, outputs, one key and one value row) then stay near 200 vec4s,
 /// which the JIT keeps in registers and stack slots; larger heads and groups
@@ -38,8 +58,7 @@ const MAX_GROUP_VEC4S: usize = 128;
 
 /// The kernel variant for `g` query heads per key/value head and `d4`, `dv4`
 /// vec4s per key and value row: `g` in bits 0-3, `d4 - 1` in bits 4-8 and
-/// `dv4 - 1` in bits 9-13 (bit 14 is `pipeline::F16_IO`, unused here: the
-/// kernel is f32 only).
+/// `dv4 - 1` in bits 9-13 (bit 14 is `pipeline::F16_IO`, the storage form).
 pub(crate) fn variant(g: usize, d4: usize, dv4: usize) -> u16 {
     debug_assert!((1..16).contains(&g) && (1..=32).contains(&d4) && (1..=32).contains(&dv4));
     g as u16 | ((d4 - 1) as u16) << 4 | ((dv4 - 1) as u16) << 9
@@ -51,14 +70,14 @@ fn fields(variant: u16) -> (u32, u32, u32) {
 }
 
 /// The variant that runs the split path's chunks of `g` on a SIMD CPU
-/// driver, or `None` when `split_item` must: f16 Q/K/V (its f16 form is not
-/// generated), heads not a multiple of 4 or over 128, or a group whose
-/// named values would exceed [`MAX_GROUP_VEC4S`].
-pub(crate) fn variant_for(g: &AttentionGeometry, f16: bool) -> Option<u16> {
+/// driver, or `None` when `split_item` must: heads not a multiple of 4 or
+/// over 128, or a group whose named values would exceed
+/// [`MAX_GROUP_VEC4S`]. (f16 or f32 storage is the kernel's `F16_IO` bit,
+/// set by the caller.)
+pub(crate) fn variant_for(g: &AttentionGeometry) -> Option<u16> {
     let group = g.q_heads / g.kv_heads.max(1);
     let (d4, dv4) = (g.head_dim / 4, g.v_head_dim / 4);
-    let fits = !f16
-        && g.kv_heads > 0
+    let fits = g.kv_heads > 0
         && g.q_heads % g.kv_heads == 0
         && (1..16).contains(&group)
         && g.head_dim % 4 == 0
@@ -75,21 +94,42 @@ pub(crate) fn items(variant: u16, rows: usize, chunks: usize) -> usize {
     rows / fields(variant).0 as usize * chunks
 }
 
-/// `attention.wgsl` with the `decode_split_grouped` entry of `variant` appended.
-pub(crate) fn expand(text: &str, variant: u16) -> String {
-    let (g, d4, dv4) = fields(variant);
-    format!("{text}\n{}", entry(g, d4, dv4))
+/// Whether [`ENTRY_COMBINED`] runs a call of `g` with `variant` on a CPU
+/// driver with `threads` threads: its workgroups (one per G query heads)
+/// occupy every thread, and its fixed [`COMBINED_LANES`] chunks keep each
+/// invocation's loop within the driver's limit (`max_keys` per chunk) even
+/// when every position of the cache is valid.
+pub(crate) fn combined_fits(g: &AttentionGeometry, variant: u16, threads: usize, max_keys: usize) -> bool {
+    let workgroups = items(variant, g.batch * g.q_heads * g.q_len, 1);
+    workgroups >= threads && g.total_len().div_ceil(max_keys.max(1)) <= COMBINED_LANES
 }
 
-/// Expansions for shader validation: group sizes 1, 3 and 4 at D = Dv = 64,
-/// D = 128 alone, and unequal D and Dv.
+/// `attention.wgsl` (already in its storage form) with both generated
+/// entries ([`ENTRY`] and [`ENTRY_COMBINED`]) of `variant` appended, in the
+/// same form: f16 (`f16`, the `// F16` lines: Q, K and V widened as loaded,
+/// Y written as f16 pairs) or f32. The pipeline cache keeps one module per
+/// shader and variant, whichever entry asked for it first.
+pub(crate) fn expand(text: &str, variant: u16, f16: bool) -> String {
+    let (g, d4, dv4) = fields(variant);
+    let drop = if f16 { "// F32" } else { "// F16" };
+    let generated = format!("{}\n{}", entry(g, d4, dv4), entry_combined(g, d4, dv4));
+    let kept: String = generated.lines().filter(|l| !l.ends_with(drop)).flat_map(|l| [l, "\n"]).collect();
+    format!("{text}\n{kept}")
+}
+
+/// Expansions for shader validation (each holds both entries, in both
+/// storage forms): group sizes 1, 3 and 4 at D = Dv = 64, D = 128 alone, and
+/// unequal D and Dv.
 pub(crate) fn expansions() -> Vec<(String, String)> {
     [(1, 16, 16), (3, 16, 16), (4, 16, 16), (1, 32, 32), (2, 10, 16)]
         .into_iter()
-        .map(|(g, d4, dv4)| {
-            let kernel =
-                crate::pipeline::Kernel { variant: variant(g, d4, dv4), ..crate::pipeline::kernel("attention", ENTRY) };
-            (format!("attention {ENTRY} G{g} D{} Dv{}", 4 * d4, 4 * dv4), crate::pipeline::source(kernel).into_owned())
+        .flat_map(|(g, d4, dv4)| {
+            [(0, "f32"), (crate::pipeline::F16_IO, "f16")].map(|(form, dtype)| {
+                let variant = variant(g, d4, dv4) | form;
+                let kernel = crate::pipeline::Kernel { variant, ..crate::pipeline::kernel("attention", ENTRY) };
+                let name = format!("attention {ENTRY} G{g} D{} Dv{} ({dtype})", 4 * d4, 4 * dv4);
+                (name, crate::pipeline::source(kernel).into_owned())
+            })
         })
         .collect()
 }
@@ -107,7 +147,9 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
     line("// Generated by crates/hcal-wgpu/src/attention_decode.rs: `split_item` for the".into());
     line(format!("// {g} query heads of one key/value head together, D = {}, Dv = {}, named values.", 4 * d4, 4 * dv4));
     line("@compute @workgroup_size(8)".into());
-    line("fn decode_split_grouped(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {".into());
+    line(format!(
+        "fn {ENTRY}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{"
+    ));
     line("    let item = gid.x + gid.y * nwg.x * 8u;".into());
     line("    let chunks = params.split_chunks;".into());
     line(format!("    if item >= params.rows / {g}u * chunks {{ return; }}"));
@@ -115,6 +157,93 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
     line("    let sq = params.q_len;".into());
     line("    let i = (item / chunks) % sq;".into());
     line("    let bh = item / chunks / sq;".into());
+    chunk_loop(&mut line, g, d4, dv4);
+    let stride = 2 + 4 * dv4;
+    for h in 0..g {
+        line(format!("    let base{h} = (row{h} * chunks + chunk) * {stride}u;"));
+        line(format!("    partials[base{h}] = m{h};"));
+        line(format!("    partials[base{h} + 1u] = l{h};"));
+        for c in 0..dv4 {
+            for (e, lane) in ["x", "y", "z", "w"].into_iter().enumerate() {
+                line(format!("    partials[base{h} + {}u] = o{h}_{c}.{lane};", 2 + 4 * c + e as u32));
+            }
+        }
+    }
+    line("}".into());
+    t
+}
+
+/// The combined entry's WGSL: one workgroup per item (b, hkv, i), its
+/// [`COMBINED_LANES`] invocations the chunks of [`entry`], which leave their
+/// partial results in workgroup memory; after a barrier the lanes share out
+/// the `g x dv4` output vec4s and merge the chunks as `decode_combine` does
+/// (the running max, then `fma`s in chunk order, then one division), writing
+/// Y directly.
+fn entry_combined(g: u32, d4: u32, dv4: u32) -> String {
+    let mut t = String::new();
+    let mut line = |s: String| {
+        t.push_str(&s);
+        t.push('\n');
+    };
+    let lanes = COMBINED_LANES as u32;
+    line("// Generated by crates/hcal-wgpu/src/attention_decode.rs: `decode_split_grouped` with".into());
+    line(format!("// its {lanes} chunks in one workgroup, merged there: D = {}, Dv = {}, G = {g}.", 4 * d4, 4 * dv4));
+    line(format!("var<workgroup> part_m: array<f32, {}>;", lanes * g));
+    line(format!("var<workgroup> part_l: array<f32, {}>;", lanes * g));
+    line(format!("var<workgroup> part_o: array<vec4<f32>, {}>;", lanes * g * dv4));
+    line(format!("@compute @workgroup_size({lanes})"));
+    line(format!(
+        "fn {ENTRY_COMBINED}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {{"
+    ));
+    line("    // Whole workgroups return together, so the barrier below stays uniform.".into());
+    line("    let group = wid.x + wid.y * nwg.x;".into());
+    line(format!("    if group >= params.rows / {g}u {{ return; }}"));
+    line(format!("    let chunks = {lanes}u;"));
+    line("    let chunk = lane;".into());
+    line("    let sq = params.q_len;".into());
+    line("    let i = group % sq;".into());
+    line("    let bh = group / sq;".into());
+    chunk_loop(&mut line, g, d4, dv4);
+    for h in 0..g {
+        line(format!("    part_m[lane * {g}u + {h}u] = m{h};"));
+        line(format!("    part_l[lane * {g}u + {h}u] = l{h};"));
+        for c in 0..dv4 {
+            line(format!("    part_o[(lane * {g}u + {h}u) * {dv4}u + {c}u] = o{h}_{c};"));
+        }
+    }
+    line("    workgroupBarrier();".into());
+    line(format!("    for (var at = lane; at < {}u; at += {lanes}u) {{", g * dv4));
+    line(format!("        let h = at / {dv4}u;"));
+    line(format!("        let c = at % {dv4}u;"));
+    line("        var mx = neg_inf;".into());
+    line(format!("        for (var k = 0u; k < {lanes}u; k++) {{ mx = max(mx, part_m[k * {g}u + h]); }}"));
+    line("        // A fully masked row has mx = -inf, so every weight is NaN: NaN, as ONNX defines it.".into());
+    line("        var l = 0.0;".into());
+    line("        var acc = vec4<f32>(0.0);".into());
+    line(format!("        for (var k = 0u; k < {lanes}u; k++) {{"));
+    line(format!("            let w = exp(part_m[k * {g}u + h] - mx);"));
+    line(format!("            l = fma(part_l[k * {g}u + h], w, l);"));
+    line(format!("            acc = fma(part_o[(k * {g}u + h) * {dv4}u + c], vec4<f32>(w), acc);"));
+    line("        }".into());
+    line(format!("        let row = (b * params.q_heads + (bh % params.kv_heads) * {g}u + h) * sq + i;"));
+    line(format!("        let out = qy_row(row) * {}u + 4u * c;", 4 * dv4));
+    line("        y[out] = acc.x / l; // F32".into());
+    line("        y[out + 1u] = acc.y / l; // F32".into());
+    line("        y[out + 2u] = acc.z / l; // F32".into());
+    line("        y[out + 3u] = acc.w / l; // F32".into());
+    line("        y16[out / 2u] = f32_to_f16_bits(acc.x / l) | (f32_to_f16_bits(acc.y / l) << 16u); // F16".into());
+    line(
+        "        y16[out / 2u + 1u] = f32_to_f16_bits(acc.z / l) | (f32_to_f16_bits(acc.w / l) << 16u); // F16".into(),
+    );
+    line("    }".into());
+    line("}".into());
+    t
+}
+
+/// The part both entries share: from the item's (b h, i, chunk) (names `bh`,
+/// `i`, `chunk`, `chunks` already bound) through the loop over the chunk's
+/// keys, leaving `m{h}`, `l{h}`, `o{h}_{c}`, `row{h}`, `b` and `neg_inf`.
+fn chunk_loop(line: &mut impl FnMut(String), g: u32, d4: u32, dv4: u32) {
     line("    let b = bh / params.kv_heads;".into());
     line("    let total = params.total_len;".into());
     line("    let kv_base = bh * total;".into());
@@ -124,7 +253,8 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
         line(format!("    let row{h} = (b * params.q_heads + h{h}) * sq + i;"));
         line(format!("    let qo{h} = qy_row(row{h}) * {d4}u;"));
         for c in 0..d4 {
-            line(format!("    let q{h}_{c} = q4[qo{h} + {c}u];"));
+            line(format!("    let q{h}_{c} = q4[qo{h} + {c}u]; // F32"));
+            line(format!("    let q{h}_{c} = widen4(q4[qo{h} + {c}u]); // F16"));
         }
         line(format!("    var m{h} = neg_inf;"));
         line(format!("    var l{h} = 0.0;"));
@@ -141,11 +271,13 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
     line("    for (var j = j0; j < j1; j++) {".into());
     line(format!("        let kb = (kv_base + j) * {d4}u;"));
     for c in 0..d4 {
-        line(format!("        let kk{c} = k4[kb + {c}u];"));
+        line(format!("        let kk{c} = k4[kb + {c}u]; // F32"));
+        line(format!("        let kk{c} = widen4(k4[kb + {c}u]); // F16"));
     }
     line(format!("        let vb = (kv_base + j) * {dv4}u;"));
     for c in 0..dv4 {
-        line(format!("        let vv{c} = v4[vb + {c}u];"));
+        line(format!("        let vv{c} = v4[vb + {c}u]; // F32"));
+        line(format!("        let vv{c} = widen4(v4[vb + {c}u]); // F16"));
     }
     for h in 0..g {
         line(format!("        var dot{h} = vec4<f32>(0.0);"));
@@ -173,19 +305,6 @@ fn entry(g: u32, d4: u32, dv4: u32) -> String {
         line("        }".into());
     }
     line("    }".into());
-    let stride = 2 + 4 * dv4;
-    for h in 0..g {
-        line(format!("    let base{h} = (row{h} * chunks + chunk) * {stride}u;"));
-        line(format!("    partials[base{h}] = m{h};"));
-        line(format!("    partials[base{h} + 1u] = l{h};"));
-        for c in 0..dv4 {
-            for (e, lane) in ["x", "y", "z", "w"].into_iter().enumerate() {
-                line(format!("    partials[base{h} + {}u] = o{h}_{c}.{lane};", 2 + 4 * c + e as u32));
-            }
-        }
-    }
-    line("}".into());
-    t
 }
 
 #[cfg(test)]
@@ -221,12 +340,34 @@ mod tests {
     #[test]
     fn eligible_geometries() {
         // SmolLM2: 9 query heads over 3, D 64.
-        assert_eq!(variant_for(&geometry(9, 3, 64, 64), false), Some(variant(3, 16, 16)));
-        assert_eq!(variant_for(&geometry(32, 32, 128, 128), false), Some(variant(1, 32, 32)));
-        // f16, D not a multiple of 4, a group too large for named values.
-        assert_eq!(variant_for(&geometry(9, 3, 64, 64), true), None);
-        assert_eq!(variant_for(&geometry(8, 8, 62, 64), false), None);
-        assert_eq!(variant_for(&geometry(32, 8, 128, 128), false), None);
+        assert_eq!(variant_for(&geometry(9, 3, 64, 64)), Some(variant(3, 16, 16)));
+        assert_eq!(variant_for(&geometry(32, 32, 128, 128)), Some(variant(1, 32, 32)));
+        // D not a multiple of 4, a group too large for named values.
+        assert_eq!(variant_for(&geometry(8, 8, 62, 64)), None);
+        assert_eq!(variant_for(&geometry(32, 8, 128, 128)), None);
+    }
+
+    #[test]
+    fn combined_runs_where_every_thread_has_a_workgroup_and_loops_stay_short() {
+        let smollm2 = geometry(9, 3, 64, 64);
+        let v = variant_for(&smollm2).unwrap();
+        // 3 workgroups (one per key/value head) for 2 threads; 1240 keys per chunk.
+        assert!(combined_fits(&smollm2, v, 2, 1240));
+        assert!(!combined_fits(&smollm2, v, 4, 1240), "3 workgroups leave a fourth thread idle");
+        let long = AttentionGeometry { past_len: 16_400, ..smollm2 };
+        assert!(!combined_fits(&long, v, 2, 1240), "8 chunks of 16,401 keys exceed the loop limit");
+    }
+
+    #[test]
+    fn the_combined_entry_merges_after_one_barrier_and_writes_y() {
+        let text = entry_combined(3, 16, 16);
+        assert!(!text.contains("partials["), "no partial results leave the workgroup");
+        assert_eq!(text.matches("workgroupBarrier()").count(), 1);
+        assert!(text.contains("part_o[(lane * 3u + 2u) * 16u + 15u] = o2_15;"));
+        assert!(text.contains("y[out + 3u] = acc.w / l; // F32"));
+        let f16 = expand("", variant(3, 16, 16), true);
+        assert!(f16.contains("let kk15 = widen4(k4[kb + 15u]);") && !f16.contains("// F32"));
+        assert!(f16.contains("y16[out / 2u + 1u]") && !f16.contains("y[out"));
     }
 
     #[test]

@@ -152,8 +152,10 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
     let variant = kernel.variant & !F16_IO;
     let text = for_storage(family_source(kernel.shader), kernel.variant & F16_IO != 0);
     match kernel.shader {
-        "attention" if kernel.entry == crate::attention_decode::ENTRY => {
-            crate::attention_decode::expand(&text, variant).into()
+        "attention"
+            if [crate::attention_decode::ENTRY, crate::attention_decode::ENTRY_COMBINED].contains(&kernel.entry) =>
+        {
+            crate::attention_decode::expand(&text, variant, kernel.variant & F16_IO != 0).into()
         }
         "attention_flash" => crate::attention_flash::expand(&text, variant).into(),
         "matmul_quant" => crate::matmul::quant::expand(&text, variant).into(),
