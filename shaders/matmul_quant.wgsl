@@ -57,6 +57,13 @@
 // lane: cheap), since storage loads on SIMD CPU drivers cost a loop over the lanes. A must start and have its rows on multiples of 4
 // elements. Workgroups of 64; dispatch (ceil(N / (64 CC)), ceil(M / RR), 1).
 //
+// The normalizing form of the GEMV (`// NORM` lines; RR = 1; `// PLAIN` lines otherwise) runs
+// RMSNormGemm: each workgroup first forms its row's 1 / sqrt(mean(a^2) + epsilon) as
+// norm.wgsl does (the same loop over 64 invocations and the same fixed-order tree,
+// include/workgroup_reduce.wgsl), then reads every vec4 of A as (a * inv) * scale, the
+// expression norm.wgsl writes, so the product sees RMSNormalization's values.
+//   @group(0) @binding(5) norm_scale: array<vec4<f32>>   the normalization's Scale [K]
+//
 // Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
 // blocks along N): one invocation per output, each value of B decoded on its own
 // (`value_$Q`), f32 fma in K order. Workgroups of 8x8; dispatch (ceil(N/8), ceil(M/8), batch).
@@ -67,6 +74,7 @@
 // #include <matmul_params>
 // #include <linear_id>
 // #include <block_order>
+// #include <workgroup_reduce>
 
 @group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
@@ -78,6 +86,31 @@
 @group(0) @binding(2) var bt: texture_storage_2d<rgba32uint, read>; // TEX
 @group(0) @binding(3) var<storage, read> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> norm_scale: array<vec4<f32>>;
+
+// The normalizing form's factor of this workgroup's row (see `row_inv_rms`).
+var<private> norm_inv: f32;
+
+// Vec4 `i` of A, in the row whose first vec4 is `row4`: as stored, or in the
+// normalizing form as RMSNormalization writes it, `(x - 0) * inv * scale`.
+fn a_vec(i: u32, row4: u32) -> vec4<f32> {
+    return a[i]; // PLAIN
+    return a[i] * norm_inv * norm_scale[i - row4]; // NORM
+}
+
+// 1 / sqrt(mean(x^2) + epsilon) of the row of K = params.k values of A from
+// vec4 `row4` on, formed as norm.wgsl's `norm` forms it: invocation t sums
+// the squares of elements t, t + 64, ..., then the fixed-order tree over the
+// workgroup's 64. Every invocation must call it (barriers).
+fn row_inv_rms(row4: u32, t: u32) -> f32 {
+    let n = params.k;
+    var q = 0.0;
+    for (var j = t; j < n; j += 64u) {
+        let d = a[row4 + j / 4u][j & 3u];
+        q += d * d;
+    }
+    return inverseSqrt(reduce_sum(t, q) * (1.0 / f32(n)) + params.norm_epsilon);
+}
 
 const BLOCK_BYTES: u32 = $BBu;
 
@@ -318,8 +351,8 @@ fn finish(v: f32, row: u32, col: u32) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) { // SG
-fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) { // NOSG
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32, @builtin(subgroup_invocation_id) lane: u32) { // SG
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) { // NOSG
     let m_dim = params.m;
     let n_dim = params.n;
     let col0 = gid.x * $CCu;
@@ -327,6 +360,7 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     let lda4 = params.lda / 4u;
     let a4 = params.a_base / 4u;
     let arow$r = a4 + min(row0 + $ru, m_dim - 1u) * lda4;
+    norm_inv = row_inv_rms(arow0, lidx); // NORM
     var acc$r_$c = vec4<f32>(0.0);
     let blocks = params.k / 32u;
     // Out-of-range columns compute on the last column and store nothing, so
@@ -350,8 +384,8 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     let pairs = select(0u, blocks / 2u, select(even, params.b_unit == 2u, params.b_group != 0u)); // Q41
     for (; blk < 2u * pairs; blk += 2u) { // Q41
         let p = blk * 8u; // Q41
-        let al$r = a[arow$r + p + lane]; // Q41
-        let bl$r = a[arow$r + p + 8u + lane]; // Q41
+        let al$r = a_vec(arow$r + p + lane, arow$r); // Q41
+        let bl$r = a_vec(arow$r + p + 8u + lane, arow$r); // Q41
         let y$cb = dequant_q4_1_pair(byte$cb); // Q41
         acc$r_$cb = fma(y$cb.a.v0, subgroupBroadcast(al$r, 0u), acc$r_$cb); // Q41
         acc$r_$cb = fma(y$cb.a.v1, subgroupBroadcast(al$r, 1u), acc$r_$cb); // Q41
@@ -373,24 +407,24 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     } // Q41
     for (; blk < blocks; blk++) {
         let p = blk * 8u;
-        let al$r = a[arow$r + p + lane]; // SG
-        let a$r_0 = a[arow$r + p]; // NOSGN
-        let a$r_1 = a[arow$r + p + 1u]; // NOSGN
-        let a$r_2 = a[arow$r + p + 2u]; // NOSGN
-        let a$r_3 = a[arow$r + p + 3u]; // NOSGN
-        let a$r_4 = a[arow$r + p + 4u]; // NOSGN
-        let a$r_5 = a[arow$r + p + 5u]; // NOSGN
-        let a$r_6 = a[arow$r + p + 6u]; // NOSGN
-        let a$r_7 = a[arow$r + p + 7u]; // NOSGN
+        let al$r = a_vec(arow$r + p + lane, arow$r); // SG
+        let a$r_0 = a_vec(arow$r + p, arow$r); // NOSGN
+        let a$r_1 = a_vec(arow$r + p + 1u, arow$r); // NOSGN
+        let a$r_2 = a_vec(arow$r + p + 2u, arow$r); // NOSGN
+        let a$r_3 = a_vec(arow$r + p + 3u, arow$r); // NOSGN
+        let a$r_4 = a_vec(arow$r + p + 4u, arow$r); // NOSGN
+        let a$r_5 = a_vec(arow$r + p + 5u, arow$r); // NOSGN
+        let a$r_6 = a_vec(arow$r + p + 6u, arow$r); // NOSGN
+        let a$r_7 = a_vec(arow$r + p + 7u, arow$r); // NOSGN
         let x$cb = dequant_$Q(byte$cb);
-        acc$r_$cb = fma(x$cb.v0, a[arow$r + p], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v1, a[arow$r + p + 1u], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v2, a[arow$r + p + 2u], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v3, a[arow$r + p + 3u], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v4, a[arow$r + p + 4u], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v5, a[arow$r + p + 5u], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v6, a[arow$r + p + 6u], acc$r_$cb); // NOSG1
-        acc$r_$cb = fma(x$cb.v7, a[arow$r + p + 7u], acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v0, a_vec(arow$r + p, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v1, a_vec(arow$r + p + 1u, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v2, a_vec(arow$r + p + 2u, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v3, a_vec(arow$r + p + 3u, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v4, a_vec(arow$r + p + 4u, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v5, a_vec(arow$r + p + 5u, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v6, a_vec(arow$r + p + 6u, arow$r), acc$r_$cb); // NOSG1
+        acc$r_$cb = fma(x$cb.v7, a_vec(arow$r + p + 7u, arow$r), acc$r_$cb); // NOSG1
         acc$r_$cb = fma(x$cb.v0, a$r_0, acc$r_$cb); // NOSGN
         acc$r_$cb = fma(x$cb.v1, a$r_1, acc$r_$cb); // NOSGN
         acc$r_$cb = fma(x$cb.v2, a$r_2, acc$r_$cb); // NOSGN

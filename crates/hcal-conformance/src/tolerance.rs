@@ -39,6 +39,8 @@ use crate::case::Case;
 mod along_axis;
 // SplitRotaryScatter: rotations and copies
 mod qkv_cache;
+// RMSNormGemm: the normalization's error carried through the product
+mod norm_gemm;
 
 /// Unit roundoff of the f32 arithmetic every device is assumed to compute in.
 pub const U: f64 = 1.0 / 16_777_216.0;
@@ -125,6 +127,7 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
             };
             product.iter().enumerate().map(|(idx, p)| gamma(k + 2) * p + c_term(idx)).collect()
         }
+        (Op::RmsNormGemm(_), Geometry::NormGemm { split, gemm }) => norm_gemm::bound(data, *split, gemm),
         (Op::Softmax { .. }, Geometry::Softmax(split)) => softmax_bound(data, *split),
         (Op::LayerNormalization { .. } | Op::RmsNormalization { .. }, Geometry::Normalization { axis, split }) => {
             norm_bound(data, *axis, *split)

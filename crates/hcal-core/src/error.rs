@@ -204,6 +204,20 @@ impl Error {
         Error::Arity { op, detail: detail.into() }
     }
 
+    /// A validation error of one step of a fused op, reported as the fused
+    /// op's (`op`), the step named in the detail: "RMSNormGemm: (its Gemm)
+    /// inner dims differ ...". Other errors pass unchanged.
+    pub(crate) fn in_step(self, op: &'static str, step: &str) -> Self {
+        let detail = |d: String| format!("(its {step}) {d}");
+        match self {
+            Error::Shape { detail: d, .. } => Error::Shape { op, detail: detail(d) },
+            Error::DType { detail: d, .. } => Error::DType { op, detail: detail(d) },
+            Error::Attribute { name, detail: d, .. } => Error::Attribute { op, name, detail: detail(d) },
+            Error::Arity { detail: d, .. } => Error::Arity { op, detail: detail(d) },
+            other => other,
+        }
+    }
+
     pub(crate) fn float_only(op: &'static str, operand: &str, dtype: DType) -> Self {
         Error::dtype(op, format!("{operand} is {dtype}, expected a floating dtype (f32, f16, bf16)"))
     }

@@ -125,6 +125,18 @@ fn resolve_shapes(op: &Op, inputs: &[Option<&TensorDesc>]) -> Result<(Vec<Tensor
             let g = gemm_geometry(attrs, a, b, optional(2))?;
             Ok((vec![TensorDesc::new([g.m, g.n], a.dtype)], Geometry::Gemm(g)))
         }
+        Op::RmsNormGemm(attrs) => {
+            // Exactly its two steps' rules, each error reported as this op's.
+            let (a, scale, b, c) = (required(0)?, required(1)?, required(2)?, optional(3));
+            let (normed, norm) =
+                resolve(&attrs.norm(), &[Some(a), Some(scale)]).map_err(|e| e.in_step(name, "RMSNormalization"))?;
+            let (y, gemm) = resolve(&Op::Gemm(attrs.gemm()), &[Some(&normed[0]), Some(b), c])
+                .map_err(|e| e.in_step(name, "Gemm"))?;
+            let (Geometry::Normalization { split, .. }, Geometry::Gemm(gemm)) = (norm, gemm) else {
+                unreachable!("RMSNormalization and Gemm resolve to their geometries")
+            };
+            Ok((y, Geometry::NormGemm { split, gemm }))
+        }
         Op::Softmax { axis } => {
             let x = required(0)?;
             float("X", x)?;

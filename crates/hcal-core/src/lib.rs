@@ -82,7 +82,7 @@ pub use host::{HOST_BACKEND, host_copy, host_vec, host_vec_with_capacity};
 pub use infer::infer_outputs;
 pub use instruments::Instruments;
 pub use op::{
-    Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, ScatterMode, SplitParts,
+    Attention, BinaryOp, GeluApproximation, Gemm, Op, ReduceOp, RmsNormGemm, RotaryEmbedding, ScatterMode, SplitParts,
     SplitRotaryScatter, UnaryOp,
 };
 pub use probe::{Probe, ProbeWork};

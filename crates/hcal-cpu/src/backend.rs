@@ -181,6 +181,17 @@ impl Backend for CpuBackend {
                 );
                 self.store(out(0), &y)
             }
+            (Op::RmsNormGemm(attrs), Geometry::NormGemm { split, gemm }) => {
+                // Exactly the two ops: the normalized rows rounded to A's
+                // dtype (RMSNormalization's output), then the Gemm.
+                let ((a, ta), (scale, ts), (b, _)) = (required(0)?, required(1)?, required(2)?);
+                let c = input(3)?;
+                let scale = Param { values: &scale, shape: ts.shape() };
+                let normed = norm::rms_norm(*split, &ta.shape()[1..], &a, f64::from(attrs.epsilon), scale);
+                let normed = crate::convert::to_f64(ta.dtype(), &crate::convert::from_f64(ta.dtype(), &normed));
+                let (alpha, beta) = (f64::from(attrs.alpha), f64::from(attrs.beta));
+                self.store(out(0), &matmul::gemm(gemm, alpha, beta, &normed, &b, c.as_deref()))
+            }
             (Op::Attention(attrs), Geometry::Attention(g)) => {
                 let ((q, _), (k, _), (v, _)) = (required(0)?, required(1)?, required(2)?);
                 let (mask, past_key, past_value) = (input(3)?, input(4)?, input(5)?);

@@ -74,7 +74,7 @@ pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
         ptr
     };
     let kind = match op {
-        Op::SplitRotaryScatter(_) | Op::GatedUnary { .. } => return None,
+        Op::SplitRotaryScatter(_) | Op::GatedUnary { .. } | Op::RmsNormGemm(_) => return None,
         Op::MatMul => HCAL_OP_MATMUL,
         Op::Gemm(g) => {
             attrs.gemm = HcalOpGemm { alpha: g.alpha, beta: g.beta, trans_a: b(g.trans_a), trans_b: b(g.trans_b) };
@@ -299,7 +299,7 @@ pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
 }
 
 /// Why `op` cannot be handed to a plugin, for the ops the ABI has no code
-/// for: [`Op::SplitRotaryScatter`] and [`Op::GatedUnary`] (fused steps,
+/// for: [`Op::SplitRotaryScatter`], [`Op::GatedUnary`] and [`Op::RmsNormGemm`] (fused steps,
 /// hcal's own) are not in ABI 1.2; a model falls back to the ops they stand for.
 pub(crate) fn outside_abi(op: &Op) -> String {
     format!("{} has no op code in plugin ABI 1.2 (a later minor version may add it)", op.name())

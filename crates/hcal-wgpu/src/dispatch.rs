@@ -29,6 +29,7 @@ pub(crate) fn record(ctx: &mut Ctx<'_>, call: &Call<'_>, invalid: impl Fn(&Tenso
     // of a Cast, the table of a Gather.
     let reads_packed = |i: usize| match call.op() {
         Op::Gemm(_) | Op::MatMul => i == 1,
+        Op::RmsNormGemm(_) => i == 2,
         Op::Cast { .. } | Op::Gather { .. } => i == 0,
         _ => false,
     };
@@ -178,6 +179,19 @@ fn record_f32(
         (Op::MatMul, Geometry::MatMul(g)) => matmul::matmul(ctx, g, req(ins, 0), req(ins, 1), req(outs, 0)),
         (Op::Gemm(attrs), Geometry::Gemm(g)) => {
             matmul::gemm(ctx, attrs, g, req(ins, 0), req(ins, 1), opt(2), req(outs, 0))
+        }
+        (Op::RmsNormGemm(attrs), Geometry::NormGemm { split, gemm }) => {
+            let (a, scale, b, y) = (req(ins, 0), req(ins, 1), req(ins, 2), req(outs, 0));
+            if matmul::gemm_normalized(ctx, attrs, gemm, [a, b, y], opt(3), scale)? {
+                return Ok(());
+            }
+            // Its definition: RMSNormalization of A into a scratch, then the Gemm.
+            let normed = Operand { packed: None, buf: ctx.scratch(a.desc.numel() * 4)?, desc: a.desc.clone() };
+            let norm_geometry = Geometry::Normalization { axis: 1, split: *split };
+            let norm_ins = [Some(a.clone()), Some(scale.clone())];
+            record_f32(ctx, &attrs.norm(), &norm_geometry, &norm_ins, &[Some(normed.clone())], false)?;
+            let gemm_ins = [Some(normed), Some(b.clone()), opt(3).cloned()];
+            record_f32(ctx, &Op::Gemm(attrs.gemm()), &Geometry::Gemm(gemm.clone()), &gemm_ins, &outs[..1], false)
         }
         (Op::Softmax { .. } | Op::LogSoftmax { .. }, Geometry::Softmax(split))
             if long_rows::softmax_here(ctx.gpu, split, matches!(op, Op::LogSoftmax { .. })) =>

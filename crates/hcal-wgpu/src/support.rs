@@ -61,6 +61,11 @@ pub(crate) fn tier_notes(gpu: &Gpu, features: wgpu::Features) -> Vec<String> {
 /// `split.rs`); only what no piece fits, or what a family does not split,
 /// is declined here, by [`split_decline`].
 pub(crate) fn decline(gpu: &Gpu, sig: &OpSignature) -> Option<String> {
+    // RMSNormGemm runs as its two steps where the normalizing GEMV does not:
+    // declined where either step would be.
+    if let Some([norm, gemm]) = norm_gemm_steps(sig) {
+        return decline(gpu, &norm).or_else(|| decline(gpu, &gemm));
+    }
     // Block-quantized operands: their own kernels and limits. Gather moves
     // whole blocks of a quantized table (no arithmetic on them).
     let moves_blocks = matches!(sig.op(), Op::Gather { .. });
@@ -396,8 +401,32 @@ fn matmul_decline(item: &matmul::split::Item, gpu: &Gpu, limit: &str) -> Option<
     })
 }
 
+/// RMSNormGemm's two steps as signatures of their own (RMSNormalization of
+/// A, then the Gemm on its output), or `None` for another op.
+fn norm_gemm_steps(sig: &OpSignature) -> Option<[OpSignature; 2]> {
+    let Op::RmsNormGemm(attrs) = sig.op() else { return None };
+    let input = |i: usize| sig.input(i).cloned();
+    let norm = OpSignature::new(attrs.norm(), vec![input(0), input(1)]).expect("validated as RMSNormGemm's step");
+    let normed = Some(norm.outputs()[0].clone());
+    let gemm = OpSignature::new(Op::Gemm(attrs.gemm()), vec![normed, input(2), input(3)])
+        .expect("validated as RMSNormGemm's step");
+    Some([norm, gemm])
+}
+
 /// The shader family and entry point(s) a signature runs, for `kernel_variant`.
 fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'static str, String)> {
+    // RMSNormGemm: the normalizing GEMV where it runs (quantized B, the
+    // GEMV's rows), else `norm` then the Gemm's kernel.
+    if let (Some([norm, gemm]), Geometry::NormGemm { gemm: g, .. }) = (norm_gemm_steps(sig), sig.geometry()) {
+        let b = sig.input(2)?;
+        if b.dtype.is_quantized() && g.m < matmul::quant::TILE_FROM_ROWS {
+            let path = matmul::quant::QuantPath::Columns(1);
+            return Some(("matmul_quant", matmul::quant::path_name(path, b.dtype) + "-norm" + texture_form(gpu)));
+        }
+        let (_, norm_entry) = kernels_of(gpu, pipelines, &norm)?;
+        let (shader, entry) = kernels_of(gpu, pipelines, &gemm)?;
+        return Some((shader, format!("{norm_entry}+{entry}")));
+    }
     Some(match (sig.op(), sig.geometry()) {
         (Op::Attention(_), Geometry::Attention(g)) => {
             // The path decides the kernels: the fused one, the composed
@@ -481,6 +510,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         (Op::GatherElements { .. }, _) => ("gather", "gather_elements".to_string()),
         (Op::TensorScatter { .. }, _) => ("scatter", "tensor_scatter".to_string()),
         (Op::SplitRotaryScatter(_), _) => ("qkv_cache", "split_rotary_scatter".to_string()),
+        (Op::RmsNormGemm(_), _) => unreachable!("named above, by its steps"),
     })
 }
 
@@ -491,6 +521,12 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
 fn covered(shader: &'static str, entry: &str) -> Vec<&'static str> {
     match (shader, entry) {
         ("matmul_texture" | "attention_flash", _) => vec![shader, "matmul_stage"],
+        // RMSNormGemm's steps: the normalization, then the product.
+        (_, entry) if entry.starts_with("norm+") => {
+            let mut families = covered(shader, &entry["norm+".len()..]);
+            families.push("norm");
+            families
+        }
         ("attention", "scores_softmax+matmul") => {
             vec![shader, "matmul", "matmul_tiled", "matmul_texture", "matmul_smem", "matmul_stage", "transpose"]
         }
@@ -519,7 +555,7 @@ pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature
     let (shader, entry) = kernels_of(gpu, pipelines, sig)?;
     let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(&covered(shader, &entry)));
     let converted = sig.inputs().iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
-    let plain = !matches!(sig.op(), Op::Attention(_) | Op::MatMul | Op::Gemm(_));
+    let plain = !matches!(sig.op(), Op::Attention(_) | Op::MatMul | Op::Gemm(_) | Op::RmsNormGemm(_));
     if plain && converted && !matches!(shader, "convert" | "transpose" | "movement") {
         name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
     }

@@ -2,9 +2,9 @@
 //!
 //! Each helper builds one [`Op`] value and runs it on the device of its first
 //! input, so it means exactly what that op's documentation in `hcal-core` says
-//! (ONNX semantics: opset 23, 24 for Attention and TensorScatter; the two
-//! fused ops, [`split_rotary_scatter`] and [`gated_unary`], are defined as
-//! the ONNX ops they stand for). hcal-core validates each call once
+//! (ONNX semantics: opset 23, 24 for Attention and TensorScatter; the three
+//! fused ops, [`split_rotary_scatter`], [`gated_unary`] and
+//! [`rms_norm_gemm`], are defined as the ONNX ops they stand for). hcal-core validates each call once
 //! ([`OpSignature::new`]): the output descriptors to allocate and the geometry
 //! the backend runs with both come from that one validation; shape and dtype
 //! errors name the op and the dims.
@@ -27,8 +27,8 @@
 //! and backend errors (out of memory, device lost).
 
 use hcal_core::{
-    Attention, BinaryOp, DType, Error, GeluApproximation, Gemm, Op, OpSignature, ReduceOp, Result, RotaryEmbedding,
-    UnaryOp,
+    Attention, BinaryOp, DType, Error, GeluApproximation, Gemm, Op, OpSignature, ReduceOp, Result, RmsNormGemm,
+    RotaryEmbedding, UnaryOp,
 };
 
 use crate::DeviceTensor;
@@ -206,6 +206,35 @@ pub fn layer_norm(
 /// See the [module documentation](self).
 pub fn rms_norm(x: &DeviceTensor, scale: &DeviceTensor, axis: i64, epsilon: f32) -> Result<DeviceTensor> {
     apply(&Op::RmsNormalization { axis, epsilon }, &[Some(x), Some(scale)])
+}
+
+/// RMS-normalized rows times a matrix ([`Op::RmsNormGemm`]): exactly
+/// [`rms_norm`] of `A [M, K]` over its last axis (rounded to A's dtype), then
+/// [`gemm`] with that as A: `Y = alpha RMSNorm(A) @ op(B) + beta C`. A
+/// Llama layer's pre-norm projection in one op; B may be block-quantized.
+///
+/// ```
+/// use hcal::RmsNormGemm;
+/// let dev = hcal::Device::open("cpu")?;
+/// let a = dev.tensor_f32(&[1, 2], &[3., 4.])?; // mean square 12.5
+/// let scale = dev.tensor_f32(&[2], &[1., 2.])?;
+/// let b = dev.tensor_f32(&[1, 2], &[1., 1.])?; // [N, K]: the sum of the row
+/// let attrs = RmsNormGemm { epsilon: 0.0, alpha: 1.0, beta: 0.0, trans_b: true };
+/// let y = hcal::ops::rms_norm_gemm(&a, &scale, &b, None, attrs)?.to_f32()?;
+/// assert!((y[0] - 11. / 12.5f32.sqrt()).abs() < 1e-6); // (3 + 8) / r
+/// # Ok::<(), hcal::Error>(())
+/// ```
+///
+/// # Errors
+/// See the [module documentation](self).
+pub fn rms_norm_gemm(
+    a: &DeviceTensor,
+    scale: &DeviceTensor,
+    b: &DeviceTensor,
+    c: Option<&DeviceTensor>,
+    attrs: RmsNormGemm,
+) -> Result<DeviceTensor> {
+    apply(&Op::RmsNormGemm(attrs), &[Some(a), Some(scale), Some(b), c])
 }
 
 /// Scaled dot-product attention ([`Op::Attention`], ONNX opset 24): for each

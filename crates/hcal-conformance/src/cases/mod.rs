@@ -17,6 +17,7 @@ mod large;
 mod linear;
 // Concat, Slice, Split, Expand, Reshape, Range, Trilu (issue 18)
 mod movement;
+mod norm_gemm;
 mod normalization;
 mod quantized;
 // Indexing and KV caches.
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(movement::cases());
     cases.extend(large::cases());
     cases.extend(quantized::cases());
+    cases.extend(norm_gemm::cases());
     cases.extend(along_axis::cases());
     // Indexing and KV caches.
     cases.extend(indexing::cases());

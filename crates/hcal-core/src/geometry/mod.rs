@@ -71,6 +71,14 @@ pub enum Geometry {
         /// `outer` groups of `len` normalized elements.
         split: AxisSplit,
     },
+    /// [`crate::Op::RmsNormGemm`]: A's rows as `[M, K]` (the normalization)
+    /// and the product's geometry.
+    NormGemm {
+        /// `M` rows of `K` normalized elements.
+        split: AxisSplit,
+        /// The Gemm on the normalized rows.
+        gemm: GemmGeometry,
+    },
     /// [`crate::Op::Attention`]: heads, lengths, mask shape and scale.
     Attention(AttentionGeometry),
     /// [`crate::Op::RotaryEmbedding`]: heads, rotated features, cache rows.

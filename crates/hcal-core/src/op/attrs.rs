@@ -67,6 +67,39 @@ impl Default for Gemm {
     }
 }
 
+/// Attributes of [`Op::RmsNormGemm`]: RMSNormalization's `epsilon` and the
+/// Gemm's `alpha`, `beta` and `transB` (A is never transposed: its rows are
+/// what is normalized).
+///
+/// ```
+/// use hcal_core::{Gemm, RmsNormGemm};
+/// let attrs = RmsNormGemm { epsilon: 1e-5, alpha: 1.0, beta: 0.0, trans_b: true };
+/// assert_eq!(attrs.gemm(), Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RmsNormGemm {
+    /// Added to the mean square; must be finite and >= 0.
+    pub epsilon: f32,
+    /// Multiplier of `RMSNorm(A) @ op(B)`.
+    pub alpha: f32,
+    /// Multiplier of `C`.
+    pub beta: f32,
+    /// Use `B^T` (B is `[N, K]`, as a GGUF weight is stored).
+    pub trans_b: bool,
+}
+
+impl RmsNormGemm {
+    /// The Gemm step's attributes (`transA` false).
+    pub fn gemm(&self) -> Gemm {
+        Gemm { alpha: self.alpha, beta: self.beta, trans_a: false, trans_b: self.trans_b }
+    }
+
+    /// The RMSNormalization step (over A's last axis).
+    pub fn norm(&self) -> super::Op {
+        super::Op::RmsNormalization { axis: -1, epsilon: self.epsilon }
+    }
+}
+
 /// Attributes of [`Op::Attention`] (ONNX `Attention`, opset 24).
 ///
 /// With 4-D inputs `Q: [B, Hq, Sq, D]`, `K: [B, Hkv, Skv, D]`,

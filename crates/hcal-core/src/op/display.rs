@@ -47,6 +47,11 @@ impl fmt::Display for Op {
                 r.num_heads.map(|h| format!(", heads={h}")).unwrap_or_default()
             ),
             Op::Gelu { approximate } => write!(f, "Gelu({approximate:?})"),
+            Op::RmsNormGemm(a) => write!(
+                f,
+                "RMSNormGemm(epsilon={}, alpha={}, beta={}, transB={})",
+                a.epsilon, a.alpha, a.beta, a.trans_b as u8
+            ),
             Op::GatedUnary { activation } => write!(f, "GatedUnary(activation={})", activation.name()),
             Op::Reduce { op, axes, keepdims } => {
                 write!(f, "{}(axes={axes:?}, keepdims={})", op.name(), *keepdims as u8)

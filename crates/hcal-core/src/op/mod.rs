@@ -86,6 +86,19 @@ pub enum Op {
     },
     /// A one-input elementwise function. Inputs `(X)`, output `(Y)` of the same desc.
     Unary(UnaryOp),
+    /// RMS-normalized rows times a matrix (not an ONNX op): exactly
+    /// [`Op::RmsNormalization`] of `A [M, K]` over its last axis with `Scale`
+    /// (its result rounded to A's dtype, as that op's output is), then
+    /// [`Op::Gemm`] with that as A (`transA` false):
+    ///
+    /// `Y = alpha * (A_i / sqrt(mean_k(A_ik^2) + epsilon) * Scale) @ op(B) + beta * C`
+    ///
+    /// The pre-norm projection of a Llama-style layer in one op (the norm
+    /// before the attention's Q/K/V product and before the feed-forward's
+    /// gate/up product), so a decode step's GEMV can normalize the row it
+    /// reads instead of a separate dispatch writing it. B may be
+    /// block-quantized, as Gemm's. Inputs `(A, Scale, B, C?)`, output `(Y)`.
+    RmsNormGemm(RmsNormGemm),
     /// A gated linear unit (not an ONNX op): `X`'s last dim holds two halves
     /// of `N`, and `Y[.., j] = f(X[.., j]) * X[.., N + j]` with `f` the
     /// `activation` (a float [`UnaryOp`]): exactly Split into halves,
@@ -397,6 +410,7 @@ impl Op {
             Op::Gelu { .. } => "Gelu",
             Op::Unary(u) => u.name(),
             Op::GatedUnary { .. } => "GatedUnary",
+            Op::RmsNormGemm(_) => "RMSNormGemm",
             Op::Binary(b) => b.name(),
             Op::LeakyRelu { .. } => "LeakyRelu",
             Op::HardSigmoid { .. } => "HardSigmoid",
@@ -433,6 +447,7 @@ impl Op {
             "Softmax",
             "LayerNormalization",
             "RMSNormalization",
+            "RMSNormGemm",
             "Attention",
             "RotaryEmbedding",
             "Gelu",
@@ -459,6 +474,7 @@ impl Op {
             Op::Gemm(_) => (2, 3),
             Op::LayerNormalization { .. } => (2, 3),
             Op::RmsNormalization { .. } => (2, 2),
+            Op::RmsNormGemm(_) => (3, 4),
             Op::Attention(_) => (3, 7),
             Op::RotaryEmbedding(_) => (3, 4),
             Op::Clip => (1, 3),

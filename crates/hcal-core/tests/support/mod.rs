@@ -13,8 +13,8 @@
 #![allow(dead_code)]
 
 use hcal_core::{
-    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, SplitRotaryScatter,
-    TensorDesc, UnaryOp,
+    Attention, BinaryOp, DType, GeluApproximation, Gemm, Op, ReduceOp, RmsNormGemm, RotaryEmbedding, SplitParts,
+    SplitRotaryScatter, TensorDesc, UnaryOp,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -120,6 +120,9 @@ pub fn any_op() -> impl Strategy<Value = Op> {
         axis().prop_map(|axis| Op::Softmax { axis }),
         (axis(), odd_float()).prop_map(|(axis, epsilon)| Op::LayerNormalization { axis, epsilon }),
         (axis(), odd_float()).prop_map(|(axis, epsilon)| Op::RmsNormalization { axis, epsilon }),
+        (odd_float(), odd_float(), odd_float(), any::<bool>()).prop_map(|(epsilon, alpha, beta, trans_b)| {
+            Op::RmsNormGemm(RmsNormGemm { epsilon, alpha, beta, trans_b })
+        }),
         (any::<bool>(), count(), count(), prop::option::of(odd_float()), odd_float()).prop_map(
             |(is_causal, q_num_heads, kv_num_heads, scale, softcap)| {
                 Op::Attention(Attention { is_causal, q_num_heads, kv_num_heads, scale, softcap })

@@ -110,6 +110,7 @@ pub fn mutate(spec: &mut Spec, m: &Mutation) {
             Op::Clip | Op::Where => {}
             Op::MatMul | Op::Gelu { .. } | Op::Unary(_) | Op::Binary(_) => {}
             Op::GatedUnary { activation } => *activation = UnaryOp::ALL[p.len() % UnaryOp::ALL.len()],
+            Op::RmsNormGemm(attrs) => (attrs.epsilon, attrs.alpha, attrs.beta) = (*f, -*f, *f),
             // Indexing and KV caches.
             Op::Gather { axis } | Op::GatherElements { axis } | Op::TensorScatter { axis, .. } => *axis = *a,
             Op::SplitRotaryScatter(attrs) => {

@@ -3,7 +3,8 @@
 //! split or loop.
 
 use hcal_core::{
-    Attention, BinaryOp, DType, Gemm, Op, ReduceOp, RotaryEmbedding, SplitParts, SplitRotaryScatter, UnaryOp,
+    Attention, BinaryOp, DType, Gemm, Op, ReduceOp, RmsNormGemm, RotaryEmbedding, SplitParts, SplitRotaryScatter,
+    UnaryOp,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -36,6 +37,24 @@ pub fn gemm() -> impl Strategy<Value = Spec> {
             let op = Op::Gemm(Gemm { alpha, beta, trans_a, trans_b });
             Spec::new(op, vec![d(a, dt), d(b, dt), c])
         })
+}
+
+/// RMSNormGemm: A `[M, K]`, Scale `[K]` or `[1]`, B either way round, C absent, a row or whole.
+pub fn norm_gemm() -> impl Strategy<Value = Spec> {
+    let attrs = (-2f32..2.0, -2f32..2.0, 0f32..1e-2, any::<bool>());
+    (float_dtype(), ext(true), ext(true), ext(true), attrs, 0u8..3, any::<bool>()).prop_map(
+        |(dt, m, k, n, (alpha, beta, epsilon, trans_b), c, one_scale)| {
+            let b = if trans_b { vec![n, k] } else { vec![k, n] };
+            let c = match c {
+                0 => None,
+                1 => d(vec![n], dt),
+                _ => d(vec![m, n], dt),
+            };
+            let scale = if one_scale { vec![1] } else { vec![k] };
+            let op = Op::RmsNormGemm(RmsNormGemm { epsilon, alpha, beta, trans_b });
+            Spec::new(op, vec![d(vec![m, k], dt), d(scale, dt), d(b, dt), c])
+        },
+    )
 }
 
 pub fn softmax() -> impl Strategy<Value = Spec> {
@@ -335,6 +354,7 @@ pub fn valid_spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
         2 => matmul(),
         1 => gemm(),
+        1 => norm_gemm(),
         1 => softmax(),
         2 => norm(),
         3 => attention(),

@@ -368,6 +368,25 @@ pub(crate) fn gemm(
     run(ctx, &gemm_problem(attrs, g, c, false), a, b, y)
 }
 
+/// RMSNormGemm's product on A's rows normalized with `scale` (f32, K
+/// values) and the op's epsilon, by the normalizing GEMV where it runs the
+/// Gemm (`quant::launch_normalized`; B block-quantized, the GEMV's rows).
+/// `Ok(false)`, recording nothing, elsewhere: the caller runs the steps.
+pub(crate) fn gemm_normalized(
+    ctx: &mut Ctx<'_>,
+    attrs: &hcal_core::RmsNormGemm,
+    g: &GemmGeometry,
+    [a, b, y]: [&Operand; 3],
+    c: Option<&Operand>,
+    scale: &Operand,
+) -> Result<bool> {
+    if !b.desc.dtype.is_quantized() || ctx.pipelines.pins.matmul.is_some() {
+        return Ok(false);
+    }
+    let problem = gemm_problem(&attrs.gemm(), g, c, false);
+    quant::launch_normalized(ctx, &problem, [a, b, y], scale, attrs.epsilon)
+}
+
 /// The problem of a Gemm (`f16`: its operands are f16).
 fn gemm_problem<'a>(attrs: &Gemm, g: &GemmGeometry, c: Option<&'a Operand>, f16: bool) -> Problem<'a> {
     let c = c.zip(g.c_strides);

@@ -59,6 +59,10 @@ const SUBGROUP: u16 = 4;
 /// above the columns (bits 8-10).
 const TEXTURE: u16 = 1 << 12;
 
+/// Kernel-variant flag of the normalizing GEMV (RMSNormGemm, one row per
+/// invocation): A's row RMS-normalized as it is read. Below `F16_IO` (bit 14).
+const NORM: u16 = 1 << 13;
+
 /// The kernel variant of `dtype` with `rows` rows and `cols` columns per
 /// invocation, sharing A across subgroups of 8 when `subgroups`.
 fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
@@ -133,8 +137,10 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     // `// NOSG` lines without, and of those `// NOSG1` (A loaded per use) for
     // one column, `// NOSGN` (A loaded once per block) for more; `// Q41`
     // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups
-    // only; `// TEX` lines where B is a texture, `// BUF` where it is a buffer.
+    // only; `// TEX` lines where B is a texture, `// BUF` where it is a buffer;
+    // `// NORM` lines in the normalizing GEMV, `// PLAIN` lines elsewhere.
     let sg = variant & SUBGROUP != 0;
+    let norm = variant & NORM != 0;
     let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
         "SG" => sg,
         "NOSG" => !sg,
@@ -143,6 +149,8 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
         "Q41" => sg && rows == 1 && cols == 1 && dtype == DType::Q4_1,
         "TEX" => texture,
         "BUF" => !texture,
+        "NORM" => norm,
+        "PLAIN" => !norm,
         _ => true,
     };
     let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
@@ -165,13 +173,20 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
                 let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1] };
                 for &c in cols {
                     for texture in [false, true] {
-                        let name = format!(
-                            "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}",
-                            if sg { "-subgroups" } else { "" },
-                            if texture { "-texture" } else { "" }
-                        );
-                        let v = variant(dtype, rows, c, sg) | if texture { TEXTURE } else { 0 };
-                        all.push((name, expand(text, v)));
+                        // The normalizing form is a GEMV's (one row).
+                        let norms: &[bool] = if rows == 1 { &[false, true] } else { &[false] };
+                        for &norm in norms {
+                            let name = format!(
+                                "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}",
+                                if sg { "-subgroups" } else { "" },
+                                if texture { "-texture" } else { "" },
+                                if norm { "-norm" } else { "" }
+                            );
+                            let v = variant(dtype, rows, c, sg)
+                                | if texture { TEXTURE } else { 0 }
+                                | if norm { NORM } else { 0 };
+                            all.push((name, expand(text, v)));
+                        }
                     }
                 }
             }
@@ -213,8 +228,42 @@ pub(crate) fn path_name(path: QuantPath, dtype: DType) -> String {
 /// Record the product `p` whose B is quantized (its packed blocks, in a
 /// texture's block order where it has one: `block_layout.rs`).
 pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operand, y: &Operand) -> Result<()> {
+    launch_with(ctx, p, a, b, y, None).map(|_| ())
+}
+
+/// RMSNormGemm's product: `p` on A's rows RMS-normalized with `scale` (f32,
+/// K values) and `epsilon`, by the normalizing GEMV, which forms each row's
+/// normalization as it reads the row. Where that kernel does not run `p`
+/// (M from [`TILE_FROM_ROWS`] rows, A's rows not on whole vec4s, a B read
+/// element by element, Scale not K values), records nothing and returns
+/// `Ok(false)`: the caller runs RMSNormalization, then the product.
+pub(crate) fn launch_normalized(
+    ctx: &mut Ctx<'_>,
+    p: &Problem<'_>,
+    [a, b, y]: [&Operand; 3],
+    scale: &Operand,
+    epsilon: f32,
+) -> Result<bool> {
+    if scale.desc.numel() != p.k || scale.desc.dtype != DType::F32 || !b.desc.dtype.is_quantized() {
+        return Ok(false);
+    }
+    launch_with(ctx, p, a, b, y, Some((scale, epsilon)))
+}
+
+/// [`launch`], normalizing A's rows with `norm` (Scale, epsilon) where
+/// given; `Ok(false)` (nothing recorded) where the normalizing GEMV does not
+/// run `p`.
+fn launch_with(
+    ctx: &mut Ctx<'_>,
+    p: &Problem<'_>,
+    a: &Operand,
+    b: &Operand,
+    y: &Operand,
+    norm: Option<(&Operand, f32)>,
+) -> Result<bool> {
     let dtype = b.desc.dtype;
-    let params = with_layout(super::params(p), b);
+    let mut params = with_layout(super::params(p), b);
+    params.norm_epsilon = norm.map_or(0.0, |(_, epsilon)| epsilon);
     let c_buf = p.c.map_or_else(|| ctx.dummy.clone(), |(c, _)| (*c.buf).clone());
     let a_aligned = p.bases[0] % 4 == 0 && params.lda % 4 == 0;
     // The row-walking kernels step through B's interleaved blocks by the
@@ -229,13 +278,27 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
         QuantPath::Columns(_) if !order_fits => QuantPath::Any,
         path => path,
     };
+    if norm.is_some() && path != QuantPath::Columns(1) {
+        return Ok(false);
+    }
     let (entry, rows) = match path {
         QuantPath::Columns(rows) => ("matmul_quant", rows),
         QuantPath::Any => ("matmul_quant_any", 1),
     };
     let sg = entry == "matmul_quant" && subgroups_of_8(ctx.gpu);
     let cols = gemv_columns(p.n, rows, sg);
-    let kernel = reading(Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, cols, sg) }, b);
+    let normalizing = if norm.is_some() { NORM } else { 0 };
+    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, cols, sg) | normalizing };
+    let kernel = reading(kernel, b);
+    // The normalization's Scale (bound only by the normalizing form).
+    let scale: Option<&wgpu::Buffer> = norm.map(|(s, _)| &*s.buf);
+    fn with_scale<'b>(
+        mut bindings: Vec<(u32, &'b wgpu::Buffer)>,
+        scale: Option<&'b wgpu::Buffer>,
+    ) -> Vec<(u32, &'b wgpu::Buffer)> {
+        bindings.extend(scale.map(|s| (5, s)));
+        bindings
+    }
     let per_group = 64 * cols as usize;
     let groups = match path {
         QuantPath::Columns(rows) => [p.n.div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1],
@@ -243,16 +306,12 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
     };
     if let Some(texture) = &b.packed {
         // A texture holds the whole tensor: no binding limit to split around.
-        return ctx.dispatch_with_views(
-            kernel,
-            &params,
-            &[(1, &a.buf), (3, &c_buf), (4, &y.buf)],
-            &[(2, &texture.view)],
-            groups,
-        );
+        let bindings = with_scale(vec![(1, &a.buf), (3, &c_buf), (4, &y.buf)], scale);
+        return ctx.dispatch_with_views(kernel, &params, &bindings, &[(2, &texture.view)], groups).map(|()| true);
     }
     if b.buf.size() <= ctx.max_binding() {
-        return ctx.dispatch(kernel, &params, &[(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], groups);
+        let bindings = with_scale(vec![(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], scale);
+        return ctx.dispatch(kernel, &params, &bindings, groups).map(|()| true);
     }
     // ---- B larger than one binding (tensors beyond one storage binding) ----
     // Column blocks of Y: rows of B ([N, K], blocks along K), each window
@@ -278,10 +337,11 @@ pub(crate) fn launch(ctx: &mut Ctx<'_>, p: &Problem<'_>, a: &Operand, b: &Operan
         piece.y_base = params.y_base + n0 as u32;
         piece.c_base = params.c_base + n0 as u32 * params.c_stride_n;
         let groups = [(n1 - n0).div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1];
-        let bindings = [(1, (&*a.buf).into()), (2, bw), (3, (&c_buf).into()), (4, (&*y.buf).into())];
+        let mut bindings = vec![(1, (&*a.buf).into()), (2, bw), (3, (&c_buf).into()), (4, (&*y.buf).into())];
+        bindings.extend(scale.map(|s| (5, s.into())));
         ctx.dispatch_windows(kernel, &piece, &bindings, &[], groups)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The bound window of B's rows `[n0, n1)` of `row_bytes` each: from the
