@@ -58,10 +58,14 @@
 // elements. Workgroups of 64; dispatch (ceil(N / (64 CC)), ceil(M / RR), 1).
 //
 // The normalizing form of the GEMV (`// NORM` lines; RR = 1; `// PLAIN` lines otherwise) runs
-// RMSNormGemm: each workgroup first forms its row's 1 / sqrt(mean(a^2) + epsilon) as
-// norm.wgsl does (the same loop over 64 invocations and the same fixed-order tree,
-// include/workgroup_reduce.wgsl), then reads every vec4 of A as (a * inv) * scale, the
-// expression norm.wgsl writes, so the product sees RMSNormalization's values.
+// RMSNormGemm with the row's scalar 1 / sqrt(mean(a^2) + epsilon) taken out of the sum:
+// y_j = inv * sum_k (a_k scale_k) b_kj. It reads A as it must for the product anyway,
+// each vec4 times Scale's, and sums the squares of what it read (`norm_ss`): with
+// subgroups each lane read its own vec4s of the row, added across the subgroup at the
+// end; without, every invocation read the whole row. No barrier and no extra pass over A:
+// a workgroup reduction before the product (norm.wgsl's tree) made the kernel slower
+// than RMSNormalization's own dispatch on lavapipe. Within the tolerance model's bound
+// (the factor's error is relative to the whole sum), not the bits of the two ops.
 //   @group(0) @binding(5) norm_scale: array<vec4<f32>>   the normalization's Scale [K]
 //
 // Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
@@ -74,7 +78,6 @@
 // #include <matmul_params>
 // #include <linear_id>
 // #include <block_order>
-// #include <workgroup_reduce>
 
 @group(0) @binding(0) var<storage, read> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
@@ -88,28 +91,23 @@
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read> norm_scale: array<vec4<f32>>;
 
-// The normalizing form's factor of this workgroup's row (see `row_inv_rms`).
-var<private> norm_inv: f32;
+// The normalizing form's running sums of the squares of the A values this
+// invocation read, one per vec4 lane.
+var<private> norm_ss: vec4<f32>;
 
 // Vec4 `i` of A, in the row whose first vec4 is `row4`: as stored, or in the
-// normalizing form as RMSNormalization writes it, `(x - 0) * inv * scale`.
+// normalizing form times Scale's vec4, its squares added to `norm_ss`.
 fn a_vec(i: u32, row4: u32) -> vec4<f32> {
-    return a[i]; // PLAIN
-    return a[i] * norm_inv * norm_scale[i - row4]; // NORM
+    let v = a[i];
+    norm_ss = fma(v, v, norm_ss); // NORM
+    return v * norm_scale[i - row4]; // NORM
+    return v; // PLAIN
 }
 
-// 1 / sqrt(mean(x^2) + epsilon) of the row of K = params.k values of A from
-// vec4 `row4` on, formed as norm.wgsl's `norm` forms it: invocation t sums
-// the squares of elements t, t + 64, ..., then the fixed-order tree over the
-// workgroup's 64. Every invocation must call it (barriers).
-fn row_inv_rms(row4: u32, t: u32) -> f32 {
-    let n = params.k;
-    var q = 0.0;
-    for (var j = t; j < n; j += 64u) {
-        let d = a[row4 + j / 4u][j & 3u];
-        q += d * d;
-    }
-    return inverseSqrt(reduce_sum(t, q) * (1.0 / f32(n)) + params.norm_epsilon);
+// 1 / sqrt(mean(x^2) + epsilon) of a row of K = params.k values from the sum
+// of their squares.
+fn inv_rms(sum_squares: f32) -> f32 {
+    return inverseSqrt(sum_squares * (1.0 / f32(params.k)) + params.norm_epsilon);
 }
 
 const BLOCK_BYTES: u32 = $BBu;
@@ -351,8 +349,8 @@ fn finish(v: f32, row: u32, col: u32) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32, @builtin(subgroup_invocation_id) lane: u32) { // SG
-fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) { // NOSG
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) { // SG
+fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) { // NOSG
     let m_dim = params.m;
     let n_dim = params.n;
     let col0 = gid.x * $CCu;
@@ -360,7 +358,6 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     let lda4 = params.lda / 4u;
     let a4 = params.a_base / 4u;
     let arow$r = a4 + min(row0 + $ru, m_dim - 1u) * lda4;
-    norm_inv = row_inv_rms(arow0, lidx); // NORM
     var acc$r_$c = vec4<f32>(0.0);
     let blocks = params.k / 32u;
     // Out-of-range columns compute on the last column and store nothing, so
@@ -445,7 +442,13 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
         byte$cb += select(step$cb, select(BLOCK_BYTES, step$cb - BLOCK_BYTES, (blk & 1u) == 1u), params.b_unit == 2u);
     }
     let ldy = params.ldy;
-    if row0 + $ru < m_dim && col0 + $cu < n_dim { y[params.y_base + (row0 + $ru) * ldy + col0 + $cu] = finish((acc$r_$c.x + acc$r_$c.y) + (acc$r_$c.z + acc$r_$c.w), row0 + $ru, col0 + $cu); }
+    // The normalizing form: the row's squares summed (a lane's own vec4s,
+    // then across the subgroup; or every vec4 already), then 1/rms.
+    let own = (norm_ss.x + norm_ss.y) + (norm_ss.z + norm_ss.w); // NORM
+    let inv = inv_rms(subgroupAdd(own)); // NORM SG
+    let inv = inv_rms(own); // NORM NOSG
+    let inv = 1.0; // PLAIN
+    if row0 + $ru < m_dim && col0 + $cu < n_dim { y[params.y_base + (row0 + $ru) * ldy + col0 + $cu] = finish(((acc$r_$c.x + acc$r_$c.y) + (acc$r_$c.z + acc$r_$c.w)) * inv, row0 + $ru, col0 + $cu); }
 }
 
 @compute @workgroup_size(8, 8)

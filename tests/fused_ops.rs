@@ -1,8 +1,8 @@
 //! hcal's fused ops are the ops they stand for: on every available backend,
 //! SplitRotaryScatter gives the bits of Split, two RotaryEmbeddings, Transpose
 //! and two TensorScatters (in place or into new tensors), GatedUnary on
-//! f32 the bits of Split, the Unary and Mul, and RMSNormGemm the bits of
-//! RMSNormalization then Gemm, on the same backend.
+//! f32 the bits of Split, the Unary and Mul, on the same backend; and
+//! RMSNormGemm the bits of RMSNormalization then Gemm on the reference.
 
 use hcal::{Device, DeviceTensor, RotaryEmbedding, ScatterMode, SplitParts, SplitRotaryScatter, UnaryOp, ops};
 
@@ -134,11 +134,15 @@ fn gated_unary_is_split_unary_and_mul_on_every_backend() {
     }
 }
 
+/// RMSNormGemm's reference runs its definition, so it gives the bits of
+/// RMSNormalization then Gemm. (Devices are held to the conformance bound
+/// instead: wgpu's normalizing GEMV takes the row's 1/rms out of the sum,
+/// `inv * sum_k (a_k s_k) b_kj`, which rounds differently; the SmolLM2
+/// shapes below are conformance cases too.)
 #[test]
-fn rms_norm_gemm_is_rms_norm_then_gemm_on_every_backend() {
+fn rms_norm_gemm_is_rms_norm_then_gemm_on_the_reference() {
     // SmolLM2's decode projections (Q4_1 weights as stored, [N, K]), a few
-    // rows of a Q8_0 and a Q4_0 product, rows past the GEMV, an f32 B with
-    // C: the fused op gives the bits of RMSNormalization then Gemm.
+    // rows of a Q8_0 and a Q4_0 product, prefill rows, an f32 B with C.
     let cases: [(usize, usize, usize, hcal::DType, bool); 6] = [
         (1, 576, 960, hcal::DType::Q4_1, false),
         (1, 576, 3072, hcal::DType::Q4_1, false),
@@ -147,18 +151,17 @@ fn rms_norm_gemm_is_rms_norm_then_gemm_on_every_backend() {
         (13, 160, 70, hcal::DType::Q4_1, false),
         (2, 40, 7, hcal::DType::F32, true),
     ];
-    for (name, dev) in devices() {
-        for &(m, k, n, dtype, with_c) in &cases {
-            let a = dev.tensor_f32(&[m, k], &values(m * k, 1)).unwrap();
-            let scale: Vec<f32> = values(k, 2).iter().map(|v| 1.0 + 0.5 * v).collect();
-            let scale = dev.tensor_f32(&[k], &scale).unwrap();
-            let b = dev.tensor_from_f32(hcal::TensorDesc::new([n, k], dtype), &values(n * k, 3)).unwrap();
-            let c = with_c.then(|| dev.tensor_f32(&[n], &values(n, 4)).unwrap());
-            let attrs = hcal::RmsNormGemm { epsilon: 1e-5, alpha: 0.5, beta: 1.0, trans_b: true };
-            let got = ops::rms_norm_gemm(&a, &scale, &b, c.as_ref(), attrs).unwrap().to_f32().unwrap();
-            let normed = ops::rms_norm(&a, &scale, -1, attrs.epsilon).unwrap();
-            let want = ops::gemm(&normed, &b, c.as_ref(), attrs.gemm()).unwrap().to_f32().unwrap();
-            assert_eq!(bits(&got), bits(&want), "{name} RMSNormGemm {m}x{n}x{k} B {dtype}");
-        }
+    let dev = Device::open("cpu").unwrap();
+    for &(m, k, n, dtype, with_c) in &cases {
+        let a = dev.tensor_f32(&[m, k], &values(m * k, 1)).unwrap();
+        let scale: Vec<f32> = values(k, 2).iter().map(|v| 1.0 + 0.5 * v).collect();
+        let scale = dev.tensor_f32(&[k], &scale).unwrap();
+        let b = dev.tensor_from_f32(hcal::TensorDesc::new([n, k], dtype), &values(n * k, 3)).unwrap();
+        let c = with_c.then(|| dev.tensor_f32(&[n], &values(n, 4)).unwrap());
+        let attrs = hcal::RmsNormGemm { epsilon: 1e-5, alpha: 0.5, beta: 1.0, trans_b: true };
+        let got = ops::rms_norm_gemm(&a, &scale, &b, c.as_ref(), attrs).unwrap().to_f32().unwrap();
+        let normed = ops::rms_norm(&a, &scale, -1, attrs.epsilon).unwrap();
+        let want = ops::gemm(&normed, &b, c.as_ref(), attrs.gemm()).unwrap().to_f32().unwrap();
+        assert_eq!(bits(&got), bits(&want), "RMSNormGemm {m}x{n}x{k} B {dtype}");
     }
 }

@@ -33,8 +33,12 @@
 //! to the attention's operands (one op for the RoPE, the Split and both
 //! cache writes); and the gate and up weights are stacked too, so SwiGLU is
 //! one product and one `GatedUnary` where it was two products, a Silu and a
-//! Mul. SmolLM2 on wgpu: 455 device commands per decode step without them,
-//! 365 with the first, 305 with both. A call the backend declines for its
+//! Mul. A third, `RMSNormGemm`, runs each RMSNorm with the one product that
+//! reads it (the stacked Q/K/V and gate/up products, the output
+//! projection): on wgpu the decode GEMV normalizes the row as it reads it.
+//! SmolLM2 on wgpu: 455 device commands per decode step without them, 365
+//! with the first, 305 with the first two, 214 with all three (and decode
+//! attention in one dispatch, not two). A call the backend declines for its
 //! shapes (a long step's, beyond one storage binding, say) runs the plain
 //! ops instead.
 //!
@@ -55,7 +59,7 @@ mod rope;
 use std::path::Path;
 
 use hcal::{
-    Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, RotaryEmbedding, ScatterMode, SplitParts,
+    Attention, BinaryOp, DType, Device, DeviceTensor, Gemm, RmsNormGemm, RotaryEmbedding, ScatterMode, SplitParts,
     SplitRotaryScatter, TensorDesc, UnaryOp, ops,
 };
 use hcal_gguf::{Gguf, LlamaConfig};
@@ -139,7 +143,8 @@ enum QkvLayout {
     /// [`QkvLayout::Fused`], and each step after the first splits, rotates and
     /// writes the caches in one `SplitRotaryScatter` (see [`CachedStep`])
     /// where the device runs that op; else the next form. Also the only
-    /// layout that stacks the gate and up projections ([`GateUp::Stacked`]).
+    /// layout that stacks the gate and up projections ([`GateUp::Stacked`])
+    /// and runs each RMSNorm inside its product (`RMSNormGemm`).
     OneOp,
     /// [`Projections::Stacked`] with Q and K rotated by one op ([`RopeTables`]),
     /// where the dtypes and the rotary dimension allow; else the next form.
@@ -163,6 +168,10 @@ pub struct Model {
     /// How steps after the first turn the stacked projection into the
     /// attention's operands in one op, where the device runs it.
     cached_step: Option<CachedStep>,
+    /// Each RMSNorm and the one product that reads it run as one
+    /// `RMSNormGemm` (the layout [`QkvLayout::OneOp`]; the op is defined as
+    /// the two, and a call the device declines runs them).
+    normalized_products: bool,
     max_positions: usize,
     weight_bytes: usize,
 }
@@ -274,9 +283,26 @@ impl Model {
 
     /// `logits = RMSNorm(x) E^T` of hidden states `x: [S, hidden]`.
     fn logits(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
-        let normed = ops::rms_norm(x, &self.norm, -1, self.config.rms_norm_eps)?;
-        let attrs = Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true };
-        Ok(ops::gemm(&normed, &self.embed, None, attrs)?)
+        self.normed_product(x, &self.norm, &self.embed)
+    }
+
+    /// `RMSNorm(x) W^T` for a weight `W [N, hidden]` as stored: one
+    /// `RMSNormGemm` where the layout asks for it and the device runs this
+    /// call (on wgpu the decode GEMV normalizes the row as it reads it: a
+    /// dispatch fewer), else RMSNormalization then the Gemm it stands for.
+    fn normed_product(&self, x: &DeviceTensor, norm: &DeviceTensor, w: &DeviceTensor) -> Result<DeviceTensor> {
+        let epsilon = self.config.rms_norm_eps;
+        if self.normalized_products {
+            let attrs = RmsNormGemm { epsilon, alpha: 1.0, beta: 0.0, trans_b: true };
+            match ops::rms_norm_gemm(x, norm, w, None, attrs) {
+                Ok(y) => return Ok(y),
+                // Declined for this call's shapes: nothing ran, the two ops follow.
+                Err(hcal::Error::Unsupported { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let a = ops::rms_norm(x, norm, -1, epsilon)?;
+        Ok(ops::gemm(&a, w, None, Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true })?)
     }
 
     /// The hidden states `[S, hidden]` after the last layer, the cache
@@ -338,13 +364,12 @@ impl Model {
             Ok(ops::transpose(&y, Some(&[0, 2, 1, 3]))?.reshape(&[s, c.head_count * d])?)
         };
         for (layer, (k_cache, v_cache)) in self.layers.iter().zip(&cache.layers) {
-            let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
             // The stacked product, when the one-op path computed it and then
             // found this call's shapes declined.
             let mut computed = None;
             if let (Some(step), Projections::Stacked(w), true) = (&self.cached_step, &layer.qkv, past > 0) {
                 // Split, RoPE and both cache writes as one op (`CachedStep`).
-                let product = linear(&a, w)?;
+                let product = self.normed_product(&x, &layer.attn_norm, w)?;
                 let qkv = product.reshape(&[1, s, product.shape()[1]])?;
                 let (cos, sin) = (&step.tables.cos, &step.tables.sin);
                 // A backend may decline this call's shapes (a long step beyond
@@ -361,7 +386,7 @@ impl Model {
             }
             let mut stacked = |w: &DeviceTensor| match computed.take() {
                 Some(product) => Ok(product),
-                None => linear(&a, w),
+                None => self.normed_product(&x, &layer.attn_norm, w),
             };
             let sizes = vec![c.head_count * d, c.head_count_kv * d, c.head_count_kv * d];
             let [q, k, v]: [DeviceTensor; 3] = match &layer.qkv {
@@ -376,11 +401,15 @@ impl Model {
                     let [q, k, v]: [DeviceTensor; 3] = parts.try_into().expect("three parts");
                     [rope(&q, c.head_count, r)?, rope(&k, c.head_count_kv, r)?, v.reshape(&[1, s, v.shape()[1]])?]
                 }
-                Projections::Separate(w) => [
-                    rope(&linear(&a, &w[0])?, c.head_count, r)?,
-                    rope(&linear(&a, &w[1])?, c.head_count_kv, r)?,
-                    linear(&a, &w[2])?.reshape(&[1, s, c.head_count_kv * d])?,
-                ],
+                Projections::Separate(w) => {
+                    // One normalization for the three products.
+                    let a = ops::rms_norm(&x, &layer.attn_norm, -1, c.rms_norm_eps)?;
+                    [
+                        rope(&linear(&a, &w[0])?, c.head_count, r)?,
+                        rope(&linear(&a, &w[1])?, c.head_count_kv, r)?,
+                        linear(&a, &w[2])?.reshape(&[1, s, c.head_count_kv * d])?,
+                    ]
+                }
             };
             for (new, cached) in [(&k, k_cache), (&v, v_cache)] {
                 let new = heads_first(new, c.head_count_kv)?;
@@ -405,10 +434,9 @@ impl Model {
         let linear = |a: &DeviceTensor, w: &DeviceTensor| {
             ops::gemm(a, w, None, Gemm { alpha: 1.0, beta: 0.0, trans_a: false, trans_b: true })
         };
-        let b = ops::rms_norm(x, &layer.ffn_norm, -1, eps)?;
         let product = match &layer.gate_up {
             GateUp::Stacked(w) => {
-                let both = linear(&b, w)?;
+                let both = self.normed_product(x, &layer.ffn_norm, w)?;
                 match ops::gated_unary(&both, UnaryOp::Silu) {
                     Ok(product) => product,
                     // Declined for this call's shape: the ops GatedUnary stands for.
@@ -421,6 +449,7 @@ impl Model {
                 }
             }
             GateUp::Separate([gate, up]) => {
+                let b = ops::rms_norm(x, &layer.ffn_norm, -1, eps)?;
                 let gate = ops::unary(&linear(&b, gate)?, UnaryOp::Silu)?;
                 ops::binary(&gate, &linear(&b, up)?, BinaryOp::Mul)?
             }
@@ -452,7 +481,8 @@ mod tests {
     use super::*;
 
     /// Every Q/K/V layout runs the same ops on the same values per feature
-    /// (`SplitRotaryScatter` is defined as the five it replaces), so the
+    /// (`SplitRotaryScatter` is defined as the five it replaces, and
+    /// `RMSNormGemm` as RMSNormalization and the Gemm), so the
     /// reference gives the same logits bit for bit: after a prompt (the
     /// first-prompt attention), after a two-token step and after a one-token
     /// step (the cache).
@@ -498,7 +528,7 @@ mod tests {
         fn supports(&self, signature: &OpSignature) -> Support {
             let long = match signature.op() {
                 Op::SplitRotaryScatter(_) => signature.input(0).is_some_and(|qkv| qkv.shape[1] > 1),
-                Op::GatedUnary { .. } => signature.input(0).is_some_and(|x| x.shape[0] > 1),
+                Op::GatedUnary { .. } | Op::RmsNormGemm(_) => signature.input(0).is_some_and(|x| x.shape[0] > 1),
                 _ => false,
             };
             if long { Support::Unsupported("declined for the test".into()) } else { self.0.supports(signature) }

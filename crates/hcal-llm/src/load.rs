@@ -154,6 +154,7 @@ impl Model {
             norm,
             rope,
             cached_step,
+            normalized_products: layout == QkvLayout::OneOp,
             device: device.clone(),
             config,
             max_positions,

@@ -138,7 +138,8 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     // one column, `// NOSGN` (A loaded once per block) for more; `// Q41`
     // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups
     // only; `// TEX` lines where B is a texture, `// BUF` where it is a buffer;
-    // `// NORM` lines in the normalizing GEMV, `// PLAIN` lines elsewhere.
+    // `// NORM` lines in the normalizing GEMV (`// NORM SG`, `// NORM NOSG`
+    // with and without subgroups), `// PLAIN` lines elsewhere.
     let sg = variant & SUBGROUP != 0;
     let norm = variant & NORM != 0;
     let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
@@ -150,6 +151,8 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
         "TEX" => texture,
         "BUF" => !texture,
         "NORM" => norm,
+        "NORM SG" => norm && sg,
+        "NORM NOSG" => norm && !sg,
         "PLAIN" => !norm,
         _ => true,
     };
