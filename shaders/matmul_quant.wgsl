@@ -55,7 +55,8 @@
 // prefill tile's 8 rows would otherwise hold 64 of them). Where subgroups are exactly 8 wide (the `// SG` lines) the 8 lanes of a subgroup load one vec4 each of a row's
 // 32 values of A for the block and share them with `subgroupBroadcast` (a constant
 // lane: cheap), since storage loads on SIMD CPU drivers cost a loop over the lanes. A must start and have its rows on multiples of 4
-// elements. Workgroups of 64; dispatch (ceil(N / (64 CC)), ceil(M / RR), 1).
+// elements. Workgroups of WG invocations (64, or narrower for the GEMV on CPU drivers: quant.rs
+// `gemv_plan`); dispatch (ceil(N / (WG CC)), ceil(M / RR), 1).
 //
 // The normalizing form of the GEMV (`// NORM` lines; RR = 1; `// PLAIN` lines otherwise) runs
 // RMSNormGemm with the row's scalar 1 / sqrt(mean(a^2) + epsilon) taken out of the sum:
@@ -348,7 +349,7 @@ fn finish(v: f32, row: u32, col: u32) -> f32 {
     return r;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size($WG)
 fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) { // SG
 fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) { // NOSG
     let m_dim = params.m;

@@ -236,7 +236,8 @@ impl Backend for WgpuBackend {
                 rec.flush(&self.gpu);
                 Ok(())
             })?;
-            let layout = crate::matmul::quant::weight_layout(&self.gpu, tensor.desc());
+            let pin = self.pipelines.pins.quant_gemv;
+            let layout = crate::matmul::quant::weight_layout(&self.gpu, pin, tensor.desc());
             let packed = crate::packed::Packed::upload(&self.gpu, bytes, layout)?;
             mem.pack(tensor.id(), packed);
             return Ok(());

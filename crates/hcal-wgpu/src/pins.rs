@@ -12,6 +12,7 @@
 //! | `:split`        | attention to flash-decoding (split keys, then a merge)       |
 //! | `:flash`        | attention to the flash kernel (`attention_flash.wgsl`)       |
 //! | `:buffers`      | block-quantized tensors in storage buffers, not textures     |
+//! | `:qgemv=WxC`    | the quantized GEMV's workgroups of W invocations, C columns each |
 //! | `:spin`         | the host polls for finished work, yielding (`gpu::Wait`)     |
 //! | `:block`        | the host sleeps in the driver until work is done             |
 //!
@@ -41,6 +42,16 @@ pub(crate) struct Pins {
     pub(crate) buffers: bool,
     /// How the host waits for the device, where pinned (`:spin`, `:block`).
     pub(crate) wait: Option<crate::gpu::Wait>,
+    /// The quantized GEMV's invocations per workgroup and columns per
+    /// invocation (`:qgemv=WxC`, W in 8/16/32/64, C in 1/2/4).
+    pub(crate) quant_gemv: Option<(u32, u32)>,
+}
+
+/// `WxC` of a `:qgemv=` pin, if it names a shape the quantized GEMV has.
+fn quant_gemv(spec: &str) -> Option<(u32, u32)> {
+    let (w, c) = spec.split_once('x')?;
+    let (w, c) = (w.parse().ok()?, c.parse().ok()?);
+    ([8, 16, 32, 64].contains(&w) && [1, 2, 4].contains(&c)).then_some((w, c))
 }
 
 /// The smallest `:bind=` accepted: every window holds at least a few rows of
@@ -52,6 +63,7 @@ fn is_pin(suffix: &str) -> bool {
     let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
     matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers" | "spin" | "block")
         || suffix.starts_with("mm=")
+        || suffix.strip_prefix("qgemv=").and_then(quant_gemv).is_some()
         || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
         || matches!(composed_rows, Some(Ok(_)))
 }
@@ -90,6 +102,7 @@ impl Pins {
                 "buffers" => pins.buffers = true,
                 "spin" => pins.wait = Some(crate::gpu::Wait::Spin),
                 "block" => pins.wait = Some(crate::gpu::Wait::Block),
+                q if q.starts_with("qgemv=") => pins.quant_gemv = quant_gemv(&q[6..]),
                 bind if bind.starts_with("bind=") => {
                     let bytes: u64 = bind[5..].parse().expect("checked by is_pin");
                     pins.max_binding = Some((bytes / 256 * 256).max(MIN_BINDING_CAP));
@@ -140,5 +153,9 @@ mod tests {
         assert_eq!(adapter, "wgpu:vulkan:0");
         let pins = Pins::parse("n", adapter, &suffixes).unwrap();
         assert_eq!((pins.max_binding, pins.matmul), (Some(99840), Some(Path::Generic)));
+        let (adapter, suffixes) = split("wgpu:vulkan:0:qgemv=16x4");
+        assert_eq!(Pins::parse("n", adapter, &suffixes).unwrap().quant_gemv, Some((16, 4)));
+        // Not a shape the GEMV has: not a pin (the name then opens nothing).
+        assert_eq!(split("wgpu:vulkan:0:qgemv=12x4").1, Vec::<&str>::new());
     }
 }

@@ -455,7 +455,11 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
             };
             let path = matmul::quant::path_for(m, flags, batch, true);
-            ("matmul_quant", matmul::quant::path_name(path, sig.input(1)?.dtype) + texture_form(gpu))
+            let pinned = match (path, pipelines.pins.quant_gemv) {
+                (matmul::quant::QuantPath::Columns(1), Some((w, c))) => format!("-wg{w}x{c}"),
+                _ => String::new(),
+            };
+            ("matmul_quant", matmul::quant::path_name(path, sig.input(1)?.dtype) + &pinned + texture_form(gpu))
         }
         (Op::Cast { .. }, _) if sig.input(0)?.dtype.is_quantized() => {
             ("matmul_quant", "dequantize".to_string() + texture_form(gpu))

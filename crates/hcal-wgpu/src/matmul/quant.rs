@@ -63,12 +63,55 @@ const TEXTURE: u16 = 1 << 12;
 /// invocation): A's row RMS-normalized as it is read. Below `F16_IO` (bit 14).
 const NORM: u16 = 1 << 13;
 
+/// Invocations per workgroup of `matmul_quant` by the code in its variant's
+/// bits 11 and 15 (0 is the default, 64).
+const WIDTHS: [u32; 4] = [64, 32, 16, 8];
+
+/// The variant bits of a workgroup width from [`WIDTHS`].
+fn width_bits(width: u32) -> u16 {
+    let code = WIDTHS.iter().position(|&w| w == width).expect("a width of WIDTHS") as u16;
+    ((code & 1) << 11) | ((code >> 1) << 15)
+}
+
+/// The workgroup width of a variant.
+fn width_of(variant: u16) -> u32 {
+    WIDTHS[usize::from(((variant >> 11) & 1) | ((variant >> 15) << 1))]
+}
+
 /// The kernel variant of `dtype` with `rows` rows and `cols` columns per
-/// invocation, sharing A across subgroups of 8 when `subgroups`.
+/// invocation, sharing A across subgroups of 8 when `subgroups`, in
+/// workgroups of 64 invocations.
 fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
     let (code, _, _) = dtype_code(dtype).expect("a quantized dtype");
     code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3) | ((cols as u16) << 8)
 }
+
+/// The GEMV's `(invocations per workgroup, columns per invocation)` for a
+/// product of `n` columns, unless the backend pins another (`:qgemv=WxC`):
+/// [`gemv_columns`] in workgroups of 64; on a SIMD CPU driver with 8-wide
+/// subgroups, 4 columns in the widest workgroups that still give
+/// [`CPU_DRIVER_GEMV_WORKGROUPS`] full ones (each workgroup runs on one thread, so
+/// narrow N in wide workgroups left threads idle, and one column per
+/// invocation loads A once per column).
+///
+/// lavapipe (2 threads), Q4_1, cold weights, `hcal bench --baseline`
+/// interleaving the pinned shape with 64x1 (64x4 for N = 3072), two runs:
+/// 16x4 ran 1x576x1536 1.36x and 1.99x, 1x960x576 1.26x and 1.43x,
+/// 1x576x576 0.79x and 1.15x; 8x4 1.51x, 1.43x / 1.31x, 1.07x / 0.90x,
+/// 0.81x; at N = 3072 every narrower workgroup was slower (0.67-0.98x).
+fn gemv_plan(simd_cpu: bool, pin: Option<(u32, u32)>, n: usize, subgroups: bool) -> (u32, u32) {
+    if let Some(pinned) = pin {
+        return pinned;
+    }
+    if simd_cpu && subgroups {
+        let width = WIDTHS.into_iter().find(|&w| n / (w as usize * 4) >= CPU_DRIVER_GEMV_WORKGROUPS);
+        return (width.unwrap_or(8), 4);
+    }
+    (64, gemv_columns(n, 1, subgroups))
+}
+
+/// Workgroups the GEMV aims for on a SIMD CPU driver (see [`gemv_plan`]).
+const CPU_DRIVER_GEMV_WORKGROUPS: usize = 8;
 
 /// `kernel` in its form reading B from a texture when `b` is held in one.
 fn reading(kernel: Kernel, b: &Operand) -> Kernel {
@@ -100,11 +143,11 @@ pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
 /// tensor of `desc` gets in a texture on `gpu`: the order of the GEMV that
 /// reads it as the `[N, K]` weight of a product (N = its rows), whose
 /// columns per invocation and Q4_1 pair loop follow from N as in [`launch`].
-pub(crate) fn weight_layout(gpu: &Gpu, desc: &TensorDesc) -> Option<(BlockLayout, usize)> {
+pub(crate) fn weight_layout(gpu: &Gpu, pin: Option<(u32, u32)>, desc: &TensorDesc) -> Option<(BlockLayout, usize)> {
     let (_, block_bytes, _) = dtype_code(desc.dtype)?;
     let sg = subgroups_of_8(gpu);
     let rows = desc.numel() / desc.shape.last().copied().unwrap_or(1).max(1);
-    let columns = gemv_columns(rows, 1, sg);
+    let (_, columns) = gemv_plan(gpu.simd_cpu, pin, rows, sg);
     BlockLayout::for_weight(desc, columns, sg).map(|order| (order, block_bytes as usize))
 }
 
@@ -132,6 +175,7 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
     let rows = u32::from((variant >> 3) & 0x1f).max(1);
     let cols = u32::from((variant >> 8) & 0x7).max(1);
+    let width = width_of(variant);
     let texture = variant & TEXTURE != 0;
     // A line's tag is its trailing comment: `// SG` lines with subgroups,
     // `// NOSG` lines without, and of those `// NOSG1` (A loaded per use) for
@@ -159,7 +203,7 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
     let text = text.replace("$Q", name);
     let e = crate::template::Expansion {
-        constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols), ("$TW", crate::packed::WIDTH)],
+        constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols), ("$TW", crate::packed::WIDTH), ("$WG", width)],
         repeats: &[("$r", rows), ("$c", cols)],
         blocks: &[("$cb", cols)],
     };
@@ -289,9 +333,13 @@ fn launch_with(
         QuantPath::Any => ("matmul_quant_any", 1),
     };
     let sg = entry == "matmul_quant" && subgroups_of_8(ctx.gpu);
-    let cols = gemv_columns(p.n, rows, sg);
+    let (width, cols) = match rows {
+        1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg),
+        _ => (64, gemv_columns(p.n, rows, sg)),
+    };
     let normalizing = if norm.is_some() { NORM } else { 0 };
-    let kernel = Kernel { shader: "matmul_quant", entry, variant: variant(dtype, rows, cols, sg) | normalizing };
+    let variant = variant(dtype, rows, cols, sg) | normalizing | width_bits(width);
+    let kernel = Kernel { shader: "matmul_quant", entry, variant };
     let kernel = reading(kernel, b);
     // The normalization's Scale (bound only by the normalizing form).
     let scale: Option<&wgpu::Buffer> = norm.map(|(s, _)| &*s.buf);
@@ -302,7 +350,7 @@ fn launch_with(
         bindings.extend(scale.map(|s| (5, s)));
         bindings
     }
-    let per_group = 64 * cols as usize;
+    let per_group = width as usize * cols as usize;
     let groups = match path {
         QuantPath::Columns(rows) => [p.n.div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1],
         QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
@@ -496,6 +544,26 @@ mod tests {
         }
         assert_eq!(window_of(3, 5, 18 * 4, 18), (0, 360));
         assert_eq!(window_of(40, 41, 18 * 4, 18), (2304, 648));
+    }
+
+    #[test]
+    fn cpu_drivers_run_four_columns_in_workgroups_that_fill_their_threads() {
+        // SmolLM2's decode products on lavapipe: out/down (576), Q/K/V (960),
+        // gate/up (3072) and the output projection (49152).
+        for (n, plan) in [(576, (16, 4)), (960, (16, 4)), (3072, (64, 4)), (49_152, (64, 4)), (40, (8, 4))] {
+            assert_eq!(gemv_plan(true, None, n, true), plan, "N = {n}");
+        }
+        // GPUs, drivers without 8-wide subgroups and pins keep their choice.
+        assert_eq!(gemv_plan(false, None, 576, true), (64, 1));
+        assert_eq!(gemv_plan(true, None, 2048, false), (64, 4));
+        assert_eq!(gemv_plan(true, Some((8, 2)), 3072, true), (8, 2));
+        for width in WIDTHS {
+            let v = variant(DType::Q8_0, 1, 4, true) | width_bits(width) | TEXTURE | NORM;
+            assert_eq!(width_of(v), width);
+            assert_eq!(v & crate::pipeline::F16_IO, 0);
+            let text = expand(crate::pipeline::family_source("matmul_quant"), v);
+            assert!(text.contains(&format!("@compute @workgroup_size({width})\nfn matmul_quant(")));
+        }
     }
 
     #[test]
