@@ -5,9 +5,9 @@
 //! - [`DType`] and [`TensorDesc`]: element types and contiguous row-major shapes.
 //! - [`Op`]: one variant per operator, ONNX semantics where ONNX defines the
 //!   op (opset 23; Attention and TensorScatter opset 24, Gather and
-//!   GatherElements 13); two ops of hcal's own, [`Op::SplitRotaryScatter`]
-//!   and [`Op::GatedUnary`], each defined as the ONNX ops it fuses; ops are
-//!   plain data (`Clone`, `PartialEq`, serde).
+//!   GatherElements 13); three ops of hcal's own, [`Op::SplitRotaryScatter`],
+//!   [`Op::GatedUnary`] and [`Op::RmsNormGemm`], each defined as the ONNX ops
+//!   it fuses; ops are plain data (`Clone`, `PartialEq`, serde).
 //! - [`OpSignature`] and [`Call`]: validation and shape inference, run once per
 //!   call. This is the only place shape rules live; a signature or a call can
 //!   only be built by validating, and it keeps the resolved [`Geometry`]
