@@ -7,6 +7,22 @@
 //!
 //! Inputs and outputs are positional, exactly as ONNX lists them; optional ones
 //! are `None` in the input/output slices (see [`crate::Call`]).
+//!
+//! # Fused ops
+//!
+//! Three ops are hcal's own ([`Op::SplitRotaryScatter`], [`Op::GatedUnary`],
+//! [`Op::RmsNormGemm`]): the launches a decoder step would spend on several
+//! ONNX ops, as one. They keep the standard's one meaning by three rules:
+//! - **Defined as a composition** of ONNX ops of the standard, including
+//!   where an intermediate is rounded to a storage dtype; their validation is
+//!   their steps' (errors name the fused op and the step), and the reference
+//!   backend runs the steps, so it gives the composition's bits.
+//! - **Declinable**: a backend may answer `Unsupported` for any shape, and a
+//!   caller then runs the steps (hcal-llm does, per call); plugin ABI 1.2 has
+//!   no code for them, so plugins always decline.
+//! - **Bounded**: a device may compute them differently (wgpu's normalizing
+//!   GEMV takes `1/rms` out of the sum) but is held to a conformance bound
+//!   derived from the steps' own, never a looser one.
 
 use serde::{Deserialize, Serialize};
 
