@@ -47,7 +47,9 @@
 // Hq/Hkv query heads of one key/value head together (each key and value row
 // loaded once for all of them), with named values in place of the loop-indexed
 // arrays. It is not in this file: crates/hcal-wgpu/src/attention_decode.rs
-// appends it per head geometry.
+// appends it per head geometry, with `decode_grouped_combined`: the same chunks as
+// the 8 lanes of one workgroup, merged there as `decode_combine` merges them and
+// written to Y (binding 5, or y16 at 16), so no partials and no second dispatch.
 //   @group(0) @binding(4) mask, @binding(5) y: as `attention`
 //   @group(0) @binding(12) partials: array<f32>   [rows, chunks, 2 + Dv]
 //   @group(0) @binding(13) q4: array<vec4<f32>>, (14) k4, (15) v4: q, k, v as vec4

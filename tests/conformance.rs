@@ -8,7 +8,9 @@
 //! kernel), `:smem` (the workgroup-memory tiles) and `:mm=<kernel>` (one
 //! register tile: texture and storage-buffer ones) for MatMul/Gemm, `:fused`,
 //! `:composed`, `:composed3` (blocks of 3 query rows), `:split`
-//! (flash-decoding) and `:flash` (the tiled one-pass kernel) for Attention.
+//! (flash-decoding) and `:flash` (the tiled one-pass kernel) for Attention,
+//! and `:qgemv=64x1` (the quantized GEMV one column per invocation) for Gemm
+//! and RMSNormGemm.
 //!
 //! With `HCAL_CONFORMANCE_SUBGROUP_ONLY=1` only the kernels that depend on
 //! the adapter's subgroup width run: MatMul and Attention on the Vulkan
@@ -55,6 +57,9 @@ fn main() {
         runs.push((format!("{name}:composed"), vec!["Attention"]));
         runs.push((format!("{name}:composed3"), vec!["Attention"]));
         runs.push((format!("{name}:split"), vec!["Attention"]));
+        // The quantized GEMV's one-column forms (the Q4_1 two-block loop and
+        // its texture order), which CPU drivers no longer pick unpinned.
+        runs.push((format!("{name}:qgemv=64x1"), vec!["Gemm", "RMSNormGemm"]));
         // GL has no subgroups: `:flash` there is the row kernel (which GL also
         // takes unpinned for prefill from 32 query rows; each of its variants
         // compiles for 8-20 s on llvmpipe, the unpinned run compiles a few). Run beside the other

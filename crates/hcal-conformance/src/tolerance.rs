@@ -203,7 +203,18 @@ pub fn core_bound(data: &CaseData<'_>, slot: usize) -> Vec<f64> {
 /// `q d + m` is one f32 rounding on a device (`q d` is exact in f32, and Q4_0
 /// and Q8_0 have no `+ m`); see `hcal_core::quant`.
 fn dequantize_roundings(data: &CaseData<'_>) -> usize {
-    usize::from(data.signature.input(1).is_some_and(|b| b.dtype == DType::Q4_1))
+    dequantize_roundings_at(data, 1)
+}
+
+/// [`dequantize_roundings`] of the product whose B is input `slot`.
+fn dequantize_roundings_at(data: &CaseData<'_>, slot: usize) -> usize {
+    usize::from(data.signature.input(slot).is_some_and(|b| b.dtype == DType::Q4_1))
+}
+
+/// RMSNormalization's relative error of `1/sqrt(ms + eps)` over a row of `n`
+/// with mean square `ms` (see [`norm_bound`]).
+fn rms_rel_inv(ms: f64, epsilon: f64, n: usize) -> f64 {
+    (gamma(n + 1) * ms + U * (ms + epsilon)) / (2.0 * (ms + epsilon)) + 4.0 * U
 }
 
 fn abs(values: &[f64]) -> Vec<f64> {
@@ -282,7 +293,7 @@ fn norm_bound(data: &CaseData<'_>, axis: usize, split: AxisSplit) -> Vec<f64> {
         if op == "RMSNormalization" {
             let ms = xs.iter().map(|v| v * v).sum::<f64>() / n as f64;
             let inv = 1.0 / (ms + epsilon).sqrt();
-            let rel_inv = (gamma(n + 1) * ms + U * (ms + epsilon)) / (2.0 * (ms + epsilon)) + 4.0 * U;
+            let rel_inv = rms_rel_inv(ms, epsilon, n);
             for i in 0..n {
                 out[i] = (xs[i] * inv * gamma_v[i]).abs() * (rel_inv + 2.0 * U);
             }

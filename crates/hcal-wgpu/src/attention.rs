@@ -86,7 +86,8 @@ impl Fixed {
     /// The decisions for `piece` of the whole call `g` (`masked`: a mask is
     /// given): the path the piece takes (the whole call's, except that the
     /// composed path's scores need only fit for the piece's rows), the whole
-    /// call's chunks of keys and blocks of query rows (where the piece's fit).
+    /// call's chunks of keys and blocks of query rows (where the piece's fit),
+    /// and whether the split path merges its chunks in the workgroup.
     pub(crate) fn of(ctx: &Ctx<'_>, g: &AttentionGeometry, piece: &AttentionGeometry, masked: bool) -> Self {
         let flash = crate::attention_flash::variant_for(ctx.gpu, piece, masked);
         let max = ctx.max_binding();
@@ -94,7 +95,7 @@ impl Fixed {
             path: choose(ctx, piece, flash),
             split_chunks: split_chunks(g, ctx.gpu.cpu_driver_threads()),
             composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
-            combined: combined_fits(ctx, g),
+            combined: combined_fits(ctx.gpu, g),
         }
     }
 }
@@ -188,7 +189,7 @@ pub(crate) fn record_with(
             let threads = ctx.gpu.cpu_driver_threads();
             let generated = crate::attention_decode::variant_for(g).map(|v| v | if f16 { F16_IO } else { 0 });
             if let Some(variant) = generated {
-                if fixed.map_or_else(|| combined_fits(ctx, g), |f| f.combined) {
+                if fixed.map_or_else(|| combined_fits(ctx.gpu, g), |f| f.combined) {
                     use crate::attention_decode::{COMBINED_LANES, ENTRY_COMBINED};
                     params.split_chunks = COMBINED_LANES as u32;
                     let bindings = [
@@ -263,8 +264,8 @@ fn split_chunks(g: &AttentionGeometry, cpu_driver_cores: Option<usize>) -> usize
 /// Whether the split path runs `g` with `attention_decode`'s combined entry:
 /// on a CPU driver, for a geometry the generated kernels take, where
 /// `attention_decode::combined_fits` says so.
-fn combined_fits(ctx: &Ctx<'_>, g: &AttentionGeometry) -> bool {
-    match (ctx.gpu.cpu_driver_threads(), crate::attention_decode::variant_for(g)) {
+pub(crate) fn combined_fits(gpu: &crate::gpu::Gpu, g: &AttentionGeometry) -> bool {
+    match (gpu.cpu_driver_threads(), crate::attention_decode::variant_for(g)) {
         (Some(threads), Some(variant)) => {
             crate::attention_decode::combined_fits(g, variant, threads, max_keys_per_chunk(g))
         }

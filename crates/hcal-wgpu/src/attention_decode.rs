@@ -347,6 +347,26 @@ mod tests {
         assert_eq!(variant_for(&geometry(32, 8, 128, 128)), None);
     }
 
+    /// The combined entry's workgroup memory (`part_o`, `part_m`, `part_l`)
+    /// for every variant [`variant_for`] allows stays within the 16 KiB every
+    /// WebGPU adapter offers (`max_compute_workgroup_storage_size`): `G (D/4 +
+    /// Dv/4) <= 128` with `D/4 >= 1` bounds it at `16384 - 64 G` bytes.
+    #[test]
+    fn the_combined_entry_fits_the_smallest_workgroup_memory() {
+        let mut largest = 0;
+        for g in 1..16 {
+            for d4 in 1..=32 {
+                for dv4 in 1..=32 {
+                    if g * (d4 + dv4) > MAX_GROUP_VEC4S {
+                        continue;
+                    }
+                    largest = largest.max(COMBINED_LANES * g * (dv4 * 16 + 2 * 4));
+                }
+            }
+        }
+        assert!(largest <= 16_384, "{largest} bytes of workgroup memory");
+    }
+
     #[test]
     fn combined_runs_where_every_thread_has_a_workgroup_and_loops_stay_short() {
         let smollm2 = geometry(9, 3, 64, 64);

@@ -417,11 +417,19 @@ fn norm_gemm_steps(sig: &OpSignature) -> Option<[OpSignature; 2]> {
 fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'static str, String)> {
     // RMSNormGemm: the normalizing GEMV where it runs (quantized B, the
     // GEMV's rows), else `norm` then the Gemm's kernel.
-    if let (Some([norm, gemm]), Geometry::NormGemm { gemm: g, .. }) = (norm_gemm_steps(sig), sig.geometry()) {
-        let b = sig.input(2)?;
-        if b.dtype.is_quantized() && g.m < matmul::quant::TILE_FROM_ROWS {
+    if let (Some([norm, gemm]), Geometry::NormGemm { gemm: g, .. }, Op::RmsNormGemm(attrs)) =
+        (norm_gemm_steps(sig), sig.geometry(), sig.op())
+    {
+        let (b, scale_len) = (sig.input(2)?, sig.input(1)?.numel());
+        let flags = matmul::gemm_flags(&attrs.gemm(), g.c_strides.is_some());
+        let normalizing = b.dtype.is_quantized()
+            && pipelines.pins.matmul.is_none()
+            && matmul::quant::normalizing_gemv_runs(g.m, g.k, flags, scale_len);
+        if normalizing {
             let path = matmul::quant::QuantPath::Columns(1);
-            return Some(("matmul_quant", matmul::quant::path_name(path, b.dtype) + "-norm" + texture_form(gpu)));
+            let pinned = pipelines.pins.quant_gemv.map_or(String::new(), |(w, c)| format!("-wg{w}x{c}"));
+            let name = matmul::quant::path_name(path, b.dtype) + "-norm" + &pinned + texture_form(gpu);
+            return Some(("matmul_quant", name));
         }
         let (_, norm_entry) = kernels_of(gpu, pipelines, &norm)?;
         let (shader, entry) = kernels_of(gpu, pipelines, &gemm)?;
@@ -437,6 +445,9 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             let (shader, entry) = match attention::path_for(&pipelines.pins, device, g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
+                attention::Path::Split if attention::combined_fits(gpu, g) => {
+                    ("attention", crate::attention_decode::ENTRY_COMBINED)
+                }
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => {
                     let kernel =

@@ -214,7 +214,8 @@ fn split_attention_is_bit_identical_on_every_path() {
 /// RotaryEmbedding in blocks of rows, Gather / GatherElements over windows
 /// of the table and ranges of the output (quantized rows, rows and elements
 /// narrower than a word, indices outside the axis), and products with a
-/// quantized weight in blocks of its rows: bit-identical.
+/// quantized weight in blocks of its rows (plain and normalizing):
+/// bit-identical.
 #[test]
 fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
     use hcal_core::RotaryEmbedding;
@@ -223,6 +224,7 @@ fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
     let interleaved =
         Op::RotaryEmbedding(RotaryEmbedding { interleaved: true, rotary_embedding_dim: 8, num_heads: Some(3) });
     let weights = Op::Gemm(Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true });
+    let norm_weights = Op::RmsNormGemm(hcal_core::RmsNormGemm { epsilon: 1e-5, alpha: 1.0, beta: 0.0, trans_b: true });
     let cases: Vec<(Op, Vec<TensorDesc>)> = vec![
         (halves.clone(), vec![f32s(&[2, 3, 50, 16]), f32s(&[2, 50, 8]), f32s(&[2, 50, 8])]),
         (interleaved, vec![f32s(&[2, 50, 48]), f32s(&[2, 50, 4]), f32s(&[2, 50, 4])]),
@@ -243,6 +245,8 @@ fn split_rotary_gathers_and_quantized_weights_are_bit_identical() {
         // Quantized weights [N, K] larger than a binding: blocks of their rows.
         (weights.clone(), vec![f32s(&[3, 64]), TensorDesc::new([150, 64], DType::Q4_0)]),
         (weights.clone(), vec![f32s(&[2, 96]), TensorDesc::new([90, 96], DType::Q4_1)]),
+        // The normalizing GEMV on such a weight: Scale bound in every block.
+        (norm_weights, vec![f32s(&[2, 96]), f32s(&[96]), TensorDesc::new([90, 96], DType::Q4_1)]),
     ];
     // A Q8_0 window starts on a multiple of 256 and of its 34-byte blocks
     // (4352 bytes) at or before its first row: more than 4096 bytes of slack.

@@ -1,9 +1,9 @@
 //! RMSNormGemm: a Llama layer's pre-norm projections (SmolLM2's Q/K/V and
 //! stacked gate/up products at decode), every quantized dtype through a
 //! GEMV with an odd tail and a bias, several rows (a device's per-row
-//! normalization), rows past the GEMV (devices may run the two steps), an
-//! f32 and an f16 B, a broadcast Scale, an empty batch, and rows of zeros
-//! and of large values.
+//! normalization, also with alpha and a C per row), rows past the GEMV
+//! (devices may run the two steps), an f32 and an f16 B, a broadcast Scale,
+//! an empty batch, empty rows (K = 0), and rows of zeros and of large values.
 
 use hcal_core::{DType, Op, RmsNormGemm};
 
@@ -40,6 +40,24 @@ pub(super) fn cases() -> Vec<Case> {
         case("RMSNormGemm/q4_1/rows-3x65x96".into(), weights, 3, 96, (vec![65, 96], DType::Q4_1), None),
         case("RMSNormGemm/q8_0/prefill-13x70x160".into(), weights, 13, 160, (vec![70, 160], DType::Q8_0), None),
         case("RMSNormGemm/q4_0/empty-0x5x64".into(), weights, 0, 64, (vec![5, 64], DType::Q4_0), None),
+        // Empty rows (K = 0): Y is beta C.
+        case(
+            "RMSNormGemm/q4_0/K=0-C-2x5x0".into(),
+            RmsNormGemm { beta: 0.5, ..weights },
+            2,
+            0,
+            (vec![5, 0], DType::Q4_0),
+            Some(vec![2, 5]),
+        ),
+        // Several rows through the GEMV with alpha and a C per row.
+        case(
+            "RMSNormGemm/q8_0/rows-alpha-C=[M,N]-3x37x64".into(),
+            RmsNormGemm { epsilon: 1e-6, alpha: -1.5, beta: 2.0, trans_b: true },
+            3,
+            64,
+            (vec![37, 64], DType::Q8_0),
+            Some(vec![3, 37]),
+        ),
         case(
             "RMSNormGemm/f32/B-[K,N]-C-3x7x40".into(),
             RmsNormGemm { epsilon: 1e-6, alpha: 1.0, beta: 1.0, trans_b: false },

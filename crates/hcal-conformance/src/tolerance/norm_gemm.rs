@@ -17,10 +17,10 @@
 //!
 //! (`q` the dequantization's roundings per term, as for Gemm.)
 
-use hcal_core::{AxisSplit, DType, GemmGeometry, Op};
+use hcal_core::{AxisSplit, GemmGeometry, Op};
 use hcal_cpu::norm::Param;
 
-use super::{CaseData, U, abs, gamma};
+use super::{CaseData, U, abs, dequantize_roundings_at, gamma, rms_rel_inv};
 
 /// The core bound of every element of Y.
 pub(super) fn bound(data: &CaseData<'_>, split: AxisSplit, g: &GemmGeometry) -> Vec<f64> {
@@ -36,7 +36,7 @@ pub(super) fn bound(data: &CaseData<'_>, split: AxisSplit, g: &GemmGeometry) -> 
     if k > 0 {
         for (row, (xs, ns)) in a.chunks(k).zip(exact.chunks(k)).enumerate() {
             let ms = xs.iter().map(|v| v * v).sum::<f64>() / k as f64;
-            let rel_inv = (gamma(k + 1) * ms + U * (ms + epsilon)) / (2.0 * (ms + epsilon)) + 4.0 * U;
+            let rel_inv = rms_rel_inv(ms, epsilon, k);
             for (i, n) in ns.iter().enumerate() {
                 let norm_step = n.abs() * (rel_inv + 2.0 * U) + f64::from(f32::MIN_POSITIVE);
                 deviation[row * k + i] = norm_step + u * (n.abs() + m);
@@ -48,7 +48,7 @@ pub(super) fn bound(data: &CaseData<'_>, split: AxisSplit, g: &GemmGeometry) -> 
     let b = abs(b);
     let spread = hcal_cpu::matmul::gemm(g, alpha, 0.0, &deviation, &b, None);
     let product = hcal_cpu::matmul::gemm(g, alpha, 0.0, &magnitude, &b, None);
-    let roundings = g.k + 2 + usize::from(data.signature.input(2).is_some_and(|b| b.dtype == DType::Q4_1));
+    let roundings = g.k + 2 + dequantize_roundings_at(data, 2);
     let c = data.input(3);
     let n = g.n;
     let c_term = |idx: usize| match (c, g.c_strides) {

@@ -118,7 +118,10 @@ fn reading(kernel: Kernel, b: &Operand) -> Kernel {
     Kernel { variant: kernel.variant | if b.packed.is_some() { TEXTURE } else { 0 }, ..kernel }
 }
 
-/// Columns per invocation of the GEMV (one row): each block of A is loaded
+/// Columns per invocation of the GEMV in workgroups of 64 (one row; on SIMD
+/// CPU drivers with 8-wide subgroups [`gemv_plan`] now narrows the
+/// workgroups instead, so the subgroup measurements below decide only what
+/// `:qgemv=64xC` pins compare): each block of A is loaded
 /// once for that many columns (a storage load costs a loop over the lanes on
 /// SIMD CPU drivers), as long as `n` still gives enough workgroups of 64
 /// invocations to spread over the cores: with fewer the last round leaves
@@ -169,7 +172,9 @@ fn subgroups_of_8(gpu: &Gpu) -> bool {
 }
 
 /// Expand `matmul_quant.wgsl` for `variant` (dtype code in the low 2 bits,
-/// [`SUBGROUP`], rows per invocation above).
+/// [`SUBGROUP`], rows per invocation in bits 3-7, columns in 8-10, the
+/// workgroup width's code in bits 11 and 15 ([`width_bits`]), [`TEXTURE`],
+/// [`NORM`]).
 pub(crate) fn expand(template: &str, variant: u16) -> String {
     let dtype = DTYPES[(variant & 3) as usize];
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
@@ -291,10 +296,22 @@ pub(crate) fn launch_normalized(
     scale: &Operand,
     epsilon: f32,
 ) -> Result<bool> {
-    if scale.desc.numel() != p.k || scale.desc.dtype != DType::F32 || !b.desc.dtype.is_quantized() {
+    if !normalizing_gemv_runs(p.m, p.k, p.flags, scale.desc.numel()) || scale.desc.dtype != DType::F32 {
         return Ok(false);
     }
     launch_with(ctx, p, a, b, y, Some((scale, epsilon)))
+}
+
+/// Whether the normalizing GEMV can run an RMSNormGemm of `[m, k]` rows with
+/// Gemm `flags` (as `MatmulParams::flags`) and a Scale of `scale_len`
+/// values, before the operands' layout is seen: the GEMV's rows (fewer than
+/// [`TILE_FROM_ROWS`]), B as `[N, K]` (transB), K > 0 (an empty row has no
+/// 1/rms to form: the steps give `beta C`) and a Scale of K values (a
+/// broadcast one runs the steps). The launcher also needs A's rows on whole
+/// vec4s and B in stored or this GEMV's block order; `kernel_variant` names
+/// this kernel by this test alone.
+pub(crate) fn normalizing_gemv_runs(m: usize, k: usize, flags: u32, scale_len: usize) -> bool {
+    m < TILE_FROM_ROWS && flags & 3 == 2 && k > 0 && scale_len == k
 }
 
 /// [`launch`], normalizing A's rows with `norm` (Scale, epsilon) where
