@@ -61,12 +61,15 @@
 // The normalizing form of the GEMV (`// NORM` lines; RR = 1; `// PLAIN` lines otherwise) runs
 // RMSNormGemm with the row's scalar 1 / sqrt(mean(a^2) + epsilon) taken out of the sum:
 // y_j = inv * sum_k (a_k scale_k) b_kj. It reads A as it must for the product anyway,
-// each vec4 times Scale's, and sums the squares of what it read (`norm_ss`): with
-// subgroups each lane read its own vec4s of the row, added across the subgroup at the
-// end; without, every invocation read the whole row. No barrier and no extra pass over A:
-// a workgroup reduction before the product (norm.wgsl's tree) made the kernel slower
-// than RMSNormalization's own dispatch on lavapipe. Within the tolerance model's bound
-// (the factor's error is relative to the whole sum), not the bits of the two ops.
+// each vec4 times Scale's, and sums the squares of what it read (`norm_ss`): each lane
+// of an 8-wide subgroup read its own vec4s of the row, added across the subgroup at the
+// end. No barrier and no extra pass over A: a workgroup reduction before the product
+// (norm.wgsl's tree) made the kernel slower than RMSNormalization's own dispatch on
+// lavapipe. Only with subgroups (the `// SG` form): without them every invocation reads
+// the whole row and Scale, and llvmpipe's GL decoded slower than with the two ops, so
+// the backend runs those there (quant.rs `normalizing_gemv_runs`). Within the tolerance
+// model's bound (the factor's error is relative to the whole sum), not the bits of the
+// two ops.
 //   @group(0) @binding(5) norm_scale: array<vec4<f32>>   the normalization's Scale [K]
 //
 // Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
@@ -444,10 +447,9 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     }
     let ldy = params.ldy;
     // The normalizing form: the row's squares summed (a lane's own vec4s,
-    // then across the subgroup; or every vec4 already), then 1/rms.
+    // then across the subgroup), then 1/rms.
     let own = (norm_ss.x + norm_ss.y) + (norm_ss.z + norm_ss.w); // NORM
-    let inv = inv_rms(subgroupAdd(own)); // NORM SG
-    let inv = inv_rms(own); // NORM NOSG
+    let inv = inv_rms(subgroupAdd(own)); // NORM
     let inv = 1.0; // PLAIN
     if row0 + $ru < m_dim && col0 + $cu < n_dim { y[params.y_base + (row0 + $ru) * ldy + col0 + $cu] = finish(((acc$r_$c.x + acc$r_$c.y) + (acc$r_$c.z + acc$r_$c.w)) * inv, row0 + $ru, col0 + $cu); }
 }

@@ -424,7 +424,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         let flags = matmul::gemm_flags(&attrs.gemm(), g.c_strides.is_some());
         let normalizing = b.dtype.is_quantized()
             && pipelines.pins.matmul.is_none()
-            && matmul::quant::normalizing_gemv_runs(g.m, g.k, flags, scale_len);
+            && matmul::quant::normalizing_gemv_runs(gpu, g.m, g.k, flags, scale_len);
         if normalizing {
             let path = matmul::quant::QuantPath::Columns(1);
             let pinned = pipelines.pins.quant_gemv.map_or(String::new(), |(w, c)| format!("-wg{w}x{c}"));
