@@ -95,7 +95,7 @@ impl Fixed {
             path: choose(ctx, piece, flash),
             split_chunks: split_chunks(g, ctx.gpu.cpu_driver_threads()),
             composed_rows: composed_rows(g, max).max(1).min(composed_rows(piece, max).max(1)),
-            combined: combined_fits(ctx.gpu, g),
+            combined: crate::attention_decode::combined_on(ctx.gpu, g),
         }
     }
 }
@@ -189,7 +189,7 @@ pub(crate) fn record_with(
             let threads = ctx.gpu.cpu_driver_threads();
             let generated = crate::attention_decode::variant_for(g).map(|v| v | if f16 { F16_IO } else { 0 });
             if let Some(variant) = generated {
-                if fixed.map_or_else(|| combined_fits(ctx.gpu, g), |f| f.combined) {
+                if fixed.map_or_else(|| crate::attention_decode::combined_on(ctx.gpu, g), |f| f.combined) {
                     use crate::attention_decode::{COMBINED_LANES, ENTRY_COMBINED};
                     params.split_chunks = COMBINED_LANES as u32;
                     let bindings = [
@@ -261,22 +261,10 @@ fn split_chunks(g: &AttentionGeometry, cpu_driver_cores: Option<usize>) -> usize
     items.div_ceil(rows).clamp(1, g.total_len().div_ceil(32).max(1)).max(g.total_len().div_ceil(max_keys))
 }
 
-/// Whether the split path runs `g` with `attention_decode`'s combined entry:
-/// on a CPU driver, for a geometry the generated kernels take, where
-/// `attention_decode::combined_fits` says so.
-pub(crate) fn combined_fits(gpu: &crate::gpu::Gpu, g: &AttentionGeometry) -> bool {
-    match (gpu.cpu_driver_threads(), crate::attention_decode::variant_for(g)) {
-        (Some(threads), Some(variant)) => {
-            crate::attention_decode::combined_fits(g, variant, threads, max_keys_per_chunk(g))
-        }
-        _ => false,
-    }
-}
-
 /// Keys one chunk of the split path may hold on a CPU driver: per key at
 /// most `D/4 + 2 Dv/4 + 4` loop iterations (see [`split_chunks`]), with room
 /// for the rest of the invocation, within [`LOOP_LIMIT`].
-fn max_keys_per_chunk(g: &AttentionGeometry) -> usize {
+pub(crate) fn max_keys_per_chunk(g: &AttentionGeometry) -> usize {
     let per_key = g.head_dim / 4 + 2 * (g.v_head_dim / 4) + 4;
     ((LOOP_LIMIT - 1024) / per_key).max(1)
 }

@@ -104,6 +104,15 @@ pub(crate) fn combined_fits(g: &AttentionGeometry, variant: u16, threads: usize,
     workgroups >= threads && g.total_len().div_ceil(max_keys.max(1)) <= COMBINED_LANES
 }
 
+/// Whether the split path runs `g` with [`ENTRY_COMBINED`] on `gpu`: a CPU
+/// driver, a geometry the generated kernels take, and [`combined_fits`].
+pub(crate) fn combined_on(gpu: &crate::gpu::Gpu, g: &AttentionGeometry) -> bool {
+    match (gpu.cpu_driver_threads(), variant_for(g)) {
+        (Some(threads), Some(variant)) => combined_fits(g, variant, threads, crate::attention::max_keys_per_chunk(g)),
+        _ => false,
+    }
+}
+
 /// `attention.wgsl` (already in its storage form) with both generated
 /// entries ([`ENTRY`] and [`ENTRY_COMBINED`]) of `variant` appended, in the
 /// same form: f16 (`f16`, the `// F16` lines: Q, K and V widened as loaded,

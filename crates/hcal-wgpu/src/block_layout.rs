@@ -46,7 +46,7 @@ pub(crate) struct BlockLayout {
 impl BlockLayout {
     /// The layout a block-quantized tensor of `desc` gets in a texture, for
     /// the GEMV that reads it as the `[N, K]` B of a product (N = rows):
-    /// `columns` is that GEMV's columns per invocation (`quant::gemv_plan`) and
+    /// `columns` is that GEMV's columns per invocation (`gemv_plan::gemv_plan`) and
     /// `pairs` whether it reads Q4_1 blocks in pairs (one column, 8-wide
     /// subgroups). `None` for a tensor of one row or of one block per row
     /// (nothing to interleave).

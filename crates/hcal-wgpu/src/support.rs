@@ -445,7 +445,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             let (shader, entry) = match attention::path_for(&pipelines.pins, device, g) {
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
-                attention::Path::Split if attention::combined_fits(gpu, g) => {
+                attention::Path::Split if crate::attention_decode::combined_on(gpu, g) => {
                     ("attention", crate::attention_decode::ENTRY_COMBINED)
                 }
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),

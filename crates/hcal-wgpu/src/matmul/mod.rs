@@ -20,6 +20,7 @@
 //! - [`select`]: the candidates for a product and the (autotuned) choice;
 //! - [`staging`]: texture staging and the texture tiles' launch.
 
+pub(crate) mod gemv_plan;
 pub(crate) mod quant;
 pub(crate) mod select;
 pub(crate) mod split;
