@@ -74,11 +74,14 @@ fn held(unit: u32) -> bool {
 
 // Where byte `a` of a block-quantized table is stored: itself, or in the
 // interleaved block order of crates/hcal-wgpu/src/block_layout.rs (data_group > 0).
+// In the split form (data_head > 0) a block's head and rest lie apart (`block_parts`).
 fn stored_byte(a: u32) -> u32 {
     if params.data_group == 0u { return a; }
     let bb = params.data_block_bytes;
-    let block = interleaved_block(a / bb, params.data_group, params.data_unit, params.data_rows, params.data_blocks_per_row);
-    return block * bb + a % bb;
+    let head = params.data_head;
+    let c = a % bb;
+    let parts = block_parts(a / bb, params.data_group, params.data_unit, params.data_rows, params.data_blocks_per_row, bb, head, head);
+    return select(parts.y + c - head, parts.x + c, c < head);
 }
 
 fn data_byte(at: u32) -> u32 {

@@ -32,7 +32,11 @@
 //       through `b4_at` / `b_at`, whose `// BUF` or `// TEX` lines the expansion keeps.
 //       A texture's blocks may be in the interleaved order of
 //       crates/hcal-wgpu/src/block_layout.rs (params.b_group > 0): every block address
-//       goes through `phys_block`, and the GEMV steps along a row by `unit_stride`.
+//       goes through `phys_block` (or `parts`), and the GEMV steps along a row by
+//       `unit_stride`. A Q4_1 texture may be in that order's split form (params.b_head
+//       > 0: each run's heads, then their nibbles), which the row walk reads in its
+//       `// SPLIT` form (4 columns: one texel of heads and one of nibbles per column)
+//       and the element-wise entries through `parts`.
 //   @group(0) @binding(3) c: array<f32>          (a dummy when C is absent)
 //   @group(0) @binding(4) y: array<f32>
 //
@@ -116,9 +120,18 @@ fn inv_rms(sum_squares: f32) -> f32 {
 
 const BLOCK_BYTES: u32 = $BBu;
 
+// Bytes at the head of a block: its scales (d, or d and m).
+const HEAD_BYTES: u32 = $HBu;
+
 // Where logical block `l` of B is stored (include/block_order.wgsl).
 fn phys_block(l: u32) -> u32 {
     return interleaved_block(l, params.b_group, params.b_unit, params.b_rows, params.b_blocks_per_row);
+}
+
+// Byte offsets of logical block `l`'s head (its scales) and of its quants,
+// in stored, interleaved or split order (include/block_order.wgsl).
+fn parts(l: u32) -> vec2<u32> {
+    return block_parts(l, params.b_group, params.b_unit, params.b_rows, params.b_blocks_per_row, BLOCK_BYTES, HEAD_BYTES, params.b_head);
 }
 
 // Blocks from one unit of logical block `l`'s row to the next: 1 in stored
@@ -260,6 +273,14 @@ fn q4_1_block(dm_word: u32, q0: u32, q1: u32, q2: u32, q3: u32) -> Block {
     );
 }
 
+// A Q4_1 block in the split form, its head and quants at `p` (`parts`):
+// the word of d and m, and the texel of its nibbles (on a texel: see
+// block_layout.rs).
+fn dequant_split_q4_1(p: vec2<u32>) -> Block {
+    let t = b4_at(p.y / 16u);
+    return q4_1_block(b_at(p.x / 4u), t.x, t.y, t.z, t.w);
+}
+
 // Two adjacent Q4_1 blocks.
 struct Pair {
     a: Block,
@@ -318,24 +339,24 @@ fn half_at(at: u32) -> f32 {
 
 // Value of element `e` of a quantized tensor (its row-major index), one at a time.
 fn value_q4_0(e: u32) -> f32 {
-    let at = phys_block(e / 32u) * BLOCK_BYTES;
+    let at = parts(e / 32u);
     let j = e % 32u;
-    let q = (byte_at(at + 2u + j % 16u) >> ((j / 16u) * 4u)) & 15u;
-    let d = half_at(at);
+    let q = (byte_at(at.y + j % 16u) >> ((j / 16u) * 4u)) & 15u;
+    let d = half_at(at.x);
     return fma(f32(q), d, -8.0 * d);
 }
 
 fn value_q4_1(e: u32) -> f32 {
-    let at = phys_block(e / 32u) * BLOCK_BYTES;
+    let at = parts(e / 32u);
     let j = e % 32u;
-    let q = (byte_at(at + 4u + j % 16u) >> ((j / 16u) * 4u)) & 15u;
-    return fma(f32(q), half_at(at), half_at(at + 2u));
+    let q = (byte_at(at.y + j % 16u) >> ((j / 16u) * 4u)) & 15u;
+    return fma(f32(q), half_at(at.x), half_at(at.x + 2u));
 }
 
 fn value_q8_0(e: u32) -> f32 {
-    let at = phys_block(e / 32u) * BLOCK_BYTES;
-    let q = (bitcast<i32>(byte_at(at + 2u + e % 32u)) << 24u) >> 24u;
-    return f32(q) * half_at(at);
+    let at = parts(e / 32u);
+    let q = (bitcast<i32>(byte_at(at.y + e % 32u)) << 24u) >> 24u;
+    return f32(q) * half_at(at.x);
 }
 
 fn a_at(i: u32) -> f32 {
@@ -366,8 +387,12 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
     let blocks = params.k / 32u;
     // Out-of-range columns compute on the last column and store nothing, so
     // every lane runs the same loop.
-    let first$c = params.b_base / 32u + min(col0 + $cu, n_dim - 1u) * (params.ldb / 32u);
-    var byte$c = phys_block(first$c) * BLOCK_BYTES;
+    let first$c = params.b_base / 32u + min(col0 + $cu, n_dim - 1u) * (params.ldb / 32u); // WHOLE
+    var byte$c = phys_block(first$c) * BLOCK_BYTES; // WHOLE
+    // In the split form (`// SPLIT` lines) an invocation's columns are
+    // rows of one group (N in fours; beyond N the last four).
+    let first$c = params.b_base / 32u + (min(col0, n_dim - $CCu) + $cu) * (params.ldb / 32u); // SPLIT
+    var parts$c = parts(first$c); // SPLIT
     // Bytes from a unit of the row to the next (see `phys_block`).
     let step$c = unit_stride(first$c) * BLOCK_BYTES;
     var blk = 0u;
@@ -417,7 +442,12 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
         let a$r_5 = a_vec(arow$r + p + 5u, arow$r); // NOSGN
         let a$r_6 = a_vec(arow$r + p + 6u, arow$r); // NOSGN
         let a$r_7 = a_vec(arow$r + p + 7u, arow$r); // NOSGN
-        let x$cb = dequant_$Q(byte$cb);
+        // 4 columns in the split form: their 4 heads are one texel.
+        let heads = b4_at(parts0.x / 16u); // SPLIT4
+        let x$cb = dequant_$Q(byte$cb); // WHOLE
+        let t$cb = b4_at(parts$cb.y / 16u); // SPLIT4
+        let x$cb = q4_1_block(heads[$cb], t$cb.x, t$cb.y, t$cb.z, t$cb.w); // SPLIT4
+        let x$cb = dequant_split_q4_1(parts$cb); // SPLIT1
         acc$r_$cb = fma(x$cb.v0, a_vec(arow$r + p, arow$r), acc$r_$cb); // NOSG1
         acc$r_$cb = fma(x$cb.v1, a_vec(arow$r + p + 1u, arow$r), acc$r_$cb); // NOSG1
         acc$r_$cb = fma(x$cb.v2, a_vec(arow$r + p + 2u, arow$r), acc$r_$cb); // NOSG1
@@ -443,7 +473,8 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
         acc$r_$cb = fma(x$cb.v6, subgroupBroadcast(al$r, 6u), acc$r_$cb); // SG
         acc$r_$cb = fma(x$cb.v7, subgroupBroadcast(al$r, 7u), acc$r_$cb); // SG
         // The next block: the next unit, or within a pair of the interleaved order the pair's second.
-        byte$cb += select(step$cb, select(BLOCK_BYTES, step$cb - BLOCK_BYTES, (blk & 1u) == 1u), params.b_unit == 2u);
+        byte$cb += select(step$cb, select(BLOCK_BYTES, step$cb - BLOCK_BYTES, (blk & 1u) == 1u), params.b_unit == 2u); // WHOLE
+        parts$cb += vec2<u32>(step$cb); // SPLIT
     }
     let ldy = params.ldy;
     // The normalizing form: the row's squares summed (a lane's own vec4s,

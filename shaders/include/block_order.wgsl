@@ -15,3 +15,19 @@ fn interleaved_block(l: u32, group: u32, unit: u32, rows: u32, bpr: u32) -> u32 
     let g_len = min(group, rows - g * group);
     return g * group * bpr + (b / unit) * g_len * unit + (r % group) * unit + b % unit;
 }
+
+// Where logical block `l` (of `bb` bytes) is stored, as the byte offsets of
+// its first `hb` bytes (the head: its scales) and of the rest
+// (`BlockLayout::parts`): `hb` apart in one run for whole blocks (`head` 0),
+// else in the split form (units of one block): the run of a group's blocks at
+// one step holds their heads (`head` = `hb` bytes each), lane by lane, then
+// their rests.
+fn block_parts(l: u32, group: u32, unit: u32, rows: u32, bpr: u32, bb: u32, hb: u32, head: u32) -> vec2<u32> {
+    let p = interleaved_block(l, group, unit, rows, bpr);
+    if head == 0u { return vec2<u32>(p * bb, p * bb + hb); }
+    let r = l / bpr;
+    let lane = r % group;
+    let g_len = min(group, rows - (r / group) * group);
+    let run = (p - lane) * bb;
+    return vec2<u32>(run + head * lane, run + head * g_len + (bb - head) * lane);
+}

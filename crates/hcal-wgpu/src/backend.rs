@@ -236,8 +236,7 @@ impl Backend for WgpuBackend {
                 rec.flush(&self.gpu);
                 Ok(())
             })?;
-            let pin = self.pipelines.pins.quant_gemv;
-            let layout = crate::matmul::quant::weight_layout(&self.gpu, pin, tensor.desc());
+            let layout = crate::matmul::quant::weight_layout(&self.gpu, &self.pipelines.pins, tensor.desc());
             let packed = crate::packed::Packed::upload(&self.gpu, bytes, layout)?;
             mem.pack(tensor.id(), packed);
             return Ok(());

@@ -25,6 +25,21 @@
 //! The kernels that read a packed tensor (the products, Cast, Gather) map
 //! block addresses with the same formula (`shaders/include/block_order.wgsl`), and
 //! the host puts the bytes in this order on upload and back on read.
+//!
+//! The split form (`head > 0`; Q4_1 weights read by the 4-column GEMV, rows
+//! in fours): each run of a group's blocks at one step (`g_len` blocks,
+//! units of one) holds first the blocks' heads (`d` and `m`, 4 bytes each),
+//! lane by lane, then the rests (16 bytes of nibbles each). A 20-byte block
+//! otherwise straddles texels: the GEMV read two texels per block and
+//! realigned five words with selects. In this form an invocation's 4
+//! columns (rows `4i..4i+3` of the group) have their 4 heads in one texel
+//! and each column's nibbles in one: 5 aligned texel loads for 4 blocks
+//! instead of 8, no realignment. It is a permutation of bytes (the same
+//! size), so the host and the element-wise readers map it like the block
+//! order ([`BlockLayout::parts`], `block_parts`). Measured on lavapipe
+//! (2-vCPU VM), against whole blocks (`:whole`): the SmolLM2 decode step
+//! 1.021x and 1.084x by the medians (`decode_ab`, 96 alternated pairs,
+//! faster in 78 and 74); `hcal bench --cold` Q4_1 GEMVs 1.01-1.14x.
 
 use hcal_core::{DType, TensorDesc};
 
@@ -41,7 +56,15 @@ pub(crate) struct BlockLayout {
     /// Consecutive blocks of a row kept together: 2 where the GEMV reads
     /// Q4_1 blocks in pairs, else 1.
     pub(crate) unit: u32,
+    /// 0, or the bytes at the head of each block ([`SPLIT_HEAD`]: Q4_1's
+    /// scale and min) that are stored apart from the rest of the block (see
+    /// the module docs: the split form).
+    pub(crate) head: u32,
 }
+
+/// The head bytes of a Q4_1 block in the split form: its f16 scale `d` and
+/// min `m`, one 32-bit word; the rest, 16 bytes of nibbles, is one texel.
+pub(crate) const SPLIT_HEAD: u32 = 4;
 
 impl BlockLayout {
     /// The layout a block-quantized tensor of `desc` gets in a texture, for
@@ -59,7 +82,11 @@ impl BlockLayout {
             return None;
         }
         let unit = if pairs && desc.dtype == DType::Q4_1 && columns == 1 && blocks_per_row % 2 == 0 { 2 } else { 1 };
-        Some(Self { rows: rows as u32, blocks_per_row, group: 8 * columns, unit })
+        // The split form where the 4-column GEMV reads it: each group's runs
+        // then start on a texel and every lane's 4 heads share one.
+        let split = desc.dtype == DType::Q4_1 && unit == 1 && columns == 4 && rows % 4 == 0;
+        let head = if split { SPLIT_HEAD } else { 0 };
+        Some(Self { rows: rows as u32, blocks_per_row, group: 8 * columns, unit, head })
     }
 
     /// The stored block index of logical block `l`.
@@ -70,12 +97,36 @@ impl BlockLayout {
         g * self.group * self.blocks_per_row + (b / self.unit) * g_len * self.unit + lane * self.unit + b % self.unit
     }
 
+    /// Where logical block `l` (of `block_bytes` bytes) is stored: the byte
+    /// offsets of its [`BlockLayout::head`] bytes and of the rest. Whole
+    /// blocks (head 0) are one run, so both are the block's start. In the
+    /// split form, the run of a group's blocks at one step of its rows (the
+    /// blocks of `physical` indices `s .. s + g_len`, starting at byte
+    /// `S = s block_bytes`) holds the heads, lane by lane, then the rests:
+    /// lane `i`'s head at `S + head i`, its rest at
+    /// `S + head g_len + (block_bytes - head) i`.
+    pub(crate) fn parts(&self, l: u32, block_bytes: u32) -> (u32, u32) {
+        let p = self.physical(l);
+        if self.head == 0 {
+            return (p * block_bytes, p * block_bytes);
+        }
+        let r = l / self.blocks_per_row;
+        let (g, lane) = (r / self.group, r % self.group);
+        let g_len = self.group.min(self.rows - g * self.group);
+        // The split form has units of one block: the run starts `lane` blocks before `p`.
+        let run = (p - lane) * block_bytes;
+        (run + self.head * lane, run + self.head * g_len + (block_bytes - self.head) * lane)
+    }
+
     /// `bytes` (the tensor as stored, blocks of `block_bytes`) in this order.
     pub(crate) fn interleave(&self, bytes: &[u8], block_bytes: usize) -> Vec<u8> {
         let mut out = vec![0; bytes.len()];
+        let head = self.head as usize;
         for (l, block) in bytes.chunks_exact(block_bytes).enumerate() {
-            let p = self.physical(l as u32) as usize * block_bytes;
-            out[p..p + block_bytes].copy_from_slice(block);
+            let (h, r) = self.parts(l as u32, block_bytes as u32);
+            let (h, r) = (h as usize, r as usize);
+            out[h..h + head].copy_from_slice(&block[..head]);
+            out[r..r + block_bytes - head].copy_from_slice(&block[head..]);
         }
         out
     }
@@ -84,9 +135,12 @@ impl BlockLayout {
     /// back in stored order.
     pub(crate) fn deinterleave(&self, bytes: &[u8], block_bytes: usize) -> Vec<u8> {
         let mut out = vec![0; bytes.len()];
+        let head = self.head as usize;
         for (l, block) in out.chunks_exact_mut(block_bytes).enumerate() {
-            let p = self.physical(l as u32) as usize * block_bytes;
-            block.copy_from_slice(&bytes[p..p + block_bytes]);
+            let (h, r) = self.parts(l as u32, block_bytes as u32);
+            let (h, r) = (h as usize, r as usize);
+            block[..head].copy_from_slice(&bytes[h..h + head]);
+            block[head..].copy_from_slice(&bytes[r..r + block_bytes - head]);
         }
         out
     }
@@ -97,16 +151,26 @@ mod tests {
     use super::*;
 
     fn layout(rows: u32, blocks_per_row: u32, group: u32, unit: u32) -> BlockLayout {
-        BlockLayout { rows, blocks_per_row, group, unit }
+        BlockLayout { rows, blocks_per_row, group, unit, head: 0 }
+    }
+
+    fn split(rows: u32, blocks_per_row: u32) -> BlockLayout {
+        BlockLayout { head: SPLIT_HEAD, ..layout(rows, blocks_per_row, 32, 1) }
     }
 
     /// Every layout is a permutation of the blocks, and the round trip gives
     /// the bytes back: short last groups, pairs, one group, many.
     #[test]
     fn the_order_is_a_permutation_and_round_trips() {
-        for l in
-            [layout(576, 18, 8, 2), layout(19, 3, 8, 1), layout(37, 4, 32, 2), layout(5, 2, 8, 1), layout(64, 1, 32, 1)]
-        {
+        for l in [
+            layout(576, 18, 8, 2),
+            layout(19, 3, 8, 1),
+            layout(37, 4, 32, 2),
+            layout(5, 2, 8, 1),
+            layout(64, 1, 32, 1),
+            split(576, 18),
+            split(44, 3),
+        ] {
             let n = l.rows * l.blocks_per_row;
             let mut seen = vec![false; n as usize];
             for b in 0..n {
@@ -116,8 +180,18 @@ mod tests {
             }
             let bytes: Vec<u8> = (0..n as usize * 20).map(|i| (i * 7 % 251) as u8).collect();
             let stored = l.interleave(&bytes, 20);
-            // One block per row is stored order already.
+            // One block per row is stored order already (whole blocks).
             assert_eq!(stored == bytes, l.blocks_per_row == 1, "{l:?}");
+            // Every byte has one place: heads and rests tile the tensor.
+            let mut covered = vec![false; bytes.len()];
+            for b in 0..n {
+                let (h, r) = l.parts(b, 20);
+                let head = l.head as usize;
+                for at in (h as usize..h as usize + head).chain(r as usize..r as usize + 20 - head) {
+                    assert!(!covered[at], "{l:?}: block {b} byte {at}");
+                    covered[at] = true;
+                }
+            }
             assert_eq!(l.deinterleave(&stored, 20), bytes, "{l:?}");
         }
     }
@@ -136,11 +210,35 @@ mod tests {
         assert_eq!(l.physical(16 * 4 + 2) - l.physical(16 * 4), 4 * 2);
     }
 
+    /// What the 4-column GEMV relies on in the split form: at each step a
+    /// lane's 4 heads are one texel and each rest is one, and the next step
+    /// is `g_len` blocks on for heads and rests alike; a short last group
+    /// (rows 32..44) keeps that.
+    #[test]
+    fn the_split_form_puts_a_lanes_heads_in_one_texel() {
+        let l = split(44, 3);
+        for (row, g_len) in [(0, 32), (4, 32), (28, 32), (32, 12), (40, 12)] {
+            let (h, r) = l.parts(row * 3, 20);
+            assert_eq!(h % 16, 0, "row {row}: the lane's first head starts a texel");
+            for c in 0..4 {
+                let (hc, rc) = l.parts((row + c) * 3, 20);
+                assert_eq!((hc, rc), (h + 4 * c, r + 16 * c), "row {row} + {c}");
+                assert_eq!(rc % 16, 0);
+                let (hn, rn) = l.parts((row + c) * 3 + 1, 20);
+                assert_eq!((hn - hc, rn - rc), (g_len * 20, g_len * 20), "row {row} + {c}: the next block");
+            }
+        }
+    }
+
     #[test]
     fn weights_get_the_order_of_the_gemv_that_reads_them() {
         let desc = |shape: &[usize], dtype| TensorDesc::new(shape, dtype);
         assert_eq!(BlockLayout::for_weight(&desc(&[576, 576], DType::Q4_1), 1, true), Some(layout(576, 18, 8, 2)));
-        assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_1), 4, true), Some(layout(1536, 18, 32, 1)));
+        assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_1), 4, true), Some(split(1536, 18)));
+        // The split form only for Q4_1, 4 columns, rows in fours.
+        assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_0), 4, true), Some(layout(1536, 18, 32, 1)));
+        assert_eq!(BlockLayout::for_weight(&desc(&[1538, 576], DType::Q4_1), 4, true), Some(layout(1538, 18, 32, 1)));
+        assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_1), 2, false), Some(layout(1536, 18, 16, 1)));
         assert_eq!(BlockLayout::for_weight(&desc(&[576, 576], DType::Q8_0), 1, true), Some(layout(576, 18, 8, 1)));
         // Odd blocks per row: single blocks; one row: stored order.
         assert_eq!(BlockLayout::for_weight(&desc(&[8, 96], DType::Q4_1), 1, true), Some(layout(8, 3, 8, 1)));

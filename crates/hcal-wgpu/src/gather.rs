@@ -160,6 +160,7 @@ fn run(
                 p.data_rows = order.rows;
                 p.data_blocks_per_row = order.blocks_per_row;
                 p.data_block_bytes = data.desc.dtype.size_bytes() as u32;
+                p.data_head = order.head;
             }
             let groups = ctx.grid_for((w1 - w0).div_ceil(256))?;
             let k = crate::pipeline::Kernel { variant: TEXTURE, ..kernel("gather", entry) };

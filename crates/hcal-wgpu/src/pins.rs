@@ -12,6 +12,7 @@
 //! | `:split`        | attention to flash-decoding (split keys, then a merge)       |
 //! | `:flash`        | attention to the flash kernel (`attention_flash.wgsl`)       |
 //! | `:buffers`      | block-quantized tensors in storage buffers, not textures     |
+//! | `:whole`        | Q4_1 textures in whole blocks, not the split form            |
 //! | `:qgemv=WxC`    | the quantized GEMV's workgroups of W invocations, C columns each |
 //! | `:spin`         | the host polls for finished work, yielding (`gpu::Wait`)     |
 //! | `:block`        | the host sleeps in the driver until work is done             |
@@ -40,6 +41,9 @@ pub(crate) struct Pins {
     /// Keep host-written block-quantized tensors in storage buffers where
     /// they would go to textures (`packed.rs`): the reference point for them.
     pub(crate) buffers: bool,
+    /// Keep whole blocks in Q4_1 textures where the 4-column GEMV would get
+    /// them in the split form (`block_layout.rs`): the reference point for it.
+    pub(crate) whole_blocks: bool,
     /// How the host waits for the device, where pinned (`:spin`, `:block`).
     pub(crate) wait: Option<crate::gpu::Wait>,
     /// The quantized GEMV's invocations per workgroup and columns per
@@ -61,8 +65,10 @@ pub(crate) const MIN_BINDING_CAP: u64 = 4096;
 /// Whether `suffix` is a pin suffix (without its colon).
 fn is_pin(suffix: &str) -> bool {
     let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
-    matches!(suffix, "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers" | "spin" | "block")
-        || suffix.starts_with("mm=")
+    matches!(
+        suffix,
+        "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers" | "whole" | "spin" | "block"
+    ) || suffix.starts_with("mm=")
         || suffix.strip_prefix("qgemv=").and_then(quant_gemv).is_some()
         || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
         || matches!(composed_rows, Some(Ok(_)))
@@ -100,6 +106,7 @@ impl Pins {
                 "split" => pins.attention = Some(attention::Path::Split),
                 "flash" => pins.attention = Some(attention::Path::Flash),
                 "buffers" => pins.buffers = true,
+                "whole" => pins.whole_blocks = true,
                 "spin" => pins.wait = Some(crate::gpu::Wait::Spin),
                 "block" => pins.wait = Some(crate::gpu::Wait::Block),
                 q if q.starts_with("qgemv=") => pins.quant_gemv = quant_gemv(&q[6..]),
@@ -145,6 +152,7 @@ mod tests {
         assert_eq!(pins.attention_rows, Some(4));
         assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
         assert!(Pins::parse("n", "wgpu", &["buffers"]).unwrap().buffers);
+        assert!(Pins::parse("n", "wgpu", &["whole"]).unwrap().whole_blocks);
         assert_eq!(Pins::parse("n", "wgpu", &["spin", "block"]).unwrap().wait, Some(crate::gpu::Wait::Block));
         assert_eq!(Pins::parse("n", "wgpu", &["block", "spin"]).unwrap().wait, Some(crate::gpu::Wait::Spin));
         assert_eq!(Pins::parse("n", "wgpu", &["baseline"]).unwrap().matmul, Some(Path::Generic));

@@ -428,7 +428,11 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
         if normalizing {
             let path = matmul::quant::QuantPath::Columns(1);
             let pinned = pipelines.pins.quant_gemv.map_or(String::new(), |(w, c)| format!("-wg{w}x{c}"));
-            let name = matmul::quant::path_name(path, b.dtype) + "-norm" + &pinned + texture_form(gpu);
+            let name = matmul::quant::path_name(path, b.dtype)
+                + "-norm"
+                + &pinned
+                + texture_form(gpu)
+                + split_form(gpu, pipelines, b);
             return Some(("matmul_quant", name));
         }
         let (_, norm_entry) = kernels_of(gpu, pipelines, &norm)?;
@@ -470,7 +474,9 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 (matmul::quant::QuantPath::Columns(1), Some((w, c))) => format!("-wg{w}x{c}"),
                 _ => String::new(),
             };
-            ("matmul_quant", matmul::quant::path_name(path, sig.input(1)?.dtype) + &pinned + texture_form(gpu))
+            let b = sig.input(1)?;
+            let split = if path == matmul::quant::QuantPath::Any { "" } else { split_form(gpu, pipelines, b) };
+            ("matmul_quant", matmul::quant::path_name(path, b.dtype) + &pinned + texture_form(gpu) + split)
         }
         (Op::Cast { .. }, _) if sig.input(0)?.dtype.is_quantized() => {
             ("matmul_quant", "dequantize".to_string() + texture_form(gpu))
@@ -563,6 +569,14 @@ fn source_hash(families: &[&str]) -> u32 {
 /// (`packed.rs`; a B that an op wrote is read from its buffer).
 fn texture_form(gpu: &Gpu) -> &'static str {
     if gpu.packed_textures { "-texture" } else { "" }
+}
+
+/// `-split` where the row-walking quantized products read a host-written
+/// weight `b` in the split form of its texture (`block_layout.rs`), which
+/// they walk with their own code.
+fn split_form(gpu: &Gpu, pipelines: &Pipelines, b: &TensorDesc) -> &'static str {
+    let layout = matmul::quant::weight_layout(gpu, &pipelines.pins, b);
+    if gpu.packed_textures && layout.is_some_and(|(order, _)| order.head > 0) { "-split" } else { "" }
 }
 
 /// converted around the kernel: editing a kernel changes the name.

@@ -57,6 +57,14 @@ pub(super) fn cases() -> Vec<Case> {
             Input::new([1, 5], DType::I64, ids(&[3, 16, -1, 17, 0])),
         ));
         cases.push(gather("axis1-3d", 1, Input::new([3, 5, 32], q, unit()), Input::new([2], DType::I64, ids(&[4, 1]))));
+        // Rows in fours, blocks in pairs or more: on CPU drivers a Q4_1
+        // table's texture holds them in the split form (block_layout.rs).
+        cases.push(gather(
+            "rows-in-fours",
+            0,
+            Input::new([12, 64], q, unit()),
+            Input::new([3], DType::I64, ids(&[11, 0, 5])),
+        ));
     }
 
     let gather_elements = |name: &str, axis: i64, d: Input, i: Input| {

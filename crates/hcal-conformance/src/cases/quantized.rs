@@ -48,6 +48,25 @@ pub(super) fn cases() -> Vec<Case> {
             Op::Gemm(weights_t),
             vec![Input::new([64, 256], DType::F32, unit()), Input::new([64, 256], q, unit())],
         ));
+        // N in fours, two groups of 32 rows and a short one of 4, three
+        // blocks per row: on CPU drivers the 4-column GEMV over a Q4_1
+        // texture in the split form (block_layout.rs); alpha and a bias row.
+        cases.push(Case::new(
+            format!("Gemm/{q}/gemv-4cols-1x68x96-alpha-C=[N]"),
+            Op::Gemm(Gemm { alpha: 0.5, beta: 1.0, ..weights_t }),
+            vec![
+                Input::new([1, 96], DType::F32, unit()),
+                Input::new([68, 96], q, unit()),
+                Input::new([68], DType::F32, unit()),
+            ],
+        ));
+        // MatMul's B [K, N] in blocks along N: K in fours (a split Q4_1
+        // texture read element by element).
+        cases.push(Case::new(
+            format!("MatMul/{q}/weights-2x64x12"),
+            Op::MatMul,
+            vec![Input::new([2, 12], DType::F32, unit()), Input::new([12, 64], q, unit())],
+        ));
         // MatMul's B [K, N] in blocks along N; an f16 A.
         cases.push(Case::new(
             format!("MatMul/{q}/weights-3x64x17"),
@@ -62,6 +81,12 @@ pub(super) fn cases() -> Vec<Case> {
         for to in [DType::F32, DType::F16] {
             cases.push(Case::new(format!("Cast/{q}/to-{to}"), Op::Cast { to }, vec![Input::new([3, 64], q, unit())]));
         }
+        // Rows in fours: a split Q4_1 texture dequantized.
+        cases.push(Case::new(
+            format!("Cast/{q}/rows-in-fours-8x64"),
+            Op::Cast { to: DType::F32 },
+            vec![Input::new([8, 64], q, unit())],
+        ));
     }
     // Q4_0's scale is v / -8 for the value v of largest magnitude: mostly
     // positive data gives negative scales.

@@ -29,6 +29,7 @@ use crate::block_layout::BlockLayout;
 use crate::ctx::{Ctx, Operand};
 use crate::gpu::Gpu;
 use crate::params::MatmulParams;
+use crate::pins::Pins;
 use crate::pipeline::Kernel;
 
 /// Rows of Y one invocation of the tiled form computes.
@@ -50,11 +51,20 @@ fn dtype_code(dtype: DType) -> Option<(u16, u32, &'static str)> {
     }
 }
 
+/// Bytes at the head of a block of `dtype`: its scales (`d`, or `d` and `m`).
+fn head_bytes(dtype: DType) -> u32 {
+    if dtype == DType::Q4_1 { 4 } else { 2 }
+}
+
 /// The dtypes in template order.
 const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
 
 /// Kernel-variant flag of the form that shares A across a subgroup of 8.
 const SUBGROUP: u16 = 4;
+
+/// Kernel-variant flag of `matmul_quant` walking a Q4_1 B in the split form
+/// of its texture's block order (`BlockLayout::head`); above the rows (bits 3-6).
+const SPLIT: u16 = 1 << 7;
 
 /// Kernel-variant flag of the form reading B from a texture (`packed.rs`);
 /// above the columns (bits 8-10).
@@ -78,15 +88,18 @@ fn reading(kernel: Kernel, b: &Operand) -> Kernel {
 }
 
 /// The block order (`block_layout.rs`) and block bytes a block-quantized
-/// tensor of `desc` gets in a texture on `gpu`: the order of the GEMV that
-/// reads it as the `[N, K]` weight of a product (N = its rows), whose
-/// columns per invocation and Q4_1 pair loop follow from N as in [`launch`].
-pub(crate) fn weight_layout(gpu: &Gpu, pin: Option<(u32, u32)>, desc: &TensorDesc) -> Option<(BlockLayout, usize)> {
+/// tensor of `desc` gets in a texture on `gpu` with `pins`: the order of the
+/// GEMV that reads it as the `[N, K]` weight of a product (N = its rows),
+/// whose columns per invocation and Q4_1 pair loop follow from N as in
+/// [`launch`]; whole blocks where `pins` say so (`:whole`).
+pub(crate) fn weight_layout(gpu: &Gpu, pins: &Pins, desc: &TensorDesc) -> Option<(BlockLayout, usize)> {
     let (_, block_bytes, _) = dtype_code(desc.dtype)?;
     let sg = subgroups_of_8(gpu);
     let rows = desc.numel() / desc.shape.last().copied().unwrap_or(1).max(1);
-    let (_, columns) = gemv_plan(gpu.simd_cpu, pin, rows, sg);
-    BlockLayout::for_weight(desc, columns, sg).map(|order| (order, block_bytes as usize))
+    let (_, columns) = gemv_plan(gpu.simd_cpu, pins.quant_gemv, rows, sg);
+    let order = BlockLayout::for_weight(desc, columns, sg)?;
+    let order = if pins.whole_blocks { BlockLayout { head: 0, ..order } } else { order };
+    Some((order, block_bytes as usize))
 }
 
 /// `params` with B's block order, for a B read from a texture in one.
@@ -96,6 +109,7 @@ fn with_layout(mut params: MatmulParams, b: &Operand) -> MatmulParams {
         params.b_unit = order.unit;
         params.b_rows = order.rows;
         params.b_blocks_per_row = order.blocks_per_row;
+        params.b_head = order.head;
     }
     params
 }
@@ -107,13 +121,13 @@ fn subgroups_of_8(gpu: &Gpu) -> bool {
 }
 
 /// Expand `matmul_quant.wgsl` for `variant` (dtype code in the low 2 bits,
-/// [`SUBGROUP`], rows per invocation in bits 3-7, columns in 8-10, the
+/// [`SUBGROUP`], rows per invocation in bits 3-6, [`SPLIT`], columns in 8-10, the
 /// workgroup width's code in bits 11 and 15 ([`width_bits`]), [`TEXTURE`],
 /// [`NORM`]).
 pub(crate) fn expand(template: &str, variant: u16) -> String {
     let dtype = DTYPES[(variant & 3) as usize];
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
-    let rows = u32::from((variant >> 3) & 0x1f).max(1);
+    let rows = u32::from((variant >> 3) & 0xf).max(1);
     let cols = u32::from((variant >> 8) & 0x7).max(1);
     let width = width_of(variant);
     let texture = variant & TEXTURE != 0;
@@ -123,25 +137,39 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups
     // only; `// TEX` lines where B is a texture, `// BUF` where it is a buffer;
     // `// NORM` lines in the normalizing GEMV (subgroups only), `// PLAIN`
-    // lines elsewhere.
+    // lines elsewhere; `// SPLIT` lines (and `// SPLIT4` with 4 columns,
+    // `// SPLIT1` with fewer) where B is in the split form, `// WHOLE` lines
+    // where its blocks are whole.
     let sg = variant & SUBGROUP != 0;
     let norm = variant & NORM != 0;
+    let split = variant & SPLIT != 0;
     let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
         "SG" => sg,
         "NOSG" => !sg,
         "NOSG1" => !sg && cols == 1,
         "NOSGN" => !sg && cols > 1,
-        "Q41" => sg && rows == 1 && cols == 1 && dtype == DType::Q4_1,
+        "Q41" => sg && rows == 1 && cols == 1 && dtype == DType::Q4_1 && !split,
         "TEX" => texture,
         "BUF" => !texture,
         "NORM" => norm,
         "PLAIN" => !norm,
+        "SPLIT" => split,
+        "SPLIT4" => split && cols == 4,
+        "SPLIT1" => split && cols != 4,
+        "WHOLE" => !split,
         _ => true,
     };
     let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
     let text = text.replace("$Q", name);
     let e = crate::template::Expansion {
-        constants: &[("$BB", block_bytes), ("$RR", rows), ("$CC", cols), ("$TW", crate::packed::WIDTH), ("$WG", width)],
+        constants: &[
+            ("$BB", block_bytes),
+            ("$HB", head_bytes(dtype)),
+            ("$RR", rows),
+            ("$CC", cols),
+            ("$TW", crate::packed::WIDTH),
+            ("$WG", width),
+        ],
         repeats: &[("$r", rows), ("$c", cols)],
         blocks: &[("$cb", cols)],
     };
@@ -158,17 +186,21 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
                 let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1] };
                 for &c in cols {
                     for texture in [false, true] {
-                        // The normalizing form is a GEMV's (one row).
+                        // The normalizing form is a GEMV's (one row); the
+                        // split form a Q4_1 texture's.
                         let norms: &[bool] = if rows == 1 && sg { &[false, true] } else { &[false] };
-                        for &norm in norms {
+                        let splits: &[bool] = if texture && dtype == DType::Q4_1 { &[false, true] } else { &[false] };
+                        for (&norm, &split) in norms.iter().flat_map(|n| splits.iter().map(move |s| (n, s))) {
                             let name = format!(
-                                "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}",
+                                "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}{}",
                                 if sg { "-subgroups" } else { "" },
                                 if texture { "-texture" } else { "" },
+                                if split { "-split" } else { "" },
                                 if norm { "-norm" } else { "" }
                             );
                             let v = variant(dtype, rows, c, sg)
                                 | if texture { TEXTURE } else { 0 }
+                                | if split { SPLIT } else { 0 }
                                 | if norm { NORM } else { 0 };
                             all.push((name, expand(text, v)));
                         }
@@ -295,7 +327,11 @@ fn launch_with(
         _ => (64, gemv_columns(p.n, rows, sg)),
     };
     let normalizing = if norm.is_some() { NORM } else { 0 };
-    let variant = variant(dtype, rows, cols, sg) | normalizing | width_bits(width);
+    // The row walk reads a split B its own way; the element-wise entry finds
+    // each block's parts from the parameters.
+    let split_b = b.packed.as_ref().and_then(|t| t.layout).is_some_and(|o| o.head > 0);
+    let split = if split_b && entry == "matmul_quant" { SPLIT } else { 0 };
+    let variant = variant(dtype, rows, cols, sg) | normalizing | split | width_bits(width);
     let kernel = Kernel { shader: "matmul_quant", entry, variant };
     let kernel = reading(kernel, b);
     // The normalization's Scale (bound only by the normalizing form).

@@ -140,6 +140,9 @@ params_struct! {
         pub(crate) data_blocks_per_row: u32,
         /// Bytes per block.
         pub(crate) data_block_bytes: u32,
+        /// 0, or the head bytes of the table's blocks in the split form of
+        /// that order (`BlockLayout::head`).
+        pub(crate) data_head: u32,
     }
 }
 

@@ -76,6 +76,9 @@ params_struct! {
         pub(crate) b_rows: u32,
         /// B's blocks per row.
         pub(crate) b_blocks_per_row: u32,
+        /// 0, or the head bytes of B's blocks in the split form of that order
+        /// (`BlockLayout::head`: each run's heads, then their rests).
+        pub(crate) b_head: u32,
         /// `matmul_quant.wgsl`'s normalizing GEMV (RMSNormGemm): the
         /// normalization's epsilon.
         pub(crate) norm_epsilon: f32,
