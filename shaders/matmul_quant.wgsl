@@ -240,12 +240,13 @@ fn dequant_q4_0(byte: u32) -> Block {
     let x3 = x.x3;
     let x4 = x.x4;
     let d = unpack2x16float(select(x0, x0 >> 16u, odd)).x;
+    return q4_0_block(d, join(x0, x1, odd), join(x1, x2, odd), join(x2, x3, odd), join(x3, x4, odd));
+}
+
+// One Q4_0 block from its scale d and its 16 bytes of nibbles.
+fn q4_0_block(d: f32, q0: u32, q1: u32, q2: u32, q3: u32) -> Block {
     let dv = scaled(d);
     let mv = vec4<f32>(-8.0 * d);
-    let q0 = join(x0, x1, odd);
-    let q1 = join(x1, x2, odd);
-    let q2 = join(x2, x3, odd);
-    let q3 = join(x3, x4, odd);
     return Block(
         fma(low_nibbles(q0), dv, mv), fma(low_nibbles(q1), dv, mv),
         fma(low_nibbles(q2), dv, mv), fma(low_nibbles(q3), dv, mv),
@@ -273,12 +274,44 @@ fn q4_1_block(dm_word: u32, q0: u32, q1: u32, q2: u32, q3: u32) -> Block {
     );
 }
 
-// A Q4_1 block in the split form, its head and quants at `p` (`parts`):
-// the word of d and m, and the texel of its nibbles (on a texel: see
+// A block in the split form, its head and quants at `p` (`parts`): the
+// word holding its scales, and the texels of its quants (whole texels: see
 // block_layout.rs).
 fn dequant_split_q4_1(p: vec2<u32>) -> Block {
     let t = b4_at(p.y / 16u);
     return q4_1_block(b_at(p.x / 4u), t.x, t.y, t.z, t.w);
+}
+
+fn dequant_split_q4_0(p: vec2<u32>) -> Block {
+    let t = b4_at(p.y / 16u);
+    return q4_0_block(half_at(p.x), t.x, t.y, t.z, t.w);
+}
+
+fn dequant_split_q8_0(p: vec2<u32>) -> Block {
+    return q8_0_block(half_at(p.x), b4_at(p.y / 16u), b4_at(p.y / 16u + 1u));
+}
+
+// Column `c` (0..3) of the 4-column GEMV in the split form: `heads` is the
+// texel holding the lane's 4 heads from byte `at` on (`at` a multiple of 16
+// for 4-byte heads, of 8 for 2-byte ones), `rest` where the column's quants start.
+fn split4_q4_1(heads: vec4<u32>, at: u32, c: u32, rest: u32) -> Block {
+    let t = b4_at(rest / 16u);
+    return q4_1_block(pick(c, heads.x, heads.y, heads.z, heads.w), t.x, t.y, t.z, t.w);
+}
+
+// The f16 scale of column `c` among 4 two-byte heads from byte `at` of `heads`.
+fn split4_half(heads: vec4<u32>, at: u32, c: u32) -> f32 {
+    let word = pick((at & 8u) / 4u + c / 2u, heads.x, heads.y, heads.z, heads.w);
+    return unpack2x16float(word >> (16u * (c & 1u))).x;
+}
+
+fn split4_q4_0(heads: vec4<u32>, at: u32, c: u32, rest: u32) -> Block {
+    let t = b4_at(rest / 16u);
+    return q4_0_block(split4_half(heads, at, c), t.x, t.y, t.z, t.w);
+}
+
+fn split4_q8_0(heads: vec4<u32>, at: u32, c: u32, rest: u32) -> Block {
+    return q8_0_block(split4_half(heads, at, c), b4_at(rest / 16u), b4_at(rest / 16u + 1u));
 }
 
 // Two adjacent Q4_1 blocks.
@@ -318,12 +351,19 @@ fn dequant_q8_0(byte: u32) -> Block {
     let x6 = pick(s, v1.z, v1.w, v2.x, v2.y);
     let x7 = pick(s, v1.w, v2.x, v2.y, v2.z);
     let x8 = pick(s, v2.x, v2.y, v2.z, v2.w);
-    let dv = vec4<f32>(unpack2x16float(select(x0, x0 >> 16u, odd)).x);
+    let d = unpack2x16float(select(x0, x0 >> 16u, odd)).x;
+    return q8_0_block(
+        d, vec4<u32>(join(x0, x1, odd), join(x1, x2, odd), join(x2, x3, odd), join(x3, x4, odd)),
+        vec4<u32>(join(x4, x5, odd), join(x5, x6, odd), join(x6, x7, odd), join(x7, x8, odd)),
+    );
+}
+
+// One Q8_0 block from its scale d and its 32 bytes of quants (two texels' worth).
+fn q8_0_block(d: f32, lo: vec4<u32>, hi: vec4<u32>) -> Block {
+    let dv = vec4<f32>(d);
     return Block(
-        signed_bytes(join(x0, x1, odd)) * dv, signed_bytes(join(x1, x2, odd)) * dv,
-        signed_bytes(join(x2, x3, odd)) * dv, signed_bytes(join(x3, x4, odd)) * dv,
-        signed_bytes(join(x4, x5, odd)) * dv, signed_bytes(join(x5, x6, odd)) * dv,
-        signed_bytes(join(x6, x7, odd)) * dv, signed_bytes(join(x7, x8, odd)) * dv,
+        signed_bytes(lo.x) * dv, signed_bytes(lo.y) * dv, signed_bytes(lo.z) * dv, signed_bytes(lo.w) * dv,
+        signed_bytes(hi.x) * dv, signed_bytes(hi.y) * dv, signed_bytes(hi.z) * dv, signed_bytes(hi.w) * dv,
     );
 }
 
@@ -442,12 +482,11 @@ fn matmul_quant(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgrou
         let a$r_5 = a_vec(arow$r + p + 5u, arow$r); // NOSGN
         let a$r_6 = a_vec(arow$r + p + 6u, arow$r); // NOSGN
         let a$r_7 = a_vec(arow$r + p + 7u, arow$r); // NOSGN
-        // 4 columns in the split form: their 4 heads are one texel.
+        // 4 columns in the split form: their 4 heads lie in one texel.
         let heads = b4_at(parts0.x / 16u); // SPLIT4
         let x$cb = dequant_$Q(byte$cb); // WHOLE
-        let t$cb = b4_at(parts$cb.y / 16u); // SPLIT4
-        let x$cb = q4_1_block(heads[$cb], t$cb.x, t$cb.y, t$cb.z, t$cb.w); // SPLIT4
-        let x$cb = dequant_split_q4_1(parts$cb); // SPLIT1
+        let x$cb = split4_$Q(heads, parts0.x, $cbu, parts$cb.y); // SPLIT4
+        let x$cb = dequant_split_$Q(parts$cb); // SPLIT1
         acc$r_$cb = fma(x$cb.v0, a_vec(arow$r + p, arow$r), acc$r_$cb); // NOSG1
         acc$r_$cb = fma(x$cb.v1, a_vec(arow$r + p + 1u, arow$r), acc$r_$cb); // NOSG1
         acc$r_$cb = fma(x$cb.v2, a_vec(arow$r + p + 2u, arow$r), acc$r_$cb); // NOSG1

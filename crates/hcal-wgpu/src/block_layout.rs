@@ -26,20 +26,24 @@
 //! block addresses with the same formula (`shaders/include/block_order.wgsl`), and
 //! the host puts the bytes in this order on upload and back on read.
 //!
-//! The split form (`head > 0`; Q4_1 weights read by the 4-column GEMV, rows
-//! in fours): each run of a group's blocks at one step (`g_len` blocks,
-//! units of one) holds first the blocks' heads (`d` and `m`, 4 bytes each),
-//! lane by lane, then the rests (16 bytes of nibbles each). A 20-byte block
-//! otherwise straddles texels: the GEMV read two texels per block and
-//! realigned five words with selects. In this form an invocation's 4
-//! columns (rows `4i..4i+3` of the group) have their 4 heads in one texel
-//! and each column's nibbles in one: 5 aligned texel loads for 4 blocks
-//! instead of 8, no realignment. It is a permutation of bytes (the same
+//! The split form (`head > 0`; weights read by the 4-column GEMV, rows in
+//! fours for Q4_1, in eights for Q4_0 and Q8_0): each run of a group's
+//! blocks at one step (`g_len` blocks, units of one) holds first the blocks'
+//! heads (their scales: [`head_bytes`], 4 or 2 each), lane by lane, then the
+//! rests (16 or 32 bytes of quants each). Blocks of 18, 20 or 34 bytes
+//! otherwise straddle texels: the GEMV read two or three texels per block
+//! and realigned their words with selects (and by 16 bits for 18 and 34).
+//! In this form an invocation's 4 columns (rows `4i..4i+3` of the group)
+//! have their 4 heads in one texel and each column's quants in whole
+//! texels: for Q4_1 5 aligned texel loads for 4 blocks instead of 8, no
+//! realignment. It is a permutation of bytes (the same
 //! size), so the host and the element-wise readers map it like the block
 //! order ([`BlockLayout::parts`], `block_parts`). Measured on lavapipe
 //! (2-vCPU VM), against whole blocks (`:whole`): the SmolLM2 decode step
-//! 1.021x and 1.084x by the medians (`decode_ab`, 96 alternated pairs,
-//! faster in 78 and 74); `hcal bench --cold` Q4_1 GEMVs 1.01-1.14x.
+//! 1.021x and 1.084x by the medians with Q4_1 split (`decode_ab`, 96
+//! alternated pairs, faster in 78 and 74), 1.002x and 1.086x (59 and 70)
+//! with the Q8_0 embedding split too; `hcal bench --cold` Q4_1 GEMVs
+//! 1.01-1.14x, the Q8_0 logits GEMV (49152x576) 1.01-1.05x.
 
 use hcal_core::{DType, TensorDesc};
 
@@ -56,15 +60,18 @@ pub(crate) struct BlockLayout {
     /// Consecutive blocks of a row kept together: 2 where the GEMV reads
     /// Q4_1 blocks in pairs, else 1.
     pub(crate) unit: u32,
-    /// 0, or the bytes at the head of each block ([`SPLIT_HEAD`]: Q4_1's
-    /// scale and min) that are stored apart from the rest of the block (see
-    /// the module docs: the split form).
+    /// 0, or the bytes at the head of each block ([`head_bytes`]: its
+    /// scales) that are stored apart from the rest of the block (see the
+    /// module docs: the split form).
     pub(crate) head: u32,
 }
 
-/// The head bytes of a Q4_1 block in the split form: its f16 scale `d` and
-/// min `m`, one 32-bit word; the rest, 16 bytes of nibbles, is one texel.
-pub(crate) const SPLIT_HEAD: u32 = 4;
+/// The head of a block of the block-quantized `dtype`: its scales, the f16
+/// `d` (Q4_0, Q8_0: 2 bytes) or `d` and `m` (Q4_1: 4 bytes). The rest (16
+/// or 32 bytes of quants) is whole texels.
+pub(crate) fn head_bytes(dtype: DType) -> u32 {
+    if dtype == DType::Q4_1 { 4 } else { 2 }
+}
 
 impl BlockLayout {
     /// The layout a block-quantized tensor of `desc` gets in a texture, for
@@ -82,10 +89,13 @@ impl BlockLayout {
             return None;
         }
         let unit = if pairs && desc.dtype == DType::Q4_1 && columns == 1 && blocks_per_row % 2 == 0 { 2 } else { 1 };
-        // The split form where the 4-column GEMV reads it: each group's runs
-        // then start on a texel and every lane's 4 heads share one.
-        let split = desc.dtype == DType::Q4_1 && unit == 1 && columns == 4 && rows % 4 == 0;
-        let head = if split { SPLIT_HEAD } else { 0 };
+        // The split form where the 4-column GEMV reads it: with every
+        // group's rows a multiple of 16 / head (4 for Q4_1, 8 for 2-byte
+        // heads) each run's heads end on a texel, so every rest starts on
+        // one, and a lane's 4 heads lie in one texel.
+        let head = head_bytes(desc.dtype);
+        let split = unit == 1 && columns == 4 && rows % (16 / head as usize) == 0;
+        let head = if split { head } else { 0 };
         Some(Self { rows: rows as u32, blocks_per_row, group: 8 * columns, unit, head })
     }
 
@@ -155,7 +165,7 @@ mod tests {
     }
 
     fn split(rows: u32, blocks_per_row: u32) -> BlockLayout {
-        BlockLayout { head: SPLIT_HEAD, ..layout(rows, blocks_per_row, 32, 1) }
+        BlockLayout { head: 4, ..layout(rows, blocks_per_row, 32, 1) }
     }
 
     /// Every layout is a permutation of the blocks, and the round trip gives
@@ -170,6 +180,7 @@ mod tests {
             layout(64, 1, 32, 1),
             split(576, 18),
             split(44, 3),
+            BlockLayout { head: 2, ..split(40, 2) },
         ] {
             let n = l.rows * l.blocks_per_row;
             let mut seen = vec![false; n as usize];
@@ -180,6 +191,8 @@ mod tests {
             }
             let bytes: Vec<u8> = (0..n as usize * 20).map(|i| (i * 7 % 251) as u8).collect();
             let stored = l.interleave(&bytes, 20);
+            let bytes34: Vec<u8> = (0..n as usize * 34).map(|i| (i * 7 % 251) as u8).collect();
+            assert_eq!(l.deinterleave(&l.interleave(&bytes34, 34), 34), bytes34, "{l:?}, 34-byte blocks");
             // One block per row is stored order already (whole blocks).
             assert_eq!(stored == bytes, l.blocks_per_row == 1, "{l:?}");
             // Every byte has one place: heads and rests tile the tensor.
@@ -230,14 +243,37 @@ mod tests {
         }
     }
 
+    /// With 2-byte heads (Q4_0, Q8_0; rows in eights): a lane's 4 heads
+    /// are half a texel and every rest starts on a texel.
+    #[test]
+    fn two_byte_heads_share_a_texel_and_rests_start_on_one() {
+        let l = BlockLayout { head: 2, ..split(40, 2) }; // groups of 32 and 8
+        for bb in [18, 34] {
+            for row in (0..40).step_by(4) {
+                let (h, _) = l.parts(row * 2, bb);
+                assert_eq!(h % 8, 0, "row {row}: 4 heads in one texel ({bb}-byte blocks)");
+                for c in 0..4 {
+                    let (hc, rc) = l.parts((row + c) * 2 + 1, bb);
+                    assert_eq!(hc - l.parts(row * 2 + 1, bb).0, 2 * c);
+                    assert_eq!(rc % 16, 0, "row {row} + {c}: its rest starts a texel ({bb}-byte blocks)");
+                }
+            }
+        }
+    }
+
     #[test]
     fn weights_get_the_order_of_the_gemv_that_reads_them() {
         let desc = |shape: &[usize], dtype| TensorDesc::new(shape, dtype);
         assert_eq!(BlockLayout::for_weight(&desc(&[576, 576], DType::Q4_1), 1, true), Some(layout(576, 18, 8, 2)));
         assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_1), 4, true), Some(split(1536, 18)));
-        // The split form only for Q4_1, 4 columns, rows in fours.
-        assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_0), 4, true), Some(layout(1536, 18, 32, 1)));
+        // The split form with 4 columns and rows in fours (Q4_1) or eights
+        // (2-byte heads).
+        let split2 = |rows, bpr| BlockLayout { head: 2, ..split(rows, bpr) };
+        assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_0), 4, true), Some(split2(1536, 18)));
+        assert_eq!(BlockLayout::for_weight(&desc(&[49152, 576], DType::Q8_0), 4, true), Some(split2(49152, 18)));
         assert_eq!(BlockLayout::for_weight(&desc(&[1538, 576], DType::Q4_1), 4, true), Some(layout(1538, 18, 32, 1)));
+        assert_eq!(BlockLayout::for_weight(&desc(&[68, 576], DType::Q4_1), 4, true), Some(split(68, 18)));
+        assert_eq!(BlockLayout::for_weight(&desc(&[68, 576], DType::Q8_0), 4, true), Some(layout(68, 18, 32, 1)));
         assert_eq!(BlockLayout::for_weight(&desc(&[1536, 576], DType::Q4_1), 2, false), Some(layout(1536, 18, 16, 1)));
         assert_eq!(BlockLayout::for_weight(&desc(&[576, 576], DType::Q8_0), 1, true), Some(layout(576, 18, 8, 1)));
         // Odd blocks per row: single blocks; one row: stored order.

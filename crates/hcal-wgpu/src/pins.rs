@@ -12,7 +12,7 @@
 //! | `:split`        | attention to flash-decoding (split keys, then a merge)       |
 //! | `:flash`        | attention to the flash kernel (`attention_flash.wgsl`)       |
 //! | `:buffers`      | block-quantized tensors in storage buffers, not textures     |
-//! | `:whole`        | Q4_1 textures in whole blocks, not the split form            |
+//! | `:whole`        | quantized textures in whole blocks, not the split form       |
 //! | `:qgemv=WxC`    | the quantized GEMV's workgroups of W invocations, C columns each |
 //! | `:spin`         | the host polls for finished work, yielding (`gpu::Wait`)     |
 //! | `:block`        | the host sleeps in the driver until work is done             |
@@ -41,8 +41,8 @@ pub(crate) struct Pins {
     /// Keep host-written block-quantized tensors in storage buffers where
     /// they would go to textures (`packed.rs`): the reference point for them.
     pub(crate) buffers: bool,
-    /// Keep whole blocks in Q4_1 textures where the 4-column GEMV would get
-    /// them in the split form (`block_layout.rs`): the reference point for it.
+    /// Keep whole blocks in quantized textures where the 4-column GEMV would
+    /// get them in the split form (`block_layout.rs`): the reference point for it.
     pub(crate) whole_blocks: bool,
     /// How the host waits for the device, where pinned (`:spin`, `:block`).
     pub(crate) wait: Option<crate::gpu::Wait>,

@@ -57,13 +57,13 @@ pub(super) fn cases() -> Vec<Case> {
             Input::new([1, 5], DType::I64, ids(&[3, 16, -1, 17, 0])),
         ));
         cases.push(gather("axis1-3d", 1, Input::new([3, 5, 32], q, unit()), Input::new([2], DType::I64, ids(&[4, 1]))));
-        // Rows in fours, blocks in pairs or more: on CPU drivers a Q4_1
+        // Rows in eights, blocks in pairs or more: on CPU drivers the
         // table's texture holds them in the split form (block_layout.rs).
         cases.push(gather(
-            "rows-in-fours",
+            "rows-in-eights",
             0,
-            Input::new([12, 64], q, unit()),
-            Input::new([3], DType::I64, ids(&[11, 0, 5])),
+            Input::new([16, 64], q, unit()),
+            Input::new([3], DType::I64, ids(&[15, 0, 5])),
         ));
     }
 

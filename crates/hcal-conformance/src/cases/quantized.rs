@@ -50,7 +50,8 @@ pub(super) fn cases() -> Vec<Case> {
         ));
         // N in fours, two groups of 32 rows and a short one of 4, three
         // blocks per row: on CPU drivers the 4-column GEMV over a Q4_1
-        // texture in the split form (block_layout.rs); alpha and a bias row.
+        // texture in the split form (block_layout.rs; Q4_0 and Q8_0 need N
+        // in eights, the next case); alpha and a bias row.
         cases.push(Case::new(
             format!("Gemm/{q}/gemv-4cols-1x68x96-alpha-C=[N]"),
             Op::Gemm(Gemm { alpha: 0.5, beta: 1.0, ..weights_t }),
@@ -60,12 +61,19 @@ pub(super) fn cases() -> Vec<Case> {
                 Input::new([68], DType::F32, unit()),
             ],
         ));
-        // MatMul's B [K, N] in blocks along N: K in fours (a split Q4_1
-        // texture read element by element).
+        // N in eights: a group of 32 rows and one of 8, in the split form
+        // for every quantized dtype.
         cases.push(Case::new(
-            format!("MatMul/{q}/weights-2x64x12"),
+            format!("Gemm/{q}/gemv-4cols-1x40x64"),
+            Op::Gemm(weights_t),
+            vec![Input::new([1, 64], DType::F32, unit()), Input::new([40, 64], q, unit())],
+        ));
+        // MatMul's B [K, N] in blocks along N: K in eights (a split texture
+        // read element by element).
+        cases.push(Case::new(
+            format!("MatMul/{q}/weights-2x64x16"),
             Op::MatMul,
-            vec![Input::new([2, 12], DType::F32, unit()), Input::new([12, 64], q, unit())],
+            vec![Input::new([2, 16], DType::F32, unit()), Input::new([16, 64], q, unit())],
         ));
         // MatMul's B [K, N] in blocks along N; an f16 A.
         cases.push(Case::new(
@@ -81,9 +89,9 @@ pub(super) fn cases() -> Vec<Case> {
         for to in [DType::F32, DType::F16] {
             cases.push(Case::new(format!("Cast/{q}/to-{to}"), Op::Cast { to }, vec![Input::new([3, 64], q, unit())]));
         }
-        // Rows in fours: a split Q4_1 texture dequantized.
+        // Rows in eights: a split texture dequantized.
         cases.push(Case::new(
-            format!("Cast/{q}/rows-in-fours-8x64"),
+            format!("Cast/{q}/rows-in-eights-8x64"),
             Op::Cast { to: DType::F32 },
             vec![Input::new([8, 64], q, unit())],
         ));

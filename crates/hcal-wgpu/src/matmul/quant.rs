@@ -51,18 +51,13 @@ fn dtype_code(dtype: DType) -> Option<(u16, u32, &'static str)> {
     }
 }
 
-/// Bytes at the head of a block of `dtype`: its scales (`d`, or `d` and `m`).
-fn head_bytes(dtype: DType) -> u32 {
-    if dtype == DType::Q4_1 { 4 } else { 2 }
-}
-
 /// The dtypes in template order.
 const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
 
 /// Kernel-variant flag of the form that shares A across a subgroup of 8.
 const SUBGROUP: u16 = 4;
 
-/// Kernel-variant flag of `matmul_quant` walking a Q4_1 B in the split form
+/// Kernel-variant flag of `matmul_quant` walking a B in the split form
 /// of its texture's block order (`BlockLayout::head`); above the rows (bits 3-6).
 const SPLIT: u16 = 1 << 7;
 
@@ -164,7 +159,7 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let e = crate::template::Expansion {
         constants: &[
             ("$BB", block_bytes),
-            ("$HB", head_bytes(dtype)),
+            ("$HB", crate::block_layout::head_bytes(dtype)),
             ("$RR", rows),
             ("$CC", cols),
             ("$TW", crate::packed::WIDTH),
@@ -189,7 +184,7 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
                         // The normalizing form is a GEMV's (one row); the
                         // split form a Q4_1 texture's.
                         let norms: &[bool] = if rows == 1 && sg { &[false, true] } else { &[false] };
-                        let splits: &[bool] = if texture && dtype == DType::Q4_1 { &[false, true] } else { &[false] };
+                        let splits: &[bool] = if texture { &[false, true] } else { &[false] };
                         for (&norm, &split) in norms.iter().flat_map(|n| splits.iter().map(move |s| (n, s))) {
                             let name = format!(
                                 "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}{}",
