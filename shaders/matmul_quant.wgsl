@@ -33,9 +33,9 @@
 //       A texture's blocks may be in the interleaved order of
 //       crates/hcal-wgpu/src/block_layout.rs (params.b_group > 0): every block address
 //       goes through `phys_block` (or `parts`), and the GEMV steps along a row by
-//       `unit_stride`. A Q4_1 texture may be in that order's split form (params.b_head
-//       > 0: each run's heads, then their nibbles), which the row walk reads in its
-//       `// SPLIT` form (4 columns: one texel of heads and one of nibbles per column)
+//       `unit_stride`. A texture may be in that order's split form (params.b_head
+//       > 0: each run's heads, then their quants), which the row walk reads in its
+//       `// SPLIT` form (4 columns: one texel of heads, whole texels of quants per column)
 //       and the element-wise entries through `parts`.
 //   @group(0) @binding(3) c: array<f32>          (a dummy when C is absent)
 //   @group(0) @binding(4) y: array<f32>

@@ -182,7 +182,7 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
                 for &c in cols {
                     for texture in [false, true] {
                         // The normalizing form is a GEMV's (one row); the
-                        // split form a Q4_1 texture's.
+                        // split form a texture's.
                         let norms: &[bool] = if rows == 1 && sg { &[false, true] } else { &[false] };
                         let splits: &[bool] = if texture { &[false, true] } else { &[false] };
                         for (&norm, &split) in norms.iter().flat_map(|n| splits.iter().map(move |s| (n, s))) {
