@@ -341,7 +341,7 @@ impl Backend for WgpuBackend {
             mem.recycle(t);
         }
         result?;
-        if rec.pending() >= MAX_BATCH_DISPATCHES {
+        if rec.pending() >= self.pipelines.pins.batch.unwrap_or(MAX_BATCH_DISPATCHES) {
             self.gpu.scoped(|| {
                 rec.flush(&self.gpu);
                 Ok(())

@@ -15,6 +15,7 @@
 //! | `:whole`        | quantized textures in whole blocks, not the split form       |
 //! | `:qgemv=WxC`    | the quantized GEMV's workgroups of W invocations, C columns each |
 //! | `:spin`         | the host polls for finished work, yielding (`gpu::Wait`)     |
+//! | `:batch=N`      | submit recorded work every N dispatches (`record.rs`)        |
 //! | `:block`        | the host sleeps in the driver until work is done             |
 //!
 //! Suffixes combine (`wgpu:vulkan:0:composed4:mm=gemv`) and apply left to
@@ -49,6 +50,8 @@ pub(crate) struct Pins {
     /// The quantized GEMV's invocations per workgroup and columns per
     /// invocation (`:qgemv=WxC`, W in 8/16/32/64, C in 1/2/4).
     pub(crate) quant_gemv: Option<(u32, u32)>,
+    /// Dispatches recorded before a batch is submitted (`:batch=N`, N >= 1).
+    pub(crate) batch: Option<usize>,
 }
 
 /// `WxC` of a `:qgemv=` pin, if it names a shape the quantized GEMV has.
@@ -71,6 +74,7 @@ fn is_pin(suffix: &str) -> bool {
     ) || suffix.starts_with("mm=")
         || suffix.strip_prefix("qgemv=").and_then(quant_gemv).is_some()
         || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
+        || suffix.strip_prefix("batch=").is_some_and(|b| b.parse::<usize>().is_ok_and(|n| n > 0))
         || matches!(composed_rows, Some(Ok(_)))
 }
 
@@ -110,6 +114,7 @@ impl Pins {
                 "spin" => pins.wait = Some(crate::gpu::Wait::Spin),
                 "block" => pins.wait = Some(crate::gpu::Wait::Block),
                 q if q.starts_with("qgemv=") => pins.quant_gemv = quant_gemv(&q[6..]),
+                b if b.starts_with("batch=") => pins.batch = b[6..].parse().ok(),
                 bind if bind.starts_with("bind=") => {
                     let bytes: u64 = bind[5..].parse().expect("checked by is_pin");
                     pins.max_binding = Some((bytes / 256 * 256).max(MIN_BINDING_CAP));
@@ -153,6 +158,8 @@ mod tests {
         assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
         assert!(Pins::parse("n", "wgpu", &["buffers"]).unwrap().buffers);
         assert!(Pins::parse("n", "wgpu", &["whole"]).unwrap().whole_blocks);
+        assert_eq!(Pins::parse("n", "wgpu", &["batch=32"]).unwrap().batch, Some(32));
+        assert_eq!(split("wgpu:vulkan:0:batch=0").1, Vec::<&str>::new());
         assert_eq!(Pins::parse("n", "wgpu", &["spin", "block"]).unwrap().wait, Some(crate::gpu::Wait::Block));
         assert_eq!(Pins::parse("n", "wgpu", &["block", "spin"]).unwrap().wait, Some(crate::gpu::Wait::Spin));
         assert_eq!(Pins::parse("n", "wgpu", &["baseline"]).unwrap().matmul, Some(Path::Generic));
