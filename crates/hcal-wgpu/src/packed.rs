@@ -10,8 +10,9 @@
 //!
 //! Layout: the tensor's bytes (the same packed blocks, no dequantized copy),
 //! its blocks in the interleaved order of `block_layout.rs` (a permutation
-//! of whole blocks that lets the decode GEMV stream them; the host puts them
-//! in it on upload and back in stored order on read), in an `rgba32uint`
+//! of whole blocks that lets the decode GEMV stream them, or its split form,
+//! each run's scales apart from its quants so that they lie on texels; the
+//! host puts them in it on upload and back in stored order on read), in an `rgba32uint`
 //! texture of [`WIDTH`] texels per row:
 //! byte `i` lies in texel `t = i / 16`, at `(t % WIDTH, t / WIDTH)`, in
 //! word `(i / 4) % 4` of it. A row is 4 KiB, a multiple of the 256 bytes wgpu

@@ -110,6 +110,30 @@ fn every_use_sees_the_written_bytes(gpu: &hcal_wgpu::WgpuBackend) {
     assert!(gpu.free(&t).is_err(), "a freed tensor is gone");
 }
 
+/// A table of 16 rows (in eights, two blocks each): on CPU drivers its
+/// texture holds the split form (`block_layout.rs`: each run's scales apart
+/// from its quants). Read back, gathered and multiplied, it gives the bytes
+/// and values written; the same with `:whole` (whole blocks).
+#[test]
+fn split_tables_read_gather_and_multiply_as_written() {
+    for name in common::adapters_with_buffer_pins().into_iter().chain(["wgpu:vulkan:0:whole".to_string()]) {
+        let Some(gpu) = common::open(&name) else { continue };
+        let t = upload(&gpu, TensorDesc::new([16, 64], DType::Q8_0), &table(0..16));
+        assert_eq!(gpu.read(&t).unwrap(), table(0..16), "{name}: read back");
+        let ids = i64s(&gpu, &[15, 0, 5]);
+        let gathered = gpu.alloc(&TensorDesc::new([3, 64], DType::Q8_0)).unwrap();
+        gpu.run(&Op::Gather { axis: 0 }, &[&t, &ids], &[&gathered]).unwrap();
+        assert_eq!(gpu.read(&gathered).unwrap(), [row(15), row(0), row(5)].concat(), "{name}: Gather");
+        let a = upload(&gpu, TensorDesc::new([1, 64], DType::F32), bytemuck::cast_slice(&[1f32; 64]));
+        let y = gpu.alloc(&TensorDesc::new([1, 16], DType::F32)).unwrap();
+        let gemm = Op::Gemm(hcal_core::Gemm { trans_b: true, ..Default::default() });
+        gpu.run(&gemm, &[&a, &t], &[&y]).unwrap();
+        let sums: Vec<f32> = (0..16).map(|r| defined_row_sum(&row(r))).collect();
+        assert_eq!(f32s(&gpu.read(&y).unwrap()), sums, "{name}: the GEMV's row sums");
+        eprintln!("{name}: a 16-row Q8_0 table read, gathered and multiplied as written");
+    }
+}
+
 /// On lavapipe (a Vulkan CPU driver offering read-only `rgba32uint` storage
 /// textures) the quantized products name their texture form, and the
 /// `:buffers` pin their buffer form: what the benchmark compares.
@@ -128,6 +152,15 @@ fn cpu_drivers_read_quantized_weights_from_textures_unless_pinned_to_buffers() {
     .unwrap();
     let variant = gpu.kernel_variant(&sig).unwrap();
     assert!(variant.contains("quant-gemv-q4_1-texture"), "{variant}");
+    // Rows in fours: with lavapipe's default 8-wide subgroups (256-bit
+    // vectors) the 4-column GEMV reads the split form; pinned to whole
+    // blocks, never.
+    if std::env::var("LP_NATIVE_VECTOR_WIDTH").is_err() {
+        assert!(variant.contains("quant-gemv-q4_1-texture-split@"), "{variant}");
+    }
+    let whole = common::open(&format!("{}:whole", gpu.info().backend)).unwrap();
+    let variant = whole.kernel_variant(&sig).unwrap();
+    assert!(variant.contains("quant-gemv-q4_1-texture@"), "{variant}");
     let name = format!("{}:buffers", gpu.info().backend);
     let pinned = common::open(&name).unwrap();
     let variant = pinned.kernel_variant(&sig).unwrap();
