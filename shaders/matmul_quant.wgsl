@@ -3,7 +3,7 @@
 //
 // A template, expanded by crates/hcal-wgpu/src/matmul/quant.rs per variant: `$Q` is the
 // dtype (q4_0, q4_1, q8_0: which `dequant_*` / `value_*` the kernels call), `$BB` its
-// bytes per block (18, 20, 34), `$RR` the rows of Y one invocation of `matmul_quant`
+// bytes per block (18, 20, 34), `$HB` the bytes of its head (its scales: 2, 4, 2), `$RR` the rows of Y one invocation of `matmul_quant`
 // computes, and a line holding `$r` repeats for r in 0..RR (named values, not a
 // loop-indexed array: on SIMD CPU drivers those live in memory).
 //
@@ -15,7 +15,8 @@
 // reads those words as the two (Q4_x) or three (Q8_0) vec4s that cover them and realigns by
 // whole words: a storage load costs a loop over the lanes on SIMD CPU drivers, and a vec4
 // costs little more than one word (lavapipe: Q8_0 GEMV 1x49152x576 44 -> 29 ms, Q4_1
-// 1x1536x576 0.74 -> 0.64 ms, one thread).
+// 1x1536x576 0.74 -> 0.64 ms, one thread). In a texture's split form (below) the row
+// walk reads each block's head and quants from whole texels instead.
 // Values are formed exactly as the standard says: `fma(q, d, m)` for Q4_1 (one rounding;
 // `q d` is exact), `fma(q, d, -8 d)` for Q4_0 and `q * d` for Q8_0 (both exact).
 //
@@ -93,7 +94,7 @@
 // The same binding as vec4s, for `matmul_quant` only (no entry uses both).
 @group(0) @binding(2) var<storage, read> b4: array<vec4<u32>>; // BUF
 // B held in a texture (crates/hcal-wgpu/src/packed.rs): its bytes, 16 per
-// texel, $TW texels per row, its blocks in the order `phys_block` maps.
+// texel, $TW texels per row, its blocks in the order `parts` maps.
 @group(0) @binding(2) var bt: texture_storage_2d<rgba32uint, read>; // TEX
 @group(0) @binding(3) var<storage, read> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;

@@ -13,8 +13,9 @@
 //! and RMSNormGemm.
 //!
 //! With `HCAL_CONFORMANCE_SUBGROUP_ONLY=1` only the kernels that depend on
-//! the adapter's subgroup width run: MatMul and Attention on the Vulkan
-//! adapters, unpinned, pinned to the flash kernel and to the texture tiles
+//! the adapter's subgroup width run: MatMul, Attention and the quantized
+//! products (Gemm, RMSNormGemm: their 8-wide subgroup form, else the others)
+//! on the Vulkan adapters, unpinned, pinned to the flash kernel and to the texture tiles
 //! (CI's extra runs at lavapipe's widths 4 and 16, `LP_NATIVE_VECTOR_WIDTH`,
 //! see `.ci/run`).
 //!
@@ -79,11 +80,14 @@ fn main() {
             name.starts_with("wgpu:vulkan:") && (pin.is_empty() || pin == "flash" || pin.starts_with("mm=texture"))
         };
         runs.retain(|(name, _)| width_dependent(name));
+        // The quantized products (Gemm, RMSNormGemm) take their subgroup form
+        // only with 8-wide subgroups: at other widths their other forms run.
+        let width_dependent_op = |op: &str| matches!(op, "MatMul" | "Attention" | "Gemm" | "RMSNormGemm");
         for (_, ops) in &mut runs {
             if ops.is_empty() {
-                *ops = vec!["MatMul", "Attention"];
+                *ops = vec!["MatMul", "Attention", "Gemm", "RMSNormGemm"];
             }
-            ops.retain(|op| *op == "MatMul" || *op == "Attention");
+            ops.retain(|op| width_dependent_op(op));
         }
     }
     for (name, ops) in runs {

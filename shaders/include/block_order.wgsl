@@ -1,8 +1,9 @@
 // include/block_order.wgsl: where a block of a block-quantized tensor held in
 // a texture is stored, in the interleaved order of
 // crates/hcal-wgpu/src/block_layout.rs (`BlockLayout::physical`, the same
-// formula). Pulled in by `// #include <block_order>` (matmul_quant.wgsl,
-// gather.wgsl), each passing its own parameter block's fields.
+// formula) and its split form (`block_parts`, `BlockLayout::parts`). Pulled in
+// by `// #include <block_order>` (matmul_quant.wgsl, gather.wgsl), each passing
+// its own parameter block's fields.
 
 // The stored index of logical block `l` (row r = l / bpr, block b = l % bpr)
 // of a tensor of `rows` rows: `l` itself when `group` is 0 (stored order),
@@ -17,11 +18,11 @@ fn interleaved_block(l: u32, group: u32, unit: u32, rows: u32, bpr: u32) -> u32 
 }
 
 // Where logical block `l` (of `bb` bytes) is stored, as the byte offsets of
-// its first `hb` bytes (the head: its scales) and of the rest
-// (`BlockLayout::parts`): `hb` apart in one run for whole blocks (`head` 0),
-// else in the split form (units of one block): the run of a group's blocks at
-// one step holds their heads (`head` = `hb` bytes each), lane by lane, then
-// their rests.
+// its first `hb` bytes (the head: its scales) and of the rest: for whole
+// blocks (`head` 0) the block's start and `hb` bytes on; in the split form
+// (units of one block) `BlockLayout::parts`'s two offsets: the run of a
+// group's blocks at one step holds their heads (`head` = `hb` bytes each),
+// lane by lane, then their rests.
 fn block_parts(l: u32, group: u32, unit: u32, rows: u32, bpr: u32, bb: u32, hb: u32, head: u32) -> vec2<u32> {
     let p = interleaved_block(l, group, unit, rows, bpr);
     if head == 0u { return vec2<u32>(p * bb, p * bb + hb); }

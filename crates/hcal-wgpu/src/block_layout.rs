@@ -78,8 +78,10 @@ impl BlockLayout {
     /// the GEMV that reads it as the `[N, K]` B of a product (N = rows):
     /// `columns` is that GEMV's columns per invocation (`gemv_plan::gemv_plan`) and
     /// `pairs` whether it reads Q4_1 blocks in pairs (one column, 8-wide
-    /// subgroups). `None` for a tensor of one row or of one block per row
-    /// (nothing to interleave).
+    /// subgroups). In the split form ([`BlockLayout::head`] > 0) where that
+    /// GEMV takes 4 columns (units of one block) and the rows are in fours
+    /// (Q4_1) or eights (2-byte heads). `None` for a tensor of one row or of
+    /// one block per row (nothing to interleave).
     pub(crate) fn for_weight(desc: &TensorDesc, columns: u32, pairs: bool) -> Option<Self> {
         let last = *desc.shape.last()?;
         let rows = desc.numel() / last.max(1);

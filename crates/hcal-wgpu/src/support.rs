@@ -573,10 +573,11 @@ fn texture_form(gpu: &Gpu) -> &'static str {
 
 /// `-split` where the row-walking quantized products read a host-written
 /// weight `b` in the split form of its texture (`block_layout.rs`), which
-/// they walk with their own code.
+/// they walk with their own code (a texture holds it: [`crate::packed::fits`]).
 fn split_form(gpu: &Gpu, pipelines: &Pipelines, b: &TensorDesc) -> &'static str {
     let layout = matmul::quant::weight_layout(gpu, &pipelines.pins, b);
-    if gpu.packed_textures && layout.is_some_and(|(order, _)| order.head > 0) { "-split" } else { "" }
+    let held = b.byte_len().is_ok_and(|bytes| crate::packed::fits(gpu, bytes));
+    if gpu.packed_textures && held && layout.is_some_and(|(order, _)| order.head > 0) { "-split" } else { "" }
 }
 
 /// converted around the kernel: editing a kernel changes the name.

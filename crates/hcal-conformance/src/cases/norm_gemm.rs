@@ -1,6 +1,6 @@
 //! RMSNormGemm: a Llama layer's pre-norm projections (SmolLM2's Q/K/V and
 //! stacked gate/up products at decode), every quantized dtype through a
-//! GEMV with an odd tail and a bias, several rows (a device's per-row
+//! GEMV with an odd tail and a bias and with N in eights, several rows (a device's per-row
 //! normalization, also with alpha and a C per row), rows past the GEMV
 //! (devices may run the two steps), an f32 and an f16 B, a broadcast Scale,
 //! an empty batch, empty rows (K = 0), and rows of zeros and of large values.
@@ -76,6 +76,9 @@ pub(super) fn cases() -> Vec<Case> {
             (vec![67, 224], q),
             Some(vec![67]),
         ));
+        // N in eights: on CPU drivers the normalizing GEMV over a texture in
+        // the split form (block_layout.rs) for every quantized dtype.
+        cases.push(case(format!("RMSNormGemm/{q}/gemv-4cols-1x40x64"), weights, 1, 64, (vec![40, 64], q), None));
     }
     cases.push(Case::new(
         "RMSNormGemm/f16/2x16x64",

@@ -182,9 +182,11 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
                 for &c in cols {
                     for texture in [false, true] {
                         // The normalizing form is a GEMV's (one row); the
-                        // split form a texture's.
+                        // split form a texture's, walked by the 4-column GEMV
+                        // and the tile (see `launch_with`).
                         let norms: &[bool] = if rows == 1 && sg { &[false, true] } else { &[false] };
-                        let splits: &[bool] = if texture { &[false, true] } else { &[false] };
+                        let walks_split = matches!((rows, c), (1, 4) | (TILE_ROWS, 1));
+                        let splits: &[bool] = if texture && walks_split { &[false, true] } else { &[false] };
                         for (&norm, &split) in norms.iter().flat_map(|n| splits.iter().map(move |s| (n, s))) {
                             let name = format!(
                                 "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}{}",
@@ -305,8 +307,21 @@ fn launch_with(
         .as_ref()
         .and_then(|t| t.layout)
         .is_none_or(|o| o.rows as usize == p.n && o.blocks_per_row * 32 == params.ldb && params.b_base == 0);
+    // A B in the split form (`BlockLayout::head`) is walked by the GEMV of
+    // 4 columns it was laid out for and by the prefill tile (one column);
+    // any other walk (a `:qgemv` pin taken after the upload) reads it
+    // element by element.
+    let split_b = b.packed.as_ref().and_then(|t| t.layout).is_some_and(|o| o.head > 0);
+    let sg_walk = subgroups_of_8(ctx.gpu);
+    let walk_plan = |rows: u32| match rows {
+        1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg_walk),
+        _ => (64, gemv_columns(p.n, rows, sg_walk)),
+    };
     let path = match path_for(p.m, p.flags, p.batch_count(), a_aligned) {
         QuantPath::Columns(_) if !order_fits => QuantPath::Any,
+        QuantPath::Columns(rows) if split_b && !matches!((rows, walk_plan(rows).1), (1, 4) | (TILE_ROWS, 1)) => {
+            QuantPath::Any
+        }
         path => path,
     };
     if norm.is_some() && path != QuantPath::Columns(1) {
@@ -316,7 +331,7 @@ fn launch_with(
         QuantPath::Columns(rows) => ("matmul_quant", rows),
         QuantPath::Any => ("matmul_quant_any", 1),
     };
-    let sg = entry == "matmul_quant" && subgroups_of_8(ctx.gpu);
+    let sg = entry == "matmul_quant" && sg_walk;
     let (width, cols) = match rows {
         1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg),
         _ => (64, gemv_columns(p.n, rows, sg)),
@@ -324,7 +339,6 @@ fn launch_with(
     let normalizing = if norm.is_some() { NORM } else { 0 };
     // The row walk reads a split B its own way; the element-wise entry finds
     // each block's parts from the parameters.
-    let split_b = b.packed.as_ref().and_then(|t| t.layout).is_some_and(|o| o.head > 0);
     let split = if split_b && entry == "matmul_quant" { SPLIT } else { 0 };
     let variant = variant(dtype, rows, cols, sg) | normalizing | split | width_bits(width);
     let kernel = Kernel { shader: "matmul_quant", entry, variant };
