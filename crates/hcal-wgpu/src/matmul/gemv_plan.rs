@@ -38,11 +38,27 @@ pub(crate) fn gemv_plan(simd_cpu: bool, pin: Option<(u32, u32)>, n: usize, subgr
         let width = WIDTHS.into_iter().find(|&w| n / (w as usize * 4) >= CPU_DRIVER_GEMV_WORKGROUPS);
         return (width.unwrap_or(8), 4);
     }
-    (64, gemv_columns(n, 1, subgroups))
+    (64, gemv_columns(n, subgroups))
 }
 
 /// Workgroups the GEMV aims for on a SIMD CPU driver (see [`gemv_plan`]).
 const CPU_DRIVER_GEMV_WORKGROUPS: usize = 8;
+
+/// Columns per invocation of the prefill tile (`TILE_ROWS` rows of Y):
+/// 4 on SIMD CPU drivers with 8-wide subgroups, where each block of A's
+/// rows a lane loads is shared by `subgroupBroadcast` (8 ops a vec4 on
+/// lavapipe) among that many columns; 1 elsewhere (without subgroups the
+/// tile would hold 8 rows x 8 vec4s of A per column block, and a GPU's
+/// registers pay for 4 columns' accumulators). Measured on lavapipe
+/// (`hcal bench --shape 256xNxK --dtype q4_1`, 4 against 1 column, two
+/// alternated runs): 256x960x576 9.77 / 9.75 against 11.59 / 11.75 ms,
+/// 256x3072x576 29.16 / 28.91 against 42.97 / 37.61 ms, 256x576x1536
+/// 16.91 / 16.96 against 28.83 / 17.06 ms; 2 columns in between. The
+/// SmolLM2 chat's 256-token prefill, alternated with the 1-column build:
+/// 70.9 / 84.6 / 84.9 / 90.1 against 59.4 / 78.5 / 83.7 / 60.4 tokens/s.
+pub(crate) fn tile_columns(simd_cpu: bool, subgroups: bool) -> u32 {
+    if simd_cpu && subgroups { 4 } else { 1 }
+}
 
 /// Columns per invocation of the GEMV in workgroups of 64 (one row; on SIMD
 /// CPU drivers with 8-wide subgroups [`gemv_plan`] now narrows the
@@ -59,11 +75,11 @@ const CPU_DRIVER_GEMV_WORKGROUPS: usize = 8;
 /// 8 vec4s of a block itself): 2 from N = 512, 4 from 2048 (llvmpipe GL,
 /// Q4_1 [N, K] 576 x 1536 1.0 ms -> 0.59 ms with 2, 1.2-1.4 ms with 4;
 /// 49152 x 576 31 -> 17 ms with 4).
-pub(crate) fn gemv_columns(n: usize, rows: u32, subgroups: bool) -> u32 {
-    match (rows == 1, subgroups, n) {
-        (true, true, n) if n >= 1024 => 4,
-        (true, false, n) if n >= 2048 => 4,
-        (true, false, n) if n >= 512 => 2,
+pub(crate) fn gemv_columns(n: usize, subgroups: bool) -> u32 {
+    match (subgroups, n) {
+        (true, n) if n >= 1024 => 4,
+        (false, n) if n >= 2048 => 4,
+        (false, n) if n >= 512 => 2,
         _ => 1,
     }
 }
@@ -83,6 +99,7 @@ mod tests {
         assert_eq!(gemv_plan(false, None, 576, true), (64, 1));
         assert_eq!(gemv_plan(true, None, 2048, false), (64, 4));
         assert_eq!(gemv_plan(true, Some((8, 2)), 3072, true), (8, 2));
+        assert_eq!((tile_columns(true, true), tile_columns(true, false), tile_columns(false, true)), (4, 1, 1));
         for width in WIDTHS {
             assert_eq!(width_of(width_bits(width)), width);
         }

@@ -5,8 +5,9 @@
 //! - `matmul_quant` (a template over the dtype and the rows per
 //!   invocation): Gemm with `transB` and no `transA`, B `[N, K]` with its
 //!   blocks along K (every GGUF linear layer). One invocation per output
-//!   column; one row per invocation for M below [`TILE_FROM_ROWS`] (the GEMV
-//!   of decode), [`TILE_ROWS`] rows otherwise (prefill), so each block is
+//!   column or several (`gemv_plan.rs`: the GEMV's plan, `tile_columns`);
+//!   one row per invocation for M below [`TILE_FROM_ROWS`] (the GEMV of
+//!   decode), [`TILE_ROWS`] rows otherwise (prefill), so each block is
 //!   dequantized once per that many rows.
 //! - `matmul_quant_any`: everything else (MatMul's B `[.., K, N]` with blocks
 //!   along N, `transA`, batches), one output per invocation.
@@ -23,7 +24,7 @@
 
 use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
 
-use super::gemv_plan::{gemv_columns, gemv_plan, width_bits, width_of};
+use super::gemv_plan::{gemv_plan, tile_columns, width_bits, width_of};
 use super::select::Problem;
 use crate::block_layout::BlockLayout;
 use crate::ctx::{Ctx, Operand};
@@ -178,15 +179,14 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     for dtype in DTYPES {
         for rows in [1, TILE_ROWS] {
             for sg in [false, true] {
-                let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1] };
+                let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1, 4] };
                 for &c in cols {
                     for texture in [false, true] {
                         // The normalizing form is a GEMV's (one row); the
                         // split form a texture's, walked by the 4-column GEMV
                         // and the tile (see `launch_with`).
                         let norms: &[bool] = if rows == 1 && sg { &[false, true] } else { &[false] };
-                        let walks_split = matches!((rows, c), (1, 4) | (TILE_ROWS, 1));
-                        let splits: &[bool] = if texture && walks_split { &[false, true] } else { &[false] };
+                        let splits: &[bool] = if texture && walks_split(rows, c) { &[false, true] } else { &[false] };
                         for (&norm, &split) in norms.iter().flat_map(|n| splits.iter().map(move |s| (n, s))) {
                             let name = format!(
                                 "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}{}",
@@ -207,6 +207,14 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
         }
     }
     all
+}
+
+/// Whether `matmul_quant` with `rows` rows and `cols` columns per invocation
+/// walks a B in the split form (`BlockLayout::head`): the 4-column GEMV it
+/// is laid out for and the prefill tile, with 4 columns (the same texel of
+/// heads) or one.
+fn walks_split(rows: u32, cols: u32) -> bool {
+    matches!((rows, cols), (1, 4) | (TILE_ROWS, 1 | 4))
 }
 
 /// Which entry of `matmul_quant.wgsl` runs a product, with the rows per invocation.
@@ -315,13 +323,11 @@ fn launch_with(
     let sg_walk = subgroups_of_8(ctx.gpu);
     let walk_plan = |rows: u32| match rows {
         1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg_walk),
-        _ => (64, gemv_columns(p.n, rows, sg_walk)),
+        _ => (64, tile_columns(ctx.gpu.simd_cpu, sg_walk)),
     };
     let path = match path_for(p.m, p.flags, p.batch_count(), a_aligned) {
         QuantPath::Columns(_) if !order_fits => QuantPath::Any,
-        QuantPath::Columns(rows) if split_b && !matches!((rows, walk_plan(rows).1), (1, 4) | (TILE_ROWS, 1)) => {
-            QuantPath::Any
-        }
+        QuantPath::Columns(rows) if split_b && !walks_split(rows, walk_plan(rows).1) => QuantPath::Any,
         path => path,
     };
     if norm.is_some() && path != QuantPath::Columns(1) {
@@ -334,7 +340,7 @@ fn launch_with(
     let sg = entry == "matmul_quant" && sg_walk;
     let (width, cols) = match rows {
         1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg),
-        _ => (64, gemv_columns(p.n, rows, sg)),
+        _ => (64, tile_columns(ctx.gpu.simd_cpu, sg)),
     };
     let normalizing = if norm.is_some() { NORM } else { 0 };
     // The row walk reads a split B its own way; the element-wise entry finds
