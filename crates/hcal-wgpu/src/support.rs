@@ -469,7 +469,7 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 (_, Geometry::MatMul(g)) => (g.m, 0, g.batch_count()),
                 (op, geometry) => unreachable!("hcal-core pairs every op with its geometry: {op} with {geometry:?}"),
             };
-            let path = matmul::quant::path_for(m, flags, batch, true);
+            let path = matmul::quant::path_for(m, flags, batch, true, matmul::quant::tile_rows_on(gpu));
             let pinned = match (path, pipelines.pins.quant_gemv) {
                 (matmul::quant::QuantPath::Columns(1), Some((w, c))) => format!("-wg{w}x{c}"),
                 _ => String::new(),

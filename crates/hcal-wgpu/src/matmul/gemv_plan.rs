@@ -1,6 +1,9 @@
 //! The quantized GEMV's shape: invocations per workgroup and columns per
 //! invocation, chosen per product (`gemv_plan`) or pinned (`:qgemv=WxC`),
-//! and the workgroup width's bits in `matmul_quant`'s kernel variant.
+//! and the workgroup width's bits in `matmul_quant`'s kernel variant; the
+//! prefill tile's rows and columns (`tile_plan`).
+
+use super::quant::TILE_ROWS;
 
 /// Invocations per workgroup of `matmul_quant` by the code in its variant's
 /// bits 11 and 15 (0 is the default, 64).
@@ -44,20 +47,31 @@ pub(crate) fn gemv_plan(simd_cpu: bool, pin: Option<(u32, u32)>, n: usize, subgr
 /// Workgroups the GEMV aims for on a SIMD CPU driver (see [`gemv_plan`]).
 const CPU_DRIVER_GEMV_WORKGROUPS: usize = 8;
 
-/// Columns per invocation of the prefill tile (`TILE_ROWS` rows of Y):
-/// 4 on SIMD CPU drivers with 8-wide subgroups, where each block of A's
-/// rows a lane loads is shared by `subgroupBroadcast` (8 ops a vec4 on
-/// lavapipe) among that many columns; 1 elsewhere (without subgroups the
-/// tile would hold 8 rows x 8 vec4s of A per column block, and a GPU's
-/// registers pay for 4 columns' accumulators). Measured on lavapipe
-/// (`hcal bench --shape 256xNxK --dtype q4_1`, 4 against 1 column, two
-/// alternated runs): 256x960x576 9.77 / 9.75 against 11.59 / 11.75 ms,
-/// 256x3072x576 29.16 / 28.91 against 42.97 / 37.61 ms, 256x576x1536
-/// 16.91 / 16.96 against 28.83 / 17.06 ms; 2 columns in between. The
-/// SmolLM2 chat's 256-token prefill, alternated with the 1-column build:
-/// 70.9 / 84.6 / 84.9 / 90.1 against 59.4 / 78.5 / 83.7 / 60.4 tokens/s.
-pub(crate) fn tile_columns(simd_cpu: bool, subgroups: bool) -> u32 {
-    if simd_cpu && subgroups { 4 } else { 1 }
+/// Rows and columns of Y per invocation of the prefill tile: 4 x 4 on SIMD
+/// CPU drivers with 8-wide subgroups, [`TILE_ROWS`] x 1 elsewhere.
+///
+/// On lavapipe each block of A's rows a lane loads is shared by
+/// `subgroupBroadcast` (8 ops a vec4) among the tile's columns, and each
+/// column's dequantized block among its rows; 4 x 4 keeps 16 vec4
+/// accumulators. Without subgroups the tile would hold its rows' 8 vec4s of
+/// A per column block, and a GPU's registers pay for 4 columns'
+/// accumulators. Measured on lavapipe (`hcal bench --shape 256xNxK --dtype
+/// q4_1`, alternated runs, medians in ms):
+/// - 8 x 4 against 8 x 1: 256x960x576 9.77 / 9.75 against 11.59 / 11.75,
+///   256x3072x576 29.16 / 28.91 against 42.97 / 37.61, 256x576x1536 16.91 /
+///   16.96 against 28.83 / 17.06 (8 x 2 in between); the SmolLM2 chat's
+///   256-token prefill 70.9 / 84.6 / 84.9 / 90.1 against 59.4 / 78.5 / 83.7
+///   / 60.4 tokens/s;
+/// - 4 x 4 against 8 x 4, three runs: 7.77 / 7.68 / 7.76 against 9.48 /
+///   18.98 / 9.78, 23.03 / 23.11 / 39.26 against 28.67 / 28.46 / 28.46,
+///   12.46 / 12.97 / 12.48 against 16.46 / 16.79 / 16.46;
+/// - 2 x 4 against 4 x 4, two runs: 9.03 / 9.00 against 12.66 / 15.90,
+///   27.59 / 28.03 against 23.23 / 23.62, 15.72 / 15.65 against 12.82 / 12.59;
+/// - the chat's 256-token prefill, 4 x 4 / 8 x 4 / 8 x 1 alternated (tok/s):
+///   113.4 / 87.7 / 71.7, 102.0 / 93.9 / 70.8, 120.4 / 99.9 / 73.4, 84.4 /
+///   73.7 / 78.8, the same first token.
+pub(crate) fn tile_plan(simd_cpu: bool, subgroups: bool) -> (u32, u32) {
+    if simd_cpu && subgroups { (4, 4) } else { (TILE_ROWS, 1) }
 }
 
 /// Columns per invocation of the GEMV in workgroups of 64 (one row; on SIMD
@@ -99,7 +113,8 @@ mod tests {
         assert_eq!(gemv_plan(false, None, 576, true), (64, 1));
         assert_eq!(gemv_plan(true, None, 2048, false), (64, 4));
         assert_eq!(gemv_plan(true, Some((8, 2)), 3072, true), (8, 2));
-        assert_eq!((tile_columns(true, true), tile_columns(true, false), tile_columns(false, true)), (4, 1, 1));
+        assert_eq!(tile_plan(true, true), (4, 4));
+        assert_eq!((tile_plan(true, false), tile_plan(false, true)), ((TILE_ROWS, 1), (TILE_ROWS, 1)));
         for width in WIDTHS {
             assert_eq!(width_of(width_bits(width)), width);
         }

@@ -5,10 +5,10 @@
 //! - `matmul_quant` (a template over the dtype and the rows per
 //!   invocation): Gemm with `transB` and no `transA`, B `[N, K]` with its
 //!   blocks along K (every GGUF linear layer). One invocation per output
-//!   column or several (`gemv_plan.rs`: the GEMV's plan, `tile_columns`);
+//!   column or several (`gemv_plan.rs`: the GEMV's plan, `tile_plan`);
 //!   one row per invocation for M below [`TILE_FROM_ROWS`] (the GEMV of
-//!   decode), [`TILE_ROWS`] rows otherwise (prefill), so each block is
-//!   dequantized once per that many rows.
+//!   decode), a tile of rows otherwise (prefill: [`TILE_ROWS`], or 4 on CPU
+//!   drivers), so each block is dequantized once per that many rows.
 //! - `matmul_quant_any`: everything else (MatMul's B `[.., K, N]` with blocks
 //!   along N, `transA`, batches), one output per invocation.
 //! - `dequantize`: Cast from a quantized dtype, one element per invocation.
@@ -24,7 +24,7 @@
 
 use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
 
-use super::gemv_plan::{gemv_plan, tile_columns, width_bits, width_of};
+use super::gemv_plan::{gemv_plan, tile_plan, width_bits, width_of};
 use super::select::Problem;
 use crate::block_layout::BlockLayout;
 use crate::ctx::{Ctx, Operand};
@@ -33,7 +33,8 @@ use crate::params::MatmulParams;
 use crate::pins::Pins;
 use crate::pipeline::Kernel;
 
-/// Rows of Y one invocation of the tiled form computes.
+/// Rows of Y one invocation of the tiled form computes (on SIMD CPU
+/// drivers with 8-wide subgroups 4, with 4 columns: `tile_plan`).
 pub(crate) const TILE_ROWS: u32 = 8;
 
 /// Rows from which the tiled form runs (below, one row per invocation and
@@ -177,7 +178,7 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
     let text = crate::pipeline::family_source("matmul_quant");
     let mut all = Vec::new();
     for dtype in DTYPES {
-        for rows in [1, TILE_ROWS] {
+        for rows in [1, 4, TILE_ROWS] {
             for sg in [false, true] {
                 let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1, 4] };
                 for &c in cols {
@@ -211,10 +212,15 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
 
 /// Whether `matmul_quant` with `rows` rows and `cols` columns per invocation
 /// walks a B in the split form (`BlockLayout::head`): the 4-column GEMV it
-/// is laid out for and the prefill tile, with 4 columns (the same texel of
+/// is laid out for and the prefill tiles, with 4 columns (the same texel of
 /// heads) or one.
 fn walks_split(rows: u32, cols: u32) -> bool {
-    matches!((rows, cols), (1, 4) | (TILE_ROWS, 1 | 4))
+    (rows == 1 && cols == 4) || (rows > 1 && matches!(cols, 1 | 4))
+}
+
+/// Rows per invocation of the prefill tile on `gpu` (`tile_plan`).
+pub(crate) fn tile_rows_on(gpu: &Gpu) -> u32 {
+    tile_plan(gpu.simd_cpu, subgroups_of_8(gpu)).0
 }
 
 /// Which entry of `matmul_quant.wgsl` runs a product, with the rows per invocation.
@@ -228,13 +234,14 @@ pub(crate) enum QuantPath {
 
 /// The entry that runs a product with `[m, n, k]`, `flags` (as
 /// `MatmulParams::flags`) and `batch` matrices, when A's first element and
-/// row stride are multiples of 4 (`a_aligned`).
-pub(crate) fn path_for(m: usize, flags: u32, batch: usize, a_aligned: bool) -> QuantPath {
+/// row stride are multiples of 4 (`a_aligned`), on a device whose prefill
+/// tile has `tile_rows` rows ([`tile_rows_on`]).
+pub(crate) fn path_for(m: usize, flags: u32, batch: usize, a_aligned: bool, tile_rows: u32) -> QuantPath {
     let weights_layout = flags & 3 == 2 && batch == 1 && a_aligned;
     match (weights_layout, m >= TILE_FROM_ROWS) {
         (false, _) => QuantPath::Any,
         (true, false) => QuantPath::Columns(1),
-        (true, true) => QuantPath::Columns(TILE_ROWS),
+        (true, true) => QuantPath::Columns(tile_rows),
     }
 }
 
@@ -323,9 +330,9 @@ fn launch_with(
     let sg_walk = subgroups_of_8(ctx.gpu);
     let walk_plan = |rows: u32| match rows {
         1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg_walk),
-        _ => (64, tile_columns(ctx.gpu.simd_cpu, sg_walk)),
+        _ => (64, tile_plan(ctx.gpu.simd_cpu, sg_walk).1),
     };
-    let path = match path_for(p.m, p.flags, p.batch_count(), a_aligned) {
+    let path = match path_for(p.m, p.flags, p.batch_count(), a_aligned, tile_rows_on(ctx.gpu)) {
         QuantPath::Columns(_) if !order_fits => QuantPath::Any,
         QuantPath::Columns(rows) if split_b && !walks_split(rows, walk_plan(rows).1) => QuantPath::Any,
         path => path,
@@ -340,7 +347,7 @@ fn launch_with(
     let sg = entry == "matmul_quant" && sg_walk;
     let (width, cols) = match rows {
         1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg),
-        _ => (64, tile_columns(ctx.gpu.simd_cpu, sg)),
+        _ => (64, tile_plan(ctx.gpu.simd_cpu, sg).1),
     };
     let normalizing = if norm.is_some() { NORM } else { 0 };
     // The row walk reads a split B its own way; the element-wise entry finds
@@ -567,11 +574,12 @@ mod tests {
 
     #[test]
     fn decode_runs_one_row_per_invocation_and_prefill_tiles() {
-        assert_eq!(path_for(1, 2, 1, true), QuantPath::Columns(1));
-        assert_eq!(path_for(256, 2, 1, true), QuantPath::Columns(TILE_ROWS));
-        assert_eq!(path_for(1, 0, 1, true), QuantPath::Any, "blocks along N");
-        assert_eq!(path_for(1, 3, 1, true), QuantPath::Any, "transA");
-        assert_eq!(path_for(1, 2, 1, false), QuantPath::Any, "A not on vec4 boundaries");
+        assert_eq!(path_for(1, 2, 1, true, TILE_ROWS), QuantPath::Columns(1));
+        assert_eq!(path_for(256, 2, 1, true, TILE_ROWS), QuantPath::Columns(TILE_ROWS));
+        assert_eq!(path_for(4, 2, 1, true, 4), QuantPath::Columns(4), "a CPU driver's tile");
+        assert_eq!(path_for(1, 0, 1, true, TILE_ROWS), QuantPath::Any, "blocks along N");
+        assert_eq!(path_for(1, 3, 1, true, TILE_ROWS), QuantPath::Any, "transA");
+        assert_eq!(path_for(1, 2, 1, false, TILE_ROWS), QuantPath::Any, "A not on vec4 boundaries");
     }
 
     #[test]
