@@ -132,7 +132,7 @@ pub fn template_expansions() -> Vec<(String, String)> {
     let mut all = matmul::expansions();
     all.extend(attention_flash::expansions());
     all.extend(attention_decode::expansions());
-    all.extend(matmul::quant::expansions());
+    all.extend(matmul::quant_variant::expansions());
     all.extend(gather::expansions());
     all.extend(unary::specializations());
     all.extend(binary::specializations());

@@ -158,7 +158,7 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
             crate::attention_decode::expand(&text, variant, kernel.variant & F16_IO != 0).into()
         }
         "attention_flash" => crate::attention_flash::expand(&text, variant).into(),
-        "matmul_quant" => crate::matmul::quant::expand(&text, variant).into(),
+        "matmul_quant" => crate::matmul::quant_variant::expand(&text, variant).into(),
         "gather" => crate::gather::expand(&text, variant).into(),
         "attention_flash_rows" => crate::attention_flash::expand_rows(&text, variant).into(),
         // The op code as a constant (variant = code + 1, see `specialize`).

@@ -22,6 +22,7 @@
 
 pub(crate) mod gemv_plan;
 pub(crate) mod quant;
+pub(crate) mod quant_variant;
 pub(crate) mod select;
 pub(crate) mod split;
 pub(crate) mod staging;

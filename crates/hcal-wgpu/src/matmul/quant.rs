@@ -24,7 +24,8 @@
 
 use hcal_core::{DType, Geometry, Op, OpSignature, Result, TensorDesc};
 
-use super::gemv_plan::{gemv_plan, tile_plan, width_bits, width_of};
+use super::gemv_plan::{gemv_plan, tile_plan, width_bits};
+use super::quant_variant::{NORM, SPLIT, TEXTURE, dtype_code, variant, walks_split};
 use super::select::Problem;
 use crate::block_layout::BlockLayout;
 use crate::ctx::{Ctx, Operand};
@@ -41,43 +42,6 @@ pub(crate) const TILE_ROWS: u32 = 8;
 /// one workgroup row per row of A: B is read once per row, which costs less
 /// than computing [`TILE_ROWS`] rows for a few).
 pub(crate) const TILE_FROM_ROWS: usize = 4;
-
-/// Index of a quantized dtype in the template variants, its block bytes and
-/// its `$Q` name.
-fn dtype_code(dtype: DType) -> Option<(u16, u32, &'static str)> {
-    match dtype {
-        DType::Q4_0 => Some((0, 18, "q4_0")),
-        DType::Q4_1 => Some((1, 20, "q4_1")),
-        DType::Q8_0 => Some((2, 34, "q8_0")),
-        _ => None,
-    }
-}
-
-/// The dtypes in template order.
-const DTYPES: [DType; 3] = [DType::Q4_0, DType::Q4_1, DType::Q8_0];
-
-/// Kernel-variant flag of the form that shares A across a subgroup of 8.
-const SUBGROUP: u16 = 4;
-
-/// Kernel-variant flag of `matmul_quant` walking a B in the split form
-/// of its texture's block order (`BlockLayout::head`); above the rows (bits 3-6).
-const SPLIT: u16 = 1 << 7;
-
-/// Kernel-variant flag of the form reading B from a texture (`packed.rs`);
-/// above the columns (bits 8-10).
-const TEXTURE: u16 = 1 << 12;
-
-/// Kernel-variant flag of the normalizing GEMV (RMSNormGemm, one row per
-/// invocation): A's row RMS-normalized as it is read. Below `F16_IO` (bit 14).
-const NORM: u16 = 1 << 13;
-
-/// The kernel variant of `dtype` with `rows` rows and `cols` columns per
-/// invocation, sharing A across subgroups of 8 when `subgroups`, in
-/// workgroups of 64 invocations.
-fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u16 {
-    let (code, _, _) = dtype_code(dtype).expect("a quantized dtype");
-    code | if subgroups { SUBGROUP } else { 0 } | ((rows as u16) << 3) | ((cols as u16) << 8)
-}
 
 /// `kernel` in its form reading B from a texture when `b` is held in one.
 fn reading(kernel: Kernel, b: &Operand) -> Kernel {
@@ -115,107 +79,6 @@ fn with_layout(mut params: MatmulParams, b: &Operand) -> MatmulParams {
 /// (one vec4 each of a block's 32 values).
 fn subgroups_of_8(gpu: &Gpu) -> bool {
     gpu.subgroup_max == Some(8)
-}
-
-/// Expand `matmul_quant.wgsl` for `variant` (dtype code in the low 2 bits,
-/// [`SUBGROUP`], rows per invocation in bits 3-6, [`SPLIT`], columns in 8-10, the
-/// workgroup width's code in bits 11 and 15 ([`width_bits`]), [`TEXTURE`],
-/// [`NORM`]).
-pub(crate) fn expand(template: &str, variant: u16) -> String {
-    let dtype = DTYPES[(variant & 3) as usize];
-    let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
-    let rows = u32::from((variant >> 3) & 0xf).max(1);
-    let cols = u32::from((variant >> 8) & 0x7).max(1);
-    let width = width_of(variant);
-    let texture = variant & TEXTURE != 0;
-    // A line's tag is its trailing comment: `// SG` lines with subgroups,
-    // `// NOSG` lines without, and of those `// NOSG1` (A loaded per use) for
-    // one column, `// NOSGN` (A loaded once per block) for more; `// Q41`
-    // lines (the two-block loop) for the one-column Q4_1 GEMV with subgroups
-    // only; `// TEX` lines where B is a texture, `// BUF` where it is a buffer;
-    // `// NORM` lines in the normalizing GEMV (subgroups only), `// PLAIN`
-    // lines elsewhere; `// SPLIT` lines (and `// SPLIT4` with 4 columns,
-    // `// SPLIT1` with fewer) where B is in the split form, `// WHOLE` lines
-    // where its blocks are whole.
-    let sg = variant & SUBGROUP != 0;
-    let norm = variant & NORM != 0;
-    let split = variant & SPLIT != 0;
-    let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
-        "SG" => sg,
-        "NOSG" => !sg,
-        "NOSG1" => !sg && cols == 1,
-        "NOSGN" => !sg && cols > 1,
-        "Q41" => sg && rows == 1 && cols == 1 && dtype == DType::Q4_1 && !split,
-        "TEX" => texture,
-        "BUF" => !texture,
-        "NORM" => norm,
-        "PLAIN" => !norm,
-        "SPLIT" => split,
-        "SPLIT4" => split && cols == 4,
-        "SPLIT1" => split && cols != 4,
-        "WHOLE" => !split,
-        _ => true,
-    };
-    let text: String = template.lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
-    let text = text.replace("$Q", name);
-    let e = crate::template::Expansion {
-        constants: &[
-            ("$BB", block_bytes),
-            ("$HB", crate::block_layout::head_bytes(dtype)),
-            ("$RR", rows),
-            ("$CC", cols),
-            ("$TW", crate::packed::WIDTH),
-            ("$WG", width),
-        ],
-        repeats: &[("$r", rows), ("$c", cols)],
-        blocks: &[("$cb", cols)],
-    };
-    crate::template::expand(&text, &e, |token, i| vec![(token, i.to_string())])
-}
-
-/// Every expansion the launchers may compile, named, for shader validation.
-pub(crate) fn expansions() -> Vec<(String, String)> {
-    let text = crate::pipeline::family_source("matmul_quant");
-    let mut all = Vec::new();
-    for dtype in DTYPES {
-        for rows in [1, 4, TILE_ROWS] {
-            for sg in [false, true] {
-                let cols: &[u32] = if rows == 1 { &[1, 2, 4] } else { &[1, 4] };
-                for &c in cols {
-                    for texture in [false, true] {
-                        // The normalizing form is a GEMV's (one row); the
-                        // split form a texture's, walked by the 4-column GEMV
-                        // and the tile (see `launch_with`).
-                        let norms: &[bool] = if rows == 1 && sg { &[false, true] } else { &[false] };
-                        let splits: &[bool] = if texture && walks_split(rows, c) { &[false, true] } else { &[false] };
-                        for (&norm, &split) in norms.iter().flat_map(|n| splits.iter().map(move |s| (n, s))) {
-                            let name = format!(
-                                "matmul_quant-{dtype}-{rows}rows-{c}cols{}{}{}{}",
-                                if sg { "-subgroups" } else { "" },
-                                if texture { "-texture" } else { "" },
-                                if split { "-split" } else { "" },
-                                if norm { "-norm" } else { "" }
-                            );
-                            let v = variant(dtype, rows, c, sg)
-                                | if texture { TEXTURE } else { 0 }
-                                | if split { SPLIT } else { 0 }
-                                | if norm { NORM } else { 0 };
-                            all.push((name, expand(text, v)));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    all
-}
-
-/// Whether `matmul_quant` with `rows` rows and `cols` columns per invocation
-/// walks a B in the split form (`BlockLayout::head`): the 4-column GEMV it
-/// is laid out for and the prefill tiles, with 4 columns (the same texel of
-/// heads) or one.
-fn walks_split(rows: u32, cols: u32) -> bool {
-    (rows == 1 && cols == 4) || (rows > 1 && matches!(cols, 1 | 4))
 }
 
 /// Rows per invocation of the prefill tile on `gpu` (`tile_plan`).
@@ -323,18 +186,19 @@ fn launch_with(
         .and_then(|t| t.layout)
         .is_none_or(|o| o.rows as usize == p.n && o.blocks_per_row * 32 == params.ldb && params.b_base == 0);
     // A B in the split form (`BlockLayout::head`) is walked by the GEMV of
-    // 4 columns it was laid out for and by the prefill tile (one column);
+    // 4 columns it was laid out for and by the prefill tile (4 or 1 columns);
     // any other walk (a `:qgemv` pin taken after the upload) reads it
     // element by element.
     let split_b = b.packed.as_ref().and_then(|t| t.layout).is_some_and(|o| o.head > 0);
-    let sg_walk = subgroups_of_8(ctx.gpu);
-    let walk_plan = |rows: u32| match rows {
-        1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg_walk),
-        _ => (64, tile_plan(ctx.gpu.simd_cpu, sg_walk).1),
+    let sg8 = subgroups_of_8(ctx.gpu);
+    // Workgroup width and columns per invocation of a walk with `rows` rows.
+    let plan = |rows: u32, sg: bool| match rows {
+        1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg),
+        _ => (64, tile_plan(ctx.gpu.simd_cpu, sg).1),
     };
     let path = match path_for(p.m, p.flags, p.batch_count(), a_aligned, tile_rows_on(ctx.gpu)) {
         QuantPath::Columns(_) if !order_fits => QuantPath::Any,
-        QuantPath::Columns(rows) if split_b && !walks_split(rows, walk_plan(rows).1) => QuantPath::Any,
+        QuantPath::Columns(rows) if split_b && !walks_split(rows, plan(rows, sg8).1) => QuantPath::Any,
         path => path,
     };
     if norm.is_some() && path != QuantPath::Columns(1) {
@@ -344,11 +208,8 @@ fn launch_with(
         QuantPath::Columns(rows) => ("matmul_quant", rows),
         QuantPath::Any => ("matmul_quant_any", 1),
     };
-    let sg = entry == "matmul_quant" && sg_walk;
-    let (width, cols) = match rows {
-        1 => gemv_plan(ctx.gpu.simd_cpu, ctx.pipelines.pins.quant_gemv, p.n, sg),
-        _ => (64, tile_plan(ctx.gpu.simd_cpu, sg).1),
-    };
+    let sg = entry == "matmul_quant" && sg8;
+    let (width, cols) = plan(rows, sg);
     let normalizing = if norm.is_some() { NORM } else { 0 };
     // The row walk reads a split B its own way; the element-wise entry finds
     // each block's parts from the parameters.
@@ -562,17 +423,6 @@ mod tests {
     }
 
     #[test]
-    fn every_workgroup_width_expands() {
-        for width in super::super::gemv_plan::WIDTHS {
-            let v = variant(DType::Q8_0, 1, 4, true) | width_bits(width) | TEXTURE | NORM;
-            assert_eq!(width_of(v), width);
-            assert_eq!(v & crate::pipeline::F16_IO, 0);
-            let text = expand(crate::pipeline::family_source("matmul_quant"), v);
-            assert!(text.contains(&format!("@compute @workgroup_size({width})\nfn matmul_quant(")));
-        }
-    }
-
-    #[test]
     fn decode_runs_one_row_per_invocation_and_prefill_tiles() {
         assert_eq!(path_for(1, 2, 1, true, TILE_ROWS), QuantPath::Columns(1));
         assert_eq!(path_for(256, 2, 1, true, TILE_ROWS), QuantPath::Columns(TILE_ROWS));
@@ -580,25 +430,5 @@ mod tests {
         assert_eq!(path_for(1, 0, 1, true, TILE_ROWS), QuantPath::Any, "blocks along N");
         assert_eq!(path_for(1, 3, 1, true, TILE_ROWS), QuantPath::Any, "transA");
         assert_eq!(path_for(1, 2, 1, false, TILE_ROWS), QuantPath::Any, "A not on vec4 boundaries");
-    }
-
-    #[test]
-    fn every_expansion_names_its_dtype_functions_and_no_tokens_remain() {
-        for (name, text) in expansions() {
-            assert!(!text.contains('$'), "{name} keeps a template token");
-        }
-        let template = crate::pipeline::family_source("matmul_quant");
-        let q41 = expand(template, variant(DType::Q4_1, TILE_ROWS, 1, false));
-        assert!(q41.contains("dequant_q4_1(byte0)") && q41.contains("const BLOCK_BYTES: u32 = 20u;"));
-        assert!(q41.contains("var acc7_0 = vec4<f32>(0.0);") && !q41.contains("acc8") && !q41.contains("acc0_1"));
-        assert!(!q41.contains("subgroupBroadcast("), "the plain form runs where subgroups do not (GL)");
-        let sg = expand(template, variant(DType::Q4_1, 1, 1, true));
-        assert!(sg.contains("subgroupBroadcast(al0, 7u)") && !sg.contains("a[arow0 + p + 7u]"));
-        // Four columns: A loaded once per block, each column's block dequantized and used in turn.
-        let four = expand(template, variant(DType::Q4_1, 1, 4, true));
-        assert_eq!(four.matches("let al0 = ").count(), 1);
-        let (x3, acc3) =
-            (four.find("let x3 = dequant_q4_1(byte3);").unwrap(), four.find("acc0_3 = fma(x3.v7").unwrap());
-        assert!(four.find("acc0_2 = fma(x2.v7").unwrap() < x3 && x3 < acc3 && !four.contains("acc0_4"));
     }
 }
