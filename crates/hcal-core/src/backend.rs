@@ -149,6 +149,23 @@ pub trait Backend: Send + Sync {
     /// [`Error::InvalidTensor`], device errors.
     fn read(&self, tensor: &Tensor) -> Result<Vec<u8>>;
 
+    /// Start reading the tensor back without waiting: the bytes
+    /// [`PendingRead::wait`] returns are its contents after the work
+    /// enqueued before this call, whatever is enqueued after it. A caller
+    /// can so queue the next piece of work (a decode step whose input is
+    /// this step's output, still on the device) before it waits for this
+    /// one, and the device never idles while the host records.
+    ///
+    /// The default reads at once ([`Backend::read`]): right for backends
+    /// that run each call as it comes. Asynchronous backends start the
+    /// device on the enqueued work and the copy, and wait only in `wait`.
+    ///
+    /// # Errors
+    /// As [`Backend::read`] (here, or from [`PendingRead::wait`]).
+    fn read_start(&self, tensor: &Tensor) -> Result<PendingRead> {
+        Ok(PendingRead::ready(self.read(tensor)?))
+    }
+
     /// Enqueue a validated call.
     ///
     /// # Errors
@@ -169,6 +186,47 @@ pub trait Backend: Send + Sync {
     /// microbenchmarks.
     fn instruments(&self) -> Option<&dyn Instruments> {
         None
+    }
+}
+
+/// A readback started by [`Backend::read_start`]: [`PendingRead::wait`]
+/// returns the bytes once the work enqueued before the start is done.
+///
+/// ```
+/// use hcal_core::PendingRead;
+/// let pending = PendingRead::new(|| Ok(vec![1, 2]));
+/// assert_eq!(pending.wait()?, [1, 2]);
+/// assert_eq!(PendingRead::ready(vec![3]).wait()?, [3]);
+/// # Ok::<(), hcal_core::Error>(())
+/// ```
+#[must_use = "a started read returns its bytes only through `wait`"]
+pub struct PendingRead(Box<dyn FnOnce() -> Result<Vec<u8>> + Send>);
+
+impl PendingRead {
+    /// A read whose bytes are `finish`'s: it waits for the device and
+    /// copies the bytes out.
+    pub fn new(finish: impl FnOnce() -> Result<Vec<u8>> + Send + 'static) -> Self {
+        Self(Box::new(finish))
+    }
+
+    /// A read already done.
+    pub fn ready(bytes: Vec<u8>) -> Self {
+        Self::new(move || Ok(bytes))
+    }
+
+    /// Wait for the work enqueued before the read started, then return the
+    /// tensor's bytes as they were after it.
+    ///
+    /// # Errors
+    /// Device errors raised by that work, or by the copy.
+    pub fn wait(self) -> Result<Vec<u8>> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for PendingRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingRead")
     }
 }
 

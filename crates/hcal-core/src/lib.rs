@@ -59,7 +59,7 @@ pub mod quant;
 mod tensor;
 mod wrapper;
 
-pub use backend::{Backend, BackendExt, DeviceInfo, DeviceType, Support};
+pub use backend::{Backend, BackendExt, DeviceInfo, DeviceType, PendingRead, Support};
 pub use call::{Call, OpSignature};
 pub use dtype::DType;
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 //! Wrappers around a backend that forward everything they do not change.
 
-use crate::{Backend, Call, DeviceInfo, Instruments, OpSignature, Result, Support, Tensor, TensorDesc};
+use crate::{Backend, Call, DeviceInfo, Instruments, OpSignature, PendingRead, Result, Support, Tensor, TensorDesc};
 
 /// A backend that wraps another and changes only part of its behaviour
 /// (profiling, fault injection, precision experiments). Every method
@@ -73,6 +73,15 @@ pub trait BackendWrapper: Send + Sync {
         self.inner().read(tensor)
     }
 
+    /// As [`Backend::read_start`]; forwards by default (a wrapper that
+    /// changes `read` should change this too).
+    ///
+    /// # Errors
+    /// The inner backend's.
+    fn read_start(&self, tensor: &Tensor) -> Result<PendingRead> {
+        self.inner().read_start(tensor)
+    }
+
     /// As [`Backend::execute`]; forwards by default.
     ///
     /// # Errors
@@ -114,6 +123,9 @@ impl<W: BackendWrapper> Backend for W {
     }
     fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
         BackendWrapper::read(self, tensor)
+    }
+    fn read_start(&self, tensor: &Tensor) -> Result<PendingRead> {
+        BackendWrapper::read_start(self, tensor)
     }
     fn execute(&self, call: &Call<'_>) -> Result<()> {
         BackendWrapper::execute(self, call)

@@ -64,7 +64,7 @@ use hcal::{
 };
 use hcal_gguf::{Gguf, LlamaConfig};
 
-pub use crate::generate::{Generation, Steps, argmax, generate, run};
+pub use crate::generate::{Generation, Steps, argmax, generate, greedy, overlaps_steps, run};
 use crate::rope::RopeTables;
 
 /// What can go wrong loading or running a model.
@@ -281,6 +281,41 @@ impl Model {
         self.logits(&last)
     }
 
+    /// [`Model::forward_last`] for one token held on the device: `token`
+    /// is an i64 `[1]` tensor, such as [`Model::greedy_token`] of the
+    /// previous step's logits. The step can so be queued before the host
+    /// knows the token (see [`crate::greedy`]).
+    ///
+    /// # Errors
+    /// A `token` not i64 `[1]`; a full cache; device errors. The token
+    /// itself is not checked (it is on the device): it must be below the
+    /// vocabulary size, as an argmax of this model's logits is.
+    pub fn forward_token(&self, token: &DeviceTensor, cache: &mut KvCache) -> Result<DeviceTensor> {
+        if token.dtype() != DType::I64 || token.shape() != [1] {
+            return Err(LlmError::Model(format!(
+                "a device token is an i64 [1] tensor, not {:?} {:?}",
+                token.dtype(),
+                token.shape()
+            )));
+        }
+        self.check_room(1, cache)?;
+        let rows = ops::gather(&self.embed, token, 0)?;
+        let rows = if rows.dtype() == DType::F32 { rows } else { ops::cast(&rows, DType::F32)? };
+        let x = self.hidden_from(rows, cache)?;
+        self.logits(&x)
+    }
+
+    /// The greedy choice of next token from `logits: [1, vocab]`, on the
+    /// device: ONNX `ArgMax` over the vocabulary (the first index on ties,
+    /// as [`crate::argmax`]), an i64 `[1]` tensor that
+    /// [`Model::forward_token`] takes.
+    ///
+    /// # Errors
+    /// Device errors.
+    pub fn greedy_token(&self, logits: &DeviceTensor) -> Result<DeviceTensor> {
+        Ok(ops::argmax(logits, -1, false, false)?)
+    }
+
     /// `logits = RMSNorm(x) E^T` of hidden states `x: [S, hidden]`.
     fn logits(&self, x: &DeviceTensor) -> Result<DeviceTensor> {
         self.normed_product(x, &self.norm, &self.embed)
@@ -308,8 +343,14 @@ impl Model {
     /// The hidden states `[S, hidden]` after the last layer, the cache
     /// holding `tokens` afterwards.
     fn hidden(&self, tokens: &[u32], cache: &mut KvCache) -> Result<DeviceTensor> {
-        let c = &self.config;
-        let (s, past) = (tokens.len(), cache.len);
+        self.check_room(tokens.len(), cache)?;
+        let rows = self.embed_rows(tokens)?;
+        self.hidden_from(rows, cache)
+    }
+
+    /// Whether `s` new tokens fit after what `cache` holds, and `cache` is this model's.
+    fn check_room(&self, s: usize, cache: &KvCache) -> Result<()> {
+        let past = cache.len;
         if s == 0 || past + s > self.max_positions {
             return Err(LlmError::Model(format!(
                 "{past} cached + {s} new tokens do not fit the {} positions loaded",
@@ -319,7 +360,14 @@ impl Model {
         if cache.capacity() != self.max_positions || cache.layers.len() != self.layers.len() {
             return Err(LlmError::Model("the cache was made by another model".into()));
         }
-        let mut x = self.embed_rows(tokens)?;
+        Ok(())
+    }
+
+    /// [`Model::hidden`] from the tokens' embedding rows `x: [S, hidden]`
+    /// (room checked by the caller).
+    fn hidden_from(&self, mut x: DeviceTensor, cache: &mut KvCache) -> Result<DeviceTensor> {
+        let c = &self.config;
+        let (s, past) = (x.shape()[0], cache.len);
         let positions: Vec<i64> = (past..past + s).map(|p| p as i64).collect();
         let positions = self.device.tensor_i64(&[1, s], &positions)?;
         // Where this step's keys go in the cache, and how many it then holds.
@@ -479,6 +527,28 @@ mod tests {
     use hcal::{Op, OpSignature, Support};
 
     use super::*;
+
+    /// A step fed a token held on the device (`forward_token`) gives the
+    /// logits a step fed the same token from the host does, bit for bit,
+    /// and a token tensor of another dtype or shape is an error naming both.
+    #[test]
+    fn a_device_token_steps_as_a_host_token_does() {
+        let Some(path) = common::model_path() else { return };
+        let gguf = open_gguf(&path).unwrap();
+        let device = Device::open("cpu").unwrap();
+        let model = Model::load(&device, &gguf, 4).unwrap();
+        let (mut host, mut held) = (model.new_cache().unwrap(), model.new_cache().unwrap());
+        model.forward(&[1], &mut host).unwrap();
+        model.forward(&[1], &mut held).unwrap();
+        let want = model.forward(&[253], &mut host).unwrap().to_f32().unwrap();
+        let token = device.tensor_i64(&[1], &[253]).unwrap();
+        let got = model.forward_token(&token, &mut held).unwrap().to_f32().unwrap();
+        assert!(want.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(model.greedy_token(&model.forward_token(&token, &mut host).unwrap()).unwrap().shape(), [1]);
+        let wrong = device.tensor_f32(&[1], &[253.0]).unwrap();
+        let err = model.forward_token(&wrong, &mut held).unwrap_err().to_string();
+        assert!(err.contains("i64 [1]") && err.contains("F32"), "{err}");
+    }
 
     /// Every Q/K/V layout runs the same ops on the same values per feature
     /// (`SplitRotaryScatter` is defined as the five it replaces, and

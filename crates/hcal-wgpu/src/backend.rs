@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hcal_core::{
-    Backend, Call, DeviceInfo, Error, Instruments, OpSignature, Probe, ProbeWork, Result, Support, Tensor, TensorDesc,
+    Backend, Call, DeviceInfo, Error, Instruments, OpSignature, PendingRead, Probe, ProbeWork, Result, Support, Tensor,
+    TensorDesc,
 };
 
 use crate::adapter::{AdapterEntry, api_name, device_type};
@@ -180,6 +181,96 @@ impl WgpuBackend {
     }
 }
 
+/// A readback whose copy is submitted (`WgpuBackend::start_read`): the
+/// staging buffer it lands in, mapped once the submission is done.
+struct StartedRead {
+    staging: wgpu::Buffer,
+    /// The submission holding the copy.
+    index: Option<wgpu::SubmissionIndex>,
+    /// The tensor's byte length.
+    len: usize,
+    /// A texture's block order, whose bytes come back in it (`block_layout.rs`).
+    packed_order: Option<(crate::block_layout::BlockLayout, usize)>,
+    /// The map's outcome, once its callback ran.
+    map: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>>,
+}
+
+impl StartedRead {
+    /// Whether the map's callback ran.
+    fn mapped(&self) -> bool {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// The tensor's bytes, once the submission is done and polled.
+    fn bytes(self, backend: &str) -> Result<Vec<u8>> {
+        let outcome = self.map.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let backend = || backend.to_string();
+        outcome
+            .ok_or_else(|| Error::DeviceLost { backend: backend(), detail: "readback never completed".into() })?
+            .map_err(|e| Error::Backend { backend: backend(), detail: format!("map for read: {e}") })?;
+        let data = {
+            let view = self
+                .staging
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?;
+            match self.packed_order {
+                Some((order, block_bytes)) => order.deinterleave(&view[..self.len], block_bytes),
+                None => view[..self.len].to_vec(),
+            }
+        };
+        self.staging.unmap();
+        Ok(data)
+    }
+}
+
+impl WgpuBackend {
+    /// Record a copy of `tensor` into a new staging buffer after the work
+    /// recorded so far, submit both, and ask for the buffer's map.
+    fn start_read(&self, tensor: &Tensor) -> Result<StartedRead> {
+        let len = tensor.desc().byte_len()?;
+        let mut state = self.state();
+        let State { rec, mem } = &mut *state;
+        mem.settle(&self.gpu, tensor.id())?;
+        let buf = mem.get(tensor.id()).cloned();
+        let packed = mem.packed(tensor.id());
+        if buf.is_none() && packed.is_none() {
+            return Err(self.invalid(tensor));
+        }
+        let size = match (&buf, packed) {
+            (None, Some(packed)) => packed.bytes(),
+            _ => (len.max(4) as u64).div_ceil(4) * 4,
+        };
+        let (staging, index) = self.gpu.scoped(|| {
+            let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("hcal readback"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            match (&buf, packed) {
+                (Some(buf), _) => rec.copy(&self.gpu, buf, &staging, size),
+                (None, Some(packed)) => rec.copy_texture(&self.gpu, packed, &staging),
+                (None, None) => unreachable!("checked above"),
+            }
+            let index = rec.flush(&self.gpu);
+            Ok((staging, index))
+        })?;
+        // A texture's layout, taken while the tensor cannot change.
+        let packed_order = match (&buf, packed) {
+            (None, Some(packed)) => packed.layout,
+            _ => None,
+        };
+        drop(state);
+        let map = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&map);
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+        });
+        Ok(StartedRead { staging, index, len, packed_order, map })
+    }
+}
+
 impl Backend for WgpuBackend {
     fn info(&self) -> &DeviceInfo {
         &self.info
@@ -268,62 +359,26 @@ impl Backend for WgpuBackend {
 
     fn read(&self, tensor: &Tensor) -> Result<Vec<u8>> {
         let _turn = self.gpu.turn();
-        let len = tensor.desc().byte_len()?;
-        let mut state = self.state();
-        let State { rec, mem } = &mut *state;
-        mem.settle(&self.gpu, tensor.id())?;
-        let buf = mem.get(tensor.id()).cloned();
-        let packed = mem.packed(tensor.id());
-        if buf.is_none() && packed.is_none() {
-            return Err(self.invalid(tensor));
-        }
-        let size = match (&buf, packed) {
-            (None, Some(packed)) => packed.bytes(),
-            _ => (len.max(4) as u64).div_ceil(4) * 4,
-        };
-        let staging = self.gpu.scoped(|| {
-            let staging = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("hcal readback"),
-                size,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            match (&buf, packed) {
-                (Some(buf), _) => rec.copy(&self.gpu, buf, &staging, size),
-                (None, Some(packed)) => rec.copy_texture(&self.gpu, packed, &staging),
-                (None, None) => unreachable!("checked above"),
-            }
-            rec.flush(&self.gpu);
-            Ok(staging)
-        })?;
-        // A texture's bytes come back in its block order (`block_layout.rs`):
-        // its layout, taken while the tensor cannot change.
-        let packed_order = match (&buf, packed) {
-            (None, Some(packed)) => packed.layout,
-            _ => None,
-        };
-        drop(state);
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        let started = self.start_read(tensor)?;
         self.gpu.wait()?;
-        let backend = || self.info.backend.clone();
-        rx.recv()
-            .map_err(|_| Error::DeviceLost { backend: backend(), detail: "readback never completed".into() })?
-            .map_err(|e| Error::Backend { backend: backend(), detail: format!("map for read: {e}") })?;
-        let data = {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| Error::Backend { backend: backend(), detail: format!("{e}") })?;
-            match packed_order {
-                Some((order, block_bytes)) => order.deinterleave(&view[..len], block_bytes),
-                None => view[..len].to_vec(),
+        started.bytes(&self.info.backend)
+    }
+
+    /// On GL the read finishes here: its waits need the turn, which a
+    /// pending read must not hold between calls.
+    fn read_start(&self, tensor: &Tensor) -> Result<PendingRead> {
+        if self.gpu.is_gl {
+            return Ok(PendingRead::ready(self.read(tensor)?));
+        }
+        let started = self.start_read(tensor)?;
+        let waiter = self.gpu.waiter();
+        let backend = self.info.backend.clone();
+        Ok(PendingRead::new(move || {
+            if let Some(index) = started.index.clone() {
+                waiter.wait_for(index, || started.mapped())?;
             }
-        };
-        staging.unmap();
-        Ok(data)
+            started.bytes(&backend)
+        }))
     }
 
     fn execute(&self, call: &Call<'_>) -> Result<()> {

@@ -179,6 +179,69 @@ impl Gpu {
     }
 }
 
+/// What a read started by `read_start` waits with, apart from the backend
+/// (the read may outlive the call that started it): the device, how to
+/// wait, and where a loss is reported.
+#[derive(Clone)]
+pub(crate) struct Waiter {
+    device: wgpu::Device,
+    wait: Wait,
+    lost: Arc<Mutex<Option<String>>>,
+    backend: String,
+}
+
+impl Gpu {
+    /// A [`Waiter`] for this device (not for GL, whose waits need the turn).
+    pub(crate) fn waiter(&self) -> Waiter {
+        debug_assert!(!self.is_gl, "GL reads finish inside the turn");
+        Waiter {
+            device: self.device.clone(),
+            wait: self.wait,
+            lost: Arc::clone(&self.lost),
+            backend: self.backend.clone(),
+        }
+    }
+}
+
+impl Waiter {
+    /// Return once submission `index` is done and `done()` says its
+    /// callback ran (a buffer map's), waiting as [`Gpu::wait`] does; work
+    /// submitted after `index` may still be running.
+    pub(crate) fn wait_for(&self, index: wgpu::SubmissionIndex, done: impl Fn() -> bool) -> Result<()> {
+        let poll_error =
+            |e: wgpu::PollError| Error::DeviceLost { backend: self.backend.clone(), detail: format!("poll: {e}") };
+        let until = |index| wgpu::PollType::Wait { submission_index: Some(index), timeout: None };
+        match self.wait {
+            Wait::Block => {
+                self.device.poll(until(index)).map_err(poll_error)?;
+            }
+            Wait::Spin => {
+                let start = std::time::Instant::now();
+                loop {
+                    self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?;
+                    if done() {
+                        break;
+                    }
+                    self.check_alive()?;
+                    if start.elapsed() >= SPIN_LIMIT {
+                        self.device.poll(until(index)).map_err(poll_error)?;
+                        break;
+                    }
+                    std::thread::yield_now();
+                }
+            }
+        }
+        self.check_alive()
+    }
+
+    fn check_alive(&self) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            Some(detail) => Err(Error::DeviceLost { backend: self.backend.clone(), detail }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// How long [`Wait::Spin`] polls before it sleeps in the driver. A decode
 /// step's wait (tens of milliseconds) is polled through, while a long wait (a
 /// prefill's seconds of work, where the driver's workers are busy and

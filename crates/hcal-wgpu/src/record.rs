@@ -273,18 +273,20 @@ impl Recorder {
         })
     }
 
-    /// Submit everything recorded so far (call inside an error scope).
-    pub(crate) fn flush(&mut self, gpu: &Gpu) {
+    /// Submit everything recorded so far (call inside an error scope); the
+    /// submission's index, if there was anything to submit.
+    pub(crate) fn flush(&mut self, gpu: &Gpu) -> Option<wgpu::SubmissionIndex> {
         self.pass = None;
-        let Some(encoder) = self.encoder.take() else { return };
+        let encoder = self.encoder.take()?;
         if let Some(arena) = &self.arena
             && !self.params.is_empty()
         {
             gpu.queue.write_buffer(arena, 0, bytemuck::cast_slice(&self.params));
         }
-        gpu.queue.submit([encoder.finish()]);
+        let index = gpu.queue.submit([encoder.finish()]);
         self.params.clear();
         self.dispatches = 0;
+        Some(index)
     }
 
     /// Record a buffer-to-buffer copy of `bytes` (rounded up to 4).

@@ -120,6 +120,49 @@ fn both_wait_policies_return_whole_batches_and_report_a_loss() {
     }
 }
 
+/// A started read (`read_start`) returns the tensor as it was after the work
+/// enqueued before it, though later work, queued before the wait, writes
+/// the same tensor; under both wait policies, on every adapter (GL reads at
+/// once), and a packed quantized tensor's read comes back in stored order.
+#[test]
+fn a_started_read_returns_the_contents_at_its_start_while_later_work_runs() {
+    let names: Vec<String> = hcal_wgpu::adapters().iter().map(|a| a.name.clone()).collect();
+    if gpu().is_none() {
+        return;
+    }
+    for adapter in names {
+        for pin in ["spin", "block"] {
+            let name = format!("{adapter}:{pin}");
+            let gpu = WgpuBackend::open(&name).unwrap_or_else(|e| panic!("open {name}: {e}"));
+            let chain = count_up(&gpu, 33, 300);
+            let at_300 = gpu.read_start(&chain.sum).unwrap();
+            // 300 more steps write both tensors of the chain, the read's included.
+            let (mut sum, mut spare) = (chain.sum, chain.spare);
+            for _ in 0..300 {
+                gpu.run(&Op::Binary(BinaryOp::Add), &[&sum, &chain.one], &[&spare]).unwrap();
+                std::mem::swap(&mut sum, &mut spare);
+            }
+            let at_599 = gpu.read_start(&spare).unwrap();
+            assert!(f32s(&at_300.wait().unwrap()).iter().all(|&v| v == 300.0), "[{name}] the first read");
+            assert!(f32s(&at_599.wait().unwrap()).iter().all(|&v| v == 599.0), "[{name}] the second read");
+            assert!(f32s(&gpu.read(&sum).unwrap()).iter().all(|&v| v == 600.0), "[{name}] after both");
+            // Two Q8_0 blocks (34 bytes each): scale 1.0, quants 0..63.
+            let desc = TensorDesc::new([2, 32], DType::Q8_0);
+            let block = |b: u8| {
+                [&half::f16::from_f32(1.0).to_le_bytes()[..], &(0..32).map(|i| b * 32 + i).collect::<Vec<u8>>()]
+                    .concat()
+            };
+            let bytes = [block(0), block(1)].concat();
+            let q = gpu.alloc(&desc).unwrap();
+            gpu.write(&q, &bytes).unwrap();
+            assert_eq!(gpu.read_start(&q).unwrap().wait().unwrap(), bytes, "[{name}] a packed tensor");
+            let stale = gpu.alloc(&TensorDesc::new([4], DType::F32)).unwrap();
+            gpu.free(&stale).unwrap();
+            assert!(matches!(gpu.read_start(&stale), Err(Error::InvalidTensor { .. })), "[{name}] a freed handle");
+        }
+    }
+}
+
 /// The tensors of [`count_up`].
 struct Chain {
     /// The count after the last step.

@@ -416,6 +416,28 @@ impl DeviceTensor {
         self.device().backend.read(&self.tensor)
     }
 
+    /// Start reading the contents back without waiting
+    /// ([`Backend::read_start`](crate::Backend::read_start)): the bytes
+    /// [`PendingRead::wait`](crate::PendingRead::wait) returns are the
+    /// contents after the work enqueued so far, whatever is enqueued after
+    /// this call. Queue the next work first, then wait: the device runs it
+    /// while the host takes these bytes.
+    ///
+    /// ```
+    /// let dev = hcal::Device::open("cpu")?;
+    /// let x = dev.tensor_f32(&[2], &[1.0, 2.0])?;
+    /// let pending = x.read_start()?;
+    /// x.write_f32(&[3.0, 4.0])?; // enqueued after the start: not in its bytes
+    /// assert_eq!(pending.wait()?, [1f32.to_le_bytes(), 2f32.to_le_bytes()].concat());
+    /// # Ok::<(), hcal::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Device errors (here or from `wait`).
+    pub fn read_start(&self) -> Result<crate::PendingRead> {
+        self.device().backend.read_start(&self.tensor)
+    }
+
     /// The contents as f32, after all enqueued work: f16 and bf16 widen exactly,
     /// bool gives 0 or 1, i64 rounds to the nearest f32.
     ///

@@ -117,24 +117,30 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // after the prompt, the rest one per decode step.
     let commands = || device.backend().instruments().and_then(|i| i.commands_recorded());
     let mut at_logits: Vec<Option<u64>> = Vec::new();
-    let generation = hcal_llm::run(
-        &model,
-        &prompt,
-        Steps { max_new: args.max_tokens, stop, forced },
-        |t| {
-            if Some(t) != stop {
-                print!("{}", stream.push(t));
-                let _ = std::io::stdout().flush();
-            }
-        },
-        |_| {
+    let mut print = |t: u32| {
+        if Some(t) != stop {
+            print!("{}", stream.push(t));
+            let _ = std::io::stdout().flush();
+        }
+    };
+    // Greedy replies pick each token on the device and queue the next step
+    // before reading it back (`hcal_llm::greedy`); teacher forcing reads
+    // every step's logits, and so does the profile (it times each op).
+    let generation = if forced.is_none() && profile.is_none() {
+        let overlap = hcal_llm::overlaps_steps(&device);
+        hcal_llm::greedy(&model, &prompt, args.max_tokens, stop, overlap, |t| {
+            at_logits.push(commands());
+            print(t);
+        })?
+    } else {
+        hcal_llm::run(&model, &prompt, Steps { max_new: args.max_tokens, stop, forced }, &mut print, |_| {
             at_logits.push(commands());
             if let Some(p) = profile.as_ref().filter(|_| prefill_table.is_none()) {
                 prefill_table = Some(p.report());
                 p.clear();
             }
-        },
-    )?;
+        })?
+    };
     println!("{}", stream.finish());
     let decoded = generation.tokens.len().saturating_sub(1);
     let prefill_tok_s = prompt.len() as f64 / generation.prefill_s.max(1e-9);
