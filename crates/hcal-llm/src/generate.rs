@@ -86,8 +86,8 @@ pub fn run(
 
 /// Greedy generation: prefill `prompt`, then up to `max_new` tokens, stopping
 /// after `stop` (the end-of-turn token) when given. Returns the new tokens and
-/// the seconds of prefill and of decode ([`greedy`]'s, overlapping steps
-/// where [`overlaps_steps`] says).
+/// the seconds of prefill and of decode: [`greedy`]'s pipelined steps where
+/// [`overlaps_steps`] says they pay, else [`run`]'s.
 ///
 /// # Errors
 /// As [`Model::forward`].
@@ -98,24 +98,28 @@ pub fn generate(
     stop: Option<u32>,
     on_token: impl FnMut(u32),
 ) -> Result<(Vec<u32>, f64, f64)> {
-    let g = greedy(model, prompt, max_new, stop, overlaps_steps(model.device()), on_token)?;
+    let g = if overlaps_steps(model.device()) {
+        greedy(model, prompt, max_new, stop, on_token)?
+    } else {
+        run(model, prompt, Steps { max_new, stop, forced: None }, on_token, |_| {})?
+    };
     Ok((g.tokens, g.prefill_s, g.decode_s))
 }
 
 /// [`run`]'s greedy generation (the same tokens; `argmax` equals `tokens`,
-/// or holds the first choice alone when `max_new` is 0), with each step's
-/// token chosen on the device: only the token (8 bytes) comes back per
-/// step, not the logits, and with `overlap` the next step is queued before
-/// the host waits for it, so the device computes while the host records.
+/// or holds the first choice alone when `max_new` is 0), pipelined: each
+/// step's token is chosen on the device, and the step that consumes it is
+/// queued before the host waits for it, so the device computes while the
+/// host records the next step, and only the token (8 bytes) comes back per
+/// step, not the logits.
 ///
 /// After the prompt, each step's ArgMax ([`Model::greedy_token`]) is the
 /// next step's input ([`Model::forward_token`]) on the device. The host
-/// starts reading a step's token back ([`DeviceTensor::read_start`]); with
-/// `overlap` it queues the step that consumes the token first and waits
-/// after, so a stop token is seen one step late (one step more than the
-/// reply is computed, and dropped). [`overlaps_steps`] says where that
-/// pays. Timing: `prefill_s` runs until the first token is on the host;
-/// `decode_s` from then until the last.
+/// starts reading a step's token back ([`DeviceTensor::read_start`]),
+/// queues the next step, then waits for the token. A stop token is so seen
+/// one step late: one step more than the reply is computed, and dropped.
+/// [`overlaps_steps`] says where this pays. Timing: `prefill_s` runs until
+/// the first token is on the host; `decode_s` from then until the last.
 ///
 /// # Errors
 /// As [`Model::forward`]; a token read back beyond the vocabulary.
@@ -124,7 +128,6 @@ pub fn greedy(
     prompt: &[u32],
     max_new: usize,
     stop: Option<u32>,
-    overlap: bool,
     mut on_token: impl FnMut(u32),
 ) -> Result<Generation> {
     let mut cache = model.new_cache()?;
@@ -150,9 +153,8 @@ pub fn greedy(
         queued = Some(step(&next, &mut cache)?);
     }
     while let Some((token, read)) = queued.take() {
-        // With `overlap` the step after this one goes to the device before
-        // the host waits for this one.
-        if overlap && out.tokens.len() + 1 < max_new {
+        // The step after this one goes to the device before the host waits.
+        if out.tokens.len() + 1 < max_new {
             queued = Some(step(&token, &mut cache)?);
         }
         let t = token_of(model, read)?;
@@ -162,23 +164,22 @@ pub fn greedy(
         if Some(t) == stop {
             break;
         }
-        if !overlap && out.tokens.len() < max_new {
-            queued = Some(step(&token, &mut cache)?);
-        }
     }
     out.decode_s = start.elapsed().as_secs_f64();
     Ok(out)
 }
 
-/// Whether [`greedy`] should overlap steps on `device`: on every device but
-/// the host's own processor. A CPU driver's "device" is the host's cores,
-/// so a host thread recording the next step takes them from the driver's
-/// workers, and each dispatch waits for its slowest worker. On lavapipe
-/// (2-vCPU VM, SmolLM2, 64 tokens, 5 alternated runs) overlapping decoded
-/// at 23.8 / 26.3 / 26.9 / 26.2 / 29.3 tokens/s against 28.6 / 29.2 / 29.8
-/// / 32.8 / 27.9 without, though recording a step took 1.5 ms of its 32
-/// during which the device idled. A GPU computes apart from the host, and
-/// there the overlap hides the recording (not measured here: no GPU).
+/// Whether [`greedy`]'s pipelined steps pay on `device`: on every device
+/// but the host's own processor. A CPU driver's "device" is the host's
+/// cores, so a host thread recording the next step takes them from the
+/// driver's workers, and each dispatch waits for its slowest worker. On
+/// lavapipe (2-vCPU VM, SmolLM2, 64 tokens, 5 alternated runs) pipelined
+/// steps decoded at 23.8 / 26.3 / 26.9 / 26.2 / 29.3 tokens/s against 28.6
+/// / 29.2 / 29.8 / 32.8 / 27.9 with [`run`], though recording a step took
+/// 1.5 ms of its 32 while the device idled; choosing the token on the
+/// device without the overlap was no faster either (13 alternated runs,
+/// faster in 6). A GPU computes apart from the host, and there the overlap
+/// hides the recording (not measured: no GPU here).
 pub fn overlaps_steps(device: &hcal::Device) -> bool {
     device.info().device_type != hcal::DeviceType::Cpu
 }

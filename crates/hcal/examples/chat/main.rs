@@ -123,12 +123,12 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let _ = std::io::stdout().flush();
         }
     };
-    // Greedy replies pick each token on the device and queue the next step
-    // before reading it back (`hcal_llm::greedy`); teacher forcing reads
-    // every step's logits, and so does the profile (it times each op).
-    let generation = if forced.is_none() && profile.is_none() {
-        let overlap = hcal_llm::overlaps_steps(&device);
-        hcal_llm::greedy(&model, &prompt, args.max_tokens, stop, overlap, |t| {
+    // Greedy replies on GPUs pick each token on the device and queue the
+    // next step before reading it back (`hcal_llm::greedy`); on CPU drivers,
+    // under teacher forcing and in the profile (which times each op), every
+    // step's logits come back (`hcal_llm::run`).
+    let generation = if forced.is_none() && profile.is_none() && hcal_llm::overlaps_steps(&device) {
+        hcal_llm::greedy(&model, &prompt, args.max_tokens, stop, |t| {
             at_logits.push(commands());
             print(t);
         })?
