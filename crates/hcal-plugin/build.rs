@@ -24,11 +24,12 @@ struct Plugin {
     defines: &'static [&'static str],
 }
 
-const PLUGINS: [Plugin; 6] = [
+const PLUGINS: [Plugin; 7] = [
     Plugin { env: "CREF", lib: "cref", source: "reference.c", defines: &[] },
     Plugin { env: "CBROKEN", lib: "cbroken", source: "broken.c", defines: &[] },
     Plugin { env: "ABI2", lib: "abi2", source: "reference.c", defines: &["-DHCAL_TEST_ABI_MAJOR=2"] },
     Plugin { env: "ABI11", lib: "abi11", source: "reference.c", defines: &["-DHCAL_TEST_ABI_MINOR=1"] },
+    Plugin { env: "ABI12", lib: "abi12", source: "reference.c", defines: &["-DHCAL_TEST_ABI_MINOR=2"] },
     Plugin { env: "NOSYMBOL", lib: "nosymbol", source: "nosymbol.c", defines: &[] },
     Plugin { env: "CHAOS", lib: "chaos", source: "chaos.c", defines: &[] },
 ];

@@ -16,9 +16,11 @@
  * complement. hcal validates every call before the plugin sees it (shapes,
  * dtypes, attributes, output descriptors, no aliasing), so a plugin may index
  * without re-checking; outputs must be written completely and never read. The
- * one exception to "no aliasing" is TensorScatter (ABI 1.2): its output 0
- * (present_cache) may be the very tensor of its input 0 (past_cache), an
- * in-place cache update; a plugin that runs TensorScatter must handle that.
+ * exceptions to "no aliasing" are in-place cache updates: TensorScatter's
+ * output 0 (present_cache) may be the very tensor of its input 0
+ * (past_cache) (ABI 1.2), and SplitRotaryScatter's outputs 1 and 2
+ * (present_key, present_value) those of its inputs 1 and 2 (the caches)
+ * (ABI 1.3); a plugin that runs them must handle that.
  *
  * THREADING. hcal serializes all calls into one hcal_device (it holds a lock
  * around each call); different devices of one plugin may be called from
@@ -48,7 +50,9 @@
  * unary codes 8-13 and binary codes 6-13; the data-movement ops
  * (HCAL_OP_CONCAT .. HCAL_OP_TRILU, kinds 30-36); ReduceMin/ReduceProd/
  * ReduceL2 (reduce codes 3-5), ArgMax, ArgMin, LogSoftmax and CumSum (op
- * kinds 42-45). hcal does not ask a plugin built for an older minor about
+ * kinds 42-45); 1.3 adds hcal's fused steps, each defined as the ops it
+ * stands for: RMSNormGemm, GatedUnary and SplitRotaryScatter (op kinds
+ * 50-52). hcal does not ask a plugin built for an older minor about
  * what came later: it declines those signatures itself and passes such a
  * plugin Attention's first 6 input slots only.
  *
@@ -67,7 +71,7 @@ extern "C" {
 #endif
 
 #define HCAL_PLUGIN_ABI_MAJOR 1
-#define HCAL_PLUGIN_ABI_MINOR 2
+#define HCAL_PLUGIN_ABI_MINOR 3
 
 /* The symbol a plugin exports (see hcal_plugin_get_api_fn). */
 #define HCAL_PLUGIN_ENTRY_POINT "hcal_plugin_get_api"
@@ -154,6 +158,21 @@ typedef uint32_t hcal_op_kind;
 #define HCAL_OP_HARD_SIGMOID 19 /* Inputs (X); attrs.hard_sigmoid */
 #define HCAL_OP_CLIP 20         /* Y = min(max(X, min), max); inputs (X, min?, max?), rank-0 bounds */
 #define HCAL_OP_WHERE 21        /* Y = condition ? X : Y, numpy broadcasting; inputs (condition bool, X, Y) */
+/* hcal's fused steps (ABI 1.3; kinds 50-59 are this family's), each exactly
+ * the ops the rustdoc of hcal_core::Op says it stands for. */
+/* RMSNormalization of A [M, K] over its last axis with Scale [K], then Gemm
+ * (transA 0): Y = alpha (A_i / sqrt(mean(A_i^2) + epsilon) * Scale) op(B) +
+ * beta C; inputs (A, Scale, B, C?), B possibly block-quantized. */
+#define HCAL_OP_RMS_NORM_GEMM 50 /* hcal_op_rms_norm_gemm */
+/* Y = activation(X1) * X2 with X's last dim split into halves X1, X2 (SwiGLU
+ * with SiLU); inputs (X), output (Y) with that dim halved. */
+#define HCAL_OP_GATED_UNARY 51 /* hcal_op_unary: the activation's HCAL_UNARY_* */
+/* A decode step's Split of the stacked Q/K/V product, RotaryEmbedding of Q
+ * and K and TensorScatter of K and V into static caches; inputs (qkv [B, S,
+ * (Hq + 2 Hkv) D], k_cache, v_cache [B, Hkv, M, D], write_indices i64 [B],
+ * cos_cache, sin_cache [positions, rotated / 2]), outputs (q_out [B, Hq, S,
+ * D], present_key, present_value), the last two possibly the caches. */
+#define HCAL_OP_SPLIT_ROTARY_SCATTER 52 /* hcal_op_split_rotary_scatter */
 
 /* hcal_op_unary.op */
 #define HCAL_UNARY_RELU 0
@@ -378,6 +397,23 @@ typedef struct hcal_op_hard_sigmoid {
     float beta;
 } hcal_op_hard_sigmoid;
 
+/* ABI 1.3: RMSNormGemm's attributes. */
+typedef struct hcal_op_rms_norm_gemm {
+    float epsilon;    /* added to the mean square */
+    float alpha;      /* multiplier of the product */
+    float beta;       /* multiplier of C */
+    uint32_t trans_b; /* 0 or 1: B is [N, K] */
+} hcal_op_rms_norm_gemm;
+
+/* ABI 1.3: SplitRotaryScatter's attributes (those of its RotaryEmbedding). */
+typedef struct hcal_op_split_rotary_scatter {
+    uint64_t q_num_heads;          /* Hq, a multiple of Hkv */
+    uint64_t kv_num_heads;         /* Hkv */
+    uint32_t interleaved;          /* 0 or 1: pair adjacent features, not halves */
+    uint32_t reserved;             /* 0 */
+    uint64_t rotary_embedding_dim; /* rotated features per head; 0: all of D */
+} hcal_op_split_rotary_scatter;
+
 /* An op and its attributes. Pointers inside are owned by the caller and valid
  * for the duration of the call. */
 typedef struct hcal_op {
@@ -409,6 +445,8 @@ typedef struct hcal_op {
         hcal_op_tensor_scatter tensor_scatter; /* HCAL_OP_TENSOR_SCATTER (1.2) */
         hcal_op_leaky_relu leaky_relu;     /* HCAL_OP_LEAKY_RELU (1.2) */
         hcal_op_hard_sigmoid hard_sigmoid; /* HCAL_OP_HARD_SIGMOID (1.2) */
+        hcal_op_rms_norm_gemm rms_norm_gemm;               /* HCAL_OP_RMS_NORM_GEMM (1.3) */
+        hcal_op_split_rotary_scatter split_rotary_scatter; /* HCAL_OP_SPLIT_ROTARY_SCATTER (1.3) */
         uint64_t reserved[8]; /* room for later attributes within this major */
     } attrs;
 } hcal_op;

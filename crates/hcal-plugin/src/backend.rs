@@ -17,7 +17,9 @@ use hcal_core::{
 use libloading::Library;
 
 use crate::abi::*;
-use crate::encode::{ATTENTION_NONPAD_SLOT, Descs, abi_1_2_feature, device_type, encode_op, outside_abi, status_name};
+use crate::encode::{
+    ATTENTION_NONPAD_SLOT, Descs, abi_1_2_feature, abi_1_3_feature, device_type, encode_op, status_name,
+};
 use crate::loader::{Loaded, Table, c_text, plugin_error};
 
 /// An hcal backend served by a C plugin: a loaded library and one device
@@ -225,9 +227,15 @@ impl Backend for PluginBackend {
                 self.abi.1
             ));
         }
-        let Some(op) = encode_op(signature.op()) else {
-            return Support::Unsupported(outside_abi(signature.op()));
-        };
+        if self.abi.1 < 3
+            && let Some(what) = abi_1_3_feature(signature)
+        {
+            return Support::Unsupported(format!(
+                "{what} came with plugin ABI 1.3; this plugin was built for 1.{} (the ops it stands for run instead where a model asks)",
+                self.abi.1
+            ));
+        }
+        let op = encode_op(signature.op());
         let slots = self.input_slots(signature.op(), signature.inputs().len());
         let inputs = match Descs::new(signature.inputs().iter().take(slots).map(Option::as_ref), slots) {
             Ok(d) => d,
@@ -330,13 +338,7 @@ impl Backend for PluginBackend {
 
     fn execute(&self, call: &Call<'_>) -> Result<()> {
         let op = call.op();
-        let Some(encoded) = encode_op(op) else {
-            return Err(Error::Unsupported {
-                op: op.to_string(),
-                backend: self.backend_name().to_string(),
-                reason: outside_abi(op),
-            });
-        };
+        let encoded = encode_op(op);
         let in_slots = self.input_slots(op, call.inputs().len());
         if call.inputs().iter().skip(in_slots).any(Option::is_some) {
             return Err(Error::Unsupported {

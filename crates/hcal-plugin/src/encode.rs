@@ -1,6 +1,6 @@
 //! Translating hcal values to the plugin ABI's C forms: ops with their
 //! attribute storage, dtypes, descriptor arrays, status and device codes,
-//! and which ops and inputs need ABI 1.2.
+//! and which ops and inputs need ABI 1.2 or 1.3.
 
 use hcal_core::{DType, DeviceType, Error, Op, OpSignature, Result, TensorDesc};
 
@@ -57,9 +57,30 @@ pub(crate) struct EncodedOp {
     _extents: Vec<u64>,
 }
 
-/// `op` in the ABI's terms, or `None` for an op the ABI has no code for
-/// (the plugin is then not asked: [`outside_abi`] says why).
-pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
+/// The `HCAL_UNARY_*` code of `u`.
+fn unary_code(u: hcal_core::UnaryOp) -> u32 {
+    use hcal_core::UnaryOp as U;
+    match u {
+        U::Relu => HCAL_UNARY_RELU,
+        U::Sigmoid => HCAL_UNARY_SIGMOID,
+        U::Silu => HCAL_UNARY_SILU,
+        U::Exp => HCAL_UNARY_EXP,
+        U::Tanh => HCAL_UNARY_TANH,
+        U::Neg => HCAL_UNARY_NEG,
+        U::Sqrt => HCAL_UNARY_SQRT,
+        U::Reciprocal => HCAL_UNARY_RECIPROCAL,
+        U::Abs => HCAL_UNARY_ABS,
+        U::Erf => HCAL_UNARY_ERF,
+        U::Floor => HCAL_UNARY_FLOOR,
+        U::Ceil => HCAL_UNARY_CEIL,
+        U::Round => HCAL_UNARY_ROUND,
+        U::Not => HCAL_UNARY_NOT,
+    }
+}
+
+/// `op` in the ABI's terms: every op of the standard has a code (the
+/// fused steps since ABI 1.3, see [`abi_1_3_feature`]).
+pub(crate) fn encode_op(op: &Op) -> EncodedOp {
     let b = |v: bool| u32::from(v);
     let n = |v: Option<usize>| v.unwrap_or(0) as u64;
     let mut attrs = HcalOpAttrs::default();
@@ -74,7 +95,25 @@ pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
         ptr
     };
     let kind = match op {
-        Op::SplitRotaryScatter(_) | Op::GatedUnary { .. } | Op::RmsNormGemm(_) => return None,
+        Op::RmsNormGemm(r) => {
+            attrs.rms_norm_gemm =
+                HcalOpRmsNormGemm { epsilon: r.epsilon, alpha: r.alpha, beta: r.beta, trans_b: b(r.trans_b) };
+            HCAL_OP_RMS_NORM_GEMM
+        }
+        Op::GatedUnary { activation } => {
+            attrs.unary = HcalOpUnary { op: unary_code(*activation) };
+            HCAL_OP_GATED_UNARY
+        }
+        Op::SplitRotaryScatter(r) => {
+            attrs.split_rotary_scatter = HcalOpSplitRotaryScatter {
+                q_num_heads: r.q_num_heads as u64,
+                kv_num_heads: r.kv_num_heads as u64,
+                interleaved: b(r.interleaved),
+                reserved: 0,
+                rotary_embedding_dim: r.rotary_embedding_dim as u64,
+            };
+            HCAL_OP_SPLIT_ROTARY_SCATTER
+        }
         Op::MatMul => HCAL_OP_MATMUL,
         Op::Gemm(g) => {
             attrs.gemm = HcalOpGemm { alpha: g.alpha, beta: g.beta, trans_a: b(g.trans_a), trans_b: b(g.trans_b) };
@@ -121,24 +160,7 @@ pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
             HCAL_OP_GELU
         }
         Op::Unary(u) => {
-            use hcal_core::UnaryOp as U;
-            let op = match u {
-                U::Relu => HCAL_UNARY_RELU,
-                U::Sigmoid => HCAL_UNARY_SIGMOID,
-                U::Silu => HCAL_UNARY_SILU,
-                U::Exp => HCAL_UNARY_EXP,
-                U::Tanh => HCAL_UNARY_TANH,
-                U::Neg => HCAL_UNARY_NEG,
-                U::Sqrt => HCAL_UNARY_SQRT,
-                U::Reciprocal => HCAL_UNARY_RECIPROCAL,
-                U::Abs => HCAL_UNARY_ABS,
-                U::Erf => HCAL_UNARY_ERF,
-                U::Floor => HCAL_UNARY_FLOOR,
-                U::Ceil => HCAL_UNARY_CEIL,
-                U::Round => HCAL_UNARY_ROUND,
-                U::Not => HCAL_UNARY_NOT,
-            };
-            attrs.unary = HcalOpUnary { op };
+            attrs.unary = HcalOpUnary { op: unary_code(*u) };
             HCAL_OP_UNARY
         }
         Op::Binary(bo) => {
@@ -289,20 +311,21 @@ pub(crate) fn encode_op(op: &Op) -> Option<EncodedOp> {
     };
     // The pointers above point into the heap buffers of the Vecs, which do not
     // move when the Vecs move into the EncodedOp.
-    Some(EncodedOp {
+    EncodedOp {
         op: HcalOp { struct_size: size_of::<HcalOp>() as u32, kind, attrs },
         _axes: axes_storage,
         _perm: perm_storage,
         _lists: lists,
         _extents: extents,
-    })
+    }
 }
 
-/// Why `op` cannot be handed to a plugin, for the ops the ABI has no code
-/// for: [`Op::SplitRotaryScatter`], [`Op::GatedUnary`] and [`Op::RmsNormGemm`] (fused steps,
-/// hcal's own) are not in ABI 1.2; a model falls back to the ops they stand for.
-pub(crate) fn outside_abi(op: &Op) -> String {
-    format!("{} has no op code in plugin ABI 1.2 (a later minor version may add it)", op.name())
+/// The name of the op of `signature` if ABI 1.3 added its code (hcal's
+/// fused steps): a plugin built for an older minor cannot know it, so it is
+/// not asked, and a model falls back to the ops the step stands for.
+pub(crate) fn abi_1_3_feature(signature: &OpSignature) -> Option<&'static str> {
+    let op = signature.op();
+    matches!(op, Op::RmsNormGemm(_) | Op::GatedUnary { .. } | Op::SplitRotaryScatter(_)).then(|| op.name())
 }
 
 /// The name of an op, op code or input that ABI 1.2 added, if `signature`

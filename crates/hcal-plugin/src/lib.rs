@@ -82,8 +82,10 @@ pub mod test_plugins {
     }
 
     /// `reference.c`, plugin `cref`: correct f32 MatMul (rank 2), Add, Sub,
-    /// Mul, Div (broadcasting), Relu, Sigmoid, Tanh, Exp, Neg, Softmax (last
-    /// axis); declines the rest with a reason.
+    /// Mul, Div (broadcasting), Relu, Sigmoid, Silu, Tanh, Exp, Neg, Abs,
+    /// Erf, Floor, Ceil, Round, Softmax (last axis), and since ABI 1.3
+    /// GatedUnary (those activations) and RMSNormGemm (rank 2, C of [M, N]);
+    /// declines the rest with a reason.
     pub fn reference() -> Option<&'static Path> {
         path(env!("HCAL_TEST_PLUGIN_CREF"))
     }
@@ -104,6 +106,12 @@ pub mod test_plugins {
     /// The reference plugin built to report ABI 1.1 (not asked about the ops of 1.2).
     pub fn abi_1_1() -> Option<&'static Path> {
         path(env!("HCAL_TEST_PLUGIN_ABI11"))
+    }
+
+    /// The reference plugin built to report ABI 1.2 (not asked about hcal's
+    /// fused steps, which 1.3 added).
+    pub fn abi_1_2() -> Option<&'static Path> {
+        path(env!("HCAL_TEST_PLUGIN_ABI12"))
     }
 
     /// A shared library without `hcal_plugin_get_api` (refused by the loader).

@@ -62,6 +62,11 @@ fn layouts() -> Vec<Layout> {
         HcalOpTensorScatter => "hcal_op_tensor_scatter" { axis, mode, reserved },
         HcalOpLeakyRelu => "hcal_op_leaky_relu" { alpha },
         HcalOpHardSigmoid => "hcal_op_hard_sigmoid" { alpha, beta },
+        // hcal's fused steps (ABI 1.3)
+        HcalOpRmsNormGemm => "hcal_op_rms_norm_gemm" { epsilon, alpha, beta, trans_b },
+        HcalOpSplitRotaryScatter => "hcal_op_split_rotary_scatter" {
+            q_num_heads, kv_num_heads, interleaved, reserved, rotary_embedding_dim,
+        },
         HcalOp => "hcal_op" { struct_size, kind, attrs },
         HcalDeviceInfo => "hcal_device_info" { struct_size, device_type, name, vendor, driver },
         HcalPluginApi => "hcal_plugin_api" {
@@ -98,6 +103,8 @@ fn union_members() -> Vec<(&'static str, usize)> {
         ("tensor_scatter", size_of::<HcalOpTensorScatter>()),
         ("leaky_relu", size_of::<HcalOpLeakyRelu>()),
         ("hard_sigmoid", size_of::<HcalOpHardSigmoid>()),
+        ("rms_norm_gemm", size_of::<HcalOpRmsNormGemm>()),
+        ("split_rotary_scatter", size_of::<HcalOpSplitRotaryScatter>()),
         ("reserved", size_of::<[u64; 8]>()),
     ]
 }
@@ -167,6 +174,9 @@ fn constants() -> Vec<(&'static str, i128)> {
         HCAL_OP_HARD_SIGMOID,
         HCAL_OP_CLIP,
         HCAL_OP_WHERE,
+        HCAL_OP_RMS_NORM_GEMM,
+        HCAL_OP_GATED_UNARY,
+        HCAL_OP_SPLIT_ROTARY_SCATTER,
         HCAL_UNARY_RELU,
         HCAL_UNARY_SIGMOID,
         HCAL_UNARY_SILU,

@@ -171,6 +171,35 @@ fn a_plugin_built_for_abi_1_1_is_not_asked_about_the_ops_of_1_2() {
     assert_eq!(backend.supports(&softmax), Support::Native);
 }
 
+// ---- ABI 1.3: hcal's fused steps ----
+
+#[test]
+fn a_plugin_built_for_abi_1_2_is_not_asked_about_the_fused_steps_of_1_3() {
+    let Some(path) = common::plugin("abi12", test_plugins::abi_1_2(), "ABI-1.2") else { return };
+    let backend = hcal_plugin::open(path, "").unwrap();
+    assert_eq!(backend.abi_version(), (1, 2));
+    let x = TensorDesc::new([2, 4], DType::F32);
+    let gated = OpSignature::new(Op::GatedUnary { activation: UnaryOp::Silu }, vec![Some(x.clone())]).unwrap();
+    let attrs = hcal_core::RmsNormGemm { epsilon: 1e-5, alpha: 1.0, beta: 0.0, trans_b: true };
+    let scale = TensorDesc::new([4], DType::F32);
+    let normed =
+        OpSignature::new(Op::RmsNormGemm(attrs), vec![Some(x.clone()), Some(scale), Some(x.clone()), None]).unwrap();
+    for sig in [gated, normed] {
+        let name = sig.op().name();
+        match backend.supports(&sig) {
+            Support::Unsupported(why) => {
+                assert!(why.contains(name) && why.contains("ABI 1.3") && why.contains("built for 1.2"), "{why}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // The same plugin built for 1.3 (cref) is asked, and runs them.
+    let Some(path) = reference("the fused steps of ABI 1.3") else { return };
+    let current = hcal_plugin::open(path, "").unwrap();
+    let sig = OpSignature::new(Op::GatedUnary { activation: UnaryOp::Silu }, vec![Some(x)]).unwrap();
+    assert_eq!(current.supports(&sig), Support::Native);
+}
+
 #[test]
 fn the_reference_plugin_declines_the_ops_of_1_2_naming_them() {
     let Some(path) = reference("the ops of ABI 1.2") else { return };

@@ -23,7 +23,7 @@ pub use table::*;
 /// `HCAL_PLUGIN_ABI_MAJOR`: the ABI major version this host speaks.
 pub const HCAL_PLUGIN_ABI_MAJOR: u16 = 1;
 /// `HCAL_PLUGIN_ABI_MINOR`: the ABI minor version of this header.
-pub const HCAL_PLUGIN_ABI_MINOR: u16 = 2;
+pub const HCAL_PLUGIN_ABI_MINOR: u16 = 3;
 /// `HCAL_PLUGIN_ENTRY_POINT`: the symbol every plugin exports (without the NUL).
 pub const HCAL_PLUGIN_ENTRY_POINT: &str = "hcal_plugin_get_api";
 

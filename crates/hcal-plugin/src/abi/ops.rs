@@ -72,6 +72,13 @@ pub const HCAL_OP_HARD_SIGMOID: HcalOpKind = 19;
 pub const HCAL_OP_CLIP: HcalOpKind = 20;
 /// Where (ABI 1.2): inputs (condition, X, Y), no attributes.
 pub const HCAL_OP_WHERE: HcalOpKind = 21;
+// ---- hcal's fused steps (ABI 1.3; kinds 50-59 are this family's) ----
+/// RMSNormGemm ([`HcalOpRmsNormGemm`]), ABI 1.3.
+pub const HCAL_OP_RMS_NORM_GEMM: HcalOpKind = 50;
+/// GatedUnary ([`HcalOpUnary`]: the activation), ABI 1.3.
+pub const HCAL_OP_GATED_UNARY: HcalOpKind = 51;
+/// SplitRotaryScatter ([`HcalOpSplitRotaryScatter`]), ABI 1.3.
+pub const HCAL_OP_SPLIT_ROTARY_SCATTER: HcalOpKind = 52;
 
 /// `max(x, 0)`.
 pub const HCAL_UNARY_RELU: u32 = 0;
@@ -438,6 +445,36 @@ pub struct HcalOpHardSigmoid {
     pub beta: f32,
 }
 
+/// `hcal_op_rms_norm_gemm` (ABI 1.3).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpRmsNormGemm {
+    /// Added to the mean square.
+    pub epsilon: f32,
+    /// Multiplier of the product.
+    pub alpha: f32,
+    /// Multiplier of C.
+    pub beta: f32,
+    /// 0 or 1: B is `[N, K]`.
+    pub trans_b: u32,
+}
+
+/// `hcal_op_split_rotary_scatter` (ABI 1.3).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HcalOpSplitRotaryScatter {
+    /// Query heads, a multiple of `kv_num_heads`.
+    pub q_num_heads: u64,
+    /// Key/value heads.
+    pub kv_num_heads: u64,
+    /// 0 or 1: pair adjacent features, not halves.
+    pub interleaved: u32,
+    /// 0.
+    pub reserved: u32,
+    /// Rotated features per head; 0: the whole head.
+    pub rotary_embedding_dim: u64,
+}
+
 /// The anonymous `attrs` union of `hcal_op`: which member is live follows
 /// [`HcalOp::kind`]. `reserved` makes room for later attributes.
 #[repr(C)]
@@ -491,6 +528,10 @@ pub union HcalOpAttrs {
     pub leaky_relu: HcalOpLeakyRelu,
     /// `HCAL_OP_HARD_SIGMOID` (ABI 1.2).
     pub hard_sigmoid: HcalOpHardSigmoid,
+    /// `HCAL_OP_RMS_NORM_GEMM` (ABI 1.3).
+    pub rms_norm_gemm: HcalOpRmsNormGemm,
+    /// `HCAL_OP_SPLIT_ROTARY_SCATTER` (ABI 1.3).
+    pub split_rotary_scatter: HcalOpSplitRotaryScatter,
     /// Room for later attributes within this major version.
     pub reserved: [u64; 8],
 }

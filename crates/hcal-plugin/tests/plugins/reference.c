@@ -71,6 +71,9 @@ static const char *dtype_name(hcal_dtype d) {
     case HCAL_DTYPE_BF16: return "bf16";
     case HCAL_DTYPE_BOOL: return "bool";
     case HCAL_DTYPE_I64: return "i64";
+    case HCAL_DTYPE_Q4_0: return "q4_0";
+    case HCAL_DTYPE_Q4_1: return "q4_1";
+    case HCAL_DTYPE_Q8_0: return "q8_0";
     default: return "unknown dtype";
     }
 }
@@ -114,6 +117,9 @@ static const char *op_name(const hcal_op *op) {
     case HCAL_OP_RESHAPE: return "Reshape";
     case HCAL_OP_RANGE: return "Range";
     case HCAL_OP_TRILU: return "Trilu";
+    case HCAL_OP_RMS_NORM_GEMM: return "RMSNormGemm";
+    case HCAL_OP_GATED_UNARY: return "GatedUnary";
+    case HCAL_OP_SPLIT_ROTARY_SCATTER: return "SplitRotaryScatter";
     default: return "an unknown op";
     }
 }
@@ -149,9 +155,11 @@ static hcal_status plugin_supports(hcal_device *dev, const hcal_op *op, const hc
             return fail(dev, HCAL_STATUS_UNSUPPORTED, PLUGIN_NAME " runs %s up to rank %d", name, MAX_RANK);
         return HCAL_OK;
     case HCAL_OP_UNARY:
+    case HCAL_OP_GATED_UNARY: /* ABI 1.3: the activation is attrs.unary's */
         switch (op->attrs.unary.op) {
         case HCAL_UNARY_RELU:
         case HCAL_UNARY_SIGMOID:
+        case HCAL_UNARY_SILU:
         case HCAL_UNARY_TANH:
         case HCAL_UNARY_EXP:
         case HCAL_UNARY_NEG:
@@ -163,9 +171,21 @@ static hcal_status plugin_supports(hcal_device *dev, const hcal_op *op, const hc
             return HCAL_OK;
         default:
             return fail(dev, HCAL_STATUS_UNSUPPORTED,
-                        PLUGIN_NAME " does not implement %s (only Relu, Sigmoid, Tanh, Exp, Neg, Abs, Erf, Floor, Ceil, Round)",
-                        name);
+                        PLUGIN_NAME " does not implement %s (only Relu, Sigmoid, Silu, Tanh, Exp, Neg, Abs, Erf, Floor, Ceil, Round%s)",
+                        name, op->kind == HCAL_OP_GATED_UNARY ? " as activations" : "");
         }
+    case HCAL_OP_RMS_NORM_GEMM: /* ABI 1.3: inputs (A, Scale, B, C?) */
+        if (inputs[0].rank != 2 || inputs[2].rank != 2)
+            return fail(dev, HCAL_STATUS_UNSUPPORTED,
+                        PLUGIN_NAME " runs RMSNormGemm on rank-2 operands only; got A of rank %u and B of rank %u",
+                        inputs[0].rank, inputs[2].rank);
+        if (num_inputs > 3 && inputs[3].dtype != HCAL_DTYPE_ABSENT) {
+            int64_t n = op->attrs.rms_norm_gemm.trans_b ? inputs[2].shape[0] : inputs[2].shape[1];
+            if (inputs[3].rank != 2 || inputs[3].shape[0] != inputs[0].shape[0] || inputs[3].shape[1] != n)
+                return fail(dev, HCAL_STATUS_UNSUPPORTED,
+                            PLUGIN_NAME " runs RMSNormGemm with C of shape [M, N] only (no broadcasting)");
+        }
+        return HCAL_OK;
     case HCAL_OP_SOFTMAX: {
         int64_t rank = inputs[0].rank, axis = op->attrs.softmax.axis;
         if (rank == 0 || (axis != -1 && axis != rank - 1))
@@ -243,6 +263,8 @@ static void binary(uint32_t op, const hcal_tensor_desc *a, const float *A, const
 #endif
 }
 
+static float unary_one(uint32_t op, float x);
+
 static void unary(uint32_t op, const float *X, float *Y, size_t n) {
 #ifdef HCAL_TEST_BROKEN
     if (op == HCAL_UNARY_EXP) {
@@ -256,19 +278,57 @@ static void unary(uint32_t op, const float *X, float *Y, size_t n) {
     }
     if (op == HCAL_UNARY_RELU) abort(); /* fault: Relu aborts the process */
 #endif
-    for (size_t i = 0; i < n; i++) {
-        float x = X[i];
-        switch (op) {
-        case HCAL_UNARY_RELU: Y[i] = x < 0.0f ? 0.0f : x; break; /* NaN stays NaN */
-        case HCAL_UNARY_SIGMOID: Y[i] = (float)(1.0 / (1.0 + exp(-(double)x))); break;
-        case HCAL_UNARY_TANH: Y[i] = tanhf(x); break;
-        case HCAL_UNARY_EXP: Y[i] = expf(x); break;
-        case HCAL_UNARY_ABS: Y[i] = fabsf(x); break;
-        case HCAL_UNARY_ERF: Y[i] = erff(x); break;
-        case HCAL_UNARY_FLOOR: Y[i] = floorf(x); break;
-        case HCAL_UNARY_CEIL: Y[i] = ceilf(x); break;
-        case HCAL_UNARY_ROUND: Y[i] = nearbyintf(x); break; /* the default rounding mode: halves to even */
-        default: Y[i] = -x; break;
+    for (size_t i = 0; i < n; i++) Y[i] = unary_one(op, X[i]);
+}
+
+static float unary_one(uint32_t op, float x) {
+    switch (op) {
+    case HCAL_UNARY_RELU: return x < 0.0f ? 0.0f : x; /* NaN stays NaN */
+    case HCAL_UNARY_SIGMOID: return (float)(1.0 / (1.0 + exp(-(double)x)));
+    case HCAL_UNARY_SILU: return (float)((double)x / (1.0 + exp(-(double)x)));
+    case HCAL_UNARY_TANH: return tanhf(x);
+    case HCAL_UNARY_EXP: return expf(x);
+    case HCAL_UNARY_ABS: return fabsf(x);
+    case HCAL_UNARY_ERF: return erff(x);
+    case HCAL_UNARY_FLOOR: return floorf(x);
+    case HCAL_UNARY_CEIL: return ceilf(x);
+    case HCAL_UNARY_ROUND: return nearbyintf(x); /* the default rounding mode: halves to even */
+    default: return -x;
+    }
+}
+
+/* ABI 1.3 GatedUnary: Y = f(X1) * X2, X's last dim split into halves (f's
+ * result rounded to f32, as the Unary op's output is). */
+static void gated_unary(uint32_t op, const hcal_tensor_desc *x, const float *X, float *Y) {
+    size_t half = x->rank == 0 ? 0 : (size_t)x->shape[x->rank - 1] / 2;
+    if (half == 0) return;
+    size_t rows = numel(x) / (2 * half);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < half; j++)
+            Y[r * half + j] = unary_one(op, X[r * 2 * half + j]) * X[r * 2 * half + half + j];
+}
+
+/* ABI 1.3 RMSNormGemm: each row of A [M, K] RMS-normalized with Scale [K]
+ * (rounded to f32, as RMSNormalization's output is), then Gemm:
+ * Y = alpha N op(B) + beta C, in double. */
+static void rms_norm_gemm(const hcal_op_rms_norm_gemm *attrs, const hcal_tensor_desc *a, const float *A,
+                          const float *scale, const hcal_tensor_desc *b, const float *B, const float *C, float *Y) {
+    size_t m = (size_t)a->shape[0], k = (size_t)a->shape[1];
+    size_t n = (size_t)(attrs->trans_b ? b->shape[0] : b->shape[1]);
+    for (size_t i = 0; i < m; i++) {
+        const float *row = A + i * k;
+        double squares = 0.0;
+        for (size_t p = 0; p < k; p++) squares += (double)row[p] * (double)row[p];
+        double inv = k > 0 ? 1.0 / sqrt(squares / (double)k + (double)attrs->epsilon) : 0.0;
+        for (size_t j = 0; j < n; j++) {
+            double acc = 0.0;
+            for (size_t p = 0; p < k; p++) {
+                float normed = (float)((double)row[p] * inv * (double)scale[p]);
+                acc += (double)normed * (double)(attrs->trans_b ? B[j * k + p] : B[p * n + j]);
+            }
+            double y = (double)attrs->alpha * acc;
+            if (C != NULL) y += (double)attrs->beta * (double)C[i * n + j];
+            Y[i * n + j] = (float)y;
         }
     }
 }
@@ -305,6 +365,13 @@ static hcal_status plugin_execute(hcal_device *dev, const hcal_op *op, const hca
         break;
     case HCAL_OP_UNARY: unary(op->attrs.unary.op, inputs[0]->data, y, numel(&input_descs[0])); break;
     case HCAL_OP_SOFTMAX: softmax(&input_descs[0], inputs[0]->data, y); break;
+    case HCAL_OP_GATED_UNARY: gated_unary(op->attrs.unary.op, &input_descs[0], inputs[0]->data, y); break;
+    case HCAL_OP_RMS_NORM_GEMM: {
+        const float *c = num_inputs > 3 && inputs[3] != NULL ? inputs[3]->data : NULL;
+        rms_norm_gemm(&op->attrs.rms_norm_gemm, &input_descs[0], inputs[0]->data, inputs[1]->data, &input_descs[2],
+                      inputs[2]->data, c, y);
+        break;
+    }
     default: return fail(dev, HCAL_STATUS_UNSUPPORTED, PLUGIN_NAME " does not implement %s", op_name(op));
     }
     return HCAL_OK;
