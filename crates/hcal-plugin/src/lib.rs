@@ -84,7 +84,8 @@ pub mod test_plugins {
     /// `reference.c`, plugin `cref`: correct f32 MatMul (rank 2), Add, Sub,
     /// Mul, Div (broadcasting), Relu, Sigmoid, Silu, Tanh, Exp, Neg, Abs,
     /// Erf, Floor, Ceil, Round, Softmax (last axis), and since ABI 1.3
-    /// GatedUnary (those activations) and RMSNormGemm (rank 2, C of [M, N]);
+    /// GatedUnary (those activations), RMSNormGemm (rank 2, C of [M, N]) and
+    /// SplitRotaryScatter;
     /// declines the rest with a reason.
     pub fn reference() -> Option<&'static Path> {
         path(env!("HCAL_TEST_PLUGIN_CREF"))

@@ -136,6 +136,8 @@ static hcal_status plugin_supports(hcal_device *dev, const hcal_op *op, const hc
                                    uint32_t num_inputs) {
     const char *name = op_name(op);
     for (uint32_t i = 0; i < num_inputs; i++) {
+        /* SplitRotaryScatter's write_indices (input 3) are i64 by definition. */
+        if (op->kind == HCAL_OP_SPLIT_ROTARY_SCATTER && i == 3) continue;
         if (inputs[i].dtype != HCAL_DTYPE_F32 && inputs[i].dtype != HCAL_DTYPE_ABSENT)
             return fail(dev, HCAL_STATUS_UNSUPPORTED, PLUGIN_NAME " runs f32 only; %s input %u is %s", name, i,
                         dtype_name(inputs[i].dtype));
@@ -185,6 +187,8 @@ static hcal_status plugin_supports(hcal_device *dev, const hcal_op *op, const hc
                 return fail(dev, HCAL_STATUS_UNSUPPORTED,
                             PLUGIN_NAME " runs RMSNormGemm with C of shape [M, N] only (no broadcasting)");
         }
+        return HCAL_OK;
+    case HCAL_OP_SPLIT_ROTARY_SCATTER: /* ABI 1.3 */
         return HCAL_OK;
     case HCAL_OP_SOFTMAX: {
         int64_t rank = inputs[0].rank, axis = op->attrs.softmax.axis;
@@ -348,6 +352,46 @@ static void softmax(const hcal_tensor_desc *x, const float *X, float *Y) {
     }
 }
 
+/* ABI 1.3 SplitRotaryScatter, by its definition: split qkv [B, S, (Hq + 2
+ * Hkv) D], rotate Q and K at positions w_b + s (a position outside the
+ * tables rotates to NaN), q_out [B, Hq, S, D], and K and V written into the
+ * caches [B, Hkv, M, D] at those positions (outside [0, M): dropped). The
+ * present caches may be the past ones (in place); else they start as copies. */
+static void split_rotary_scatter(const hcal_op_split_rotary_scatter *a, const hcal_tensor_desc *qkv_d,
+                                 const float *qkv, const hcal_tensor_desc *cache_d, const float *k_past,
+                                 const float *v_past, const int64_t *w, const hcal_tensor_desc *table_d,
+                                 const float *cos_t, const float *sin_t, float *q, float *k, float *v) {
+    size_t batch = (size_t)qkv_d->shape[0], seq = (size_t)qkv_d->shape[1], width = (size_t)qkv_d->shape[2];
+    size_t hq = (size_t)a->q_num_heads, hkv = (size_t)a->kv_num_heads;
+    size_t d = width / (hq + 2 * hkv), m = (size_t)cache_d->shape[2], rows = (size_t)table_d->shape[0];
+    size_t half = (a->rotary_embedding_dim ? (size_t)a->rotary_embedding_dim : d) / 2;
+    if (k != k_past) memcpy(k, k_past, numel(cache_d) * sizeof(float));
+    if (v != v_past) memcpy(v, v_past, numel(cache_d) * sizeof(float));
+    for (size_t b = 0; b < batch; b++)
+        for (size_t s = 0; s < seq; s++) {
+            int64_t pos = w[b] + (int64_t)s;
+            int in_table = pos >= 0 && (uint64_t)pos < rows, in_cache = pos >= 0 && (uint64_t)pos < m;
+            const float *token = qkv + (b * seq + s) * width;
+            for (size_t h = 0; h < hq + hkv; h++) {
+                float *out = h < hq ? q + ((b * hq + h) * seq + s) * d
+                                    : (in_cache ? k + ((b * hkv + (h - hq)) * m + (size_t)pos) * d : NULL);
+                if (out == NULL) continue;
+                const float *x = token + h * d;
+                memcpy(out, x, d * sizeof(float));
+                for (size_t p = 0; p < half; p++) {
+                    size_t i1 = a->interleaved ? 2 * p : p, i2 = a->interleaved ? 2 * p + 1 : half + p;
+                    double c = in_table ? cos_t[(size_t)pos * half + p] : NAN;
+                    double sn = in_table ? sin_t[(size_t)pos * half + p] : NAN;
+                    out[i1] = (float)(c * x[i1] - sn * x[i2]);
+                    out[i2] = (float)(sn * x[i1] + c * x[i2]);
+                }
+            }
+            if (in_cache)
+                for (size_t h = 0; h < hkv; h++)
+                    memcpy(v + ((b * hkv + h) * m + (size_t)pos) * d, token + (hq + hkv + h) * d, d * sizeof(float));
+        }
+}
+
 static hcal_status plugin_execute(hcal_device *dev, const hcal_op *op, const hcal_tensor_desc *input_descs,
                                   hcal_tensor *const *inputs, uint32_t num_inputs,
                                   const hcal_tensor_desc *output_descs, hcal_tensor *const *outputs,
@@ -366,6 +410,13 @@ static hcal_status plugin_execute(hcal_device *dev, const hcal_op *op, const hca
     case HCAL_OP_UNARY: unary(op->attrs.unary.op, inputs[0]->data, y, numel(&input_descs[0])); break;
     case HCAL_OP_SOFTMAX: softmax(&input_descs[0], inputs[0]->data, y); break;
     case HCAL_OP_GATED_UNARY: gated_unary(op->attrs.unary.op, &input_descs[0], inputs[0]->data, y); break;
+    case HCAL_OP_SPLIT_ROTARY_SCATTER:
+        if (num_outputs < 3 || outputs[1] == NULL || outputs[2] == NULL)
+            return fail(dev, HCAL_STATUS_INVALID_ARGUMENT, "SplitRotaryScatter: the present caches are missing");
+        split_rotary_scatter(&op->attrs.split_rotary_scatter, &input_descs[0], inputs[0]->data, &input_descs[1],
+                             inputs[1]->data, inputs[2]->data, inputs[3]->data, &input_descs[4], inputs[4]->data,
+                             inputs[5]->data, y, outputs[1]->data, outputs[2]->data);
+        break;
     case HCAL_OP_RMS_NORM_GEMM: {
         const float *c = num_inputs > 3 && inputs[3] != NULL ? inputs[3]->data : NULL;
         rms_norm_gemm(&op->attrs.rms_norm_gemm, &input_descs[0], inputs[0]->data, inputs[1]->data, &input_descs[2],
