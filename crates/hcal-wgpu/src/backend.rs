@@ -191,22 +191,27 @@ struct StartedRead {
     len: usize,
     /// A texture's block order, whose bytes come back in it (`block_layout.rs`).
     packed_order: Option<(crate::block_layout::BlockLayout, usize)>,
-    /// The map's outcome, once its callback ran.
-    map: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>>,
+    /// Set by the map's callback when it runs (before it sends).
+    mapped: Arc<std::sync::atomic::AtomicBool>,
+    /// The map's outcome. The callback runs inside some thread's poll,
+    /// which may still be running it when this thread's poll returns, so
+    /// [`StartedRead::bytes`] blocks on it.
+    outcome: std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
 impl StartedRead {
     /// Whether the map's callback ran.
     fn mapped(&self) -> bool {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.mapped.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// The tensor's bytes, once the submission is done and polled.
+    /// The tensor's bytes, once the submission is done and polled (by this
+    /// thread or another).
     fn bytes(self, backend: &str) -> Result<Vec<u8>> {
-        let outcome = self.map.lock().unwrap_or_else(|p| p.into_inner()).take();
         let backend = || backend.to_string();
-        outcome
-            .ok_or_else(|| Error::DeviceLost { backend: backend(), detail: "readback never completed".into() })?
+        self.outcome
+            .recv()
+            .map_err(|_| Error::DeviceLost { backend: backend(), detail: "readback never completed".into() })?
             .map_err(|e| Error::Backend { backend: backend(), detail: format!("map for read: {e}") })?;
         let data = {
             let view = self
@@ -262,12 +267,13 @@ impl WgpuBackend {
             _ => None,
         };
         drop(state);
-        let map = Arc::new(Mutex::new(None));
-        let slot = Arc::clone(&map);
+        let mapped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, (tx, outcome)) = (Arc::clone(&mapped), std::sync::mpsc::channel());
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            flag.store(true, std::sync::atomic::Ordering::Release);
+            let _ = tx.send(r);
         });
-        Ok(StartedRead { staging, index, len, packed_order, map })
+        Ok(StartedRead { staging, index, len, packed_order, mapped, outcome })
     }
 }
 
