@@ -170,9 +170,11 @@ pub fn greedy(
 }
 
 /// Whether [`greedy`]'s pipelined steps pay on `device`: on every device
-/// but the host's own processor. A CPU driver's "device" is the host's
-/// cores, so a host thread recording the next step takes them from the
-/// driver's workers, and each dispatch waits for its slowest worker. On
+/// but the host's own processor ([`hcal::DeviceType::Cpu`], and
+/// [`hcal::DeviceType::SoftwareGpu`]: a CPU driver such as lavapipe). A CPU
+/// driver's "device" is the host's cores, so a host thread recording the
+/// next step takes them from the driver's workers, and each dispatch waits
+/// for its slowest worker. On
 /// lavapipe (2-vCPU VM, SmolLM2, 64 tokens, 5 alternated runs) pipelined
 /// steps decoded at 23.8 / 26.3 / 26.9 / 26.2 / 29.3 tokens/s against 28.6
 /// / 29.2 / 29.8 / 32.8 / 27.9 with [`run`], though recording a step took
@@ -181,7 +183,7 @@ pub fn greedy(
 /// faster in 6). A GPU computes apart from the host, and there the overlap
 /// hides the recording (not measured: no GPU here).
 pub fn overlaps_steps(device: &hcal::Device) -> bool {
-    device.info().device_type != hcal::DeviceType::Cpu
+    !matches!(device.info().device_type, hcal::DeviceType::Cpu | hcal::DeviceType::SoftwareGpu)
 }
 
 /// The token a started read of a [`Model::greedy_token`] brings back.

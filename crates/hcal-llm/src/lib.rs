@@ -545,6 +545,7 @@ mod tests {
         let got = model.forward_token(&token, &mut held).unwrap().to_f32().unwrap();
         assert!(want.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()));
         assert_eq!(model.greedy_token(&model.forward_token(&token, &mut host).unwrap()).unwrap().shape(), [1]);
+        assert!(!crate::overlaps_steps(&device), "the cpu reference is the host's own processor");
         let wrong = device.tensor_f32(&[1], &[253.0]).unwrap();
         let err = model.forward_token(&wrong, &mut held).unwrap_err().to_string();
         assert!(err.contains("i64 [1]") && err.contains("F32"), "{err}");

@@ -85,6 +85,9 @@ fn the_wgpu_adapters_answer_paris_token_for_token() {
         let model = hcal_llm::Model::load(&device, &gguf, prompt.len() + 9).unwrap();
         let (reply, _, _) = hcal_llm::generate(&model, &prompt, 8, stop, |_| {}).unwrap();
         assert_eq!(reply, common::PARIS, "{name}: the numpy oracle's greedy reply");
+        // A CPU driver's device is the host's cores: no overlapped steps there.
+        let software = device.info().device_type == hcal::DeviceType::SoftwareGpu;
+        assert_eq!(hcal_llm::overlaps_steps(&device), !software, "{name}: {:?}", device.info().device_type);
         // Pipelined: each step's token chosen on the device, the next step
         // queued before the host waits for it (GPUs' default, not lavapipe's).
         let mut streamed = Vec::new();
