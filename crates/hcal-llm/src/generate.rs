@@ -121,6 +121,18 @@ pub fn generate(
 /// [`overlaps_steps`] says where this pays. Timing: `prefill_s` runs until
 /// the first token is on the host; `decode_s` from then until the last.
 ///
+/// ```no_run
+/// # fn demo(model: &hcal_llm::Model, prompt: &[u32], end_of_turn: u32) -> hcal_llm::Result<()> {
+/// let mut reply = Vec::new();
+/// let g = if hcal_llm::overlaps_steps(model.device()) {
+///     hcal_llm::greedy(model, prompt, 64, Some(end_of_turn), |t| reply.push(t))?
+/// } else {
+///     hcal_llm::run(model, prompt, hcal_llm::Steps { max_new: 64, stop: Some(end_of_turn), forced: None }, |t| reply.push(t), |_| {})?
+/// };
+/// assert_eq!(g.tokens, reply);
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 /// As [`Model::forward`]; a token read back beyond the vocabulary.
 pub fn greedy(
