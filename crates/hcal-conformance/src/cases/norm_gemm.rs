@@ -3,7 +3,8 @@
 //! GEMV with an odd tail and a bias and with N in eights, several rows (a device's per-row
 //! normalization, also with alpha and a C per row), rows past the GEMV
 //! (devices may run the two steps), an f32 and an f16 B, a broadcast Scale,
-//! an empty batch, empty rows (K = 0), and rows of zeros and of large values.
+//! an empty batch, empty rows (K = 0), and rows of zeros, of small values
+//! (where epsilon dominates) and of large values.
 
 use hcal_core::{DType, Op, RmsNormGemm};
 
@@ -107,6 +108,23 @@ pub(super) fn cases() -> Vec<Case> {
             Input::new([2, 64], DType::F32, Gen::Values(rows)),
             Input::new([64], DType::F32, scale()),
             Input::new([9, 64], DType::Q4_1, unit()),
+        ],
+    ));
+    // f32 B (the two steps on every device): row 0 zeros, row 1 small
+    // (mean square 1.4e-7, so epsilon 1e-5 dominates it: a device that drops
+    // or misplaces epsilon fails here), row 2 large.
+    let rows: Vec<f64> = (0..64)
+        .map(|_| 0.0)
+        .chain((0..64).map(|i| 2e-5 * (i as f64 - 31.5)))
+        .chain((0..64).map(|i| 1e4 * (i as f64 - 31.5)))
+        .collect();
+    cases.push(Case::new(
+        "RMSNormGemm/f32/zero-small-and-large-rows-3x9x64",
+        Op::RmsNormGemm(weights),
+        vec![
+            Input::new([3, 64], DType::F32, Gen::Values(rows)),
+            Input::new([64], DType::F32, scale()),
+            Input::new([9, 64], DType::F32, unit()),
         ],
     ));
     cases
