@@ -121,10 +121,12 @@ impl Gpu {
 
     /// `Err(DeviceLost)` once the device is gone; every entry point checks it first.
     pub(crate) fn check_alive(&self) -> Result<()> {
-        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            Some(detail) => Err(Error::DeviceLost { backend: self.backend.clone(), detail }),
-            None => Ok(()),
-        }
+        self.waits().alive()
+    }
+
+    /// What waiting on this device needs, borrowed.
+    fn waits(&self) -> WaitOn<'_> {
+        WaitOn { device: &self.device, wait: self.wait, lost: &self.lost, backend: &self.backend }
     }
 
     /// Run `f` inside validation and out-of-memory error scopes and turn what
@@ -151,31 +153,9 @@ impl Gpu {
 
     /// Return once all submitted work is done, waiting as `self.wait` says.
     pub(crate) fn wait(&self) -> Result<()> {
-        let poll_error =
-            |e: wgpu::PollError| Error::DeviceLost { backend: self.backend.clone(), detail: format!("poll: {e}") };
-        match self.wait {
-            Wait::Block => {
-                self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(poll_error)?;
-            }
-            Wait::Spin => {
-                let start = std::time::Instant::now();
-                loop {
-                    // `QueueEmpty`: this poll retired every submission and ran
-                    // their callbacks (buffer maps) before wgpu-core decided
-                    // the queue was empty.
-                    if self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?.is_queue_empty() {
-                        break;
-                    }
-                    self.check_alive()?;
-                    if start.elapsed() >= SPIN_LIMIT {
-                        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(poll_error)?;
-                        break;
-                    }
-                    std::thread::yield_now();
-                }
-            }
-        }
-        self.check_alive()
+        // `QueueEmpty`: that poll retired every submission and ran their
+        // callbacks (buffer maps) before wgpu-core decided the queue was empty.
+        self.waits().until(None, |queue_empty| queue_empty)
     }
 }
 
@@ -208,37 +188,57 @@ impl Waiter {
     /// callback ran (a buffer map's), waiting as [`Gpu::wait`] does; work
     /// submitted after `index` may still be running.
     pub(crate) fn wait_for(&self, index: wgpu::SubmissionIndex, done: impl Fn() -> bool) -> Result<()> {
+        let waits = WaitOn { device: &self.device, wait: self.wait, lost: &self.lost, backend: &self.backend };
+        waits.until(Some(index), |_| done())
+    }
+}
+
+/// The parts of a device that waiting on it needs ([`Gpu`]'s, or a
+/// [`Waiter`]'s own copies).
+struct WaitOn<'a> {
+    device: &'a wgpu::Device,
+    wait: Wait,
+    lost: &'a Mutex<Option<String>>,
+    backend: &'a str,
+}
+
+impl WaitOn<'_> {
+    /// `Err(DeviceLost)` once the device is gone.
+    fn alive(&self) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            Some(detail) => Err(Error::DeviceLost { backend: self.backend.to_string(), detail }),
+            None => Ok(()),
+        }
+    }
+
+    /// Wait as `wait` says for submission `index` (`None`: the latest):
+    /// `Block` sleeps in the driver; `Spin` polls, yielding between polls,
+    /// until `done(queue_empty)` holds or [`SPIN_LIMIT`] has passed, then
+    /// sleeps as `Block` does.
+    fn until(&self, index: Option<wgpu::SubmissionIndex>, done: impl Fn(bool) -> bool) -> Result<()> {
         let poll_error =
-            |e: wgpu::PollError| Error::DeviceLost { backend: self.backend.clone(), detail: format!("poll: {e}") };
-        let until = |index| wgpu::PollType::Wait { submission_index: Some(index), timeout: None };
+            |e: wgpu::PollError| Error::DeviceLost { backend: self.backend.to_string(), detail: format!("poll: {e}") };
+        let sleep = wgpu::PollType::Wait { submission_index: index, timeout: None };
         match self.wait {
             Wait::Block => {
-                self.device.poll(until(index)).map_err(poll_error)?;
+                self.device.poll(sleep).map_err(poll_error)?;
             }
             Wait::Spin => {
                 let start = std::time::Instant::now();
                 loop {
-                    self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?;
-                    if done() {
+                    if done(self.device.poll(wgpu::PollType::Poll).map_err(poll_error)?.is_queue_empty()) {
                         break;
                     }
-                    self.check_alive()?;
+                    self.alive()?;
                     if start.elapsed() >= SPIN_LIMIT {
-                        self.device.poll(until(index)).map_err(poll_error)?;
+                        self.device.poll(sleep).map_err(poll_error)?;
                         break;
                     }
                     std::thread::yield_now();
                 }
             }
         }
-        self.check_alive()
-    }
-
-    fn check_alive(&self) -> Result<()> {
-        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            Some(detail) => Err(Error::DeviceLost { backend: self.backend.clone(), detail }),
-            None => Ok(()),
-        }
+        self.alive()
     }
 }
 
