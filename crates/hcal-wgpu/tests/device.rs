@@ -102,21 +102,13 @@ fn a_thousand_recorded_ops_then_one_read_are_correct_and_recycle_buffers() {
 /// under either is an error on the next call, not a hang.
 #[test]
 fn both_wait_policies_return_whole_batches_and_report_a_loss() {
-    let names: Vec<String> = hcal_wgpu::adapters().iter().map(|a| a.name.clone()).collect();
-    if gpu().is_none() {
-        return;
-    }
-    for adapter in names {
-        for pin in ["spin", "block"] {
-            let name = format!("{adapter}:{pin}");
-            let gpu = WgpuBackend::open(&name).unwrap_or_else(|e| panic!("open {name}: {e}"));
-            let chain = count_up(&gpu, 33, 300);
-            gpu.sync().unwrap();
-            assert!(f32s(&gpu.read(&chain.sum).unwrap()).iter().all(|&v| v == 300.0), "[{name}]");
-            gpu.run(&Op::Binary(BinaryOp::Add), &[&chain.sum, &chain.one], &[&chain.spare]).unwrap();
-            gpu.destroy_device_for_testing();
-            assert!(matches!(gpu.sync(), Err(Error::DeviceLost { .. })), "[{name}] sync after loss");
-        }
+    for (name, gpu) in every_adapter_and_wait_policy() {
+        let chain = count_up(&gpu, 33, 300);
+        gpu.sync().unwrap();
+        assert!(f32s(&gpu.read(&chain.sum).unwrap()).iter().all(|&v| v == 300.0), "[{name}]");
+        gpu.run(&Op::Binary(BinaryOp::Add), &[&chain.sum, &chain.one], &[&chain.spare]).unwrap();
+        gpu.destroy_device_for_testing();
+        assert!(matches!(gpu.sync(), Err(Error::DeviceLost { .. })), "[{name}] sync after loss");
     }
 }
 
@@ -126,41 +118,43 @@ fn both_wait_policies_return_whole_batches_and_report_a_loss() {
 /// once), and a packed quantized tensor's read comes back in stored order.
 #[test]
 fn a_started_read_returns_the_contents_at_its_start_while_later_work_runs() {
-    let names: Vec<String> = hcal_wgpu::adapters().iter().map(|a| a.name.clone()).collect();
-    if gpu().is_none() {
-        return;
-    }
-    for adapter in names {
-        for pin in ["spin", "block"] {
-            let name = format!("{adapter}:{pin}");
-            let gpu = WgpuBackend::open(&name).unwrap_or_else(|e| panic!("open {name}: {e}"));
-            let chain = count_up(&gpu, 33, 300);
-            let at_300 = gpu.read_start(&chain.sum).unwrap();
-            // 300 more steps write both tensors of the chain, the read's included.
-            let (mut sum, mut spare) = (chain.sum, chain.spare);
-            for _ in 0..300 {
-                gpu.run(&Op::Binary(BinaryOp::Add), &[&sum, &chain.one], &[&spare]).unwrap();
-                std::mem::swap(&mut sum, &mut spare);
-            }
-            let at_599 = gpu.read_start(&spare).unwrap();
-            assert!(f32s(&at_300.wait().unwrap()).iter().all(|&v| v == 300.0), "[{name}] the first read");
-            assert!(f32s(&at_599.wait().unwrap()).iter().all(|&v| v == 599.0), "[{name}] the second read");
-            assert!(f32s(&gpu.read(&sum).unwrap()).iter().all(|&v| v == 600.0), "[{name}] after both");
-            // Two Q8_0 blocks (34 bytes each): scale 1.0, quants 0..63.
-            let desc = TensorDesc::new([2, 32], DType::Q8_0);
-            let block = |b: u8| {
-                [&half::f16::from_f32(1.0).to_le_bytes()[..], &(0..32).map(|i| b * 32 + i).collect::<Vec<u8>>()]
-                    .concat()
-            };
-            let bytes = [block(0), block(1)].concat();
-            let q = gpu.alloc(&desc).unwrap();
-            gpu.write(&q, &bytes).unwrap();
-            assert_eq!(gpu.read_start(&q).unwrap().wait().unwrap(), bytes, "[{name}] a packed tensor");
-            let stale = gpu.alloc(&TensorDesc::new([4], DType::F32)).unwrap();
-            gpu.free(&stale).unwrap();
-            assert!(matches!(gpu.read_start(&stale), Err(Error::InvalidTensor { .. })), "[{name}] a freed handle");
+    for (name, gpu) in every_adapter_and_wait_policy() {
+        let chain = count_up(&gpu, 33, 300);
+        let at_300 = gpu.read_start(&chain.sum).unwrap();
+        // 300 more steps write both tensors of the chain, the read's included.
+        let (mut sum, mut spare) = (chain.sum, chain.spare);
+        for _ in 0..300 {
+            gpu.run(&Op::Binary(BinaryOp::Add), &[&sum, &chain.one], &[&spare]).unwrap();
+            std::mem::swap(&mut sum, &mut spare);
         }
+        let at_599 = gpu.read_start(&spare).unwrap();
+        assert!(f32s(&at_300.wait().unwrap()).iter().all(|&v| v == 300.0), "[{name}] the first read");
+        assert!(f32s(&at_599.wait().unwrap()).iter().all(|&v| v == 599.0), "[{name}] the second read");
+        assert!(f32s(&gpu.read(&sum).unwrap()).iter().all(|&v| v == 600.0), "[{name}] after both");
+        // Two Q8_0 blocks (34 bytes each): scale 1.0, quants 0..63.
+        let desc = TensorDesc::new([2, 32], DType::Q8_0);
+        let block = |b: u8| {
+            [&half::f16::from_f32(1.0).to_le_bytes()[..], &(0..32).map(|i| b * 32 + i).collect::<Vec<u8>>()].concat()
+        };
+        let bytes = [block(0), block(1)].concat();
+        let q = gpu.alloc(&desc).unwrap();
+        gpu.write(&q, &bytes).unwrap();
+        assert_eq!(gpu.read_start(&q).unwrap().wait().unwrap(), bytes, "[{name}] a packed tensor");
+        let stale = gpu.alloc(&TensorDesc::new([4], DType::F32)).unwrap();
+        gpu.free(&stale).unwrap();
+        assert!(matches!(gpu.read_start(&stale), Err(Error::InvalidTensor { .. })), "[{name}] a freed handle");
     }
+}
+
+/// Every adapter under each way of waiting (`:spin` and `:block`), named;
+/// none where the machine has no adapter ([`gpu`] says so, or fails in CI).
+fn every_adapter_and_wait_policy() -> Vec<(String, WgpuBackend)> {
+    if gpu().is_none() {
+        return Vec::new();
+    }
+    let names =
+        hcal_wgpu::adapters().into_iter().flat_map(|a| ["spin", "block"].map(|pin| format!("{}:{pin}", a.name)));
+    names.map(|name| (name.clone(), WgpuBackend::open(&name).unwrap_or_else(|e| panic!("open {name}: {e}")))).collect()
 }
 
 /// The tensors of [`count_up`].
