@@ -100,32 +100,26 @@ pub(super) fn cases() -> Vec<Case> {
         ],
     ));
     // Row 0 all zeros (normalized to zeros by epsilon), row 1 large.
-    let rows: Vec<f64> = (0..64).map(|_| 0.0).chain((0..64).map(|i| 1e4 * (i as f64 - 31.5))).collect();
-    cases.push(Case::new(
-        "RMSNormGemm/q4_1/zero-and-large-rows-2x9x64",
-        Op::RmsNormGemm(weights),
-        vec![
-            Input::new([2, 64], DType::F32, Gen::Values(rows)),
-            Input::new([64], DType::F32, scale()),
-            Input::new([9, 64], DType::Q4_1, unit()),
-        ],
-    ));
+    cases.push(ramp_rows("RMSNormGemm/q4_1/zero-and-large-rows-2x9x64", weights, &[0.0, 1e4], DType::Q4_1));
     // f32 B (the two steps on every device): row 0 zeros, row 1 small
     // (mean square 1.4e-7, so epsilon 1e-5 dominates it: a device that drops
     // or misplaces epsilon fails here), row 2 large.
-    let rows: Vec<f64> = (0..64)
-        .map(|_| 0.0)
-        .chain((0..64).map(|i| 2e-5 * (i as f64 - 31.5)))
-        .chain((0..64).map(|i| 1e4 * (i as f64 - 31.5)))
-        .collect();
-    cases.push(Case::new(
-        "RMSNormGemm/f32/zero-small-and-large-rows-3x9x64",
-        Op::RmsNormGemm(weights),
-        vec![
-            Input::new([3, 64], DType::F32, Gen::Values(rows)),
-            Input::new([64], DType::F32, scale()),
-            Input::new([9, 64], DType::F32, unit()),
-        ],
-    ));
+    cases.push(ramp_rows("RMSNormGemm/f32/zero-small-and-large-rows-3x9x64", weights, &[0.0, 2e-5, 1e4], DType::F32));
     cases
+}
+
+/// A case of A `[rows, 64]` whose row `i` is the ramp `slopes[i] (j - 31.5)`
+/// (all zeros for a slope of 0), times B `[9, 64]` of `b`.
+fn ramp_rows(name: &str, attrs: RmsNormGemm, slopes: &[f64], b: DType) -> Case {
+    let ramp = |slope: f64| (0..64).map(move |j| if slope == 0.0 { 0.0 } else { slope * (j as f64 - 31.5) });
+    let rows: Vec<f64> = slopes.iter().flat_map(|&slope| ramp(slope)).collect();
+    Case::new(
+        name,
+        Op::RmsNormGemm(attrs),
+        vec![
+            Input::new([slopes.len(), 64], DType::F32, Gen::Values(rows)),
+            Input::new([64], DType::F32, scale()),
+            Input::new([9, 64], b, unit()),
+        ],
+    )
 }
