@@ -201,7 +201,9 @@ pub(crate) fn record_with(
                         (15, &cache[1]),
                     ]
                     .map(|(slot, buf)| (slot, crate::record::Window::from(buf)));
-                    let combined = Kernel { variant, ..kernel("attention", ENTRY_COMBINED) };
+                    let by_subgroup = crate::attention_decode::merges_by_subgroup(ctx.gpu, &ctx.pipelines.pins);
+                    let merge = if by_subgroup { crate::attention_decode::SUBGROUP_MERGE } else { 0 };
+                    let combined = Kernel { variant: variant | merge, ..kernel("attention", ENTRY_COMBINED) };
                     let items = crate::attention_decode::items(variant, rows, COMBINED_LANES);
                     return ctx.per_item_in(COMBINED_LANES, combined, &params, &bindings, items);
                 }

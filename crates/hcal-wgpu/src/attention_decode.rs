@@ -13,6 +13,18 @@
 //! 100 keys 91.9, 90.4 / 119.3, 117.3 us; 500 keys 226, 311 / 349, 338 us;
 //! 2000 keys 727, 1010 / 927, 1160 us.
 //!
+//! Where subgroups are exactly [`COMBINED_LANES`] wide (lavapipe's default),
+//! the combined entry merges by subgroup broadcasts instead of workgroup
+//! memory and a barrier ([`entry_combined_subgroup`], the same bits; `:wgmerge`
+//! pins the workgroup form). On lavapipe every workgroup-memory access whose
+//! index depends on the lane is a loop over the lanes, and the merge's were
+//! most of the kernel's fixed cost. `hcal bench --backend wgpu:vulkan:0
+//! --baseline wgpu:vulkan:0:wgmerge --op attention --kv-heads 3`, Hq 9, D 64,
+//! one query, interleaved: 40 keys 70.6 us (1.31x), 110 keys 130 us (1.17x),
+//! 400 keys 225 us (1.07x), 1000 keys 504 us (1.04x). The SmolLM2 chat's
+//! decode steps (`decode_ab`, 128 step pairs, 4 runs alternating which side
+//! ran first): 1.065x, 1.089x, 1.042x, 1.008x, faster in 64% of the pairs.
+//!
 //! It computes what `decode_split`'s `split_item` computes, with the same
 //! fmas in the same order (the same bits by construction; conformance checks
 //! the values), with two differences in how:
@@ -45,6 +57,21 @@ pub(crate) const ENTRY: &str = "decode_split_grouped";
 /// workgroup, which merges them itself, so the split path needs no
 /// `decode_combine` dispatch.
 pub(crate) const ENTRY_COMBINED: &str = "decode_grouped_combined";
+
+/// How reports name [`ENTRY_COMBINED`] in its [`SUBGROUP_MERGE`] form.
+pub(crate) const ENTRY_COMBINED_SUBGROUP: &str = "decode_grouped_combined-subgroups";
+
+/// Whether [`ENTRY_COMBINED`] merges by subgroup broadcasts on `gpu` with
+/// `pins`: its subgroups are exactly [`COMBINED_LANES`] wide (lavapipe's
+/// default 8), unless `:wgmerge` pins the workgroup-memory merge.
+pub(crate) fn merges_by_subgroup(gpu: &crate::gpu::Gpu, pins: &crate::pins::Pins) -> bool {
+    gpu.subgroup_fixed == Some(COMBINED_LANES as u32) && !pins.workgroup_merge
+}
+
+/// Kernel-variant flag of [`ENTRY_COMBINED`] merging by subgroup
+/// broadcasts ([`entry_combined_subgroup`]), where subgroups are exactly
+/// [`COMBINED_LANES`] wide; bit 15, above the geometry and `F16_IO`.
+pub(crate) const SUBGROUP_MERGE: u16 = 1 << 15;
 
 /// Chunks of keys, and invocations, per workgroup of [`ENTRY_COMBINED`]:
 /// one SIMD row of lavapipe's 8-wide subgroups.
@@ -121,23 +148,29 @@ pub(crate) fn combined_on(gpu: &crate::gpu::Gpu, g: &AttentionGeometry) -> bool 
 pub(crate) fn expand(text: &str, variant: u16, f16: bool) -> String {
     let (g, d4, dv4) = fields(variant);
     let drop = if f16 { "// F32" } else { "// F16" };
-    let generated = format!("{}\n{}", entry(g, d4, dv4), entry_combined(g, d4, dv4));
+    let merge =
+        if variant & SUBGROUP_MERGE != 0 { entry_combined_subgroup(g, d4, dv4) } else { entry_combined(g, d4, dv4) };
+    let generated = format!("{}\n{}", entry(g, d4, dv4), merge);
     let kept: String = generated.lines().filter(|l| !l.ends_with(drop)).flat_map(|l| [l, "\n"]).collect();
     format!("{text}\n{kept}")
 }
 
 /// Expansions for shader validation (each holds both entries, in both
-/// storage forms): group sizes 1, 3 and 4 at D = Dv = 64, D = 128 alone, and
-/// unequal D and Dv.
+/// storage forms and both merges): group sizes 1, 3 and 4 at D = Dv = 64,
+/// D = 128 alone, and unequal D and Dv.
 pub(crate) fn expansions() -> Vec<(String, String)> {
+    let forms = [(0, "f32"), (crate::pipeline::F16_IO, "f16")];
+    let merges = [(0, "workgroup merge"), (SUBGROUP_MERGE, "subgroup merge")];
     [(1, 16, 16), (3, 16, 16), (4, 16, 16), (1, 32, 32), (2, 10, 16)]
         .into_iter()
         .flat_map(|(g, d4, dv4)| {
-            [(0, "f32"), (crate::pipeline::F16_IO, "f16")].map(|(form, dtype)| {
-                let variant = variant(g, d4, dv4) | form;
-                let kernel = crate::pipeline::Kernel { variant, ..crate::pipeline::kernel("attention", ENTRY) };
-                let name = format!("attention {ENTRY} G{g} D{} Dv{} ({dtype})", 4 * d4, 4 * dv4);
-                (name, crate::pipeline::source(kernel).into_owned())
+            forms.into_iter().flat_map(move |(form, dtype)| {
+                merges.into_iter().map(move |(merge, how)| {
+                    let variant = variant(g, d4, dv4) | form | merge;
+                    let kernel = crate::pipeline::Kernel { variant, ..crate::pipeline::kernel("attention", ENTRY) };
+                    let name = format!("attention {ENTRY} G{g} D{} Dv{} ({dtype}, {how})", 4 * d4, 4 * dv4);
+                    (name, crate::pipeline::source(kernel).into_owned())
+                })
             })
         })
         .collect()
@@ -245,6 +278,99 @@ fn entry_combined(g: u32, d4: u32, dv4: u32) -> String {
         "        y16[out / 2u + 1u] = f32_to_f16_bits(acc.z / l) | (f32_to_f16_bits(acc.w / l) << 16u); // F16".into(),
     );
     line("    }".into());
+    line("}".into());
+    t
+}
+
+/// [`entry_combined`] for subgroups of exactly [`COMBINED_LANES`] lanes (the
+/// variant flag [`SUBGROUP_MERGE`]): the workgroup is one subgroup, so the
+/// chunks' partial results pass between lanes by `subgroupBroadcast` from
+/// constant lanes instead of workgroup memory and a barrier. Every lane
+/// forms every merged output with the same operations in the same order as
+/// `decode_combine` (the running max over the chunks in order, then `fma`s
+/// in chunk order); lane `L` then writes outputs `8 j + L`, picked by
+/// `select`, each divided once by its `l`. The same bits as
+/// [`entry_combined`].
+///
+/// Why: on lavapipe a workgroup-memory store or load whose index depends on
+/// the lane is a loop over the lanes, and the merge's 2 x 8 x G x Dv/4 of
+/// them were most of the kernel's fixed cost (see the module's numbers).
+fn entry_combined_subgroup(g: u32, d4: u32, dv4: u32) -> String {
+    let mut t = String::new();
+    let mut line = |s: String| {
+        t.push_str(&s);
+        t.push('\n');
+    };
+    let lanes = COMBINED_LANES as u32;
+    line("// Generated by crates/hcal-wgpu/src/attention_decode.rs: `decode_split_grouped` with".into());
+    line(format!(
+        "// its {lanes} chunks as the lanes of one subgroup, merged by broadcasts: D = {}, Dv = {}, G = {g}.",
+        4 * d4,
+        4 * dv4
+    ));
+    line(format!("@compute @workgroup_size({lanes})"));
+    line(format!(
+        "fn {ENTRY_COMBINED}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"
+    ));
+    line("    // Whole workgroups (one subgroup each) return together.".into());
+    line("    let group = wid.x + wid.y * nwg.x;".into());
+    line(format!("    if group >= params.rows / {g}u {{ return; }}"));
+    line(format!("    let chunks = {lanes}u;"));
+    line("    let chunk = lane;".into());
+    line("    let sq = params.q_len;".into());
+    line("    let i = group % sq;".into());
+    line("    let bh = group / sq;".into());
+    chunk_loop(&mut line, g, d4, dv4);
+    let outputs = g * dv4;
+    for h in 0..g {
+        line(format!("    var mx{h} = neg_inf;"));
+        for k in 0..lanes {
+            line(format!("    mx{h} = max(mx{h}, subgroupBroadcast(m{h}, {k}u));"));
+        }
+        line("    // A fully masked row has mx = -inf, so every weight is NaN: NaN, as ONNX defines it.".into());
+        line(format!("    var l{h}_all = 0.0;"));
+        for k in 0..lanes {
+            line(format!("    let w{h}_{k} = exp(subgroupBroadcast(m{h}, {k}u) - mx{h});"));
+            line(format!("    l{h}_all = fma(subgroupBroadcast(l{h}, {k}u), w{h}_{k}, l{h}_all);"));
+        }
+        for c in 0..dv4 {
+            line(format!("    var y{h}_{c} = vec4<f32>(0.0);"));
+            for k in 0..lanes {
+                line(format!("    y{h}_{c} = fma(subgroupBroadcast(o{h}_{c}, {k}u), vec4<f32>(w{h}_{k}), y{h}_{c});"));
+            }
+        }
+    }
+    // Output `at` (0..G Dv/4) is head at / dv4, vec4 at % dv4.
+    let name = |at: u32| (format!("y{}_{}", at / dv4, at % dv4), format!("l{}_all", at / dv4));
+    for j in 0..outputs.div_ceil(lanes) {
+        let first = j * lanes;
+        let count = lanes.min(outputs - first);
+        let (mut acc, mut l) = name(first);
+        for at in first + 1..first + count {
+            let (a, b) = name(at);
+            let pick = format!("lane == {}u", at - first);
+            acc = format!("select({acc}, {a}, {pick})");
+            l = format!("select({l}, {b}, {pick})");
+        }
+        line(format!("    let at{j} = {first}u + lane;"));
+        line(format!("    if at{j} < {outputs}u {{"));
+        line(format!("        let acc = {acc};"));
+        line(format!("        let l = {l};"));
+        line(format!("        let h = at{j} / {dv4}u;"));
+        line(format!("        let c = at{j} % {dv4}u;"));
+        line(format!("        let row = (b * params.q_heads + (bh % params.kv_heads) * {g}u + h) * sq + i;"));
+        line(format!("        let out = qy_row(row) * {}u + 4u * c;", 4 * dv4));
+        line("        y[out] = acc.x / l; // F32".into());
+        line("        y[out + 1u] = acc.y / l; // F32".into());
+        line("        y[out + 2u] = acc.z / l; // F32".into());
+        line("        y[out + 3u] = acc.w / l; // F32".into());
+        line("        y16[out / 2u] = f32_to_f16_bits(acc.x / l) | (f32_to_f16_bits(acc.y / l) << 16u); // F16".into());
+        line(
+            "        y16[out / 2u + 1u] = f32_to_f16_bits(acc.z / l) | (f32_to_f16_bits(acc.w / l) << 16u); // F16"
+                .into(),
+        );
+        line("    }".into());
+    }
     line("}".into());
     t
 }
@@ -385,6 +511,27 @@ mod tests {
         assert!(!combined_fits(&smollm2, v, 4, 1240), "3 workgroups leave a fourth thread idle");
         let long = AttentionGeometry { past_len: 16_400, ..smollm2 };
         assert!(!combined_fits(&long, v, 2, 1240), "8 chunks of 16,401 keys exceed the loop limit");
+    }
+
+    #[test]
+    fn the_subgroup_merge_broadcasts_in_chunk_order_and_each_lane_writes_its_share() {
+        let text = entry_combined_subgroup(3, 16, 16);
+        assert!(!text.contains("var<workgroup>") && !text.contains("Barrier"), "no workgroup memory, no barrier");
+        assert!(text.contains("@builtin(subgroup_invocation_id) lane: u32"));
+        // The chunks' maxima, weights and sums in chunk order, as decode_combine.
+        let order = ["subgroupBroadcast(m0, 0u)", "subgroupBroadcast(m0, 7u)", "let w0_0 ", "let w0_7 "];
+        let at: Vec<usize> = order.iter().map(|s| text.find(s).unwrap_or_else(|| panic!("{s}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+        assert!(text.contains("y2_15 = fma(subgroupBroadcast(o2_15, 7u), vec4<f32>(w2_7), y2_15);"));
+        // 48 outputs: 6 rounds of 8 lanes, each output picked once.
+        assert_eq!(text.matches("let acc = ").count(), 6);
+        assert!(text.contains("let at5 = 40u + lane;") && text.contains("select(y2_8, y2_9, lane == 1u)"));
+        assert!(text.contains("y[out + 3u] = acc.w / l; // F32"));
+        // A tail round where G Dv/4 is not a multiple of 8: 2 x 5 = 10 outputs.
+        let tail = entry_combined_subgroup(2, 4, 5);
+        assert!(tail.contains("let at1 = 8u + lane;") && tail.contains("if at1 < 10u {"));
+        assert!(expand("", variant(3, 16, 16) | SUBGROUP_MERGE, false).contains("subgroupBroadcast(l0, 0u)"));
+        assert!(!expand("", variant(3, 16, 16), false).contains("subgroupBroadcast"));
     }
 
     #[test]

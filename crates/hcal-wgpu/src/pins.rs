@@ -52,6 +52,10 @@ pub(crate) struct Pins {
     pub(crate) quant_gemv: Option<(u32, u32)>,
     /// Dispatches recorded before a batch is submitted (`:batch=N`, N >= 1).
     pub(crate) batch: Option<usize>,
+    /// Merge the combined decode attention's chunks through workgroup
+    /// memory where subgroups would do it (`:wgmerge`,
+    /// `attention_decode.rs`): the reference point for the subgroup merge.
+    pub(crate) workgroup_merge: bool,
 }
 
 /// `WxC` of a `:qgemv=` pin, if it names a shape the quantized GEMV has.
@@ -70,7 +74,17 @@ fn is_pin(suffix: &str) -> bool {
     let composed_rows = suffix.strip_prefix("composed").filter(|r| !r.is_empty()).map(str::parse::<usize>);
     matches!(
         suffix,
-        "baseline" | "smem" | "fused" | "composed" | "split" | "flash" | "buffers" | "whole" | "spin" | "block"
+        "baseline"
+            | "smem"
+            | "fused"
+            | "composed"
+            | "split"
+            | "flash"
+            | "buffers"
+            | "whole"
+            | "wgmerge"
+            | "spin"
+            | "block"
     ) || suffix.starts_with("mm=")
         || suffix.strip_prefix("qgemv=").and_then(quant_gemv).is_some()
         || suffix.strip_prefix("bind=").is_some_and(|b| b.parse::<u64>().is_ok())
@@ -104,6 +118,7 @@ impl Pins {
         let mut pins = Self::default();
         for &suffix in suffixes {
             match suffix {
+                "wgmerge" => pins.workgroup_merge = true,
                 "baseline" => pins.matmul = Some(Path::Generic),
                 "smem" => pins.matmul = Some(Path::Smem),
                 "fused" => pins.attention = Some(attention::Path::Fused),
@@ -158,6 +173,8 @@ mod tests {
         assert_eq!(split("wgpu:gl:0"), ("wgpu:gl:0", vec![]));
         assert!(Pins::parse("n", "wgpu", &["buffers"]).unwrap().buffers);
         assert!(Pins::parse("n", "wgpu", &["whole"]).unwrap().whole_blocks);
+        assert!(Pins::parse("n", "wgpu", &["wgmerge"]).unwrap().workgroup_merge);
+        assert_eq!(split("wgpu:vulkan:0:wgmerge"), ("wgpu:vulkan:0", vec!["wgmerge"]));
         assert_eq!(Pins::parse("n", "wgpu", &["batch=32"]).unwrap().batch, Some(32));
         assert_eq!(split("wgpu:vulkan:0:batch=0").1, Vec::<&str>::new());
         assert_eq!(Pins::parse("n", "wgpu", &["spin", "block"]).unwrap().wait, Some(crate::gpu::Wait::Block));

@@ -450,7 +450,11 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 attention::Path::Fused => ("attention", "attention"),
                 attention::Path::Composed => ("attention", "scores_softmax+matmul"),
                 attention::Path::Split if crate::attention_decode::combined_on(gpu, g) => {
-                    ("attention", crate::attention_decode::ENTRY_COMBINED)
+                    if crate::attention_decode::merges_by_subgroup(gpu, &pipelines.pins) {
+                        ("attention", crate::attention_decode::ENTRY_COMBINED_SUBGROUP)
+                    } else {
+                        ("attention", crate::attention_decode::ENTRY_COMBINED)
+                    }
                 }
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => {
