@@ -456,6 +456,10 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                         ("attention", crate::attention_decode::ENTRY_COMBINED)
                     }
                 }
+                // CPU drivers run the generated grouped chunks where the heads allow.
+                attention::Path::Split if gpu.simd_cpu && crate::attention_decode::variant_for(g).is_some() => {
+                    ("attention", "decode_split_grouped+decode_combine")
+                }
                 attention::Path::Split => ("attention", "decode_split+decode_combine"),
                 attention::Path::Flash => {
                     let kernel =
@@ -560,10 +564,25 @@ fn covered(shader: &'static str, entry: &str) -> Vec<&'static str> {
 }
 
 /// FNV-1a over the WGSL of `families`, each with its `// #include` pieces in
-/// place, so a kernel's reported name changes whenever any source it runs does.
-fn source_hash(families: &[&str]) -> u32 {
-    let text = families.iter().map(|f| crate::pipeline::family_source(f));
+/// place, and over the entries generated in Rust that `entry` names (the
+/// decode attention's, `attention_decode.rs`), so a kernel's reported name
+/// changes whenever any source it runs does, generator included.
+fn source_hash(families: &[&str], entry: &str) -> u32 {
+    let text = families.iter().map(|f| crate::pipeline::family_source(f)).chain(generated_source(entry));
     text.flat_map(str::bytes).fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// The generated WGSL behind `entry` when Rust code writes it: every
+/// expansion of the decode attention's generated entries (both merges, both
+/// storage forms), once per process.
+fn generated_source(entry: &str) -> Option<&'static str> {
+    static DECODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let generated = [crate::attention_decode::ENTRY, crate::attention_decode::ENTRY_COMBINED];
+    generated.iter().any(|g| entry.starts_with(g)).then(|| {
+        DECODE
+            .get_or_init(|| crate::attention_decode::expansions().into_iter().map(|(_, text)| text).collect())
+            .as_str()
+    })
 }
 
 /// `<shader>.wgsl:<entry>@<fnv1a-32 of every source it covers>` (see
@@ -587,15 +606,36 @@ fn split_form(gpu: &Gpu, pipelines: &Pipelines, b: &TensorDesc) -> &'static str 
 /// converted around the kernel: editing a kernel changes the name.
 pub(crate) fn kernel_variant(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<String> {
     let (shader, entry) = kernels_of(gpu, pipelines, sig)?;
-    let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(&covered(shader, &entry)));
+    let mut name = format!("{shader}.wgsl:{entry}@{:08x}", source_hash(&covered(shader, &entry), &entry));
     let converted = sig.inputs().iter().flatten().any(|d| !matches!(d.dtype, DType::F32 | DType::I64));
     let plain = !matches!(sig.op(), Op::Attention(_) | Op::MatMul | Op::Gemm(_) | Op::RmsNormGemm(_));
     if plain && converted && !matches!(shader, "convert" | "transpose" | "movement") {
-        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
+        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"], ""));
     }
     let raw = matches!(shader, "convert" | "transpose" | "gather" | "scatter");
     if plain && converted && !raw {
-        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"]));
+        name += &format!("+convert.wgsl@{:08x}", source_hash(&["convert"], ""));
     }
     Some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decode attention's generated entries are hashed with the code
+    /// that generates them (a generator change renames the kernel); the
+    /// names `kernels_of` reports for them start with the entries' own.
+    #[test]
+    fn generated_decode_entries_are_hashed_with_their_generated_source() {
+        use crate::attention_decode::{ENTRY, ENTRY_COMBINED, ENTRY_COMBINED_SUBGROUP};
+        for entry in [ENTRY_COMBINED, ENTRY_COMBINED_SUBGROUP, "decode_split_grouped+decode_combine"] {
+            let text = generated_source(entry).unwrap_or_else(|| panic!("{entry}: no generated source"));
+            assert!(text.contains("subgroupBroadcast(m0, 7u)") && text.contains("workgroupBarrier()"), "{entry}");
+            assert_ne!(source_hash(&["attention"], entry), source_hash(&["attention"], "attention"));
+        }
+        assert!("decode_split_grouped+decode_combine".starts_with(ENTRY));
+        assert!(generated_source("decode_split+decode_combine").is_none());
+        assert!(generated_source("attention").is_none());
+    }
 }
