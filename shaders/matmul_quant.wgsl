@@ -76,6 +76,8 @@
 // model's bound (the factor's error is relative to the whole sum), not the bits of the
 // two ops.
 //   @group(0) @binding(5) norm_scale: array<vec4<f32>>   the normalization's Scale [K]
+//   (in the GEMV's uniform form, `// UNIF`: Scale and A's one row, binding 6, are
+//   uniform arrays of K/4 vec4s, read with the same indices; binding 1 is unused)
 //
 // Entry `matmul_quant_any` (any flags, batch broadcasting: MatMul's B [.., K, N] with
 // blocks along N): one invocation per output, each value of B decoded on its own
@@ -98,7 +100,13 @@
 @group(0) @binding(2) var bt: texture_storage_2d<rgba32uint, read>; // TEX
 @group(0) @binding(3) var<storage, read> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> norm_scale: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> norm_scale: array<vec4<f32>>; // STOR
+// The GEMV's uniform form (`// UNIF` lines, one row: quant.rs `uniform_extent`):
+// A's row and Scale in uniform buffers of exactly $AK vec4s, which lavapipe
+// loads as a branch-free gather where a storage load is a loop over the lanes
+// with a branch per lane and a bounds test per component.
+@group(0) @binding(5) var<uniform> norm_scale: array<vec4<f32>, $AK>; // UNIF
+@group(0) @binding(6) var<uniform> a_row: array<vec4<f32>, $AK>; // UNIF
 
 // The normalizing form's running sums of the squares of the A values this
 // invocation read, one per vec4 lane.
@@ -107,7 +115,8 @@ var<private> norm_ss: vec4<f32>;
 // Vec4 `i` of A, in the row whose first vec4 is `row4`: as stored, or in the
 // normalizing form times Scale's vec4, its squares added to `norm_ss`.
 fn a_vec(i: u32, row4: u32) -> vec4<f32> {
-    let v = a[i];
+    let v = a[i]; // STOR
+    let v = a_row[i - row4]; // UNIF
     norm_ss = fma(v, v, norm_ss); // NORM
     return v * norm_scale[i - row4]; // NORM
     return v; // PLAIN

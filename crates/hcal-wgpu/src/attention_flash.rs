@@ -216,10 +216,13 @@ pub(crate) fn is_row_kernel(v: u16) -> bool {
 /// The kernel of a variant number from [`variant_for`], and its query rows per workgroup.
 pub(crate) fn kernel(variant: u16) -> (Kernel, u32) {
     if variant & ROWS_KERNEL != 0 {
-        let k = Kernel { shader: "attention_flash_rows", entry: "attention_flash_rows", variant };
+        let k = Kernel { variant, ..crate::pipeline::kernel("attention_flash_rows", "attention_flash_rows") };
         (k, ROWS_WG * rows_per_lane(variant))
     } else {
-        (Kernel { shader: "attention_flash", entry: "attention_flash", variant }, Variant::of(variant).rows())
+        (
+            Kernel { variant, ..crate::pipeline::kernel("attention_flash", "attention_flash") },
+            Variant::of(variant).rows(),
+        )
     }
 }
 
@@ -251,7 +254,8 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
         .map(|(v, (io, dtype))| {
             let (masked, ragged) = (if v.masked { "-masked" } else { "" }, if v.ragged { "-ragged" } else { "" });
             let name = format!("attention_flash-w{}-dv{}-d{}{masked}{ragged}{dtype}", v.lanes, v.dv, v.dmax);
-            let kernel = Kernel { shader: "attention_flash", entry: "attention_flash", variant: v.code() | io };
+            let kernel =
+                Kernel { variant: v.code() | io, ..crate::pipeline::kernel("attention_flash", "attention_flash") };
             (name, crate::pipeline::source(kernel).into_owned())
         })
         .collect();
@@ -273,9 +277,8 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
         let masked = if v.masked { "-masked" } else { "" };
         let name = format!("attention_flash_rows-dv{}-d{}{masked}{label}", v.dv, v.dmax);
         let kernel = Kernel {
-            shader: "attention_flash_rows",
-            entry: "attention_flash_rows",
             variant: v.code() | ROWS_KERNEL | form,
+            ..crate::pipeline::kernel("attention_flash_rows", "attention_flash_rows")
         };
         (name, crate::pipeline::source(kernel).into_owned())
     }));

@@ -29,6 +29,19 @@ pub(crate) struct Gpu {
     /// Whether host-written block-quantized tensors live in textures
     /// (`packed.rs`; a `:buffers` pin turns it off).
     pub(crate) packed_textures: bool,
+    /// Whether every tensor buffer is also uniform-capable, so the quantized
+    /// GEMV can read A's row and Scale as uniform buffers
+    /// (`matmul::quant::uniform_extent`): on SIMD CPU drivers whose
+    /// subgroups are 8 wide (lavapipe), where the GEMV's subgroup form runs.
+    /// Measured there on SmolLM2's decode (`decode_ab`, 128 step pairs, four
+    /// runs alternating which side ran first), against `:storage-a`: 1.067x,
+    /// 1.083x, 1.046x and 1.027x by the medians, faster in 72-84% of the
+    /// pairs. The plain GEMV alone (`hcal bench --baseline
+    /// wgpu:vulkan:0:storage-a`, cold weights) gained 0-10% in one run and
+    /// 0.80-1.07x in another: most of the gain is the normalizing GEMV's,
+    /// which reads Scale as well as A per block. Uniform-capable buffers cost
+    /// nothing here: lavapipe keeps every buffer in host memory alike.
+    pub(crate) uniform_rows: bool,
     /// How [`Gpu::wait`] waits for the device (a `:spin` or `:block` pin
     /// overrides the default, [`Wait::default_for`]).
     pub(crate) wait: Wait,
@@ -85,6 +98,7 @@ impl Gpu {
             .then_some(info.subgroup_max_size);
         let simd_cpu = info.device_type == wgpu::DeviceType::Cpu;
         let packed_textures = crate::packed::offered(simd_cpu, adapter);
+        let uniform_rows = simd_cpu && subgroup_max == Some(8);
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let wait = Wait::default_for(simd_cpu && info.backend == wgpu::Backend::Vulkan, cores);
         Ok(Self {
@@ -97,6 +111,7 @@ impl Gpu {
             subgroup_fixed,
             simd_cpu,
             packed_textures,
+            uniform_rows,
             wait,
             cores,
             is_gl,

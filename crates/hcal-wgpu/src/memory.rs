@@ -90,6 +90,14 @@ pub(crate) fn buffer_size(bytes: usize) -> u64 {
     (bytes as u64).max(4).div_ceil(SIZE_CLASS).saturating_mul(SIZE_CLASS)
 }
 
+/// How tensor buffers may be used on `gpu`: storage and copies, and
+/// uniform where the quantized GEMV reads A's row and Scale as uniform
+/// buffers ([`Gpu::uniform_rows`]).
+fn tensor_usage(gpu: &Gpu) -> wgpu::BufferUsages {
+    let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+    if gpu.uniform_rows { usage | wgpu::BufferUsages::UNIFORM } else { usage }
+}
+
 /// Bytes of an rgba32float texture array.
 fn staging_bytes([w, h, l]: [u32; 3]) -> u64 {
     16 * u64::from(w) * u64::from(h) * u64::from(l)
@@ -116,7 +124,7 @@ impl Memory {
             Ok(gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("hcal tensor"),
                 size,
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                usage: tensor_usage(gpu),
                 mapped_at_creation: false,
             }))
         });

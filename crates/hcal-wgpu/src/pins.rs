@@ -56,6 +56,10 @@ pub(crate) struct Pins {
     /// memory where subgroups would do it (`:wgmerge`,
     /// `attention_decode.rs`): the reference point for the subgroup merge.
     pub(crate) workgroup_merge: bool,
+    /// Read the quantized GEMV's A row and Scale from storage buffers where
+    /// the device would bind them as uniform ones (`:storage-a`,
+    /// `matmul::quant::uniform_extent`): the reference point for that form.
+    pub(crate) storage_a: bool,
 }
 
 /// `WxC` of a `:qgemv=` pin, if it names a shape the quantized GEMV has.
@@ -75,6 +79,7 @@ fn is_pin(suffix: &str) -> bool {
     matches!(
         suffix,
         "baseline"
+            | "storage-a"
             | "smem"
             | "fused"
             | "composed"
@@ -119,6 +124,7 @@ impl Pins {
         for &suffix in suffixes {
             match suffix {
                 "wgmerge" => pins.workgroup_merge = true,
+                "storage-a" => pins.storage_a = true,
                 "baseline" => pins.matmul = Some(Path::Generic),
                 "smem" => pins.matmul = Some(Path::Smem),
                 "fused" => pins.attention = Some(attention::Path::Fused),
@@ -174,6 +180,7 @@ mod tests {
         assert!(Pins::parse("n", "wgpu", &["buffers"]).unwrap().buffers);
         assert!(Pins::parse("n", "wgpu", &["whole"]).unwrap().whole_blocks);
         assert!(Pins::parse("n", "wgpu", &["wgmerge"]).unwrap().workgroup_merge);
+        assert!(Pins::parse("n", "wgpu", &["storage-a"]).unwrap().storage_a);
         assert_eq!(split("wgpu:vulkan:0:wgmerge"), ("wgpu:vulkan:0", vec!["wgmerge"]));
         assert_eq!(Pins::parse("n", "wgpu", &["batch=32"]).unwrap().batch, Some(32));
         assert_eq!(split("wgpu:vulkan:0:batch=0").1, Vec::<&str>::new());

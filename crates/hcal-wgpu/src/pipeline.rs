@@ -108,11 +108,15 @@ pub(crate) struct Kernel {
     pub(crate) shader: &'static str,
     pub(crate) entry: &'static str,
     pub(crate) variant: u16,
+    /// Vec4s of a uniform-buffer array the expansion declares with a fixed
+    /// length (the quantized GEMV's uniform form: A's row and Scale, see
+    /// `matmul/quant.rs`); 0 for every other kernel.
+    pub(crate) extent: u32,
 }
 
 /// Shorthand for a kernel of a plain shader.
 pub(crate) const fn kernel(shader: &'static str, entry: &'static str) -> Kernel {
-    Kernel { shader, entry, variant: 0 }
+    Kernel { shader, entry, variant: 0, extent: 0 }
 }
 
 /// Kernel-variant bit of a kernel that reads and writes its tensors as f16
@@ -141,7 +145,7 @@ pub(crate) fn storage_forms() -> Vec<(String, String)> {
     plain
         .flat_map(|&(shader, _)| {
             [(0, "f32"), (F16_IO, "f16")].map(|(variant, dtype)| {
-                (format!("{shader} ({dtype})"), source(Kernel { shader, entry: "", variant }).into_owned())
+                (format!("{shader} ({dtype})"), source(Kernel { variant, ..kernel(shader, "") }).into_owned())
             })
         })
         .collect()
@@ -158,7 +162,7 @@ pub(crate) fn source(kernel: Kernel) -> std::borrow::Cow<'static, str> {
             crate::attention_decode::expand(&text, variant, kernel.variant & F16_IO != 0).into()
         }
         "attention_flash" => crate::attention_flash::expand(&text, variant).into(),
-        "matmul_quant" => crate::matmul::quant_variant::expand(&text, variant).into(),
+        "matmul_quant" => crate::matmul::quant_variant::expand(&text, variant, kernel.extent).into(),
         "gather" => crate::gather::expand(&text, variant).into(),
         "attention_flash_rows" => crate::attention_flash::expand_rows(&text, variant).into(),
         // The op code as a constant (variant = code + 1, see `specialize`).
@@ -177,10 +181,14 @@ pub(crate) struct Compiled {
     pub(crate) layout: Arc<wgpu::BindGroupLayout>,
 }
 
+/// What a shader module is compiled for: a family, a variant and an extent
+/// (a kernel without its entry point: one module serves every entry).
+type ModuleKey = (&'static str, u16, u32);
+
 /// Compiled pipelines and their bind group layouts.
 #[derive(Default)]
 pub(crate) struct Pipelines {
-    modules: Mutex<HashMap<(&'static str, u16), Arc<wgpu::ShaderModule>>>,
+    modules: Mutex<HashMap<ModuleKey, Arc<wgpu::ShaderModule>>>,
     pipelines: Mutex<HashMap<Kernel, Compiled>>,
     /// Kernel variant choices per shape class.
     pub(crate) tuner: crate::autotune::Autotuner,
@@ -211,7 +219,7 @@ impl Pipelines {
     }
 
     fn module(&self, gpu: &Gpu, kernel: Kernel) -> Result<Arc<wgpu::ShaderModule>> {
-        let key = (kernel.shader, kernel.variant);
+        let key = (kernel.shader, kernel.variant, kernel.extent);
         if let Some(m) = self.modules.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(Arc::clone(m));
         }

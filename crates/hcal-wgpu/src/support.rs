@@ -432,7 +432,8 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
                 + "-norm"
                 + &pinned
                 + texture_form(gpu)
-                + split_form(gpu, pipelines, b);
+                + split_form(gpu, pipelines, b)
+                + uniform_form(gpu, pipelines, g.m, g.k);
             return Some(("matmul_quant", name));
         }
         let (_, norm_entry) = kernels_of(gpu, pipelines, &norm)?;
@@ -484,7 +485,12 @@ fn kernels_of(gpu: &Gpu, pipelines: &Pipelines, sig: &OpSignature) -> Option<(&'
             };
             let b = sig.input(1)?;
             let split = if path == matmul::quant::QuantPath::Any { "" } else { split_form(gpu, pipelines, b) };
-            ("matmul_quant", matmul::quant::path_name(path, b.dtype) + &pinned + texture_form(gpu) + split)
+            let uniform = match (path, geometry) {
+                (matmul::quant::QuantPath::Columns(1), Geometry::Gemm(g)) => uniform_form(gpu, pipelines, g.m, g.k),
+                (matmul::quant::QuantPath::Columns(1), Geometry::MatMul(g)) => uniform_form(gpu, pipelines, g.m, g.k),
+                _ => "",
+            };
+            ("matmul_quant", matmul::quant::path_name(path, b.dtype) + &pinned + texture_form(gpu) + split + uniform)
         }
         (Op::Cast { .. }, _) if sig.input(0)?.dtype.is_quantized() => {
             ("matmul_quant", "dequantize".to_string() + texture_form(gpu))
@@ -592,6 +598,18 @@ fn generated_source(entry: &str) -> Option<&'static str> {
 /// (`packed.rs`; a B that an op wrote is read from its buffer).
 fn texture_form(gpu: &Gpu) -> &'static str {
     if gpu.packed_textures { "-texture" } else { "" }
+}
+
+/// `-uniform` where the quantized GEMV of an `[m, k]` A reads A's row and
+/// Scale as uniform buffers (`matmul::quant::uniform_extent`, judged by the
+/// shape: a tensor in a buffer the device made otherwise runs the storage form).
+fn uniform_form(gpu: &Gpu, pipelines: &Pipelines, m: usize, k: usize) -> &'static str {
+    let fits = k > 0 && k % 4 == 0 && (k as u64) * 4 <= gpu.limits.max_uniform_buffer_binding_size;
+    if gpu.uniform_rows && !pipelines.pins.storage_a && m == 1 && fits && gpu.subgroup_max == Some(8) {
+        "-uniform"
+    } else {
+        ""
+    }
 }
 
 /// `-split` where the row-walking quantized products read a host-written

@@ -33,6 +33,7 @@ use crate::gpu::Gpu;
 use crate::params::MatmulParams;
 use crate::pins::Pins;
 use crate::pipeline::Kernel;
+use crate::record::Window;
 
 /// Rows of Y one invocation of the tiled form computes (on SIMD CPU
 /// drivers with 8-wide subgroups 4, with 4 columns: `tile_plan`).
@@ -215,30 +216,42 @@ fn launch_with(
     // each block's parts from the parameters.
     let split = if split_b && entry == "matmul_quant" { SPLIT } else { 0 };
     let variant = variant(dtype, rows, cols, sg) | normalizing | split | width_bits(width);
-    let kernel = Kernel { shader: "matmul_quant", entry, variant };
-    let kernel = reading(kernel, b);
     // The normalization's Scale (bound only by the normalizing form).
     let scale: Option<&wgpu::Buffer> = norm.map(|(s, _)| &*s.buf);
-    fn with_scale<'b>(
-        mut bindings: Vec<(u32, &'b wgpu::Buffer)>,
-        scale: Option<&'b wgpu::Buffer>,
-    ) -> Vec<(u32, &'b wgpu::Buffer)> {
-        bindings.extend(scale.map(|s| (5, s)));
-        bindings
-    }
+    let within_binding = b.packed.is_some() || b.buf.size() <= ctx.max_binding();
+    let extent = if sg && rows == 1 && within_binding {
+        uniform_extent(ctx.gpu, &ctx.pipelines.pins, p, &a.buf, scale)
+    } else {
+        0
+    };
+    let kernel = Kernel { extent, ..crate::pipeline::kernel("matmul_quant", entry) };
+    let kernel = reading(Kernel { variant, ..kernel }, b);
     let per_group = width as usize * cols as usize;
     let groups = match path {
         QuantPath::Columns(rows) => [p.n.div_ceil(per_group) as u32, p.m.div_ceil(rows as usize) as u32, 1],
         QuantPath::Any => [p.n.div_ceil(8) as u32, p.m.div_ceil(8) as u32, p.batch_count() as u32],
     };
-    if let Some(texture) = &b.packed {
+    if within_binding {
+        // A and Scale: storage buffers, or in the uniform form A's row (from
+        // A's first element) and Scale as uniform windows of the extent.
+        let mut bindings: Vec<(u32, Window<'_>)> = vec![(3, (&c_buf).into()), (4, (&*y.buf).into())];
+        if extent == 0 {
+            bindings.push((1, (&*a.buf).into()));
+            bindings.extend(scale.map(|s| (5, s.into())));
+        } else {
+            let bytes = u64::from(extent) * 16;
+            bindings.push((6, Window::exact(&a.buf, u64::from(params.a_base) * 4, bytes)));
+            bindings.extend(scale.map(|s| (5, Window::exact(s, 0, bytes))));
+        }
         // A texture holds the whole tensor: no binding limit to split around.
-        let bindings = with_scale(vec![(1, &a.buf), (3, &c_buf), (4, &y.buf)], scale);
-        return ctx.dispatch_with_views(kernel, &params, &bindings, &[(2, &texture.view)], groups).map(|()| true);
-    }
-    if b.buf.size() <= ctx.max_binding() {
-        let bindings = with_scale(vec![(1, &a.buf), (2, &b.buf), (3, &c_buf), (4, &y.buf)], scale);
-        return ctx.dispatch(kernel, &params, &bindings, groups).map(|()| true);
+        return match &b.packed {
+            Some(texture) => ctx.dispatch_windows(kernel, &params, &bindings, &[(2, &texture.view)], groups),
+            None => {
+                bindings.push((2, (&*b.buf).into()));
+                ctx.dispatch_windows(kernel, &params, &bindings, &[], groups)
+            }
+        }
+        .map(|()| true);
     }
     // ---- B larger than one binding (tensors beyond one storage binding) ----
     // Column blocks of Y: rows of B ([N, K], blocks along K), each window
@@ -269,6 +282,44 @@ fn launch_with(
         ctx.dispatch_windows(kernel, &piece, &bindings, &[], groups)?;
     }
     Ok(true)
+}
+
+/// Vec4s of A's row (K / 4) when the GEMV `p` (its subgroup form, one row
+/// per invocation) reads A's row and Scale (`scale`, the normalizing form's)
+/// from uniform buffers on `gpu`, else 0 (the storage form). On lavapipe a
+/// storage load whose address differs per lane is a loop over the lanes, with
+/// a branch per lane and a bounds test per component (Mesa 22.3's
+/// `emit_load_mem`), and the GEMV's one vec4 of A per lane and block was 22%
+/// of its samples (a JIT dump of the 4-column Q4_1 GEMV); a uniform load is a
+/// branch-free gather. Measurements: [`Gpu::uniform_rows`].
+///
+/// It runs where the device keeps every tensor buffer uniform-capable
+/// ([`crate::gpu::Gpu::uniform_rows`]) unless `:storage-a` pins the storage
+/// form, for one row of A (M = 1) whose K floats fit one uniform binding and
+/// start on the device's uniform offset alignment, and a Scale whose buffer
+/// holds K floats from its start.
+pub(crate) fn uniform_extent(
+    gpu: &Gpu,
+    pins: &Pins,
+    p: &Problem<'_>,
+    a: &wgpu::Buffer,
+    scale: Option<&wgpu::Buffer>,
+) -> u32 {
+    let bytes = p.k as u64 * 4;
+    let uniform = |buf: &wgpu::Buffer, offset: u64| {
+        buf.usage().contains(wgpu::BufferUsages::UNIFORM) && offset + bytes <= buf.size()
+    };
+    let a_offset = p.bases[0] as u64 * 4;
+    let runs = gpu.uniform_rows
+        && !pins.storage_a
+        && p.m == 1
+        && p.k % 4 == 0
+        && bytes > 0
+        && bytes <= gpu.limits.max_uniform_buffer_binding_size
+        && a_offset % u64::from(gpu.limits.min_uniform_buffer_offset_alignment) == 0
+        && uniform(a, a_offset)
+        && scale.is_none_or(|s| uniform(s, 0));
+    if runs { (p.k / 4) as u32 } else { 0 }
 }
 
 /// The bound window of B's rows `[n0, n1)` of `row_bytes` each: from the
@@ -318,8 +369,10 @@ pub(crate) fn dequantize(ctx: &mut Ctx<'_>, x: &Operand) -> Result<Operand> {
 pub(crate) fn dequantize_into(ctx: &mut Ctx<'_>, x: &Operand, y: &wgpu::Buffer) -> Result<()> {
     let n = x.desc.numel();
     let params = with_layout(MatmulParams { n: n as u32, ..Default::default() }, x);
-    let kernel =
-        reading(Kernel { shader: "matmul_quant", entry: "dequantize", variant: variant(x.desc.dtype, 1, 1, false) }, x);
+    let kernel = reading(
+        Kernel { variant: variant(x.desc.dtype, 1, 1, false), ..crate::pipeline::kernel("matmul_quant", "dequantize") },
+        x,
+    );
     match &x.packed {
         Some(texture) => {
             let groups = ctx.grid_for(n.div_ceil(256))?;

@@ -46,8 +46,9 @@ pub(super) fn variant(dtype: DType, rows: u32, cols: u32, subgroups: bool) -> u1
 /// Expand `matmul_quant.wgsl` for `variant` (dtype code in the low 2 bits,
 /// [`SUBGROUP`], rows per invocation in bits 3-6, [`SPLIT`], columns in 8-10, the
 /// workgroup width's code in bits 11 and 15 ([`super::gemv_plan::width_bits`]), [`TEXTURE`],
-/// [`NORM`]).
-pub(crate) fn expand(template: &str, variant: u16) -> String {
+/// [`NORM`]), in the GEMV's uniform form with arrays of `extent` vec4s
+/// when `extent > 0` (`quant.rs`, `uniform_extent`).
+pub(crate) fn expand(template: &str, variant: u16, extent: u32) -> String {
     let dtype = DTYPES[(variant & 3) as usize];
     let (_, block_bytes, name) = dtype_code(dtype).expect("listed");
     let rows = u32::from((variant >> 3) & 0xf).max(1);
@@ -68,6 +69,8 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
     let split = variant & SPLIT != 0;
     let keep = |l: &str| match l.rfind("// ").map_or("", |i| &l[i + 3..]) {
         "SG" => sg,
+        "UNIF" => extent > 0,
+        "STOR" => extent == 0,
         "NOSG" => !sg,
         "NOSG1" => !sg && cols == 1,
         "NOSGN" => !sg && cols > 1,
@@ -92,6 +95,7 @@ pub(crate) fn expand(template: &str, variant: u16) -> String {
             ("$CC", cols),
             ("$TW", crate::packed::WIDTH),
             ("$WG", width),
+            ("$AK", extent),
         ],
         repeats: &[("$r", rows), ("$c", cols)],
         blocks: &[("$cb", cols)],
@@ -126,7 +130,11 @@ pub(crate) fn expansions() -> Vec<(String, String)> {
                                 | if texture { TEXTURE } else { 0 }
                                 | if split { SPLIT } else { 0 }
                                 | if norm { NORM } else { 0 };
-                            all.push((name, expand(text, v)));
+                            all.push((name.clone(), expand(text, v, 0)));
+                            // The uniform form of the GEMVs with subgroups (A's row of K = 576).
+                            if rows == 1 && sg {
+                                all.push((name + "-uniform", expand(text, v, 144)));
+                            }
                         }
                     }
                 }
@@ -155,7 +163,7 @@ mod tests {
             let v = variant(DType::Q8_0, 1, 4, true) | width_bits(width) | TEXTURE | NORM;
             assert_eq!(width_of(v), width);
             assert_eq!(v & crate::pipeline::F16_IO, 0);
-            let text = expand(crate::pipeline::family_source("matmul_quant"), v);
+            let text = expand(crate::pipeline::family_source("matmul_quant"), v, 0);
             assert!(text.contains(&format!("@compute @workgroup_size({width})\nfn matmul_quant(")));
         }
     }
@@ -166,17 +174,26 @@ mod tests {
             assert!(!text.contains('$'), "{name} keeps a template token");
         }
         let template = crate::pipeline::family_source("matmul_quant");
-        let q41 = expand(template, variant(DType::Q4_1, TILE_ROWS, 1, false));
+        let q41 = expand(template, variant(DType::Q4_1, TILE_ROWS, 1, false), 0);
         assert!(q41.contains("dequant_q4_1(byte0)") && q41.contains("const BLOCK_BYTES: u32 = 20u;"));
         assert!(q41.contains("var acc7_0 = vec4<f32>(0.0);") && !q41.contains("acc8") && !q41.contains("acc0_1"));
         assert!(!q41.contains("subgroupBroadcast("), "the plain form runs where subgroups do not (GL)");
-        let sg = expand(template, variant(DType::Q4_1, 1, 1, true));
+        let sg = expand(template, variant(DType::Q4_1, 1, 1, true), 0);
         assert!(sg.contains("subgroupBroadcast(al0, 7u)") && !sg.contains("a[arow0 + p + 7u]"));
         // Four columns: A loaded once per block, each column's block dequantized and used in turn.
-        let four = expand(template, variant(DType::Q4_1, 1, 4, true));
+        let four = expand(template, variant(DType::Q4_1, 1, 4, true), 0);
         assert_eq!(four.matches("let al0 = ").count(), 1);
         let (x3, acc3) =
             (four.find("let x3 = dequant_q4_1(byte3);").unwrap(), four.find("acc0_3 = fma(x3.v7").unwrap());
         assert!(four.find("acc0_2 = fma(x2.v7").unwrap() < x3 && x3 < acc3 && !four.contains("acc0_4"));
+        // The uniform form reads A's row and Scale from uniform arrays of the
+        // extent's vec4s, with the storage form's indices.
+        let norm = variant(DType::Q4_1, 1, 4, true) | NORM;
+        let uniform = expand(template, norm, 144);
+        assert!(uniform.contains("var<uniform> a_row: array<vec4<f32>, 144>;"));
+        assert!(uniform.contains("var<uniform> norm_scale: array<vec4<f32>, 144>;"));
+        assert!(uniform.contains("let v = a_row[i - row4];") && !uniform.contains("let v = a[i];"));
+        let storage = expand(template, norm, 0);
+        assert!(storage.contains("let v = a[i];") && !storage.contains("a_row"));
     }
 }

@@ -177,7 +177,7 @@ pub(crate) fn kernel_of(path: Path) -> Kernel {
         Path::Gemv => kernel("matmul", "gemv"),
         Path::Tiled(v) => {
             let shader = TILES[v as usize].shader;
-            Kernel { shader, entry: shader, variant: v }
+            Kernel { variant: v, ..crate::pipeline::kernel(shader, shader) }
         }
         Path::Smem => kernel("matmul_smem", "matmul_smem"),
     }
