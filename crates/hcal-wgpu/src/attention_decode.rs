@@ -233,19 +233,8 @@ fn entry_combined(g: u32, d4: u32, dv4: u32) -> String {
     line(format!("var<workgroup> part_m: array<f32, {}>;", lanes * g));
     line(format!("var<workgroup> part_l: array<f32, {}>;", lanes * g));
     line(format!("var<workgroup> part_o: array<vec4<f32>, {}>;", lanes * g * dv4));
-    line(format!("@compute @workgroup_size({lanes})"));
-    line(format!(
-        "fn {ENTRY_COMBINED}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {{"
-    ));
-    line("    // Whole workgroups return together, so the barrier below stays uniform.".into());
-    line("    let group = wid.x + wid.y * nwg.x;".into());
-    line(format!("    if group >= params.rows / {g}u {{ return; }}"));
-    line(format!("    let chunks = {lanes}u;"));
-    line("    let chunk = lane;".into());
-    line("    let sq = params.q_len;".into());
-    line("    let i = group % sq;".into());
-    line("    let bh = group / sq;".into());
-    chunk_loop(&mut line, g, d4, dv4);
+    let why = "Whole workgroups return together, so the barrier below stays uniform.";
+    combined_head(&mut line, ("local_invocation_index", why), g, d4, dv4);
     for h in 0..g {
         line(format!("    part_m[lane * {g}u + {h}u] = m{h};"));
         line(format!("    part_l[lane * {g}u + {h}u] = l{h};"));
@@ -267,16 +256,7 @@ fn entry_combined(g: u32, d4: u32, dv4: u32) -> String {
     line(format!("            l = fma(part_l[k * {g}u + h], w, l);"));
     line(format!("            acc = fma(part_o[(k * {g}u + h) * {dv4}u + c], vec4<f32>(w), acc);"));
     line("        }".into());
-    line(format!("        let row = (b * params.q_heads + (bh % params.kv_heads) * {g}u + h) * sq + i;"));
-    line(format!("        let out = qy_row(row) * {}u + 4u * c;", 4 * dv4));
-    line("        y[out] = acc.x / l; // F32".into());
-    line("        y[out + 1u] = acc.y / l; // F32".into());
-    line("        y[out + 2u] = acc.z / l; // F32".into());
-    line("        y[out + 3u] = acc.w / l; // F32".into());
-    line("        y16[out / 2u] = f32_to_f16_bits(acc.x / l) | (f32_to_f16_bits(acc.y / l) << 16u); // F16".into());
-    line(
-        "        y16[out / 2u + 1u] = f32_to_f16_bits(acc.z / l) | (f32_to_f16_bits(acc.w / l) << 16u); // F16".into(),
-    );
+    write_output(&mut line, g, dv4);
     line("    }".into());
     line("}".into());
     t
@@ -308,19 +288,8 @@ fn entry_combined_subgroup(g: u32, d4: u32, dv4: u32) -> String {
         4 * d4,
         4 * dv4
     ));
-    line(format!("@compute @workgroup_size({lanes})"));
-    line(format!(
-        "fn {ENTRY_COMBINED}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {{"
-    ));
-    line("    // Whole workgroups (one subgroup each) return together.".into());
-    line("    let group = wid.x + wid.y * nwg.x;".into());
-    line(format!("    if group >= params.rows / {g}u {{ return; }}"));
-    line(format!("    let chunks = {lanes}u;"));
-    line("    let chunk = lane;".into());
-    line("    let sq = params.q_len;".into());
-    line("    let i = group % sq;".into());
-    line("    let bh = group / sq;".into());
-    chunk_loop(&mut line, g, d4, dv4);
+    let why = "Whole workgroups (one subgroup each) return together.";
+    combined_head(&mut line, ("subgroup_invocation_id", why), g, d4, dv4);
     let outputs = g * dv4;
     for h in 0..g {
         line(format!("    var mx{h} = neg_inf;"));
@@ -358,21 +327,46 @@ fn entry_combined_subgroup(g: u32, d4: u32, dv4: u32) -> String {
         line(format!("        let l = {l};"));
         line(format!("        let h = at{j} / {dv4}u;"));
         line(format!("        let c = at{j} % {dv4}u;"));
-        line(format!("        let row = (b * params.q_heads + (bh % params.kv_heads) * {g}u + h) * sq + i;"));
-        line(format!("        let out = qy_row(row) * {}u + 4u * c;", 4 * dv4));
-        line("        y[out] = acc.x / l; // F32".into());
-        line("        y[out + 1u] = acc.y / l; // F32".into());
-        line("        y[out + 2u] = acc.z / l; // F32".into());
-        line("        y[out + 3u] = acc.w / l; // F32".into());
-        line("        y16[out / 2u] = f32_to_f16_bits(acc.x / l) | (f32_to_f16_bits(acc.y / l) << 16u); // F16".into());
-        line(
-            "        y16[out / 2u + 1u] = f32_to_f16_bits(acc.z / l) | (f32_to_f16_bits(acc.w / l) << 16u); // F16"
-                .into(),
-        );
+        write_output(&mut line, g, dv4);
         line("    }".into());
     }
     line("}".into());
     t
+}
+
+/// The combined entries' start: the entry point (its lane number from the
+/// built-in `lane_builtin`), the note on its early return, the workgroup's
+/// item (b h, i) and the chunk loop ([`chunk_loop`]), one chunk per lane.
+fn combined_head(line: &mut impl FnMut(String), (lane_builtin, why): (&str, &str), g: u32, d4: u32, dv4: u32) {
+    let lanes = COMBINED_LANES as u32;
+    line(format!("@compute @workgroup_size({lanes})"));
+    line(format!(
+        "fn {ENTRY_COMBINED}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin({lane_builtin}) lane: u32) {{"
+    ));
+    line(format!("    // {why}"));
+    line("    let group = wid.x + wid.y * nwg.x;".into());
+    line(format!("    if group >= params.rows / {g}u {{ return; }}"));
+    line(format!("    let chunks = {lanes}u;"));
+    line("    let chunk = lane;".into());
+    line("    let sq = params.q_len;".into());
+    line("    let i = group % sq;".into());
+    line("    let bh = group / sq;".into());
+    chunk_loop(line, g, d4, dv4);
+}
+
+/// The combined entries' store of one merged output vec4: `acc / l` for
+/// vec4 `c` of query head `h` of the group, as f32 or f16 pairs.
+fn write_output(line: &mut impl FnMut(String), g: u32, dv4: u32) {
+    line(format!("        let row = (b * params.q_heads + (bh % params.kv_heads) * {g}u + h) * sq + i;"));
+    line(format!("        let out = qy_row(row) * {}u + 4u * c;", 4 * dv4));
+    line("        y[out] = acc.x / l; // F32".into());
+    line("        y[out + 1u] = acc.y / l; // F32".into());
+    line("        y[out + 2u] = acc.z / l; // F32".into());
+    line("        y[out + 3u] = acc.w / l; // F32".into());
+    line("        y16[out / 2u] = f32_to_f16_bits(acc.x / l) | (f32_to_f16_bits(acc.y / l) << 16u); // F16".into());
+    line(
+        "        y16[out / 2u + 1u] = f32_to_f16_bits(acc.z / l) | (f32_to_f16_bits(acc.w / l) << 16u); // F16".into(),
+    );
 }
 
 /// The part both entries share: from the item's (b h, i, chunk) (names `bh`,

@@ -9,24 +9,11 @@
 //! Without an adapter each test says so and passes, unless
 //! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
 
-use hcal_core::{Attention, Backend, BackendExt, DType, Instruments, Op, OpSignature, TensorDesc};
+use hcal_core::{Attention, DType, Op, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
 mod common;
-use common::open;
-
-/// Deterministic values in [-2, 2) with varied low bits.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 22) as f32 - 2.0
-        })
-        .collect()
-}
+use common::{open, run_bits, values};
 
 /// Attention on `backend` with Q `[1, hq, 1, d]`, K `[1, hkv, keys, d]`, V
 /// `[1, hkv, keys, dv]` and, where `masked_head` is given, an additive mask
@@ -40,23 +27,12 @@ fn decode(backend: &WgpuBackend, [hq, hkv, keys, d, dv]: [usize; 5], masked_head
         shapes.push(vec![1, hq, 1, keys]);
         data.push((0..hq * keys).map(|i| if i / keys == head { f32::NEG_INFINITY } else { 0.0 }).collect());
     }
-    let descs: Vec<TensorDesc> = shapes.iter().map(|s| TensorDesc::new(s.clone(), DType::F32)).collect();
-    let op = Op::Attention(Attention::default());
-    let sig = OpSignature::new(op.clone(), descs.iter().cloned().map(Some).collect()).expect("valid shapes");
-    let kernel = backend.kernel_variant(&sig).expect("the backend names its attention kernels");
-    let inputs: Vec<_> = descs.iter().map(|d| backend.alloc(d).unwrap()).collect();
-    for (t, v) in inputs.iter().zip(&data) {
-        backend.write(t, bytemuck::cast_slice(v)).unwrap();
-    }
-    let y = backend.alloc(&sig.outputs()[0]).unwrap();
-    let refs: Vec<_> = inputs.iter().collect();
-    backend.run(&op, &refs, &[&y]).unwrap();
-    let bits =
-        backend.read(&y).unwrap().chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    for t in inputs.into_iter().chain([y]) {
-        backend.free(&t).unwrap();
-    }
-    (bits, kernel)
+    let inputs: Vec<(TensorDesc, Vec<u8>)> = shapes
+        .iter()
+        .zip(&data)
+        .map(|(s, v)| (TensorDesc::new(s.clone(), DType::F32), bytemuck::cast_slice(v).to_vec()))
+        .collect();
+    run_bits(backend, &Op::Attention(Attention::default()), &inputs)
 }
 
 /// On every adapter, the unpinned backend and `:wgmerge` give the same bits

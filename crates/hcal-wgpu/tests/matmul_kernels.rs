@@ -12,20 +12,7 @@ use hcal_core::{Backend, BackendExt, DType, Gemm, Instruments, Op, OpSignature, 
 use hcal_wgpu::WgpuBackend;
 
 mod common;
-use common::open;
-
-/// Deterministic values in [-1, 1) with varied low bits, so reordered sums differ.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
-}
+use common::{open, values};
 
 /// `op(a, b)` on `backend`, as raw bits, plus the kernel it reports.
 fn product(backend: &WgpuBackend, op: &Op, a: &[usize], b: &[usize]) -> (Vec<u32>, String) {

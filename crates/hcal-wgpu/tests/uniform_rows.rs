@@ -11,24 +11,11 @@
 //! Without an adapter each test says so and passes, unless
 //! `HCAL_REQUIRE_ADAPTER=1` (CI), where a missing adapter fails.
 
-use hcal_core::{Backend, BackendExt, DType, Gemm, Instruments, Op, OpSignature, RmsNormGemm, TensorDesc, quant};
+use hcal_core::{DType, Gemm, Op, RmsNormGemm, TensorDesc, quant};
 use hcal_wgpu::WgpuBackend;
 
 mod common;
-use common::open;
-
-/// Deterministic values in [-2, 2) with varied low bits.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 22) as f32 - 2.0
-        })
-        .collect()
-}
+use common::{open, run_bits, values};
 
 /// `op` on A `[1, k]`, B `[n, k]` of `dtype` (quantized from [`values`]),
 /// and for the normalizing op a Scale `[k]` (for Gemm with beta, a C
@@ -49,21 +36,7 @@ fn gemv(backend: &WgpuBackend, op: &Op, dtype: DType, [n, k]: [usize; 2]) -> (Ve
         }
         _ => {}
     }
-    let sig = OpSignature::new(op.clone(), inputs.iter().map(|(d, _)| Some(d.clone())).collect()).expect("valid");
-    let kernel = backend.kernel_variant(&sig).expect("the backend names its kernels");
-    let tensors: Vec<_> = inputs.iter().map(|(d, _)| backend.alloc(d).unwrap()).collect();
-    for (t, (_, bytes)) in tensors.iter().zip(&inputs) {
-        backend.write(t, bytes).unwrap();
-    }
-    let y = backend.alloc(&sig.outputs()[0]).unwrap();
-    let refs: Vec<_> = tensors.iter().collect();
-    backend.run(op, &refs, &[&y]).unwrap();
-    let bits =
-        backend.read(&y).unwrap().chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    for t in tensors.into_iter().chain([y]) {
-        backend.free(&t).unwrap();
-    }
-    (bits, kernel)
+    run_bits(backend, op, &inputs)
 }
 
 #[test]

@@ -1,28 +1,16 @@
 //! What the tests of splitting across bindings share: backends whose
 //! bindings are capped (`:bind=<bytes>`, so the splitting paths run on small
-//! tensors) beside uncapped ones, and deterministic input values.
+//! tensors) beside uncapped ones, and deterministic input values (`common::values`).
 
 use hcal_core::{Backend, DType, TensorDesc};
 use hcal_wgpu::WgpuBackend;
 
 use super::common::open;
+pub use super::common::values;
 
 /// The binding cap of the split runs: 1024 f32 elements per binding, so
 /// the shapes below split into several pieces along every dim.
 pub const CAP: &str = "bind=4096";
-
-/// Deterministic values in [-1, 1) with varied low bits.
-pub fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
-}
 
 pub fn f32s(shape: &[usize]) -> TensorDesc {
     TensorDesc::new(shape.to_vec(), DType::F32)
