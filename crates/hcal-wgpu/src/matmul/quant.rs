@@ -240,7 +240,8 @@ fn launch_with(
             bindings.extend(scale.map(|s| (5, s.into())));
         } else {
             let bytes = u64::from(extent) * 16;
-            bindings.push((6, Window::exact(&a.buf, u64::from(params.a_base) * 4, bytes)));
+            // From A's first element, as `uniform_extent` checked.
+            bindings.push((6, Window::exact(&a.buf, p.bases[0] as u64 * 4, bytes)));
             bindings.extend(scale.map(|s| (5, Window::exact(s, 0, bytes))));
         }
         // A texture holds the whole tensor: no binding limit to split around.
