@@ -478,9 +478,9 @@ impl Instruments for WgpuBackend {
 
     /// `<shader>.wgsl:<entry>@<hash>`, with `+convert.wgsl@...` when
     /// f16/bf16/bool operands are converted around the kernel; see
-    /// `support::kernel_variant`.
+    /// `kernel_names::kernel_variant`.
     fn kernel_variant(&self, signature: &OpSignature) -> Option<String> {
-        support::kernel_variant(&self.gpu, &self.pipelines, signature)
+        crate::kernel_names::kernel_variant(&self.gpu, &self.pipelines, signature)
     }
 
     /// `shaders/peak.wgsl`: `fma_peak` (8 vec4 fma chains per invocation)

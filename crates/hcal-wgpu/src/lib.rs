@@ -81,6 +81,7 @@ mod dispatch;
 mod gather;
 mod gl_turn;
 mod gpu;
+mod kernel_names;
 mod long_rows;
 mod matmul;
 mod memory;

@@ -17,17 +17,9 @@ use hcal_wgpu::WgpuBackend;
 mod common;
 use common::open;
 
-/// Deterministic f16 values in [-1, 1) with varied low bits.
+/// Deterministic f16 values in [-1, 1): `common::values` rounded to f16.
 fn values(n: usize, seed: u64) -> Vec<f16> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            f16::from_f32((s >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-        })
-        .collect()
+    common::values(n, seed).into_iter().map(f16::from_f32).collect()
 }
 
 /// `op` on inputs of `shapes` holding [`values`] (seeds 1, 2, ...) stored as
