@@ -1,12 +1,13 @@
 //! What a candidate is compared with (`--baseline`): another backend, the
-//! ONNX Gemm form of a matmul, or attention composed of plain ops; and the
-//! check that a baseline runs a different kernel than the candidate.
+//! ONNX Gemm form of a matmul, attention composed of plain ops, or a copy of
+//! the row's bytes; and the check that a baseline runs a different kernel
+//! than the candidate.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hcal::{BinaryOp, Device, DeviceTensor, Gemm, Op, OpSignature, Result, TensorDesc};
+use hcal::{BinaryOp, Device, DeviceTensor, Gemm, Op, OpSignature, Probe, Result, TensorDesc};
 
 use crate::runner::{Prepared, cold_copies, filled};
 use crate::spec::{OpKind, Shape, SpecError, Workload};
@@ -22,6 +23,18 @@ pub enum Baseline {
     Composed,
     /// Matmul only: ONNX `Gemm` (alpha 1, no C) on the same backend.
     Gemm,
+    /// The device's copy probe ([`Probe::Copy`]) moving as many bytes as the
+    /// row does ([`crate::bytes`]: half read, half written), in one launch on
+    /// the same backend: the bandwidth roofline at the row's size, launch
+    /// cost included. Its speedup `t_copy / t_row` is the share of a
+    /// same-size copy's speed the kernel reaches, where "% roofline" divides
+    /// by the peak of a 64 MiB copy, whose launch cost is amortized. A
+    /// small memory-bound kernel (a decode GEMV of 200 KB) reads low against
+    /// the peak when each launch costs as much as its bytes take to move, and
+    /// this says how much of that the kernel itself loses. The copy reuses
+    /// its buffers (it is warm where a cache holds them, also with `--cold`),
+    /// so it never flatters the row.
+    Copy,
 }
 
 impl Baseline {
@@ -31,11 +44,12 @@ impl Baseline {
             Baseline::Backend(b) => b.clone(),
             Baseline::Composed => "composed".into(),
             Baseline::Gemm => "gemm".into(),
+            Baseline::Copy => "copy".into(),
         }
     }
 
     /// Whether the baseline is defined for `op` (`composed`: attention only,
-    /// `gemm`: matmul only, a backend: every op).
+    /// `gemm`: matmul only, a backend and `copy`: every op).
     ///
     /// ```
     /// use hcal_bench::{Baseline, OpKind};
@@ -45,7 +59,7 @@ impl Baseline {
     /// ```
     pub fn applies_to(&self, op: OpKind) -> bool {
         match self {
-            Baseline::Backend(_) => true,
+            Baseline::Backend(_) | Baseline::Copy => true,
             Baseline::Composed => op == OpKind::Attention,
             Baseline::Gemm => op == OpKind::Matmul,
         }
@@ -55,12 +69,13 @@ impl Baseline {
 impl FromStr for Baseline {
     type Err = SpecError;
 
-    /// `composed`, `gemm`, or a backend name.
+    /// `composed`, `gemm`, `copy`, or a backend name.
     fn from_str(s: &str) -> std::result::Result<Self, SpecError> {
         match s.trim() {
             "" => Err(SpecError("empty baseline name".into())),
             "composed" => Ok(Baseline::Composed),
             "gemm" => Ok(Baseline::Gemm),
+            "copy" => Ok(Baseline::Copy),
             other => Ok(Baseline::Backend(other.to_string())),
         }
     }
@@ -113,6 +128,8 @@ pub struct PreparedBaseline {
     pub kernel: String,
     device: Device,
     steps: Vec<Step>,
+    /// The probe a `copy` baseline runs instead of steps.
+    probe: Option<Probe>,
     /// Copies of the one step's inputs ([`PreparedBaseline::go_cold`]).
     copies: Vec<Vec<DeviceTensor>>,
     /// Calls made, which picks the next call's operand set.
@@ -124,17 +141,38 @@ type Step = (Op, Vec<Arc<DeviceTensor>>, Arc<DeviceTensor>);
 
 impl PreparedBaseline {
     /// Prepare `baseline` of workload `w`: `device` is the candidate's device
-    /// (for `composed` and `gemm`) or the baseline backend's.
+    /// (for `composed`, `gemm` and `copy`) or the baseline backend's.
     ///
     /// # Errors
-    /// [`hcal::Error::Unsupported`] when the baseline does not apply to the op;
-    /// allocation errors.
+    /// [`hcal::Error::Unsupported`] when the baseline does not apply to the op
+    /// or the backend has no copy probe (`copy`); allocation errors.
     pub fn new(device: &Device, baseline: &Baseline, w: &Workload) -> Result<PreparedBaseline> {
         let unsupported = |reason: &str| hcal::Error::Unsupported {
             op: w.op().to_string(),
             backend: device.info().backend.clone(),
             reason: format!("baseline {}: {reason}", baseline.name()),
         };
+        if *baseline == Baseline::Copy {
+            // Half the row's bytes each way: the probe counts its reads and writes.
+            let probe = Probe::Copy { bytes: (crate::bytes(w) / 2).max(16) };
+            let work = match device.backend().instruments() {
+                Some(i) => i.run_probe(&probe)?,
+                None => None,
+            };
+            let Some(work) = work else {
+                return Err(unsupported("the backend has no copy probe (Instruments::run_probe)"));
+            };
+            device.sync()?;
+            let kernel = kernel_identity(device.info(), &[(Some(&work.method), "Copy")]);
+            return Ok(PreparedBaseline {
+                kernel,
+                device: device.clone(),
+                steps: Vec::new(),
+                probe: Some(probe),
+                copies: Vec::new(),
+                calls: AtomicUsize::new(0),
+            });
+        }
         let steps = match (baseline, w.shape) {
             (Baseline::Backend(_), _) => {
                 let p = Prepared::new(device, w)?;
@@ -150,6 +188,7 @@ impl PreparedBaseline {
             }
             (Baseline::Gemm, _) => return Err(unsupported("applies to matmul only")),
             (Baseline::Composed, _) => return Err(unsupported("applies to attention only")),
+            (Baseline::Copy, _) => unreachable!("prepared above"),
         };
         let instruments = device.backend().instruments();
         let variants: Vec<(Option<String>, String)> = steps
@@ -161,16 +200,27 @@ impl PreparedBaseline {
             .collect::<Result<_>>()?;
         let refs: Vec<(Option<&str>, &str)> = variants.iter().map(|(v, o)| (v.as_deref(), o.as_str())).collect();
         let kernel = kernel_identity(device.info(), &refs);
-        Ok(PreparedBaseline { kernel, device: device.clone(), steps, copies: Vec::new(), calls: AtomicUsize::new(0) })
+        Ok(PreparedBaseline {
+            kernel,
+            device: device.clone(),
+            steps,
+            probe: None,
+            copies: Vec::new(),
+            calls: AtomicUsize::new(0),
+        })
     }
 
     /// As [`Prepared::go_cold`], for a baseline of one op (another backend,
-    /// `gemm`). Returns the number of operand sets.
+    /// `gemm`). Returns the number of operand sets: 1 for `copy`, whose
+    /// probe keeps its buffers (see [`Baseline::Copy`]).
     ///
     /// # Errors
     /// [`hcal::Error::Unsupported`] for `composed` (its intermediate tensors
     /// would stay warm); reading back and allocation errors.
     pub fn go_cold(&mut self, bytes: usize) -> Result<usize> {
+        if self.probe.is_some() {
+            return Ok(1);
+        }
         let [(_, inputs, _)] = self.steps.as_slice() else {
             return Err(hcal::Error::Unsupported {
                 op: self.steps.last().map_or_else(String::new, |s| s.0.to_string()),
@@ -192,16 +242,21 @@ intermediates would stay warm)"
 
     /// The tensor holding the baseline's result (the last step's output;
     /// for `composed` attention, `[B, Hkv, (H / Hkv) Sq, D]`, the same memory
-    /// layout as the candidate's `[B, H, Sq, D]`).
-    pub fn output(&self) -> &DeviceTensor {
-        &self.steps.last().expect("a baseline has at least one step").2
+    /// layout as the candidate's `[B, H, Sq, D]`); `None` for `copy`, which
+    /// computes nothing to compare.
+    pub fn output(&self) -> Option<&DeviceTensor> {
+        self.steps.last().map(|step| &*step.2)
     }
 
-    /// Enqueue every step once.
+    /// Enqueue every step once (`copy`: its probe).
     ///
     /// # Errors
     /// Validation, support and device errors.
     pub fn call(&self) -> Result<()> {
+        if let Some(probe) = &self.probe {
+            let instruments = self.device.backend().instruments();
+            return instruments.map_or(Ok(()), |i| i.run_probe(probe).map(drop));
+        }
         let set = self.calls.fetch_add(1, Ordering::Relaxed) % (1 + self.copies.len());
         for (op, ins, out) in &self.steps {
             let inputs: Vec<Option<&DeviceTensor>> = match set {

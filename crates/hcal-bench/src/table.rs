@@ -242,6 +242,11 @@ instruction form than the probe's, or a faster host during the row than during e
         out += "baseline kernels (each checked to differ from the candidate's):\n";
         out += &baselines.concat();
     }
+    if run.results.iter().any(|r| r.baseline.as_ref().is_some_and(|b| b.name == "copy")) {
+        out += "vs copy: the copy's time over the row's, each launch included: the share of the bandwidth \
+roofline at the row's size (a copy of its bytes in one launch) the row reaches, where % roofline divides by a \
+64 MiB copy's\n";
+    }
     out
 }
 

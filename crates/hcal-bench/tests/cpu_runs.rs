@@ -54,7 +54,7 @@ fn cold_operands_fill_the_asked_bytes_and_every_call_computes_the_same() {
     assert_eq!(gemm.go_cold(100_000).unwrap(), 7);
     for _ in 0..8 {
         gemm.call().unwrap();
-        assert_eq!(gemm.output().to_f32().unwrap(), warm);
+        assert_eq!(gemm.output().expect("gemm has an output").to_f32().unwrap(), warm);
     }
     let a = Workload::new(Shape::parse(OpKind::Attention, "1x2x4x4").unwrap(), DType::F32);
     let mut composed = PreparedBaseline::new(&device, &Baseline::Composed, &a).unwrap();
@@ -74,7 +74,10 @@ fn composed_attention_computes_what_the_fused_op_does() {
         fused.call().unwrap();
         let composed = PreparedBaseline::new(&device, &Baseline::Composed, &w).unwrap();
         composed.call().unwrap();
-        let d = max_diff(&fused.output.to_f32().unwrap(), &composed.output().to_f32().unwrap());
+        let d = max_diff(
+            &fused.output.to_f32().unwrap(),
+            &composed.output().expect("composed has an output").to_f32().unwrap(),
+        );
         assert!(d < 1e-5, "{spec} causal={causal} kv={kv:?}: max diff {d}");
         assert!(composed.kernel.contains("Softmax"), "{}", composed.kernel);
     }
@@ -88,7 +91,7 @@ fn gemm_baseline_computes_the_matmul() {
     candidate.call().unwrap();
     let gemm = PreparedBaseline::new(&device, &Baseline::Gemm, &w).unwrap();
     gemm.call().unwrap();
-    assert_eq!(candidate.output.to_f32().unwrap(), gemm.output().to_f32().unwrap());
+    assert_eq!(candidate.output.to_f32().unwrap(), gemm.output().expect("gemm has an output").to_f32().unwrap());
 }
 
 #[test]
@@ -108,6 +111,9 @@ fn the_same_kernel_as_baseline_is_refused_and_a_different_one_accepted() {
     check_baseline_differs(&candidate, &gemm.kernel).unwrap();
     // Baselines that do not apply to the op say so.
     assert!(PreparedBaseline::new(&device, &Baseline::Composed, &w).is_err());
+    // The reference backend has no device probes, so no copy baseline.
+    let err = PreparedBaseline::new(&device, &Baseline::Copy, &w).err().expect("no copy probe on cpu");
+    assert!(err.to_string().contains("no copy probe"), "{err}");
 }
 
 #[test]

@@ -441,6 +441,8 @@ fn the_square_sweep_grows_with_the_scale() {
 fn baseline_names_parse() {
     assert_eq!("composed".parse::<Baseline>().unwrap(), Baseline::Composed);
     assert_eq!("gemm".parse::<Baseline>().unwrap(), Baseline::Gemm);
+    assert_eq!("copy".parse::<Baseline>().unwrap(), Baseline::Copy);
+    assert!(Baseline::Copy.applies_to(OpKind::Matmul) && Baseline::Copy.applies_to(OpKind::Attention));
     assert_eq!(
         "wgpu:vulkan:0:baseline".parse::<Baseline>().unwrap(),
         Baseline::Backend("wgpu:vulkan:0:baseline".into())

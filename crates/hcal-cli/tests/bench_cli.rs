@@ -119,3 +119,13 @@ fn compare_exits_one_on_a_regression_only() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("improvement"));
 }
+
+#[test]
+fn the_copy_baseline_needs_a_copy_probe() {
+    // The cpu backend has no device probes: every row says so, and the run
+    // fails as a baseline that ran for no row does.
+    let out = bench_to(&temp("copy.json"), &["--baseline", "copy"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no copy probe") && stderr.contains("--baseline copy ran for no row"), "{stderr}");
+}

@@ -59,8 +59,11 @@ pub(crate) struct BenchArgs {
     quick: bool,
     /// Also time a baseline, sampled in turn with the candidate, and print the
     /// speedup: a backend name (the same op there), `composed` (attention as
-    /// Transpose/MatMul/Softmax/MatMul on the same backend) or `gemm` (matmul
-    /// as ONNX Gemm). It must run a different kernel than the candidate.
+    /// Transpose/MatMul/Softmax/MatMul on the same backend), `gemm` (matmul
+    /// as ONNX Gemm) or `copy` (the device's copy probe moving the row's
+    /// bytes in one launch: the speedup is the share of a same-size copy's
+    /// speed the row reaches, launch cost included on both sides). It must
+    /// run a different kernel than the candidate.
     #[arg(long, value_name = "NAME")]
     baseline: Option<String>,
     /// Cold operands: each call of a row takes the next of several copies of
