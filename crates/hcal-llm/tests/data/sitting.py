@@ -33,7 +33,10 @@ def llama_cpp(gguf, threads):
     from llama_cpp import Llama
 
     llm = Llama(model_path=gguf, n_ctx=1024, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False)
-    chat = f"<|im_start|>user\n{PROMPT}<|im_end|>\n<|im_start|>assistant\n"
+    # The chat example's `--chat` text: the GGUF's template, whose default
+    # system message comes first (llama_cpp_golden.json's prompt_text).
+    system = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    chat = f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{PROMPT}<|im_end|>\n<|im_start|>assistant\n"
     prompt = llm.tokenize(chat.encode(), add_bos=False, special=True)
     long = llm.tokenize(("The sea is wide and deep and blue. " * 80).encode(), add_bos=False)[:256]
     decode = prefill = 0.0
