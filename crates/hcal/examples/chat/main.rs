@@ -163,6 +163,11 @@ fn chat(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .map_or("device commands not counted".into(), |c| format!("{c:.0} device commands per decode step")),
         peak.map_or("not reported".into(), |b| format!("{:.1} MB", b as f64 / 1e6)),
     );
+    if !args.warmup && device.info().device_type != hcal::DeviceType::Cpu {
+        // A first run's rates hold every kernel's compilation (seconds on
+        // software drivers), which reads as a slow backend.
+        eprintln!("(the times include compiling each kernel at its first use; --warmup leaves that out)");
+    }
     if let (Some(table), Some(p)) = (prefill_table, &profile) {
         eprintln!("profile, prefill:\n{table}profile, decode:\n{}", p.report());
     }
