@@ -152,27 +152,6 @@ impl PreparedBaseline {
             backend: device.info().backend.clone(),
             reason: format!("baseline {}: {reason}", baseline.name()),
         };
-        if *baseline == Baseline::Copy {
-            // Half the row's bytes each way: the probe counts its reads and writes.
-            let probe = Probe::Copy { bytes: (crate::bytes(w) / 2).max(16) };
-            let work = match device.backend().instruments() {
-                Some(i) => i.run_probe(&probe)?,
-                None => None,
-            };
-            let Some(work) = work else {
-                return Err(unsupported("the backend has no copy probe (Instruments::run_probe)"));
-            };
-            device.sync()?;
-            let kernel = kernel_identity(device.info(), &[(Some(&work.method), "Copy")]);
-            return Ok(PreparedBaseline {
-                kernel,
-                device: device.clone(),
-                steps: Vec::new(),
-                probe: Some(probe),
-                copies: Vec::new(),
-                calls: AtomicUsize::new(0),
-            });
-        }
         let steps = match (baseline, w.shape) {
             (Baseline::Backend(_), _) => {
                 let p = Prepared::new(device, w)?;
@@ -188,7 +167,7 @@ impl PreparedBaseline {
             }
             (Baseline::Gemm, _) => return Err(unsupported("applies to matmul only")),
             (Baseline::Composed, _) => return Err(unsupported("applies to attention only")),
-            (Baseline::Copy, _) => unreachable!("prepared above"),
+            (Baseline::Copy, _) => return copy_baseline(device, w)?.map_err(|reason| unsupported(&reason)),
         };
         let instruments = device.backend().instruments();
         let variants: Vec<(Option<String>, String)> = steps
@@ -267,6 +246,43 @@ intermediates would stay warm)"
         }
         Ok(())
     }
+}
+
+/// The [`Baseline::Copy`] of workload `w`: its probe, run once to learn
+/// what it moves; `Ok(Err(reason))` when the copy cannot stand for the row.
+///
+/// # Errors
+/// Device errors of the probe.
+fn copy_baseline(device: &Device, w: &Workload) -> Result<std::result::Result<PreparedBaseline, String>> {
+    // Half the row's bytes each way: the probe counts its reads and writes.
+    let each_way = (crate::bytes(w) / 2).max(16);
+    let probe = Probe::Copy { bytes: each_way };
+    let work = match device.backend().instruments() {
+        Some(i) => i.run_probe(&probe)?,
+        None => None,
+    };
+    let Some(work) = work else {
+        return Ok(Err("the backend has no copy probe (Instruments::run_probe)".into()));
+    };
+    device.sync()?;
+    // The probe copies whole vec4s within one storage binding; a row that
+    // moves more than that would be set against a smaller copy.
+    if work.bytes < 2 * (each_way / 16 * 16) {
+        return Ok(Err(format!(
+            "the row moves {} bytes, and one launch of the copy probe at most {} ({})",
+            2 * each_way,
+            work.bytes,
+            work.method
+        )));
+    }
+    Ok(Ok(PreparedBaseline {
+        kernel: kernel_identity(device.info(), &[(Some(&work.method), "Copy")]),
+        device: device.clone(),
+        steps: Vec::new(),
+        probe: Some(probe),
+        copies: Vec::new(),
+        calls: AtomicUsize::new(0),
+    }))
 }
 
 /// The unfused attention of [`Baseline::Composed`]. With `r = H / Hkv` query

@@ -52,3 +52,26 @@ fn the_copy_baseline_moves_the_rows_bytes_with_the_copy_probe() {
         }
     }
 }
+
+#[test]
+fn a_row_beyond_one_copy_launch_gets_no_copy_baseline() {
+    let mut checked = 0;
+    for device in devices_with_probes() {
+        // Where one binding holds at most 128 MiB (GL here): a row moving
+        // just over twice that would be set against a smaller copy. Larger
+        // bindings would need a copy this test should not allocate.
+        let binding = device.info().limits.get("max_storage_buffer_binding_size").copied().unwrap_or(u64::MAX);
+        if binding > 128 << 20 {
+            continue;
+        }
+        // 1 x N x 4096 f32 with N chosen so that half its bytes exceed the binding.
+        let n = (2 * binding / (4096 * 4)) as usize + 8;
+        let w = Workload::new(Shape::parse(OpKind::Matmul, &format!("1x{n}x4096")).unwrap(), DType::F32);
+        let err = PreparedBaseline::new(&device, &Baseline::Copy, &w).err().expect("refused");
+        assert!(err.to_string().contains("one launch of the copy probe at most"), "{}: {err}", device.info().backend);
+        checked += 1;
+    }
+    if checked == 0 {
+        eprintln!("skipped: no adapter with storage bindings of 128 MiB or less (GL has them)");
+    }
+}
