@@ -127,9 +127,7 @@ pub struct PreparedBaseline {
     /// Kernel identity ([`kernel_identity`]).
     pub kernel: String,
     device: Device,
-    steps: Vec<Step>,
-    /// The probe a `copy` baseline runs instead of steps.
-    probe: Option<Probe>,
+    work: Work,
     /// Copies of the one step's inputs ([`PreparedBaseline::go_cold`]).
     copies: Vec<Vec<DeviceTensor>>,
     /// Calls made, which picks the next call's operand set.
@@ -138,6 +136,14 @@ pub struct PreparedBaseline {
 
 /// One op of a baseline: inputs and output shared with neighbouring steps.
 type Step = (Op, Vec<Arc<DeviceTensor>>, Arc<DeviceTensor>);
+
+/// What each call of a baseline enqueues.
+enum Work {
+    /// Ops in order (another backend, `gemm`, `composed`).
+    Ops(Vec<Step>),
+    /// The device's probe (`copy`).
+    Probe(Probe),
+}
 
 impl PreparedBaseline {
     /// Prepare `baseline` of workload `w`: `device` is the candidate's device
@@ -182,8 +188,7 @@ impl PreparedBaseline {
         Ok(PreparedBaseline {
             kernel,
             device: device.clone(),
-            steps,
-            probe: None,
+            work: Work::Ops(steps),
             copies: Vec::new(),
             calls: AtomicUsize::new(0),
         })
@@ -197,12 +202,13 @@ impl PreparedBaseline {
     /// [`hcal::Error::Unsupported`] for `composed` (its intermediate tensors
     /// would stay warm); reading back and allocation errors.
     pub fn go_cold(&mut self, bytes: usize) -> Result<usize> {
-        if self.probe.is_some() {
-            return Ok(1);
-        }
-        let [(_, inputs, _)] = self.steps.as_slice() else {
+        let steps = match &self.work {
+            Work::Probe(_) => return Ok(1),
+            Work::Ops(steps) => steps,
+        };
+        let [(_, inputs, _)] = steps.as_slice() else {
             return Err(hcal::Error::Unsupported {
-                op: self.steps.last().map_or_else(String::new, |s| s.0.to_string()),
+                op: steps.last().map_or_else(String::new, |s| s.0.to_string()),
                 backend: self.device.info().backend.clone(),
                 reason: "cold operands rotate the inputs of a one-op baseline, and this one has several ops (its \
 intermediates would stay warm)"
@@ -224,7 +230,10 @@ intermediates would stay warm)"
     /// layout as the candidate's `[B, H, Sq, D]`); `None` for `copy`, which
     /// computes nothing to compare.
     pub fn output(&self) -> Option<&DeviceTensor> {
-        self.steps.last().map(|step| &*step.2)
+        match &self.work {
+            Work::Ops(steps) => steps.last().map(|step| &*step.2),
+            Work::Probe(_) => None,
+        }
     }
 
     /// Enqueue every step once (`copy`: its probe).
@@ -232,12 +241,21 @@ intermediates would stay warm)"
     /// # Errors
     /// Validation, support and device errors.
     pub fn call(&self) -> Result<()> {
-        if let Some(probe) = &self.probe {
-            let instruments = self.device.backend().instruments();
-            return instruments.map_or(Ok(()), |i| i.run_probe(probe).map(drop));
-        }
+        let steps = match &self.work {
+            Work::Ops(steps) => steps,
+            // `copy_baseline` ran it once, so the backend has instruments.
+            Work::Probe(probe) => {
+                let no_probe = || hcal::Error::Unsupported {
+                    op: "Copy".into(),
+                    backend: self.device.info().backend.clone(),
+                    reason: "baseline copy: the backend has no copy probe (Instruments::run_probe)".into(),
+                };
+                let instruments = self.device.backend().instruments().ok_or_else(no_probe)?;
+                return instruments.run_probe(probe)?.map(drop).ok_or_else(no_probe);
+            }
+        };
         let set = self.calls.fetch_add(1, Ordering::Relaxed) % (1 + self.copies.len());
-        for (op, ins, out) in &self.steps {
+        for (op, ins, out) in steps {
             let inputs: Vec<Option<&DeviceTensor>> = match set {
                 0 => ins.iter().map(|t| Some(&**t)).collect(),
                 i => self.copies[i - 1].iter().map(Some).collect(),
@@ -278,8 +296,7 @@ fn copy_baseline(device: &Device, w: &Workload) -> Result<std::result::Result<Pr
     Ok(Ok(PreparedBaseline {
         kernel: kernel_identity(device.info(), &[(Some(&work.method), "Copy")]),
         device: device.clone(),
-        steps: Vec::new(),
-        probe: Some(probe),
+        work: Work::Probe(probe),
         copies: Vec::new(),
         calls: AtomicUsize::new(0),
     }))
